@@ -1,0 +1,13 @@
+//! Watchpost's shared crate: the playbook model, the API messages and the pure
+//! rules both the proxy and the app rely on.
+//!
+//! It does no I/O: callers hand it strings and values, it hands back data or
+//! errors. That keeps every rule testable natively and fast, and lets the same
+//! code run in the browser.
+
+pub mod api;
+pub mod check;
+pub mod playbook;
+
+pub use check::{CheckKind, Verify};
+pub use playbook::{Playbook, PlaybookError};

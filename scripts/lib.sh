@@ -1,0 +1,128 @@
+# Shared by scripts/run, scripts/test and scripts/size: installs what a fresh
+# machine is missing and skips what is already there. Sourced, not executed.
+# Every install is checked by version, not by presence, so a stale tool is replaced.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${WATCHPOST_TOOLS_DIR:-$HOME/.cache/watchpost/tools}"
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
+WASM_OPT_TRUNK_VERSION="version_132"
+# Seconds `rustup target add` may take before the offline route takes over.
+RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
+# Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
+OFFLINE_PACKAGES=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22)
+WASM_LD=/usr/lib/llvm-22/bin/wasm-ld
+
+export PATH="$TOOLS_DIR/bin:$TOOLS_DIR/npm/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The wasm-bindgen version the app links, read from Cargo.lock: the CLI must match exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+APT_UPDATED=0
+ensure_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "apt packages present: $*"
+    return
+  fi
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    say "apt-get update"
+    $sudo apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "installing apt packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# cargo install into the tools prefix unless `$bin --version` already reports $version.
+ensure_cargo_tool() {
+  local crate="$1" bin="$2" version="$3"
+  if [ -x "$TOOLS_DIR/bin/$bin" ] && "$TOOLS_DIR/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
+    say "$bin $version present"
+    return
+  fi
+  say "installing $crate $version (a few minutes, once)"
+  # --locked first for reproducibility; some lockfiles pin versions this registry lacks.
+  cargo install --quiet --root "$TOOLS_DIR" "$crate" --version "$version" --locked \
+    || cargo install --quiet --root "$TOOLS_DIR" "$crate" --version "$version"
+}
+
+ensure_wasm_opt() {
+  local bin="$TOOLS_DIR/npm/node_modules/.bin/wasm-opt"
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    say "wasm-opt (binaryen ${BINARYEN_VERSION%%.*}) present"
+    return
+  fi
+  # Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.
+  say "installing binaryen $BINARYEN_VERSION from npm"
+  mkdir -p "$TOOLS_DIR/npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION" >/dev/null
+}
+
+# Chooses how to compile for wasm32 and exports what Trunk's cargo needs for it.
+# WATCHPOST_WASM_ROUTE=rustup|offline forces a route; the default tries rustup first.
+ensure_wasm_target() {
+  local route="${WATCHPOST_WASM_ROUTE:-auto}"
+  if [ "$route" != offline ]; then
+    if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+      say "wasm32 target present (rustup)"
+      return
+    fi
+    say "adding the wasm32 target with rustup (at most ${RUSTUP_TIMEOUT}s)"
+    if timeout "$RUSTUP_TIMEOUT" rustup target add wasm32-unknown-unknown >&2; then
+      return
+    fi
+    [ "$route" = rustup ] && die "rustup target add wasm32-unknown-unknown failed and WATCHPOST_WASM_ROUTE=rustup"
+    say "rustup could not add the target; using the offline route (Debian rustc-web, std built from source)"
+  fi
+  ensure_apt "${OFFLINE_PACKAGES[@]}"
+  [ -x "$WASM_LD" ] || die "wasm-ld not found at $WASM_LD"
+  # Debian's cargo and rustc are one release with the std source they ship; build std
+  # from it. These variables reach only the app build, never host builds.
+  local shim="$TOOLS_DIR/offline-cargo"
+  mkdir -p "$shim"
+  ln -sf /usr/bin/cargo "$shim/cargo"
+  export PATH="$shim:$PATH"
+  export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+  export CARGO_UNSTABLE_BUILD_STD="std,panic_abort"
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$WASM_LD"
+  # Keep the offline build's artefacts apart from rustup's: different compilers.
+  export CARGO_TARGET_DIR="$ROOT/target/offline"
+}
+
+ensure_app_tools() {
+  [ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile --quiet)
+  ensure_cargo_tool trunk trunk "$TRUNK_VERSION"
+  ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$(wasm_bindgen_version)"
+  ensure_wasm_opt
+}
+
+ensure_browser() {
+  ensure_apt chromium chromium-driver
+}
+
+# Release build of the app into dist/. Runs in a subshell so the offline route's
+# variables do not leak into the host builds that follow.
+build_app() {
+  ensure_app_tools
+  (
+    ensure_wasm_target
+    say "building the app (release) into dist/"
+    cd "$ROOT"
+    trunk build --release --offline \
+      --config "$ROOT/Trunk.toml" \
+      2>&1 | grep -vE '^\s*$' >&2
+  )
+}

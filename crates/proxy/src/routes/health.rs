@@ -1,0 +1,26 @@
+//! `GET /api/health`: Watchpost watches itself the way it asks teams to watch theirs.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::api::{Health, HealthStatus};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let services = [("store".to_owned(), state.store.ping().await)].into();
+    let timestamp = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let health = Health::new(services, timestamp, state.started.elapsed().as_secs());
+    let status = match health.status {
+        HealthStatus::Ok => StatusCode::OK,
+        HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, Json(health))
+}

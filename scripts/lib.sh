@@ -103,9 +103,12 @@ ensure_wasm_target() {
 }
 
 ensure_app_tools() {
-  [ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile --quiet)
+  local bindgen pinned
+  bindgen="$(wasm_bindgen_version)"
+  pinned="$(sed -n 's/^wasm_bindgen = "\(.*\)"/\1/p' "$ROOT/Trunk.toml")"
+  [ "$bindgen" = "$pinned" ] || die "Trunk.toml pins wasm-bindgen $pinned but Cargo.lock has $bindgen: make them equal"
   ensure_cargo_tool trunk trunk "$TRUNK_VERSION"
-  ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$(wasm_bindgen_version)"
+  ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$bindgen"
   ensure_wasm_opt
 }
 
@@ -121,8 +124,12 @@ build_app() {
     ensure_wasm_target
     say "building the app (release) into dist/"
     cd "$ROOT"
-    trunk build --release --offline \
-      --config "$ROOT/Trunk.toml" \
-      2>&1 | grep -vE '^\s*$' >&2
+    trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release >&2
   )
+}
+
+# The proxy binary that serves dist/ (release, like a real deployment).
+build_proxy() {
+  say "building the proxy (release)"
+  (cd "$ROOT" && cargo build --quiet --locked --release -p watchpost-proxy)
 }

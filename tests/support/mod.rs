@@ -1,1 +1,235 @@
+//! Harness for the user journeys: the real `watchpost` binary serving the
+//! release build of the app, and headless Chromium driven through chromedriver.
+//!
+//! `scripts/test` builds both and sets `WATCHPOST_BIN` and `WATCHPOST_DIST`.
 
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// How long the app may take to show something after an action.
+pub const UI_WAIT: Duration = Duration::from_secs(15);
+
+fn required_env(name: &str) -> PathBuf {
+    match std::env::var_os(name) {
+        Some(value) => PathBuf::from(value),
+        None => panic!("{name} is not set: run the browser journeys through scripts/test, which builds what they need"),
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A running `watchpost` with its own empty store.
+#[derive(Debug)]
+pub struct Watchpost {
+    pub base: String,
+    port: u16,
+    data: TempDir,
+    child: Option<Child>,
+}
+
+impl Watchpost {
+    pub async fn start() -> Self {
+        let data = TempDir::new().expect("temp dir");
+        let mut watchpost = Watchpost { base: String::new(), port: free_port(), data, child: None };
+        watchpost.base = format!("http://127.0.0.1:{}", watchpost.port);
+        watchpost.restart().await;
+        watchpost
+    }
+
+    /// Starts the binary (again) on the same port and store, and waits until it is healthy.
+    pub async fn restart(&mut self) {
+        self.stop();
+        let child = Command::new(required_env("WATCHPOST_BIN"))
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .arg("--dist")
+            .arg(required_env("WATCHPOST_DIST"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("watchpost starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let health = format!("{}/api/health", self.base);
+        loop {
+            if let Ok(response) = reqwest::get(&health).await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "watchpost did not become healthy at {health}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Creates a project through the API and returns its id.
+    pub async fn create_project(&self, name: &str) -> i64 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/projects", self.base))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("create project");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let project: Value = response.json().await.expect("project JSON");
+        project["id"].as_i64().expect("project id")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Watchpost {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// chromedriver and the headless Chromium it drives.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let port = free_port();
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err}"));
+        let profile = TempDir::new().expect("temp dir");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                // Without the networking flags Chromium keeps trying to reach outside hosts.
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let capabilities = match capabilities {
+            Value::Object(map) => map,
+            _ => unreachable!("a JSON object"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match ClientBuilder::rustls().expect("rustls").capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(err) => {
+                    assert!(Instant::now() < deadline, "cannot open a Chromium session through {chromedriver}: {err}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        Browser { client, driver, _profile: profile }
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Runs a journey in a fresh browser and always closes the browser, even when
+/// the journey fails, so no Chromium is left running.
+pub async fn journey<F, Fut>(body: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let browser = Browser::start().await;
+    let outcome = tokio::spawn(body(browser.client.clone())).await;
+    browser.close().await;
+    if let Err(err) = outcome {
+        if err.is_panic() {
+            std::panic::resume_unwind(err.into_panic());
+        }
+        panic!("the journey was cancelled: {err}");
+    }
+}
+
+/// The CSS selector of an element's `data-testid`.
+pub fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// Waits for an element to appear.
+pub async fn find(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(UI_WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|err| panic!("{css} did not appear: {err}"))
+}
+
+/// Waits until the element's text contains `expected`, and returns the text.
+pub async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
+    let deadline = Instant::now() + UI_WAIT;
+    let mut last = String::new();
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return last;
+            }
+        }
+        assert!(Instant::now() < deadline, "{css} never showed {expected:?}; last text: {last:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until no element matches.
+pub async fn wait_gone(client: &Client, css: &str) {
+    let deadline = Instant::now() + UI_WAIT;
+    while client.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "{css} did not go away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where screenshots go: `WATCHPOST_SCREENSHOTS`, or tests/artifacts.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("WATCHPOST_SCREENSHOTS")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"), PathBuf::from);
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}

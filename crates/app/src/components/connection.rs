@@ -1,0 +1,53 @@
+//! A banner that says when the proxy cannot be reached, and what to do.
+
+use std::time::Duration;
+
+use domain::api::HealthStatus;
+use leptos::prelude::*;
+
+use crate::api;
+use crate::state::Connection;
+
+const POLL: Duration = Duration::from_secs(5);
+
+#[component]
+pub fn ConnectionBanner() -> impl IntoView {
+    let connection = RwSignal::new(Connection::Checking);
+    provide_context(connection);
+    let check = move || {
+        leptos::task::spawn_local(async move {
+            let next = match api::health().await {
+                Ok(health) if health.status == HealthStatus::Ok => Connection::Up,
+                Ok(health) => Connection::Degraded(
+                    health.services.into_iter().filter(|(_, up)| !up).map(|(name, _)| name).collect(),
+                ),
+                Err(_) => Connection::Down,
+            };
+            if connection.get_untracked() != next {
+                connection.set(next);
+            }
+        });
+    };
+    check();
+    let _ = set_interval_with_handle(check, POLL);
+
+    move || match connection.get() {
+        Connection::Checking | Connection::Up => None,
+        Connection::Degraded(services) => Some(view! {
+            <div class="banner banner-warn" role="alert" data-testid="connection-banner">
+                <strong>"The proxy is degraded. "</strong>
+                {format!(
+                    "Not answering: {}. Progress may not be saved; the operator should check the proxy's log.",
+                    services.join(", ")
+                )}
+            </div>
+        }.into_any()),
+        Connection::Down => Some(view! {
+            <div class="banner banner-error" role="alert" data-testid="connection-banner">
+                <strong>"Cannot reach the Watchpost proxy. "</strong>
+                "Check that it is still running (scripts/run) and that this machine can reach it. Retrying every 5 seconds. "
+                <button type="button" on:click=move |_| check()>"Retry now"</button>
+            </div>
+        }.into_any()),
+    }
+}

@@ -1,0 +1,75 @@
+//! State several components share, provided through context.
+
+use std::sync::Arc;
+
+use domain::Playbook;
+use domain::run::{Change, Entry, RunState, Tick};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+
+pub type PlaybookResult = Result<Arc<Playbook>, ApiError>;
+
+/// The playbook the proxy serves, fetched once for the whole app.
+#[derive(Clone, Copy)]
+pub struct PlaybookResource(pub LocalResource<PlaybookResult>);
+
+pub fn provide_playbook() {
+    provide_context(PlaybookResource(LocalResource::new(|| async { api::playbook().await.map(Arc::new) })));
+}
+
+pub fn use_playbook() -> LocalResource<PlaybookResult> {
+    expect_context::<PlaybookResource>().0
+}
+
+/// Whether the proxy answers, as the connection banner last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    Checking,
+    Up,
+    /// The proxy answers but some of its services do not.
+    Degraded(Vec<String>),
+    Down,
+}
+
+/// This tab's run of a project: a log of entries and the state folded from it.
+/// It lives as long as the project's pages are open.
+#[derive(Clone, Copy)]
+pub struct Run {
+    log: RwSignal<Vec<Entry>>,
+    state: Memo<RunState>,
+}
+
+impl Run {
+    pub fn new() -> Self {
+        let log = RwSignal::new(Vec::<Entry>::new());
+        let state = Memo::new(move |_| log.with(|log| RunState::fold(log)));
+        Run { log, state }
+    }
+
+    pub fn tick(&self, item: &str) -> Option<Tick> {
+        self.state.with(|state| state.tick(item).cloned())
+    }
+
+    pub fn entries(&self) -> Vec<Entry> {
+        self.log.get()
+    }
+
+    /// Ticks a manual item, or unticks it when it is ticked.
+    pub fn toggle(&self, item: &str) {
+        let change = if self.tick(item).is_some() {
+            Change::Unticked { item: item.to_owned() }
+        } else {
+            Change::Ticked { item: item.to_owned() }
+        };
+        let at = String::from(js_sys::Date::new_0().to_iso_string());
+        self.log.update(|log| {
+            let id = log.len() as u64 + 1;
+            log.push(Entry { id, actor: "you".to_owned(), at, change });
+        });
+    }
+}
+
+pub fn use_run() -> Run {
+    expect_context::<Run>()
+}

@@ -37,6 +37,12 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         wait_for_text(&c, &testid("wizard-section"), "SENTRY_DSN on Render is the backend project's DSN").await;
         find(&c, &testid("section-slack")).await.click().await.expect("slack section");
         wait_for_text(&c, &testid("wizard-section"), "Connect Sentry to Slack").await;
+
+        // Back leaves the project; an address that is no page says so.
+        c.back().await.expect("back");
+        wait_for_text(&c, &testid("project-list"), "Voxanne backend").await;
+        c.goto(&format!("{home}projects/1/nope")).await.expect("open a bad address");
+        wait_for_text(&c, &testid("not-found"), "Back to the projects").await;
     })
     .await;
 }

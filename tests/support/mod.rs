@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -144,7 +145,7 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
-            match ClientBuilder::rustls().expect("rustls").capabilities(capabilities.clone()).connect(&url).await {
+            match ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&url).await {
                 Ok(client) => break client,
                 Err(err) => {
                     assert!(Instant::now() < deadline, "cannot open a Chromium session through {chromedriver}: {err}");

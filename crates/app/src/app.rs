@@ -1,50 +1,56 @@
-//! The app shell: header, connection banner and routes.
+//! The app shell: header, connection banner and the page for the current route.
 
+use domain::route::Route;
 use leptos::prelude::*;
-use leptos_router::components::{A, ParentRoute, Route, Router, Routes};
-use leptos_router::path;
 
 use crate::components::connection::ConnectionBanner;
 use crate::components::theme::ThemeToggle;
-use crate::pages::escalate::EscalatePage;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
-use crate::pages::setup::SetupPage;
-use crate::pages::timeline::TimelinePage;
-use crate::pages::watch::WatchPage;
+use crate::router::{Link, provide_router, use_route};
 use crate::state::provide_playbook;
 
 #[component]
 pub fn App() -> impl IntoView {
+    provide_router();
     provide_playbook();
+    let route = use_route();
+    // Only a change of page rebuilds it: moving between a project's tabs keeps
+    // the project page (and its run) alive.
+    let page = Memo::new(move |_| match route.get() {
+        Route::Project { id, .. } => Page::Project(id),
+        Route::Projects => Page::Projects,
+        Route::NotFound => Page::NotFound,
+    });
     view! {
-        <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="app-header">
-                <A href="/" attr:class="brand">
-                    <span class="brand-mark" aria-hidden="true"></span>
-                    "Watchpost"
-                </A>
-                <ThemeToggle/>
-            </header>
-            <ConnectionBanner/>
-            <main id="main" tabindex="-1">
-                <Routes fallback=|| view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="app-header">
+            <Link to=Route::Projects class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Watchpost"
+            </Link>
+            <ThemeToggle/>
+        </header>
+        <ConnectionBanner/>
+        <main id="main" tabindex="-1">
+            {move || match page.get() {
+                Page::Projects => view! { <ProjectsPage/> }.into_any(),
+                Page::Project(id) => view! { <ProjectPage id/> }.into_any(),
+                Page::NotFound => view! {
                     <section class="page" data-testid="not-found">
                         <h1>"Page not found"</h1>
-                        <p><A href="/">"Back to the projects"</A></p>
+                        <p>"This address is not a page of Watchpost. "<Link to=Route::Projects>"Back to the projects"</Link></p>
                     </section>
-                }>
-                    <Route path=path!("/") view=ProjectsPage/>
-                    <ParentRoute path=path!("/projects/:id") view=ProjectPage>
-                        <Route path=path!("") view=SetupPage/>
-                        <Route path=path!("setup") view=SetupPage/>
-                        <Route path=path!("watch") view=WatchPage/>
-                        <Route path=path!("escalate") view=EscalatePage/>
-                        <Route path=path!("timeline") view=TimelinePage/>
-                    </ParentRoute>
-                </Routes>
-            </main>
-        </Router>
+                }
+                .into_any(),
+            }}
+        </main>
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Projects,
+    Project(i64),
+    NotFound,
 }

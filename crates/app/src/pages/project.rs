@@ -1,27 +1,26 @@
-//! A project's frame: its name, the tabs, and the run its pages share.
+//! A project's frame: its name, the tabs, and the run its views share.
 
+use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::components::{Failure, Loading};
+use crate::pages::escalate::EscalatePage;
+use crate::pages::setup::SetupPage;
+use crate::pages::timeline::TimelinePage;
+use crate::pages::watch::WatchPage;
+use crate::router::{Link, use_route};
 use crate::state::Run;
 
 #[component]
-pub fn ProjectPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let project = LocalResource::new(move || {
-        let id = id();
-        async move {
-            match id {
-                Some(id) => api::project(id).await,
-                None => Err(api::ApiError::Refused { status: 404, message: "There is no such project.".to_owned() }),
-            }
-        }
-    });
+pub fn ProjectPage(id: i64) -> impl IntoView {
+    let project = LocalResource::new(move || api::project(id));
     provide_context(Run::new());
+    let route = use_route();
+    let view = Memo::new(move |_| match route.get() {
+        Route::Project { view, .. } => view,
+        Route::Projects | Route::NotFound => ProjectView::Setup,
+    });
 
     view! {
         <div class="project">
@@ -38,12 +37,16 @@ pub fn ProjectPage() -> impl IntoView {
                 })}
             </Transition>
             <nav class="tabs" aria-label="Project views">
-                <A href="setup" attr:data-testid="tab-setup">"Setup"</A>
-                <A href="watch" attr:data-testid="tab-watch">"Watch"</A>
-                <A href="escalate" attr:data-testid="tab-escalate">"Escalate"</A>
-                <A href="timeline" attr:data-testid="tab-timeline">"Timeline"</A>
+                {ProjectView::ALL.map(|tab| view! {
+                    <Link to=Route::Project { id, view: tab } testid=format!("tab-{}", tab.slug())>{tab.title()}</Link>
+                })}
             </nav>
-            <Outlet/>
+            {move || match view.get() {
+                ProjectView::Setup => view! { <SetupPage/> }.into_any(),
+                ProjectView::Watch => view! { <WatchPage/> }.into_any(),
+                ProjectView::Escalate => view! { <EscalatePage/> }.into_any(),
+                ProjectView::Timeline => view! { <TimelinePage/> }.into_any(),
+            }}
         </div>
     }
 }

@@ -2,10 +2,11 @@
 
 use domain::api::Project;
 use leptos::prelude::*;
-use leptos_router::components::A;
+use domain::route::{ProjectView, Route};
 
 use crate::api;
 use crate::components::{Failure, Loading};
+use crate::router::Link;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
@@ -76,7 +77,7 @@ fn project_list(projects: Vec<Project>) -> impl IntoView {
         <ul class="project-list" data-testid="project-list">
             {projects.into_iter().map(|project| view! {
                 <li class:archived=project.archived>
-                    <A href=format!("/projects/{}/setup", project.id)>{project.name}</A>
+                    <Link to=Route::Project { id: project.id, view: ProjectView::Setup }>{project.name}</Link>
                 </li>
             }).collect_view()}
         </ul>

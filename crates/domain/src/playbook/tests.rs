@@ -78,14 +78,14 @@ fn the_interval_targets_carry_the_seed_numbers_and_units() {
         .map(|t| (t.id.as_str(), t.bound.to_string()))
         .collect();
     let expect = [
-        ("target-error-count", "< 5 per hour"),
-        ("target-error-rate", "< 1%"),
-        ("target-new-issues", "= 0"),
-        ("target-health-latency", "< 100 ms"),
-        ("target-calls-latency", "< 500 ms"),
-        ("target-webhooks-latency", "< 200 ms"),
-        ("target-assistants-latency", "< 1000 ms"),
-        ("target-p99", "< 1000 ms"),
+        ("error-count", "< 5 per hour"),
+        ("error-rate", "< 1%"),
+        ("new-issues", "= 0"),
+        ("health-latency", "< 100 ms"),
+        ("calls-latency", "< 500 ms"),
+        ("webhooks-latency", "< 200 ms"),
+        ("assistants-latency", "< 1000 ms"),
+        ("p99", "< 1000 ms"),
     ];
     for (id, bound) in expect {
         assert!(targets.contains(&(id, bound.to_owned())), "missing {id} {bound} in {targets:?}");
@@ -212,7 +212,7 @@ fn duplicate_ids_are_named_with_their_place() {
 
 #[test]
 fn an_item_and_a_target_cannot_share_an_id() {
-    let found = problems(edited("id = \"target-p99\"", "id = \"h20-performance\""));
+    let found = problems(edited("id = \"p99\"", "id = \"h20-performance\""));
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].at, "watch.routine[3].targets[4]");
 }

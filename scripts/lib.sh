@@ -100,6 +100,8 @@ ensure_wasm_target() {
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$WASM_LD"
   # Keep the offline build's artefacts apart from rustup's: different compilers.
   export CARGO_TARGET_DIR="$ROOT/target/offline"
+  # std's own dependencies come from crates.io too; fetch them before the offline build.
+  cargo fetch --quiet --manifest-path "$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml"
 }
 
 ensure_app_tools() {
@@ -116,15 +118,18 @@ ensure_browser() {
   ensure_apt chromium chromium-driver
 }
 
-# Release build of the app into dist/. Runs in a subshell so the offline route's
-# variables do not leak into the host builds that follow.
+# Release build of the app into dist/ (or the directory given). Runs in a subshell
+# so the offline route's variables do not leak into the host builds that follow.
 build_app() {
+  local dist="${1:-$ROOT/dist}"
   ensure_app_tools
   (
     ensure_wasm_target
-    say "building the app (release) into dist/"
+    say "building the app (release) into ${dist#"$ROOT"/}/"
     cd "$ROOT"
-    trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release >&2
+    # Trunk builds with --offline (it must never download tools): fetch crates first.
+    cargo fetch --quiet --locked
+    trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release --dist "$dist" >&2
   )
 }
 

@@ -14,34 +14,86 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         c.goto(&home).await.expect("open the app");
         wait_for_text(&c, &testid("no-projects"), "No projects yet").await;
 
-        find(&c, &testid("project-name")).await.send_keys("Voxanne backend").await.expect("type");
-        find(&c, &testid("create-project")).await.click().await.expect("create");
+        find(&c, &testid("project-name"))
+            .await
+            .send_keys("Voxanne backend")
+            .await
+            .expect("type");
+        find(&c, &testid("create-project"))
+            .await
+            .click()
+            .await
+            .expect("create");
         wait_for_text(&c, &testid("project-list"), "Voxanne backend").await;
-        c.find(Locator::LinkText("Voxanne backend")).await.expect("link").click().await.expect("open project");
+        c.find(Locator::LinkText("Voxanne backend"))
+            .await
+            .expect("link")
+            .click()
+            .await
+            .expect("open project");
 
         wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;
-        let section = wait_for_text(&c, &testid("wizard-section"), "Create the three alert rules").await;
-        for seed_text in ["Create the backend project", "High Error Rate Alert", "Error Rate Spike", "SENTRY_SEND_DEFAULT_PII is false"] {
-            assert!(section.contains(seed_text), "the Sentry section shows {seed_text:?}");
+        let section = wait_for_text(
+            &c,
+            &testid("wizard-section"),
+            "Create the three alert rules",
+        )
+        .await;
+        for seed_text in [
+            "Create the backend project",
+            "High Error Rate Alert",
+            "Error Rate Spike",
+            "SENTRY_SEND_DEFAULT_PII is false",
+        ] {
+            assert!(
+                section.contains(seed_text),
+                "the Sentry section shows {seed_text:?}"
+            );
         }
-        let alert = find(&c, &testid("item-alert-high-error-rate")).await.text().await.unwrap_or_default();
-        assert!(alert.contains("Live check: Sentry: the alert rule exists"), "{alert}");
+        let alert = find(&c, &testid("item-alert-high-error-rate"))
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            alert.contains("Live check: Sentry: the alert rule exists"),
+            "{alert}"
+        );
 
         // A manual item is ticked by hand and says who ticked it.
         let manual = testid("item-sentry-sdk-initialized");
-        find(&c, &format!("{manual} input[type=checkbox]")).await.click().await.expect("tick");
+        find(&c, &format!("{manual} input[type=checkbox]"))
+            .await
+            .click()
+            .await
+            .expect("tick");
         wait_for_text(&c, &manual, "Ticked by you").await;
         wait_for_text(&c, &testid("section-sentry"), "1 of").await;
 
-        find(&c, &testid("next-section")).await.click().await.expect("next section");
-        wait_for_text(&c, &testid("wizard-section"), "SENTRY_DSN on Render is the backend project's DSN").await;
-        find(&c, &testid("section-slack")).await.click().await.expect("slack section");
+        find(&c, &testid("next-section"))
+            .await
+            .click()
+            .await
+            .expect("next section");
+        wait_for_text(
+            &c,
+            &testid("wizard-section"),
+            "SENTRY_DSN on Render is the backend project's DSN",
+        )
+        .await;
+        find(&c, &testid("section-slack"))
+            .await
+            .click()
+            .await
+            .expect("slack section");
         wait_for_text(&c, &testid("wizard-section"), "Connect Sentry to Slack").await;
 
         // Back leaves the project; an address that is no page says so.
         c.back().await.expect("back");
         wait_for_text(&c, &testid("project-list"), "Voxanne backend").await;
-        c.goto(&format!("{home}projects/1/nope")).await.expect("open a bad address");
+        c.goto(&format!("{home}projects/1/nope"))
+            .await
+            .expect("open a bad address");
         wait_for_text(&c, &testid("not-found"), "Back to the projects").await;
     })
     .await;
@@ -55,7 +107,12 @@ async fn the_watch_shows_every_checkpoint_target_and_criterion() {
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
         for hour in [0, 4, 8, 12, 16, 20] {
-            wait_for_text(&c, &testid(&format!("checkpoint-{hour}")), &format!("Hour {hour}")).await;
+            wait_for_text(
+                &c,
+                &testid(&format!("checkpoint-{hour}")),
+                &format!("Hour {hour}"),
+            )
+            .await;
         }
         wait_for_text(&c, &testid("checkpoint-24"), "APPROVED FOR CUSTOMER LAUNCH").await;
         for (target, bound) in [
@@ -72,7 +129,12 @@ async fn the_watch_shows_every_checkpoint_target_and_criterion() {
         }
         wait_for_text(&c, &testid("normal"), "429 rate limit errors").await;
         wait_for_text(&c, &testid("critical"), "Unhandled promise rejections").await;
-        wait_for_text(&c, &testid("success-criteria"), "Health checks always passing").await;
+        wait_for_text(
+            &c,
+            &testid("success-criteria"),
+            "Health checks always passing",
+        )
+        .await;
     })
     .await;
 }
@@ -87,23 +149,51 @@ async fn an_escalation_is_walked_to_a_decision() {
         let procedure = testid("procedure-new-critical-issue");
         wait_for_text(&c, &procedure, "Assess the severity.").await;
         let critical = format!("{procedure} {}", testid("walk-option"));
-        find(&c, &critical).await.click().await.expect("choose Critical");
+        find(&c, &critical)
+            .await
+            .click()
+            .await
+            .expect("choose Critical");
         let outcome = wait_for_text(&c, &procedure, "Decision: Roll back").await;
-        assert!(outcome.contains("Wait 5 minutes for the deployment."), "{outcome}");
+        assert!(
+            outcome.contains("Wait 5 minutes for the deployment."),
+            "{outcome}"
+        );
 
-        find(&c, &format!("{procedure} {}", testid("walk-restart"))).await.click().await.expect("restart");
+        find(&c, &format!("{procedure} {}", testid("walk-restart")))
+            .await
+            .click()
+            .await
+            .expect("restart");
         wait_for_text(&c, &procedure, "Assess the severity.").await;
 
         // Health check: retry → still failing → logs → database not false → persists → roll back.
         let health = testid("procedure-health-check");
         let step = |id: &str| format!("{health} {}", testid(id));
-        find(&c, &step("walk-done")).await.click().await.expect("retried");
-        let options = c.find_all(Locator::Css(&step("walk-option"))).await.expect("options");
+        find(&c, &step("walk-done"))
+            .await
+            .click()
+            .await
+            .expect("retried");
+        let options = c
+            .find_all(Locator::Css(&step("walk-option")))
+            .await
+            .expect("options");
         options[1].click().await.expect("still failing");
-        find(&c, &step("walk-done")).await.click().await.expect("logs checked");
-        let options = c.find_all(Locator::Css(&step("walk-option"))).await.expect("options");
+        find(&c, &step("walk-done"))
+            .await
+            .click()
+            .await
+            .expect("logs checked");
+        let options = c
+            .find_all(Locator::Css(&step("walk-option")))
+            .await
+            .expect("options");
         options[1].click().await.expect("database is not false");
-        let options = c.find_all(Locator::Css(&step("walk-option"))).await.expect("options");
+        let options = c
+            .find_all(Locator::Css(&step("walk-option")))
+            .await
+            .expect("options");
         options[0].click().await.expect("persists over 2 minutes");
         wait_for_text(&c, &health, "Decision: Roll back").await;
     })
@@ -117,9 +207,22 @@ async fn ticks_appear_on_the_timeline_with_who_and_when() {
     let url = watchpost.url(&format!("/projects/{id}/watch"));
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
-        find(&c, &format!("{} input", testid("item-h0-baseline"))).await.click().await.expect("tick");
-        find(&c, &testid("tab-timeline")).await.click().await.expect("timeline tab");
-        let entry = wait_for_text(&c, &testid("timeline-entry"), "you ticked “Baseline metrics recorded”").await;
+        find(&c, &format!("{} input", testid("item-h0-baseline")))
+            .await
+            .click()
+            .await
+            .expect("tick");
+        find(&c, &testid("tab-timeline"))
+            .await
+            .click()
+            .await
+            .expect("timeline tab");
+        let entry = wait_for_text(
+            &c,
+            &testid("timeline-entry"),
+            "you ticked “Baseline metrics recorded”",
+        )
+        .await;
         assert!(entry.contains("UTC"), "the entry says when: {entry}");
     })
     .await;
@@ -135,8 +238,16 @@ async fn an_unreachable_proxy_is_shown_and_recovers() {
         c.goto(&home).await.expect("open the app");
         find(&c, &testid("new-project")).await;
         let _ = stop.send(());
-        let banner = wait_for_text(&c, &testid("connection-banner"), "Cannot reach the Watchpost proxy").await;
-        assert!(banner.contains("scripts/run"), "the banner says what to do: {banner}");
+        let banner = wait_for_text(
+            &c,
+            &testid("connection-banner"),
+            "Cannot reach the Watchpost proxy",
+        )
+        .await;
+        assert!(
+            banner.contains("scripts/run"),
+            "the banner says what to do: {banner}"
+        );
         let _ = restarted.await;
         wait_gone(&c, &testid("connection-banner")).await;
     }));
@@ -158,13 +269,24 @@ async fn the_app_works_from_the_keyboard() {
         find(&c, &testid("new-project")).await;
         // The first Tab reaches the skip link.
         let body = c.find(Locator::Css("body")).await.expect("body");
-        body.send_keys(&char::from(Key::Tab).to_string()).await.expect("tab");
-        let focused = c.active_element().await.expect("focus").text().await.unwrap_or_default();
+        body.send_keys(&char::from(Key::Tab).to_string())
+            .await
+            .expect("tab");
+        let focused = c
+            .active_element()
+            .await
+            .expect("focus")
+            .text()
+            .await
+            .unwrap_or_default();
         assert_eq!(focused, "Skip to content");
 
         // Typing a name and pressing Enter creates the project.
         let input = find(&c, &testid("project-name")).await;
-        input.send_keys(&format!("Keyboard launch{}", char::from(Key::Enter))).await.expect("type and submit");
+        input
+            .send_keys(&format!("Keyboard launch{}", char::from(Key::Enter)))
+            .await
+            .expect("type and submit");
         wait_for_text(&c, &testid("project-list"), "Keyboard launch").await;
     })
     .await;
@@ -178,11 +300,23 @@ async fn screenshots_of_every_view() {
     let base = watchpost.url("");
     journey(move |c| async move {
         // (name, path, the element that shows the view is there)
-        let mut views = vec![("projects".to_owned(), "/".to_owned(), "new-project".to_owned())];
+        let mut views = vec![(
+            "projects".to_owned(),
+            "/".to_owned(),
+            "new-project".to_owned(),
+        )];
         for view in ["setup", "watch", "escalate", "timeline"] {
-            views.push((view.to_owned(), format!("/projects/{id}/{view}"), format!("{view}-page")));
+            views.push((
+                view.to_owned(),
+                format!("/projects/{id}/{view}"),
+                format!("{view}-page"),
+            ));
         }
-        for (theme, width, height) in [("light", 1280, 900), ("dark", 1280, 900), ("phone", 390, 844)] {
+        for (theme, width, height) in [
+            ("light", 1280, 900),
+            ("dark", 1280, 900),
+            ("phone", 390, 844),
+        ] {
             c.set_window_size(width, height).await.expect("window size");
             for (name, path, ready) in &views {
                 c.goto(&format!("{base}{path}")).await.expect("open view");

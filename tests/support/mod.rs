@@ -21,7 +21,9 @@ pub const UI_WAIT: Duration = Duration::from_secs(15);
 fn required_env(name: &str) -> PathBuf {
     match std::env::var_os(name) {
         Some(value) => PathBuf::from(value),
-        None => panic!("{name} is not set: run the browser journeys through scripts/test, which builds what they need"),
+        None => panic!(
+            "{name} is not set: run the browser journeys through scripts/test, which builds what they need"
+        ),
     }
 }
 
@@ -42,7 +44,12 @@ pub struct Watchpost {
 impl Watchpost {
     pub async fn start() -> Self {
         let data = TempDir::new().expect("temp dir");
-        let mut watchpost = Watchpost { base: String::new(), port: free_port(), data, child: None };
+        let mut watchpost = Watchpost {
+            base: String::new(),
+            port: free_port(),
+            data,
+            child: None,
+        };
         watchpost.base = format!("http://127.0.0.1:{}", watchpost.port);
         watchpost.restart().await;
         watchpost
@@ -66,12 +73,15 @@ impl Watchpost {
         let deadline = Instant::now() + Duration::from_secs(20);
         let health = format!("{}/api/health", self.base);
         loop {
-            if let Ok(response) = reqwest::get(&health).await {
-                if response.status().is_success() {
-                    return;
-                }
+            if let Ok(response) = reqwest::get(&health).await
+                && response.status().is_success()
+            {
+                return;
             }
-            assert!(Instant::now() < deadline, "watchpost did not become healthy at {health}");
+            assert!(
+                Instant::now() < deadline,
+                "watchpost did not become healthy at {health}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -117,7 +127,8 @@ struct Browser {
 impl Browser {
     async fn start() -> Self {
         let port = free_port();
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -145,15 +156,26 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
-            match ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&url).await {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(client) => break client,
                 Err(err) => {
-                    assert!(Instant::now() < deadline, "cannot open a Chromium session through {chromedriver}: {err}");
+                    assert!(
+                        Instant::now() < deadline,
+                        "cannot open a Chromium session through {chromedriver}: {err}"
+                    );
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
         };
-        Browser { client, driver, _profile: profile }
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
     }
 
     async fn close(mut self) {
@@ -207,7 +229,10 @@ pub async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String
                 return last;
             }
         }
-        assert!(Instant::now() < deadline, "{css} never showed {expected:?}; last text: {last:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{css} never showed {expected:?}; last text: {last:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -223,8 +248,10 @@ pub async fn wait_gone(client: &Client, css: &str) {
 
 /// Where screenshots go: `WATCHPOST_SCREENSHOTS`, or tests/artifacts.
 pub fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("WATCHPOST_SCREENSHOTS")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"), PathBuf::from);
+    let dir = std::env::var_os("WATCHPOST_SCREENSHOTS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"),
+        PathBuf::from,
+    );
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     dir
 }

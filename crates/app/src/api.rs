@@ -97,9 +97,13 @@ async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, St
         init.set_body(&JsValue::from_str(&body));
     }
     init.set_headers(&headers);
-    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.map_err(|_| ApiError::Unreachable)?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
     let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
     let text = response.text().map_err(|_| ApiError::Unreachable)?;
-    let text = JsFuture::from(text).await.map_err(|_| ApiError::Unreachable)?;
+    let text = JsFuture::from(text)
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
     Ok((response.status(), text.as_string().unwrap_or_default()))
 }

@@ -13,7 +13,9 @@ use wasm_bindgen::JsCast;
 pub struct CurrentRoute(pub RwSignal<Route>);
 
 fn location_route() -> Route {
-    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
     Route::parse(&path)
 }
 
@@ -21,7 +23,8 @@ fn location_route() -> Route {
 pub fn provide_router() {
     let route = RwSignal::new(location_route());
     provide_context(CurrentRoute(route));
-    let listener = window_event_listener(leptos::ev::popstate, move |_| route.set(location_route()));
+    let listener =
+        window_event_listener(leptos::ev::popstate, move |_| route.set(location_route()));
     on_cleanup(move || listener.remove());
 }
 
@@ -35,7 +38,8 @@ pub fn use_route() -> RwSignal<Route> {
 pub fn navigate(current: RwSignal<Route>, route: Route) {
     if let Some(window) = web_sys::window() {
         if let Ok(history) = window.history() {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&route.path()));
+            let _ =
+                history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&route.path()));
         }
         window.scroll_to_with_x_and_y(0.0, 0.0);
         if let Some(main) = window.document().and_then(|d| d.get_element_by_id("main")) {

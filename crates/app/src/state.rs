@@ -15,7 +15,9 @@ pub type PlaybookResult = Result<Arc<Playbook>, ApiError>;
 pub struct PlaybookResource(pub LocalResource<PlaybookResult>);
 
 pub fn provide_playbook() {
-    provide_context(PlaybookResource(LocalResource::new(|| async { api::playbook().await.map(Arc::new) })));
+    provide_context(PlaybookResource(LocalResource::new(|| async {
+        api::playbook().await.map(Arc::new)
+    })));
 }
 
 pub fn use_playbook() -> LocalResource<PlaybookResult> {
@@ -58,14 +60,23 @@ impl Run {
     /// Ticks a manual item, or unticks it when it is ticked.
     pub fn toggle(&self, item: &str) {
         let change = if self.tick(item).is_some() {
-            Change::Unticked { item: item.to_owned() }
+            Change::Unticked {
+                item: item.to_owned(),
+            }
         } else {
-            Change::Ticked { item: item.to_owned() }
+            Change::Ticked {
+                item: item.to_owned(),
+            }
         };
         let at = String::from(js_sys::Date::new_0().to_iso_string());
         self.log.update(|log| {
             let id = log.len() as u64 + 1;
-            log.push(Entry { id, actor: "you".to_owned(), at, change });
+            log.push(Entry {
+                id,
+                actor: "you".to_owned(),
+                at,
+                change,
+            });
         });
     }
 }

@@ -26,8 +26,17 @@ pub enum HealthStatus {
 impl Health {
     /// The status follows from the services: ok only when every one is up.
     pub fn new(services: BTreeMap<String, bool>, timestamp: String, uptime: u64) -> Self {
-        let status = if services.values().all(|up| *up) { HealthStatus::Ok } else { HealthStatus::Degraded };
-        Health { status, services, timestamp, uptime }
+        let status = if services.values().all(|up| *up) {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Degraded
+        };
+        Health {
+            status,
+            services,
+            timestamp,
+            uptime,
+        }
     }
 }
 
@@ -63,7 +72,9 @@ impl NewProject {
         if name.is_empty() {
             Err("a project needs a name".to_owned())
         } else if name.chars().count() > PROJECT_NAME_MAX {
-            Err(format!("a project name has at most {PROJECT_NAME_MAX} characters"))
+            Err(format!(
+                "a project name has at most {PROJECT_NAME_MAX} characters"
+            ))
         } else if name.chars().any(char::is_control) {
             Err("a project name cannot contain control characters".to_owned())
         } else {
@@ -80,7 +91,11 @@ mod tests {
     fn health_is_degraded_when_any_service_is_down() {
         let up = Health::new([("store".to_owned(), true)].into(), "t".into(), 1);
         assert_eq!(up.status, HealthStatus::Ok);
-        let down = Health::new([("store".to_owned(), true), ("x".to_owned(), false)].into(), "t".into(), 1);
+        let down = Health::new(
+            [("store".to_owned(), true), ("x".to_owned(), false)].into(),
+            "t".into(),
+            1,
+        );
         assert_eq!(down.status, HealthStatus::Degraded);
         let json = serde_json::to_value(&down).unwrap();
         assert_eq!(json["status"], "degraded");

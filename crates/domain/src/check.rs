@@ -50,11 +50,19 @@ pub struct ParamSpec {
 }
 
 const fn required(name: &'static str, one_of: Option<&'static [&'static str]>) -> ParamSpec {
-    ParamSpec { name, required: true, one_of }
+    ParamSpec {
+        name,
+        required: true,
+        one_of,
+    }
 }
 
 const fn optional(name: &'static str, one_of: Option<&'static [&'static str]>) -> ParamSpec {
-    ParamSpec { name, required: false, one_of }
+    ParamSpec {
+        name,
+        required: false,
+        one_of,
+    }
 }
 
 const PROJECTS: Option<&[&str]> = Some(&["backend", "frontend"]);
@@ -93,10 +101,17 @@ impl FromStr for CheckKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CheckKind::ALL.iter().copied().find(|kind| kind.name() == s).ok_or_else(|| {
-            let known: Vec<&str> = CheckKind::ALL.iter().map(|kind| kind.name()).collect();
-            format!("unknown check `{s}`; use \"manual\" or one of: {}", known.join(", "))
-        })
+        CheckKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = CheckKind::ALL.iter().map(|kind| kind.name()).collect();
+                format!(
+                    "unknown check `{s}`; use \"manual\" or one of: {}",
+                    known.join(", ")
+                )
+            })
     }
 }
 
@@ -155,28 +170,37 @@ pub fn param_problems(verify: Verify, with: &BTreeMap<String, String>) -> Vec<St
             problems.push(if accepted.is_empty() {
                 format!("check `{kind}` takes no parameters, but `{key}` was given")
             } else {
-                format!("check `{kind}` has no parameter `{key}`; it accepts: {}", accepted.join(", "))
+                format!(
+                    "check `{kind}` has no parameter `{key}`; it accepts: {}",
+                    accepted.join(", ")
+                )
             });
         }
     }
     for spec in specs {
         match with.get(spec.name) {
             None if spec.required => {
-                problems.push(format!("check `{kind}` needs the parameter `{}`", spec.name));
+                problems.push(format!(
+                    "check `{kind}` needs the parameter `{}`",
+                    spec.name
+                ));
             }
             None => {}
             Some(value) if value.trim().is_empty() => {
-                problems.push(format!("parameter `{}` of check `{kind}` is empty", spec.name));
+                problems.push(format!(
+                    "parameter `{}` of check `{kind}` is empty",
+                    spec.name
+                ));
             }
             Some(value) => {
-                if let Some(allowed) = spec.one_of {
-                    if !allowed.contains(&value.as_str()) {
-                        problems.push(format!(
-                            "parameter `{}` of check `{kind}` is `{value}`; expected one of: {}",
-                            spec.name,
-                            allowed.join(", ")
-                        ));
-                    }
+                if let Some(allowed) = spec.one_of
+                    && !allowed.contains(&value.as_str())
+                {
+                    problems.push(format!(
+                        "parameter `{}` of check `{kind}` is `{value}`; expected one of: {}",
+                        spec.name,
+                        allowed.join(", ")
+                    ));
                 }
             }
         }
@@ -189,14 +213,20 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn every_check_name_round_trips() {
         for kind in CheckKind::ALL {
             assert_eq!(kind.name().parse::<CheckKind>(), Ok(*kind));
-            assert!(kind.name().contains('.'), "{kind} should be namespaced by its API");
+            assert!(
+                kind.name().contains('.'),
+                "{kind} should be namespaced by its API"
+            );
         }
     }
 
@@ -217,20 +247,31 @@ mod tests {
     #[test]
     fn parameters_are_checked_against_the_check() {
         let env = Verify::Check(CheckKind::RenderEnvVar);
-        assert!(param_problems(env, &with(&[("key", "NODE_ENV"), ("equals", "production")])).is_empty());
+        assert!(
+            param_problems(env, &with(&[("key", "NODE_ENV"), ("equals", "production")])).is_empty()
+        );
         assert_eq!(
             param_problems(env, &with(&[])),
             vec!["check `render.env_var` needs the parameter `key`"]
         );
         let unknown = param_problems(env, &with(&[("key", "A"), ("value", "b")]));
-        assert_eq!(unknown, vec!["check `render.env_var` has no parameter `value`; it accepts: key, equals"]);
+        assert_eq!(
+            unknown,
+            vec!["check `render.env_var` has no parameter `value`; it accepts: key, equals"]
+        );
 
         let rule = Verify::Check(CheckKind::SentryAlertRule);
         let wrong = param_problems(rule, &with(&[("rule", "spike")]));
-        assert!(wrong[0].contains("expected one of: high_error_rate, new_issue, error_spike"), "{wrong:?}");
+        assert!(
+            wrong[0].contains("expected one of: high_error_rate, new_issue, error_spike"),
+            "{wrong:?}"
+        );
 
         let none = param_problems(Verify::Check(CheckKind::SlackWebhook), &with(&[("x", "1")]));
-        assert_eq!(none, vec!["check `slack.webhook` takes no parameters, but `x` was given"]);
+        assert_eq!(
+            none,
+            vec!["check `slack.webhook` takes no parameters, but `x` was given"]
+        );
 
         let manual = param_problems(Verify::Manual, &with(&[("key", "A")]));
         assert!(manual[0].contains("need a live check"), "{manual:?}");

@@ -202,9 +202,17 @@ pub struct Escalation {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Node {
     /// Something to do, then go on to `next`.
-    Step { id: String, text: String, next: String },
+    Step {
+        id: String,
+        text: String,
+        next: String,
+    },
     /// A question whose answer picks the branch.
-    Question { id: String, text: String, options: Vec<Choice> },
+    Question {
+        id: String,
+        text: String,
+        options: Vec<Choice>,
+    },
     /// Where a branch ends: the decision taken.
     Outcome {
         id: String,
@@ -252,7 +260,9 @@ impl Node {
 
     pub fn text(&self) -> &str {
         match self {
-            Node::Step { text, .. } | Node::Question { text, .. } | Node::Outcome { text, .. } => text,
+            Node::Step { text, .. } | Node::Question { text, .. } | Node::Outcome { text, .. } => {
+                text
+            }
         }
     }
 
@@ -260,7 +270,9 @@ impl Node {
     pub fn successors(&self) -> Vec<&str> {
         match self {
             Node::Step { next, .. } => vec![next.as_str()],
-            Node::Question { options, .. } => options.iter().map(|choice| choice.next.as_str()).collect(),
+            Node::Question { options, .. } => {
+                options.iter().map(|choice| choice.next.as_str()).collect()
+            }
             Node::Outcome { .. } => Vec::new(),
         }
     }
@@ -307,32 +319,63 @@ impl Playbook {
 
     /// Parses and validates a playbook.
     pub fn from_toml(source: &str) -> Result<Self, PlaybookError> {
-        let playbook: Playbook = toml::from_str(source).map_err(|err| PlaybookError::Syntax(err.to_string()))?;
+        let playbook: Playbook =
+            toml::from_str(source).map_err(|err| PlaybookError::Syntax(err.to_string()))?;
         let problems = playbook.problems();
-        if problems.is_empty() { Ok(playbook) } else { Err(PlaybookError::Invalid(problems)) }
+        if problems.is_empty() {
+            Ok(playbook)
+        } else {
+            Err(PlaybookError::Invalid(problems))
+        }
     }
 
     /// Every checklist item in the playbook with where it sits, in reading order.
     pub fn items(&self) -> impl Iterator<Item = (String, &Item)> {
         let setup = self.setup.iter().enumerate().flat_map(|(s, section)| {
             section.steps.iter().enumerate().flat_map(move |(t, step)| {
-                step.items.iter().enumerate().map(move |(i, item)| (format!("setup[{s}].steps[{t}].items[{i}]"), item))
+                step.items
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, item)| (format!("setup[{s}].steps[{t}].items[{i}]"), item))
             })
         });
-        let checkpoints = self.watch.checkpoints.iter().enumerate().flat_map(|(c, checkpoint)| {
-            checkpoint.items.iter().enumerate().map(move |(i, item)| (format!("watch.checkpoints[{c}].items[{i}]"), item))
-        });
-        let routine = self.watch.routine.iter().enumerate().flat_map(|(r, check)| {
-            check.items.iter().enumerate().map(move |(i, item)| (format!("watch.routine[{r}].items[{i}]"), item))
-        });
-        let criteria =
-            self.success_criteria.iter().enumerate().map(|(i, item)| (format!("success_criteria[{i}]"), item));
+        let checkpoints = self
+            .watch
+            .checkpoints
+            .iter()
+            .enumerate()
+            .flat_map(|(c, checkpoint)| {
+                checkpoint
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, item)| (format!("watch.checkpoints[{c}].items[{i}]"), item))
+            });
+        let routine = self
+            .watch
+            .routine
+            .iter()
+            .enumerate()
+            .flat_map(|(r, check)| {
+                check
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, item)| (format!("watch.routine[{r}].items[{i}]"), item))
+            });
+        let criteria = self
+            .success_criteria
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (format!("success_criteria[{i}]"), item));
         setup.chain(checkpoints).chain(routine).chain(criteria)
     }
 
     /// Finds an item or target by id.
     pub fn item(&self, id: &str) -> Option<&Item> {
-        self.items().map(|(_, item)| item).find(|item| item.id == id)
+        self.items()
+            .map(|(_, item)| item)
+            .find(|item| item.id == id)
     }
 
     /// Everything wrong with a parsed playbook; empty when it is valid.
@@ -358,7 +401,13 @@ impl Playbook {
                 report.id(&mut ids, &at, &step.id);
                 report.text(&format!("{at}.title"), &step.title);
                 if step.items.is_empty() {
-                    report.push(&at, format!("step `{}` has no items, so nothing can show it done", step.id));
+                    report.push(
+                        &at,
+                        format!(
+                            "step `{}` has no items, so nothing can show it done",
+                            step.id
+                        ),
+                    );
                 }
             }
         }
@@ -371,7 +420,10 @@ impl Playbook {
             let at = format!("watch.routine[{r}]");
             report.id(&mut ids, &at, &check.id);
             if check.items.is_empty() && check.targets.is_empty() {
-                report.push(&at, format!("routine check `{}` has neither items nor targets", check.id));
+                report.push(
+                    &at,
+                    format!("routine check `{}` has neither items nor targets", check.id),
+                );
             }
             for (g, target) in check.targets.iter().enumerate() {
                 let at = format!("{at}.targets[{g}]");
@@ -402,7 +454,10 @@ impl Playbook {
     fn check_schedule(&self, report: &mut Report) {
         let watch = &self.watch;
         if watch.duration_hours == 0 {
-            report.push("watch.duration_hours", "the watch must last at least one hour");
+            report.push(
+                "watch.duration_hours",
+                "the watch must last at least one hour",
+            );
         }
         if watch.checkpoints.is_empty() {
             report.push("watch.checkpoints", "the watch has no checkpoints");
@@ -411,28 +466,46 @@ impl Playbook {
         for (c, checkpoint) in watch.checkpoints.iter().enumerate() {
             let at = format!("watch.checkpoints[{c}]");
             if previous.is_some_and(|hour| checkpoint.hour <= hour) {
-                report.push(&at, format!("hour {} does not come after the checkpoint before it", checkpoint.hour));
+                report.push(
+                    &at,
+                    format!(
+                        "hour {} does not come after the checkpoint before it",
+                        checkpoint.hour
+                    ),
+                );
             }
             if checkpoint.hour > watch.duration_hours {
                 report.push(
                     &at,
-                    format!("hour {} is past the end of a {}-hour watch", checkpoint.hour, watch.duration_hours),
+                    format!(
+                        "hour {} is past the end of a {}-hour watch",
+                        checkpoint.hour, watch.duration_hours
+                    ),
                 );
             }
             if checkpoint.items.is_empty() {
-                report.push(&at, format!("the hour-{} checkpoint has no items", checkpoint.hour));
+                report.push(
+                    &at,
+                    format!("the hour-{} checkpoint has no items", checkpoint.hour),
+                );
             }
             let last = c + 1 == watch.checkpoints.len();
             if checkpoint.sign_off && !last {
                 report.push(&at, "only the last checkpoint can be the sign-off");
             }
             if last && !checkpoint.sign_off {
-                report.push(&at, "the last checkpoint must be the sign-off (`sign_off = true`)");
+                report.push(
+                    &at,
+                    "the last checkpoint must be the sign-off (`sign_off = true`)",
+                );
             }
             if last && checkpoint.sign_off && checkpoint.hour != watch.duration_hours {
                 report.push(
                     &at,
-                    format!("the sign-off is at hour {} but the watch lasts {} hours", checkpoint.hour, watch.duration_hours),
+                    format!(
+                        "the sign-off is at hour {} but the watch lasts {} hours",
+                        checkpoint.hour, watch.duration_hours
+                    ),
                 );
             }
             previous = Some(checkpoint.hour);
@@ -448,25 +521,38 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
         report.id(&mut node_ids, &format!("{at}.nodes[{n}]"), node.id());
         report.text(&format!("{at}.nodes[{n}].text"), node.text());
     }
-    let index: HashMap<&str, usize> =
-        escalation.nodes.iter().enumerate().map(|(n, node)| (node.id(), n)).collect();
+    let index: HashMap<&str, usize> = escalation
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(n, node)| (node.id(), n))
+        .collect();
     if !index.contains_key(escalation.start.as_str()) {
-        report.push(&format!("{at}.start"), format!("start node `{}` does not exist", escalation.start));
+        report.push(
+            &format!("{at}.start"),
+            format!("start node `{}` does not exist", escalation.start),
+        );
         return;
     }
     let mut dangling = false;
     for (n, node) in escalation.nodes.iter().enumerate() {
-        if let Node::Question { options, .. } = node {
-            if options.len() < 2 {
-                report.push(&format!("{at}.nodes[{n}]"), format!("question `{}` needs at least two options", node.id()));
-            }
+        if let Node::Question { options, .. } = node
+            && options.len() < 2
+        {
+            report.push(
+                &format!("{at}.nodes[{n}]"),
+                format!("question `{}` needs at least two options", node.id()),
+            );
         }
         for next in node.successors() {
             if !index.contains_key(next) {
                 dangling = true;
                 report.push(
                     &format!("{at}.nodes[{n}]"),
-                    format!("`{}` leads to `{next}`, which is not a node of this tree", node.id()),
+                    format!(
+                        "`{}` leads to `{next}`, which is not a node of this tree",
+                        node.id()
+                    ),
                 );
             }
         }
@@ -497,7 +583,10 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
                 }
                 Mark::Grey => report.push(
                     &format!("{at}.nodes[{n}]"),
-                    format!("`{}` leads back to `{next}`: a decision tree cannot loop", escalation.nodes[n].id()),
+                    format!(
+                        "`{}` leads back to `{next}`: a decision tree cannot loop",
+                        escalation.nodes[n].id()
+                    ),
                 ),
                 Mark::Black => {}
             }
@@ -510,7 +599,10 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
         if *mark == Mark::White {
             report.push(
                 &format!("{at}.nodes[{n}]"),
-                format!("`{}` cannot be reached from the start node", escalation.nodes[n].id()),
+                format!(
+                    "`{}` cannot be reached from the start node",
+                    escalation.nodes[n].id()
+                ),
             );
         }
     }
@@ -526,7 +618,10 @@ struct Report {
 
 impl Report {
     fn push(&mut self, at: &str, message: impl Into<String>) {
-        self.problems.push(Problem { at: at.to_owned(), message: message.into() });
+        self.problems.push(Problem {
+            at: at.to_owned(),
+            message: message.into(),
+        });
     }
 
     fn text(&mut self, at: &str, text: &str) {
@@ -538,11 +633,16 @@ impl Report {
     /// Ids appear in URLs and in the run log: lowercase letters, digits and dashes.
     fn id(&mut self, space: &mut IdSpace, at: &str, id: &str) {
         let well_formed = !id.is_empty()
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !id.starts_with('-')
             && !id.ends_with('-');
         if !well_formed {
-            self.push(at, format!("id `{id}` must be lowercase letters, digits and inner dashes"));
+            self.push(
+                at,
+                format!("id `{id}` must be lowercase letters, digits and inner dashes"),
+            );
         } else if !space.0.insert(id.to_owned()) {
             self.push(at, format!("duplicate id `{id}`"));
         }
@@ -589,7 +689,11 @@ pub enum PlaybookError {
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems.iter().map(|problem| format!("  - {problem}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|problem| format!("  - {problem}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

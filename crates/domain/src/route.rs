@@ -21,7 +21,12 @@ pub enum ProjectView {
 }
 
 impl ProjectView {
-    pub const ALL: [ProjectView; 4] = [ProjectView::Setup, ProjectView::Watch, ProjectView::Escalate, ProjectView::Timeline];
+    pub const ALL: [ProjectView; 4] = [
+        ProjectView::Setup,
+        ProjectView::Watch,
+        ProjectView::Escalate,
+        ProjectView::Timeline,
+    ];
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -45,14 +50,21 @@ impl ProjectView {
 impl Route {
     /// The route of a URL path; query and fragment must already be removed.
     pub fn parse(path: &str) -> Route {
-        let segments: Vec<&str> = path.split('/').filter(|segment| !segment.is_empty()).collect();
+        let segments: Vec<&str> = path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .collect();
         match segments.as_slice() {
             [] => Route::Projects,
             ["projects", id, rest @ ..] => {
-                let Some(id) = id.parse::<i64>().ok().filter(|id| *id > 0) else { return Route::NotFound };
+                let Some(id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
+                    return Route::NotFound;
+                };
                 let view = match rest {
                     [] => Some(ProjectView::Setup),
-                    [slug] => ProjectView::ALL.into_iter().find(|view| view.slug() == *slug),
+                    [slug] => ProjectView::ALL
+                        .into_iter()
+                        .find(|view| view.slug() == *slug),
                     _ => None,
                 };
                 view.map_or(Route::NotFound, |view| Route::Project { id, view })
@@ -93,13 +105,33 @@ mod tests {
 
     #[test]
     fn a_project_path_without_a_view_opens_setup() {
-        assert_eq!(Route::parse("/projects/3"), Route::Project { id: 3, view: ProjectView::Setup });
-        assert_eq!(Route::parse("/projects/3/watch/"), Route::Project { id: 3, view: ProjectView::Watch });
+        assert_eq!(
+            Route::parse("/projects/3"),
+            Route::Project {
+                id: 3,
+                view: ProjectView::Setup
+            }
+        );
+        assert_eq!(
+            Route::parse("/projects/3/watch/"),
+            Route::Project {
+                id: 3,
+                view: ProjectView::Watch
+            }
+        );
     }
 
     #[test]
     fn anything_else_is_not_found() {
-        for path in ["/projects", "/projects/x/setup", "/projects/0/setup", "/projects/-1", "/projects/1/nope", "/projects/1/setup/x", "/nope"] {
+        for path in [
+            "/projects",
+            "/projects/x/setup",
+            "/projects/0/setup",
+            "/projects/-1",
+            "/projects/1/nope",
+            "/projects/1/setup/x",
+            "/nope",
+        ] {
             assert_eq!(Route::parse(path), Route::NotFound, "{path}");
         }
     }

@@ -23,8 +23,12 @@ pub struct Entry {
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Change {
     /// A manual item was ticked by hand.
-    Ticked { item: String },
-    Unticked { item: String },
+    Ticked {
+        item: String,
+    },
+    Unticked {
+        item: String,
+    },
 }
 
 /// Who ticked an item, and when.
@@ -52,7 +56,13 @@ impl RunState {
     pub fn apply(&mut self, entry: &Entry) {
         match &entry.change {
             Change::Ticked { item } => {
-                self.ticks.insert(item.clone(), Tick { by: entry.actor.clone(), at: entry.at.clone() });
+                self.ticks.insert(
+                    item.clone(),
+                    Tick {
+                        by: entry.actor.clone(),
+                        at: entry.at.clone(),
+                    },
+                );
             }
             Change::Unticked { item } => {
                 self.ticks.remove(item);
@@ -70,26 +80,65 @@ mod tests {
     use super::*;
 
     fn entry(id: u64, actor: &str, change: Change) -> Entry {
-        Entry { id, actor: actor.to_owned(), at: format!("2026-11-22T12:00:0{id}Z"), change }
+        Entry {
+            id,
+            actor: actor.to_owned(),
+            at: format!("2026-11-22T12:00:0{id}Z"),
+            change,
+        }
     }
 
     #[test]
     fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
         let log = [
-            entry(1, "ana", Change::Ticked { item: "h0-baseline".into() }),
-            entry(2, "ben", Change::Unticked { item: "h0-baseline".into() }),
-            entry(3, "cy", Change::Ticked { item: "h0-baseline".into() }),
-            entry(4, "ana", Change::Ticked { item: "h0-database".into() }),
+            entry(
+                1,
+                "ana",
+                Change::Ticked {
+                    item: "h0-baseline".into(),
+                },
+            ),
+            entry(
+                2,
+                "ben",
+                Change::Unticked {
+                    item: "h0-baseline".into(),
+                },
+            ),
+            entry(
+                3,
+                "cy",
+                Change::Ticked {
+                    item: "h0-baseline".into(),
+                },
+            ),
+            entry(
+                4,
+                "ana",
+                Change::Ticked {
+                    item: "h0-database".into(),
+                },
+            ),
         ];
         let state = RunState::fold(&log);
-        assert_eq!(state.tick("h0-baseline"), Some(&Tick { by: "cy".into(), at: "2026-11-22T12:00:03Z".into() }));
-        assert_eq!(state.tick("h0-database").map(|t| t.by.as_str()), Some("ana"));
+        assert_eq!(
+            state.tick("h0-baseline"),
+            Some(&Tick {
+                by: "cy".into(),
+                at: "2026-11-22T12:00:03Z".into()
+            })
+        );
+        assert_eq!(
+            state.tick("h0-database").map(|t| t.by.as_str()),
+            Some("ana")
+        );
         assert_eq!(RunState::fold(&log[..2]).tick("h0-baseline"), None);
     }
 
     #[test]
     fn entries_serialise_with_kind_and_payload() {
-        let json = serde_json::to_value(entry(1, "ana", Change::Ticked { item: "x".into() })).unwrap_or_default();
+        let json = serde_json::to_value(entry(1, "ana", Change::Ticked { item: "x".into() }))
+            .unwrap_or_default();
         assert_eq!(json["kind"], "ticked");
         assert_eq!(json["payload"]["item"], "x");
         assert_eq!(json["actor"], "ana");

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "watchpost", version, about = "Serves the Watchpost app and keeps the team's launch progress.")]
+#[command(
+    name = "watchpost",
+    version,
+    about = "Serves the Watchpost app and keeps the team's launch progress."
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "WATCHPOST_ADDR", default_value = "127.0.0.1:8080")]

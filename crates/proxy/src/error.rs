@@ -28,8 +28,12 @@ impl Error {
         match self {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            Error::BadBody { status, .. } if *status == StatusCode::PAYLOAD_TOO_LARGE => (*status, "too_large"),
-            Error::BadBody { status, .. } if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE => (*status, "unsupported_media_type"),
+            Error::BadBody { status, .. } if *status == StatusCode::PAYLOAD_TOO_LARGE => {
+                (*status, "too_large")
+            }
+            Error::BadBody { status, .. } if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                (*status, "unsupported_media_type")
+            }
             Error::BadBody { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -39,7 +43,10 @@ impl Error {
 
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
-        Error::BadBody { status: rejection.status(), message: rejection.body_text() }
+        Error::BadBody {
+            status: rejection.status(),
+            message: rejection.body_text(),
+        }
     }
 }
 
@@ -52,7 +59,14 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        (status, Json(ApiError { error: code.to_owned(), message })).into_response()
+        (
+            status,
+            Json(ApiError {
+                error: code.to_owned(),
+                message,
+            }),
+        )
+            .into_response()
     }
 }
 

@@ -39,9 +39,18 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", routes::router())
         .with_state(state)
         .fallback_service(web)
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
@@ -53,9 +62,10 @@ pub fn app(state: AppState) -> Router {
 /// The team's playbook file, or the one that ships with Watchpost.
 pub fn load_playbook(path: Option<&Path>) -> Result<Playbook, String> {
     let Some(path) = path else {
-        return Playbook::default_launch().map_err(|err| format!("the built-in playbook is invalid: {err}"));
+        return Playbook::default_launch()
+            .map_err(|err| format!("the built-in playbook is invalid: {err}"));
     };
-    let source =
-        std::fs::read_to_string(path).map_err(|err| format!("cannot read the playbook {}: {err}", path.display()))?;
+    let source = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the playbook {}: {err}", path.display()))?;
     Playbook::from_toml(&source).map_err(|err| format!("{}: {err}", path.display()))
 }

@@ -13,7 +13,9 @@ use watchpost_proxy::{AppState, app, load_playbook};
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let config = Config::parse();
     match run(config).await {
@@ -28,17 +30,26 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), String> {
     let started = Instant::now();
     let playbook = load_playbook(config.playbook.as_deref())?;
-    let store = Store::open(&config.data_dir)
-        .await
-        .map_err(|err| format!("cannot open the store in {}: {err}", config.data_dir.display()))?;
+    let store = Store::open(&config.data_dir).await.map_err(|err| {
+        format!(
+            "cannot open the store in {}: {err}",
+            config.data_dir.display()
+        )
+    })?;
     let web = WebApp::load(&config.dist);
     if !web.is_built() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; only the API is served");
     }
-    let state = AppState { store: store.clone(), playbook: Arc::new(playbook), web: Arc::new(web), started };
+    let state = AppState {
+        store: store.clone(),
+        playbook: Arc::new(playbook),
+        web: Arc::new(web),
+        started,
+    };
 
-    let listener =
-        TcpListener::bind(config.addr).await.map_err(|err| format!("cannot listen on {}: {err}", config.addr))?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", config.addr))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     tracing::info!(data_dir = %config.data_dir.display(), "store ready");
     println!("Watchpost is running at http://{addr}");

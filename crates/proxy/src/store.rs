@@ -29,7 +29,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!().run(&pool).await?;
         Ok(Store { pool })
     }
@@ -37,7 +40,10 @@ impl Store {
     /// Whether the store answers a query, for the health endpoint.
     pub async fn ping(&self) -> bool {
         let query = sqlx::query("SELECT 1").execute(&self.pool);
-        matches!(tokio::time::timeout(Duration::from_secs(2), query).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), query).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Closes every connection; later queries fail. Used at shutdown.
@@ -46,29 +52,39 @@ impl Store {
     }
 
     pub async fn projects(&self) -> Result<Vec<Project>, sqlx::Error> {
-        sqlx::query_as::<_, (i64, String, bool)>("SELECT id, name, archived FROM projects ORDER BY archived, id")
-            .fetch_all(&self.pool)
-            .await
-            .map(|rows| rows.into_iter().map(project).collect())
+        sqlx::query_as::<_, (i64, String, bool)>(
+            "SELECT id, name, archived FROM projects ORDER BY archived, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map(|rows| rows.into_iter().map(project).collect())
     }
 
     pub async fn project(&self, id: i64) -> Result<Option<Project>, sqlx::Error> {
-        sqlx::query_as::<_, (i64, String, bool)>("SELECT id, name, archived FROM projects WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|row| row.map(project))
+        sqlx::query_as::<_, (i64, String, bool)>(
+            "SELECT id, name, archived FROM projects WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|row| row.map(project))
     }
 
     pub async fn create_project(&self, name: &str) -> Result<Project, sqlx::Error> {
-        let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        let now = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_default();
         let id = sqlx::query("INSERT INTO projects (name, created_at) VALUES (?, ?)")
             .bind(name)
             .bind(now)
             .execute(&self.pool)
             .await?
             .last_insert_rowid();
-        Ok(Project { id, name: name.to_owned(), archived: false })
+        Ok(Project {
+            id,
+            name: name.to_owned(),
+            archived: false,
+        })
     }
 }
 

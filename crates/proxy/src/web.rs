@@ -29,7 +29,11 @@ impl WebApp {
     pub fn load(dist: &Path) -> Self {
         let index = std::fs::read_to_string(dist.join("index.html")).ok();
         let csp = content_security_policy(index.as_deref().unwrap_or_default());
-        WebApp { dist: dist.to_owned(), index, csp }
+        WebApp {
+            dist: dist.to_owned(),
+            index,
+            csp,
+        }
     }
 
     pub fn is_built(&self) -> bool {
@@ -43,8 +47,12 @@ impl WebApp {
     pub fn router(self: Arc<Self>) -> Router {
         let web = self.clone();
         let fallback = move |uri: Uri| async move { web.page(&uri) };
-        let files = ServeDir::new(&self.dist).append_index_html_on_directories(false).fallback(fallback.into_service());
-        Router::new().fallback_service(files).layer(middleware::from_fn(cache_control))
+        let files = ServeDir::new(&self.dist)
+            .append_index_html_on_directories(false)
+            .fallback(fallback.into_service());
+        Router::new()
+            .fallback_service(files)
+            .layer(middleware::from_fn(cache_control))
     }
 
     /// A path that is not a file: the app's own routes get `index.html`, a
@@ -71,7 +79,12 @@ impl WebApp {
 /// Trunk names every asset it hashes `name-<16+ hex digits>[_bg].ext`: those
 /// never change, so browsers may keep them; anything else must be revalidated.
 async fn cache_control(request: Request, next: Next) -> Response<Body> {
-    let hashed = request.uri().path().rsplit('/').next().is_some_and(is_hashed);
+    let hashed = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(is_hashed);
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
@@ -83,14 +96,17 @@ async fn cache_control(request: Request, next: Next) -> Response<Body> {
     } else {
         "no-cache"
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     response
 }
 
 fn is_hashed(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Only the app's own origin, plus the inline loader script Trunk writes into
@@ -99,7 +115,10 @@ fn content_security_policy(index_html: &str) -> HeaderValue {
     let hashes: String = inline_scripts(index_html)
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
-            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
         })
         .collect();
     let policy = format!(
@@ -107,7 +126,8 @@ fn content_security_policy(index_html: &str) -> HeaderValue {
          connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; \
          form-action 'self'; frame-ancestors 'none'"
     );
-    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
 
 /// The bodies of `<script>` elements that have no `src`.

@@ -19,7 +19,12 @@ pub fn ConnectionBanner() -> impl IntoView {
             let next = match api::health().await {
                 Ok(health) if health.status == HealthStatus::Ok => Connection::Up,
                 Ok(health) => Connection::Degraded(
-                    health.services.into_iter().filter(|(_, up)| !up).map(|(name, _)| name).collect(),
+                    health
+                        .services
+                        .into_iter()
+                        .filter(|(_, up)| !up)
+                        .map(|(name, _)| name)
+                        .collect(),
                 ),
                 Err(_) => Connection::Down,
             };
@@ -31,7 +36,8 @@ pub fn ConnectionBanner() -> impl IntoView {
     check();
     let _ = set_interval_with_handle(check, POLL);
 
-    move || match connection.get() {
+    move || {
+        match connection.get() {
         Connection::Checking | Connection::Up => None,
         Connection::Degraded(services) => Some(view! {
             <div class="banner banner-warn" role="alert" data-testid="connection-banner">
@@ -49,5 +55,6 @@ pub fn ConnectionBanner() -> impl IntoView {
                 <button type="button" on:click=move |_| check()>"Retry now"</button>
             </div>
         }.into_any()),
+    }
     }
 }

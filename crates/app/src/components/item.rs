@@ -49,5 +49,7 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
 
 /// `2026-11-22T13:05:09.123Z` → `13:05 UTC`.
 pub fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(11..16).map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
+    rfc3339
+        .get(11..16)
+        .map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
 }

@@ -35,7 +35,9 @@ pub fn Failure(message: String, retry: Callback<()>) -> impl IntoView {
 
 /// Renders `view` once the playbook has loaded; shows progress meanwhile and a
 /// failure with a retry button if it cannot be loaded.
-pub fn with_playbook<V: IntoView + 'static>(view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static) -> impl IntoView {
+pub fn with_playbook<V: IntoView + 'static>(
+    view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static,
+) -> impl IntoView {
     let playbook = use_playbook();
     let view = Arc::new(view);
     view! {

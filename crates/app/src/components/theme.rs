@@ -42,12 +42,17 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 fn saved() -> Theme {
-    storage().and_then(|s| s.get_item(KEY).ok().flatten()).map_or(Theme::System, |name| Theme::from_name(&name))
+    storage()
+        .and_then(|s| s.get_item(KEY).ok().flatten())
+        .map_or(Theme::System, |name| Theme::from_name(&name))
 }
 
 /// `data-theme` on `<html>` overrides the system's preference in the CSS.
 fn apply(theme: Theme) {
-    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
         let _ = match theme {
             Theme::System => root.remove_attribute("data-theme"),
             other => root.set_attribute("data-theme", other.name()),

@@ -45,9 +45,13 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
         let given = answers.get();
         let path = match escalation.walk(&given) {
             Ok(path) => path,
-            Err(err) => return view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any(),
+            Err(err) => {
+                return view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any();
+            }
         };
-        let (current, passed) = path.split_last().map_or((None, &[][..]), |(last, rest)| (Some(*last), rest));
+        let (current, passed) = path
+            .split_last()
+            .map_or((None, &[][..]), |(last, rest)| (Some(*last), rest));
         view! {
             <ol class="walk-path">
                 {passed.iter().zip(&given).map(|(node, answer)| view! {

@@ -1,8 +1,8 @@
 //! The list of projects, and creating one.
 
 use domain::api::Project;
-use leptos::prelude::*;
 use domain::route::{ProjectView, Route};
+use leptos::prelude::*;
 
 use crate::api;
 use crate::components::{Failure, Loading};

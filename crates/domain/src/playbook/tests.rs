@@ -10,7 +10,11 @@ fn launch() -> Playbook {
 
 /// The shipped playbook with one edit, which must be present exactly once.
 fn edited(from: &str, to: &str) -> Result<Playbook, PlaybookError> {
-    assert_eq!(Playbook::DEFAULT_TOML.matches(from).count(), 1, "edit target `{from}` must be unique");
+    assert_eq!(
+        Playbook::DEFAULT_TOML.matches(from).count(),
+        1,
+        "edit target `{from}` must be unique"
+    );
     Playbook::from_toml(&Playbook::DEFAULT_TOML.replacen(from, to, 1))
 }
 
@@ -48,12 +52,31 @@ fn the_setup_wizard_covers_sentry_render_and_slack() {
     ] {
         assert!(playbook.item(id).is_some(), "the wizard should have `{id}`");
     }
-    let frontend = &playbook.setup[0].steps.iter().find(|s| s.id == "sentry-frontend-project");
-    assert!(frontend.is_some_and(|step| step.optional), "the frontend project is optional");
+    let frontend = &playbook.setup[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "sentry-frontend-project");
+    assert!(
+        frontend.is_some_and(|step| step.optional),
+        "the frontend project is optional"
+    );
 
-    let alerts = playbook.setup[0].steps.iter().find(|s| s.id == "sentry-alerts").map(|s| &s.items);
-    let rules: Vec<&str> = alerts.into_iter().flatten().filter_map(|i| i.with.get("rule")).map(String::as_str).collect();
-    assert_eq!(rules, ["high_error_rate", "new_issue", "error_spike"], "three alert rules");
+    let alerts = playbook.setup[0]
+        .steps
+        .iter()
+        .find(|s| s.id == "sentry-alerts")
+        .map(|s| &s.items);
+    let rules: Vec<&str> = alerts
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.with.get("rule"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        rules,
+        ["high_error_rate", "new_issue", "error_spike"],
+        "three alert rules"
+    );
 }
 
 #[test]
@@ -61,7 +84,12 @@ fn the_watch_has_six_checkpoints_and_a_sign_off_at_24_hours() {
     let watch = launch().watch;
     let hours: Vec<u32> = watch.checkpoints.iter().map(|c| c.hour).collect();
     assert_eq!(hours, [0, 4, 8, 12, 16, 20, 24]);
-    let sign_offs: Vec<u32> = watch.checkpoints.iter().filter(|c| c.sign_off).map(|c| c.hour).collect();
+    let sign_offs: Vec<u32> = watch
+        .checkpoints
+        .iter()
+        .filter(|c| c.sign_off)
+        .map(|c| c.hour)
+        .collect();
     assert_eq!(sign_offs, [24]);
     assert!(watch.checkpoints.iter().all(|c| !c.items.is_empty()));
     assert!(watch.normal.iter().any(|n| n.contains("429")));
@@ -88,7 +116,10 @@ fn the_interval_targets_carry_the_seed_numbers_and_units() {
         ("p99", "< 1000 ms"),
     ];
     for (id, bound) in expect {
-        assert!(targets.contains(&(id, bound.to_owned())), "missing {id} {bound} in {targets:?}");
+        assert!(
+            targets.contains(&(id, bound.to_owned())),
+            "missing {id} {bound} in {targets:?}"
+        );
     }
 }
 
@@ -102,9 +133,17 @@ fn every_item_says_how_it_is_verified() {
             Verify::Check(_) => live += 1,
         }
     }
-    assert!(manual > 0 && live > manual, "mostly live checks: {live} live, {manual} manual");
-    let used: HashSet<CheckKind> = playbook.items().filter_map(|(_, item)| item.verify.check()).collect();
-    assert!(used.contains(&CheckKind::SentryAlertRule) && used.contains(&CheckKind::RenderDsnMatches));
+    assert!(
+        manual > 0 && live > manual,
+        "mostly live checks: {live} live, {manual} manual"
+    );
+    let used: HashSet<CheckKind> = playbook
+        .items()
+        .filter_map(|(_, item)| item.verify.check())
+        .collect();
+    assert!(
+        used.contains(&CheckKind::SentryAlertRule) && used.contains(&CheckKind::RenderDsnMatches)
+    );
 }
 
 #[test]
@@ -114,43 +153,104 @@ fn the_escalation_trees_follow_the_seed() {
     assert_eq!(ids, ["error-rate", "health-check", "new-critical-issue"]);
 
     let error_rate = &playbook.escalations[0];
-    assert_eq!(error_rate.threshold.map(|b| b.to_string()), Some("> 5%".to_owned()));
+    assert_eq!(
+        error_rate.threshold.map(|b| b.to_string()),
+        Some("> 5%".to_owned())
+    );
 
     let severity = &playbook.escalations[2];
-    let Some(Node::Question { options, .. }) = severity.node("severity") else { panic!("severity question") };
-    let labels: Vec<&str> = options.iter().map(|o| o.label.split(':').next().unwrap_or_default()).collect();
+    let Some(Node::Question { options, .. }) = severity.node("severity") else {
+        panic!("severity question")
+    };
+    let labels: Vec<&str> = options
+        .iter()
+        .map(|o| o.label.split(':').next().unwrap_or_default())
+        .collect();
     assert_eq!(labels, ["Critical", "High", "Medium", "Low"]);
     let outcomes: Vec<Outcome> = (0..4)
-        .map(|answer| match severity.walk(&[answer]).ok().and_then(|path| path.last().cloned().cloned()) {
-            Some(Node::Outcome { outcome, .. }) => outcome,
-            other => panic!("answer {answer} should end in an outcome, got {other:?}"),
+        .map(|answer| {
+            match severity
+                .walk(&[answer])
+                .ok()
+                .and_then(|path| path.last().cloned().cloned())
+            {
+                Some(Node::Outcome { outcome, .. }) => outcome,
+                other => panic!("answer {answer} should end in an outcome, got {other:?}"),
+            }
         })
         .collect();
-    assert_eq!(outcomes, [Outcome::Rollback, Outcome::Fix, Outcome::Monitor, Outcome::Document]);
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Rollback,
+            Outcome::Fix,
+            Outcome::Monitor,
+            Outcome::Document
+        ]
+    );
 }
 
 #[test]
 fn a_walk_follows_answers_and_rejects_impossible_ones() {
     let health = &launch().escalations[1];
     // retry → still failing → logs → database false → supabase → persists → rollback
-    let path = health.walk(&[0, 1, 0, 0, 0, 0]).map(|p| p.iter().map(|n| n.id()).collect::<Vec<_>>());
+    let path = health
+        .walk(&[0, 1, 0, 0, 0, 0])
+        .map(|p| p.iter().map(|n| n.id()).collect::<Vec<_>>());
     assert_eq!(
         path,
-        Ok(vec!["wait-retry", "recovered", "render-logs", "database-false", "check-supabase", "persists", "health-rollback"])
+        Ok(vec![
+            "wait-retry",
+            "recovered",
+            "render-logs",
+            "database-false",
+            "check-supabase",
+            "persists",
+            "health-rollback"
+        ])
     );
-    assert_eq!(health.walk(&[0, 7]), Err(WalkError::NoSuchAnswer { depth: 1, answer: 7 }));
-    assert_eq!(health.walk(&[0, 0, 0]), Err(WalkError::NoSuchAnswer { depth: 2, answer: 0 }), "an outcome ends the walk");
+    assert_eq!(
+        health.walk(&[0, 7]),
+        Err(WalkError::NoSuchAnswer {
+            depth: 1,
+            answer: 7
+        })
+    );
+    assert_eq!(
+        health.walk(&[0, 0, 0]),
+        Err(WalkError::NoSuchAnswer {
+            depth: 2,
+            answer: 0
+        }),
+        "an outcome ends the walk"
+    );
 }
 
 #[test]
 fn bounds_decide_whether_a_value_is_within_target() {
-    let below = Bound { comparison: Comparison::Below, value: 1.0, unit: Unit::Percent };
+    let below = Bound {
+        comparison: Comparison::Below,
+        value: 1.0,
+        unit: Unit::Percent,
+    };
     assert!(below.holds(0.5) && !below.holds(1.0));
-    let exactly = Bound { comparison: Comparison::Exactly, value: 0.0, unit: Unit::Count };
+    let exactly = Bound {
+        comparison: Comparison::Exactly,
+        value: 0.0,
+        unit: Unit::Count,
+    };
     assert!(exactly.holds(0.0) && !exactly.holds(1.0));
-    let above = Bound { comparison: Comparison::Above, value: 5.0, unit: Unit::Percent };
+    let above = Bound {
+        comparison: Comparison::Above,
+        value: 5.0,
+        unit: Unit::Percent,
+    };
     assert!(above.holds(5.1) && !above.holds(5.0));
-    let at_most = Bound { comparison: Comparison::AtMost, value: 100.0, unit: Unit::Ms };
+    let at_most = Bound {
+        comparison: Comparison::AtMost,
+        value: 100.0,
+        unit: Unit::Ms,
+    };
     assert!(at_most.holds(100.0) && !at_most.holds(100.5));
     assert_eq!(at_most.to_string(), "≤ 100 ms");
 }
@@ -185,14 +285,26 @@ fn a_target_without_a_unit_is_refused_with_its_line() {
 
 #[test]
 fn an_unknown_unit_is_refused() {
-    let message = syntax(edited("value = 5, unit = \"per_hour\"", "value = 5, unit = \"per_day\""));
-    assert!(message.contains("per_day") && message.contains("per_hour"), "{message}");
+    let message = syntax(edited(
+        "value = 5, unit = \"per_hour\"",
+        "value = 5, unit = \"per_day\"",
+    ));
+    assert!(
+        message.contains("per_day") && message.contains("per_hour"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_misspelt_check_is_refused() {
-    let message = syntax(edited("verify = \"render.service\"", "verify = \"render.servise\""));
-    assert!(message.contains("unknown check `render.servise`"), "{message}");
+    let message = syntax(edited(
+        "verify = \"render.service\"",
+        "verify = \"render.servise\"",
+    ));
+    assert!(
+        message.contains("unknown check `render.servise`"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -203,10 +315,16 @@ fn malformed_toml_is_a_syntax_error() {
 
 #[test]
 fn duplicate_ids_are_named_with_their_place() {
-    let found = problems(edited("id = \"alert-new-issue\"", "id = \"alert-high-error-rate\""));
+    let found = problems(edited(
+        "id = \"alert-new-issue\"",
+        "id = \"alert-high-error-rate\"",
+    ));
     assert_eq!(
         found,
-        [Problem { at: "setup[0].steps[5].items[1]".into(), message: "duplicate id `alert-high-error-rate`".into() }]
+        [Problem {
+            at: "setup[0].steps[5].items[1]".into(),
+            message: "duplicate id `alert-high-error-rate`".into()
+        }]
     );
 }
 
@@ -219,16 +337,30 @@ fn an_item_and_a_target_cannot_share_an_id() {
 
 #[test]
 fn a_dangling_branch_is_named() {
-    let found = problems(edited("next = \"check-supabase\"", "next = \"check-supabsae\""));
+    let found = problems(edited(
+        "next = \"check-supabase\"",
+        "next = \"check-supabsae\"",
+    ));
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].at, "escalations[1].nodes[4]");
-    assert!(found[0].message.contains("leads to `check-supabsae`, which is not a node"), "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .contains("leads to `check-supabsae`, which is not a node"),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn a_missing_start_node_is_named() {
     let found = problems(edited("start = \"severity\"", "start = \"triage\""));
-    assert_eq!(found, [Problem { at: "escalations[2].start".into(), message: "start node `triage` does not exist".into() }]);
+    assert_eq!(
+        found,
+        [Problem {
+            at: "escalations[2].start".into(),
+            message: "start node `triage` does not exist".into()
+        }]
+    );
 }
 
 #[test]
@@ -236,8 +368,14 @@ fn a_loop_and_an_unreachable_node_are_refused() {
     // "wait-retry" pointing at itself loops, and leaves the rest of the tree unreachable.
     let found = problems(edited("next = \"recovered\"", "next = \"wait-retry\""));
     let messages: Vec<&str> = found.iter().map(|p| p.message.as_str()).collect();
-    assert!(messages.contains(&"`wait-retry` leads back to `wait-retry`: a decision tree cannot loop"), "{messages:?}");
-    assert!(messages.contains(&"`recovered` cannot be reached from the start node"), "{messages:?}");
+    assert!(
+        messages.contains(&"`wait-retry` leads back to `wait-retry`: a decision tree cannot loop"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"`recovered` cannot be reached from the start node"),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -247,12 +385,18 @@ fn a_question_needs_two_options() {
         "options = [\n  { label = \"Yes\", next = \"transient\" },\n]",
     ));
     let messages: Vec<&str> = found.iter().map(|p| p.message.as_str()).collect();
-    assert!(messages.contains(&"question `recovered` needs at least two options"), "{messages:?}");
+    assert!(
+        messages.contains(&"question `recovered` needs at least two options"),
+        "{messages:?}"
+    );
 }
 
 #[test]
 fn check_parameters_are_validated() {
-    let found = problems(edited("with = { rule = \"error_spike\" }", "with = { rule = \"spike\" }"));
+    let found = problems(edited(
+        "with = { rule = \"error_spike\" }",
+        "with = { rule = \"spike\" }",
+    ));
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].at, "setup[0].steps[5].items[2]");
     assert!(found[0].message.contains("expected one of"), "{found:?}");
@@ -262,33 +406,68 @@ fn check_parameters_are_validated() {
 fn checkpoints_must_be_in_order_and_end_with_the_sign_off() {
     let found = problems(edited("hour = 12\n", "hour = 7\n"));
     assert_eq!(found[0].at, "watch.checkpoints[3]");
-    assert!(found[0].message.contains("does not come after"), "{found:?}");
+    assert!(
+        found[0].message.contains("does not come after"),
+        "{found:?}"
+    );
 
     let found = problems(edited("sign_off = true\n", ""));
-    assert!(found.iter().any(|p| p.message.contains("must be the sign-off")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.message.contains("must be the sign-off")),
+        "{found:?}"
+    );
 
     let found = problems(edited("duration_hours = 24", "duration_hours = 48"));
-    assert!(found.iter().any(|p| p.message.contains("sign-off is at hour 24 but the watch lasts 48")), "{found:?}");
+    assert!(
+        found.iter().any(|p| p
+            .message
+            .contains("sign-off is at hour 24 but the watch lasts 48")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn ids_must_be_url_safe() {
     let found = problems(edited("id = \"h8-memory\"", "id = \"H8 memory\""));
-    assert_eq!(found[0].message, "id `H8 memory` must be lowercase letters, digits and inner dashes");
+    assert_eq!(
+        found[0].message,
+        "id `H8 memory` must be lowercase letters, digits and inner dashes"
+    );
 }
 
 #[test]
 fn percentages_stay_within_100() {
-    let found = problems(edited("value = 5, unit = \"percent\"", "value = 500, unit = \"percent\""));
-    assert_eq!(found, [Problem { at: "escalations[0].threshold".into(), message: "500% is not a percentage".into() }]);
+    let found = problems(edited(
+        "value = 5, unit = \"percent\"",
+        "value = 500, unit = \"percent\"",
+    ));
+    assert_eq!(
+        found,
+        [Problem {
+            at: "escalations[0].threshold".into(),
+            message: "500% is not a percentage".into()
+        }]
+    );
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
     let source = Playbook::DEFAULT_TOML
-        .replacen("id = \"alert-new-issue\"", "id = \"alert-high-error-rate\"", 1)
+        .replacen(
+            "id = \"alert-new-issue\"",
+            "id = \"alert-high-error-rate\"",
+            1,
+        )
         .replacen("start = \"severity\"", "start = \"triage\"", 1);
-    let err = Playbook::from_toml(&source).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = Playbook::from_toml(&source)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.starts_with("the playbook has 2 problem(s):"), "{err}");
-    assert!(err.contains("escalations[2].start: start node `triage` does not exist"), "{err}");
+    assert!(
+        err.contains("escalations[2].start: start node `triage` does not exist"),
+        "{err}"
+    );
 }

@@ -16,7 +16,9 @@ pub fn router() -> Router<AppState> {
 
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let services = [("store".to_owned(), state.store.ping().await)].into();
-    let timestamp = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let timestamp = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
     let health = Health::new(services, timestamp, state.started.elapsed().as_secs());
     let status = match health.status {
         HealthStatus::Ok => StatusCode::OK,

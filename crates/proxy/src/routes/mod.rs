@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn not_found(uri: Uri) -> Error {
-    Error::NotFound(format!("there is no API route {}; the routes are listed in ARCHITECTURE.md", uri.path()))
+    Error::NotFound(format!(
+        "there is no API route {}; the routes are listed in ARCHITECTURE.md",
+        uri.path()
+    ))
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -5,8 +5,7 @@ use std::fmt;
 
 use domain::Playbook;
 use domain::api::{Health, NewProject, Project};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use nanoserde::{DeJson, SerJson};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -61,29 +60,28 @@ pub async fn create_project(name: String) -> Result<Project, ApiError> {
     post("/api/projects", &NewProject { name }).await
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+async fn get<T: DeJson>(path: &str) -> Result<T, ApiError> {
     let (status, body) = send("GET", path, None).await?;
     decode(status, &body)
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    let json = serde_json::to_string(body).map_err(|err| ApiError::Garbled(err.to_string()))?;
-    let (status, body) = send("POST", path, Some(json)).await?;
+async fn post<B: SerJson, T: DeJson>(path: &str, body: &B) -> Result<T, ApiError> {
+    let (status, body) = send("POST", path, Some(body.serialize_json())).await?;
     decode(status, &body)
 }
 
-fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiError> {
+fn decode<T: DeJson>(status: u16, body: &str) -> Result<T, ApiError> {
     if (200..300).contains(&status) {
         return parse(body);
     }
-    let message = serde_json::from_str::<domain::api::ApiError>(body)
+    let message = domain::api::ApiError::deserialize_json(body)
         .map(|error| error.message)
         .unwrap_or_else(|_| "The proxy refused the request.".to_owned());
     Err(ApiError::Refused { status, message })
 }
 
-fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
-    serde_json::from_str(body).map_err(|err| ApiError::Garbled(err.to_string()))
+fn parse<T: DeJson>(body: &str) -> Result<T, ApiError> {
+    T::deserialize_json(body).map_err(|err| ApiError::Garbled(err.to_string()))
 }
 
 async fn send(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiError> {

@@ -26,7 +26,7 @@ pub fn App() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
             <Link to=Route::Projects class="brand">
-                <span class="brand-mark" aria-hidden="true"></span>
+                <img class="brand-mark" src="/icon.svg" alt="" width="24" height="24"/>
                 "Watchpost"
             </Link>
             <ThemeToggle/>

@@ -4,12 +4,14 @@
 mod api;
 mod app;
 mod components;
+mod load;
 mod pages;
 mod router;
 mod state;
 
 fn main() {
-    console_error_panic_hook::set_once();
+    // No panic hook: the wasm is built with panics that abort at once (see
+    // scripts/lib.sh), so there is no message to report.
     components::theme::apply_saved_theme();
     leptos::mount::mount_to_body(app::App);
 }

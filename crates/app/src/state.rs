@@ -6,22 +6,16 @@ use domain::Playbook;
 use domain::run::{Change, Entry, RunState, Tick};
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
-
-pub type PlaybookResult = Result<Arc<Playbook>, ApiError>;
+use crate::api;
+use crate::load::Loader;
 
 /// The playbook the proxy serves, fetched once for the whole app.
-#[derive(Clone, Copy)]
-pub struct PlaybookResource(pub LocalResource<PlaybookResult>);
-
 pub fn provide_playbook() {
-    provide_context(PlaybookResource(LocalResource::new(|| async {
-        api::playbook().await.map(Arc::new)
-    })));
+    provide_context(Loader::new(|| async { api::playbook().await.map(Arc::new) }));
 }
 
-pub fn use_playbook() -> LocalResource<PlaybookResult> {
-    expect_context::<PlaybookResource>().0
+pub fn use_playbook() -> Loader<Arc<Playbook>> {
+    expect_context::<Loader<Arc<Playbook>>>()
 }
 
 /// Whether the proxy answers, as the connection banner last saw it.

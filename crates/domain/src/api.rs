@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use nanoserde::{DeJson, SerJson};
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/health`, in the format the seeds ask teams to serve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
 pub struct Health {
     pub status: HealthStatus,
     /// Each dependency and whether it answers.
@@ -16,10 +17,12 @@ pub struct Health {
     pub uptime: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
+    #[nserde(rename = "ok")]
     Ok,
+    #[nserde(rename = "degraded")]
     Degraded,
 }
 
@@ -41,7 +44,7 @@ impl Health {
 }
 
 /// The body of every error answer from `/api`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, DeJson)]
 pub struct ApiError {
     /// A stable, machine-readable code such as `not_found`.
     pub error: String,
@@ -49,7 +52,7 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, DeJson)]
 pub struct Project {
     pub id: i64,
     pub name: String,
@@ -57,7 +60,7 @@ pub struct Project {
 }
 
 /// `POST /api/projects`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerJson)]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     pub name: String,
@@ -100,6 +103,26 @@ mod tests {
         let json = serde_json::to_value(&down).unwrap();
         assert_eq!(json["status"], "degraded");
         assert_eq!(json["services"]["x"], false);
+    }
+
+    #[test]
+    fn the_app_decodes_what_the_proxy_sends_and_sends_what_it_reads() {
+        use nanoserde::{DeJson, SerJson};
+        let health = Health::new([("store".to_owned(), false)].into(), "2026-11-22T12:00:00Z".into(), 7);
+        let json = serde_json::to_string(&health).unwrap();
+        assert_eq!(Health::deserialize_json(&json).ok(), Some(health));
+
+        let projects = vec![Project { id: 1, name: "Voxanne «backend» → 2".into(), archived: true }];
+        let json = serde_json::to_string(&projects).unwrap();
+        assert_eq!(Vec::<Project>::deserialize_json(&json).ok(), Some(projects));
+
+        let error = ApiError { error: "not_found".into(), message: "there is no project \"9\"".into() };
+        let json = serde_json::to_string(&error).unwrap();
+        assert_eq!(ApiError::deserialize_json(&json).ok(), Some(error));
+
+        let new = NewProject { name: "Quote \" and \\ backslash".into() };
+        let back: NewProject = serde_json::from_str(&new.serialize_json()).unwrap();
+        assert_eq!(back, new);
     }
 
     #[test]

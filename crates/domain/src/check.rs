@@ -143,6 +143,16 @@ impl TryFrom<String> for Verify {
     }
 }
 
+impl nanoserde::DeJson for Verify {
+    fn de_json(
+        state: &mut nanoserde::DeJsonState,
+        input: &mut std::str::Chars,
+    ) -> Result<Self, nanoserde::DeJsonErr> {
+        let name = String::de_json(state, input)?;
+        Verify::try_from(name).map_err(|_| state.err_parse("check name"))
+    }
+}
+
 impl From<Verify> for String {
     fn from(verify: Verify) -> Self {
         match verify {

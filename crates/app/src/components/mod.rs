@@ -35,25 +35,6 @@ pub fn Failure(message: String, retry: Callback<()>) -> impl IntoView {
 
 /// Renders `view` once the playbook has loaded; shows progress meanwhile and a
 /// failure with a retry button if it cannot be loaded.
-pub fn with_playbook<V: IntoView + 'static>(
-    view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static,
-) -> impl IntoView {
-    let playbook = use_playbook();
-    let view = Arc::new(view);
-    view! {
-        <Transition fallback=|| view! { <Loading what="the playbook"/> }>
-            {move || {
-                let view = view.clone();
-                Suspend::new(async move {
-                    match playbook.await {
-                        Ok(playbook) => view(playbook).into_any(),
-                        Err(err) => view! {
-                            <Failure message=err.to_string() retry=Callback::new(move |()| playbook.refetch())/>
-                        }
-                        .into_any(),
-                    }
-                })
-            }}
-        </Transition>
-    }
+pub fn with_playbook<V: IntoView + 'static>(view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static) -> impl IntoView {
+    use_playbook().view("the playbook", view)
 }

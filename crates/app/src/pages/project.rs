@@ -4,7 +4,7 @@ use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{Failure, Loading};
+use crate::load::Loader;
 use crate::pages::escalate::EscalatePage;
 use crate::pages::setup::SetupPage;
 use crate::pages::timeline::TimelinePage;
@@ -14,7 +14,7 @@ use crate::state::Run;
 
 #[component]
 pub fn ProjectPage(id: i64) -> impl IntoView {
-    let project = LocalResource::new(move || api::project(id));
+    let project = Loader::new(move || api::project(id));
     provide_context(Run::new());
     let route = use_route();
     let view = Memo::new(move |_| match route.get() {
@@ -24,18 +24,9 @@ pub fn ProjectPage(id: i64) -> impl IntoView {
 
     view! {
         <div class="project">
-            <Transition fallback=|| view! { <Loading what="the project"/> }>
-                {move || Suspend::new(async move {
-                    match project.await {
-                        Ok(project) => view! {
-                            <h1 class="project-name" data-testid="project-name-heading">{project.name}</h1>
-                        }.into_any(),
-                        Err(err) => view! {
-                            <Failure message=err.to_string() retry=Callback::new(move |()| project.refetch())/>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {project.view("the project", |project| view! {
+                <h1 class="project-name" data-testid="project-name-heading">{project.name}</h1>
+            })}
             <nav class="tabs" aria-label="Project views">
                 {ProjectView::ALL.map(|tab| view! {
                     <Link to=Route::Project { id, view: tab } testid=format!("tab-{}", tab.slug())>{tab.title()}</Link>

@@ -5,26 +5,34 @@ use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{Failure, Loading};
+use crate::load::Loader;
 use crate::router::Link;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
-    let projects = LocalResource::new(api::projects);
-    let create = Action::new_local(|name: &String| api::create_project(name.clone()));
+    let projects = Loader::new(api::projects);
     let name = RwSignal::new(String::new());
-
-    // A created project joins the list; the form empties for the next one.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            name.set(String::new());
-            projects.refetch();
-        }
-    });
+    let creating = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        create.dispatch(name.get_untracked());
+        if creating.get_untracked() {
+            return;
+        }
+        creating.set(true);
+        leptos::task::spawn_local(async move {
+            match api::create_project(name.get_untracked()).await {
+                // The new project joins the list; the form empties for the next one.
+                Ok(_) => {
+                    name.set(String::new());
+                    error.set(None);
+                    projects.reload();
+                }
+                Err(err) => error.set(Some(err.to_string())),
+            }
+            creating.set(false);
+        });
     };
 
     view! {
@@ -42,24 +50,15 @@ pub fn ProjectsPage() -> impl IntoView {
                         bind:value=name
                         data-testid="project-name"
                     />
-                    <button type="submit" disabled=move || create.pending().get() data-testid="create-project">
-                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
+                    <button type="submit" disabled=move || creating.get() data-testid="create-project">
+                        {move || if creating.get() { "Creating…" } else { "Create" }}
                     </button>
                 </div>
-                {move || create.value().get().and_then(Result::err).map(|err| view! {
-                    <p class="field-error" role="alert" data-testid="create-error">{err.to_string()}</p>
+                {move || error.get().map(|message| view! {
+                    <p class="field-error" role="alert" data-testid="create-error">{message}</p>
                 })}
             </form>
-            <Transition fallback=|| view! { <Loading what="projects"/> }>
-                {move || Suspend::new(async move {
-                    match projects.await {
-                        Ok(list) => project_list(list).into_any(),
-                        Err(err) => view! {
-                            <Failure message=err.to_string() retry=Callback::new(move |()| projects.refetch())/>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {projects.view("projects", project_list)}
         </section>
     }
 }

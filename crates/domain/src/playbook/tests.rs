@@ -264,6 +264,25 @@ fn the_playbook_survives_a_json_round_trip() {
     assert_eq!(back, playbook);
 }
 
+#[test]
+fn the_app_decodes_exactly_what_the_proxy_sends() {
+    // The proxy writes JSON with serde; the app reads it with nanoserde.
+    let playbook = launch();
+    let json = serde_json::to_string(&playbook).unwrap_or_default();
+    match Playbook::deserialize_json(&json) {
+        Ok(decoded) => assert_eq!(decoded, playbook),
+        Err(err) => panic!("the app cannot read the playbook: {err}"),
+    }
+}
+
+#[test]
+fn a_malformed_node_is_refused_by_the_app_decoder() {
+    let step_without_next = r#"{"kind":"step","id":"a","text":"t"}"#;
+    assert!(Node::deserialize_json(step_without_next).is_err());
+    let unknown_check = r#""sentry.nope""#;
+    assert!(Verify::deserialize_json(unknown_check).is_err());
+}
+
 // ---- bad input: each names the place ----
 
 #[test]

@@ -38,9 +38,14 @@ impl<T: 'static> Clone for Loader<T> {
 impl<T: 'static> Copy for Loader<T> {}
 
 impl<T: Clone + 'static> Loader<T> {
-    pub fn new<F: Future<Output = Result<T, ApiError>> + 'static>(fetch: impl Fn() -> F + 'static) -> Self {
+    pub fn new<F: Future<Output = Result<T, ApiError>> + 'static>(
+        fetch: impl Fn() -> F + 'static,
+    ) -> Self {
         let fetch: Fetch<T> = Rc::new(move || Box::pin(fetch()));
-        let loader = Loader { state: RwSignal::new_local(Load::Loading), fetch: StoredValue::new_local(fetch) };
+        let loader = Loader {
+            state: RwSignal::new_local(Load::Loading),
+            fetch: StoredValue::new_local(fetch),
+        };
         loader.reload();
         loader
     }
@@ -65,13 +70,19 @@ impl<T: Clone + 'static> Loader<T> {
     }
 
     /// Progress while loading, a failure with a retry button, or `ready`'s view.
-    pub fn view<V: IntoView + 'static>(self, what: &'static str, ready: impl Fn(T) -> V + Send + Sync + 'static) -> impl IntoView {
-        move || match self.get() {
+    pub fn view<V: IntoView + 'static>(
+        self,
+        what: &'static str,
+        ready: impl Fn(T) -> V + Send + Sync + 'static,
+    ) -> impl IntoView {
+        move || {
+            match self.get() {
             Load::Loading => view! { <Loading what/> }.into_any(),
             Load::Ready(value) => ready(value).into_any(),
             Load::Failed(err) => {
                 view! { <Failure message=err.to_string() retry=Callback::new(move |()| self.reload())/> }.into_any()
             }
+        }
         }
     }
 }

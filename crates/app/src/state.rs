@@ -11,7 +11,9 @@ use crate::load::Loader;
 
 /// The playbook the proxy serves, fetched once for the whole app.
 pub fn provide_playbook() {
-    provide_context(Loader::new(|| async { api::playbook().await.map(Arc::new) }));
+    provide_context(Loader::new(|| async {
+        api::playbook().await.map(Arc::new)
+    }));
 }
 
 pub fn use_playbook() -> Loader<Arc<Playbook>> {

@@ -108,19 +108,32 @@ mod tests {
     #[test]
     fn the_app_decodes_what_the_proxy_sends_and_sends_what_it_reads() {
         use nanoserde::{DeJson, SerJson};
-        let health = Health::new([("store".to_owned(), false)].into(), "2026-11-22T12:00:00Z".into(), 7);
+        let health = Health::new(
+            [("store".to_owned(), false)].into(),
+            "2026-11-22T12:00:00Z".into(),
+            7,
+        );
         let json = serde_json::to_string(&health).unwrap();
         assert_eq!(Health::deserialize_json(&json).ok(), Some(health));
 
-        let projects = vec![Project { id: 1, name: "Voxanne «backend» → 2".into(), archived: true }];
+        let projects = vec![Project {
+            id: 1,
+            name: "Voxanne «backend» → 2".into(),
+            archived: true,
+        }];
         let json = serde_json::to_string(&projects).unwrap();
         assert_eq!(Vec::<Project>::deserialize_json(&json).ok(), Some(projects));
 
-        let error = ApiError { error: "not_found".into(), message: "there is no project \"9\"".into() };
+        let error = ApiError {
+            error: "not_found".into(),
+            message: "there is no project \"9\"".into(),
+        };
         let json = serde_json::to_string(&error).unwrap();
         assert_eq!(ApiError::deserialize_json(&json).ok(), Some(error));
 
-        let new = NewProject { name: "Quote \" and \\ backslash".into() };
+        let new = NewProject {
+            name: "Quote \" and \\ backslash".into(),
+        };
         let back: NewProject = serde_json::from_str(&new.serialize_json()).unwrap();
         assert_eq!(back, new);
     }

@@ -267,6 +267,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The name playbooks and the API use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Rollback => "rollback",
+            Outcome::Fix => "fix",
+            Outcome::Monitor => "monitor",
+            Outcome::Document => "document",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Rollback => "Roll back",
@@ -323,11 +333,24 @@ struct NodeJson {
 
 impl DeJson for Node {
     fn de_json(state: &mut DeJsonState, input: &mut std::str::Chars) -> Result<Self, DeJsonErr> {
-        let NodeJson { kind, id, text, next, options, outcome, steps } = NodeJson::de_json(state, input)?;
+        let NodeJson {
+            kind,
+            id,
+            text,
+            next,
+            options,
+            outcome,
+            steps,
+        } = NodeJson::de_json(state, input)?;
         match (kind.as_str(), next, outcome) {
             ("step", Some(next), None) => Ok(Node::Step { id, text, next }),
             ("question", None, None) => Ok(Node::Question { id, text, options }),
-            ("outcome", None, Some(outcome)) => Ok(Node::Outcome { id, text, outcome, steps }),
+            ("outcome", None, Some(outcome)) => Ok(Node::Outcome {
+                id,
+                text,
+                outcome,
+                steps,
+            }),
             _ => Err(state.err_parse("decision-tree node")),
         }
     }

@@ -53,3 +53,16 @@ pub fn short_time(rfc3339: &str) -> String {
         .get(11..16)
         .map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
 }
+
+/// A list of checklist items.
+#[component]
+pub fn Checklist(
+    items: Vec<Item>,
+    #[prop(optional, into)] testid: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <ul class="checklist" data-testid=testid>
+            {items.into_iter().map(|item| view! { <ChecklistItem item/> }).collect_view()}
+        </ul>
+    }
+}

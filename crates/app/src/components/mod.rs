@@ -35,6 +35,29 @@ pub fn Failure(message: String, retry: Callback<()>) -> impl IntoView {
 
 /// Renders `view` once the playbook has loaded; shows progress meanwhile and a
 /// failure with a retry button if it cannot be loaded.
-pub fn with_playbook<V: IntoView + 'static>(view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static) -> impl IntoView {
+pub fn with_playbook<V: IntoView + 'static>(
+    view: impl Fn(Arc<Playbook>) -> V + Send + Sync + 'static,
+) -> impl IntoView {
     use_playbook().view("the playbook", view)
+}
+
+/// Lines of text as a list: instructions, what is normal, what to do next.
+#[component]
+pub fn TextList(
+    lines: Vec<String>,
+    #[prop(optional)] ordered: bool,
+    #[prop(optional, into)] class: Option<&'static str>,
+) -> impl IntoView {
+    if lines.is_empty() {
+        return ().into_any();
+    }
+    let items = lines
+        .into_iter()
+        .map(|line| view! { <li>{line}</li> })
+        .collect_view();
+    if ordered {
+        view! { <ol class=class>{items}</ol> }.into_any()
+    } else {
+        view! { <ul class=class>{items}</ul> }.into_any()
+    }
 }

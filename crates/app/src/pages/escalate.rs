@@ -6,7 +6,7 @@ use domain::Playbook;
 use domain::playbook::{Escalation, Node};
 use leptos::prelude::*;
 
-use crate::components::with_playbook;
+use crate::components::{TextList, with_playbook};
 
 #[component]
 pub fn EscalatePage() -> impl IntoView {
@@ -104,12 +104,10 @@ fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>) -> impl IntoView {
         }
         .into_any(),
         Node::Outcome { text, outcome, steps, .. } => view! {
-            <div class=format!("node outcome outcome-{outcome:?}").to_lowercase() data-testid="walk-outcome">
+            <div class=format!("node outcome outcome-{}", outcome.name()) data-testid="walk-outcome">
                 <p class="decision">{format!("Decision: {}", outcome.label())}</p>
                 <p>{text}</p>
-                {(!steps.is_empty()).then(|| view! {
-                    <ol>{steps.into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}</ol>
-                })}
+                <TextList lines=steps ordered=true/>
                 <button type="button" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>
             </div>
         }

@@ -6,8 +6,8 @@ use domain::Playbook;
 use domain::playbook::{SetupSection, Step};
 use leptos::prelude::*;
 
-use crate::components::item::ChecklistItem;
-use crate::components::with_playbook;
+use crate::components::item::Checklist;
+use crate::components::{TextList, with_playbook};
 use crate::state::use_run;
 
 #[component]
@@ -95,14 +95,8 @@ fn StepCard(step: Step) -> impl IntoView {
                 <h4>{step.title}</h4>
                 {step.optional.then(|| view! { <span class="badge">"Optional"</span> })}
             </header>
-            {(!step.instructions.is_empty()).then(|| view! {
-                <ol class="instructions">
-                    {step.instructions.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-                </ol>
-            })}
-            <ul class="checklist">
-                {step.items.into_iter().map(|item| view! { <ChecklistItem item/> }).collect_view()}
-            </ul>
+            <TextList lines=step.instructions ordered=true class="instructions"/>
+            <Checklist items=step.items/>
         </article>
     }
 }

@@ -7,8 +7,8 @@ use domain::Playbook;
 use domain::playbook::{Checkpoint, RoutineCheck};
 use leptos::prelude::*;
 
-use crate::components::item::ChecklistItem;
-use crate::components::with_playbook;
+use crate::components::item::Checklist;
+use crate::components::{TextList, with_playbook};
 
 #[component]
 pub fn WatchPage() -> impl IntoView {
@@ -39,18 +39,18 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         <div class="grid two">
             <article class="card normal" data-testid="normal">
                 <h4>"Normal: no action"</h4>
-                <ul>{watch.normal.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                <TextList lines=watch.normal/>
             </article>
             <article class="card critical" data-testid="critical">
                 <h4>"Critical: must fix"</h4>
-                <ul>{watch.critical.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                <TextList lines=watch.critical/>
             </article>
         </div>
 
         <h3>"Success criteria for the sign-off"</h3>
-        <ul class="checklist card" data-testid="success-criteria">
-            {playbook.success_criteria.iter().cloned().map(|item| view! { <ChecklistItem item/> }).collect_view()}
-        </ul>
+        <div class="card">
+            <Checklist items=playbook.success_criteria.clone() testid="success-criteria"/>
+        </div>
     }
 }
 
@@ -67,9 +67,7 @@ fn CheckpointCard(checkpoint: Checkpoint) -> impl IntoView {
                 <span class="hour">{label}</span>
                 <h4>{checkpoint.title}</h4>
             </header>
-            <ul class="checklist">
-                {checkpoint.items.into_iter().map(|item| view! { <ChecklistItem item/> }).collect_view()}
-            </ul>
+            <Checklist items=checkpoint.items/>
         </li>
     }
 }
@@ -82,11 +80,7 @@ fn RoutineCard(check: RoutineCheck) -> impl IntoView {
                 <h4>{check.title}</h4>
                 <span class="badge">{format!("{} min", check.minutes)}</span>
             </header>
-            {(!check.instructions.is_empty()).then(|| view! {
-                <ul class="instructions">
-                    {check.instructions.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-                </ul>
-            })}
+            <TextList lines=check.instructions class="instructions"/>
             {(!check.targets.is_empty()).then(|| view! {
                 <table class="targets">
                     <thead><tr><th scope="col">"Metric"</th><th scope="col">"Target"</th><th scope="col">"Measured by"</th></tr></thead>
@@ -101,13 +95,11 @@ fn RoutineCard(check: RoutineCheck) -> impl IntoView {
                     </tbody>
                 </table>
             })}
-            <ul class="checklist">
-                {check.items.into_iter().map(|item| view! { <ChecklistItem item/> }).collect_view()}
-            </ul>
+            <Checklist items=check.items/>
             {(!check.if_failing.is_empty()).then(|| view! {
                 <div class="if-failing">
                     <strong>"If it fails"</strong>
-                    <ul>{check.if_failing.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                    <TextList lines=check.if_failing/>
                 </div>
             })}
         </article>

@@ -6,7 +6,10 @@
 //! problem is reported with the place it is at, so a team editing its own
 //! playbook can fix it without reading code.
 
-#![allow(clippy::question_mark, reason = "nanoserde's derive output for Option fields")]
+#![allow(
+    clippy::question_mark,
+    reason = "nanoserde's derive output for Option fields"
+)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -194,13 +197,32 @@ impl fmt::Display for Bound {
             Comparison::AtLeast => "≥",
             Comparison::Exactly => "=",
         };
-        let value = self.value;
+        write!(f, "{op} ")?;
+        write_decimal(f, self.value)?;
         match self.unit {
-            Unit::Percent => write!(f, "{op} {value}%"),
-            Unit::Ms => write!(f, "{op} {value} ms"),
-            Unit::PerHour => write!(f, "{op} {value} per hour"),
-            Unit::Count => write!(f, "{op} {value}"),
+            Unit::Percent => f.write_str("%"),
+            Unit::Ms => f.write_str(" ms"),
+            Unit::PerHour => f.write_str(" per hour"),
+            Unit::Count => Ok(()),
         }
+    }
+}
+
+/// Writes a number with at most two decimals and no trailing zeros, using
+/// integer formatting only: float formatting would add several KB to the app.
+fn write_decimal(f: &mut fmt::Formatter<'_>, value: f64) -> fmt::Result {
+    let hundredths = (value * 100.0).round() as i64;
+    if hundredths < 0 {
+        f.write_str("-")?;
+    }
+    let (whole, fraction) = (
+        hundredths.unsigned_abs() / 100,
+        hundredths.unsigned_abs() % 100,
+    );
+    match fraction {
+        0 => write!(f, "{whole}"),
+        tenths if tenths % 10 == 0 => write!(f, "{whole}.{}", tenths / 10),
+        _ => write!(f, "{whole}.{fraction:02}"),
     }
 }
 

@@ -256,6 +256,24 @@ fn bounds_decide_whether_a_value_is_within_target() {
 }
 
 #[test]
+fn bounds_print_at_most_two_decimals() {
+    let bound = |value| {
+        Bound {
+            comparison: Comparison::Below,
+            value,
+            unit: Unit::Percent,
+        }
+        .to_string()
+    };
+    assert_eq!(bound(0.5), "< 0.5%");
+    assert_eq!(bound(0.05), "< 0.05%");
+    assert_eq!(bound(99.95), "< 99.95%");
+    assert_eq!(bound(1.0), "< 1%");
+    assert_eq!(bound(12.345), "< 12.35%");
+    assert_eq!(bound(-2.5), "< -2.5%");
+}
+
+#[test]
 fn the_playbook_survives_a_json_round_trip() {
     // The proxy sends it to the app as JSON; nothing may be lost on the way.
     let playbook = launch();

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use watchpost_e2e::{Watchpost, find, journey, screenshot, testid, wait_for_text, wait_gone};
+use watchpost_e2e::{
+    Watchpost, click, find, journey, screenshot, testid, wait_for_text, wait_gone,
+};
 
 #[tokio::test]
 async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
@@ -19,11 +21,7 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
             .send_keys("Voxanne backend")
             .await
             .expect("type");
-        find(&c, &testid("create-project"))
-            .await
-            .click()
-            .await
-            .expect("create");
+        click(&c, &testid("create-project")).await;
         wait_for_text(&c, &testid("project-list"), "Voxanne backend").await;
         c.find(Locator::LinkText("Voxanne backend"))
             .await
@@ -62,30 +60,18 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
 
         // A manual item is ticked by hand and says who ticked it.
         let manual = testid("item-sentry-sdk-initialized");
-        find(&c, &format!("{manual} input[type=checkbox]"))
-            .await
-            .click()
-            .await
-            .expect("tick");
+        click(&c, &format!("{manual} input[type=checkbox]")).await;
         wait_for_text(&c, &manual, "Ticked by you").await;
         wait_for_text(&c, &testid("section-sentry"), "1 of").await;
 
-        find(&c, &testid("next-section"))
-            .await
-            .click()
-            .await
-            .expect("next section");
+        click(&c, &testid("next-section")).await;
         wait_for_text(
             &c,
             &testid("wizard-section"),
             "SENTRY_DSN on Render is the backend project's DSN",
         )
         .await;
-        find(&c, &testid("section-slack"))
-            .await
-            .click()
-            .await
-            .expect("slack section");
+        click(&c, &testid("section-slack")).await;
         wait_for_text(&c, &testid("wizard-section"), "Connect Sentry to Slack").await;
 
         // Back leaves the project; an address that is no page says so.
@@ -149,52 +135,25 @@ async fn an_escalation_is_walked_to_a_decision() {
         let procedure = testid("procedure-new-critical-issue");
         wait_for_text(&c, &procedure, "Assess the severity.").await;
         let critical = format!("{procedure} {}", testid("walk-option"));
-        find(&c, &critical)
-            .await
-            .click()
-            .await
-            .expect("choose Critical");
+        click(&c, &critical).await;
         let outcome = wait_for_text(&c, &procedure, "Decision: Roll back").await;
         assert!(
             outcome.contains("Wait 5 minutes for the deployment."),
             "{outcome}"
         );
 
-        find(&c, &format!("{procedure} {}", testid("walk-restart")))
-            .await
-            .click()
-            .await
-            .expect("restart");
+        click(&c, &format!("{procedure} {}", testid("walk-restart"))).await;
         wait_for_text(&c, &procedure, "Assess the severity.").await;
 
         // Health check: retry → still failing → logs → database not false → persists → roll back.
         let health = testid("procedure-health-check");
-        let step = |id: &str| format!("{health} {}", testid(id));
-        find(&c, &step("walk-done"))
-            .await
-            .click()
-            .await
-            .expect("retried");
-        let options = c
-            .find_all(Locator::Css(&step("walk-option")))
-            .await
-            .expect("options");
-        options[1].click().await.expect("still failing");
-        find(&c, &step("walk-done"))
-            .await
-            .click()
-            .await
-            .expect("logs checked");
-        let options = c
-            .find_all(Locator::Css(&step("walk-option")))
-            .await
-            .expect("options");
-        options[1].click().await.expect("database is not false");
-        let options = c
-            .find_all(Locator::Css(&step("walk-option")))
-            .await
-            .expect("options");
-        options[0].click().await.expect("persists over 2 minutes");
+        let done = format!("{health} {}", testid("walk-done"));
+        let option = |n: usize| format!("{health} {}:nth-of-type({n})", testid("walk-option"));
+        click(&c, &done).await;
+        click(&c, &option(2)).await; // still failing
+        click(&c, &done).await; // logs checked
+        click(&c, &option(2)).await; // the database is not false
+        click(&c, &option(1)).await; // failing for more than 2 minutes
         wait_for_text(&c, &health, "Decision: Roll back").await;
     })
     .await;
@@ -207,16 +166,8 @@ async fn ticks_appear_on_the_timeline_with_who_and_when() {
     let url = watchpost.url(&format!("/projects/{id}/watch"));
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
-        find(&c, &format!("{} input", testid("item-h0-baseline")))
-            .await
-            .click()
-            .await
-            .expect("tick");
-        find(&c, &testid("tab-timeline"))
-            .await
-            .click()
-            .await
-            .expect("timeline tab");
+        click(&c, &format!("{} input", testid("item-h0-baseline"))).await;
+        click(&c, &testid("tab-timeline")).await;
         let entry = wait_for_text(
             &c,
             &testid("timeline-entry"),

@@ -218,6 +218,15 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|err| panic!("{css} did not appear: {err}"))
 }
 
+/// Waits for an element and clicks it.
+pub async fn click(client: &Client, css: &str) {
+    find(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+}
+
 /// Waits until the element's text contains `expected`, and returns the text.
 pub async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
     let deadline = Instant::now() + UI_WAIT;

@@ -20,16 +20,6 @@ pub fn use_playbook() -> Loader<Arc<Playbook>> {
     expect_context::<Loader<Arc<Playbook>>>()
 }
 
-/// Whether the proxy answers, as the connection banner last saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Connection {
-    Checking,
-    Up,
-    /// The proxy answers but some of its services do not.
-    Degraded(Vec<String>),
-    Down,
-}
-
 /// This tab's run of a project: a log of entries and the state folded from it.
 /// It lives as long as the project's pages are open.
 #[derive(Clone, Copy)]

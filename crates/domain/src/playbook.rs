@@ -326,6 +326,17 @@ impl Node {
         }
     }
 
+    /// What an answer at this node says, for the record of a walk.
+    pub fn answer_label(&self, answer: usize) -> Option<&str> {
+        match self {
+            Node::Question { options, .. } => {
+                options.get(answer).map(|choice| choice.label.as_str())
+            }
+            Node::Step { .. } => Some("done"),
+            Node::Outcome { .. } => None,
+        }
+    }
+
     /// The nodes this one leads to, in option order.
     pub fn successors(&self) -> Vec<&str> {
         match self {

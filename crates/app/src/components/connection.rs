@@ -6,14 +6,22 @@ use domain::api::HealthStatus;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::state::Connection;
 
 const POLL: Duration = Duration::from_secs(5);
+
+/// Whether the proxy answers, as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Connection {
+    Checking,
+    Up,
+    /// The proxy answers but some of its services do not.
+    Degraded(Vec<String>),
+    Down,
+}
 
 #[component]
 pub fn ConnectionBanner() -> impl IntoView {
     let connection = RwSignal::new(Connection::Checking);
-    provide_context(connection);
     let check = move || {
         leptos::task::spawn_local(async move {
             let next = match api::health().await {

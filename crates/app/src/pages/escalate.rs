@@ -57,7 +57,7 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
                 {passed.iter().zip(&given).map(|(node, answer)| view! {
                     <li>
                         <span>{node.text().to_owned()}</span>
-                        {answer_label(node, *answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
+                        {node.answer_label(*answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
                     </li>
                 }).collect_view()}
             </ol>
@@ -70,14 +70,6 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
             {header}
             <div class="walk" aria-live="polite">{walk}</div>
         </article>
-    }
-}
-
-fn answer_label(node: &Node, answer: usize) -> Option<String> {
-    match node {
-        Node::Question { options, .. } => options.get(answer).map(|choice| choice.label.clone()),
-        Node::Step { .. } => Some("done".to_owned()),
-        Node::Outcome { .. } => None,
     }
 }
 

@@ -243,7 +243,8 @@ async fn the_app_works_from_the_keyboard() {
     .await;
 }
 
-/// Every view in light, dark and phone layouts; the README shows these.
+/// Every view in light, dark and phone layouts (where nothing may be wider
+/// than the screen); the README shows these.
 #[tokio::test]
 async fn screenshots_of_every_view() {
     let watchpost = Watchpost::start().await;
@@ -279,6 +280,24 @@ async fn screenshots_of_every_view() {
                     toggle.clone().click().await.expect("toggle");
                     toggle.clone().click().await.expect("toggle");
                     wait_for_text(&c, &testid("theme-toggle"), "dark").await;
+                }
+                if theme == "phone" {
+                    // Nothing may stick out sideways on a phone.
+                    let overflow = c
+                        .execute(
+                            "const w = document.documentElement.clientWidth;
+                             return [...document.querySelectorAll('body *')]
+                                 .filter(e => e.getBoundingClientRect().right > w + 1)
+                                 .map(e => e.tagName + '.' + e.className);",
+                            vec![],
+                        )
+                        .await
+                        .expect("measure");
+                    assert_eq!(
+                        overflow,
+                        serde_json::json!([]),
+                        "{name} is wider than a phone"
+                    );
                 }
                 screenshot(&c, &format!("{name}-{theme}")).await;
             }

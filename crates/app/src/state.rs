@@ -31,7 +31,10 @@ pub struct Run {
 impl Run {
     pub fn new() -> Self {
         let log = RwSignal::new(Vec::<Entry>::new());
-        let state = Memo::new(move |_| log.with(|log| RunState::fold(log)));
+        // Every new entry changes the state, so skip Memo's equality check (and
+        // the code comparing two states would add to the wasm).
+        let state =
+            Memo::new_with_compare(move |_| log.with(|log| RunState::fold(log)), |_, _| true);
         Run { log, state }
     }
 
@@ -59,6 +62,7 @@ impl Run {
             let id = log.len() as u64 + 1;
             log.push(Entry {
                 id,
+                op_id: format!("local-{id}"),
                 actor: "you".to_owned(),
                 at,
                 change,

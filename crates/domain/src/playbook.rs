@@ -197,8 +197,7 @@ impl fmt::Display for Bound {
             Comparison::AtLeast => "≥",
             Comparison::Exactly => "=",
         };
-        write!(f, "{op} ")?;
-        write_decimal(f, self.value)?;
+        write!(f, "{op} {}", Decimal(self.value))?;
         match self.unit {
             Unit::Percent => f.write_str("%"),
             Unit::Ms => f.write_str(" ms"),
@@ -208,8 +207,17 @@ impl fmt::Display for Bound {
     }
 }
 
-/// Writes a number with at most two decimals and no trailing zeros, using
+/// Displays a number with at most two decimals and no trailing zeros, using
 /// integer formatting only: float formatting would add several KB to the app.
+#[derive(Debug, Clone, Copy)]
+pub struct Decimal(pub f64);
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_decimal(f, self.0)
+    }
+}
+
 fn write_decimal(f: &mut fmt::Formatter<'_>, value: f64) -> fmt::Result {
     let hundredths = (value * 100.0).round() as i64;
     if hundredths < 0 {

@@ -1,25 +1,31 @@
 //! The run: what a team has done so far, as a log of entries folded into a state.
 //!
 //! The log is the truth; the state is derived from it by a pure fold, so every
-//! copy of the log (the proxy's, each browser's) agrees on the state.
+//! copy of the log (the proxy's, each browser's) agrees on the state. Entries
+//! are ordered by their server-assigned id; when two people change the same
+//! thing at once, both entries stay in the log and the later id wins.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::playbook::{Decimal, Outcome, Playbook};
+
 /// One thing someone did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
-    /// Position in the log, increasing.
+    /// Position in the log, assigned by the server, increasing.
     pub id: u64,
+    /// Chosen by the client; the same operation sent twice is stored once.
+    pub op_id: String,
     pub actor: String,
-    /// RFC 3339.
+    /// Server time, RFC 3339.
     pub at: String,
     #[serde(flatten)]
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Change {
     /// A manual item was ticked by hand.
@@ -29,18 +35,181 @@ pub enum Change {
     Unticked {
         item: String,
     },
+    /// A remark, on the run or on one item.
+    Note {
+        text: String,
+        #[serde(default)]
+        item: Option<String>,
+    },
+    /// A value measured for a target of the routine checks.
+    MetricRecorded {
+        target: String,
+        value: f64,
+    },
+    /// What a live check observed.
+    CheckResult {
+        item: String,
+        status: CheckStatus,
+        observed: String,
+    },
+    /// The end of an escalation walk.
+    DecisionTaken {
+        escalation: String,
+        answers: Vec<usize>,
+        outcome: Outcome,
+        #[serde(default)]
+        note: String,
+    },
+    /// The watch passes to someone else.
+    Handover {
+        to: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// The 24-hour sign-off, approved or not.
+    SignOff {
+        approved: bool,
+        #[serde(default)]
+        note: String,
+    },
 }
 
-/// Who ticked an item, and when.
+impl Entry {
+    /// What the entry did, in words, for the timeline: "ticked “Baseline metrics recorded”".
+    pub fn describe(&self, playbook: &Playbook) -> String {
+        let item = |id: &str| {
+            playbook
+                .item(id)
+                .map_or_else(|| id.to_owned(), |item| item.text.clone())
+        };
+        match &self.change {
+            Change::Ticked { item: id } => format!("ticked “{}”", item(id)),
+            Change::Unticked { item: id } => format!("unticked “{}”", item(id)),
+            Change::Note { text, item: None } => format!("noted: {text}"),
+            Change::Note {
+                text,
+                item: Some(id),
+            } => format!("noted on “{}”: {text}", item(id)),
+            Change::MetricRecorded { target, value } => {
+                let label = playbook
+                    .watch
+                    .routine
+                    .iter()
+                    .flat_map(|check| &check.targets)
+                    .find(|t| t.id == *target)
+                    .map_or_else(|| target.clone(), |t| t.label.clone());
+                format!("recorded {label}: {}", Decimal(*value))
+            }
+            Change::CheckResult {
+                item: id,
+                status,
+                observed,
+            } => {
+                format!("checked “{}”: {}, {observed}", item(id), status.label())
+            }
+            Change::DecisionTaken {
+                escalation,
+                outcome,
+                ..
+            } => {
+                let title = playbook
+                    .escalations
+                    .iter()
+                    .find(|e| e.id == *escalation)
+                    .map_or_else(|| escalation.clone(), |e| e.title.clone());
+                format!("decided “{}” for {title}", outcome.label())
+            }
+            Change::Handover { to, .. } => format!("handed the watch to {to}"),
+            Change::SignOff { approved: true, .. } => "signed off: approved for launch".to_owned(),
+            Change::SignOff {
+                approved: false, ..
+            } => "signed off: not approved".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Passed,
+    Failed,
+    /// The upstream server lacks the endpoint the check needs.
+    Unsupported,
+    /// The check could not run (timeout, 401, 429, 5xx, not JSON).
+    Error,
+}
+
+impl CheckStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::Unsupported => "not supported by this server",
+            CheckStatus::Error => "could not run",
+        }
+    }
+}
+
+/// Who did something, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tick {
     pub by: String,
     pub at: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub value: f64,
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub status: CheckStatus,
+    pub observed: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub escalation: String,
+    pub outcome: Outcome,
+    pub by: String,
+    pub at: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remark {
+    pub text: String,
+    pub item: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOff {
+    pub approved: bool,
+    pub by: String,
+    pub at: String,
+}
+
+/// Everything the log says, folded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub ticks: BTreeMap<String, Tick>,
+    /// The latest measurement of each target.
+    pub metrics: BTreeMap<String, Measurement>,
+    /// The latest result of each live check.
+    pub checks: BTreeMap<String, Observation>,
+    pub notes: Vec<Remark>,
+    pub decisions: Vec<Decision>,
+    /// Who has the watch, after the last handover.
+    pub on_watch: Option<String>,
+    pub sign_off: Option<SignOff>,
+    /// The id of the last entry folded in.
+    pub last_entry: u64,
 }
 
 impl RunState {
@@ -52,22 +221,67 @@ impl RunState {
         state
     }
 
-    /// Applies entries in log order: the later entry about an item wins.
+    /// Applies the next entry of the log: the later entry about a thing wins.
     pub fn apply(&mut self, entry: &Entry) {
+        let who = || Tick {
+            by: entry.actor.clone(),
+            at: entry.at.clone(),
+        };
         match &entry.change {
             Change::Ticked { item } => {
-                self.ticks.insert(
-                    item.clone(),
-                    Tick {
-                        by: entry.actor.clone(),
-                        at: entry.at.clone(),
-                    },
-                );
+                self.ticks.insert(item.clone(), who());
             }
             Change::Unticked { item } => {
                 self.ticks.remove(item);
             }
+            Change::Note { text, item } => self.notes.push(Remark {
+                text: text.clone(),
+                item: item.clone(),
+                by: entry.actor.clone(),
+                at: entry.at.clone(),
+            }),
+            Change::MetricRecorded { target, value } => {
+                let measurement = Measurement {
+                    value: *value,
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                };
+                self.metrics.insert(target.clone(), measurement);
+            }
+            Change::CheckResult {
+                item,
+                status,
+                observed,
+            } => {
+                let observation = Observation {
+                    status: *status,
+                    observed: observed.clone(),
+                    at: entry.at.clone(),
+                };
+                self.checks.insert(item.clone(), observation);
+            }
+            Change::DecisionTaken {
+                escalation,
+                outcome,
+                note,
+                ..
+            } => self.decisions.push(Decision {
+                escalation: escalation.clone(),
+                outcome: *outcome,
+                by: entry.actor.clone(),
+                at: entry.at.clone(),
+                note: note.clone(),
+            }),
+            Change::Handover { to, .. } => self.on_watch = Some(to.clone()),
+            Change::SignOff { approved, .. } => {
+                self.sign_off = Some(SignOff {
+                    approved: *approved,
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                });
+            }
         }
+        self.last_entry = self.last_entry.max(entry.id);
     }
 
     pub fn tick(&self, item: &str) -> Option<&Tick> {
@@ -75,72 +289,46 @@ impl RunState {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A copy of a project's log: ordered by id, each id and each operation once,
+/// however entries arrive (live, replayed after a reconnect, or twice).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Log {
+    entries: Vec<Entry>,
+}
 
-    fn entry(id: u64, actor: &str, change: Change) -> Entry {
-        Entry {
-            id,
-            actor: actor.to_owned(),
-            at: format!("2026-11-22T12:00:0{id}Z"),
-            change,
+impl Log {
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Adds an entry in its place. Returns false when the log already has its
+    /// id or its operation id, and changes nothing then.
+    pub fn insert(&mut self, entry: Entry) -> bool {
+        if self.entries.iter().any(|known| known.op_id == entry.op_id) {
+            return false;
+        }
+        match self
+            .entries
+            .binary_search_by_key(&entry.id, |known| known.id)
+        {
+            Ok(_) => false,
+            Err(place) => {
+                self.entries.insert(place, entry);
+                true
+            }
         }
     }
 
-    #[test]
-    fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
-        let log = [
-            entry(
-                1,
-                "ana",
-                Change::Ticked {
-                    item: "h0-baseline".into(),
-                },
-            ),
-            entry(
-                2,
-                "ben",
-                Change::Unticked {
-                    item: "h0-baseline".into(),
-                },
-            ),
-            entry(
-                3,
-                "cy",
-                Change::Ticked {
-                    item: "h0-baseline".into(),
-                },
-            ),
-            entry(
-                4,
-                "ana",
-                Change::Ticked {
-                    item: "h0-database".into(),
-                },
-            ),
-        ];
-        let state = RunState::fold(&log);
-        assert_eq!(
-            state.tick("h0-baseline"),
-            Some(&Tick {
-                by: "cy".into(),
-                at: "2026-11-22T12:00:03Z".into()
-            })
-        );
-        assert_eq!(
-            state.tick("h0-database").map(|t| t.by.as_str()),
-            Some("ana")
-        );
-        assert_eq!(RunState::fold(&log[..2]).tick("h0-baseline"), None);
+    /// The entries after `id`, for a client resuming its stream.
+    pub fn after(&self, id: u64) -> &[Entry] {
+        let start = self.entries.partition_point(|entry| entry.id <= id);
+        &self.entries[start..]
     }
 
-    #[test]
-    fn entries_serialise_with_kind_and_payload() {
-        let json = serde_json::to_value(entry(1, "ana", Change::Ticked { item: "x".into() }))
-            .unwrap_or_default();
-        assert_eq!(json["kind"], "ticked");
-        assert_eq!(json["payload"]["item"], "x");
-        assert_eq!(json["actor"], "ana");
+    pub fn state(&self) -> RunState {
+        RunState::fold(&self.entries)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,6 @@
 
 use leptos::prelude::*;
 
-use domain::run::Change;
-
 use crate::components::item::short_time;
 use crate::components::with_playbook;
 use crate::state::use_run;
@@ -27,18 +25,11 @@ pub fn TimelinePage() -> impl IntoView {
                     let playbook = playbook.clone();
                     view! {
                         <ol class="timeline" data-testid="timeline">
-                            {entries.into_iter().map(|entry| {
-                                let (verb, item) = match &entry.change {
-                                    Change::Ticked { item } => ("ticked", item),
-                                    Change::Unticked { item } => ("unticked", item),
-                                };
-                                let text = playbook.item(item).map_or_else(|| item.clone(), |found| found.text.clone());
-                                view! {
-                                    <li data-testid="timeline-entry">
-                                        <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
-                                        <span>{format!("{} {verb} “{text}”", entry.actor)}</span>
-                                    </li>
-                                }
+                            {entries.into_iter().map(|entry| view! {
+                                <li data-testid="timeline-entry">
+                                    <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
+                                    <span>{format!("{} {}", entry.actor, entry.describe(&playbook))}</span>
+                                </li>
                             }).collect_view()}
                         </ol>
                     }.into_any()

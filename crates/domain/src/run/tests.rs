@@ -1,0 +1,264 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn entry(id: u64, actor: &str, change: Change) -> Entry {
+    Entry {
+        id,
+        op_id: format!("op-{id}"),
+        actor: actor.to_owned(),
+        at: format!("2026-11-22T12:00:{id:02}Z"),
+        change,
+    }
+}
+
+fn ticked(item: &str) -> Change {
+    Change::Ticked {
+        item: item.to_owned(),
+    }
+}
+
+fn unticked(item: &str) -> Change {
+    Change::Unticked {
+        item: item.to_owned(),
+    }
+}
+
+#[test]
+fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
+    let log = [
+        entry(1, "ana", ticked("h0-baseline")),
+        entry(2, "ben", unticked("h0-baseline")),
+        entry(3, "cy", ticked("h0-baseline")),
+        entry(4, "ana", ticked("h0-database")),
+    ];
+    let state = RunState::fold(&log);
+    assert_eq!(
+        state.tick("h0-baseline"),
+        Some(&Tick {
+            by: "cy".into(),
+            at: "2026-11-22T12:00:03Z".into()
+        })
+    );
+    assert_eq!(
+        state.tick("h0-database").map(|t| t.by.as_str()),
+        Some("ana")
+    );
+    assert_eq!(RunState::fold(&log[..2]).tick("h0-baseline"), None);
+    assert_eq!(state.last_entry, 4);
+}
+
+#[test]
+fn every_kind_of_entry_lands_in_the_state() {
+    let log = [
+        entry(
+            1,
+            "ana",
+            Change::Note {
+                text: "deploy 41 is live".into(),
+                item: None,
+            },
+        ),
+        entry(
+            2,
+            "ana",
+            Change::MetricRecorded {
+                target: "error-rate".into(),
+                value: 0.4,
+            },
+        ),
+        entry(
+            3,
+            "ana",
+            Change::MetricRecorded {
+                target: "error-rate".into(),
+                value: 0.7,
+            },
+        ),
+        entry(
+            4,
+            "proxy",
+            Change::CheckResult {
+                item: "h0-health".into(),
+                status: CheckStatus::Passed,
+                observed: "ok in 41 ms".into(),
+            },
+        ),
+        entry(
+            5,
+            "ben",
+            Change::DecisionTaken {
+                escalation: "new-critical-issue".into(),
+                answers: vec![1],
+                outcome: Outcome::Fix,
+                note: "PR 812".into(),
+            },
+        ),
+        entry(
+            6,
+            "ben",
+            Change::Handover {
+                to: "cy".into(),
+                note: "quiet night so far".into(),
+            },
+        ),
+        entry(
+            7,
+            "cy",
+            Change::SignOff {
+                approved: true,
+                note: String::new(),
+            },
+        ),
+    ];
+    let state = RunState::fold(&log);
+    assert_eq!(state.notes.len(), 1);
+    assert_eq!(
+        state.metrics["error-rate"].value, 0.7,
+        "the latest measurement counts"
+    );
+    assert_eq!(state.checks["h0-health"].status, CheckStatus::Passed);
+    assert_eq!(state.decisions[0].outcome, Outcome::Fix);
+    assert_eq!(state.on_watch.as_deref(), Some("cy"));
+    assert_eq!(
+        state.sign_off.as_ref().map(|s| (s.approved, s.by.as_str())),
+        Some((true, "cy"))
+    );
+}
+
+#[test]
+fn entries_are_described_in_the_playbook_s_words() {
+    let playbook = Playbook::default_launch().unwrap();
+    let say = |change| entry(1, "ana", change).describe(&playbook);
+    assert_eq!(
+        say(ticked("h0-baseline")),
+        "ticked “Baseline metrics recorded”"
+    );
+    assert_eq!(
+        say(ticked("gone")),
+        "ticked “gone”",
+        "an unknown item shows its id"
+    );
+    assert_eq!(
+        say(Change::MetricRecorded {
+            target: "error-rate".into(),
+            value: 0.7
+        }),
+        "recorded Error rate: 0.7"
+    );
+    assert_eq!(
+        say(Change::DecisionTaken {
+            escalation: "new-critical-issue".into(),
+            answers: vec![0],
+            outcome: Outcome::Rollback,
+            note: String::new()
+        }),
+        "decided “Roll back” for New critical issue appears"
+    );
+    assert_eq!(
+        say(Change::CheckResult {
+            item: "h0-health".into(),
+            status: CheckStatus::Unsupported,
+            observed: "404".into()
+        }),
+        "checked “The health endpoint responds”: not supported by this server, 404"
+    );
+}
+
+#[test]
+fn entries_serialise_with_kind_and_payload() {
+    let json = serde_json::to_value(entry(1, "ana", ticked("x"))).unwrap_or_default();
+    assert_eq!(json["kind"], "ticked");
+    assert_eq!(json["payload"]["item"], "x");
+    assert_eq!(json["actor"], "ana");
+    assert_eq!(json["op_id"], "op-1");
+    let back: Entry = serde_json::from_value(json).unwrap();
+    assert_eq!(back, entry(1, "ana", ticked("x")));
+}
+
+#[test]
+fn a_log_keeps_each_id_and_each_operation_once() {
+    let mut log = Log::default();
+    assert!(log.insert(entry(2, "ana", ticked("a"))));
+    assert!(log.insert(entry(1, "ben", ticked("b"))));
+    assert!(
+        !log.insert(entry(2, "ana", ticked("a"))),
+        "the same entry again"
+    );
+    let mut retry = entry(3, "ana", ticked("a"));
+    retry.op_id = "op-2".into();
+    assert!(!log.insert(retry), "the same operation under another id");
+    let ids: Vec<u64> = log.entries().iter().map(|e| e.id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(log.after(1).len(), 1);
+    assert_eq!(log.after(0).len(), 2);
+    assert!(log.after(2).is_empty());
+}
+
+/// Ticks and unticks of a few items by a few people.
+fn toggles() -> impl Strategy<Value = Vec<Entry>> {
+    prop::collection::vec((0..4usize, 0..3usize, any::<bool>()), 0..40).prop_map(|ops| {
+        ops.into_iter()
+            .enumerate()
+            .map(|(n, (item, actor, tick))| {
+                let item = format!("item-{item}");
+                let change = if tick { ticked(&item) } else { unticked(&item) };
+                entry(n as u64 + 1, ["ana", "ben", "cy"][actor], change)
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #[test]
+    fn arrival_order_and_duplicates_do_not_change_the_log(
+        entries in toggles(),
+        order in Just(()).prop_perturb(|_, mut rng| rng.random::<u64>()),
+    ) {
+        let mut in_order = Log::default();
+        for entry in &entries {
+            in_order.insert(entry.clone());
+        }
+        // The same entries shuffled, each sent twice.
+        let mut shuffled: Vec<Entry> = entries.iter().chain(&entries).cloned().collect();
+        let len = shuffled.len();
+        for i in (1..len).rev() {
+            shuffled.swap(i, (order.wrapping_mul(i as u64 + 7) % (i as u64 + 1)) as usize);
+        }
+        let mut arrived = Log::default();
+        for entry in shuffled {
+            arrived.insert(entry);
+        }
+        prop_assert_eq!(arrived.entries(), in_order.entries());
+        prop_assert_eq!(arrived.state(), in_order.state());
+    }
+
+    #[test]
+    fn folding_in_steps_equals_folding_at_once(entries in toggles(), split in 0..40usize) {
+        let split = split.min(entries.len());
+        let mut state = RunState::fold(&entries[..split]);
+        for entry in &entries[split..] {
+            state.apply(entry);
+        }
+        prop_assert_eq!(state, RunState::fold(&entries));
+    }
+
+    #[test]
+    fn an_item_is_ticked_exactly_when_its_last_entry_ticks_it(entries in toggles()) {
+        let state = RunState::fold(&entries);
+        for item in (0..4).map(|n| format!("item-{n}")) {
+            let last = entries.iter().rev().find_map(|entry| match &entry.change {
+                Change::Ticked { item: i } if *i == item => Some((true, entry)),
+                Change::Unticked { item: i } if *i == item => Some((false, entry)),
+                _ => None,
+            });
+            match last {
+                Some((true, entry)) => prop_assert_eq!(
+                    state.tick(&item),
+                    Some(&Tick { by: entry.actor.clone(), at: entry.at.clone() })
+                ),
+                _ => prop_assert_eq!(state.tick(&item), None),
+            }
+        }
+    }
+}

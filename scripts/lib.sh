@@ -8,8 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="${WATCHPOST_TOOLS_DIR:-$HOME/.cache/watchpost/tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
-WASM_OPT_TRUNK_VERSION="version_132"
-# Seconds `rustup target add` may take before the offline route takes over.
+# Seconds each `rustup ... add` may take before the offline route takes over.
 RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
 # Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
 OFFLINE_PACKAGES=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22)
@@ -128,6 +127,8 @@ ensure_app_tools() {
   bindgen="$(wasm_bindgen_version)"
   pinned="$(sed -n 's/^wasm_bindgen = "\(.*\)"/\1/p' "$ROOT/Trunk.toml")"
   [ "$bindgen" = "$pinned" ] || die "Trunk.toml pins wasm-bindgen $pinned but Cargo.lock has $bindgen: make them equal"
+  grep -qx "wasm_opt = \"version_${BINARYEN_VERSION%%.*}\"" "$ROOT/Trunk.toml" \
+    || die "Trunk.toml must pin wasm_opt = \"version_${BINARYEN_VERSION%%.*}\", the binaryen scripts/lib.sh installs"
   ensure_cargo_tool trunk trunk "$TRUNK_VERSION"
   ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$bindgen"
   ensure_wasm_opt

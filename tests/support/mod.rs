@@ -120,8 +120,19 @@ impl Drop for Watchpost {
 /// chromedriver and the headless Chromium it drives.
 struct Browser {
     client: Client,
-    driver: Child,
+    _driver: Driver,
     _profile: TempDir,
+}
+
+/// The chromedriver process, stopped when dropped, so that a failure while
+/// opening a session leaves nothing running either.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Browser {
@@ -130,12 +141,14 @@ impl Browser {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err}"));
+        let driver = Driver(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err}")),
+        );
         let profile = TempDir::new().expect("temp dir");
         let capabilities = json!({
             "goog:chromeOptions": {
@@ -173,15 +186,14 @@ impl Browser {
         };
         Browser {
             client,
-            driver,
+            _driver: driver,
             _profile: profile,
         }
     }
 
-    async fn close(mut self) {
+    /// Ends the WebDriver session (Chromium quits); dropping stops chromedriver.
+    async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 

@@ -450,14 +450,20 @@ impl Playbook {
         }
     }
 
-    /// Every checklist item in the playbook with where it sits, in reading order.
-    pub fn items(&self) -> impl Iterator<Item = (String, &Item)> {
+    /// Every checklist item in the playbook, in reading order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.placed_items().map(|(_, item)| item)
+    }
+
+    /// Every checklist item with where it sits; the place is formatted only
+    /// when a problem is reported.
+    fn placed_items(&self) -> impl Iterator<Item = (ItemPlace, &Item)> {
         let setup = self.setup.iter().enumerate().flat_map(|(s, section)| {
             section.steps.iter().enumerate().flat_map(move |(t, step)| {
                 step.items
                     .iter()
                     .enumerate()
-                    .map(move |(i, item)| (format!("setup[{s}].steps[{t}].items[{i}]"), item))
+                    .map(move |(i, item)| (ItemPlace::Setup(s, t, i), item))
             })
         });
         let checkpoints = self
@@ -470,7 +476,7 @@ impl Playbook {
                     .items
                     .iter()
                     .enumerate()
-                    .map(move |(i, item)| (format!("watch.checkpoints[{c}].items[{i}]"), item))
+                    .map(move |(i, item)| (ItemPlace::Checkpoint(c, i), item))
             });
         let routine = self
             .watch
@@ -482,21 +488,28 @@ impl Playbook {
                     .items
                     .iter()
                     .enumerate()
-                    .map(move |(i, item)| (format!("watch.routine[{r}].items[{i}]"), item))
+                    .map(move |(i, item)| (ItemPlace::Routine(r, i), item))
             });
         let criteria = self
             .success_criteria
             .iter()
             .enumerate()
-            .map(|(i, item)| (format!("success_criteria[{i}]"), item));
+            .map(|(i, item)| (ItemPlace::Criterion(i), item));
         setup.chain(checkpoints).chain(routine).chain(criteria)
     }
 
-    /// Finds an item or target by id.
+    /// Finds a checklist item by id.
     pub fn item(&self, id: &str) -> Option<&Item> {
-        self.items()
-            .map(|(_, item)| item)
-            .find(|item| item.id == id)
+        self.items().find(|item| item.id == id)
+    }
+
+    /// Finds a target of the routine checks by id.
+    pub fn target(&self, id: &str) -> Option<&Target> {
+        self.watch
+            .routine
+            .iter()
+            .flat_map(|check| &check.targets)
+            .find(|target| target.id == id)
     }
 
     /// Everything wrong with a parsed playbook; empty when it is valid.
@@ -532,7 +545,8 @@ impl Playbook {
                 }
             }
         }
-        for (at, item) in self.items() {
+        for (place, item) in self.placed_items() {
+            let at = place.to_string();
             report.id(&mut ids, &at, &item.id);
             report.text(&format!("{at}.text"), &item.text);
             report.params(&at, item.verify, &item.with);
@@ -725,6 +739,26 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
                     escalation.nodes[n].id()
                 ),
             );
+        }
+    }
+}
+
+/// Where an item sits in the document, as a problem report names it.
+#[derive(Debug, Clone, Copy)]
+enum ItemPlace {
+    Setup(usize, usize, usize),
+    Checkpoint(usize, usize),
+    Routine(usize, usize),
+    Criterion(usize),
+}
+
+impl fmt::Display for ItemPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemPlace::Setup(s, t, i) => write!(f, "setup[{s}].steps[{t}].items[{i}]"),
+            ItemPlace::Checkpoint(c, i) => write!(f, "watch.checkpoints[{c}].items[{i}]"),
+            ItemPlace::Routine(r, i) => write!(f, "watch.routine[{r}].items[{i}]"),
+            ItemPlace::Criterion(i) => write!(f, "success_criteria[{i}]"),
         }
     }
 }

@@ -77,11 +77,7 @@ pub enum Change {
 impl Entry {
     /// What the entry did, in words, for the timeline: "ticked “Baseline metrics recorded”".
     pub fn describe(&self, playbook: &Playbook) -> String {
-        let item = |id: &str| {
-            playbook
-                .item(id)
-                .map_or_else(|| id.to_owned(), |item| item.text.clone())
-        };
+        let item = |id| playbook.item(id).map_or(id, |item| item.text.as_str());
         match &self.change {
             Change::Ticked { item: id } => format!("ticked “{}”", item(id)),
             Change::Unticked { item: id } => format!("unticked “{}”", item(id)),
@@ -92,12 +88,8 @@ impl Entry {
             } => format!("noted on “{}”: {text}", item(id)),
             Change::MetricRecorded { target, value } => {
                 let label = playbook
-                    .watch
-                    .routine
-                    .iter()
-                    .flat_map(|check| &check.targets)
-                    .find(|t| t.id == *target)
-                    .map_or_else(|| target.clone(), |t| t.label.clone());
+                    .target(target)
+                    .map_or(target.as_str(), |t| t.label.as_str());
                 format!("recorded {label}: {}", Decimal(*value))
             }
             Change::CheckResult {
@@ -116,7 +108,7 @@ impl Entry {
                     .escalations
                     .iter()
                     .find(|e| e.id == *escalation)
-                    .map_or_else(|| escalation.clone(), |e| e.title.clone());
+                    .map_or(escalation.as_str(), |e| e.title.as_str());
                 format!("decided “{}” for {title}", outcome.label())
             }
             Change::Handover { to, .. } => format!("handed the watch to {to}"),

@@ -127,7 +127,7 @@ fn the_interval_targets_carry_the_seed_numbers_and_units() {
 fn every_item_says_how_it_is_verified() {
     let playbook = launch();
     let (mut manual, mut live) = (0, 0);
-    for (_, item) in playbook.items() {
+    for item in playbook.items() {
         match item.verify {
             Verify::Manual => manual += 1,
             Verify::Check(_) => live += 1,
@@ -139,7 +139,7 @@ fn every_item_says_how_it_is_verified() {
     );
     let used: HashSet<CheckKind> = playbook
         .items()
-        .filter_map(|(_, item)| item.verify.check())
+        .filter_map(|item| item.verify.check())
         .collect();
     assert!(
         used.contains(&CheckKind::SentryAlertRule) && used.contains(&CheckKind::RenderDsnMatches)

@@ -50,39 +50,76 @@ pub struct ApiError {
     pub error: String,
     /// What went wrong and what to do, for people.
     pub message: String,
+    /// For a form: what is wrong with each field, by field name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[nserde(default)]
+    pub fields: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, DeJson)]
-pub struct Project {
-    pub id: i64,
-    pub name: String,
-    pub archived: bool,
+/// Who may do what. Each role may do everything the ones before it may.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, DeJson,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything.
+    #[nserde(rename = "viewer")]
+    Viewer,
+    /// Ticks, notes and decides.
+    #[nserde(rename = "member")]
+    Member,
+    /// Creates projects and changes their settings.
+    #[nserde(rename = "admin")]
+    Admin,
 }
 
-/// `POST /api/projects`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerJson)]
-#[serde(deny_unknown_fields)]
-pub struct NewProject {
-    pub name: String,
-}
-
-pub const PROJECT_NAME_MAX: usize = 80;
-
-impl NewProject {
-    /// The trimmed name, or why it cannot be used.
-    pub fn validated_name(&self) -> Result<String, String> {
-        let name = self.name.trim();
-        if name.is_empty() {
-            Err("a project needs a name".to_owned())
-        } else if name.chars().count() > PROJECT_NAME_MAX {
-            Err(format!(
-                "a project name has at most {PROJECT_NAME_MAX} characters"
-            ))
-        } else if name.chars().any(char::is_control) {
-            Err("a project name cannot contain control characters".to_owned())
-        } else {
-            Ok(name.to_owned())
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Member => "member",
+            Role::Admin => "admin",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<Role> {
+        [Role::Viewer, Role::Member, Role::Admin]
+            .into_iter()
+            .find(|role| role.name() == name)
+    }
+}
+
+/// `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, SerJson)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub name: String,
+    pub passcode: String,
+}
+
+/// Who is signed in: the answer of `GET` and `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+pub struct Session {
+    pub name: String,
+    pub role: Role,
+    /// When the session ends, RFC 3339.
+    pub expires: String,
+}
+
+pub const DISPLAY_NAME_MAX: usize = 40;
+
+/// The display name a person signs in with, trimmed, or why it cannot be used.
+/// It is how the timeline says who did what, so it must be readable.
+pub fn validated_display_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err("type your name, so the team sees who did what".to_owned())
+    } else if name.chars().count() > DISPLAY_NAME_MAX {
+        Err(format!("a name has at most {DISPLAY_NAME_MAX} characters"))
+    } else if name.chars().any(char::is_control) {
+        Err("a name cannot contain control characters".to_owned())
+    } else {
+        Ok(name.to_owned())
     }
 }
 
@@ -116,35 +153,56 @@ mod tests {
         let json = serde_json::to_string(&health).unwrap();
         assert_eq!(Health::deserialize_json(&json).ok(), Some(health));
 
-        let projects = vec![Project {
-            id: 1,
-            name: "Voxanne «backend» → 2".into(),
-            archived: true,
-        }];
-        let json = serde_json::to_string(&projects).unwrap();
-        assert_eq!(Vec::<Project>::deserialize_json(&json).ok(), Some(projects));
-
         let error = ApiError {
             error: "not_found".into(),
             message: "there is no project \"9\"".into(),
+            fields: BTreeMap::new(),
         };
         let json = serde_json::to_string(&error).unwrap();
         assert_eq!(ApiError::deserialize_json(&json).ok(), Some(error));
 
-        let new = NewProject {
-            name: "Quote \" and \\ backslash".into(),
+        let session = Session {
+            name: "Dana «night»".into(),
+            role: Role::Member,
+            expires: "2026-11-23T00:00:00Z".into(),
         };
-        let back: NewProject = serde_json::from_str(&new.serialize_json()).unwrap();
-        assert_eq!(back, new);
+        let json = serde_json::to_string(&session).unwrap();
+        assert_eq!(Session::deserialize_json(&json).ok(), Some(session));
+
+        let sign_in = SignIn {
+            name: "Quote \" and \\ backslash".into(),
+            passcode: "pass".into(),
+        };
+        let back: SignIn = serde_json::from_str(&sign_in.serialize_json()).unwrap();
+        assert_eq!(back, sign_in);
     }
 
     #[test]
-    fn project_names_are_trimmed_and_bounded() {
-        let name = |s: &str| NewProject { name: s.to_owned() }.validated_name();
-        assert_eq!(name("  Voxanne  "), Ok("Voxanne".to_owned()));
-        assert!(name("   ").is_err());
-        assert!(name(&"x".repeat(PROJECT_NAME_MAX + 1)).is_err());
-        assert!(name(&"é".repeat(PROJECT_NAME_MAX)).is_ok());
-        assert!(name("a\u{7}b").is_err());
+    fn form_errors_name_their_fields_and_are_left_out_when_there_are_none() {
+        let error = ApiError {
+            error: "invalid".into(),
+            message: "2 settings cannot be used".into(),
+            fields: [("timezone".to_owned(), "not a zone".to_owned())].into(),
+        };
+        let json = serde_json::to_string(&error).unwrap();
+        assert_eq!(ApiError::deserialize_json(&json).ok(), Some(error));
+        let plain = r#"{"error":"not_found","message":"gone"}"#;
+        assert!(ApiError::deserialize_json(plain).unwrap().fields.is_empty());
+    }
+
+    #[test]
+    fn roles_are_ordered_by_what_they_may_do() {
+        assert!(Role::Viewer < Role::Member && Role::Member < Role::Admin);
+        for role in [Role::Viewer, Role::Member, Role::Admin] {
+            assert_eq!(Role::from_name(role.name()), Some(role));
+        }
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(validated_display_name(" Dana "), Ok("Dana".to_owned()));
+        assert!(validated_display_name("").is_err());
+        assert!(validated_display_name(&"x".repeat(DISPLAY_NAME_MAX + 1)).is_err());
+        assert!(validated_display_name("a\nb").is_err());
     }
 }

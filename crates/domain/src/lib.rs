@@ -8,6 +8,7 @@
 pub mod api;
 pub mod check;
 pub mod playbook;
+pub mod project;
 pub mod route;
 pub mod run;
 

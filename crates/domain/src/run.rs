@@ -5,9 +5,17 @@
 //! are ordered by their server-assigned id; when two people change the same
 //! thing at once, both entries stay in the log and the later id wins.
 
+mod export;
+mod submit;
+mod wire;
+
 use std::collections::BTreeMap;
 
+use nanoserde::DeJson;
 use serde::{Deserialize, Serialize};
+
+pub use export::{EntryFilter, KINDS, actors, markdown};
+pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, op_id_problem};
 
 use crate::playbook::{Decimal, Outcome, Playbook};
 
@@ -120,18 +128,31 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
+    #[nserde(rename = "passed")]
     Passed,
+    #[nserde(rename = "failed")]
     Failed,
     /// The upstream server lacks the endpoint the check needs.
+    #[nserde(rename = "unsupported")]
     Unsupported,
     /// The check could not run (timeout, 401, 429, 5xx, not JSON).
+    #[nserde(rename = "error")]
     Error,
 }
 
 impl CheckStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::Unsupported => "unsupported",
+            CheckStatus::Error => "error",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             CheckStatus::Passed => "passed",

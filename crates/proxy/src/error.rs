@@ -1,11 +1,14 @@
 //! The one error type of the HTTP API. Every failure answers JSON
 //! `{"error","message"}`; a 5xx keeps its cause in the log, never in the answer.
 
+use std::time::Duration;
+
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::api::ApiError;
+use domain::project::FieldProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -17,8 +20,25 @@ pub enum Error {
     /// The body could not be read as the JSON the route expects.
     #[error("{message}")]
     BadBody { status: StatusCode, message: String },
+    /// Some fields of a form cannot be used; each says why.
+    #[error("{}", fields_message(.0))]
+    InvalidFields(Vec<FieldProblem>),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// No session, or it has ended.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role does not allow it, or the request is cross-site.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request does not fit the current state (an archived project, an op_id reused).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many sign-in attempts from this address; try again in {} seconds", .0.as_secs())]
+    TooManyAttempts(Duration),
+    /// A failure inside the proxy; the text goes to the log only.
+    #[error("{0}")]
+    Internal(String),
     #[error("the store failed: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -35,8 +55,13 @@ impl Error {
                 (*status, "unsupported_media_type")
             }
             Error::BadBody { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::InvalidFields(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Error::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -50,6 +75,22 @@ impl From<JsonRejection> for Error {
     }
 }
 
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::BadBody {
+            status: StatusCode::BAD_REQUEST,
+            message: rejection.body_text(),
+        }
+    }
+}
+
+fn fields_message(problems: &[FieldProblem]) -> String {
+    match problems {
+        [one] => format!("{}: {}", one.field, one.message),
+        _ => format!("{} settings cannot be used; see each field", problems.len()),
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -59,14 +100,28 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        (
+        let fields = match &self {
+            Error::InvalidFields(problems) => problems
+                .iter()
+                .map(|p| (p.field.to_owned(), p.message.clone()))
+                .collect(),
+            _ => Default::default(),
+        };
+        let mut response = (
             status,
             Json(ApiError {
                 error: code.to_owned(),
                 message,
+                fields,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Error::TooManyAttempts(wait) = self
+            && let Ok(value) = HeaderValue::from_str(&wait.as_secs().to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

@@ -1,10 +1,14 @@
 //! Watchpost's proxy: serves the app, keeps the team's shared progress, and is
 //! the only holder of API tokens. `main.rs` wires configuration to [`app`].
 
+pub mod auth;
 pub mod config;
 pub mod error;
 mod extract;
+mod guard;
 mod routes;
+pub mod runs;
+pub mod secret;
 pub mod store;
 pub mod web;
 
@@ -19,6 +23,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Auth;
+use crate::runs::Runs;
 use crate::store::Store;
 use crate::web::WebApp;
 
@@ -26,9 +32,24 @@ use crate::web::WebApp;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub runs: Runs,
+    pub auth: Arc<Auth>,
     pub playbook: Arc<Playbook>,
     pub web: Arc<WebApp>,
     pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(store: Store, auth: Auth, playbook: Playbook, web: WebApp) -> Self {
+        AppState {
+            runs: Runs::new(store.clone()),
+            store,
+            auth: Arc::new(auth),
+            playbook: Arc::new(playbook),
+            web: Arc::new(web),
+            started: Instant::now(),
+        }
+    }
 }
 
 /// The whole HTTP surface: `/api/...` and the app.
@@ -36,7 +57,7 @@ pub fn app(state: AppState) -> Router {
     let csp = state.web.csp();
     let web = state.web.clone().router();
     Router::new()
-        .nest("/api", routes::router())
+        .nest("/api", routes::router(state.clone()))
         .with_state(state)
         .fallback_service(web)
         .layer(SetResponseHeaderLayer::overriding(

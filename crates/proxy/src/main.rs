@@ -1,11 +1,13 @@
+use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use watchpost_proxy::config::Config;
+use watchpost_proxy::auth::{self, Auth};
+use watchpost_proxy::config::{Command, Config};
+use watchpost_proxy::secret::Secret;
 use watchpost_proxy::store::Store;
 use watchpost_proxy::web::WebApp;
 use watchpost_proxy::{AppState, app, load_playbook};
@@ -20,7 +22,11 @@ async fn main() -> ExitCode {
         )
         .init();
     let config = Config::parse();
-    match run(config).await {
+    let result = match config.command {
+        Some(Command::HashPasscode) => hash_passcode(),
+        None => run(config).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -30,7 +36,6 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), String> {
-    let started = Instant::now();
     let playbook = load_playbook(config.playbook.as_deref())?;
     let store = Store::open(&config.data_dir).await.map_err(|err| {
         format!(
@@ -42,12 +47,28 @@ async fn run(config: Config) -> Result<(), String> {
     if !web.is_built() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; only the API is served");
     }
-    let state = AppState {
-        store: store.clone(),
-        playbook: Arc::new(playbook),
-        web: Arc::new(web),
-        started,
-    };
+    let key = store
+        .key_or_insert("session", || auth::new_key().expose().to_owned())
+        .await
+        .map_err(|err| format!("cannot read the session key: {err}"))?;
+    let (auth, generated) = Auth::load(
+        &config.auth_file(),
+        config.team_passcode.as_ref(),
+        Secret::new(key),
+        Duration::from_secs(config.session_hours * 3600),
+    )?;
+    if let Some(generated) = generated {
+        // Shown once, on the first start; only the hashes are kept.
+        println!(
+            "No passcode was configured, so Watchpost made two. They are shown only now:\n  \
+             team passcode (member): {}\n  admin passcode:         {}\n\
+             Their hashes are in {}. Set WATCHPOST_TEAM_PASSCODE or edit that file to change them.",
+            generated.member.expose(),
+            generated.admin.expose(),
+            generated.file.display()
+        );
+    }
+    let state = AppState::new(store.clone(), auth, playbook, web);
 
     let listener = TcpListener::bind(config.addr)
         .await
@@ -55,12 +76,28 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     tracing::info!(data_dir = %config.data_dir.display(), "store ready");
     println!("Watchpost is running at http://{addr}");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("the server stopped: {err}"))?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|err| format!("the server stopped: {err}"))?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+fn hash_passcode() -> Result<(), String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|err| format!("cannot read the passcode: {err}"))?;
+    let passcode = line.trim_end_matches(['\r', '\n']);
+    if passcode.is_empty() {
+        return Err("type the passcode on standard input".to_owned());
+    }
+    println!("{}", auth::hash_passcode(&Secret::new(passcode))?);
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use domain::api::Project;
+use domain::api::Role;
+use domain::project::{Platform, Project};
+use domain::run::{Change, Entry};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
@@ -52,42 +54,274 @@ impl Store {
     }
 
     pub async fn projects(&self) -> Result<Vec<Project>, sqlx::Error> {
-        sqlx::query_as::<_, (i64, String, bool)>(
-            "SELECT id, name, archived FROM projects ORDER BY archived, id",
-        )
+        let rows = sqlx::query_as::<_, ProjectRow>(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects ORDER BY archived, id"
+        ))
         .fetch_all(&self.pool)
-        .await
-        .map(|rows| rows.into_iter().map(project).collect())
+        .await?;
+        rows.into_iter().map(ProjectRow::into_project).collect()
     }
 
     pub async fn project(&self, id: i64) -> Result<Option<Project>, sqlx::Error> {
-        sqlx::query_as::<_, (i64, String, bool)>(
-            "SELECT id, name, archived FROM projects WHERE id = ?",
-        )
+        let row = sqlx::query_as::<_, ProjectRow>(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map(|row| row.map(project))
+        .await?;
+        row.map(ProjectRow::into_project).transpose()
     }
 
-    pub async fn create_project(&self, name: &str) -> Result<Project, sqlx::Error> {
-        let now = OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        let id = sqlx::query("INSERT INTO projects (name, created_at) VALUES (?, ?)")
-            .bind(name)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
-        Ok(Project {
+    /// Stores a new project; its `id` is assigned here.
+    pub async fn create_project(&self, project: &Project) -> Result<Project, sqlx::Error> {
+        let id =
+            sqlx::query("INSERT INTO projects (name, created_at, timezone) VALUES (?, ?, 'UTC')")
+                .bind(&project.name)
+                .bind(now_rfc3339())
+                .execute(&self.pool)
+                .await?
+                .last_insert_rowid();
+        let project = Project {
             id,
-            name: name.to_owned(),
-            archived: false,
+            ..project.clone()
+        };
+        self.update_project(&project).await?;
+        Ok(project)
+    }
+
+    pub async fn update_project(&self, project: &Project) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE projects SET name = ?, archived = ?, sentry_org = ?, sentry_project = ?,
+                sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
+                platform = ?, slack_channel = ?, timezone = ?
+             WHERE id = ?",
+        )
+        .bind(&project.name)
+        .bind(project.archived)
+        .bind(&project.sentry_org)
+        .bind(&project.sentry_project)
+        .bind(&project.sentry_frontend_project)
+        .bind(&project.render_service_id)
+        .bind(serde_json::to_string(&project.health_urls).unwrap_or_else(|_| "[]".into()))
+        .bind(project.platform.map(Platform::name))
+        .bind(&project.slack_channel)
+        .bind(&project.timezone)
+        .bind(project.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends an entry unless the project already has one with its `op_id`.
+    /// Returns the stored entry and whether it is new.
+    pub async fn append(
+        &self,
+        project: i64,
+        op_id: &str,
+        change: &Change,
+        actor: &str,
+    ) -> Result<(Entry, bool), sqlx::Error> {
+        let payload = payload_json(change);
+        let at = now_rfc3339();
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO entries (project_id, op_id, kind, payload, actor, at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (project_id, op_id) DO NOTHING
+             RETURNING id",
+        )
+        .bind(project)
+        .bind(op_id)
+        .bind(change.kind())
+        .bind(&payload)
+        .bind(actor)
+        .bind(&at)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(id) = inserted {
+            let entry = Entry {
+                id: id as u64,
+                op_id: op_id.to_owned(),
+                actor: actor.to_owned(),
+                at,
+                change: change.clone(),
+            };
+            return Ok((entry, true));
+        }
+        let existing = sqlx::query_as::<_, EntryRow>(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND op_id = ?"
+        ))
+        .bind(project)
+        .bind(op_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((existing.into_entry()?, false))
+    }
+
+    /// A project's entries after `after`, oldest first, at most `limit`.
+    pub async fn entries(
+        &self,
+        project: i64,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Entry>, sqlx::Error> {
+        let rows = sqlx::query_as::<_, EntryRow>(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(project)
+        .bind(after as i64)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(EntryRow::into_entry).collect()
+    }
+
+    pub async fn create_session(
+        &self,
+        token_digest: &[u8],
+        name: &str,
+        role: Role,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        // Each sign-in is a chance to forget sessions that have ended.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_digest, name, role, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_digest)
+        .bind(name)
+        .bind(role.name())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The name, role and end of a session that has not expired.
+    pub async fn session(
+        &self,
+        token_digest: &[u8],
+    ) -> Result<Option<(String, Role, i64)>, sqlx::Error> {
+        let row = sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT name, role, expires_at FROM sessions WHERE token_digest = ? AND expires_at > ?",
+        )
+        .bind(token_digest)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(name, role, expires)| {
+            Role::from_name(&role).map(|role| (name, role, expires))
+        }))
+    }
+
+    pub async fn delete_session(&self, token_digest: &[u8]) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_digest = ?")
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The value stored under `name`, storing `make()` first if there is none.
+    pub async fn key_or_insert(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, sqlx::Error> {
+        sqlx::query("INSERT INTO keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(make())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query_scalar("SELECT value FROM keys WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
+    sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone";
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: i64,
+    name: String,
+    archived: bool,
+    sentry_org: Option<String>,
+    sentry_project: Option<String>,
+    sentry_frontend_project: Option<String>,
+    render_service_id: Option<String>,
+    health_urls: String,
+    platform: Option<String>,
+    slack_channel: Option<String>,
+    timezone: String,
+}
+
+impl ProjectRow {
+    fn into_project(self) -> Result<Project, sqlx::Error> {
+        let health_urls = serde_json::from_str(&self.health_urls)
+            .map_err(|err| sqlx::Error::Decode(err.into()))?;
+        Ok(Project {
+            id: self.id,
+            name: self.name,
+            archived: self.archived,
+            sentry_org: self.sentry_org,
+            sentry_project: self.sentry_project,
+            sentry_frontend_project: self.sentry_frontend_project,
+            render_service_id: self.render_service_id,
+            health_urls,
+            platform: self.platform.as_deref().and_then(Platform::from_name),
+            slack_channel: self.slack_channel,
+            timezone: self.timezone,
         })
     }
 }
 
-fn project((id, name, archived): (i64, String, bool)) -> Project {
-    Project { id, name, archived }
+const ENTRY_COLUMNS: &str = "id, op_id, kind, payload, actor, at";
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    op_id: String,
+    kind: String,
+    payload: String,
+    actor: String,
+    at: String,
+}
+
+impl EntryRow {
+    fn into_entry(self) -> Result<Entry, sqlx::Error> {
+        let tagged = format!(
+            r#"{{"kind":{},"payload":{}}}"#,
+            serde_json::Value::from(self.kind),
+            self.payload
+        );
+        let change: Change =
+            serde_json::from_str(&tagged).map_err(|err| sqlx::Error::Decode(err.into()))?;
+        Ok(Entry {
+            id: self.id as u64,
+            op_id: self.op_id,
+            actor: self.actor,
+            at: self.at,
+            change,
+        })
+    }
+}
+
+/// The `payload` half of a change's `{"kind","payload"}` form.
+fn payload_json(change: &Change) -> String {
+    serde_json::to_value(change)
+        .ok()
+        .and_then(|mut tagged| tagged.get_mut("payload").map(serde_json::Value::take))
+        .unwrap_or_default()
+        .to_string()
 }

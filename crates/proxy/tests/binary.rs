@@ -20,6 +20,9 @@ fn help_lists_every_flag_with_its_environment_variable() {
         ("--data-dir", "WATCHPOST_DATA_DIR"),
         ("--dist", "WATCHPOST_DIST"),
         ("--playbook", "WATCHPOST_PLAYBOOK"),
+        ("--team-passcode", "WATCHPOST_TEAM_PASSCODE"),
+        ("--auth-file", "WATCHPOST_AUTH_FILE"),
+        ("--session-hours", "WATCHPOST_SESSION_HOURS"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
@@ -65,20 +68,32 @@ async fn sigterm_stops_the_server_gracefully() {
         .spawn()
         .expect("watchpost starts");
 
-    // The first line on stdout is the URL it serves.
+    // The first start shows the passcodes it made, then the URL it serves.
     let stdout = child.stdout.take().expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    let printed = tokio::task::spawn_blocking(move || {
+        let mut printed = String::new();
+        let mut reader = BufReader::new(stdout);
+        while !printed.contains("Watchpost is running at ") {
+            if reader.read_line(&mut printed).expect("stdout") == 0 {
+                break;
+            }
+        }
+        printed
     })
     .await
-    .expect("reader")
-    .expect("a line");
-    let url = line
-        .trim()
-        .strip_prefix("Watchpost is running at ")
+    .expect("reader");
+    let url = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("Watchpost is running at "))
         .expect("the URL line")
         .to_owned();
+    let passcode = printed
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("team passcode (member): "))
+        .expect("the generated passcode is shown");
+    let auth_file = std::fs::read_to_string(dir.path().join("data/auth.toml")).expect("auth.toml");
+    assert!(!auth_file.contains(passcode), "only its hash is kept");
+    let stderr = child.stderr.take().expect("stderr");
     let health = reqwest::get(format!("{url}/api/health"))
         .await
         .expect("health answers");
@@ -101,4 +116,10 @@ async fn sigterm_stops_the_server_gracefully() {
     .expect("waiter")
     .expect("exit status");
     assert!(status.success(), "a graceful stop exits 0, got {status}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).expect("log");
+    assert!(
+        !log.contains(passcode),
+        "the passcode is never logged:\n{log}"
+    );
 }

@@ -1,100 +1,25 @@
 //! The proxy over real HTTP on 127.0.0.1:0: health, the app's files and
-//! headers, the API's error format, projects and the playbook.
+//! headers, the API's error format, projects and their settings, the playbook.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
+mod common;
 
+use common::{ADMIN, INDEX, Server, header, json};
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
+use watchpost_proxy::auth::Auth;
+use watchpost_proxy::secret::Secret;
 use watchpost_proxy::store::Store;
 use watchpost_proxy::web::WebApp;
 use watchpost_proxy::{AppState, app, load_playbook};
 
-const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" href="/style-0123456789abcdef.css"><script type="module">import init from '/watchpost-app-0123456789abcdef.js';await init();</script></head><body></body></html>"#;
-
-struct Server {
-    base: String,
-    state: AppState,
-    http: reqwest::Client,
-    _dirs: (TempDir, TempDir),
-}
-
-impl Server {
-    async fn start() -> Self {
-        let data = TempDir::new().expect("temp dir");
-        let dist = TempDir::new().expect("temp dir");
-        write_dist(dist.path());
-        let store = Store::open(data.path()).await.expect("store opens");
-        let state = AppState {
-            store,
-            playbook: Arc::new(load_playbook(None).expect("built-in playbook")),
-            web: Arc::new(WebApp::load(dist.path())),
-            started: Instant::now(),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Server {
-            base,
-            state,
-            http: reqwest::Client::new(),
-            _dirs: (data, dist),
-        }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn post(&self, path: &str, body: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("request")
-    }
-}
-
-fn write_dist(dir: &Path) {
-    std::fs::write(dir.join("index.html"), INDEX).expect("write");
-    std::fs::write(
-        dir.join("style-0123456789abcdef.css"),
-        "body{color:black}".repeat(100),
-    )
-    .expect("write");
-    std::fs::write(dir.join("manifest.webmanifest"), "{}").expect("write");
-}
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("a JSON body")
-}
-
-fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
-    response
-        .headers()
-        .get(&name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn health_answers_in_the_seed_format() {
     let server = Server::start().await;
-    let response = server.get("/api/health").await;
+    let response = server.anonymous().get("/api/health").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = json(response).await;
     assert_eq!(body["status"], "ok");
@@ -112,7 +37,7 @@ async fn health_answers_in_the_seed_format() {
 async fn health_is_503_degraded_when_the_store_is_down() {
     let server = Server::start().await;
     server.state.store.close().await;
-    let response = server.get("/api/health").await;
+    let response = server.anonymous().get("/api/health").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = json(response).await;
     assert_eq!(body["status"], "degraded");
@@ -123,7 +48,7 @@ async fn health_is_503_degraded_when_the_store_is_down() {
 async fn app_routes_fall_back_to_the_app_uncached() {
     let server = Server::start().await;
     for path in ["/", "/projects/1/setup", "/projects/1/watch", "/index.html"] {
-        let response = server.get(path).await;
+        let response = server.anonymous().get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert!(
             header(&response, CONTENT_TYPE).starts_with("text/html"),
@@ -137,7 +62,10 @@ async fn app_routes_fall_back_to_the_app_uncached() {
 #[tokio::test]
 async fn a_missing_asset_is_404_not_the_app() {
     let server = Server::start().await;
-    let response = server.get("/watchpost-app-ffffffffffffffff.js").await;
+    let response = server
+        .anonymous()
+        .get("/watchpost-app-ffffffffffffffff.js")
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_ne!(
         header(&response, CACHE_CONTROL),
@@ -148,13 +76,13 @@ async fn a_missing_asset_is_404_not_the_app() {
 #[tokio::test]
 async fn hashed_assets_are_immutable_and_others_revalidate() {
     let server = Server::start().await;
-    let css = server.get("/style-0123456789abcdef.css").await;
+    let css = server.anonymous().get("/style-0123456789abcdef.css").await;
     assert_eq!(css.status(), StatusCode::OK);
     assert_eq!(
         header(&css, CACHE_CONTROL),
         "public, max-age=31536000, immutable"
     );
-    let manifest = server.get("/manifest.webmanifest").await;
+    let manifest = server.anonymous().get("/manifest.webmanifest").await;
     assert_eq!(manifest.status(), StatusCode::OK);
     assert_eq!(header(&manifest, CACHE_CONTROL), "no-cache");
 }
@@ -164,6 +92,7 @@ async fn responses_are_compressed_when_asked() {
     let server = Server::start().await;
     for encoding in ["gzip", "br"] {
         let response = server
+            .anonymous()
             .http
             .get(format!("{}/style-0123456789abcdef.css", server.base))
             .header(ACCEPT_ENCODING, encoding)
@@ -178,7 +107,7 @@ async fn responses_are_compressed_when_asked() {
 async fn security_headers_allow_only_the_app() {
     let server = Server::start().await;
     for path in ["/", "/api/health"] {
-        let response = server.get(path).await;
+        let response = server.anonymous().get(path).await;
         let csp = header(&response, CONTENT_SECURITY_POLICY);
         assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
         assert!(csp.contains("connect-src 'self'"), "{csp}");
@@ -200,8 +129,9 @@ async fn security_headers_allow_only_the_app() {
 #[tokio::test]
 async fn unknown_api_routes_are_404_json_never_the_app() {
     let server = Server::start().await;
+    let member = server.member("Ana").await;
     for path in ["/api/nope", "/api/projects/1/nope", "/api"] {
-        let response = server.get(path).await;
+        let response = member.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(
             header(&response, CONTENT_TYPE).starts_with("application/json"),
@@ -214,7 +144,7 @@ async fn unknown_api_routes_are_404_json_never_the_app() {
             "{body}"
         );
     }
-    let response = server.post("/api/health", "{}").await;
+    let response = member.post("/api/health", "{}").await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(json(response).await["error"], "method_not_allowed");
 }
@@ -222,7 +152,7 @@ async fn unknown_api_routes_are_404_json_never_the_app() {
 #[tokio::test]
 async fn the_playbook_is_served_as_json() {
     let server = Server::start().await;
-    let response = server.get("/api/playbook").await;
+    let response = server.member("Ana").await.get("/api/playbook").await;
     assert_eq!(response.status(), StatusCode::OK);
     let playbook: domain::Playbook = response.json().await.expect("a playbook");
     assert_eq!(playbook, load_playbook(None).expect("built-in playbook"));
@@ -231,34 +161,127 @@ async fn the_playbook_is_served_as_json() {
 #[tokio::test]
 async fn projects_are_created_listed_and_found() {
     let server = Server::start().await;
-    assert_eq!(json(server.get("/api/projects").await).await, json!([]));
+    let admin = server.admin().await;
+    assert_eq!(json(admin.get("/api/projects").await).await, json!([]));
 
-    let created = server
-        .post("/api/projects", r#"{"name":"  Voxanne backend "}"#)
+    let created = admin
+        .post(
+            "/api/projects",
+            r#"{"name":"  Voxanne backend ","platform":"fastapi"}"#,
+        )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let project = json(created).await;
     assert_eq!(project["name"], "Voxanne backend");
+    assert_eq!(project["platform"], "fastapi");
+    assert_eq!(project["archived"], false);
+    assert_eq!(project["timezone"], "UTC");
+    assert_eq!(project["health_urls"], json!([]));
+    assert_eq!(project["sentry_org"], json!(null));
     let id = project["id"].as_i64().expect("an id");
 
+    let member = server.member("Ana").await;
     assert_eq!(
-        json(server.get("/api/projects").await).await,
+        json(member.get("/api/projects").await).await,
         json!([project])
     );
     assert_eq!(
-        json(server.get(&format!("/api/projects/{id}")).await).await,
+        json(member.get(&format!("/api/projects/{id}")).await).await,
         project
     );
     for missing in ["/api/projects/999", "/api/projects/abc"] {
-        let response = server.get(missing).await;
+        let response = member.get(missing).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
         assert_eq!(json(response).await["error"], "not_found");
     }
 }
 
 #[tokio::test]
+async fn settings_are_changed_renamed_archived_and_kept() {
+    let server = Server::start().await;
+    let id = server.project("Voxanne").await;
+    let admin = server.admin().await;
+    let path = format!("/api/projects/{id}");
+    let settings = json!({
+        "name": "Voxanne API",
+        "sentry_org": "voxanne",
+        "sentry_project": "voxanne-backend",
+        "sentry_frontend_project": "voxanne-frontend",
+        "render_service_id": "srv-d0abc123xyz",
+        "health_urls": ["https://api.voxanne.ai/health"],
+        "platform": "nextjs",
+        "slack_channel": "production-alerts",
+        "timezone": "Europe/London"
+    });
+    let changed = admin.patch(&path, &settings.to_string()).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let project = json(changed).await;
+    assert_eq!(project["slack_channel"], "#production-alerts");
+    assert_eq!(project["timezone"], "Europe/London");
+
+    // A patch changes only what it names; null clears an optional setting.
+    let archived = json(
+        admin
+            .patch(&path, r#"{"archived":true,"sentry_frontend_project":null}"#)
+            .await,
+    )
+    .await;
+    assert_eq!(archived["archived"], true);
+    assert_eq!(archived["sentry_frontend_project"], json!(null));
+    assert_eq!(archived["sentry_project"], "voxanne-backend");
+    assert_eq!(
+        json(admin.get(&path).await).await,
+        archived,
+        "it was stored"
+    );
+}
+
+#[tokio::test]
+async fn bad_settings_are_refused_field_by_field_and_change_nothing() {
+    let server = Server::start().await;
+    let id = server.project("Voxanne").await;
+    let admin = server.admin().await;
+    let path = format!("/api/projects/{id}");
+    let before = json(admin.get(&path).await).await;
+    let response = admin
+        .patch(
+            &path,
+            r#"{"sentry_project":"Voxanne Backend","timezone":"Mars/Olympus","health_urls":["ftp://x"]}"#,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json(response).await;
+    assert_eq!(error["error"], "invalid");
+    let fields = error["fields"].as_object().expect("fields");
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["health_urls", "sentry_project", "timezone"]);
+    assert!(
+        fields["timezone"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Mars/Olympus")
+    );
+    assert_eq!(
+        json(admin.get(&path).await).await,
+        before,
+        "nothing was stored"
+    );
+
+    let unknown = admin.patch(&path, r#"{"colour":"red"}"#).await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let platform = admin.patch(&path, r#"{"platform":"django"}"#).await;
+    assert!(platform.status().is_client_error());
+    assert_eq!(
+        admin.patch("/api/projects/999", "{}").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn bad_project_input_is_refused_and_changes_nothing() {
     let server = Server::start().await;
+    let admin = server.admin().await;
     let cases = [
         (
             r#"{"name":"   "}"#,
@@ -274,7 +297,7 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
         ),
     ];
     for (body, status, code) in cases {
-        let response = server.post("/api/projects", body).await;
+        let response = admin.post("/api/projects", body).await;
         assert_eq!(response.status(), status, "{body}");
         let error = json(response).await;
         assert_eq!(error["error"], code, "{body}: {error}");
@@ -284,11 +307,11 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
         );
     }
     let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(100 * 1024));
-    let response = server.post("/api/projects", &huge).await;
+    let response = admin.post("/api/projects", &huge).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(json(response).await["error"], "too_large");
 
-    let not_json = server
+    let not_json = admin
         .http
         .post(format!("{}/api/projects", server.base))
         .body("name=x")
@@ -298,7 +321,7 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
     assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     assert_eq!(
-        json(server.get("/api/projects").await).await,
+        json(admin.get("/api/projects").await).await,
         json!([]),
         "nothing was stored"
     );
@@ -307,12 +330,19 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn without_a_build_the_api_still_works_and_pages_say_what_to_do() {
     let data = TempDir::new().expect("temp dir");
-    let state = AppState {
-        store: Store::open(data.path()).await.expect("store"),
-        playbook: Arc::new(load_playbook(None).expect("playbook")),
-        web: Arc::new(WebApp::load(&data.path().join("no-dist"))),
-        started: Instant::now(),
-    };
+    let (auth, _) = Auth::load(
+        &data.path().join("auth.toml"),
+        Some(&Secret::new(ADMIN)),
+        Secret::new("key"),
+        std::time::Duration::from_secs(60),
+    )
+    .expect("auth");
+    let state = AppState::new(
+        Store::open(data.path()).await.expect("store"),
+        auth,
+        load_playbook(None).expect("playbook"),
+        WebApp::load(&data.path().join("no-dist")),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

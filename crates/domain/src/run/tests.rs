@@ -48,9 +48,9 @@ fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
     assert_eq!(state.last_entry, 4);
 }
 
-#[test]
-fn every_kind_of_entry_lands_in_the_state() {
-    let log = [
+/// One entry of each kind, as a plausible run.
+fn every_kind() -> Vec<Entry> {
+    vec![
         entry(
             1,
             "ana",
@@ -110,7 +110,14 @@ fn every_kind_of_entry_lands_in_the_state() {
                 note: String::new(),
             },
         ),
-    ];
+        entry(8, "dana", ticked("h0-baseline")),
+        entry(9, "dana", unticked("h0-database")),
+    ]
+}
+
+#[test]
+fn every_kind_of_entry_lands_in_the_state() {
+    let log = every_kind();
     let state = RunState::fold(&log);
     assert_eq!(state.notes.len(), 1);
     assert_eq!(
@@ -261,4 +268,172 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_app_codec_reads_what_the_proxy_writes_and_writes_what_it_reads() {
+    use nanoserde::{DeJson, SerJson};
+    let mut log = every_kind();
+    log.push(entry(
+        10,
+        "dana",
+        Change::Note {
+            text: "quote \" and \\ and «é»".into(),
+            item: Some("h0-baseline".into()),
+        },
+    ));
+    for (kind, _) in KINDS {
+        assert!(
+            log.iter().any(|e| e.change.kind() == kind),
+            "{kind} is covered"
+        );
+    }
+    for sent in log {
+        let json = serde_json::to_string(&sent).unwrap();
+        assert_eq!(
+            Entry::deserialize_json(&json).ok(),
+            Some(sent.clone()),
+            "{json}"
+        );
+
+        let new = NewEntry {
+            op_id: sent.op_id.clone(),
+            change: sent.change.clone(),
+        };
+        let written = new.serialize_json();
+        let read: NewEntry =
+            serde_json::from_str(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
+        assert_eq!(read, new);
+    }
+    assert!(
+        Entry::deserialize_json(
+            r#"{"id":1,"op_id":"a","actor":"b","at":"c","kind":"shrugged","payload":{}}"#
+        )
+        .is_err()
+    );
+    assert!(
+        Entry::deserialize_json(
+            r#"{"id":1,"op_id":"a","actor":"b","at":"c","kind":"ticked","payload":{}}"#
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_new_entry_reads_kind_and_payload_and_refuses_unknown_kinds() {
+    let new: NewEntry = serde_json::from_str(
+        r#"{"op_id":"op-1","kind":"ticked","payload":{"item":"h0-baseline"}}"#,
+    )
+    .unwrap();
+    assert_eq!(new.change, ticked("h0-baseline"));
+    let unknown =
+        serde_json::from_str::<NewEntry>(r#"{"op_id":"x","kind":"shrugged","payload":{}}"#);
+    assert!(unknown.unwrap_err().to_string().contains("shrugged"));
+}
+
+#[test]
+fn people_may_add_only_what_fits_the_playbook() {
+    let playbook = Playbook::default_launch().unwrap();
+    let problem = |change: Change| change.problem(&playbook);
+    assert_eq!(problem(ticked("h0-baseline")), None);
+    assert!(problem(ticked("nope")).unwrap().contains("no item"));
+    assert!(
+        problem(ticked("h0-health")).unwrap().contains("live check"),
+        "live checks are not ticked by hand"
+    );
+    let note = |text: &str| Change::Note {
+        text: text.into(),
+        item: None,
+    };
+    assert_eq!(problem(note("deploy 41 is live")), None);
+    assert!(problem(note("  ")).is_some());
+    assert!(problem(note(&"x".repeat(TEXT_MAX + 1))).is_some());
+    let metric = |target: &str, value: f64| Change::MetricRecorded {
+        target: target.into(),
+        value,
+    };
+    assert_eq!(problem(metric("error-rate", 0.4)), None);
+    assert!(problem(metric("error-rate", f64::NAN)).is_some());
+    assert!(problem(metric("mood", 1.0)).is_some());
+    assert!(
+        problem(Change::CheckResult {
+            item: "h0-health".into(),
+            status: CheckStatus::Passed,
+            observed: "forged".into()
+        })
+        .is_some(),
+        "only the proxy records check results"
+    );
+    let decide = |answers: Vec<usize>, outcome| Change::DecisionTaken {
+        escalation: "new-critical-issue".into(),
+        answers,
+        outcome,
+        note: String::new(),
+    };
+    assert_eq!(problem(decide(vec![0], Outcome::Rollback)), None);
+    assert!(
+        problem(decide(vec![0], Outcome::Monitor)).is_some(),
+        "the walk must end at the outcome"
+    );
+    assert!(problem(decide(vec![9], Outcome::Rollback)).is_some());
+    assert!(
+        problem(decide(vec![], Outcome::Rollback)).is_some(),
+        "a walk that has not ended"
+    );
+    assert!(
+        problem(Change::Handover {
+            to: " ".into(),
+            note: String::new()
+        })
+        .is_some()
+    );
+}
+
+#[test]
+fn operation_ids_are_short_and_plain() {
+    assert_eq!(op_id_problem("7f9c2ba4-e88f-11ee-9a3b-0242ac120002"), None);
+    assert!(op_id_problem("").is_some());
+    assert!(op_id_problem("has space").is_some());
+    assert!(op_id_problem(&"a".repeat(OP_ID_MAX + 1)).is_some());
+}
+
+#[test]
+fn the_timeline_filters_by_kind_and_person() {
+    let log = every_kind();
+    let only = |kind: Option<&str>, actor: Option<&str>| {
+        let filter = EntryFilter {
+            kind: kind.map(Into::into),
+            actor: actor.map(Into::into),
+        };
+        log.iter()
+            .filter(|e| filter.matches(e))
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(None, None).len(), log.len());
+    assert_eq!(only(Some("metric_recorded"), None), [2, 3]);
+    assert_eq!(only(None, Some("ben")), [5, 6]);
+    assert_eq!(only(Some("note"), Some("ben")), Vec::<u64>::new());
+    assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana"]);
+}
+
+#[test]
+fn the_markdown_export_is_one_table_row_per_entry() {
+    let playbook = Playbook::default_launch().unwrap();
+    let mut log = every_kind();
+    log[0].change = Change::Note {
+        text: "a | b\nc".into(),
+        item: None,
+    };
+    let md = markdown("Voxanne", &log, &playbook);
+    assert!(md.starts_with("# Timeline: Voxanne\n"));
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| 2026")).count(),
+        log.len()
+    );
+    assert!(
+        md.contains("| 2026-11-22 12:00:01 | ana | noted: a \\| b c |"),
+        "{md}"
+    );
+    assert!(markdown("Empty", &[], &playbook).contains("Nothing has been recorded"));
 }

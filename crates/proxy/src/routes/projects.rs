@@ -1,19 +1,21 @@
-//! `/api/projects`: the launches a team keeps watch over.
+//! `/api/projects`: the launches a team keeps watch over, and their settings.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use domain::api::{NewProject, Project};
+use domain::api::Role;
+use domain::project::{Project, ProjectPatch};
 
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::Json;
+use crate::guard::CurrentUser;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", get(list).post(create))
-        .route("/projects/{id}", get(show))
+        .route("/projects/{id}", get(show).patch(update))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<Project>>> {
@@ -22,21 +24,51 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<Project>>> {
 
 async fn create(
     State(state): State<AppState>,
-    Json(new): Json<NewProject>,
+    user: CurrentUser,
+    Json(patch): Json<ProjectPatch>,
 ) -> Result<(StatusCode, Json<Project>)> {
-    let name = new.validated_name().map_err(Error::Invalid)?;
-    let project = state.store.create_project(&name).await?;
-    tracing::info!(project = project.id, "project created");
+    user.require(Role::Admin, "creating a project")?;
+    let project = Project::blank(0).patched(patch);
+    validate(&project)?;
+    let project = state.store.create_project(&project).await?;
+    tracing::info!(project = project.id, by = user.name, "project created");
     Ok((StatusCode::CREATED, Json(project)))
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Project>> {
+    find(&state, &id).await.map(Json)
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(patch): Json<ProjectPatch>,
+) -> Result<Json<Project>> {
+    user.require(Role::Admin, "changing a project's settings")?;
+    let project = find(&state, &id).await?.patched(patch);
+    validate(&project)?;
+    state.store.update_project(&project).await?;
+    tracing::info!(
+        project = project.id,
+        by = user.name,
+        "project settings changed"
+    );
+    Ok(Json(project))
+}
+
+/// The project named by a path segment, or 404.
+pub async fn find(state: &AppState, id: &str) -> Result<Project> {
     let missing = || Error::NotFound(format!("there is no project {id}"));
     let number: i64 = id.parse().map_err(|_| missing())?;
-    state
-        .store
-        .project(number)
-        .await?
-        .map(Json)
-        .ok_or_else(missing)
+    state.store.project(number).await?.ok_or_else(missing)
+}
+
+fn validate(project: &Project) -> Result<()> {
+    let problems = project.problems(|name| jiff::tz::db().get(name).is_ok());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidFields(problems))
+    }
 }

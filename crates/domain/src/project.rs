@@ -1,0 +1,436 @@
+//! A project: one launch a team keeps watch over, with the non-secret settings
+//! the live checks need, and the rules that say which settings are acceptable.
+//!
+//! Settings may stay unset (`null`) after creation: teams often create the
+//! project in Watchpost before the Sentry project or the Render service exists,
+//! and the setup wizard then asks for what is missing.
+// nanoserde's derived DeJson code trips this lint; it is not ours to rewrite.
+#![allow(clippy::question_mark)]
+
+use nanoserde::{DeJson, SerJson};
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub archived: bool,
+    /// The Sentry organization slug; `None` means the proxy's `SENTRY_ORG`.
+    pub sentry_org: Option<String>,
+    pub sentry_project: Option<String>,
+    pub sentry_frontend_project: Option<String>,
+    pub render_service_id: Option<String>,
+    pub health_urls: Vec<String>,
+    pub platform: Option<Platform>,
+    /// With its `#`, as people write it: `#production-alerts`.
+    pub slack_channel: Option<String>,
+    /// An IANA time zone name, for showing checkpoint times.
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson, SerJson)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    #[nserde(rename = "node")]
+    Node,
+    #[nserde(rename = "fastapi")]
+    Fastapi,
+    #[nserde(rename = "nextjs")]
+    Nextjs,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 3] = [Platform::Node, Platform::Fastapi, Platform::Nextjs];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Node => "node",
+            Platform::Fastapi => "fastapi",
+            Platform::Nextjs => "nextjs",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Platform::Node => "Node.js",
+            Platform::Fastapi => "Python / FastAPI",
+            Platform::Nextjs => "Next.js",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// `POST /api/projects` and `PATCH /api/projects/{id}`: the fields to change.
+/// An absent field stays as it is; `null` clears an optional setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, SerJson)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub archived: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub sentry_org: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub sentry_project: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub sentry_frontend_project: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub render_service_id: Option<Option<String>>,
+    pub health_urls: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub platform: Option<Option<Platform>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub slack_channel: Option<Option<String>>,
+    pub timezone: Option<String>,
+}
+
+/// Tells a present `null` (`Some(None)`) from an absent field (`None`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// One setting that cannot be used, and why, for the form to show beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+pub const PROJECT_NAME_MAX: usize = 80;
+pub const HEALTH_URLS_MAX: usize = 5;
+const SLUG_MAX: usize = 50;
+const URL_MAX: usize = 500;
+const SLACK_CHANNEL_MAX: usize = 80;
+
+impl Project {
+    /// A project as `POST /api/projects` starts it, before the patch is applied.
+    pub fn blank(id: i64) -> Self {
+        Project {
+            id,
+            name: String::new(),
+            archived: false,
+            sentry_org: None,
+            sentry_project: None,
+            sentry_frontend_project: None,
+            render_service_id: None,
+            health_urls: Vec::new(),
+            platform: None,
+            slack_channel: None,
+            timezone: "UTC".to_owned(),
+        }
+    }
+
+    /// The project with `patch` applied, text trimmed and empty text meaning unset.
+    pub fn patched(&self, patch: ProjectPatch) -> Project {
+        let text = |value: Option<Option<String>>, current: &Option<String>| match value {
+            None => current.clone(),
+            Some(value) => value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()),
+        };
+        Project {
+            id: self.id,
+            name: patch
+                .name
+                .map_or_else(|| self.name.clone(), |n| n.trim().to_owned()),
+            archived: patch.archived.unwrap_or(self.archived),
+            sentry_org: text(patch.sentry_org, &self.sentry_org),
+            sentry_project: text(patch.sentry_project, &self.sentry_project),
+            sentry_frontend_project: text(
+                patch.sentry_frontend_project,
+                &self.sentry_frontend_project,
+            ),
+            render_service_id: text(patch.render_service_id, &self.render_service_id),
+            health_urls: patch.health_urls.map_or_else(
+                || self.health_urls.clone(),
+                |urls| {
+                    urls.iter()
+                        .map(|u| u.trim().to_owned())
+                        .filter(|u| !u.is_empty())
+                        .collect()
+                },
+            ),
+            platform: patch.platform.unwrap_or(self.platform),
+            slack_channel: text(patch.slack_channel, &self.slack_channel).map(|channel| {
+                if channel.starts_with('#') {
+                    channel
+                } else {
+                    format!("#{channel}")
+                }
+            }),
+            timezone: patch
+                .timezone
+                .map_or_else(|| self.timezone.clone(), |t| t.trim().to_owned()),
+        }
+    }
+
+    /// Every setting that cannot be used. `is_timezone` says whether a name is
+    /// in the time zone database, which only the proxy carries.
+    pub fn problems(&self, is_timezone: impl Fn(&str) -> bool) -> Vec<FieldProblem> {
+        let mut problems = Vec::new();
+        let mut add = |field, message: String| problems.push(FieldProblem { field, message });
+        if let Err(message) = validated_name(&self.name) {
+            add("name", message);
+        }
+        for (field, slug) in [
+            ("sentry_org", &self.sentry_org),
+            ("sentry_project", &self.sentry_project),
+            ("sentry_frontend_project", &self.sentry_frontend_project),
+        ] {
+            if let Some(message) = slug.as_deref().and_then(slug_problem) {
+                add(field, message);
+            }
+        }
+        if self.sentry_frontend_project.is_some()
+            && self.sentry_frontend_project == self.sentry_project
+        {
+            add(
+                "sentry_frontend_project",
+                "the frontend needs its own Sentry project, not the backend's".to_owned(),
+            );
+        }
+        if let Some(id) = &self.render_service_id {
+            let valid = id.strip_prefix("srv-").is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest.len() <= 40
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            if !valid {
+                add(
+                    "render_service_id",
+                    "a Render service id looks like srv-d0abc123xyz; copy it from the service's URL or Settings page".to_owned(),
+                );
+            }
+        }
+        if let Some(message) = health_urls_problem(&self.health_urls) {
+            add("health_urls", message);
+        }
+        if let Some(channel) = &self.slack_channel {
+            let name = channel.trim_start_matches('#');
+            let valid = !name.is_empty()
+                && name.len() <= SLACK_CHANNEL_MAX
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !valid {
+                add(
+                    "slack_channel",
+                    format!(
+                        "a Slack channel name has at most {SLACK_CHANNEL_MAX} lowercase letters, digits, - and _, as in #production-alerts"
+                    ),
+                );
+            }
+        }
+        if !is_timezone(&self.timezone) {
+            add(
+                "timezone",
+                format!(
+                    "“{}” is not a time zone name; use one like Europe/London, America/New_York or UTC",
+                    self.timezone
+                ),
+            );
+        }
+        problems
+    }
+}
+
+/// A trimmed project name, or why it cannot be used.
+pub fn validated_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err("a project needs a name".to_owned())
+    } else if name.chars().count() > PROJECT_NAME_MAX {
+        Err(format!(
+            "a project name has at most {PROJECT_NAME_MAX} characters"
+        ))
+    } else if name.chars().any(char::is_control) {
+        Err("a project name cannot contain control characters".to_owned())
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// Sentry's own rule for slugs: lowercase letters, digits, `-` and `_`, not only digits.
+fn slug_problem(slug: &str) -> Option<String> {
+    let valid = slug.len() <= SLUG_MAX
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !slug.bytes().all(|b| b.is_ascii_digit());
+    (!valid).then(|| {
+        format!("“{slug}” is not a Sentry slug: use the lowercase name from the project's URL, such as voxanne-backend (letters, digits, - and _, at most {SLUG_MAX})")
+    })
+}
+
+fn health_urls_problem(urls: &[String]) -> Option<String> {
+    if urls.len() > HEALTH_URLS_MAX {
+        return Some(format!("at most {HEALTH_URLS_MAX} health URLs"));
+    }
+    for (index, url) in urls.iter().enumerate() {
+        if let Some(why) = url_problem(url) {
+            return Some(format!("URL {} ({url}): {why}", index + 1));
+        }
+        if urls[..index].contains(url) {
+            return Some(format!("URL {} ({url}) is listed twice", index + 1));
+        }
+    }
+    None
+}
+
+fn url_problem(url: &str) -> Option<&'static str> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return Some("it must start with https:// or http://");
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        Some("it has no host name")
+    } else if url.len() > URL_MAX {
+        Some("it is too long")
+    } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("it contains spaces")
+    } else if host.contains('@') {
+        // Credentials in a URL would be shown to everyone who opens the settings.
+        Some("it must not contain a user name or password")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zones(name: &str) -> bool {
+        ["UTC", "Europe/London", "America/New_York"].contains(&name)
+    }
+
+    fn configured() -> Project {
+        Project::blank(1).patched(ProjectPatch {
+            name: Some("  Voxanne  ".into()),
+            sentry_project: Some(Some("voxanne-backend".into())),
+            sentry_frontend_project: Some(Some("voxanne-frontend".into())),
+            render_service_id: Some(Some("srv-d0abc123xyz".into())),
+            health_urls: Some(vec![" https://api.voxanne.ai/health ".into(), "".into()]),
+            platform: Some(Some(Platform::Fastapi)),
+            slack_channel: Some(Some("production-alerts".into())),
+            timezone: Some("Europe/London".into()),
+            ..ProjectPatch::default()
+        })
+    }
+
+    fn fields(project: &Project) -> Vec<&'static str> {
+        project.problems(zones).iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_patch_trims_normalises_and_keeps_what_it_does_not_name() {
+        let project = configured();
+        assert_eq!(project.name, "Voxanne");
+        assert_eq!(project.health_urls, ["https://api.voxanne.ai/health"]);
+        assert_eq!(project.slack_channel.as_deref(), Some("#production-alerts"));
+        assert!(fields(&project).is_empty(), "{:?}", project.problems(zones));
+
+        let renamed = project.patched(ProjectPatch {
+            name: Some("Voxanne 2".into()),
+            sentry_frontend_project: Some(None),
+            render_service_id: Some(Some("  ".into())),
+            ..ProjectPatch::default()
+        });
+        assert_eq!(renamed.name, "Voxanne 2");
+        assert_eq!(renamed.sentry_frontend_project, None);
+        assert_eq!(renamed.render_service_id, None, "blank text means unset");
+        assert_eq!(renamed.sentry_project, project.sentry_project);
+        assert_eq!(renamed.platform, Some(Platform::Fastapi));
+    }
+
+    #[test]
+    fn each_bad_setting_is_reported_against_its_field() {
+        let bad = configured().patched(ProjectPatch {
+            name: Some(" ".into()),
+            sentry_org: Some(Some("My Org".into())),
+            sentry_project: Some(Some("12345".into())),
+            render_service_id: Some(Some("d0abc123".into())),
+            health_urls: Some(vec!["ftp://x".into()]),
+            slack_channel: Some(Some("#Production Alerts".into())),
+            timezone: Some("Mars/Olympus".into()),
+            ..ProjectPatch::default()
+        });
+        assert_eq!(
+            fields(&bad),
+            [
+                "name",
+                "sentry_org",
+                "sentry_project",
+                "render_service_id",
+                "health_urls",
+                "slack_channel",
+                "timezone"
+            ]
+        );
+        let same = configured().patched(ProjectPatch {
+            sentry_frontend_project: Some(Some("voxanne-backend".into())),
+            ..ProjectPatch::default()
+        });
+        assert_eq!(fields(&same), ["sentry_frontend_project"]);
+    }
+
+    #[test]
+    fn health_urls_must_be_plain_web_addresses() {
+        let check = |urls: &[&str]| {
+            health_urls_problem(&urls.iter().map(|u| (*u).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            check(&["https://a.example/health", "http://b.example:8000/h"]),
+            None
+        );
+        assert!(check(&["https:///health"]).is_some());
+        assert!(check(&["https://user:pw@a.example/health"]).is_some());
+        assert!(check(&["https://a.example/he alth"]).is_some());
+        assert!(check(&["https://a.example", "https://a.example"]).is_some());
+        assert!(check(&["https://a.example/1"; HEALTH_URLS_MAX + 1]).is_some());
+    }
+
+    #[test]
+    fn a_patch_reads_absent_null_and_value_apart() {
+        let patch: ProjectPatch =
+            serde_json::from_str(r#"{"sentry_org":null,"platform":"nextjs"}"#).unwrap();
+        assert_eq!(patch.sentry_org, Some(None));
+        assert_eq!(patch.sentry_project, None);
+        assert_eq!(patch.platform, Some(Some(Platform::Nextjs)));
+        assert!(serde_json::from_str::<ProjectPatch>(r#"{"platform":"django"}"#).is_err());
+        assert!(serde_json::from_str::<ProjectPatch>(r#"{"colour":"red"}"#).is_err());
+
+        // The app writes patches with nanoserde: unset fields are left out, `Some(None)` is null.
+        let sent = ProjectPatch {
+            name: Some("A \"quoted\" name".into()),
+            sentry_frontend_project: Some(None),
+            platform: Some(Some(Platform::Node)),
+            ..ProjectPatch::default()
+        };
+        let back: ProjectPatch = serde_json::from_str(&sent.serialize_json()).unwrap();
+        assert_eq!(back, sent);
+    }
+
+    #[test]
+    fn the_app_decodes_the_project_the_proxy_sends() {
+        let project = configured();
+        let json = serde_json::to_string(&project).unwrap();
+        assert_eq!(Project::deserialize_json(&json).ok(), Some(project));
+    }
+
+    #[test]
+    fn project_names_are_trimmed_and_bounded() {
+        assert_eq!(validated_name("  Voxanne  "), Ok("Voxanne".to_owned()));
+        assert!(validated_name("   ").is_err());
+        assert!(validated_name(&"x".repeat(PROJECT_NAME_MAX + 1)).is_err());
+        assert!(validated_name(&"é".repeat(PROJECT_NAME_MAX)).is_ok());
+        assert!(validated_name("a\u{7}b").is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! The timeline as people read it: filtered by kind and person, and exported.
+
+use super::{Change, Entry};
+use crate::playbook::Playbook;
+
+/// Every kind of entry, by its API name, with how the timeline filter shows it.
+pub const KINDS: [(&str, &str); 8] = [
+    ("ticked", "Ticked"),
+    ("unticked", "Unticked"),
+    ("note", "Notes"),
+    ("metric_recorded", "Measurements"),
+    ("check_result", "Live checks"),
+    ("decision_taken", "Decisions"),
+    ("handover", "Handovers"),
+    ("sign_off", "Sign-off"),
+];
+
+impl Change {
+    /// The API name of the entry's kind, as in `{"kind": "ticked"}`.
+    pub fn kind(&self) -> &'static str {
+        let index = match self {
+            Change::Ticked { .. } => 0,
+            Change::Unticked { .. } => 1,
+            Change::Note { .. } => 2,
+            Change::MetricRecorded { .. } => 3,
+            Change::CheckResult { .. } => 4,
+            Change::DecisionTaken { .. } => 5,
+            Change::Handover { .. } => 6,
+            Change::SignOff { .. } => 7,
+        };
+        KINDS[index].0
+    }
+}
+
+/// Which entries the timeline shows; `None` shows every one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    pub kind: Option<String>,
+    pub actor: Option<String>,
+}
+
+impl EntryFilter {
+    pub fn matches(&self, entry: &Entry) -> bool {
+        self.kind
+            .as_deref()
+            .is_none_or(|kind| entry.change.kind() == kind)
+            && self
+                .actor
+                .as_deref()
+                .is_none_or(|actor| entry.actor == actor)
+    }
+}
+
+/// The people who appear in a log, each once, in order of first appearance.
+pub fn actors(entries: &[Entry]) -> Vec<&str> {
+    let mut actors: Vec<&str> = Vec::new();
+    for entry in entries {
+        if !actors.contains(&entry.actor.as_str()) {
+            actors.push(&entry.actor);
+        }
+    }
+    actors
+}
+
+/// A Markdown record of the entries, oldest first, for a launch report.
+pub fn markdown(title: &str, entries: &[Entry], playbook: &Playbook) -> String {
+    let mut out = format!(
+        "# Timeline: {}\n\n| When (UTC) | Who | What |\n| --- | --- | --- |\n",
+        cell(title)
+    );
+    for entry in entries {
+        let when = entry.at.get(..19).unwrap_or(&entry.at).replace('T', " ");
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(&when),
+            cell(&entry.actor),
+            cell(&entry.describe(playbook))
+        ));
+    }
+    if entries.is_empty() {
+        out.push_str("| | | Nothing has been recorded. |\n");
+    }
+    out
+}
+
+/// Text that stays inside one table cell: no line breaks, `|` escaped.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,286 @@
+//! A project's run: its append-only log, the state folded from it, the live
+//! stream of new entries, and the timeline export.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::api::Role;
+use domain::run::{Entry, EntryFilter, KINDS, NewEntry, RunState, markdown, op_id_problem};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::projects::find;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::extract::{Json, Query};
+use crate::guard::CurrentUser;
+use crate::runs::PAGE;
+
+/// Entries per `GET .../log` answer; page on with `after=<the last id>`.
+const LOG_LIMIT: u32 = 10_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{id}/log", get(read).post(append))
+        .route("/projects/{id}/state", get(state))
+        .route("/projects/{id}/stream", get(stream))
+        .route("/projects/{id}/export", get(export))
+}
+
+async fn append(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(new): Json<NewEntry>,
+) -> Result<(StatusCode, Json<Entry>)> {
+    user.require(Role::Member, "changing the run")?;
+    let project = find(&state, &id).await?;
+    if let Some(problem) = op_id_problem(&new.op_id) {
+        return Err(Error::Invalid(problem));
+    }
+    if let Some(problem) = new.change.problem(&state.playbook) {
+        return Err(Error::Invalid(problem));
+    }
+    if project.archived {
+        return Err(Error::Conflict(format!(
+            "“{}” is archived, so its run is read-only; an admin can unarchive it in its settings",
+            project.name
+        )));
+    }
+    let (entry, created) = state
+        .runs
+        .append(project.id, &new.op_id, &new.change, &user.name)
+        .await?;
+    if created {
+        return Ok((StatusCode::CREATED, Json(entry)));
+    }
+    if entry.change != new.change {
+        return Err(Error::Conflict(format!(
+            "op_id {} was already used for another change (entry {}); use a new op_id for each operation",
+            new.op_id, entry.id
+        )));
+    }
+    // A retry of an operation already stored: the same answer, not a second entry.
+    Ok((StatusCode::OK, Json(entry)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<Vec<Entry>>> {
+    let project = find(&state, &id).await?;
+    let limit = query.limit.unwrap_or(LOG_LIMIT);
+    if !(1..=LOG_LIMIT).contains(&limit) {
+        return Err(Error::Invalid(format!("limit must be 1 to {LOG_LIMIT}")));
+    }
+    Ok(Json(
+        state.store.entries(project.id, query.after, limit).await?,
+    ))
+}
+
+async fn state(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RunState>> {
+    let project = find(&state, &id).await?;
+    Ok(Json(state.runs.state(project.id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    after: Option<u64>,
+}
+
+/// Server-Sent Events: first the entries after the client's last one
+/// (`Last-Event-ID`, or `?after=` for a first connection), then each new entry
+/// as it is stored. Each event's `id` is the entry id. The stream ends when the
+/// session does, so a signed-out browser stops receiving.
+async fn stream(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let project = find(&state, &id).await?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| Error::Invalid("Last-Event-ID must be an entry id".to_owned()))
+        })
+        .transpose()?;
+    let after = last_event_id.or(query.after).unwrap_or(0);
+    // Subscribe before reading the backlog, so nothing falls between the two.
+    let live = state.runs.subscribe(project.id);
+    let (events, receiver) = mpsc::channel(64);
+    let session_left = Duration::from_secs(
+        u64::try_from(user.expires_at - OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0),
+    );
+    tokio::spawn(async move {
+        let relay = relay(&state, project.id, after, live, &events);
+        tokio::select! {
+            result = relay => if let Err(err) = result {
+                tracing::warn!(project = project.id, error = %err, "a live stream stopped");
+            },
+            () = events.closed() => {},
+            () = tokio::time::sleep(session_left) => {},
+        }
+    });
+    Ok(Sse::new(ReceiverStream::new(receiver))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+type EventSender = mpsc::Sender<Result<Event, Infallible>>;
+
+/// Sends the backlog after `after`, then live entries, each once and in order.
+async fn relay(
+    state: &AppState,
+    project: i64,
+    mut after: u64,
+    mut live: broadcast::Receiver<Arc<Entry>>,
+    events: &EventSender,
+) -> Result<(), sqlx::Error> {
+    after = replay(state, project, after, events).await?;
+    loop {
+        match live.recv().await {
+            Ok(entry) if entry.id > after => {
+                if send(events, &entry).await.is_err() {
+                    return Ok(());
+                }
+                after = entry.id;
+            }
+            Ok(_) => {}
+            // Too slow to keep up: catch up from the store, then go on live.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                after = replay(state, project, after, events).await?;
+            }
+            Err(broadcast::error::RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
+/// Sends the stored entries after `after`; returns the last id sent.
+async fn replay(
+    state: &AppState,
+    project: i64,
+    mut after: u64,
+    events: &EventSender,
+) -> Result<u64, sqlx::Error> {
+    loop {
+        let page = state.store.entries(project, after, PAGE).await?;
+        for entry in &page {
+            if send(events, entry).await.is_err() {
+                return Ok(after);
+            }
+            after = entry.id;
+        }
+        if page.len() < PAGE as usize {
+            return Ok(after);
+        }
+    }
+}
+
+async fn send(events: &EventSender, entry: &Entry) -> Result<(), ()> {
+    let data = serde_json::to_string(entry).map_err(|_| ())?;
+    let event = Event::default()
+        .id(entry.id.to_string())
+        .event("entry")
+        .data(data);
+    events.send(Ok(event)).await.map_err(|_| ())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    #[serde(default)]
+    format: ExportFormat,
+    kind: Option<String>,
+    actor: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ExportFormat {
+    #[default]
+    Json,
+    Markdown,
+}
+
+/// The timeline, filtered by kind and person, as a file to keep with the launch report.
+async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response> {
+    let project = find(&state, &id).await?;
+    if let Some(kind) = &query.kind
+        && !KINDS.iter().any(|(name, _)| name == kind)
+    {
+        let names: Vec<&str> = KINDS.iter().map(|(name, _)| *name).collect();
+        return Err(Error::Invalid(format!(
+            "there is no entry kind “{kind}”; the kinds are {}",
+            names.join(", ")
+        )));
+    }
+    let filter = EntryFilter {
+        kind: query.kind,
+        actor: query.actor,
+    };
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = state.store.entries(project.id, after, PAGE).await?;
+        let done = page.len() < PAGE as usize;
+        after = page.last().map_or(after, |entry| entry.id);
+        entries.extend(page.into_iter().filter(|entry| filter.matches(entry)));
+        if done {
+            break;
+        }
+    }
+    let (body, content_type, extension) = match query.format {
+        ExportFormat::Json => (
+            serde_json::to_string_pretty(&entries)
+                .map_err(|err| Error::Internal(err.to_string()))?,
+            "application/json",
+            "json",
+        ),
+        ExportFormat::Markdown => (
+            markdown(&project.name, &entries, &state.playbook),
+            "text/markdown; charset=utf-8",
+            "md",
+        ),
+    };
+    let disposition = format!(
+        "attachment; filename=\"watchpost-project-{}-timeline.{extension}\"",
+        project.id
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}

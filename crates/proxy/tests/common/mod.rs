@@ -1,0 +1,215 @@
+//! A proxy on 127.0.0.1:0 with a temporary store and a fake built app, and
+//! clients signed in as team members with each role.
+#![allow(dead_code, unreachable_pub)] // each test file uses a different part
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use watchpost_proxy::auth::{Auth, hash_passcode};
+use watchpost_proxy::secret::Secret;
+use watchpost_proxy::store::Store;
+use watchpost_proxy::web::WebApp;
+use watchpost_proxy::{AppState, app, load_playbook};
+
+pub const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" href="/style-0123456789abcdef.css"><script type="module">import init from '/watchpost-app-0123456789abcdef.js';await init();</script></head><body></body></html>"#;
+
+pub const VIEWER: &str = "viewer-pass";
+pub const MEMBER: &str = "team-pass";
+pub const ADMIN: &str = "admin-pass";
+
+pub struct Server {
+    pub base: String,
+    pub state: AppState,
+    pub data: TempDir,
+    _dist: TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        Self::start_in(TempDir::new().expect("temp dir")).await
+    }
+
+    /// A proxy over an existing data directory, as after a restart.
+    pub async fn start_in(data: TempDir) -> Self {
+        let dist = TempDir::new().expect("temp dir");
+        write_dist(dist.path());
+        write_auth_file(data.path());
+        let store = Store::open(data.path()).await.expect("store opens");
+        let (auth, generated) = Auth::load(
+            &data.path().join("auth.toml"),
+            Some(&Secret::new(MEMBER)),
+            Secret::new("test key"),
+            Duration::from_secs(3600),
+        )
+        .expect("auth loads");
+        assert!(generated.is_none());
+        let state = AppState::new(
+            store,
+            auth,
+            load_playbook(None).expect("built-in playbook"),
+            WebApp::load(dist.path()),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let router =
+            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Server {
+            base,
+            state,
+            data,
+            _dist: dist,
+            task,
+        }
+    }
+
+    /// Stops serving and closes the store; returns the data directory.
+    pub async fn stop(self) -> TempDir {
+        self.task.abort();
+        let _ = self.task.await;
+        self.state.store.close().await;
+        self.data
+    }
+
+    /// A client without a session.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// A client signed in as `name` with `passcode`.
+    pub async fn signed_in(&self, name: &str, passcode: &str) -> Client {
+        let client = self.anonymous();
+        let response = client
+            .send(
+                Method::POST,
+                "/api/session",
+                Some(&serde_json::json!({ "name": name, "passcode": passcode }).to_string()),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{name} signs in");
+        client
+    }
+
+    pub async fn admin(&self) -> Client {
+        self.signed_in("Dana", ADMIN).await
+    }
+
+    pub async fn member(&self, name: &str) -> Client {
+        self.signed_in(name, MEMBER).await
+    }
+
+    /// A project made by an admin; returns its id.
+    pub async fn project(&self, name: &str) -> i64 {
+        let response = self
+            .admin()
+            .await
+            .post(
+                "/api/projects",
+                &serde_json::json!({ "name": name }).to_string(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        json(response).await["id"].as_i64().expect("an id")
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub async fn send(&self, method: Method, path: &str, body: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_owned());
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> reqwest::Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &str) -> reqwest::Response {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    /// Appends a change to a project's log; returns the status and the body.
+    pub async fn append(
+        &self,
+        project: i64,
+        op_id: &str,
+        kind: &str,
+        payload: Value,
+    ) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "op_id": op_id, "kind": kind, "payload": payload });
+        let response = self
+            .post(&format!("/api/projects/{project}/log"), &body.to_string())
+            .await;
+        let status = response.status();
+        (status, json(response).await)
+    }
+}
+
+pub async fn json(response: reqwest::Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+pub fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
+    response
+        .headers()
+        .get(&name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn write_dist(dir: &Path) {
+    std::fs::write(dir.join("index.html"), INDEX).expect("write");
+    std::fs::write(
+        dir.join("style-0123456789abcdef.css"),
+        "body{color:black}".repeat(100),
+    )
+    .expect("write");
+    std::fs::write(dir.join("manifest.webmanifest"), "{}").expect("write");
+}
+
+/// A viewer and an admin passcode; the member passcode comes from the "environment".
+fn write_auth_file(dir: &Path) {
+    let file = dir.join("auth.toml");
+    if file.exists() {
+        return;
+    }
+    let hash = |p: &str| hash_passcode(&Secret::new(p)).expect("hash");
+    std::fs::write(
+        file,
+        format!(
+            "[[passcodes]]\nrole = \"viewer\"\nhash = \"{}\"\n\n[[passcodes]]\nrole = \"admin\"\nhash = \"{}\"\n",
+            hash(VIEWER),
+            hash(ADMIN)
+        ),
+    )
+    .expect("write auth.toml");
+}

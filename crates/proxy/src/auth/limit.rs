@@ -11,12 +11,29 @@ const REFILL_EVERY: Duration = Duration::from_secs(12);
 /// Forget idle clients beyond this many, so the table cannot grow without bound.
 const MAX_CLIENTS: usize = 10_000;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SignInLimiter {
+    burst: f64,
+    refill_every: Duration,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        SignInLimiter::new(BURST, REFILL_EVERY)
+    }
+}
+
 impl SignInLimiter {
+    /// `burst` attempts at once, then one more each `refill_every`.
+    pub fn new(burst: f64, refill_every: Duration) -> Self {
+        SignInLimiter {
+            burst,
+            refill_every,
+            buckets: Mutex::default(),
+        }
+    }
+
     /// Takes one attempt for `client`, or says how long until it may try again.
     pub fn attempt(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
         let mut buckets = self
@@ -24,24 +41,25 @@ impl SignInLimiter {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_CLIENTS {
-            buckets.retain(|_, (tokens, at)| refill(*tokens, *at, now) < BURST);
+            buckets.retain(|_, (tokens, at)| self.refill(*tokens, *at, now) < self.burst);
         }
-        let (tokens, at) = buckets.entry(client).or_insert((BURST, now));
-        let available = refill(*tokens, *at, now);
+        let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
+        let available = self.refill(*tokens, *at, now);
         if available >= 1.0 {
             *tokens = available - 1.0;
             *at = now;
             Ok(())
         } else {
-            let wait = REFILL_EVERY.as_secs_f64() * (1.0 - available);
+            let wait = self.refill_every.as_secs_f64() * (1.0 - available);
             Err(Duration::from_secs_f64(wait.ceil()))
         }
     }
-}
 
-fn refill(tokens: f64, since: Instant, now: Instant) -> f64 {
-    let earned = now.saturating_duration_since(since).as_secs_f64() / REFILL_EVERY.as_secs_f64();
-    (tokens + earned).min(BURST)
+    fn refill(&self, tokens: f64, since: Instant, now: Instant) -> f64 {
+        let earned =
+            now.saturating_duration_since(since).as_secs_f64() / self.refill_every.as_secs_f64();
+        (tokens + earned).min(self.burst)
+    }
 }
 
 #[cfg(test)]

@@ -49,10 +49,10 @@ async fn sign_in(
     };
     let (token, cookie) = state.auth.new_token();
     let length = state.auth.session_length;
-    let expires_at = OffsetDateTime::now_utc() + length;
+    let expires_at = (OffsetDateTime::now_utc() + length).unix_timestamp();
     state
         .store
-        .create_session(&token.digest(), &name, role, expires_at.unix_timestamp())
+        .create_session(&token.digest(), &name, role, expires_at)
         .await?;
     tracing::info!(%client, name, role = role.name(), "signed in");
     let secure = served_over_tls(&headers);
@@ -64,7 +64,7 @@ async fn sign_in(
     let session = Session {
         name,
         role,
-        expires: expires_at.format(&Rfc3339).unwrap_or_default(),
+        expires: rfc3339(expires_at),
     };
     let mut response = Json(session).into_response();
     response.headers_mut().insert(
@@ -75,14 +75,10 @@ async fn sign_in(
 }
 
 async fn show(user: CurrentUser) -> Json<Session> {
-    let expires = OffsetDateTime::from_unix_timestamp(user.expires_at)
-        .ok()
-        .and_then(|at| at.format(&Rfc3339).ok())
-        .unwrap_or_default();
     Json(Session {
         name: user.name,
         role: user.role,
-        expires,
+        expires: rfc3339(user.expires_at),
     })
 }
 
@@ -91,6 +87,14 @@ async fn sign_out(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     tracing::info!(name = user.name, "signed out");
     let clear = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// Whole seconds, as the store keeps them, so sign-in and `GET` agree.
+fn rfc3339(unix_seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// TLS ends at a reverse proxy in front of Watchpost, which says so in

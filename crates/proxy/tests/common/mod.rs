@@ -2,6 +2,8 @@
 //! clients signed in as team members with each role.
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part
 
+pub mod schema;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
-use watchpost_proxy::auth::{Auth, hash_passcode};
+use watchpost_proxy::auth::{Auth, SignInLimiter, hash_passcode};
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::store::Store;
 use watchpost_proxy::web::WebApp;
@@ -36,11 +38,16 @@ impl Server {
 
     /// A proxy over an existing data directory, as after a restart.
     pub async fn start_in(data: TempDir) -> Self {
+        Self::start_with(data, |_| {}).await
+    }
+
+    /// A proxy whose sign-in configuration `adjust` may change first.
+    pub async fn start_with(data: TempDir, adjust: impl FnOnce(&mut Auth)) -> Self {
         let dist = TempDir::new().expect("temp dir");
         write_dist(dist.path());
         write_auth_file(data.path());
         let store = Store::open(data.path()).await.expect("store opens");
-        let (auth, generated) = Auth::load(
+        let (mut auth, generated) = Auth::load(
             &data.path().join("auth.toml"),
             Some(&Secret::new(MEMBER)),
             Secret::new("test key"),
@@ -48,6 +55,9 @@ impl Server {
         )
         .expect("auth loads");
         assert!(generated.is_none());
+        // Tests sign in often, all from 127.0.0.1; the limit has its own test.
+        auth.limiter = SignInLimiter::new(10_000.0, Duration::from_millis(1));
+        adjust(&mut auth);
         let state = AppState::new(
             store,
             auth,

@@ -1,9 +1,15 @@
-//! The `watchpost` binary itself: its flags, start-up errors and graceful shutdown.
+//! The `watchpost` binary itself: its flags, start-up errors, graceful
+//! shutdown, and what a kill -9 leaves in the store.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
 fn watchpost() -> Command {
@@ -55,71 +61,201 @@ fn an_invalid_playbook_stops_start_up_with_its_place() {
     );
 }
 
+/// The binary serving on 127.0.0.1:0 over `data`, and what it printed first.
+struct Running {
+    child: Child,
+    url: String,
+    printed: String,
+}
+
+impl Running {
+    async fn start(data: &Path) -> Self {
+        let mut child = watchpost()
+            .args(["--addr", "127.0.0.1:0", "--dist"])
+            .arg(data.join("no-dist"))
+            .arg("--data-dir")
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("watchpost starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let printed = tokio::task::spawn_blocking(move || {
+            let mut printed = String::new();
+            let mut reader = BufReader::new(stdout);
+            while !printed.contains("Watchpost is running at ") {
+                if reader.read_line(&mut printed).expect("stdout") == 0 {
+                    break;
+                }
+            }
+            printed
+        })
+        .await
+        .expect("reader");
+        let url = printed
+            .lines()
+            .find_map(|line| line.strip_prefix("Watchpost is running at "))
+            .expect("the URL line")
+            .to_owned();
+        Running {
+            child,
+            url,
+            printed,
+        }
+    }
+
+    /// A passcode shown on the first start, by its label.
+    fn generated(&self, label: &str) -> String {
+        self.printed
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("`{label}` in:\n{}", self.printed))
+    }
+
+    async fn signed_in(&self, passcode: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let response = client
+            .post(format!("{}/api/session", self.url))
+            .json(&json!({ "name": "Dana", "passcode": passcode }))
+            .send()
+            .await
+            .expect("sign-in answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        client
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .expect("kill runs")
+                .success()
+        );
+    }
+
+    async fn wait(self) -> (ExitStatus, String) {
+        let mut child = self.child;
+        let stderr = child.stderr.take().expect("stderr");
+        let status = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::task::spawn_blocking(move || child.wait()),
+        )
+        .await
+        .expect("it stops within 10 seconds")
+        .expect("waiter")
+        .expect("exit status");
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).expect("log");
+        (status, log)
+    }
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_server_gracefully() {
     let dir = TempDir::new().expect("temp dir");
-    let mut child = watchpost()
-        .args(["--addr", "127.0.0.1:0", "--dist"])
-        .arg(dir.path().join("no-dist"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("watchpost starts");
-
-    // The first start shows the passcodes it made, then the URL it serves.
-    let stdout = child.stdout.take().expect("stdout");
-    let printed = tokio::task::spawn_blocking(move || {
-        let mut printed = String::new();
-        let mut reader = BufReader::new(stdout);
-        while !printed.contains("Watchpost is running at ") {
-            if reader.read_line(&mut printed).expect("stdout") == 0 {
-                break;
-            }
-        }
-        printed
-    })
-    .await
-    .expect("reader");
-    let url = printed
-        .lines()
-        .find_map(|line| line.strip_prefix("Watchpost is running at "))
-        .expect("the URL line")
-        .to_owned();
-    let passcode = printed
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("team passcode (member): "))
-        .expect("the generated passcode is shown");
-    let auth_file = std::fs::read_to_string(dir.path().join("data/auth.toml")).expect("auth.toml");
-    assert!(!auth_file.contains(passcode), "only its hash is kept");
-    let stderr = child.stderr.take().expect("stderr");
-    let health = reqwest::get(format!("{url}/api/health"))
+    let running = Running::start(dir.path()).await;
+    // The first start shows the passcodes it made, and keeps only their hashes.
+    let passcode = running.generated("team passcode (member): ");
+    let auth_file = std::fs::read_to_string(dir.path().join("auth.toml")).expect("auth.toml");
+    assert!(!auth_file.contains(&passcode), "only its hash is kept");
+    let health = reqwest::get(format!("{}/api/health", running.url))
         .await
         .expect("health answers");
     assert!(health.status().is_success());
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs")
-            .success()
-    );
-    let status = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio::task::spawn_blocking(move || child.wait()),
-    )
-    .await
-    .expect("it stops within 10 seconds")
-    .expect("waiter")
-    .expect("exit status");
+    running.signal("-TERM");
+    let (status, log) = running.wait().await;
     assert!(status.success(), "a graceful stop exits 0, got {status}");
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).expect("log");
     assert!(
-        !log.contains(passcode),
+        !log.contains(&passcode),
         "the passcode is never logged:\n{log}"
     );
+}
+
+#[tokio::test]
+async fn every_acknowledged_write_survives_kill_9_in_a_burst() {
+    let dir = TempDir::new().expect("temp dir");
+    let running = Running::start(dir.path()).await;
+    let admin_passcode = running.generated("admin passcode:");
+    let client = running.signed_in(&admin_passcode).await;
+    let project: Value = client
+        .post(format!("{}/api/projects", running.url))
+        .json(&json!({ "name": "Voxanne" }))
+        .send()
+        .await
+        .expect("create answers")
+        .json()
+        .await
+        .expect("project");
+    let log_url = format!("{}/api/projects/{}/log", running.url, project["id"]);
+
+    // Eight writers append as fast as they can; the server is killed once
+    // 200 writes are acknowledged, with more in flight.
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let (client, log_url, acknowledged) =
+            (client.clone(), log_url.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            let mut stored = Vec::new();
+            for n in 0.. {
+                let body = json!({
+                    "op_id": format!("w{writer}-{n}"),
+                    "kind": "note",
+                    "payload": { "text": format!("writer {writer}, note {n}") }
+                });
+                let Ok(response) = client.post(&log_url).json(&body).send().await else {
+                    break;
+                };
+                if response.status() != StatusCode::CREATED {
+                    break;
+                }
+                let Ok(entry) = response.json::<Value>().await else {
+                    break;
+                };
+                stored.push(entry);
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+            stored
+        }));
+    }
+    while acknowledged.load(Ordering::SeqCst) < 200 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.signal("-KILL");
+    let (status, _) = running.wait().await;
+    assert!(!status.success(), "killed, not stopped: {status}");
+    let mut stored = Vec::new();
+    for writer in writers {
+        stored.extend(writer.await.expect("writer"));
+    }
+
+    let running = Running::start(dir.path()).await;
+    let client = running.signed_in(&admin_passcode).await;
+    let log: Vec<Value> = client
+        .get(format!(
+            "{}/api/projects/{}/log",
+            running.url, project["id"]
+        ))
+        .send()
+        .await
+        .expect("log answers")
+        .json()
+        .await
+        .expect("entries");
+    for entry in &stored {
+        assert!(
+            log.contains(entry),
+            "acknowledged entry {entry} is in the log after the restart"
+        );
+    }
+    assert!(log.len() >= stored.len());
+    running.signal("-TERM");
+    running.wait().await;
 }

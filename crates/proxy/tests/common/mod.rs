@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part
 
 pub mod schema;
+pub mod sse;
 
 use std::path::Path;
 use std::time::Duration;

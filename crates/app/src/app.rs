@@ -1,18 +1,53 @@
-//! The app shell: header, connection banner and the page for the current route.
+//! The app shell: header, connection banner, and the sign-in page or the page
+//! for the current route.
 
 use domain::route::Route;
 use leptos::prelude::*;
 
+use crate::components::Loading;
+use crate::components::account::Account;
 use crate::components::connection::ConnectionBanner;
 use crate::components::theme::ThemeToggle;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
+use crate::pages::sign_in::SignInPage;
 use crate::router::{Link, provide_router, use_route};
-use crate::state::provide_playbook;
+use crate::state::{Auth, SignedIn, provide_playbook};
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_router();
+    let auth = Auth::provide();
+    // Only signing in or out swaps the content, not a refreshed session.
+    let signed_in = Memo::new(move |_| match auth.0.get() {
+        SignedIn::Checking => None,
+        SignedIn::No { .. } => Some(false),
+        SignedIn::Yes(_) => Some(true),
+    });
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="app-header">
+            <Link to=Route::Projects class="brand">
+                <img class="brand-mark" src="/icon.svg" alt="" width="24" height="24"/>
+                "Watchpost"
+            </Link>
+            <Account/>
+            <ThemeToggle/>
+        </header>
+        <ConnectionBanner/>
+        <main id="main" tabindex="-1">
+            {move || match signed_in.get() {
+                None => view! { <Loading what="your session"/> }.into_any(),
+                Some(false) => view! { <SignInPage/> }.into_any(),
+                Some(true) => view! { <Pages/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// The pages of a signed-in person.
+#[component]
+fn Pages() -> impl IntoView {
     provide_playbook();
     let route = use_route();
     // Only a change of page rebuilds it: moving between a project's tabs keeps
@@ -22,29 +57,18 @@ pub fn App() -> impl IntoView {
         Route::Projects => Page::Projects,
         Route::NotFound => Page::NotFound,
     });
-    view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="app-header">
-            <Link to=Route::Projects class="brand">
-                <img class="brand-mark" src="/icon.svg" alt="" width="24" height="24"/>
-                "Watchpost"
-            </Link>
-            <ThemeToggle/>
-        </header>
-        <ConnectionBanner/>
-        <main id="main" tabindex="-1">
-            {move || match page.get() {
-                Page::Projects => view! { <ProjectsPage/> }.into_any(),
-                Page::Project(id) => view! { <ProjectPage id/> }.into_any(),
-                Page::NotFound => view! {
-                    <section class="page" data-testid="not-found">
-                        <h1>"Page not found"</h1>
-                        <p>"This address is not a page of Watchpost. "<Link to=Route::Projects>"Back to the projects"</Link></p>
-                    </section>
-                }
-                .into_any(),
-            }}
-        </main>
+    move || {
+        match page.get() {
+        Page::Projects => view! { <ProjectsPage/> }.into_any(),
+        Page::Project(id) => view! { <ProjectPage id/> }.into_any(),
+        Page::NotFound => view! {
+            <section class="page" data-testid="not-found">
+                <h1>"Page not found"</h1>
+                <p>"This address is not a page of Watchpost. "<Link to=Route::Projects>"Back to the projects"</Link></p>
+            </section>
+        }
+        .into_any(),
+    }
     }
 }
 

@@ -8,6 +8,7 @@ mod load;
 mod pages;
 mod router;
 mod state;
+mod sync;
 
 fn main() {
     // No panic hook: the wasm is built with panics that abort at once (see

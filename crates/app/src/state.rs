@@ -1,13 +1,93 @@
-//! State several components share, provided through context.
+//! State several components share, provided through context: who is signed
+//! in, the playbook, and the project open now.
 
 use std::sync::Arc;
 
 use domain::Playbook;
-use domain::run::{Change, Entry, RunState, Tick};
+use domain::api::{Role, Session};
+use domain::project::Project;
 use leptos::prelude::*;
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::load::Loader;
+
+/// Whether someone is signed in, as the proxy last said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedIn {
+    /// Asking the proxy.
+    Checking,
+    /// Nobody, or the session ended; `reason` says why when it ended.
+    No {
+        reason: Option<String>,
+    },
+    Yes(Session),
+}
+
+/// The session in context, for every component.
+#[derive(Debug, Clone, Copy)]
+pub struct Auth(pub RwSignal<SignedIn>);
+
+impl Auth {
+    /// Asks the proxy whether this browser has a session.
+    pub fn provide() -> Self {
+        let auth = Auth(RwSignal::new(SignedIn::Checking));
+        provide_context(auth);
+        auth.check();
+        auth
+    }
+
+    pub fn check(self) {
+        leptos::task::spawn_local(async move {
+            let next = match api::session().await {
+                Ok(session) => SignedIn::Yes(session),
+                Err(err) if err.is_signed_out() => SignedIn::No { reason: None },
+                Err(err) => SignedIn::No {
+                    reason: Some(err.to_string()),
+                },
+            };
+            self.0.set(next);
+        });
+    }
+
+    /// Who is signed in, if anyone.
+    pub fn session(self) -> Option<Session> {
+        match self.0.get() {
+            SignedIn::Yes(session) => Some(session),
+            SignedIn::Checking | SignedIn::No { .. } => None,
+        }
+    }
+
+    pub fn name(self) -> String {
+        self.session().map(|s| s.name).unwrap_or_default()
+    }
+
+    /// Whether the person signed in has at least `role`.
+    pub fn can(self, role: Role) -> bool {
+        self.session().is_some_and(|session| session.role >= role)
+    }
+
+    /// The proxy said 401: the session expired or was signed out elsewhere.
+    /// Unsent work stays in local storage until the person is back.
+    pub fn lost(self) {
+        self.0.set(SignedIn::No {
+            reason: Some(
+                "Your session has ended. Sign in again; nothing you did is lost.".to_owned(),
+            ),
+        });
+    }
+
+    /// Passes an error on, noticing when it means the session is gone.
+    pub fn noticed(self, err: ApiError) -> ApiError {
+        if err.is_signed_out() {
+            self.lost();
+        }
+        err
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
 
 /// The playbook the proxy serves, fetched once for the whole app.
 pub fn provide_playbook() {
@@ -20,57 +100,9 @@ pub fn use_playbook() -> Loader<Arc<Playbook>> {
     expect_context::<Loader<Arc<Playbook>>>()
 }
 
-/// This tab's run of a project: a log of entries and the state folded from it.
-/// It lives as long as the project's pages are open.
-#[derive(Clone, Copy)]
-pub struct Run {
-    log: RwSignal<Vec<Entry>>,
-    state: Memo<RunState>,
-}
+/// The project whose pages are open; its settings page reloads it after a change.
+pub type OpenProject = Loader<Project>;
 
-impl Run {
-    pub fn new() -> Self {
-        let log = RwSignal::new(Vec::<Entry>::new());
-        // Every new entry changes the state, so skip Memo's equality check (and
-        // the code comparing two states would add to the wasm).
-        let state =
-            Memo::new_with_compare(move |_| log.with(|log| RunState::fold(log)), |_, _| true);
-        Run { log, state }
-    }
-
-    pub fn tick(&self, item: &str) -> Option<Tick> {
-        self.state.with(|state| state.tick(item).cloned())
-    }
-
-    pub fn entries(&self) -> Vec<Entry> {
-        self.log.get()
-    }
-
-    /// Ticks a manual item, or unticks it when it is ticked.
-    pub fn toggle(&self, item: &str) {
-        let change = if self.tick(item).is_some() {
-            Change::Unticked {
-                item: item.to_owned(),
-            }
-        } else {
-            Change::Ticked {
-                item: item.to_owned(),
-            }
-        };
-        let at = String::from(js_sys::Date::new_0().to_iso_string());
-        self.log.update(|log| {
-            let id = log.len() as u64 + 1;
-            log.push(Entry {
-                id,
-                op_id: format!("local-{id}"),
-                actor: "you".to_owned(),
-                at,
-                change,
-            });
-        });
-    }
-}
-
-pub fn use_run() -> Run {
-    expect_context::<Run>()
+pub fn use_project() -> OpenProject {
+    expect_context::<OpenProject>()
 }

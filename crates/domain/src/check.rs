@@ -143,13 +143,27 @@ impl TryFrom<String> for Verify {
     }
 }
 
-impl nanoserde::DeJson for Verify {
-    fn de_json(
-        state: &mut nanoserde::DeJsonState,
-        input: &mut std::str::Chars,
-    ) -> Result<Self, nanoserde::DeJsonErr> {
-        let name = String::de_json(state, input)?;
-        Verify::try_from(name).map_err(|_| state.err_parse("check name"))
+/// The app's binary form: 0 for manual, then 1 + the check's place in [`CheckKind::ALL`].
+impl nanoserde::SerBin for Verify {
+    fn ser_bin(&self, output: &mut Vec<u8>) {
+        let index = match self {
+            Verify::Manual => 0,
+            Verify::Check(kind) => 1 + CheckKind::ALL.iter().position(|k| k == kind).unwrap_or(0),
+        };
+        (index as u8).ser_bin(output);
+    }
+}
+
+impl nanoserde::DeBin for Verify {
+    fn de_bin(offset: &mut usize, bytes: &[u8]) -> Result<Self, nanoserde::DeBinErr> {
+        let at = *offset;
+        match usize::from(u8::de_bin(offset, bytes)?) {
+            0 => Ok(Verify::Manual),
+            index => CheckKind::ALL
+                .get(index - 1)
+                .map(|kind| Verify::Check(*kind))
+                .ok_or_else(|| nanoserde::DeBinErr::new(at, 1, bytes.len())),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod playbook;
 pub mod project;
 pub mod route;
 pub mod run;
+pub mod sync;
 
 pub use check::{CheckKind, Verify};
 pub use playbook::{Playbook, PlaybookError};

@@ -14,17 +14,16 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use nanoserde::{DeJson, DeJsonErr, DeJsonState};
+use nanoserde::{DeBin, DeJson, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Verify, param_problems};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Playbook {
     pub title: String,
     #[serde(default)]
-    #[nserde(default)]
     pub summary: String,
     /// The setup wizard, one section per service (Sentry, Render, Slack).
     pub setup: Vec<SetupSection>,
@@ -34,35 +33,32 @@ pub struct Playbook {
     pub success_criteria: Vec<Item>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct SetupSection {
     pub id: String,
     pub title: String,
     #[serde(default)]
-    #[nserde(default)]
     pub summary: String,
     pub steps: Vec<Step>,
 }
 
 /// A wizard step: what to do (`instructions`) and what proves it done (`items`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: String,
     pub title: String,
     #[serde(default)]
-    #[nserde(default)]
     pub instructions: Vec<String>,
     /// Steps a team may skip, such as the frontend project when there is none.
     #[serde(default)]
-    #[nserde(default)]
     pub optional: bool,
     pub items: Vec<Item>,
 }
 
 /// Something that is either true or not yet, and says how that is known.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
@@ -70,11 +66,10 @@ pub struct Item {
     pub verify: Verify,
     /// Parameters of the live check, such as `{ key = "SENTRY_DSN" }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[nserde(default)]
     pub with: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Watch {
     pub duration_hours: u32,
@@ -87,19 +82,18 @@ pub struct Watch {
     pub critical: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub hour: u32,
     pub title: String,
     /// The final checkpoint, where the team approves (or not) the launch.
     #[serde(default)]
-    #[nserde(default)]
     pub sign_off: bool,
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct RoutineCheck {
     pub id: String,
@@ -107,22 +101,18 @@ pub struct RoutineCheck {
     /// How long the check takes a person, as the seed estimates it.
     pub minutes: u32,
     #[serde(default)]
-    #[nserde(default)]
     pub instructions: Vec<String>,
     #[serde(default)]
-    #[nserde(default)]
     pub items: Vec<Item>,
     #[serde(default)]
-    #[nserde(default)]
     pub targets: Vec<Target>,
     /// What to do when this check fails.
     #[serde(default)]
-    #[nserde(default)]
     pub if_failing: Vec<String>,
 }
 
 /// A metric with the bound it must stay within.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     pub id: String,
@@ -130,11 +120,10 @@ pub struct Target {
     pub bound: Bound,
     pub verify: Verify,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[nserde(default)]
     pub with: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Bound {
     pub comparison: Comparison,
@@ -142,35 +131,26 @@ pub struct Bound {
     pub unit: Unit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 pub enum Comparison {
     #[serde(rename = "<")]
-    #[nserde(rename = "<")]
     Below,
     #[serde(rename = "<=")]
-    #[nserde(rename = "<=")]
     AtMost,
     #[serde(rename = ">")]
-    #[nserde(rename = ">")]
     Above,
     #[serde(rename = ">=")]
-    #[nserde(rename = ">=")]
     AtLeast,
     #[serde(rename = "=")]
-    #[nserde(rename = "=")]
     Exactly,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
-    #[nserde(rename = "percent")]
     Percent,
-    #[nserde(rename = "ms")]
     Ms,
-    #[nserde(rename = "per_hour")]
     PerHour,
-    #[nserde(rename = "count")]
     Count,
 }
 
@@ -235,7 +215,7 @@ fn write_decimal(f: &mut fmt::Formatter<'_>, value: f64) -> fmt::Result {
 }
 
 /// A decision tree for one kind of trouble.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Escalation {
     pub id: String,
@@ -244,7 +224,6 @@ pub struct Escalation {
     pub trigger: String,
     /// The measured condition, when there is one (error rate > 5%).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[nserde(default)]
     pub threshold: Option<Bound>,
     /// The live check that detects the trigger.
     pub detected_by: Verify,
@@ -252,7 +231,7 @@ pub struct Escalation {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Node {
     /// Something to do, then go on to `next`.
@@ -277,7 +256,7 @@ pub enum Node {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub label: String,
@@ -285,7 +264,7 @@ pub struct Choice {
 }
 
 /// The four decisions the seeds name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson, SerBin, DeBin)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     #[nserde(rename = "rollback")]
@@ -353,48 +332,6 @@ impl Node {
                 options.iter().map(|choice| choice.next.as_str()).collect()
             }
             Node::Outcome { .. } => Vec::new(),
-        }
-    }
-}
-
-/// A node as JSON carries it; [`Node`]'s `DeJson` turns it back into the enum
-/// (nanoserde has no internally tagged enums).
-#[derive(DeJson)]
-struct NodeJson {
-    kind: String,
-    id: String,
-    text: String,
-    #[nserde(default)]
-    next: Option<String>,
-    #[nserde(default)]
-    options: Vec<Choice>,
-    #[nserde(default)]
-    outcome: Option<Outcome>,
-    #[nserde(default)]
-    steps: Vec<String>,
-}
-
-impl DeJson for Node {
-    fn de_json(state: &mut DeJsonState, input: &mut std::str::Chars) -> Result<Self, DeJsonErr> {
-        let NodeJson {
-            kind,
-            id,
-            text,
-            next,
-            options,
-            outcome,
-            steps,
-        } = NodeJson::de_json(state, input)?;
-        match (kind.as_str(), next, outcome) {
-            ("step", Some(next), None) => Ok(Node::Step { id, text, next }),
-            ("question", None, None) => Ok(Node::Question { id, text, options }),
-            ("outcome", None, Some(outcome)) => Ok(Node::Outcome {
-                id,
-                text,
-                outcome,
-                steps,
-            }),
-            _ => Err(state.err_parse("decision-tree node")),
         }
     }
 }

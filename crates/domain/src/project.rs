@@ -303,6 +303,67 @@ fn url_problem(url: &str) -> Option<&'static str> {
     }
 }
 
+/// The settings form as people fill it in: one text per field, the health
+/// URLs one per line. An empty optional field means "not set".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectForm {
+    pub name: String,
+    pub sentry_org: String,
+    pub sentry_project: String,
+    pub sentry_frontend_project: String,
+    pub render_service_id: String,
+    pub health_urls: String,
+    /// A [`Platform::name`], or empty.
+    pub platform: String,
+    pub slack_channel: String,
+    pub timezone: String,
+}
+
+impl ProjectForm {
+    pub fn new(project: &Project) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        ProjectForm {
+            name: project.name.clone(),
+            sentry_org: text(&project.sentry_org),
+            sentry_project: text(&project.sentry_project),
+            sentry_frontend_project: text(&project.sentry_frontend_project),
+            render_service_id: text(&project.render_service_id),
+            health_urls: project.health_urls.join("\n"),
+            platform: project
+                .platform
+                .map(Platform::name)
+                .unwrap_or_default()
+                .to_owned(),
+            slack_channel: text(&project.slack_channel),
+            timezone: project.timezone.clone(),
+        }
+    }
+
+    /// Every field, as a `PATCH`: the proxy validates and answers per field.
+    pub fn patch(&self) -> ProjectPatch {
+        let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
+        ProjectPatch {
+            name: Some(self.name.clone()),
+            archived: None,
+            sentry_org: optional(&self.sentry_org),
+            sentry_project: optional(&self.sentry_project),
+            sentry_frontend_project: optional(&self.sentry_frontend_project),
+            render_service_id: optional(&self.render_service_id),
+            health_urls: Some(
+                self.health_urls
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            platform: Some(Platform::from_name(&self.platform)),
+            slack_channel: optional(&self.slack_channel),
+            timezone: Some(self.timezone.trim().to_owned()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +484,36 @@ mod tests {
         let project = configured();
         let json = serde_json::to_string(&project).unwrap();
         assert_eq!(Project::deserialize_json(&json).ok(), Some(project));
+    }
+
+    #[test]
+    fn the_settings_form_round_trips_and_empty_fields_clear_settings() {
+        let project = configured();
+        let form = ProjectForm::new(&project);
+        assert_eq!(form.platform, "fastapi");
+        assert_eq!(
+            project.patched(form.patch()),
+            project,
+            "an unchanged form changes nothing"
+        );
+
+        let cleared = ProjectForm {
+            sentry_frontend_project: "  ".into(),
+            health_urls: "https://a.example/health\n\n  https://b.example/health  \n".into(),
+            platform: String::new(),
+            ..form
+        };
+        let patch = cleared.patch();
+        assert_eq!(patch.sentry_frontend_project, Some(None));
+        assert_eq!(patch.platform, Some(None));
+        assert_eq!(
+            patch.health_urls,
+            Some(vec![
+                "https://a.example/health".into(),
+                "https://b.example/health".into()
+            ])
+        );
+        assert_eq!(patch.archived, None, "the form never archives");
     }
 
     #[test]

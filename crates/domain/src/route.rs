@@ -18,14 +18,17 @@ pub enum ProjectView {
     Watch,
     Escalate,
     Timeline,
+    /// The project's name and service settings; admins change them.
+    Settings,
 }
 
 impl ProjectView {
-    pub const ALL: [ProjectView; 4] = [
+    pub const ALL: [ProjectView; 5] = [
         ProjectView::Setup,
         ProjectView::Watch,
         ProjectView::Escalate,
         ProjectView::Timeline,
+        ProjectView::Settings,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -34,6 +37,7 @@ impl ProjectView {
             ProjectView::Watch => "watch",
             ProjectView::Escalate => "escalate",
             ProjectView::Timeline => "timeline",
+            ProjectView::Settings => "settings",
         }
     }
 
@@ -43,6 +47,7 @@ impl ProjectView {
             ProjectView::Watch => "Watch",
             ProjectView::Escalate => "Escalate",
             ProjectView::Timeline => "Timeline",
+            ProjectView::Settings => "Settings",
         }
     }
 }

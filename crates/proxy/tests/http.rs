@@ -6,7 +6,8 @@ mod common;
 use common::{ADMIN, INDEX, Server, header, json};
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY,
+    CONTENT_TYPE, VARY,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -150,12 +151,29 @@ async fn unknown_api_routes_are_404_json_never_the_app() {
 }
 
 #[tokio::test]
-async fn the_playbook_is_served_as_json() {
+async fn the_playbook_is_served_as_json_or_in_the_apps_binary_form() {
     let server = Server::start().await;
-    let response = server.member("Ana").await.get("/api/playbook").await;
+    let client = server.member("Ana").await;
+    let expected = load_playbook(None).expect("built-in playbook");
+    let response = client.get("/api/playbook").await;
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, VARY), "accept");
     let playbook: domain::Playbook = response.json().await.expect("a playbook");
-    assert_eq!(playbook, load_playbook(None).expect("built-in playbook"));
+    assert_eq!(playbook, expected);
+
+    // What the app asks for: the same playbook, as nanoserde decodes it.
+    let response = client
+        .http
+        .get(format!("{}/api/playbook", client.base))
+        .header(ACCEPT, "application/octet-stream")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(header(&response, CONTENT_TYPE), "application/octet-stream");
+    let bytes = response.bytes().await.expect("bytes");
+    let decoded: domain::Playbook =
+        nanoserde::DeBin::deserialize_bin(&bytes).expect("the app can decode it");
+    assert_eq!(decoded, expected);
 }
 
 #[tokio::test]

@@ -4,23 +4,27 @@
 use domain::playbook::Item;
 use leptos::prelude::*;
 
-use crate::state::use_run;
+use crate::components::use_can_write;
+use crate::sync::use_run;
 
 #[component]
 pub fn ChecklistItem(item: Item) -> impl IntoView {
     let run = use_run();
+    let can_write = use_can_write();
     let id = item.id.clone();
     let testid = format!("item-{}", item.id);
     match item.verify.check() {
         None => {
-            let ticked_id = id.clone();
+            let (ticked_id, pending_id) = (id.clone(), id.clone());
             let tick = Memo::new(move |_| run.tick(&ticked_id));
+            let pending = Memo::new(move |_| run.is_pending(&pending_id));
             view! {
                 <li class="item manual" class:done=move || tick.get().is_some() data-testid=testid>
                     <label>
                         <input
                             type="checkbox"
                             prop:checked=move || tick.get().is_some()
+                            disabled=move || !can_write.get()
                             on:change=move |_| run.toggle(&id)
                         />
                         <span class="item-text">{item.text}</span>
@@ -30,6 +34,9 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
                         <span class="tick-by" data-testid="tick-by">
                             {format!("Ticked by {} at {}", tick.by, short_time(&tick.at))}
                         </span>
+                    })}
+                    {move || pending.get().then(|| view! {
+                        <span class="pending" data-testid="pending">"Saving…"</span>
                     })}
                 </li>
             }

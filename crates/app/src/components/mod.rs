@@ -1,15 +1,19 @@
 //! Small pieces the pages share.
 
+pub mod account;
 pub mod connection;
 pub mod item;
+pub mod sync;
 pub mod theme;
 
 use std::sync::Arc;
 
 use domain::Playbook;
+use domain::api::Role;
 use leptos::prelude::*;
 
-use crate::state::use_playbook;
+use crate::load::Load;
+use crate::state::{use_auth, use_playbook, use_project};
 
 /// Shown while something loads.
 #[component]
@@ -59,5 +63,32 @@ pub fn TextList(
         view! { <ol class=class>{items}</ol> }.into_any()
     } else {
         view! { <ul class=class>{items}</ul> }.into_any()
+    }
+}
+
+/// Whether the person may change this project's run: a member or admin,
+/// and the project not archived.
+pub fn use_can_write() -> Memo<bool> {
+    let auth = use_auth();
+    let project = use_project();
+    Memo::new(move |_| {
+        auth.can(Role::Member) && !matches!(project.get(), Load::Ready(project) if project.archived)
+    })
+}
+
+/// Why the controls are disabled, when they are.
+#[component]
+pub fn ReadOnlyNote() -> impl IntoView {
+    let auth = use_auth();
+    let can_write = use_can_write();
+    move || {
+        (!can_write.get()).then(|| {
+            let why = if auth.can(Role::Member) {
+                "This project is archived, so its run is read-only. An admin can unarchive it in Settings."
+            } else {
+                "You signed in as a viewer: you can follow the run but not change it. Sign in with the team passcode to tick, note and decide."
+            };
+            view! { <p class="note" data-testid="read-only">{why}</p> }
+        })
     }
 }

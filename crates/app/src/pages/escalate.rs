@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use domain::Playbook;
-use domain::playbook::{Escalation, Node};
+use domain::playbook::{Escalation, Node, Outcome};
+use domain::run::Change;
 use leptos::prelude::*;
 
-use crate::components::{TextList, with_playbook};
+use crate::components::item::short_time;
+use crate::components::{TextList, use_can_write, with_playbook};
+use crate::sync::use_run;
 
 #[component]
 pub fn EscalatePage() -> impl IntoView {
@@ -31,6 +34,25 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
     let escalation = Arc::new(escalation);
     let header = {
         let escalation = escalation.clone();
+        let id = escalation.id.clone();
+        let run = use_run();
+        let last = move || {
+            run.state(|state| {
+                state
+                    .decisions
+                    .iter()
+                    .rev()
+                    .find(|d| d.escalation == id)
+                    .map(|d| {
+                        format!(
+                            "Last decided: {} by {} at {}",
+                            d.outcome.label(),
+                            d.by,
+                            short_time(&d.at)
+                        )
+                    })
+            })
+        };
         view! {
             <header>
                 <h3>{escalation.title.clone()}</h3>
@@ -38,6 +60,7 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
                 <p class="detected-by">
                     {escalation.detected_by.check().map(|check| format!("Detected by {}", check.label()))}
                 </p>
+                <p class="decided" data-testid="last-decision">{last}</p>
             </header>
         }
     };
@@ -61,7 +84,7 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ol>
-            {current.cloned().map(|node| view! { <CurrentNode node answers/> })}
+            {current.cloned().map(|node| view! { <CurrentNode node answers escalation=escalation.id.clone()/> })}
         }
         .into_any()
     };
@@ -74,7 +97,7 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
 }
 
 #[component]
-fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>) -> impl IntoView {
+fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>, escalation: String) -> impl IntoView {
     let answer = move |index: usize| answers.update(|answers| answers.push(index));
     match node {
         Node::Step { text, .. } => view! {
@@ -100,9 +123,38 @@ fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>) -> impl IntoView {
                 <p class="decision">{format!("Decision: {}", outcome.label())}</p>
                 <p>{text}</p>
                 <TextList lines=steps ordered=true/>
-                <button type="button" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>
+                <div class="row">
+                    <RecordDecision escalation answers outcome/>
+                    <button type="button" class="quiet" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>
+                </div>
             </div>
         }
         .into_any(),
+    }
+}
+
+/// Puts the decision on the run's record, for the team and the launch report.
+#[component]
+fn RecordDecision(
+    escalation: String,
+    answers: RwSignal<Vec<usize>>,
+    outcome: Outcome,
+) -> impl IntoView {
+    let run = use_run();
+    let can_write = use_can_write();
+    let recorded = RwSignal::new(false);
+    let record = move |_| {
+        run.record(Change::DecisionTaken {
+            escalation: escalation.clone(),
+            answers: answers.get_untracked(),
+            outcome,
+            note: String::new(),
+        });
+        recorded.set(true);
+    };
+    view! {
+        <button type="button" on:click=record disabled=move || recorded.get() || !can_write.get() data-testid="record-decision">
+            {move || if recorded.get() { "Recorded" } else { "Record this decision" }}
+        </button>
     }
 }

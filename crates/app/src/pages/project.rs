@@ -1,21 +1,29 @@
-//! A project's frame: its name, the tabs, and the run its views share.
+//! A project's frame: its name, the tabs, the live run its views share, and
+//! how that run is connected.
 
 use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::ReadOnlyNote;
+use crate::components::sync::{Refused, SyncStatus};
 use crate::load::Loader;
 use crate::pages::escalate::EscalatePage;
+use crate::pages::settings::SettingsPage;
 use crate::pages::setup::SetupPage;
 use crate::pages::timeline::TimelinePage;
 use crate::pages::watch::WatchPage;
 use crate::router::{Link, use_route};
-use crate::state::Run;
+use crate::state::{OpenProject, use_auth};
+use crate::sync::Run;
 
 #[component]
 pub fn ProjectPage(id: i64) -> impl IntoView {
-    let project = Loader::new(move || api::project(id));
-    provide_context(Run::new());
+    let auth = use_auth();
+    let project: OpenProject =
+        Loader::new(move || async move { api::project(id).await.map_err(|err| auth.noticed(err)) });
+    provide_context(project);
+    provide_context(Run::start(id, auth));
     let route = use_route();
     let view = Memo::new(move |_| match route.get() {
         Route::Project { view, .. } => view,
@@ -24,9 +32,17 @@ pub fn ProjectPage(id: i64) -> impl IntoView {
 
     view! {
         <div class="project">
-            {project.view("the project", |project| view! {
-                <h1 class="project-name" data-testid="project-name-heading">{project.name}</h1>
-            })}
+            <div class="project-head">
+                {project.view("the project", |project| view! {
+                    <h1 class="project-name" data-testid="project-name-heading">{project.name}</h1>
+                    {project.archived.then(|| view! {
+                        <span class="badge" data-testid="archived">"Archived: read-only"</span>
+                    })}
+                })}
+                <SyncStatus/>
+            </div>
+            <Refused/>
+            <ReadOnlyNote/>
             <nav class="tabs" aria-label="Project views">
                 {ProjectView::ALL.map(|tab| view! {
                     <Link to=Route::Project { id, view: tab } testid=format!("tab-{}", tab.slug())>{tab.title()}</Link>
@@ -37,6 +53,7 @@ pub fn ProjectPage(id: i64) -> impl IntoView {
                 ProjectView::Watch => view! { <WatchPage/> }.into_any(),
                 ProjectView::Escalate => view! { <EscalatePage/> }.into_any(),
                 ProjectView::Timeline => view! { <TimelinePage/> }.into_any(),
+                ProjectView::Settings => view! { <SettingsPage/> }.into_any(),
             }}
         </div>
     }

@@ -1,16 +1,21 @@
 //! The list of projects, and creating one.
 
-use domain::api::Project;
+use domain::api::Role;
+use domain::project::Project;
 use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::load::Loader;
 use crate::router::Link;
+use crate::state::use_auth;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
-    let projects = Loader::new(api::projects);
+    let auth = use_auth();
+    let is_admin = move || auth.can(Role::Admin);
+    let projects =
+        Loader::new(move || async move { api::projects().await.map_err(|err| auth.noticed(err)) });
     let name = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -29,7 +34,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     error.set(None);
                     projects.reload();
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(auth.noticed(err).to_string())),
             }
             creating.set(false);
         });
@@ -39,7 +44,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <section class="page">
             <h1>"Projects"</h1>
             <p class="lede">"Each project is one launch: its setup, its 24-hour watch and the decisions taken."</p>
-            <form class="new-project" on:submit=submit data-testid="new-project">
+            <form class="new-project" on:submit=submit data-testid="new-project" class:hidden=move || !is_admin()>
                 <label for="project-name">"New project"</label>
                 <div class="row">
                     <input
@@ -58,6 +63,9 @@ pub fn ProjectsPage() -> impl IntoView {
                     <p class="field-error" role="alert" data-testid="create-error">{message}</p>
                 })}
             </form>
+            {move || (!is_admin()).then(|| view! {
+                <p class="note">"An admin creates projects; sign in with the admin passcode to add one."</p>
+            })}
             {projects.view("projects", project_list)}
         </section>
     }
@@ -77,6 +85,7 @@ fn project_list(projects: Vec<Project>) -> impl IntoView {
             {projects.into_iter().map(|project| view! {
                 <li class:archived=project.archived>
                     <Link to=Route::Project { id: project.id, view: ProjectView::Setup }>{project.name}</Link>
+                    {project.archived.then(|| view! { <span class="badge">"Archived"</span> })}
                 </li>
             }).collect_view()}
         </ul>

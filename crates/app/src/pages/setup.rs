@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::components::item::Checklist;
 use crate::components::{TextList, with_playbook};
-use crate::state::use_run;
+use crate::sync::use_run;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {

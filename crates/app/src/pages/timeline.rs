@@ -1,40 +1,129 @@
-//! What has been done in this run, newest first.
+//! What has been done in this run, newest first: who, when and what, filtered
+//! by kind and person, with notes added here and the export links.
 
+use domain::run::{Change, EntryFilter, KINDS, actors};
 use leptos::prelude::*;
 
 use crate::components::item::short_time;
-use crate::components::with_playbook;
-use crate::state::use_run;
+use crate::components::{use_can_write, with_playbook};
+use crate::sync::use_run;
 
 #[component]
 pub fn TimelinePage() -> impl IntoView {
     let run = use_run();
+    let kind = RwSignal::new(String::new());
+    let actor = RwSignal::new(String::new());
+    let filter = Memo::new(move |_| EntryFilter {
+        kind: Some(kind.get()).filter(|k| !k.is_empty()),
+        actor: Some(actor.get()).filter(|a| !a.is_empty()),
+    });
+    let people = Memo::new(move |_| {
+        let entries = run.entries();
+        actors(&entries)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    });
+    let project = run.project();
+    let export = move |format: &str| {
+        format!(
+            "/api/projects/{project}/export?format={format}{}",
+            filter.get().query()
+        )
+    };
+
     view! {
         <section class="page" data-testid="timeline-page">
             <h2>"Timeline"</h2>
-            <p class="lede">"Every tick, with who made it and when. Not saved yet: this run lives in this tab."</p>
+            <p class="lede">"Every tick, note and decision of this run, with who made it and when, as the whole team sees it."</p>
+            <NoteForm/>
+            <div class="filters" role="group" aria-label="Filter the timeline">
+                <label>
+                    "Kind "
+                    <select bind:value=kind data-testid="filter-kind">
+                        <option value="">"Everything"</option>
+                        {KINDS.map(|(name, label)| view! { <option value=name>{label}</option> })}
+                    </select>
+                </label>
+                <label>
+                    "Person "
+                    <select bind:value=actor data-testid="filter-actor">
+                        <option value="">"Everyone"</option>
+                        {move || people.get().into_iter().map(|name| view! {
+                            <option value=name.clone()>{name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <span class="export">
+                    "Export: "
+                    <a href=move || export("json") download data-testid="export-json">"JSON"</a>
+                    " · "
+                    <a href=move || export("markdown") download data-testid="export-markdown">"Markdown"</a>
+                </span>
+            </div>
             {with_playbook(move |playbook| {
                 move || {
+                    let filter = filter.get();
+                    let pending = run.pending();
                     let mut entries = run.entries();
+                    entries.retain(|entry| filter.matches(entry));
                     entries.reverse();
-                    if entries.is_empty() {
+                    if entries.is_empty() && pending.is_empty() {
                         return view! {
-                            <p class="empty" data-testid="timeline-empty">"Nothing has happened yet. Tick an item in Setup or Watch and it appears here."</p>
+                            <p class="empty" data-testid="timeline-empty">"Nothing here yet. Tick an item in Setup or Watch, or add a note, and it appears here for everyone."</p>
                         }.into_any();
                     }
-                    let playbook = playbook.clone();
-                    view! {
-                        <ol class="timeline" data-testid="timeline">
-                            {entries.into_iter().map(|entry| view! {
-                                <li data-testid="timeline-entry">
-                                    <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
-                                    <span>{format!("{} {}", entry.actor, entry.describe(&playbook))}</span>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
+                    let waiting = pending.into_iter().rev().map(|entry| view! {
+                        <li class="waiting" data-testid="timeline-pending">
+                            <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
+                            <span class="who">{entry.actor.clone()}</span>
+                            <span>{entry.describe(&playbook)}</span>
+                            <span class="pending">"waiting to be saved"</span>
+                        </li>
+                    }).collect_view();
+                    let stored = entries.into_iter().map(|entry| view! {
+                        <li data-testid="timeline-entry" data-kind=entry.change.kind()>
+                            <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
+                            <span class="who">{entry.actor.clone()}</span>
+                            <span>{entry.describe(&playbook)}</span>
+                        </li>
+                    }).collect_view();
+                    view! { <ol class="timeline" data-testid="timeline">{waiting}{stored}</ol> }.into_any()
                 }
             })}
         </section>
+    }
+}
+
+/// A remark on the run, for the next shift or the launch report.
+#[component]
+fn NoteForm() -> impl IntoView {
+    let run = use_run();
+    let can_write = use_can_write();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let change = Change::Note {
+            text: text.get_untracked().trim().to_owned(),
+            item: None,
+        };
+        match run.check(&change) {
+            Some(problem) => error.set(Some(problem)),
+            None => {
+                run.record(change);
+                text.set(String::new());
+                error.set(None);
+            }
+        }
+    };
+    view! {
+        <form class="note-form" on:submit=submit data-testid="note-form">
+            <label for="note-text">"Add a note"</label>
+            <textarea id="note-text" rows="2" maxlength="2000" bind:value=text disabled=move || !can_write.get()
+                placeholder="e.g. DB CPU at 40% after the 14:00 deploy; watching" data-testid="note-text"></textarea>
+            {move || error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+            <button type="submit" disabled=move || !can_write.get() data-testid="add-note">"Add note"</button>
+        </form>
     }
 }

@@ -284,21 +284,22 @@ fn the_playbook_survives_a_json_round_trip() {
 
 #[test]
 fn the_app_decodes_exactly_what_the_proxy_sends() {
-    // The proxy writes JSON with serde; the app reads it with nanoserde.
+    // The proxy sends the app a compact binary form (nanoserde), which it
+    // decodes with much less code than JSON would need.
     let playbook = launch();
-    let json = serde_json::to_string(&playbook).unwrap_or_default();
-    match Playbook::deserialize_json(&json) {
+    match Playbook::deserialize_bin(&playbook.serialize_bin()) {
         Ok(decoded) => assert_eq!(decoded, playbook),
         Err(err) => panic!("the app cannot read the playbook: {err}"),
     }
 }
 
 #[test]
-fn a_malformed_node_is_refused_by_the_app_decoder() {
-    let step_without_next = r#"{"kind":"step","id":"a","text":"t"}"#;
-    assert!(Node::deserialize_json(step_without_next).is_err());
-    let unknown_check = r#""sentry.nope""#;
-    assert!(Verify::deserialize_json(unknown_check).is_err());
+fn a_truncated_or_unknown_binary_playbook_is_refused() {
+    let bytes = launch().serialize_bin();
+    assert!(Playbook::deserialize_bin(&bytes[..bytes.len() / 2]).is_err());
+    let unknown_check = [(CheckKind::ALL.len() + 1) as u8];
+    assert!(Verify::deserialize_bin(&unknown_check).is_err());
+    assert_eq!(Verify::deserialize_bin(&[0]).ok(), Some(Verify::Manual));
 }
 
 // ---- bad input: each names the place ----

@@ -49,6 +49,35 @@ impl EntryFilter {
                 .as_deref()
                 .is_none_or(|actor| entry.actor == actor)
     }
+
+    /// The filter as URL query parameters (`&kind=note&actor=Ana%20B`), for
+    /// the export links: empty without a filter.
+    pub fn query(&self) -> String {
+        let mut query = String::new();
+        for (name, value) in [("kind", &self.kind), ("actor", &self.actor)] {
+            if let Some(value) = value {
+                query.push('&');
+                query.push_str(name);
+                query.push('=');
+                percent_encode(value, &mut query);
+            }
+        }
+        query
+    }
+}
+
+/// Everything but RFC 3986's unreserved characters, as `%XX` of its UTF-8 bytes.
+fn percent_encode(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
 }
 
 /// The people who appear in a log, each once, in order of first appearance.

@@ -296,6 +296,12 @@ fn the_app_codec_reads_what_the_proxy_writes_and_writes_what_it_reads() {
             "{json}"
         );
 
+        // The app's outbox in local storage: written and read by nanoserde.
+        assert_eq!(
+            Entry::deserialize_json(&sent.serialize_json()).ok(),
+            Some(sent.clone())
+        );
+
         let new = NewEntry {
             op_id: sent.op_id.clone(),
             change: sent.change.clone(),
@@ -415,6 +421,16 @@ fn the_timeline_filters_by_kind_and_person() {
     assert_eq!(only(None, Some("ben")), [5, 6]);
     assert_eq!(only(Some("note"), Some("ben")), Vec::<u64>::new());
     assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana"]);
+}
+
+#[test]
+fn a_filter_becomes_the_export_links_query() {
+    assert_eq!(EntryFilter::default().query(), "");
+    let filter = EntryFilter {
+        kind: Some("note".into()),
+        actor: Some("Ana B&Co/é".into()),
+    };
+    assert_eq!(filter.query(), "&kind=note&actor=Ana%20B%26Co%2F%C3%A9");
 }
 
 #[test]

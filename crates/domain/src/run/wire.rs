@@ -173,14 +173,27 @@ impl DeJson for Entry {
 
 impl SerJson for NewEntry {
     fn ser_json(&self, d: usize, state: &mut SerJsonState) {
+        EntryJson::new(0, &self.op_id, "", "", &self.change).ser_json(d, state);
+    }
+}
+
+/// The app keeps its unsent operations in local storage as entries.
+impl SerJson for Entry {
+    fn ser_json(&self, d: usize, state: &mut SerJsonState) {
+        EntryJson::new(self.id, &self.op_id, &self.actor, &self.at, &self.change)
+            .ser_json(d, state);
+    }
+}
+
+impl EntryJson {
+    fn new(id: u64, op_id: &str, actor: &str, at: &str, change: &Change) -> Self {
         EntryJson {
-            id: 0,
-            op_id: self.op_id.clone(),
-            actor: String::new(),
-            at: String::new(),
-            kind: self.change.kind().to_owned(),
-            payload: PayloadJson::from_change(&self.change),
+            id,
+            op_id: op_id.to_owned(),
+            actor: actor.to_owned(),
+            at: at.to_owned(),
+            kind: change.kind().to_owned(),
+            payload: PayloadJson::from_change(change),
         }
-        .ser_json(d, state);
     }
 }

@@ -1,0 +1,407 @@
+//! A project's run, live: the log as the proxy streams it, this browser's
+//! unsent operations, and the connection between the two.
+//!
+//! Entries arrive over Server-Sent Events (`/api/projects/{id}/stream`), in
+//! id order, each once. Operations made here go to an outbox in local storage
+//! first, so they survive a reload or a dead network, and leave it when the
+//! stream brings them back stored. The rules (what an answer means, how long
+//! to wait) are in the shared crate's `sync` module.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::Playbook;
+
+use domain::run::{Change, Entry, KINDS, RunState, Tick};
+use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
+use leptos::prelude::*;
+use nanoserde::{DeJson, SerJson};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{EventSource, MessageEvent};
+
+use crate::api;
+use crate::load::{Load, Loader};
+use crate::state::{Auth, use_playbook};
+
+/// The link to the proxy's stream, as the person sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Live,
+    /// Lost; the next attempt is in `seconds`.
+    Waiting {
+        attempt: u32,
+        seconds: u32,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub struct Run {
+    project: i64,
+    auth: Auth,
+    playbook: Loader<Arc<Playbook>>,
+    log: RwSignal<Vec<Entry>>,
+    stored: RwSignal<RunState>,
+    outbox: RwSignal<Outbox>,
+    shown: Memo<RunState>,
+    pub link: RwSignal<Link>,
+    /// Operations the proxy refused, and why; shown until dismissed.
+    pub refused: RwSignal<Vec<String>>,
+    connection: StoredValue<Connection, LocalStorage>,
+}
+
+#[derive(Default)]
+struct Connection {
+    source: Option<EventSource>,
+    listeners: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    retry: Option<TimeoutHandle>,
+    attempt: u32,
+    /// Operations the proxy has stored that the stream has not brought yet.
+    sent: Vec<String>,
+    flushing: bool,
+}
+
+impl Run {
+    /// Starts following `project` until the calling component goes away.
+    pub fn start(project: i64, auth: Auth) -> Self {
+        let log = RwSignal::new(Vec::new());
+        let stored = RwSignal::new(RunState::default());
+        let outbox = RwSignal::new(Outbox::new(load_outbox(project)));
+        // Every change to either input changes what is shown, so skip
+        // Memo's equality check (comparing states would add to the wasm).
+        let shown = Memo::new_with_compare(
+            move |_| outbox.with(|outbox| stored.with(|stored| outbox.apply_to(stored))),
+            |_, _| true,
+        );
+        let run = Run {
+            project,
+            auth,
+            playbook: use_playbook(),
+            log,
+            stored,
+            outbox,
+            shown,
+            link: RwSignal::new(Link::Connecting),
+            refused: RwSignal::new(Vec::new()),
+            connection: StoredValue::new_local(Connection::default()),
+        };
+        run.connect();
+        let online = window_event_listener(leptos::ev::online, move |_| run.reconnect_now());
+        on_cleanup(move || {
+            online.remove();
+            run.disconnect();
+        });
+        run
+    }
+
+    pub fn project(&self) -> i64 {
+        self.project
+    }
+
+    /// Why the proxy would refuse `change`, by the shared rules, if it would.
+    pub fn check(&self, change: &Change) -> Option<String> {
+        match self.playbook.get_untracked() {
+            Load::Ready(playbook) => change.problem(&playbook),
+            Load::Loading | Load::Failed(_) => None,
+        }
+    }
+
+    pub fn tick(&self, item: &str) -> Option<Tick> {
+        self.shown.with(|state| state.tick(item).cloned())
+    }
+
+    /// Whether `item`'s latest change is still waiting in this browser.
+    pub fn is_pending(&self, item: &str) -> bool {
+        self.outbox.with(|outbox| {
+            outbox.pending().iter().any(|entry| {
+                matches!(&entry.change, Change::Ticked { item: i } | Change::Unticked { item: i } if i == item)
+            })
+        })
+    }
+
+    pub fn state<T>(&self, read: impl FnOnce(&RunState) -> T) -> T {
+        self.shown.with(read)
+    }
+
+    /// The stored log, oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.log.get()
+    }
+
+    /// This browser's operations not stored yet, oldest first.
+    pub fn pending(&self) -> Vec<Entry> {
+        self.outbox.with(|outbox| outbox.pending().to_vec())
+    }
+
+    /// Ticks a manual item, or unticks it when it is ticked.
+    pub fn toggle(&self, item: &str) {
+        let item = item.to_owned();
+        let change = if self.tick(&item).is_some() {
+            Change::Unticked { item }
+        } else {
+            Change::Ticked { item }
+        };
+        self.record(change);
+    }
+
+    /// Records a change: into the outbox now, to the proxy as soon as it answers.
+    pub fn record(&self, change: Change) {
+        let now = js_sys::Date::new_0();
+        let entry = Entry {
+            id: 0,
+            op_id: format!(
+                "{:x}-{:x}",
+                now.get_time() as u64,
+                (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+            ),
+            actor: self.auth.name(),
+            at: String::from(now.to_iso_string()),
+            change,
+        };
+        self.change_outbox(|outbox| outbox.push(entry));
+        self.flush();
+    }
+
+    /// An entry from the stream: the next of the log.
+    fn receive(&self, entry: Entry) {
+        if entry.id <= self.stored.with_untracked(|state| state.last_entry) {
+            return;
+        }
+        let op_id = entry.op_id.clone();
+        self.stored.update(|state| state.apply(&entry));
+        self.log.update(|log| log.push(entry));
+        self.connection
+            .update_value(|c| c.sent.retain(|sent| *sent != op_id));
+        if self.outbox.with_untracked(|outbox| {
+            outbox
+                .pending()
+                .iter()
+                .any(|pending| pending.op_id == op_id)
+        }) {
+            self.change_outbox(|outbox| {
+                outbox.settle(&op_id);
+            });
+        }
+    }
+
+    /// Changes the outbox here and in local storage. Local storage is read
+    /// again first: another tab of this browser may have changed it.
+    fn change_outbox(&self, change: impl FnOnce(&mut Outbox)) {
+        let mut outbox = Outbox::new(load_outbox(self.project));
+        for entry in self.outbox.with_untracked(|o| o.pending().to_vec()) {
+            if !outbox.pending().iter().any(|e| e.op_id == entry.op_id) {
+                outbox.push(entry);
+            }
+        }
+        change(&mut outbox);
+        save_outbox(self.project, &outbox);
+        self.outbox.set(outbox);
+    }
+
+    /// Sends the outbox, oldest first, one at a time, until it is empty or
+    /// the proxy cannot take more now.
+    fn flush(&self) {
+        let busy = self
+            .connection
+            .try_update_value(|c| std::mem::replace(&mut c.flushing, true));
+        if busy != Some(false) {
+            return;
+        }
+        let run = *self;
+        leptos::task::spawn_local(async move {
+            while let Some(next) = run.next_unsent() {
+                let answer = api::append(run.project, &next).await;
+                if run.outbox.is_disposed() {
+                    return;
+                }
+                match delivery(
+                    answer
+                        .as_ref()
+                        .err()
+                        .map_or(Some(200), api::ApiError::status),
+                ) {
+                    Delivery::Stored => {
+                        let stored_id = answer.map(|entry| entry.id).unwrap_or_default();
+                        if stored_id <= run.stored.with_untracked(|s| s.last_entry) {
+                            // The stream brought it before the answer came.
+                            run.change_outbox(|outbox| {
+                                outbox.settle(&next.op_id);
+                            });
+                        } else {
+                            run.connection.update_value(|c| c.sent.push(next.op_id));
+                        }
+                    }
+                    Delivery::Retry => {
+                        if let Err(err) = answer {
+                            run.auth.noticed(err);
+                        }
+                        break;
+                    }
+                    Delivery::Refused => {
+                        let reason = answer.err().map(|err| err.to_string()).unwrap_or_default();
+                        run.refused.update(|refused| {
+                            refused.push(format!(
+                                "Not saved ({}): {reason}",
+                                kind_label(&next.change)
+                            ));
+                        });
+                        run.change_outbox(|outbox| {
+                            outbox.settle(&next.op_id);
+                        });
+                    }
+                }
+            }
+            run.connection.update_value(|c| c.flushing = false);
+        });
+    }
+
+    fn next_unsent(&self) -> Option<Entry> {
+        let sent = self.connection.with_value(|c| c.sent.clone());
+        self.outbox.with_untracked(|outbox| {
+            outbox
+                .pending()
+                .iter()
+                .find(|entry| !sent.contains(&entry.op_id))
+                .cloned()
+        })
+    }
+
+    fn connect(&self) {
+        let run = *self;
+        let after = self.stored.with_untracked(|state| state.last_entry);
+        let url = format!("/api/projects/{}/stream?after={after}", self.project);
+        let Ok(source) = EventSource::new(&url) else {
+            self.retry_later();
+            return;
+        };
+        let on_entry = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let data = event
+                .dyn_ref::<MessageEvent>()
+                .and_then(|message| message.data().as_string())
+                .unwrap_or_default();
+            if let Ok(entry) = Entry::deserialize_json(&data) {
+                run.receive(entry);
+            }
+        });
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            run.link.set(Link::Live);
+            run.connection.update_value(|c| c.attempt = 0);
+            run.flush();
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| run.lost());
+        let _ = source.add_event_listener_with_callback("entry", on_entry.as_ref().unchecked_ref());
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        self.connection.update_value(|c| {
+            c.source = Some(source);
+            c.listeners = vec![on_entry, on_open, on_error];
+        });
+    }
+
+    /// The stream failed or ended. The browser would retry by itself at a
+    /// fixed pace; instead wait longer each time, and find out whether the
+    /// session is the reason.
+    fn lost(&self) {
+        self.close_source();
+        let auth = self.auth;
+        leptos::task::spawn_local(async move {
+            if let Err(err) = api::session().await {
+                auth.noticed(err);
+            }
+        });
+        self.retry_later();
+    }
+
+    fn retry_later(&self) {
+        let attempt = self
+            .connection
+            .try_update_value(|c| {
+                c.attempt += 1;
+                c.attempt - 1
+            })
+            .unwrap_or_default();
+        let delay = reconnect_delay_ms(attempt, js_sys::Math::random());
+        self.link.set(Link::Waiting {
+            attempt: attempt + 1,
+            seconds: delay.div_ceil(1000),
+        });
+        let run = *self;
+        let handle = set_timeout_with_handle(
+            move || {
+                if !run.link.is_disposed() {
+                    run.link.set(Link::Connecting);
+                    run.connect();
+                }
+            },
+            Duration::from_millis(u64::from(delay)),
+        )
+        .ok();
+        self.connection.update_value(|c| c.retry = handle);
+    }
+
+    /// Reconnects at once, as when the browser comes back online.
+    pub fn reconnect_now(&self) {
+        if matches!(self.link.get_untracked(), Link::Waiting { .. }) {
+            if let Some(Some(handle)) = self.connection.try_update_value(|c| c.retry.take()) {
+                handle.clear();
+            }
+            self.link.set(Link::Connecting);
+            self.connect();
+        }
+    }
+
+    fn close_source(&self) {
+        self.connection.update_value(|c| {
+            if let Some(source) = c.source.take() {
+                source.close();
+            }
+            c.listeners.clear();
+        });
+    }
+
+    fn disconnect(&self) {
+        self.close_source();
+        if let Some(Some(handle)) = self.connection.try_update_value(|c| c.retry.take()) {
+            handle.clear();
+        }
+    }
+}
+
+fn kind_label(change: &Change) -> &'static str {
+    let kind = change.kind();
+    KINDS
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(kind, |(_, label)| label)
+}
+
+pub fn use_run() -> Run {
+    expect_context::<Run>()
+}
+
+fn outbox_key(project: i64) -> String {
+    format!("watchpost-outbox-{project}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn load_outbox(project: i64) -> Vec<Entry> {
+    storage()
+        .and_then(|storage| storage.get_item(&outbox_key(project)).ok()?)
+        .and_then(|json| Vec::<Entry>::deserialize_json(&json).ok())
+        .unwrap_or_default()
+}
+
+fn save_outbox(project: i64, outbox: &Outbox) {
+    if let Some(storage) = storage() {
+        let key = outbox_key(project);
+        let _ = if outbox.is_empty() {
+            storage.remove_item(&key)
+        } else {
+            storage.set_item(&key, &outbox.pending().to_vec().serialize_json())
+        };
+    }
+}

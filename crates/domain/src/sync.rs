@@ -1,0 +1,191 @@
+//! How a browser keeps its copy of a run in step with the proxy: the outbox of
+//! operations the proxy has not stored yet, what each answer means for them,
+//! and how long to wait before reconnecting.
+//!
+//! The app keeps the outbox in local storage, so ticks made offline survive a
+//! reload and are sent when the proxy is back. Each operation carries its own
+//! `op_id`, so sending one twice (a lost answer, two tabs) stores it once.
+
+use crate::run::{Entry, RunState};
+
+/// Operations made in this browser and not yet seen in the log, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outbox {
+    pending: Vec<Entry>,
+}
+
+impl Outbox {
+    pub fn new(pending: Vec<Entry>) -> Self {
+        Outbox { pending }
+    }
+
+    pub fn pending(&self) -> &[Entry] {
+        &self.pending
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    pub fn push(&mut self, entry: Entry) {
+        self.pending.push(entry);
+    }
+
+    /// The operation is in the log (or was refused): it leaves the outbox.
+    /// Returns whether it was there.
+    pub fn settle(&mut self, op_id: &str) -> bool {
+        let before = self.pending.len();
+        self.pending.retain(|entry| entry.op_id != op_id);
+        self.pending.len() != before
+    }
+
+    /// What the team sees: the stored run, with this browser's unsent
+    /// operations applied on top, as they will be once stored.
+    pub fn apply_to(&self, stored: &RunState) -> RunState {
+        let mut state = stored.clone();
+        let last = state.last_entry;
+        for entry in &self.pending {
+            state.apply(entry);
+        }
+        state.last_entry = last;
+        state
+    }
+}
+
+/// What an answer to `POST .../log` means for the operation sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Stored, now or before (201, or 200 for a repeat).
+    Stored,
+    /// Not stored, but it may be later: no answer, a session to renew, a busy
+    /// or failing proxy. It stays in the outbox.
+    Retry,
+    /// The proxy will never store it (invalid, forbidden, archived project):
+    /// it leaves the outbox and the person is told why.
+    Refused,
+}
+
+/// `status` is `None` when no answer came at all.
+pub fn delivery(status: Option<u16>) -> Delivery {
+    match status {
+        Some(200 | 201) => Delivery::Stored,
+        None | Some(401 | 408 | 425 | 429) => Delivery::Retry,
+        Some(status) if status >= 500 => Delivery::Retry,
+        Some(_) => Delivery::Refused,
+    }
+}
+
+/// The first wait before reconnecting, and the longest.
+pub const RECONNECT_FIRST_MS: u32 = 1_000;
+pub const RECONNECT_MAX_MS: u32 = 30_000;
+
+/// How long to wait before reconnection attempt `attempt` (0 for the first):
+/// doubling from 1 s up to 30 s, each wait spread over its upper half by
+/// `jitter` (0 to 1) so that many browsers do not reconnect in step.
+pub fn reconnect_delay_ms(attempt: u32, jitter: f64) -> u32 {
+    let full = RECONNECT_FIRST_MS
+        .saturating_mul(1 << attempt.min(16))
+        .min(RECONNECT_MAX_MS);
+    let spread = f64::from(full / 2) * jitter.clamp(0.0, 1.0);
+    full / 2 + spread as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::Change;
+
+    fn op(op_id: &str, change: Change) -> Entry {
+        Entry {
+            id: 0,
+            op_id: op_id.to_owned(),
+            actor: "Ana".to_owned(),
+            at: "2026-11-22T10:00:00Z".to_owned(),
+            change,
+        }
+    }
+
+    fn ticked(item: &str) -> Change {
+        Change::Ticked {
+            item: item.to_owned(),
+        }
+    }
+
+    #[test]
+    fn unsent_operations_show_on_top_of_the_stored_run() {
+        let stored_entry = Entry {
+            id: 7,
+            ..op("stored", ticked("h0-baseline"))
+        };
+        let stored = RunState::fold([&stored_entry]);
+        let mut outbox = Outbox::default();
+        outbox.push(op(
+            "a",
+            Change::Unticked {
+                item: "h0-baseline".to_owned(),
+            },
+        ));
+        outbox.push(op("b", ticked("h0-database")));
+        let shown = outbox.apply_to(&stored);
+        assert_eq!(shown.tick("h0-baseline"), None);
+        assert!(shown.tick("h0-database").is_some());
+        assert_eq!(
+            shown.last_entry, 7,
+            "resuming still starts after the stored log"
+        );
+        assert!(
+            stored.tick("h0-baseline").is_some(),
+            "the stored run is untouched"
+        );
+    }
+
+    #[test]
+    fn an_operation_leaves_the_outbox_once() {
+        let mut outbox = Outbox::new(vec![op("a", ticked("x")), op("b", ticked("y"))]);
+        assert!(outbox.settle("a"));
+        assert!(!outbox.settle("a"), "a second confirmation changes nothing");
+        assert_eq!(outbox.pending().len(), 1);
+        assert_eq!(outbox.pending()[0].op_id, "b");
+        assert!(outbox.settle("b"));
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn answers_decide_whether_an_operation_is_kept() {
+        assert_eq!(delivery(Some(201)), Delivery::Stored);
+        assert_eq!(delivery(Some(200)), Delivery::Stored);
+        for retry in [
+            None,
+            Some(401),
+            Some(408),
+            Some(429),
+            Some(500),
+            Some(502),
+            Some(503),
+        ] {
+            assert_eq!(delivery(retry), Delivery::Retry, "{retry:?}");
+        }
+        for refused in [400, 403, 404, 409, 413, 422] {
+            assert_eq!(delivery(Some(refused)), Delivery::Refused, "{refused}");
+        }
+    }
+
+    #[test]
+    fn reconnecting_backs_off_to_thirty_seconds_with_jitter() {
+        let lowest: Vec<u32> = (0..8).map(|n| reconnect_delay_ms(n, 0.0)).collect();
+        assert_eq!(
+            lowest,
+            [500, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000]
+        );
+        let highest: Vec<u32> = (0..8).map(|n| reconnect_delay_ms(n, 1.0)).collect();
+        assert_eq!(
+            highest,
+            [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
+        );
+        assert_eq!(
+            reconnect_delay_ms(u32::MAX, 2.0),
+            30_000,
+            "no overflow, jitter clamped"
+        );
+    }
+}

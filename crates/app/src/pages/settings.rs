@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use domain::api::Role;
 use domain::project::{Platform, Project, ProjectForm, ProjectPatch};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::state::{use_auth, use_project};
@@ -29,9 +30,8 @@ fn SettingsForm(project: Project) -> impl IntoView {
     let auth = use_auth();
     let open = use_project();
     let is_admin = move || auth.can(Role::Admin);
-    let id = project.id;
-    let archived = project.archived;
-    let form = RwSignal::new(ProjectForm::new(&project));
+    let (id, archived) = (project.id, project.archived);
+    let form = ProjectForm::new(&project);
     let problems: Problems = RwSignal::new(BTreeMap::new());
     let status = RwSignal::new(None::<Result<&'static str, String>>);
     let busy = RwSignal::new(false);
@@ -57,9 +57,29 @@ fn SettingsForm(project: Project) -> impl IntoView {
             busy.set(false);
         });
     };
+    // The inputs are the browser's own: their values are read once, on submit.
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save(form.get_untracked().patch(), "Saved.");
+        let Some(data) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+            .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
+        else {
+            return;
+        };
+        let text = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let form = ProjectForm {
+            name: text("name"),
+            sentry_org: text("sentry_org"),
+            sentry_project: text("sentry_project"),
+            sentry_frontend_project: text("sentry_frontend_project"),
+            render_service_id: text("render_service_id"),
+            health_urls: text("health_urls"),
+            platform: text("platform"),
+            slack_channel: text("slack_channel"),
+            timezone: text("timezone"),
+        };
+        save(form.patch(), "Saved.");
     };
     let toggle_archived = move |_| {
         let patch = ProjectPatch {
@@ -68,59 +88,58 @@ fn SettingsForm(project: Project) -> impl IntoView {
         };
         save(patch, if archived { "Unarchived." } else { "Archived." });
     };
-
-    let field = move |name: &'static str,
-                      label: &'static str,
-                      hint: &'static str,
-                      get: fn(&ProjectForm) -> &String,
-                      set: fn(&mut ProjectForm) -> &mut String| {
-        view! { <Field name label hint form problems get set disabled=Signal::derive(move || !is_admin()) /> }
-    };
+    let platform = form.platform.clone();
+    let texts = [
+        ("name", "Project name", "", form.name),
+        ("sentry_org", "Sentry organization", "Empty: the proxy's SENTRY_ORG.", form.sentry_org),
+        ("sentry_project", "Sentry project (backend)", "The slug, as in voxanne-backend.", form.sentry_project),
+        ("sentry_frontend_project", "Sentry project (frontend)", "Only if the launch has a separate frontend.", form.sentry_frontend_project),
+        ("render_service_id", "Render service id", "srv-…, from the service's URL.", form.render_service_id),
+        ("slack_channel", "Slack channel", "Where alerts go, as in #production-alerts.", form.slack_channel),
+        ("timezone", "Time zone", "An IANA name such as Europe/London, for checkpoint times.", form.timezone),
+    ];
 
     view! {
         {move || (!is_admin()).then(|| view! {
             <p class="note" data-testid="settings-read-only">"Only an admin can change these settings. Sign in with the admin passcode to edit them."</p>
         })}
         <form class="card form settings" on:submit=submit data-testid="settings-form" novalidate>
-            {field("name", "Project name", "", |f| &f.name, |f| &mut f.name)}
-            {field("sentry_org", "Sentry organization", "Empty: the proxy's SENTRY_ORG.", |f| &f.sentry_org, |f| &mut f.sentry_org)}
-            {field("sentry_project", "Sentry project (backend)", "The slug, as in voxanne-backend.", |f| &f.sentry_project, |f| &mut f.sentry_project)}
-            {field("sentry_frontend_project", "Sentry project (frontend)", "Only if the launch has a separate frontend.", |f| &f.sentry_frontend_project, |f| &mut f.sentry_frontend_project)}
-            {field("render_service_id", "Render service id", "srv-…, from the service's URL.", |f| &f.render_service_id, |f| &mut f.render_service_id)}
-            <FieldRow name="health_urls" label="Health URLs" hint="One per line, up to 5." problems>
-                <textarea id="field-health_urls" rows="2" prop:value=move || form.with(|f| f.health_urls.clone())
-                    on:input=move |ev| form.update(|f| f.health_urls = event_target_value(&ev))
-                    disabled=move || !is_admin() data-testid="field-health_urls"></textarea>
-            </FieldRow>
-            <FieldRow name="platform" label="Platform" hint="" problems>
-                <select id="field-platform" prop:value=move || form.with(|f| f.platform.clone())
-                    on:change=move |ev| form.update(|f| f.platform = event_target_value(&ev))
-                    disabled=move || !is_admin() data-testid="field-platform">
-                    <option value="">"Not set"</option>
-                    {Platform::ALL.map(|p| view! { <option value=p.name()>{p.label()}</option> })}
-                </select>
-            </FieldRow>
-            {field("slack_channel", "Slack channel", "Where alerts go, as in #production-alerts.", |f| &f.slack_channel, |f| &mut f.slack_channel)}
-            {field("timezone", "Time zone", "An IANA name such as Europe/London, for checkpoint times.", |f| &f.timezone, |f| &mut f.timezone)}
-            {move || status.get().map(|status| match status {
-                Ok(message) => view! { <p class="saved" role="status" data-testid="settings-saved">{message}</p> }.into_any(),
-                Err(message) => view! { <p class="field-error" role="alert" data-testid="settings-error">{message}</p> }.into_any(),
-            })}
-            <div class="row">
-                <button type="submit" disabled=move || busy.get() || !is_admin() data-testid="settings-save">
-                    {move || if busy.get() { "Saving…" } else { "Save settings" }}
-                </button>
-                <button type="button" class="quiet" on:click=toggle_archived disabled=move || busy.get() || !is_admin() data-testid="settings-archive">
-                    {if archived { "Unarchive project" } else { "Archive project" }}
-                </button>
-            </div>
+            // One switch for every control: viewers and members read, admins edit.
+            <fieldset disabled=move || busy.get() || !is_admin()>
+                {texts.into_iter().map(|(name, label, hint, value)| view! {
+                    <Field name label hint problems>
+                        <input id=name name=name type="text" value=value data-testid=format!("field-{name}")/>
+                    </Field>
+                }).collect_view()}
+                <Field name="health_urls" label="Health URLs" hint="One per line, up to 5." problems>
+                    <textarea id="health_urls" name="health_urls" rows="2" data-testid="field-health_urls">{form.health_urls}</textarea>
+                </Field>
+                <Field name="platform" label="Platform" hint="" problems>
+                    <select id="platform" name="platform" data-testid="field-platform">
+                        <option value="">"Not set"</option>
+                        {Platform::ALL.map(|p| view! { <option value=p.name() selected=p.name() == platform>{p.label()}</option> })}
+                    </select>
+                </Field>
+                {move || status.get().map(|status| match status {
+                    Ok(message) => view! { <p class="saved" role="status" data-testid="settings-saved">{message}</p> }.into_any(),
+                    Err(message) => view! { <p class="field-error" role="alert" data-testid="settings-error">{message}</p> }.into_any(),
+                })}
+                <div class="row">
+                    <button type="submit" data-testid="settings-save">
+                        {move || if busy.get() { "Saving…" } else { "Save settings" }}
+                    </button>
+                    <button type="button" class="quiet" on:click=toggle_archived data-testid="settings-archive">
+                        {if archived { "Unarchive project" } else { "Archive project" }}
+                    </button>
+                </div>
+            </fieldset>
         </form>
     }
 }
 
 /// A label, the control, a hint and the proxy's message about the field.
 #[component]
-fn FieldRow(
+fn Field(
     name: &'static str,
     label: &'static str,
     hint: &'static str,
@@ -128,35 +147,13 @@ fn FieldRow(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <div class="field" class:invalid=move || problems.with(|p| p.contains_key(name))>
-            <label for=format!("field-{name}")>{label}</label>
+        <div class="field">
+            <label for=name>{label}</label>
             {children()}
             {(!hint.is_empty()).then(|| view! { <small class="hint">{hint}</small> })}
             {move || problems.with(|p| p.get(name).cloned()).map(|message| view! {
                 <p class="field-error" role="alert" data-testid=format!("error-{name}")>{message}</p>
             })}
         </div>
-    }
-}
-
-#[component]
-fn Field(
-    name: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    form: RwSignal<ProjectForm>,
-    problems: Problems,
-    get: fn(&ProjectForm) -> &String,
-    set: fn(&mut ProjectForm) -> &mut String,
-    disabled: Signal<bool>,
-) -> impl IntoView {
-    view! {
-        <FieldRow name label hint problems>
-            <input id=format!("field-{name}") type="text" prop:value=move || form.with(|f| get(f).clone())
-                on:input=move |ev| form.update(|f| *set(f) = event_target_value(&ev))
-                disabled=move || disabled.get()
-                aria-invalid=move || problems.with(|p| p.contains_key(name)).then_some("true")
-                data-testid=format!("field-{name}")/>
-        </FieldRow>
     }
 }

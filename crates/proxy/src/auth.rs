@@ -6,15 +6,15 @@
 //! HMAC, so a forged cookie is refused without touching the store; the store
 //! keeps only the token's SHA-256, so a copy of the database opens no session.
 
+mod hashing;
 mod limit;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::api::Role;
@@ -134,25 +134,25 @@ impl Auth {
 
     /// The role `passcode` gives `name`, or `None` when the passcode is wrong.
     /// Every hash is tried, so the time taken does not say which one matched.
-    pub fn role_for(&self, name: &str, passcode: &str) -> Option<Role> {
-        let mut matched = None;
-        for (hash, role) in &self.passcodes {
-            let verified = PasswordHash::new(hash).is_ok_and(|hash| {
-                Argon2::default()
-                    .verify_password(passcode.as_bytes(), &hash)
-                    .is_ok()
-            });
-            if verified && matched.is_none_or(|best| *role > best) {
-                matched = Some(*role);
+    /// Slow on purpose; call it off the async workers.
+    pub fn role_for(&self, name: &str, passcode: &str) -> Result<Option<Role>, String> {
+        let (hashes, passcode) = (self.passcodes.clone(), passcode.to_owned());
+        let matched = hashing::on_hashing_thread(move || {
+            let mut matched = None;
+            for (hash, role) in &hashes {
+                let verified = hashing::verify(hash, passcode.as_bytes());
+                if verified && matched.is_none_or(|best| *role > best) {
+                    matched = Some(*role);
+                }
             }
-        }
-        let matched = matched?;
-        Some(
+            matched
+        })?;
+        Ok(matched.map(|matched| {
             self.names
                 .get(&name.trim().to_lowercase())
                 .copied()
-                .unwrap_or(matched),
-        )
+                .unwrap_or(matched)
+        }))
     }
 
     /// A new session token and the cookie value that carries it.
@@ -206,9 +206,8 @@ impl std::fmt::Debug for SessionToken {
 /// An Argon2id PHC string for `passcode`, as `auth.toml` stores it.
 pub fn hash_passcode(passcode: &Secret) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(passcode.expose().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
+    let passcode = passcode.clone();
+    hashing::on_hashing_thread(move || hashing::hash(passcode.expose().as_bytes(), &salt))?
         .map_err(|err| format!("cannot hash a passcode: {err}"))
 }
 
@@ -270,6 +269,11 @@ fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    fn role(auth: &Auth, name: &str, passcode: &str) -> Option<Role> {
+        auth.role_for(name, passcode)
+            .expect("the hashing thread runs")
+    }
+
     use super::*;
 
     fn auth(dir: &Path, team: Option<&str>) -> (Auth, Option<Generated>) {
@@ -292,14 +296,14 @@ mod tests {
         assert!(!file.contains(generated.admin.expose()));
         assert!(file.contains("$argon2id$"));
         assert_eq!(
-            first.role_for("Ana", generated.member.expose()),
+            role(&first, "Ana", generated.member.expose()),
             Some(Role::Member)
         );
         assert_eq!(
-            first.role_for("Ana", generated.admin.expose()),
+            role(&first, "Ana", generated.admin.expose()),
             Some(Role::Admin)
         );
-        assert_eq!(first.role_for("Ana", "guess"), None);
+        assert_eq!(role(&first, "Ana", "guess"), None);
 
         let (second, again) = auth(dir.path(), None);
         assert!(
@@ -307,7 +311,7 @@ mod tests {
             "the second start keeps the first passcodes"
         );
         assert_eq!(
-            second.role_for("Ben", generated.member.expose()),
+            role(&second, "Ben", generated.member.expose()),
             Some(Role::Member)
         );
     }
@@ -325,10 +329,10 @@ mod tests {
         .unwrap();
         let (auth, generated) = auth(dir.path(), Some("team"));
         assert!(generated.is_none());
-        assert_eq!(auth.role_for("Ana", "look"), Some(Role::Viewer));
-        assert_eq!(auth.role_for("Ana", "team"), Some(Role::Member));
-        assert_eq!(auth.role_for(" dana ", "look"), Some(Role::Admin));
-        assert_eq!(auth.role_for("Dana", "wrong"), None);
+        assert_eq!(role(&auth, "Ana", "look"), Some(Role::Viewer));
+        assert_eq!(role(&auth, "Ana", "team"), Some(Role::Member));
+        assert_eq!(role(&auth, " dana ", "look"), Some(Role::Admin));
+        assert_eq!(role(&auth, "Dana", "wrong"), None);
     }
 
     #[test]

@@ -86,16 +86,10 @@ impl Runs {
     /// Folds a project's log from the store.
     pub async fn fold(&self, project: i64) -> Result<RunState, sqlx::Error> {
         let mut state = RunState::default();
-        loop {
-            let page = self.store.entries(project, state.last_entry, PAGE).await?;
-            let done = page.len() < PAGE as usize;
-            for entry in &page {
-                state.apply(entry);
-            }
-            if done {
-                return Ok(state);
-            }
-        }
+        self.store
+            .each_entry(project, 0, |entry| state.apply(&entry))
+            .await?;
+        Ok(state)
     }
 }
 

@@ -10,6 +10,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio_stream::StreamExt;
 
 const FILE_NAME: &str = "watchpost.db";
 
@@ -173,6 +174,27 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(EntryRow::into_entry).collect()
+    }
+
+    /// Calls `visit` with each of a project's entries after `after`, oldest
+    /// first, reading them in one pass: folding a long log at start-up.
+    pub async fn each_entry(
+        &self,
+        project: i64,
+        after: u64,
+        mut visit: impl FnMut(Entry),
+    ) -> Result<(), sqlx::Error> {
+        let query = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND id > ? ORDER BY id"
+        );
+        let mut rows = sqlx::query_as::<_, EntryRow>(&query)
+            .bind(project)
+            .bind(after as i64)
+            .fetch(&self.pool);
+        while let Some(row) = rows.next().await {
+            visit(row?.into_entry()?);
+        }
+        Ok(())
     }
 
     pub async fn create_session(

@@ -91,12 +91,42 @@ fn SettingsForm(project: Project) -> impl IntoView {
     let platform = form.platform.clone();
     let texts = [
         ("name", "Project name", "", form.name),
-        ("sentry_org", "Sentry organization", "Empty: the proxy's SENTRY_ORG.", form.sentry_org),
-        ("sentry_project", "Sentry project (backend)", "The slug, as in voxanne-backend.", form.sentry_project),
-        ("sentry_frontend_project", "Sentry project (frontend)", "Only if the launch has a separate frontend.", form.sentry_frontend_project),
-        ("render_service_id", "Render service id", "srv-…, from the service's URL.", form.render_service_id),
-        ("slack_channel", "Slack channel", "Where alerts go, as in #production-alerts.", form.slack_channel),
-        ("timezone", "Time zone", "An IANA name such as Europe/London, for checkpoint times.", form.timezone),
+        (
+            "sentry_org",
+            "Sentry organization",
+            "Empty: the proxy's SENTRY_ORG.",
+            form.sentry_org,
+        ),
+        (
+            "sentry_project",
+            "Sentry project (backend)",
+            "The slug, as in voxanne-backend.",
+            form.sentry_project,
+        ),
+        (
+            "sentry_frontend_project",
+            "Sentry project (frontend)",
+            "Only if the launch has a separate frontend.",
+            form.sentry_frontend_project,
+        ),
+        (
+            "render_service_id",
+            "Render service id",
+            "srv-…, from the service's URL.",
+            form.render_service_id,
+        ),
+        (
+            "slack_channel",
+            "Slack channel",
+            "Where alerts go, as in #production-alerts.",
+            form.slack_channel,
+        ),
+        (
+            "timezone",
+            "Time zone",
+            "An IANA name such as Europe/London, for checkpoint times.",
+            form.timezone,
+        ),
     ];
 
     view! {

@@ -39,7 +39,8 @@ async fn sign_in(
     let (checked_name, passcode) = (name.clone(), sign_in.passcode);
     let role = tokio::task::spawn_blocking(move || auth.role_for(&checked_name, &passcode))
         .await
-        .map_err(|err| Error::Internal(format!("the passcode check stopped: {err}")))?;
+        .map_err(|err| Error::Internal(format!("the passcode check stopped: {err}")))?
+        .map_err(Error::Internal)?;
     let Some(role) = role else {
         tracing::warn!(%client, "sign-in refused: wrong passcode");
         return Err(Error::Unauthorized(

@@ -1,0 +1,287 @@
+//! Prints the numbers issue 3 asks for (run it with `scripts/bench`):
+//!
+//! - sync latency p50 and p99, from the start of a write to its delivery on
+//!   each of 200 live streams;
+//! - the time to fold 100,000 entries on the first read of a run;
+//! - the proxy's resident memory idle and with 1,000 open streams.
+//!
+//! It starts the real release binary (`WATCHPOST_BIN`, default
+//! target/release/watchpost) over a temporary data directory, so the memory
+//! figures are those of the process a team runs.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::project::{Project, ProjectPatch};
+use domain::run::{Change, RunState};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio_stream::StreamExt;
+use watchpost_proxy::runs::Runs;
+use watchpost_proxy::store::Store;
+
+const SUBSCRIBERS: usize = 200;
+const WRITES: usize = 200;
+const MANY_SUBSCRIBERS: usize = 1_000;
+const FOLD_ENTRIES: u64 = 100_000;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let data = tempfile::TempDir::new()?;
+    let proxy = Proxy::start(&data.path().join("live"))?;
+    let client = proxy.admin().await?;
+    let project: Value = client
+        .post(format!("{}/api/projects", proxy.url))
+        .json(&json!({ "name": "Bench" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let project = project["id"].as_i64().ok_or("no project id")?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = proxy.rss_kb()?;
+
+    let (p50, p99, deliveries) = sync_latency(&proxy, &client, project).await?;
+    let many = subscribe(&proxy, &client, project, MANY_SUBSCRIBERS).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_many = proxy.rss_kb()?;
+    drop(many);
+
+    let (fold_cold, fold_pure) = fold_time(&data.path().join("fold")).await?;
+
+    println!("Watchpost proxy benchmark ({})", std::env::consts::ARCH);
+    println!(
+        "sync latency, write to delivery, {SUBSCRIBERS} subscribers x {WRITES} writes ({deliveries} deliveries): p50 {:.1} ms, p99 {:.1} ms  (target p99 < 200 ms)",
+        ms(p50),
+        ms(p99)
+    );
+    println!(
+        "fold {FOLD_ENTRIES} entries on first read: {:.0} ms from SQLite, of which {:.0} ms folding  (target < 1000 ms)",
+        ms(fold_cold),
+        ms(fold_pure)
+    );
+    println!(
+        "proxy RSS: idle {:.1} MB, with {MANY_SUBSCRIBERS} open streams {:.1} MB  (targets <= 20 MB and <= 80 MB)",
+        mb(idle),
+        mb(with_many)
+    );
+    Ok(())
+}
+
+/// Opens the streams, then writes one entry at a time and times each
+/// delivery from the moment its write started.
+async fn sync_latency(
+    proxy: &Proxy,
+    client: &reqwest::Client,
+    project: i64,
+) -> Result<(Duration, Duration, usize), Error> {
+    let sent: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; WRITES + 1]));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(SUBSCRIBERS * WRITES)));
+    let mut readers = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        let response = client
+            .get(format!("{}/api/projects/{project}/stream", proxy.url))
+            .send()
+            .await?;
+        let (sent, latencies) = (sent.clone(), latencies.clone());
+        readers.push(tokio::spawn(async move {
+            let mut bytes = response.bytes_stream();
+            let mut buffer = String::new();
+            let mut received = 0;
+            while received < WRITES {
+                let Some(Ok(chunk)) = bytes.next().await else {
+                    return;
+                };
+                let arrived = Instant::now();
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    let Some(n) = event
+                        .lines()
+                        .find_map(|line| line.strip_prefix("data: "))
+                        .and_then(|data| serde_json::from_str::<Value>(data).ok())
+                        .and_then(|entry| entry["payload"]["text"].as_str()?.parse::<usize>().ok())
+                    else {
+                        continue;
+                    };
+                    if let Some(start) = sent.lock().await[n] {
+                        latencies.lock().await.push(arrived - start);
+                    }
+                    received += 1;
+                }
+            }
+        }));
+    }
+    // Let every stream reach its live phase.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in 1..=WRITES {
+        sent.lock().await[n] = Some(Instant::now());
+        let response = client
+            .post(format!("{}/api/projects/{project}/log", proxy.url))
+            .json(&json!({ "op_id": format!("bench-{n}"), "kind": "note", "payload": { "text": n.to_string() } }))
+            .send()
+            .await?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            return Err(format!("write {n} answered {}", response.status()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for reader in readers {
+        tokio::time::timeout(Duration::from_secs(30), reader).await??;
+    }
+    let mut latencies = latencies.lock().await.clone();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Ok((at(0.50), at(0.99), latencies.len()))
+}
+
+/// Open streams, held until the returned tasks are dropped.
+async fn subscribe(
+    proxy: &Proxy,
+    client: &reqwest::Client,
+    project: i64,
+    count: usize,
+) -> Result<Vec<Held>, Error> {
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        let response = client
+            .get(format!("{}/api/projects/{project}/stream", proxy.url))
+            .send()
+            .await?;
+        held.push(Held(tokio::spawn(async move {
+            let mut bytes = response.bytes_stream();
+            while bytes.next().await.is_some() {}
+        })));
+    }
+    Ok(held)
+}
+
+struct Held(tokio::task::JoinHandle<()>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Writes a log of 100,000 entries, then times a cold first read of its
+/// state (as after a restart) and the pure fold alone.
+async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
+    let store = Store::open(dir).await?;
+    let project = store
+        .create_project(&Project::blank(0).patched(ProjectPatch {
+            name: Some("Fold".into()),
+            ..ProjectPatch::default()
+        }))
+        .await?;
+    let items = ["h0-baseline", "h0-database", "h4-database", "h8-memory"];
+    for n in 0..FOLD_ENTRIES {
+        let item = items[n as usize % items.len()].to_owned();
+        let change = match n % 3 {
+            0 => Change::Ticked { item },
+            1 => Change::Unticked { item },
+            _ => Change::Note {
+                text: format!("note {n}"),
+                item: None,
+            },
+        };
+        store
+            .append(project.id, &format!("op-{n}"), &change, "bench")
+            .await?;
+    }
+    let runs = Runs::new(store.clone());
+    let started = Instant::now();
+    let state = runs.state(project.id).await?;
+    let cold = started.elapsed();
+    assert_eq!(state.last_entry, FOLD_ENTRIES);
+    let entries = store.entries(project.id, 0, u32::MAX).await?;
+    let started = Instant::now();
+    let folded = RunState::fold(&entries);
+    let pure = started.elapsed();
+    assert_eq!(folded, state);
+    store.close().await;
+    Ok((cold, pure))
+}
+
+struct Proxy {
+    child: Child,
+    url: String,
+    admin_passcode: String,
+}
+
+impl Proxy {
+    fn start(data: &Path) -> Result<Self, Error> {
+        let bin = std::env::var_os("WATCHPOST_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("target/release/watchpost"));
+        let mut child = Command::new(&bin)
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .arg("--dist")
+            .arg(data.join("no-dist"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|err| format!("cannot start {}: {err}", bin.display()))?;
+        let mut reader = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let (mut url, mut admin_passcode) = (None, None);
+        let mut line = String::new();
+        while url.is_none() && reader.read_line(&mut line)? > 0 {
+            if let Some(rest) = line.trim().strip_prefix("admin passcode:") {
+                admin_passcode = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.trim().strip_prefix("Watchpost is running at ") {
+                url = Some(rest.to_owned());
+            }
+            line.clear();
+        }
+        Ok(Proxy {
+            child,
+            url: url.ok_or("the proxy did not print its URL")?,
+            admin_passcode: admin_passcode.ok_or("the proxy did not print an admin passcode")?,
+        })
+    }
+
+    async fn admin(&self) -> Result<reqwest::Client, Error> {
+        let client = reqwest::Client::builder().cookie_store(true).build()?;
+        let response = client
+            .post(format!("{}/api/session", self.url))
+            .json(&json!({ "name": "Bench", "passcode": self.admin_passcode }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("sign-in answered {}", response.status()).into());
+        }
+        Ok(client)
+    }
+
+    fn rss_kb(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| "no VmRSS in /proc/<pid>/status".into())
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}

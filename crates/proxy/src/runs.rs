@@ -15,8 +15,6 @@ use crate::store::Store;
 
 /// How many entries a slow stream may fall behind before it re-reads the store.
 const CHANNEL_CAPACITY: usize = 256;
-/// Entries read from the store per query when folding or replaying a log.
-pub const PAGE: u32 = 5_000;
 
 #[derive(Debug, Clone)]
 pub struct Runs {

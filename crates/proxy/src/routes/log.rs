@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Query};
 use crate::guard::CurrentUser;
-use crate::runs::PAGE;
+use crate::store::READ_PAGE;
 
 /// Entries per `GET .../log` answer; page on with `after=<the last id>`.
 const LOG_LIMIT: u32 = 10_000;
@@ -188,14 +188,14 @@ async fn replay(
     events: &EventSender,
 ) -> Result<u64, sqlx::Error> {
     loop {
-        let page = state.store.entries(project, after, PAGE).await?;
+        let page = state.store.entries(project, after, READ_PAGE).await?;
         for entry in &page {
             if send(events, entry).await.is_err() {
                 return Ok(after);
             }
             after = entry.id;
         }
-        if page.len() < PAGE as usize {
+        if page.len() < READ_PAGE as usize {
             return Ok(after);
         }
     }
@@ -248,16 +248,14 @@ async fn export(
         actor: query.actor,
     };
     let mut entries = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = state.store.entries(project.id, after, PAGE).await?;
-        let done = page.len() < PAGE as usize;
-        after = page.last().map_or(after, |entry| entry.id);
-        entries.extend(page.into_iter().filter(|entry| filter.matches(entry)));
-        if done {
-            break;
-        }
-    }
+    state
+        .store
+        .each_entry(project.id, 0, |entry| {
+            if filter.matches(&entry) {
+                entries.push(entry);
+            }
+        })
+        .await?;
     let (body, content_type, extension) = match query.format {
         ExportFormat::Json => (
             serde_json::to_string_pretty(&entries)

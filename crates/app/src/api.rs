@@ -1,15 +1,20 @@
 //! Every HTTP call the app makes, each returning `Result`. Same origin only:
 //! the proxy serves both the app and `/api`, and the session cookie goes with
 //! each call by itself.
+//!
+//! Answers come in the app's binary form (`domain::binary`): a JSON decoder
+//! would cost the wasm about 20 KB gzip. Requests are JSON, as the API takes
+//! them; error bodies are JSON too, read with the browser's own parser.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use domain::Playbook;
 use domain::api::{Health, Session, SignIn};
+use domain::binary::MEDIA_TYPE;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
-use nanoserde::{DeBin, DeJson, SerJson};
+use nanoserde::{DeBin, SerJson};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -67,23 +72,12 @@ impl std::error::Error for ApiError {}
 pub async fn health() -> Result<Health, ApiError> {
     // A degraded proxy answers 503 with the same body: read it either way.
     let response = send("GET", "/api/health", None).await?;
-    parse(&text(&response).await?)
+    parse(&response).await
 }
 
 pub async fn playbook() -> Result<Playbook, ApiError> {
-    // The compact binary form: see the proxy's routes/playbook.rs.
-    let response = send("GET", "/api/playbook", Some(Body::Accept(BINARY))).await?;
-    if !response.ok() {
-        return Err(refused(response.status(), &text(&response).await?));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|_| ApiError::Unreachable)?)
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    Playbook::deserialize_bin(&bytes).map_err(|err| ApiError::Garbled(err.to_string()))
+    get("/api/playbook").await
 }
-
-const BINARY: &str = "application/octet-stream";
 
 /// Who is signed in; `Err` with status 401 when nobody is.
 pub async fn session() -> Result<Session, ApiError> {
@@ -131,27 +125,41 @@ pub async fn append(project: i64, entry: &Entry) -> Result<Entry, ApiError> {
     call("POST", &format!("/api/projects/{project}/log"), &new).await
 }
 
-async fn get<T: DeJson>(path: &str) -> Result<T, ApiError> {
+async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {
     decode(send("GET", path, None).await?).await
 }
 
-async fn call<B: SerJson, T: DeJson>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
-    decode(send(method, path, Some(Body::Json(body.serialize_json()))).await?).await
+async fn call<B: SerJson, T: DeBin>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
+    decode(send(method, path, Some(body.serialize_json())).await?).await
 }
 
-async fn decode<T: DeJson>(response: Response) -> Result<T, ApiError> {
-    let body = text(&response).await?;
+async fn decode<T: DeBin>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
-        return parse(&body);
+        return parse(&response).await;
     }
-    Err(refused(response.status(), &body))
+    Err(refused(response.status(), &text(&response).await?))
 }
 
+/// The API's error body, `{"error","message","fields"}`.
 fn refused(status: u16, body: &str) -> ApiError {
-    let (message, fields) = match domain::api::ApiError::deserialize_json(body) {
-        Ok(error) => (error.message, error.fields),
-        Err(_) => ("The proxy refused the request.".to_owned(), BTreeMap::new()),
-    };
+    let error = js_sys::JSON::parse(body).unwrap_or(JsValue::NULL);
+    let field =
+        |value: &JsValue, name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
+    let message = field(&error, "message")
+        .and_then(|message| message.as_string())
+        .unwrap_or_else(|| "The proxy refused the request.".to_owned());
+    let mut fields = BTreeMap::new();
+    if let Some(problems) = field(&error, "fields").filter(JsValue::is_object) {
+        let problems: js_sys::Object = problems.unchecked_into();
+        for key in js_sys::Object::keys(&problems).iter() {
+            let Some(name) = key.as_string() else {
+                continue;
+            };
+            if let Some(problem) = field(&problems, &name).and_then(|p| p.as_string()) {
+                fields.insert(name, problem);
+            }
+        }
+    }
     ApiError::Refused {
         status,
         message,
@@ -159,8 +167,12 @@ fn refused(status: u16, body: &str) -> ApiError {
     }
 }
 
-fn parse<T: DeJson>(body: &str) -> Result<T, ApiError> {
-    T::deserialize_json(body).map_err(|err| ApiError::Garbled(err.to_string()))
+async fn parse<T: DeBin>(response: &Response) -> Result<T, ApiError> {
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| ApiError::Unreachable)?)
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    T::deserialize_bin(&bytes).map_err(|err| ApiError::Garbled(err.to_string()))
 }
 
 async fn text(response: &Response) -> Result<String, ApiError> {
@@ -171,29 +183,15 @@ async fn text(response: &Response) -> Result<String, ApiError> {
     Ok(text.as_string().unwrap_or_default())
 }
 
-enum Body {
-    Json(String),
-    /// No body; ask for this content type instead of JSON.
-    Accept(&'static str),
-}
-
-async fn send(method: &str, path: &str, body: Option<Body>) -> Result<Response, ApiError> {
+async fn send(method: &str, path: &str, json: Option<String>) -> Result<Response, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = RequestInit::new();
     init.set_method(method);
     let headers = Headers::new().map_err(|_| ApiError::Unreachable)?;
-    match body {
-        Some(Body::Json(json)) => {
-            let _ = headers.set("accept", "application/json");
-            let _ = headers.set("content-type", "application/json");
-            init.set_body(&JsValue::from_str(&json));
-        }
-        Some(Body::Accept(accept)) => {
-            let _ = headers.set("accept", accept);
-        }
-        None => {
-            let _ = headers.set("accept", "application/json");
-        }
+    let _ = headers.set("accept", MEDIA_TYPE);
+    if let Some(json) = json {
+        let _ = headers.set("content-type", "application/json");
+        init.set_body(&JsValue::from_str(&json));
     }
     init.set_headers(&headers);
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use domain::Playbook;
 
+use domain::binary::{from_base64, to_base64};
 use domain::run::{Change, Entry, KINDS, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
-use nanoserde::{DeJson, SerJson};
+use nanoserde::{DeBin, SerBin};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -270,7 +271,10 @@ impl Run {
     fn connect(&self) {
         let run = *self;
         let after = self.stored.with_untracked(|state| state.last_entry);
-        let url = format!("/api/projects/{}/stream?after={after}", self.project);
+        let url = format!(
+            "/api/projects/{}/stream?after={after}&format=binary",
+            self.project
+        );
         let Ok(source) = EventSource::new(&url) else {
             self.retry_later();
             return;
@@ -280,7 +284,9 @@ impl Run {
                 .dyn_ref::<MessageEvent>()
                 .and_then(|message| message.data().as_string())
                 .unwrap_or_default();
-            if let Ok(entry) = Entry::deserialize_json(&data) {
+            if let Some(entry) =
+                from_base64(&data).and_then(|bytes| Entry::deserialize_bin(&bytes).ok())
+            {
                 run.receive(entry);
             }
         });
@@ -391,7 +397,8 @@ fn storage() -> Option<web_sys::Storage> {
 fn load_outbox(project: i64) -> Vec<Entry> {
     storage()
         .and_then(|storage| storage.get_item(&outbox_key(project)).ok()?)
-        .and_then(|json| Vec::<Entry>::deserialize_json(&json).ok())
+        .and_then(|text| from_base64(&text))
+        .and_then(|bytes| Vec::<Entry>::deserialize_bin(&bytes).ok())
         .unwrap_or_default()
 }
 
@@ -401,7 +408,7 @@ fn save_outbox(project: i64, outbox: &Outbox) {
         let _ = if outbox.is_empty() {
             storage.remove_item(&key)
         } else {
-            storage.set_item(&key, &outbox.pending().to_vec().serialize_json())
+            storage.set_item(&key, &to_base64(&outbox.pending().to_vec().serialize_bin()))
         };
     }
 }

@@ -6,6 +6,7 @@
 //! code run in the browser.
 
 pub mod api;
+pub mod binary;
 pub mod check;
 pub mod playbook;
 pub mod project;

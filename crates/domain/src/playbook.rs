@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use nanoserde::{DeBin, DeJson, SerBin};
+use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Verify, param_problems};
@@ -264,16 +264,12 @@ pub struct Choice {
 }
 
 /// The four decisions the seeds name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson, SerBin, DeBin)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    #[nserde(rename = "rollback")]
     Rollback,
-    #[nserde(rename = "fix")]
     Fix,
-    #[nserde(rename = "monitor")]
     Monitor,
-    #[nserde(rename = "document")]
     Document,
 }
 

@@ -11,7 +11,7 @@ mod wire;
 
 use std::collections::BTreeMap;
 
-use nanoserde::DeJson;
+use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 pub use export::{EntryFilter, KINDS, actors, markdown};
@@ -20,7 +20,7 @@ pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, op_id_problem};
 use crate::playbook::{Decimal, Outcome, Playbook};
 
 /// One thing someone did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Entry {
     /// Position in the log, assigned by the server, increasing.
     pub id: u64,
@@ -33,7 +33,7 @@ pub struct Entry {
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Change {
     /// A manual item was ticked by hand.
@@ -128,18 +128,14 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, DeJson)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
-    #[nserde(rename = "passed")]
     Passed,
-    #[nserde(rename = "failed")]
     Failed,
     /// The upstream server lacks the endpoint the check needs.
-    #[nserde(rename = "unsupported")]
     Unsupported,
     /// The check could not run (timeout, 401, 429, 5xx, not JSON).
-    #[nserde(rename = "error")]
     Error,
 }
 

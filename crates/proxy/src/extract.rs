@@ -1,11 +1,15 @@
-//! Extractors whose rejections answer in the API's JSON error format.
+//! Extractors whose rejections answer in the API's JSON error format, and
+//! answers in the format the client asked for.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use domain::binary::MEDIA_TYPE;
+use nanoserde::SerBin;
 
 use crate::error::Error;
 
@@ -39,5 +43,46 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
         Ok(ClientIp(ip))
+    }
+}
+
+/// How the client wants its answers: JSON, or the app's binary form when it
+/// sends `Accept: application/octet-stream` (see `domain::binary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Binary,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Format {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let binary = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains(MEDIA_TYPE));
+        Ok(if binary { Format::Binary } else { Format::Json })
+    }
+}
+
+/// A successful answer, in the format the client asked for.
+#[derive(Debug)]
+pub struct Reply<T>(pub Format, pub T);
+
+impl<T: serde::Serialize + SerBin> IntoResponse for Reply<T> {
+    fn into_response(self) -> Response {
+        let Reply(format, value) = self;
+        let mut response = match format {
+            Format::Json => axum::Json(value).into_response(),
+            Format::Binary => {
+                ([(header::CONTENT_TYPE, MEDIA_TYPE)], value.serialize_bin()).into_response()
+            }
+        };
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept"));
+        response
     }
 }

@@ -409,3 +409,82 @@ fn a_team_playbook_file_is_loaded_or_refused_with_its_path() {
         .expect_err("a missing file is refused");
     assert!(err.contains("cannot read the playbook"), "{err}");
 }
+
+/// The app reads the binary form; scripts read JSON. Both say the same.
+#[tokio::test]
+async fn the_apps_binary_answers_say_what_the_json_answers_say() {
+    use domain::api::{Health, Session};
+    use domain::project::Project;
+    use domain::run::Entry;
+    use nanoserde::DeBin;
+
+    async fn both<T: serde::de::DeserializeOwned + DeBin>(
+        client: &common::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> (T, T) {
+        let request = |accept: &'static str| {
+            let mut request = client
+                .http
+                .request(method.clone(), format!("{}{path}", client.base))
+                .header(ACCEPT, accept);
+            if let Some(body) = body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.to_owned());
+            }
+            request.send()
+        };
+        let json: T = request("application/json")
+            .await
+            .expect("json answer")
+            .json()
+            .await
+            .expect("json body");
+        let response = request("application/octet-stream")
+            .await
+            .expect("binary answer");
+        assert_eq!(
+            header(&response, CONTENT_TYPE),
+            "application/octet-stream",
+            "{path}"
+        );
+        assert_eq!(header(&response, VARY), "accept", "{path}");
+        let bytes = response.bytes().await.expect("bytes");
+        let binary = T::deserialize_bin(&bytes).unwrap_or_else(|err| panic!("{path}: {err}"));
+        (json, binary)
+    }
+
+    let server = Server::start().await;
+    let project = server.project("Voxanne").await;
+    let admin = server.admin().await;
+    let get = reqwest::Method::GET;
+
+    // Only the services: the time and uptime move between the two calls.
+    let (json, binary) = both::<Health>(&admin, get.clone(), "/api/health", None).await;
+    assert_eq!(json.services, binary.services);
+    let (json, binary) = both::<Session>(&admin, get.clone(), "/api/session", None).await;
+    assert_eq!(json, binary);
+    let (json, binary) = both::<Vec<Project>>(&admin, get.clone(), "/api/projects", None).await;
+    assert_eq!(json, binary);
+    let path = format!("/api/projects/{project}");
+    let (json, binary) = both::<Project>(&admin, get, &path, None).await;
+    assert_eq!(json, binary);
+    let tick = r#"{"op_id":"op-1","kind":"ticked","payload":{"item":"h0-baseline"}}"#;
+    let path = format!("/api/projects/{project}/log");
+    let (json, binary) = both::<Entry>(&admin, reqwest::Method::POST, &path, Some(tick)).await;
+    assert_eq!(json, binary);
+
+    // The live stream carries each entry in base64 of the same form.
+    let response = admin
+        .get(&format!("/api/projects/{project}/stream?format=binary"))
+        .await;
+    let mut stream = common::sse::EventStream::new(response);
+    let event = stream
+        .next(std::time::Duration::from_secs(5))
+        .await
+        .expect("the backlog event");
+    let bytes = domain::binary::from_base64(&event.data).expect("base64");
+    assert_eq!(Entry::deserialize_bin(&bytes).ok(), Some(json));
+}

@@ -271,8 +271,8 @@ proptest! {
 }
 
 #[test]
-fn the_app_codec_reads_what_the_proxy_writes_and_writes_what_it_reads() {
-    use nanoserde::{DeJson, SerJson};
+fn the_app_reads_entries_in_binary_and_writes_new_ones_the_proxy_reads() {
+    use nanoserde::{DeBin, SerBin, SerJson};
     let mut log = every_kind();
     log.push(entry(
         10,
@@ -288,18 +288,11 @@ fn the_app_codec_reads_what_the_proxy_writes_and_writes_what_it_reads() {
             "{kind} is covered"
         );
     }
-    for sent in log {
-        let json = serde_json::to_string(&sent).unwrap();
+    for sent in &log {
+        // The stream and the outbox carry entries in the binary form.
         assert_eq!(
-            Entry::deserialize_json(&json).ok(),
-            Some(sent.clone()),
-            "{json}"
-        );
-
-        // The app's outbox in local storage: written and read by nanoserde.
-        assert_eq!(
-            Entry::deserialize_json(&sent.serialize_json()).ok(),
-            Some(sent.clone())
+            Entry::deserialize_bin(&sent.serialize_bin()).ok().as_ref(),
+            Some(sent)
         );
 
         let new = NewEntry {
@@ -311,17 +304,13 @@ fn the_app_codec_reads_what_the_proxy_writes_and_writes_what_it_reads() {
             serde_json::from_str(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
         assert_eq!(read, new);
     }
+    // A whole outbox, as local storage keeps it.
+    let text = crate::binary::to_base64(&log.serialize_bin());
+    let bytes = crate::binary::from_base64(&text).unwrap_or_default();
+    assert_eq!(Vec::<Entry>::deserialize_bin(&bytes).ok(), Some(log));
     assert!(
-        Entry::deserialize_json(
-            r#"{"id":1,"op_id":"a","actor":"b","at":"c","kind":"shrugged","payload":{}}"#
-        )
-        .is_err()
-    );
-    assert!(
-        Entry::deserialize_json(
-            r#"{"id":1,"op_id":"a","actor":"b","at":"c","kind":"ticked","payload":{}}"#
-        )
-        .is_err()
+        Entry::deserialize_bin(&bytes[..3]).is_err(),
+        "a truncated entry is refused"
     );
 }
 

@@ -1,20 +1,21 @@
 //! `GET /api/health`: Watchpost watches itself the way it asks teams to watch theirs.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use domain::api::{Health, HealthStatus};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::AppState;
+use crate::extract::{Format, Reply};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+async fn health(State(state): State<AppState>, format: Format) -> (StatusCode, Reply<Health>) {
     let services = [("store".to_owned(), state.store.ping().await)].into();
     let timestamp = OffsetDateTime::now_utc()
         .format(&Rfc3339)
@@ -24,5 +25,5 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         HealthStatus::Ok => StatusCode::OK,
         HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
     };
-    (status, Json(health))
+    (status, Reply(format, health))
 }

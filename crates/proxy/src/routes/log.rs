@@ -12,7 +12,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
+use domain::binary::to_base64;
 use domain::run::{Entry, EntryFilter, KINDS, NewEntry, RunState, markdown, op_id_problem};
+use nanoserde::SerBin;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc};
@@ -21,7 +23,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::projects::find;
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::extract::{Json, Query};
+use crate::extract::{Format, Json, Query, Reply};
 use crate::guard::CurrentUser;
 use crate::store::READ_PAGE;
 
@@ -39,9 +41,10 @@ pub fn router() -> Router<AppState> {
 async fn append(
     State(state): State<AppState>,
     user: CurrentUser,
+    format: Format,
     Path(id): Path<String>,
     Json(new): Json<NewEntry>,
-) -> Result<(StatusCode, Json<Entry>)> {
+) -> Result<(StatusCode, Reply<Entry>)> {
     user.require(Role::Member, "changing the run")?;
     let project = find(&state, &id).await?;
     if let Some(problem) = op_id_problem(&new.op_id) {
@@ -61,7 +64,7 @@ async fn append(
         .append(project.id, &new.op_id, &new.change, &user.name)
         .await?;
     if created {
-        return Ok((StatusCode::CREATED, Json(entry)));
+        return Ok((StatusCode::CREATED, Reply(format, entry)));
     }
     if entry.change != new.change {
         return Err(Error::Conflict(format!(
@@ -70,7 +73,7 @@ async fn append(
         )));
     }
     // A retry of an operation already stored: the same answer, not a second entry.
-    Ok((StatusCode::OK, Json(entry)))
+    Ok((StatusCode::OK, Reply(format, entry)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +108,17 @@ async fn state(State(state): State<AppState>, Path(id): Path<String>) -> Result<
 #[serde(deny_unknown_fields)]
 struct StreamQuery {
     after: Option<u64>,
+    /// `binary`: each event's data is the entry in the app's binary form, in base64.
+    #[serde(default)]
+    format: StreamFormat,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StreamFormat {
+    #[default]
+    Json,
+    Binary,
 }
 
 /// Server-Sent Events: first the entries after the client's last one
@@ -132,7 +146,11 @@ async fn stream(
     let after = last_event_id.or(query.after).unwrap_or(0);
     // Subscribe before reading the backlog, so nothing falls between the two.
     let live = state.runs.subscribe(project.id);
-    let (events, receiver) = mpsc::channel(64);
+    let (sender, receiver) = mpsc::channel(64);
+    let events = Events {
+        sender,
+        format: query.format,
+    };
     let session_left = Duration::from_secs(
         u64::try_from(user.expires_at - OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0),
     );
@@ -142,7 +160,7 @@ async fn stream(
             result = relay => if let Err(err) = result {
                 tracing::warn!(project = project.id, error = %err, "a live stream stopped");
             },
-            () = events.closed() => {},
+            () = events.sender.closed() => {},
             () = tokio::time::sleep(session_left) => {},
         }
     });
@@ -151,7 +169,26 @@ async fn stream(
         .into_response())
 }
 
-type EventSender = mpsc::Sender<Result<Event, Infallible>>;
+/// Where a stream's events go, and how their data is written.
+struct Events {
+    sender: mpsc::Sender<Result<Event, Infallible>>,
+    format: StreamFormat,
+}
+
+impl Events {
+    /// `Err` when the client has gone.
+    async fn send(&self, entry: &Entry) -> Result<(), ()> {
+        let data = match self.format {
+            StreamFormat::Json => serde_json::to_string(entry).map_err(|_| ())?,
+            StreamFormat::Binary => to_base64(&entry.serialize_bin()),
+        };
+        let event = Event::default()
+            .id(entry.id.to_string())
+            .event("entry")
+            .data(data);
+        self.sender.send(Ok(event)).await.map_err(|_| ())
+    }
+}
 
 /// Sends the backlog after `after`, then live entries, each once and in order.
 async fn relay(
@@ -159,13 +196,13 @@ async fn relay(
     project: i64,
     mut after: u64,
     mut live: broadcast::Receiver<Arc<Entry>>,
-    events: &EventSender,
+    events: &Events,
 ) -> Result<(), sqlx::Error> {
     after = replay(state, project, after, events).await?;
     loop {
         match live.recv().await {
             Ok(entry) if entry.id > after => {
-                if send(events, &entry).await.is_err() {
+                if events.send(&entry).await.is_err() {
                     return Ok(());
                 }
                 after = entry.id;
@@ -185,12 +222,12 @@ async fn replay(
     state: &AppState,
     project: i64,
     mut after: u64,
-    events: &EventSender,
+    events: &Events,
 ) -> Result<u64, sqlx::Error> {
     loop {
         let page = state.store.entries(project, after, READ_PAGE).await?;
         for entry in &page {
-            if send(events, entry).await.is_err() {
+            if events.send(entry).await.is_err() {
                 return Ok(after);
             }
             after = entry.id;
@@ -199,15 +236,6 @@ async fn replay(
             return Ok(after);
         }
     }
-}
-
-async fn send(events: &EventSender, entry: &Entry) -> Result<(), ()> {
-    let data = serde_json::to_string(entry).map_err(|_| ())?;
-    let event = Event::default()
-        .id(entry.id.to_string())
-        .event("entry")
-        .data(data);
-    events.send(Ok(event)).await.map_err(|_| ())
 }
 
 #[derive(Debug, Deserialize)]

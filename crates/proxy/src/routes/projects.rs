@@ -9,7 +9,7 @@ use domain::project::{Project, ProjectPatch};
 
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::extract::Json;
+use crate::extract::{Format, Json, Reply};
 use crate::guard::CurrentUser;
 
 pub fn router() -> Router<AppState> {
@@ -18,33 +18,39 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}", get(show).patch(update))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Vec<Project>>> {
-    Ok(Json(state.store.projects().await?))
+async fn list(State(state): State<AppState>, format: Format) -> Result<Reply<Vec<Project>>> {
+    Ok(Reply(format, state.store.projects().await?))
 }
 
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    format: Format,
     Json(patch): Json<ProjectPatch>,
-) -> Result<(StatusCode, Json<Project>)> {
+) -> Result<(StatusCode, Reply<Project>)> {
     user.require(Role::Admin, "creating a project")?;
     let project = Project::blank(0).patched(patch);
     validate(&project)?;
     let project = state.store.create_project(&project).await?;
     tracing::info!(project = project.id, by = user.name, "project created");
-    Ok((StatusCode::CREATED, Json(project)))
+    Ok((StatusCode::CREATED, Reply(format, project)))
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Project>> {
-    find(&state, &id).await.map(Json)
+async fn show(
+    State(state): State<AppState>,
+    format: Format,
+    Path(id): Path<String>,
+) -> Result<Reply<Project>> {
+    Ok(Reply(format, find(&state, &id).await?))
 }
 
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
+    format: Format,
     Path(id): Path<String>,
     Json(patch): Json<ProjectPatch>,
-) -> Result<Json<Project>> {
+) -> Result<Reply<Project>> {
     user.require(Role::Admin, "changing a project's settings")?;
     let project = find(&state, &id).await?.patched(patch);
     validate(&project)?;
@@ -54,7 +60,7 @@ async fn update(
         by = user.name,
         "project settings changed"
     );
-    Ok(Json(project))
+    Ok(Reply(format, project))
 }
 
 /// The project named by a path segment, or 404.

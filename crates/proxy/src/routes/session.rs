@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::AppState;
 use crate::auth::COOKIE_NAME;
 use crate::error::{Error, Result};
-use crate::extract::{ClientIp, Json};
+use crate::extract::{ClientIp, Format, Json, Reply};
 use crate::guard::CurrentUser;
 
 pub fn router() -> Router<AppState> {
@@ -26,6 +26,7 @@ async fn sign_in(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     headers: HeaderMap,
+    format: Format,
     Json(sign_in): Json<SignIn>,
 ) -> Result<Response> {
     state
@@ -67,7 +68,7 @@ async fn sign_in(
         role,
         expires: rfc3339(expires_at),
     };
-    let mut response = Json(session).into_response();
+    let mut response = Reply(format, session).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&set_cookie).map_err(|err| Error::Internal(err.to_string()))?,
@@ -75,12 +76,15 @@ async fn sign_in(
     Ok(response)
 }
 
-async fn show(user: CurrentUser) -> Json<Session> {
-    Json(Session {
-        name: user.name,
-        role: user.role,
-        expires: rfc3339(user.expires_at),
-    })
+async fn show(user: CurrentUser, format: Format) -> Reply<Session> {
+    Reply(
+        format,
+        Session {
+            name: user.name,
+            role: user.role,
+            expires: rfc3339(user.expires_at),
+        },
+    )
 }
 
 async fn sign_out(State(state): State<AppState>, user: CurrentUser) -> Result<Response> {

@@ -5,15 +5,17 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, click, find, journey, screenshot, testid, wait_for_text, wait_gone,
+    Watchpost, click, find, journey, screenshot, sign_in, testid, wait_for_text, wait_gone,
 };
 
 #[tokio::test]
 async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
     let watchpost = Watchpost::start().await;
     let home = watchpost.url("/");
+    let admin = watchpost.admin_passcode.clone();
     journey(move |c| async move {
         c.goto(&home).await.expect("open the app");
+        sign_in(&c, "Dana", &admin).await;
         wait_for_text(&c, &testid("no-projects"), "No projects yet").await;
 
         find(&c, &testid("project-name"))
@@ -61,7 +63,7 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         // A manual item is ticked by hand and says who ticked it.
         let manual = testid("item-sentry-sdk-initialized");
         click(&c, &format!("{manual} input[type=checkbox]")).await;
-        wait_for_text(&c, &manual, "Ticked by you").await;
+        wait_for_text(&c, &manual, "Ticked by Dana").await;
         wait_for_text(&c, &testid("section-sentry"), "1 of").await;
 
         click(&c, &testid("next-section")).await;
@@ -90,8 +92,10 @@ async fn the_watch_shows_every_checkpoint_target_and_criterion() {
     let watchpost = Watchpost::start().await;
     let id = watchpost.create_project("Launch").await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let member = watchpost.member_passcode.clone();
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
         for hour in [0, 4, 8, 12, 16, 20] {
             wait_for_text(
                 &c,
@@ -130,8 +134,10 @@ async fn an_escalation_is_walked_to_a_decision() {
     let watchpost = Watchpost::start().await;
     let id = watchpost.create_project("Launch").await;
     let url = watchpost.url(&format!("/projects/{id}/escalate"));
+    let member = watchpost.member_passcode.clone();
     journey(move |c| async move {
         c.goto(&url).await.expect("open escalations");
+        sign_in(&c, "Ana", &member).await;
         let procedure = testid("procedure-new-critical-issue");
         wait_for_text(&c, &procedure, "Assess the severity.").await;
         let critical = format!("{procedure} {}", testid("walk-option"));
@@ -141,6 +147,10 @@ async fn an_escalation_is_walked_to_a_decision() {
             outcome.contains("Wait 5 minutes for the deployment."),
             "{outcome}"
         );
+
+        // The decision goes on the record, for the team and the timeline.
+        click(&c, &format!("{procedure} {}", testid("record-decision"))).await;
+        wait_for_text(&c, &procedure, "Last decided: Roll back by Ana").await;
 
         click(&c, &format!("{procedure} {}", testid("walk-restart"))).await;
         wait_for_text(&c, &procedure, "Assess the severity.").await;
@@ -164,17 +174,47 @@ async fn ticks_appear_on_the_timeline_with_who_and_when() {
     let watchpost = Watchpost::start().await;
     let id = watchpost.create_project("Launch").await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let member = watchpost.member_passcode.clone();
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
         click(&c, &format!("{} input", testid("item-h0-baseline"))).await;
         click(&c, &testid("tab-timeline")).await;
         let entry = wait_for_text(
             &c,
             &testid("timeline-entry"),
-            "you ticked “Baseline metrics recorded”",
+            "ticked “Baseline metrics recorded”",
         )
         .await;
+        assert!(entry.contains("Ana"), "the entry says who: {entry}");
         assert!(entry.contains("UTC"), "the entry says when: {entry}");
+
+        // A note, then the filters: by kind, by person.
+        find(&c, &testid("note-text"))
+            .await
+            .send_keys("DB CPU at 40% after the deploy")
+            .await
+            .expect("type a note");
+        click(&c, &testid("add-note")).await;
+        wait_for_text(
+            &c,
+            &testid("timeline"),
+            "noted: DB CPU at 40% after the deploy",
+        )
+        .await;
+        find(&c, &testid("filter-kind"))
+            .await
+            .select_by_value("note")
+            .await
+            .expect("filter by kind");
+        wait_gone(&c, "[data-testid=\"timeline-entry\"][data-kind=\"ticked\"]").await;
+        let href = find(&c, &testid("export-markdown"))
+            .await
+            .attr("href")
+            .await
+            .expect("href")
+            .unwrap_or_default();
+        assert!(href.ends_with("format=markdown&kind=note"), "{href}");
     })
     .await;
 }
@@ -183,11 +223,13 @@ async fn ticks_appear_on_the_timeline_with_who_and_when() {
 async fn an_unreachable_proxy_is_shown_and_recovers() {
     let mut watchpost = Watchpost::start().await;
     let home = watchpost.url("/");
+    let member = watchpost.member_passcode.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (restart, restarted) = tokio::sync::oneshot::channel::<()>();
     let browser = tokio::spawn(journey(move |c| async move {
         c.goto(&home).await.expect("open the app");
-        find(&c, &testid("new-project")).await;
+        sign_in(&c, "Ana", &member).await;
+        find(&c, &testid("no-projects")).await;
         let _ = stop.send(());
         let banner = wait_for_text(
             &c,
@@ -215,9 +257,10 @@ async fn an_unreachable_proxy_is_shown_and_recovers() {
 async fn the_app_works_from_the_keyboard() {
     let watchpost = Watchpost::start().await;
     let home = watchpost.url("/");
+    let admin = watchpost.admin_passcode.clone();
     journey(move |c| async move {
         c.goto(&home).await.expect("open the app");
-        find(&c, &testid("new-project")).await;
+        find(&c, &testid("sign-in-page")).await;
         // The first Tab reaches the skip link.
         let body = c.find(Locator::Css("body")).await.expect("body");
         body.send_keys(&char::from(Key::Tab).to_string())
@@ -231,6 +274,22 @@ async fn the_app_works_from_the_keyboard() {
             .await
             .unwrap_or_default();
         assert_eq!(focused, "Skip to content");
+
+        // Signing in: the name field, Tab to the passcode, Enter.
+        let name = find(&c, &testid("sign-in-name")).await;
+        name.click().await.expect("focus the name");
+        let keys = format!(
+            "Kim{}{admin}{}",
+            char::from(Key::Tab),
+            char::from(Key::Enter)
+        );
+        c.active_element()
+            .await
+            .expect("focus")
+            .send_keys(&keys)
+            .await
+            .expect("type and submit");
+        wait_for_text(&c, &testid("signed-in-as"), "Kim").await;
 
         // Typing a name and pressing Enter creates the project.
         let input = find(&c, &testid("project-name")).await;
@@ -250,14 +309,19 @@ async fn screenshots_of_every_view() {
     let watchpost = Watchpost::start().await;
     let id = watchpost.create_project("Voxanne backend").await;
     let base = watchpost.url("");
+    let admin = watchpost.admin_passcode.clone();
     journey(move |c| async move {
+        c.goto(&format!("{base}/")).await.expect("open the app");
+        find(&c, &testid("sign-in-page")).await;
+        screenshot(&c, "sign-in-light").await;
+        sign_in(&c, "Dana", &admin).await;
         // (name, path, the element that shows the view is there)
         let mut views = vec![(
             "projects".to_owned(),
             "/".to_owned(),
             "new-project".to_owned(),
         )];
-        for view in ["setup", "watch", "escalate", "timeline"] {
+        for view in ["setup", "watch", "escalate", "timeline", "settings"] {
             views.push((
                 view.to_owned(),
                 format!("/projects/{id}/{view}"),
@@ -308,4 +372,83 @@ async fn screenshots_of_every_view() {
         }
     })
     .await;
+}
+
+/// Two people on the same watch: a tick in one browser appears in the other;
+/// a tick made while the proxy is down waits in the browser, is sent when it
+/// is back, and everything is still there after the restart.
+#[tokio::test]
+async fn two_people_share_the_run_live_offline_and_across_a_restart() {
+    use tokio::sync::oneshot::channel;
+
+    let mut watchpost = Watchpost::start().await;
+    let id = watchpost.create_project("Launch").await;
+    let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let (ana_url, ben_url) = (url.clone(), url);
+    let (ana_code, ben_code) = (
+        watchpost.member_passcode.clone(),
+        watchpost.member_passcode.clone(),
+    );
+    let (ben_ready, ben_is_ready) = channel::<()>();
+    let (seen, ben_saw_it) = channel::<()>();
+    let (stopped, proxy_stopped) = channel::<()>();
+    let (queued, tick_queued) = channel::<()>();
+    let baseline = testid("item-h0-baseline");
+    let database = testid("item-h0-database");
+    let (ana_baseline, ana_database) = (baseline.clone(), database.clone());
+
+    let ana = tokio::spawn(journey(move |c| async move {
+        c.goto(&ana_url).await.expect("open the watch");
+        sign_in(&c, "Ana", &ana_code).await;
+        wait_for_text(&c, &testid("sync-status"), "Live").await;
+        let _ = ben_is_ready.await;
+        click(&c, &format!("{ana_baseline} input")).await;
+        wait_for_text(&c, &ana_baseline, "Ticked by Ana").await;
+
+        let _ = proxy_stopped.await;
+        wait_for_text(&c, &testid("sync-status"), "Offline").await;
+        click(&c, &format!("{ana_database} input")).await;
+        wait_for_text(&c, &ana_database, "Saving…").await;
+        wait_for_text(&c, &testid("sync-status"), "1 change waiting to be saved").await;
+        screenshot(&c, "offline-tick-light").await;
+        let _ = queued.send(());
+
+        // Back online: the queued tick is sent once and leaves the outbox.
+        wait_for_text(&c, &testid("sync-status"), "Live").await;
+        wait_gone(&c, &format!("{ana_database} {}", testid("pending"))).await;
+    }));
+    let ben = tokio::spawn(journey(move |c| async move {
+        c.goto(&ben_url).await.expect("open the watch");
+        sign_in(&c, "Ben", &ben_code).await;
+        wait_for_text(&c, &testid("sync-status"), "Live").await;
+        let _ = ben_ready.send(());
+        let started = std::time::Instant::now();
+        wait_for_text(&c, &baseline, "Ticked by Ana").await;
+        println!(
+            "Ana's tick reached Ben's browser in {:?}",
+            started.elapsed()
+        );
+        let _ = seen.send(());
+
+        // The tick Ana made while the proxy was down arrives after it is back.
+        wait_for_text(&c, &database, "Ticked by Ana").await;
+        c.refresh().await.expect("reload");
+        wait_for_text(&c, &baseline, "Ticked by Ana").await;
+        wait_for_text(&c, &database, "Ticked by Ana").await;
+        click(&c, &testid("tab-timeline")).await;
+        let timeline = wait_for_text(&c, &testid("timeline"), "database is connected").await;
+        assert_eq!(
+            timeline.matches("ticked").count(),
+            2,
+            "each tick once: {timeline}"
+        );
+    }));
+
+    let _ = ben_saw_it.await;
+    watchpost.stop();
+    let _ = stopped.send(());
+    let _ = tick_queued.await;
+    watchpost.restart().await;
+    ana.await.expect("Ana's journey");
+    ben.await.expect("Ben's journey");
 }

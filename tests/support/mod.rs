@@ -32,10 +32,13 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// A running `watchpost` with its own empty store.
+/// A running `watchpost` with its own empty store, and the passcodes its
+/// first start made (it prints them once, as it does for a team).
 #[derive(Debug)]
 pub struct Watchpost {
     pub base: String,
+    pub member_passcode: String,
+    pub admin_passcode: String,
     port: u16,
     data: TempDir,
     child: Option<Child>,
@@ -46,6 +49,8 @@ impl Watchpost {
         let data = TempDir::new().expect("temp dir");
         let mut watchpost = Watchpost {
             base: String::new(),
+            member_passcode: String::new(),
+            admin_passcode: String::new(),
             port: free_port(),
             data,
             child: None,
@@ -66,9 +71,27 @@ impl Watchpost {
             .arg("--dist")
             .arg(required_env("WATCHPOST_DIST"))
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env_remove("WATCHPOST_TEAM_PASSCODE")
+            .stdout(Stdio::piped())
             .spawn()
             .expect("watchpost starts");
+        let mut child = child;
+        if let Some(stdout) = child.stdout.take() {
+            let printed = read_until_running(stdout);
+            let passcode = |label: &str| {
+                printed
+                    .lines()
+                    .find_map(|line| line.trim().strip_prefix(label))
+                    .map(|rest| rest.trim().to_owned())
+            };
+            if let (Some(member), Some(admin)) = (
+                passcode("team passcode (member):"),
+                passcode("admin passcode:"),
+            ) {
+                self.member_passcode = member;
+                self.admin_passcode = admin;
+            }
+        }
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         let health = format!("{}/api/health", self.base);
@@ -93,9 +116,20 @@ impl Watchpost {
         }
     }
 
-    /// Creates a project through the API and returns its id.
+    /// Creates a project through the API, as an admin, and returns its id.
     pub async fn create_project(&self, name: &str) -> i64 {
-        let response = reqwest::Client::new()
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let signed_in = client
+            .post(format!("{}/api/session", self.base))
+            .json(&json!({ "name": "Setup script", "passcode": self.admin_passcode }))
+            .send()
+            .await
+            .expect("sign in");
+        assert!(signed_in.status().is_success(), "the admin signs in");
+        let response = client
             .post(format!("{}/api/projects", self.base))
             .json(&json!({ "name": name }))
             .send()
@@ -109,6 +143,37 @@ impl Watchpost {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+}
+
+/// What the binary prints up to the line with its URL (passcodes come first).
+fn read_until_running(stdout: std::process::ChildStdout) -> String {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut printed = String::new();
+    while !printed.contains("Watchpost is running at ") {
+        match reader.read_line(&mut printed) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    // Keep draining so the proxy never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    printed
+}
+
+/// Signs in through the sign-in page, which the app shows to a new browser.
+pub async fn sign_in(client: &Client, name: &str, passcode: &str) {
+    find(client, &testid("sign-in-page")).await;
+    let name_field = find(client, &testid("sign-in-name")).await;
+    name_field.clear().await.expect("clear the name");
+    name_field.send_keys(name).await.expect("type the name");
+    find(client, &testid("sign-in-passcode"))
+        .await
+        .send_keys(passcode)
+        .await
+        .expect("type the passcode");
+    click(client, &testid("sign-in-submit")).await;
+    wait_for_text(client, &testid("signed-in-as"), name).await;
 }
 
 impl Drop for Watchpost {

@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="${WATCHPOST_TOOLS_DIR:-$HOME/.cache/watchpost/tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
+TERSER_VERSION="5.51.2"           # npm package: minifies wasm-bindgen's JS, which Trunk's minifier cannot parse
 # Seconds each `rustup ... add` may take before the offline route takes over.
 RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
 # Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
@@ -74,6 +75,36 @@ ensure_wasm_opt() {
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION" >/dev/null
 }
 
+ensure_terser() {
+  local bin="$TOOLS_DIR/npm/node_modules/.bin/terser"
+  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "terser $TERSER_VERSION" ]; then
+    say "terser $TERSER_VERSION present"
+    return
+  fi
+  say "installing terser $TERSER_VERSION from npm"
+  mkdir -p "$TOOLS_DIR/npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "terser@$TERSER_VERSION" >/dev/null
+}
+
+# Trunk's own JS minifier fails on wasm-bindgen's `export default` and leaves
+# the glue as it is; terser shrinks it, and index.html gets its new integrity hash.
+minify_js() {
+  local dist="$1" js
+  for js in "$dist"/*.js; do
+    [ -f "$js" ] || continue
+    terser "$js" --module --compress --mangle --output "$js.min"
+    node - "$js" "$js.min" "$dist/index.html" <<'NODE' || die "could not minify $(basename "$js")"
+const fs = require("fs"), crypto = require("crypto");
+const [original, minified, index] = process.argv.slice(2);
+const sri = (file) => "sha384-" + crypto.createHash("sha384").update(fs.readFileSync(file)).digest("base64");
+const html = fs.readFileSync(index, "utf8");
+if (!html.includes(sri(original))) throw new Error("index.html does not name " + original + " by its hash");
+fs.writeFileSync(index, html.split(sri(original)).join(sri(minified)));
+fs.renameSync(minified, original);
+NODE
+  done
+}
+
 # Adds a rustup target or component unless present, within the time limit.
 rustup_add() {
   local kind="$1" name="$2"
@@ -132,6 +163,7 @@ ensure_app_tools() {
   ensure_cargo_tool trunk trunk "$TRUNK_VERSION"
   ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$bindgen"
   ensure_wasm_opt
+  ensure_terser
 }
 
 ensure_browser() {
@@ -150,6 +182,7 @@ build_app() {
     # Trunk builds with --offline (it must never download tools): fetch crates first.
     cargo fetch --quiet --locked
     trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release --dist "$dist" >&2
+    minify_js "$dist"
   )
 }
 

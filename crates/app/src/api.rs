@@ -14,7 +14,7 @@ use domain::api::{Health, Session, SignIn};
 use domain::binary::MEDIA_TYPE;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
-use nanoserde::{DeBin, SerJson};
+use nanoserde::DeBin;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
@@ -85,7 +85,7 @@ pub async fn session() -> Result<Session, ApiError> {
 }
 
 pub async fn sign_in(name: String, passcode: String) -> Result<Session, ApiError> {
-    call("POST", "/api/session", &SignIn { name, passcode }).await
+    call("POST", "/api/session", SignIn { name, passcode }.to_json()).await
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {
@@ -109,11 +109,11 @@ pub async fn create_project(name: String) -> Result<Project, ApiError> {
         name: Some(name),
         ..ProjectPatch::default()
     };
-    call("POST", "/api/projects", &patch).await
+    call("POST", "/api/projects", patch.to_json()).await
 }
 
 pub async fn update_project(id: i64, patch: ProjectPatch) -> Result<Project, ApiError> {
-    call("PATCH", &format!("/api/projects/{id}"), &patch).await
+    call("PATCH", &format!("/api/projects/{id}"), patch.to_json()).await
 }
 
 /// Adds an operation to a project's log; a repeat of a stored one is `Ok` too.
@@ -122,15 +122,21 @@ pub async fn append(project: i64, entry: &Entry) -> Result<Entry, ApiError> {
         op_id: entry.op_id.clone(),
         change: entry.change.clone(),
     };
-    call("POST", &format!("/api/projects/{project}/log"), &new).await
+    call(
+        "POST",
+        &format!("/api/projects/{project}/log"),
+        new.to_json(),
+    )
+    .await
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {
     decode(send("GET", path, None).await?).await
 }
 
-async fn call<B: SerJson, T: DeBin>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
-    decode(send(method, path, Some(body.serialize_json())).await?).await
+/// Sends a JSON body (`to_json` of a shared type) and decodes the answer.
+async fn call<T: DeBin>(method: &str, path: &str, json: String) -> Result<T, ApiError> {
+    decode(send(method, path, Some(json)).await?).await
 }
 
 async fn decode<T: DeBin>(response: Response) -> Result<T, ApiError> {

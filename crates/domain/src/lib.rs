@@ -8,6 +8,7 @@
 pub mod api;
 pub mod binary;
 pub mod check;
+pub mod json;
 pub mod playbook;
 pub mod project;
 pub mod route;

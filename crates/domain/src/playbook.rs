@@ -6,11 +6,6 @@
 //! problem is reported with the place it is at, so a team editing its own
 //! playbook can fix it without reading code.
 
-#![allow(
-    clippy::question_mark,
-    reason = "nanoserde's derive output for Option fields"
-)]
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 

@@ -7,7 +7,6 @@
 
 mod export;
 mod submit;
-mod wire;
 
 use std::collections::BTreeMap;
 

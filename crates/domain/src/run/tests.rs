@@ -272,7 +272,7 @@ proptest! {
 
 #[test]
 fn the_app_reads_entries_in_binary_and_writes_new_ones_the_proxy_reads() {
-    use nanoserde::{DeBin, SerBin, SerJson};
+    use nanoserde::{DeBin, SerBin};
     let mut log = every_kind();
     log.push(entry(
         10,
@@ -299,7 +299,7 @@ fn the_app_reads_entries_in_binary_and_writes_new_ones_the_proxy_reads() {
             op_id: sent.op_id.clone(),
             change: sent.change.clone(),
         };
-        let written = new.serialize_json();
+        let written = new.to_json();
         let read: NewEntry =
             serde_json::from_str(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
         assert_eq!(read, new);

@@ -1,0 +1,234 @@
+//! The JSON bodies the app sends, written by hand: the three it needs
+//! (`SignIn`, `ProjectPatch`, `NewEntry`) cost less this way than any JSON
+//! library in the wasm. Tests parse each with the proxy's serde types.
+
+use crate::api::SignIn;
+use crate::playbook::Decimal;
+use crate::project::ProjectPatch;
+use crate::run::{Change, NewEntry};
+
+/// A JSON object under construction.
+#[derive(Debug)]
+pub struct Object(String);
+
+impl Default for Object {
+    fn default() -> Self {
+        Object(String::from("{"))
+    }
+}
+
+impl Object {
+    fn key(mut self, key: &str) -> Self {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        string(&mut self.0, key);
+        self.0.push(':');
+        self
+    }
+
+    pub fn text(self, key: &str, value: &str) -> Self {
+        let mut object = self.key(key);
+        string(&mut object.0, value);
+        object
+    }
+
+    /// Writes raw JSON: a number, `true`, `null`, or a nested object.
+    pub fn raw(self, key: &str, json: &str) -> Self {
+        let mut object = self.key(key);
+        object.0.push_str(json);
+        object
+    }
+
+    /// A value, `null`, or nothing at all: the three states of a patch field.
+    fn patch(self, key: &str, value: Option<Option<&str>>) -> Self {
+        match value {
+            None => self,
+            Some(None) => self.raw(key, "null"),
+            Some(Some(value)) => self.text(key, value),
+        }
+    }
+
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// A JSON string, escaped as RFC 8259 requires.
+fn string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.push_str("\\u00");
+                for shift in [4, 0] {
+                    out.push(char::from(
+                        b"0123456789abcdef"[(u32::from(c) >> shift & 15) as usize],
+                    ));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    format!("[{}]", items.join(","))
+}
+
+impl SignIn {
+    pub fn to_json(&self) -> String {
+        Object::default()
+            .text("name", &self.name)
+            .text("passcode", &self.passcode)
+            .finish()
+    }
+}
+
+impl ProjectPatch {
+    pub fn to_json(&self) -> String {
+        let mut object = Object::default();
+        if let Some(name) = &self.name {
+            object = object.text("name", name);
+        }
+        if let Some(archived) = self.archived {
+            object = object.raw("archived", if archived { "true" } else { "false" });
+        }
+        for (key, value) in [
+            ("sentry_org", &self.sentry_org),
+            ("sentry_project", &self.sentry_project),
+            ("sentry_frontend_project", &self.sentry_frontend_project),
+            ("render_service_id", &self.render_service_id),
+            ("slack_channel", &self.slack_channel),
+        ] {
+            object = object.patch(key, value.as_ref().map(Option::as_deref));
+        }
+        if let Some(urls) = &self.health_urls {
+            let urls = urls.iter().map(|url| {
+                let mut out = String::new();
+                string(&mut out, url);
+                out
+            });
+            object = object.raw("health_urls", &list(urls));
+        }
+        object = object.patch(
+            "platform",
+            self.platform.map(|platform| platform.map(|p| p.name())),
+        );
+        if let Some(timezone) = &self.timezone {
+            object = object.text("timezone", timezone);
+        }
+        object.finish()
+    }
+}
+
+impl NewEntry {
+    /// `{"op_id","kind","payload"}`, as `POST .../log` takes it.
+    pub fn to_json(&self) -> String {
+        let note = |object: Object, note: &str| object.text("note", note);
+        let payload = match &self.change {
+            Change::Ticked { item } | Change::Unticked { item } => {
+                Object::default().text("item", item)
+            }
+            Change::Note { text, item } => {
+                let object = Object::default().text("text", text);
+                match item {
+                    Some(item) => object.text("item", item),
+                    None => object,
+                }
+            }
+            Change::MetricRecorded { target, value } => Object::default()
+                .text("target", target)
+                .raw("value", &Decimal(*value).to_string()),
+            Change::CheckResult {
+                item,
+                status,
+                observed,
+            } => Object::default()
+                .text("item", item)
+                .text("status", status.name())
+                .text("observed", observed),
+            Change::DecisionTaken {
+                escalation,
+                answers,
+                outcome,
+                note: text,
+            } => note(
+                Object::default()
+                    .text("escalation", escalation)
+                    .raw("answers", &list(answers.iter().map(ToString::to_string)))
+                    .text("outcome", outcome.name()),
+                text,
+            ),
+            Change::Handover { to, note: text } => note(Object::default().text("to", to), text),
+            Change::SignOff {
+                approved,
+                note: text,
+            } => note(
+                Object::default().raw("approved", if *approved { "true" } else { "false" }),
+                text,
+            ),
+        };
+        Object::default()
+            .text("op_id", &self.op_id)
+            .text("kind", self.change.kind())
+            .raw("payload", &payload.finish())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Platform;
+
+    #[test]
+    fn strings_are_escaped_as_json_requires() {
+        let mut out = String::new();
+        string(&mut out, "a \"q\" \\ \n \t \u{1} é «»");
+        let back: String = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(back, "a \"q\" \\ \n \t \u{1} é «»");
+    }
+
+    #[test]
+    fn the_proxy_reads_what_the_app_writes() {
+        let sign_in = SignIn {
+            name: "Quote \" and \\ backslash".into(),
+            passcode: "pass".into(),
+        };
+        let back: SignIn =
+            serde_json::from_str(&sign_in.to_json()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, sign_in);
+
+        // Unset fields are left out; `Some(None)` is null, which clears a setting.
+        let patch = ProjectPatch {
+            name: Some("A \"quoted\" name".into()),
+            archived: Some(true),
+            sentry_frontend_project: Some(None),
+            health_urls: Some(vec!["https://a.example/health".into()]),
+            platform: Some(Some(Platform::Node)),
+            timezone: Some("Europe/London".into()),
+            ..ProjectPatch::default()
+        };
+        let json = patch.to_json();
+        assert!(!json.contains("sentry_org"), "{json}");
+        let back: ProjectPatch =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        assert_eq!(back, patch);
+        let cleared = ProjectPatch {
+            platform: Some(None),
+            ..ProjectPatch::default()
+        };
+        let back: ProjectPatch =
+            serde_json::from_str(&cleared.to_json()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, cleared);
+    }
+}

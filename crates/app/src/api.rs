@@ -117,17 +117,18 @@ pub async fn update_project(id: i64, patch: ProjectPatch) -> Result<Project, Api
 }
 
 /// Adds an operation to a project's log; a repeat of a stored one is `Ok` too.
-pub async fn append(project: i64, entry: &Entry) -> Result<Entry, ApiError> {
+/// The stored entry itself comes back over the live stream.
+pub async fn append(project: i64, entry: &Entry) -> Result<(), ApiError> {
     let new = NewEntry {
         op_id: entry.op_id.clone(),
         change: entry.change.clone(),
     };
-    call(
-        "POST",
-        &format!("/api/projects/{project}/log"),
-        new.to_json(),
-    )
-    .await
+    let path = format!("/api/projects/{project}/log");
+    let response = send("POST", &path, Some(new.to_json())).await?;
+    if response.ok() {
+        return Ok(());
+    }
+    Err(refused(response.status(), &text(&response).await?))
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {

@@ -174,12 +174,7 @@ impl Run {
         self.log.update(|log| log.push(entry));
         self.connection
             .update_value(|c| c.sent.retain(|sent| *sent != op_id));
-        if self.outbox.with_untracked(|outbox| {
-            outbox
-                .pending()
-                .iter()
-                .any(|pending| pending.op_id == op_id)
-        }) {
+        if self.is_unsent(&op_id) {
             self.change_outbox(|outbox| {
                 outbox.settle(&op_id);
             });
@@ -222,14 +217,10 @@ impl Run {
                         .err()
                         .map_or(Some(200), api::ApiError::status),
                 ) {
+                    // It leaves the outbox when the stream brings it back
+                    // (which may already have happened).
                     Delivery::Stored => {
-                        let stored_id = answer.map(|entry| entry.id).unwrap_or_default();
-                        if stored_id <= run.stored.with_untracked(|s| s.last_entry) {
-                            // The stream brought it before the answer came.
-                            run.change_outbox(|outbox| {
-                                outbox.settle(&next.op_id);
-                            });
-                        } else {
+                        if run.is_unsent(&next.op_id) {
                             run.connection.update_value(|c| c.sent.push(next.op_id));
                         }
                     }
@@ -255,6 +246,11 @@ impl Run {
             }
             run.connection.update_value(|c| c.flushing = false);
         });
+    }
+
+    fn is_unsent(&self, op_id: &str) -> bool {
+        self.outbox
+            .with_untracked(|outbox| outbox.pending().iter().any(|entry| entry.op_id == op_id))
     }
 
     fn next_unsent(&self) -> Option<Entry> {

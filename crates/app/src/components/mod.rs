@@ -15,6 +15,29 @@ use leptos::prelude::*;
 use crate::load::Load;
 use crate::state::{use_auth, use_playbook, use_project};
 
+/// A submitted form's fields. Forms keep their inputs as the browser's own
+/// and read them once, on submit: a signal bound to each input costs the wasm
+/// far more than this.
+pub struct Submitted {
+    pub form: web_sys::HtmlFormElement,
+    data: web_sys::FormData,
+}
+
+impl Submitted {
+    /// Stops the browser's own submission and reads the form.
+    pub fn read(ev: &leptos::ev::SubmitEvent) -> Option<Self> {
+        use wasm_bindgen::JsCast;
+        ev.prevent_default();
+        let form: web_sys::HtmlFormElement = ev.target()?.dyn_into().ok()?;
+        let data = web_sys::FormData::new_with_form(&form).ok()?;
+        Some(Submitted { form, data })
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        self.data.get(name).as_string().unwrap_or_default()
+    }
+}
+
 /// Shown while something loads.
 #[component]
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {

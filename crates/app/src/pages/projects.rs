@@ -6,6 +6,7 @@ use domain::route::{ProjectView, Route};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::Submitted;
 use crate::load::Loader;
 use crate::router::Link;
 use crate::state::use_auth;
@@ -16,21 +17,22 @@ pub fn ProjectsPage() -> impl IntoView {
     let is_admin = move || auth.can(Role::Admin);
     let projects =
         Loader::new(move || async move { api::projects().await.map_err(|err| auth.noticed(err)) });
-    let name = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+        let Some(submitted) = Submitted::read(&ev) else {
+            return;
+        };
         if creating.get_untracked() {
             return;
         }
         creating.set(true);
         leptos::task::spawn_local(async move {
-            match api::create_project(name.get_untracked()).await {
+            match api::create_project(submitted.text("name")).await {
                 // The new project joins the list; the form empties for the next one.
                 Ok(_) => {
-                    name.set(String::new());
+                    submitted.form.reset();
                     error.set(None);
                     projects.reload();
                 }
@@ -52,7 +54,7 @@ pub fn ProjectsPage() -> impl IntoView {
                         type="text"
                         maxlength="80"
                         placeholder="e.g. Voxanne backend"
-                        bind:value=name
+                        name="name"
                         data-testid="project-name"
                     />
                     <button type="submit" disabled=move || creating.get() data-testid="create-project">

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use domain::api::Role;
 use domain::project::{Platform, Project, ProjectForm, ProjectPatch};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
+use crate::components::Submitted;
 use crate::state::{use_auth, use_project};
 
 #[component]
@@ -59,15 +59,10 @@ fn SettingsForm(project: Project) -> impl IntoView {
     };
     // The inputs are the browser's own: their values are read once, on submit.
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(data) = ev
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
-            .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
-        else {
+        let Some(form) = Submitted::read(&ev) else {
             return;
         };
-        let text = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let text = |name: &str| form.text(name);
         let form = ProjectForm {
             name: text("name"),
             sentry_org: text("sentry_org"),

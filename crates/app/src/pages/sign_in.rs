@@ -4,6 +4,7 @@ use domain::api::validated_display_name;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::Submitted;
 use crate::state::{SignedIn, use_auth};
 
 /// The name typed last time, so the next sign-in is one field.
@@ -17,28 +18,28 @@ pub fn SignInPage() -> impl IntoView {
         SignedIn::Checking | SignedIn::Yes(_) => None,
     };
     let storage = || web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    let name = RwSignal::new(
-        storage()
-            .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
-            .unwrap_or_default(),
-    );
-    let passcode = RwSignal::new(String::new());
+    let last_name = storage()
+        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
+        .unwrap_or_default();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(reason);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+        let Some(form) = Submitted::read(&ev) else {
+            return;
+        };
         if busy.get_untracked() {
             return;
         }
+        let passcode = form.text("passcode");
         // The shared rule, so the message is the proxy's before any round trip.
-        let typed = match validated_display_name(&name.get_untracked()) {
+        let typed = match validated_display_name(&form.text("name")) {
             Ok(typed) => typed,
             Err(message) => return error.set(Some(format!("Your name: {message}."))),
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match api::sign_in(typed.clone(), passcode.get_untracked()).await {
+            match api::sign_in(typed.clone(), passcode).await {
                 Ok(session) => {
                     if let Some(storage) = storage() {
                         let _ = storage.set_item(NAME_KEY, &typed);
@@ -59,9 +60,9 @@ pub fn SignInPage() -> impl IntoView {
             <p class="lede">"Your name shows the team who ticked, noted or decided what. The passcode comes from whoever runs Watchpost."</p>
             <form class="card form" on:submit=submit data-testid="sign-in">
                 <label for="sign-in-name">"Your name"</label>
-                <input id="sign-in-name" type="text" autocomplete="name" maxlength="40" required bind:value=name data-testid="sign-in-name"/>
+                <input id="sign-in-name" type="text" autocomplete="name" maxlength="40" required name="name" value=last_name data-testid="sign-in-name"/>
                 <label for="sign-in-passcode">"Team passcode"</label>
-                <input id="sign-in-passcode" type="password" autocomplete="current-password" required bind:value=passcode data-testid="sign-in-passcode"/>
+                <input id="sign-in-passcode" type="password" autocomplete="current-password" required name="passcode" data-testid="sign-in-passcode"/>
                 {move || error.get().map(|message| view! {
                     <p class="field-error" role="alert" data-testid="sign-in-error">{message}</p>
                 })}

@@ -5,7 +5,7 @@ use domain::run::{Change, EntryFilter, KINDS, actors};
 use leptos::prelude::*;
 
 use crate::components::item::short_time;
-use crate::components::{use_can_write, with_playbook};
+use crate::components::{Submitted, use_can_write, with_playbook};
 use crate::sync::use_run;
 
 #[component]
@@ -100,19 +100,20 @@ pub fn TimelinePage() -> impl IntoView {
 fn NoteForm() -> impl IntoView {
     let run = use_run();
     let can_write = use_can_write();
-    let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+        let Some(submitted) = Submitted::read(&ev) else {
+            return;
+        };
         let change = Change::Note {
-            text: text.get_untracked().trim().to_owned(),
+            text: submitted.text("text").trim().to_owned(),
             item: None,
         };
         match run.check(&change) {
             Some(problem) => error.set(Some(problem)),
             None => {
                 run.record(change);
-                text.set(String::new());
+                submitted.form.reset();
                 error.set(None);
             }
         }
@@ -120,7 +121,7 @@ fn NoteForm() -> impl IntoView {
     view! {
         <form class="note-form" on:submit=submit data-testid="note-form">
             <label for="note-text">"Add a note"</label>
-            <textarea id="note-text" rows="2" maxlength="2000" bind:value=text disabled=move || !can_write.get()
+            <textarea id="note-text" name="text" rows="2" maxlength="2000" disabled=move || !can_write.get()
                 placeholder="e.g. DB CPU at 40% after the 14:00 deploy; watching" data-testid="note-text"></textarea>
             {move || error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
             <button type="submit" disabled=move || !can_write.get() data-testid="add-note">"Add note"</button>

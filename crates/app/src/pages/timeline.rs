@@ -17,19 +17,29 @@ pub fn TimelinePage() -> impl IntoView {
         kind: Some(kind.get()).filter(|k| !k.is_empty()),
         actor: Some(actor.get()).filter(|a| !a.is_empty()),
     });
-    let people = Memo::new(move |_| {
+    // Each re-renders whole when its input changes (rarely): cheaper in the
+    // wasm than a reactive attribute on every option and link.
+    let people = move || {
         let entries = run.entries();
+        let current = actor.get_untracked();
         actors(&entries)
             .into_iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    });
+            .map(|name| {
+                let selected = name == current;
+                view! { <option selected=selected>{name.to_owned()}</option> }
+            })
+            .collect_view()
+    };
     let project = run.project();
-    let export = move |format: &str| {
-        format!(
-            "/api/projects/{project}/export?format={format}{}",
-            filter.get().query()
-        )
+    let export = move || {
+        let query = filter.get().query();
+        let base = format!("/api/projects/{project}/export?format=");
+        view! {
+            "Export: "
+            <a href=format!("{base}json{query}") download data-testid="export-json">"JSON"</a>
+            " · "
+            <a href=format!("{base}markdown{query}") download data-testid="export-markdown">"Markdown"</a>
+        }
     };
 
     view! {
@@ -40,26 +50,19 @@ pub fn TimelinePage() -> impl IntoView {
             <div class="filters" role="group" aria-label="Filter the timeline">
                 <label>
                     "Kind "
-                    <select bind:value=kind data-testid="filter-kind">
+                    <select on:change=move |ev| kind.set(event_target_value(&ev)) data-testid="filter-kind">
                         <option value="">"Everything"</option>
                         {KINDS.map(|(name, label)| view! { <option value=name>{label}</option> })}
                     </select>
                 </label>
                 <label>
                     "Person "
-                    <select bind:value=actor data-testid="filter-actor">
+                    <select on:change=move |ev| actor.set(event_target_value(&ev)) data-testid="filter-actor">
                         <option value="">"Everyone"</option>
-                        {move || people.get().into_iter().map(|name| view! {
-                            <option value=name.clone()>{name.clone()}</option>
-                        }).collect_view()}
+                        {people}
                     </select>
                 </label>
-                <span class="export">
-                    "Export: "
-                    <a href=move || export("json") download data-testid="export-json">"JSON"</a>
-                    " · "
-                    <a href=move || export("markdown") download data-testid="export-markdown">"Markdown"</a>
-                </span>
+                <span class="export">{export}</span>
             </div>
             {with_playbook(move |playbook| {
                 move || {

@@ -57,7 +57,7 @@ pub fn ProjectsPage() -> impl IntoView {
                         name="name"
                         data-testid="project-name"
                     />
-                    <button type="submit" disabled=move || creating.get() data-testid="create-project">
+                    <button type="submit" data-testid="create-project">
                         {move || if creating.get() { "Creating…" } else { "Create" }}
                     </button>
                 </div>

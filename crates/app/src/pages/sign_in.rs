@@ -66,7 +66,7 @@ pub fn SignInPage() -> impl IntoView {
                 {move || error.get().map(|message| view! {
                     <p class="field-error" role="alert" data-testid="sign-in-error">{message}</p>
                 })}
-                <button type="submit" disabled=move || busy.get() data-testid="sign-in-submit">
+                <button type="submit" data-testid="sign-in-submit">
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>

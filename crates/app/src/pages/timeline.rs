@@ -124,10 +124,12 @@ fn NoteForm() -> impl IntoView {
     view! {
         <form class="note-form" on:submit=submit data-testid="note-form">
             <label for="note-text">"Add a note"</label>
-            <textarea id="note-text" name="text" rows="2" maxlength="2000" disabled=move || !can_write.get()
-                placeholder="e.g. DB CPU at 40% after the 14:00 deploy; watching" data-testid="note-text"></textarea>
-            {move || error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
-            <button type="submit" disabled=move || !can_write.get() data-testid="add-note">"Add note"</button>
+            <fieldset disabled=move || !can_write.get()>
+                <textarea id="note-text" name="text" rows="2" maxlength="2000"
+                    placeholder="e.g. DB CPU at 40% after the 14:00 deploy; watching" data-testid="note-text"></textarea>
+                {move || error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+                <button type="submit" data-testid="add-note">"Add note"</button>
+            </fieldset>
         </form>
     }
 }

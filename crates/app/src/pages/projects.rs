@@ -46,7 +46,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <section class="page">
             <h1>"Projects"</h1>
             <p class="lede">"Each project is one launch: its setup, its 24-hour watch and the decisions taken."</p>
-            <form class="new-project" on:submit=submit data-testid="new-project" class:hidden=move || !is_admin()>
+            <form class="new-project" on:submit=submit data-testid="new-project" class:hidden=!is_admin()>
                 <label for="project-name">"New project"</label>
                 <div class="row">
                     <input
@@ -65,7 +65,8 @@ pub fn ProjectsPage() -> impl IntoView {
                     <p class="field-error" role="alert" data-testid="create-error">{message}</p>
                 })}
             </form>
-            {move || (!is_admin()).then(|| view! {
+            // A session's role never changes: signing in again rebuilds the pages.
+            {(!is_admin()).then(|| view! {
                 <p class="note">"An admin creates projects; sign in with the admin passcode to add one."</p>
             })}
             {projects.view("projects", project_list)}

@@ -125,7 +125,8 @@ fn SettingsForm(project: Project) -> impl IntoView {
     ];
 
     view! {
-        {move || (!is_admin()).then(|| view! {
+        // A session's role never changes: signing in again rebuilds the pages.
+        {(!is_admin()).then(|| view! {
             <p class="note" data-testid="settings-read-only">"Only an admin can change these settings. Sign in with the admin passcode to edit them."</p>
         })}
         <form class="card form settings" on:submit=submit data-testid="settings-form" novalidate>
@@ -145,9 +146,12 @@ fn SettingsForm(project: Project) -> impl IntoView {
                         {Platform::ALL.map(|p| view! { <option value=p.name() selected=p.name() == platform>{p.label()}</option> })}
                     </select>
                 </Field>
-                {move || status.get().map(|status| match status {
-                    Ok(message) => view! { <p class="saved" role="status" data-testid="settings-saved">{message}</p> }.into_any(),
-                    Err(message) => view! { <p class="field-error" role="alert" data-testid="settings-error">{message}</p> }.into_any(),
+                {move || status.get().map(|status| {
+                    let (class, testid, message) = match status {
+                        Ok(message) => ("saved", "settings-saved", message.to_owned()),
+                        Err(message) => ("field-error", "settings-error", message),
+                    };
+                    view! { <p class=class role="alert" data-testid=testid>{message}</p> }
                 })}
                 <div class="row">
                     <button type="submit" data-testid="settings-save">

@@ -45,24 +45,29 @@ pub fn ConnectionBanner() -> impl IntoView {
     let _ = set_interval_with_handle(check, POLL);
 
     move || {
-        match connection.get() {
-        Connection::Checking | Connection::Up => None,
-        Connection::Degraded(services) => Some(view! {
-            <div class="banner banner-warn" role="alert" data-testid="connection-banner">
-                <strong>"The proxy is degraded. "</strong>
-                {format!(
-                    "Not answering: {}. Progress may not be saved; the operator should check the proxy's log.",
+        let (class, title, detail) = match connection.get() {
+            Connection::Checking | Connection::Up => return None,
+            Connection::Degraded(services) => (
+                "banner banner-warn",
+                "The proxy is degraded. ",
+                format!(
+                    "Not answering: {}. Progress may not be saved; the operator should check the proxy's log. ",
                     services.join(", ")
-                )}
-            </div>
-        }.into_any()),
-        Connection::Down => Some(view! {
-            <div class="banner banner-error" role="alert" data-testid="connection-banner">
-                <strong>"Cannot reach the Watchpost proxy. "</strong>
+                ),
+            ),
+            Connection::Down => (
+                "banner banner-error",
+                "Cannot reach the Watchpost proxy. ",
                 "Check that it is still running (scripts/run) and that this machine can reach it. Retrying every 5 seconds. "
+                    .to_owned(),
+            ),
+        };
+        Some(view! {
+            <div class=class role="alert" data-testid="connection-banner">
+                <strong>{title}</strong>
+                {detail}
                 <button type="button" on:click=move |_| check()>"Retry now"</button>
             </div>
-        }.into_any()),
-    }
+        })
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use domain::Playbook;
 
 use domain::binary::{from_base64, to_base64};
-use domain::run::{Change, Entry, KINDS, RunState, Tick};
+use domain::run::{Change, Decision, Entry, KINDS, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
 use nanoserde::{DeBin, SerBin};
@@ -45,7 +45,6 @@ pub struct Run {
     log: RwSignal<Vec<Entry>>,
     stored: RwSignal<RunState>,
     outbox: RwSignal<Outbox>,
-    shown: Memo<RunState>,
     pub link: RwSignal<Link>,
     /// Operations the proxy refused, and why; shown until dismissed.
     pub refused: RwSignal<Vec<String>>,
@@ -69,12 +68,6 @@ impl Run {
         let log = RwSignal::new(Vec::new());
         let stored = RwSignal::new(RunState::default());
         let outbox = RwSignal::new(Outbox::new(load_outbox(project)));
-        // Every change to either input changes what is shown, so skip
-        // Memo's equality check (comparing states would add to the wasm).
-        let shown = Memo::new_with_compare(
-            move |_| outbox.with(|outbox| stored.with(|stored| outbox.apply_to(stored))),
-            |_, _| true,
-        );
         let run = Run {
             project,
             auth,
@@ -82,7 +75,6 @@ impl Run {
             log,
             stored,
             outbox,
-            shown,
             link: RwSignal::new(Link::Connecting),
             refused: RwSignal::new(Vec::new()),
             connection: StoredValue::new_local(Connection::default()),
@@ -109,7 +101,8 @@ impl Run {
     }
 
     pub fn tick(&self, item: &str) -> Option<Tick> {
-        self.shown.with(|state| state.tick(item).cloned())
+        self.outbox
+            .with(|outbox| self.stored.with(|stored| outbox.tick(stored, item)))
     }
 
     /// Whether `item`'s latest change is still waiting in this browser.
@@ -121,8 +114,12 @@ impl Run {
         })
     }
 
-    pub fn state<T>(&self, read: impl FnOnce(&RunState) -> T) -> T {
-        self.shown.with(read)
+    /// The latest decision in `escalation`, unsent ones included.
+    pub fn last_decision(&self, escalation: &str) -> Option<Decision> {
+        self.outbox.with(|outbox| {
+            self.stored
+                .with(|stored| outbox.last_decision(stored, escalation))
+        })
     }
 
     /// The stored log, oldest first.

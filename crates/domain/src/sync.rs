@@ -6,7 +6,7 @@
 //! reload and are sent when the proxy is back. Each operation carries its own
 //! `op_id`, so sending one twice (a lost answer, two tabs) stores it once.
 
-use crate::run::{Entry, RunState};
+use crate::run::{Change, Decision, Entry, RunState, Tick};
 
 /// Operations made in this browser and not yet seen in the log, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,16 +39,55 @@ impl Outbox {
         self.pending.len() != before
     }
 
-    /// What the team sees: the stored run, with this browser's unsent
-    /// operations applied on top, as they will be once stored.
-    pub fn apply_to(&self, stored: &RunState) -> RunState {
-        let mut state = stored.clone();
-        let last = state.last_entry;
-        for entry in &self.pending {
-            state.apply(entry);
+    /// Who ticked `item`, as it will be once this browser's unsent
+    /// operations are stored: the latest of them about the item wins.
+    /// (Asking per item, instead of copying the whole state with the outbox
+    /// applied, keeps each new entry cheap however long the run grows.)
+    pub fn tick(&self, stored: &RunState, item: &str) -> Option<Tick> {
+        for entry in self.pending.iter().rev() {
+            match &entry.change {
+                Change::Ticked { item: ticked } if ticked == item => {
+                    return Some(Tick {
+                        by: entry.actor.clone(),
+                        at: entry.at.clone(),
+                    });
+                }
+                Change::Unticked { item: unticked } if unticked == item => return None,
+                _ => {}
+            }
         }
-        state.last_entry = last;
-        state
+        stored.tick(item).cloned()
+    }
+
+    /// The latest decision taken in `escalation`, unsent ones included.
+    pub fn last_decision(&self, stored: &RunState, escalation: &str) -> Option<Decision> {
+        let pending = self
+            .pending
+            .iter()
+            .rev()
+            .find_map(|entry| match &entry.change {
+                Change::DecisionTaken {
+                    escalation: taken,
+                    outcome,
+                    note,
+                    ..
+                } if taken == escalation => Some(Decision {
+                    escalation: taken.clone(),
+                    outcome: *outcome,
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                    note: note.clone(),
+                }),
+                _ => None,
+            });
+        pending.or_else(|| {
+            stored
+                .decisions
+                .iter()
+                .rev()
+                .find(|decision| decision.escalation == escalation)
+                .cloned()
+        })
     }
 }
 
@@ -93,7 +132,7 @@ pub fn reconnect_delay_ms(attempt: u32, jitter: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::Change;
+    use crate::playbook::Outcome;
 
     fn op(op_id: &str, change: Change) -> Entry {
         Entry {
@@ -126,17 +165,60 @@ mod tests {
             },
         ));
         outbox.push(op("b", ticked("h0-database")));
-        let shown = outbox.apply_to(&stored);
-        assert_eq!(shown.tick("h0-baseline"), None);
-        assert!(shown.tick("h0-database").is_some());
+        assert_eq!(outbox.tick(&stored, "h0-baseline"), None);
         assert_eq!(
-            shown.last_entry, 7,
-            "resuming still starts after the stored log"
+            outbox.tick(&stored, "h0-database").map(|tick| tick.by),
+            Some("Ana".to_owned())
         );
         assert!(
             stored.tick("h0-baseline").is_some(),
             "the stored run is untouched"
         );
+
+        // The same as folding the outbox into the stored log, for every item.
+        let mut folded = stored.clone();
+        for entry in outbox.pending() {
+            folded.apply(entry);
+        }
+        for item in ["h0-baseline", "h0-database", "h4-database"] {
+            assert_eq!(
+                outbox.tick(&stored, item),
+                folded.tick(item).cloned(),
+                "{item}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_latest_decision_counts_unsent_ones() {
+        let decided = |by: &str, outcome| Entry {
+            actor: by.to_owned(),
+            ..op(
+                by,
+                Change::DecisionTaken {
+                    escalation: "health-check".to_owned(),
+                    answers: vec![0],
+                    outcome,
+                    note: String::new(),
+                },
+            )
+        };
+        let stored = RunState::fold([&Entry {
+            id: 3,
+            ..decided("Ben", Outcome::Monitor)
+        }]);
+        let last = |outbox: &Outbox| {
+            outbox
+                .last_decision(&stored, "health-check")
+                .map(|decision| (decision.by, decision.outcome))
+        };
+        assert_eq!(
+            last(&Outbox::default()),
+            Some(("Ben".to_owned(), Outcome::Monitor))
+        );
+        let outbox = Outbox::new(vec![decided("Ana", Outcome::Rollback)]);
+        assert_eq!(last(&outbox), Some(("Ana".to_owned(), Outcome::Rollback)));
+        assert_eq!(outbox.last_decision(&stored, "other"), None);
     }
 
     #[test]

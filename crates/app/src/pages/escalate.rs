@@ -37,20 +37,13 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
         let id = escalation.id.clone();
         let run = use_run();
         let last = move || {
-            run.state(|state| {
-                state
-                    .decisions
-                    .iter()
-                    .rev()
-                    .find(|d| d.escalation == id)
-                    .map(|d| {
-                        format!(
-                            "Last decided: {} by {} at {}",
-                            d.outcome.label(),
-                            d.by,
-                            short_time(&d.at)
-                        )
-                    })
+            run.last_decision(&id).map(|d| {
+                format!(
+                    "Last decided: {} by {} at {}",
+                    d.outcome.label(),
+                    d.by,
+                    short_time(&d.at)
+                )
             })
         };
         view! {

@@ -47,8 +47,9 @@ pub fn Refused() -> impl IntoView {
     move || {
         let refused = run.refused.get();
         (!refused.is_empty()).then(|| view! {
-            <div class="banner banner-error" role="alert" data-testid="refused">
-                <ul>{refused.into_iter().map(|message| view! { <li>{message}</li> }).collect_view()}</ul>
+            // One line per message (CSS `pre-line`): a list view costs the wasm more.
+            <div class="banner banner-error refused" role="alert" data-testid="refused">
+                {refused.join("\n")}
                 <button type="button" on:click=move |_| run.refused.set(Vec::new())>"Dismiss"</button>
             </div>
         })

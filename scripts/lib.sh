@@ -63,28 +63,23 @@ ensure_cargo_tool() {
   fi
 }
 
-ensure_wasm_opt() {
-  local bin="$TOOLS_DIR/npm/node_modules/.bin/wasm-opt"
-  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
-    say "wasm-opt (binaryen ${BINARYEN_VERSION%%.*}) present"
+# Installs an npm package's command into the tools cache unless the one there
+# prints `expected` (a fixed string) in its --version.
+ensure_npm_tool() {
+  local package="$1" version="$2" command="$3" expected="$4"
+  local bin="$TOOLS_DIR/npm/node_modules/.bin/$command"
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qF "$expected"; then
+    say "$command ($package $version) present"
     return
   fi
-  # Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.
-  say "installing binaryen $BINARYEN_VERSION from npm"
+  say "installing $package $version from npm"
   mkdir -p "$TOOLS_DIR/npm"
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION" >/dev/null
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "$package@$version" >/dev/null
 }
 
-ensure_terser() {
-  local bin="$TOOLS_DIR/npm/node_modules/.bin/terser"
-  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "terser $TERSER_VERSION" ]; then
-    say "terser $TERSER_VERSION present"
-    return
-  fi
-  say "installing terser $TERSER_VERSION from npm"
-  mkdir -p "$TOOLS_DIR/npm"
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "terser@$TERSER_VERSION" >/dev/null
-}
+# Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.
+ensure_wasm_opt() { ensure_npm_tool binaryen "$BINARYEN_VERSION" wasm-opt "version ${BINARYEN_VERSION%%.*}"; }
+ensure_terser() { ensure_npm_tool terser "$TERSER_VERSION" terser "terser $TERSER_VERSION"; }
 
 # Trunk's own JS minifier fails on wasm-bindgen's `export default` and leaves
 # the glue as it is; terser shrinks it, and index.html gets its new integrity hash.

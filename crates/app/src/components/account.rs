@@ -18,11 +18,10 @@ pub fn Account() -> impl IntoView {
     };
     move || {
         auth.session().map(|session| {
-            let role = session.role.name();
             view! {
                 <div class="account">
-                    <span class="who" data-testid="signed-in-as" title=format!("Signed in until {}", session.expires)>
-                        {session.name}<span class="role">{role}</span>
+                    <span class="who" data-testid="signed-in-as">
+                        {format!("{} ({})", session.name, session.role.name())}
                     </span>
                     <button type="button" class="quiet" on:click=sign_out data-testid="sign-out">"Sign out"</button>
                 </div>

@@ -452,3 +452,61 @@ async fn two_people_share_the_run_live_offline_and_across_a_restart() {
     ana.await.expect("Ana's journey");
     ben.await.expect("Ben's journey");
 }
+
+/// An admin renames a project, is told which setting is wrong and why, and
+/// archives it, which makes its run read-only.
+#[tokio::test]
+async fn an_admin_changes_a_projects_settings() {
+    let watchpost = Watchpost::start().await;
+    let id = watchpost.create_project("Launch").await;
+    let url = watchpost.url(&format!("/projects/{id}/settings"));
+    let admin = watchpost.admin_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&url).await.expect("open the settings");
+        sign_in(&c, "Dana", &admin).await;
+        let field = |name: &str| testid(&format!("field-{name}"));
+        let name = find(&c, &field("name")).await;
+        name.clear().await.expect("clear");
+        name.send_keys("Voxanne backend").await.expect("type");
+        find(&c, &field("timezone"))
+            .await
+            .clear()
+            .await
+            .expect("clear");
+        find(&c, &field("timezone"))
+            .await
+            .send_keys("Mars/Olympus")
+            .await
+            .expect("type");
+        click(&c, &testid("settings-save")).await;
+        wait_for_text(&c, &testid("error-timezone"), "not a time zone name").await;
+        wait_for_text(&c, &testid("settings-error"), "HTTP 422").await;
+
+        find(&c, &field("timezone"))
+            .await
+            .clear()
+            .await
+            .expect("clear");
+        find(&c, &field("timezone"))
+            .await
+            .send_keys("Europe/London")
+            .await
+            .expect("type");
+        click(&c, &testid("settings-save")).await;
+        wait_for_text(&c, &testid("settings-saved"), "Saved.").await;
+        wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;
+        wait_gone(&c, &testid("error-timezone")).await;
+
+        click(&c, &testid("settings-archive")).await;
+        wait_for_text(&c, &testid("archived"), "Archived").await;
+        click(&c, &testid("tab-watch")).await;
+        wait_for_text(&c, &testid("read-only"), "archived").await;
+        let disabled = find(&c, &format!("{} input", testid("item-h0-baseline")))
+            .await
+            .attr("disabled")
+            .await
+            .expect("attribute");
+        assert!(disabled.is_some(), "an archived run cannot be ticked");
+    })
+    .await;
+}

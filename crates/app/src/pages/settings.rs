@@ -14,10 +14,16 @@ use crate::state::{use_auth, use_project};
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let project = use_project();
+    // Outside the form: a save reloads the project, which rebuilds the form,
+    // and what the proxy said must outlive that.
+    let said = Said {
+        problems: RwSignal::new(BTreeMap::new()),
+        status: RwSignal::new(None),
+    };
     view! {
         <section class="page" data-testid="settings-page">
             <h2>"Settings"</h2>
-            {project.view("the settings", |project| view! { <SettingsForm project/> })}
+            {project.view("the settings", move |project| view! { <SettingsForm project said/> })}
         </section>
     }
 }
@@ -25,15 +31,22 @@ pub fn SettingsPage() -> impl IntoView {
 /// What the proxy said about each field after the last save.
 type Problems = RwSignal<BTreeMap<String, String>>;
 
+/// What the proxy answered to the last save: each field's problem, and the
+/// outcome ("Saved.", or the error).
+#[derive(Clone, Copy)]
+struct Said {
+    problems: Problems,
+    status: RwSignal<Option<Result<&'static str, String>>>,
+}
+
 #[component]
-fn SettingsForm(project: Project) -> impl IntoView {
+fn SettingsForm(project: Project, said: Said) -> impl IntoView {
     let auth = use_auth();
     let open = use_project();
     let is_admin = move || auth.can(Role::Admin);
     let (id, archived) = (project.id, project.archived);
     let form = ProjectForm::new(&project);
-    let problems: Problems = RwSignal::new(BTreeMap::new());
-    let status = RwSignal::new(None::<Result<&'static str, String>>);
+    let Said { problems, status } = said;
     let busy = RwSignal::new(false);
 
     let save = move |patch: ProjectPatch, done: &'static str| {

@@ -453,8 +453,8 @@ async fn two_people_share_the_run_live_offline_and_across_a_restart() {
     ben.await.expect("Ben's journey");
 }
 
-/// An admin renames a project, is told which setting is wrong and why, and
-/// archives it, which makes its run read-only.
+/// An admin renames a project, is told which setting is wrong and why,
+/// archives it, which makes its run read-only, and signs out.
 #[tokio::test]
 async fn an_admin_changes_a_projects_settings() {
     let watchpost = Watchpost::start().await;
@@ -507,6 +507,12 @@ async fn an_admin_changes_a_projects_settings() {
             .await
             .expect("attribute");
         assert!(disabled.is_some(), "an archived run cannot be ticked");
+
+        // Signing out ends the session here and on the proxy.
+        click(&c, &testid("sign-out")).await;
+        find(&c, &testid("sign-in-page")).await;
+        c.refresh().await.expect("reload");
+        find(&c, &testid("sign-in-page")).await;
     })
     .await;
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod binary;
 pub mod check;
 pub mod json;
+pub mod keyed;
 pub mod playbook;
 pub mod project;
 pub mod route;

@@ -8,14 +8,13 @@
 mod export;
 mod submit;
 
-use std::collections::BTreeMap;
-
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 pub use export::{EntryFilter, KINDS, actors, markdown};
 pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, op_id_problem};
 
+use crate::keyed::Keyed;
 use crate::playbook::{Decimal, Outcome, Playbook};
 
 /// One thing someone did.
@@ -206,11 +205,11 @@ pub struct SignOff {
 /// Everything the log says, folded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
-    pub ticks: BTreeMap<String, Tick>,
+    pub ticks: Keyed<Tick>,
     /// The latest measurement of each target.
-    pub metrics: BTreeMap<String, Measurement>,
+    pub metrics: Keyed<Measurement>,
     /// The latest result of each live check.
-    pub checks: BTreeMap<String, Observation>,
+    pub checks: Keyed<Observation>,
     pub notes: Vec<Remark>,
     pub decisions: Vec<Decision>,
     /// Who has the watch, after the last handover.
@@ -237,7 +236,7 @@ impl RunState {
         };
         match &entry.change {
             Change::Ticked { item } => {
-                self.ticks.insert(item.clone(), who());
+                self.ticks.insert(item, who());
             }
             Change::Unticked { item } => {
                 self.ticks.remove(item);
@@ -254,7 +253,7 @@ impl RunState {
                     by: entry.actor.clone(),
                     at: entry.at.clone(),
                 };
-                self.metrics.insert(target.clone(), measurement);
+                self.metrics.insert(target, measurement);
             }
             Change::CheckResult {
                 item,
@@ -266,7 +265,7 @@ impl RunState {
                     observed: observed.clone(),
                     at: entry.at.clone(),
                 };
-                self.checks.insert(item.clone(), observation);
+                self.checks.insert(item, observation);
             }
             Change::DecisionTaken {
                 escalation,

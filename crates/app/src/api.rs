@@ -6,12 +6,12 @@
 //! would cost the wasm about 20 KB gzip. Requests are JSON, as the API takes
 //! them; error bodies are JSON too, read with the browser's own parser.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use domain::Playbook;
 use domain::api::{Health, Session, SignIn};
 use domain::binary::MEDIA_TYPE;
+use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
 use nanoserde::DeBin;
@@ -29,7 +29,7 @@ pub enum ApiError {
         status: u16,
         message: String,
         /// For a form: what is wrong with each field.
-        fields: BTreeMap<String, String>,
+        fields: Keyed<String>,
     },
     /// The proxy answered something this app does not understand.
     Garbled(String),
@@ -155,7 +155,7 @@ fn refused(status: u16, body: &str) -> ApiError {
     let message = field(&error, "message")
         .and_then(|message| message.as_string())
         .unwrap_or_else(|| "The proxy refused the request.".to_owned());
-    let mut fields = BTreeMap::new();
+    let mut fields = Keyed::default();
     if let Some(problems) = field(&error, "fields").filter(JsValue::is_object) {
         let problems: js_sys::Object = problems.unchecked_into();
         for key in js_sys::Object::keys(&problems).iter() {
@@ -163,7 +163,7 @@ fn refused(status: u16, body: &str) -> ApiError {
                 continue;
             };
             if let Some(problem) = field(&problems, &name).and_then(|p| p.as_string()) {
-                fields.insert(name, problem);
+                fields.insert(&name, problem);
             }
         }
     }

@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
+use crate::keyed::Keyed;
+
 /// `GET /api/health`, in the format the seeds ask teams to serve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Health {
     pub status: HealthStatus,
     /// Each dependency and whether it answers.
-    pub services: BTreeMap<String, bool>,
+    pub services: Keyed<bool>,
     /// RFC 3339.
     pub timestamp: String,
     /// Seconds since the server started.
@@ -26,8 +28,8 @@ pub enum HealthStatus {
 
 impl Health {
     /// The status follows from the services: ok only when every one is up.
-    pub fn new(services: BTreeMap<String, bool>, timestamp: String, uptime: u64) -> Self {
-        let status = if services.values().all(|up| *up) {
+    pub fn new(services: Keyed<bool>, timestamp: String, uptime: u64) -> Self {
+        let status = if services.iter().all(|(_, up)| *up) {
             HealthStatus::Ok
         } else {
             HealthStatus::Degraded

@@ -5,11 +5,12 @@
 //! `"sentry.alert_rule"`; anything else is a validation error, so a typo cannot
 //! silently turn an automatic check into nothing.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::keyed::Keyed;
 
 /// Defines [`CheckKind`] with its wire name, label and parameters in one table,
 /// so the three can never disagree.
@@ -178,7 +179,7 @@ impl From<Verify> for String {
 
 /// Checks an item's `with` table against what its check accepts.
 /// Returns one message per problem.
-pub fn param_problems(verify: Verify, with: &BTreeMap<String, String>) -> Vec<String> {
+pub fn param_problems(verify: Verify, with: &Keyed<String>) -> Vec<String> {
     let Some(kind) = verify.check() else {
         return if with.is_empty() {
             Vec::new()
@@ -236,7 +237,7 @@ pub fn param_problems(verify: Verify, with: &BTreeMap<String, String>) -> Vec<St
 mod tests {
     use super::*;
 
-    fn with(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn with(pairs: &[(&str, &str)]) -> Keyed<String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

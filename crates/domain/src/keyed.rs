@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use nanoserde::{DeBin, DeBinErr, SerBin};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keyed<V>(Vec<(String, V)>);
 
 impl<V> Default for Keyed<V> {
@@ -40,9 +41,49 @@ impl<V> Keyed<V> {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Names and values, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+/// The last value given for a name wins, as in a map.
+impl<V> FromIterator<(String, V)> for Keyed<V> {
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(pairs: I) -> Self {
+        let mut keyed = Keyed::default();
+        for (key, value) in pairs {
+            keyed.insert(&key, value);
+        }
+        keyed
+    }
+}
+
+impl<V, const N: usize> From<[(String, V); N]> for Keyed<V> {
+    fn from(pairs: [(String, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl<V: SerBin> SerBin for Keyed<V> {
+    fn ser_bin(&self, output: &mut Vec<u8>) {
+        self.0.ser_bin(output);
+    }
+}
+
+/// Sorted again on the way in: the binary form is trusted for its layout, not its order.
+impl<V: DeBin> DeBin for Keyed<V> {
+    fn de_bin(offset: &mut usize, bytes: &[u8]) -> Result<Self, DeBinErr> {
+        Ok(Vec::<(String, V)>::de_bin(offset, bytes)?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -93,5 +134,11 @@ mod tests {
         assert_eq!(json, serde_json::to_string(&map).unwrap_or_default());
         let back: Keyed<i32> = serde_json::from_str(&json).unwrap_or_default();
         assert_eq!(back, keyed);
+        let back = Keyed::<i32>::deserialize_bin(&keyed.serialize_bin()).ok();
+        assert_eq!(back, Some(keyed));
+        let unsorted: Keyed<i32> = [("z".to_owned(), 1), ("a".to_owned(), 2)]
+            .into_iter()
+            .collect();
+        assert_eq!(unsorted.keys().collect::<Vec<_>>(), ["a", "z"]);
     }
 }

@@ -6,13 +6,14 @@
 //! problem is reported with the place it is at, so a team editing its own
 //! playbook can fix it without reading code.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Verify, param_problems};
+use crate::keyed::Keyed;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(deny_unknown_fields)]
@@ -60,8 +61,8 @@ pub struct Item {
     pub text: String,
     pub verify: Verify,
     /// Parameters of the live check, such as `{ key = "SENTRY_DSN" }`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub with: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub with: Keyed<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
@@ -114,8 +115,8 @@ pub struct Target {
     pub label: String,
     pub bound: Bound,
     pub verify: Verify,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub with: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub with: Keyed<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
@@ -731,7 +732,7 @@ impl Report {
         }
     }
 
-    fn params(&mut self, at: &str, verify: Verify, with: &BTreeMap<String, String>) {
+    fn params(&mut self, at: &str, verify: Verify, with: &Keyed<String>) {
         for message in param_problems(verify, with) {
             self.push(at, message);
         }

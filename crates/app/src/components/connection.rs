@@ -29,9 +29,9 @@ pub fn ConnectionBanner() -> impl IntoView {
                 Ok(health) => Connection::Degraded(
                     health
                         .services
-                        .into_iter()
-                        .filter(|(_, up)| !up)
-                        .map(|(name, _)| name)
+                        .iter()
+                        .filter(|(_, up)| !**up)
+                        .map(|(name, _)| name.to_owned())
                         .collect(),
                 ),
                 Err(_) => Connection::Down,

@@ -1,9 +1,8 @@
 //! A project's name and service settings, and archiving it. Admins change
 //! them; everyone can read them.
 
-use std::collections::BTreeMap;
-
 use domain::api::Role;
+use domain::keyed::Keyed;
 use domain::project::{Platform, Project, ProjectForm, ProjectPatch};
 use leptos::prelude::*;
 
@@ -17,7 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
     // Outside the form: a save reloads the project, which rebuilds the form,
     // and what the proxy said must outlive that.
     let said = Said {
-        problems: RwSignal::new(BTreeMap::new()),
+        problems: RwSignal::new(Keyed::default()),
         status: RwSignal::new(None),
     };
     view! {
@@ -29,7 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// What the proxy said about each field after the last save.
-type Problems = RwSignal<BTreeMap<String, String>>;
+type Problems = RwSignal<Keyed<String>>;
 
 /// What the proxy answered to the last save: each field's problem, and the
 /// outcome ("Saved.", or the error).
@@ -55,7 +54,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::update_project(id, patch).await {
                 Ok(_) => {
-                    problems.set(BTreeMap::new());
+                    problems.set(Keyed::default());
                     status.set(Some(Ok(done)));
                     open.reload();
                 }

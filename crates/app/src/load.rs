@@ -69,10 +69,6 @@ impl<T: Clone + 'static> Loader<T> {
         self.state.get()
     }
 
-    pub fn get_untracked(&self) -> Load<T> {
-        self.state.get_untracked()
-    }
-
     /// Progress while loading, a failure with a retry button, or `ready`'s view.
     pub fn view<V: IntoView + 'static>(
         self,

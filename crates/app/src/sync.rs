@@ -7,10 +7,7 @@
 //! stream brings them back stored. The rules (what an answer means, how long
 //! to wait) are in the shared crate's `sync` module.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use domain::Playbook;
 
 use domain::binary::{from_base64, to_base64};
 use domain::run::{Change, Decision, Entry, KINDS, RunState, Tick};
@@ -22,8 +19,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
 use crate::api;
-use crate::load::{Load, Loader};
-use crate::state::{Auth, use_playbook};
+use crate::state::Auth;
 
 /// The link to the proxy's stream, as the person sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +37,6 @@ pub enum Link {
 pub struct Run {
     project: i64,
     auth: Auth,
-    playbook: Loader<Arc<Playbook>>,
     log: RwSignal<Vec<Entry>>,
     stored: RwSignal<RunState>,
     outbox: RwSignal<Outbox>,
@@ -71,7 +66,6 @@ impl Run {
         let run = Run {
             project,
             auth,
-            playbook: use_playbook(),
             log,
             stored,
             outbox,
@@ -90,14 +84,6 @@ impl Run {
 
     pub fn project(&self) -> i64 {
         self.project
-    }
-
-    /// Why the proxy would refuse `change`, by the shared rules, if it would.
-    pub fn check(&self, change: &Change) -> Option<String> {
-        match self.playbook.get_untracked() {
-            Load::Ready(playbook) => change.problem(&playbook),
-            Load::Loading | Load::Failed(_) => None,
-        }
     }
 
     pub fn tick(&self, item: &str) -> Option<Tick> {

@@ -12,7 +12,7 @@ use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 pub use export::{EntryFilter, KINDS, actors, markdown};
-pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, op_id_problem};
+pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, note_text_problem, op_id_problem};
 
 use crate::keyed::Keyed;
 use crate::playbook::{Decimal, Outcome, Playbook};

@@ -1,7 +1,7 @@
 //! What has been done in this run, newest first: who, when and what, filtered
 //! by kind and person, with notes added here and the export links.
 
-use domain::run::{Change, EntryFilter, KINDS, actors};
+use domain::run::{Change, EntryFilter, KINDS, actors, note_text_problem};
 use leptos::prelude::*;
 
 use crate::components::item::short_time;
@@ -108,14 +108,11 @@ fn NoteForm() -> impl IntoView {
         let Some(submitted) = Submitted::read(&ev) else {
             return;
         };
-        let change = Change::Note {
-            text: submitted.text("text").trim().to_owned(),
-            item: None,
-        };
-        match run.check(&change) {
+        let text = submitted.text("text").trim().to_owned();
+        match note_text_problem(&text) {
             Some(problem) => error.set(Some(problem)),
             None => {
-                run.record(change);
+                run.record(Change::Note { text, item: None });
                 submitted.form.reset();
                 error.set(None);
             }

@@ -31,6 +31,18 @@ pub fn op_id_problem(op_id: &str) -> Option<String> {
     })
 }
 
+/// Why a note's text cannot be stored, if it cannot. The app asks before
+/// sending; the proxy asks again as part of [`Change::problem`].
+pub fn note_text_problem(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        Some("a note needs some text".to_owned())
+    } else if text.chars().count() > TEXT_MAX {
+        Some(format!("a note has at most {TEXT_MAX} characters"))
+    } else {
+        None
+    }
+}
+
 impl Change {
     /// Why a person may not add this change to a run of `playbook`, if they may not.
     pub fn problem(&self, playbook: &Playbook) -> Option<String> {
@@ -48,17 +60,11 @@ impl Change {
         };
         match self {
             Change::Ticked { item } | Change::Unticked { item } => manual_item(item),
-            Change::Note { text, item } => {
-                if text.trim().is_empty() {
-                    return Some("a note needs some text".to_owned());
-                }
-                if let Some(id) = item
-                    && playbook.item(id).is_none()
-                {
-                    return Some(format!("the playbook has no item “{id}”"));
-                }
-                text_problem("a note", text)
-            }
+            Change::Note { text, item } => note_text_problem(text).or_else(|| {
+                item.as_ref()
+                    .filter(|id| playbook.item(id).is_none())
+                    .map(|id| format!("the playbook has no item “{id}”"))
+            }),
             Change::MetricRecorded { target, value } => {
                 if playbook.target(target).is_none() {
                     Some(format!("the playbook has no target “{target}”"))

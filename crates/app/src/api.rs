@@ -89,11 +89,11 @@ pub async fn sign_in(name: String, passcode: String) -> Result<Session, ApiError
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {
-    let response = send("DELETE", "/api/session", None).await?;
-    if response.ok() || response.status() == 401 {
-        return Ok(());
+    match accepted(send("DELETE", "/api/session", None).await?).await {
+        // Already signed out (elsewhere, or expired): the same end.
+        Err(err) if err.is_signed_out() => Ok(()),
+        answer => answer.map(drop),
     }
-    Err(refused(response.status(), &text(&response).await?))
 }
 
 pub async fn projects() -> Result<Vec<Project>, ApiError> {
@@ -124,11 +124,9 @@ pub async fn append(project: i64, entry: &Entry) -> Result<(), ApiError> {
         change: entry.change.clone(),
     };
     let path = format!("/api/projects/{project}/log");
-    let response = send("POST", &path, Some(new.to_json())).await?;
-    if response.ok() {
-        return Ok(());
-    }
-    Err(refused(response.status(), &text(&response).await?))
+    accepted(send("POST", &path, Some(new.to_json())).await?)
+        .await
+        .map(drop)
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {
@@ -141,8 +139,13 @@ async fn call<T: DeBin>(method: &str, path: &str, json: String) -> Result<T, Api
 }
 
 async fn decode<T: DeBin>(response: Response) -> Result<T, ApiError> {
+    parse(&accepted(response).await?).await
+}
+
+/// The response when the proxy accepted the request, or what it refused.
+async fn accepted(response: Response) -> Result<Response, ApiError> {
     if response.ok() {
-        return parse(&response).await;
+        return Ok(response);
     }
     Err(refused(response.status(), &text(&response).await?))
 }

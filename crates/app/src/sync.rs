@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use domain::binary::{from_base64, to_base64};
-use domain::run::{Change, Decision, Entry, KINDS, RunState, Tick};
+use domain::run::{Change, Decision, Entry, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
 use nanoserde::{DeBin, SerBin};
@@ -19,6 +19,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
 use crate::api;
+use crate::components::storage;
 use crate::state::Auth;
 
 /// The link to the proxy's stream, as the person sees it.
@@ -93,11 +94,7 @@ impl Run {
 
     /// Whether `item`'s latest change is still waiting in this browser.
     pub fn is_pending(&self, item: &str) -> bool {
-        self.outbox.with(|outbox| {
-            outbox.pending().iter().any(|entry| {
-                matches!(&entry.change, Change::Ticked { item: i } | Change::Unticked { item: i } if i == item)
-            })
-        })
+        self.outbox.with(|outbox| outbox.touches_item(item))
     }
 
     /// The latest decision in `escalation`, unsent ones included.
@@ -169,7 +166,7 @@ impl Run {
     fn change_outbox(&self, change: impl FnOnce(&mut Outbox)) {
         let mut outbox = Outbox::new(load_outbox(self.project));
         for entry in self.outbox.with_untracked(|o| o.pending().to_vec()) {
-            if !outbox.pending().iter().any(|e| e.op_id == entry.op_id) {
+            if !outbox.has(&entry.op_id) {
                 outbox.push(entry);
             }
         }
@@ -218,7 +215,7 @@ impl Run {
                         run.refused.update(|refused| {
                             refused.push(format!(
                                 "Not saved ({}): {reason}",
-                                kind_label(&next.change)
+                                next.change.kind_label()
                             ));
                         });
                         run.change_outbox(|outbox| {
@@ -232,8 +229,7 @@ impl Run {
     }
 
     fn is_unsent(&self, op_id: &str) -> bool {
-        self.outbox
-            .with_untracked(|outbox| outbox.pending().iter().any(|entry| entry.op_id == op_id))
+        self.outbox.with_untracked(|outbox| outbox.has(op_id))
     }
 
     fn next_unsent(&self) -> Option<Entry> {
@@ -328,9 +324,7 @@ impl Run {
     /// Reconnects at once, as when the browser comes back online.
     pub fn reconnect_now(&self) {
         if matches!(self.link.get_untracked(), Link::Waiting { .. }) {
-            if let Some(Some(handle)) = self.connection.try_update_value(|c| c.retry.take()) {
-                handle.clear();
-            }
+            self.cancel_retry();
             self.link.set(Link::Connecting);
             self.connect();
         }
@@ -345,20 +339,16 @@ impl Run {
         });
     }
 
-    fn disconnect(&self) {
-        self.close_source();
+    fn cancel_retry(&self) {
         if let Some(Some(handle)) = self.connection.try_update_value(|c| c.retry.take()) {
             handle.clear();
         }
     }
-}
 
-fn kind_label(change: &Change) -> &'static str {
-    let kind = change.kind();
-    KINDS
-        .iter()
-        .find(|(name, _)| *name == kind)
-        .map_or(kind, |(_, label)| label)
+    fn disconnect(&self) {
+        self.close_source();
+        self.cancel_retry();
+    }
 }
 
 pub fn use_run() -> Run {
@@ -367,10 +357,6 @@ pub fn use_run() -> Run {
 
 fn outbox_key(project: i64) -> String {
     format!("watchpost-outbox-{project}")
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }
 
 fn load_outbox(project: i64) -> Vec<Entry> {

@@ -31,6 +31,18 @@ impl Outbox {
         self.pending.push(entry);
     }
 
+    /// Whether the operation is still waiting here.
+    pub fn has(&self, op_id: &str) -> bool {
+        self.pending.iter().any(|entry| entry.op_id == op_id)
+    }
+
+    /// Whether a tick or untick of `item` is still waiting here.
+    pub fn touches_item(&self, item: &str) -> bool {
+        self.pending.iter().any(|entry| {
+            matches!(&entry.change, Change::Ticked { item: i } | Change::Unticked { item: i } if i == item)
+        })
+    }
+
     /// The operation is in the log (or was refused): it leaves the outbox.
     /// Returns whether it was there.
     pub fn settle(&mut self, op_id: &str) -> bool {
@@ -224,8 +236,10 @@ mod tests {
     #[test]
     fn an_operation_leaves_the_outbox_once() {
         let mut outbox = Outbox::new(vec![op("a", ticked("x")), op("b", ticked("y"))]);
+        assert!(outbox.has("a") && outbox.touches_item("x") && !outbox.touches_item("z"));
         assert!(outbox.settle("a"));
         assert!(!outbox.settle("a"), "a second confirmation changes nothing");
+        assert!(!outbox.has("a") && !outbox.touches_item("x"));
         assert_eq!(outbox.pending().len(), 1);
         assert_eq!(outbox.pending()[0].op_id, "b");
         assert!(outbox.settle("b"));

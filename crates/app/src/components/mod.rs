@@ -15,6 +15,12 @@ use leptos::prelude::*;
 use crate::load::Load;
 use crate::state::{use_auth, use_playbook, use_project};
 
+/// This browser's local storage, where it has one: the theme, the last name
+/// signed in with, and each project's unsent operations live there.
+pub fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
 /// A submitted form's fields. Forms keep their inputs as the browser's own
 /// and read them once, on submit: a signal bound to each input costs the wasm
 /// far more than this.

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use super::storage;
+
 const KEY: &str = "watchpost-theme";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +37,6 @@ impl Theme {
             Theme::Dark => Theme::System,
         }
     }
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }
 
 fn saved() -> Theme {

@@ -4,7 +4,7 @@ use domain::api::validated_display_name;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::Submitted;
+use crate::components::{Submitted, storage};
 use crate::state::{SignedIn, use_auth};
 
 /// The name typed last time, so the next sign-in is one field.
@@ -17,7 +17,6 @@ pub fn SignInPage() -> impl IntoView {
         SignedIn::No { reason } => reason,
         SignedIn::Checking | SignedIn::Yes(_) => None,
     };
-    let storage = || web_sys::window().and_then(|w| w.local_storage().ok().flatten());
     let last_name = storage()
         .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
         .unwrap_or_default();

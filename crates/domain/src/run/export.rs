@@ -18,7 +18,16 @@ pub const KINDS: [(&str, &str); 8] = [
 impl Change {
     /// The API name of the entry's kind, as in `{"kind": "ticked"}`.
     pub fn kind(&self) -> &'static str {
-        let index = match self {
+        KINDS[self.kind_index()].0
+    }
+
+    /// How the timeline names the entry's kind: "Decisions".
+    pub fn kind_label(&self) -> &'static str {
+        KINDS[self.kind_index()].1
+    }
+
+    fn kind_index(&self) -> usize {
+        match self {
             Change::Ticked { .. } => 0,
             Change::Unticked { .. } => 1,
             Change::Note { .. } => 2,
@@ -27,8 +36,7 @@ impl Change {
             Change::DecisionTaken { .. } => 5,
             Change::Handover { .. } => 6,
             Change::SignOff { .. } => 7,
-        };
-        KINDS[index].0
+        }
     }
 }
 

@@ -410,6 +410,16 @@ fn the_timeline_filters_by_kind_and_person() {
     assert_eq!(only(None, Some("ben")), [5, 6]);
     assert_eq!(only(Some("note"), Some("ben")), Vec::<u64>::new());
     assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana"]);
+    for entry in &log {
+        let kind = entry.change.kind();
+        assert_eq!(
+            KINDS
+                .iter()
+                .find(|(name, _)| *name == kind)
+                .map(|(_, label)| *label),
+            Some(entry.change.kind_label())
+        );
+    }
 }
 
 #[test]

@@ -73,8 +73,14 @@ pub struct Reply<T>(pub Format, pub T);
 
 impl<T: serde::Serialize + SerBin> IntoResponse for Reply<T> {
     fn into_response(self) -> Response {
-        let Reply(format, value) = self;
-        let mut response = match format {
+        self.0.reply(&self.1)
+    }
+}
+
+impl Format {
+    /// `value` as the client asked for it; for values the caller keeps.
+    pub fn reply<T: serde::Serialize + SerBin>(self, value: &T) -> Response {
+        let mut response = match self {
             Format::Json => axum::Json(value).into_response(),
             Format::Binary => {
                 ([(header::CONTENT_TYPE, MEDIA_TYPE)], value.serialize_bin()).into_response()

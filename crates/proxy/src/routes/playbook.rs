@@ -2,16 +2,16 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
-use domain::Playbook;
 
 use crate::AppState;
-use crate::extract::{Format, Reply};
+use crate::extract::Format;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/playbook", get(playbook))
 }
 
-async fn playbook(State(state): State<AppState>, format: Format) -> Reply<Playbook> {
-    Reply(format, Playbook::clone(&state.playbook))
+async fn playbook(State(state): State<AppState>, format: Format) -> Response {
+    format.reply(state.playbook.as_ref())
 }

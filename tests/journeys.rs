@@ -5,7 +5,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, click, find, journey, screenshot, sign_in, testid, wait_for_text, wait_gone,
+    Watchpost, click, find, journey, replace_text, screenshot, sign_in, testid, wait_for_text,
+    wait_gone,
 };
 
 #[tokio::test]
@@ -465,33 +466,13 @@ async fn an_admin_changes_a_projects_settings() {
         c.goto(&url).await.expect("open the settings");
         sign_in(&c, "Dana", &admin).await;
         let field = |name: &str| testid(&format!("field-{name}"));
-        let name = find(&c, &field("name")).await;
-        name.clear().await.expect("clear");
-        name.send_keys("Voxanne backend").await.expect("type");
-        find(&c, &field("timezone"))
-            .await
-            .clear()
-            .await
-            .expect("clear");
-        find(&c, &field("timezone"))
-            .await
-            .send_keys("Mars/Olympus")
-            .await
-            .expect("type");
+        replace_text(&c, &field("name"), "Voxanne backend").await;
+        replace_text(&c, &field("timezone"), "Mars/Olympus").await;
         click(&c, &testid("settings-save")).await;
         wait_for_text(&c, &testid("error-timezone"), "not a time zone name").await;
         wait_for_text(&c, &testid("settings-error"), "HTTP 422").await;
 
-        find(&c, &field("timezone"))
-            .await
-            .clear()
-            .await
-            .expect("clear");
-        find(&c, &field("timezone"))
-            .await
-            .send_keys("Europe/London")
-            .await
-            .expect("type");
+        replace_text(&c, &field("timezone"), "Europe/London").await;
         click(&c, &testid("settings-save")).await;
         wait_for_text(&c, &testid("settings-saved"), "Saved.").await;
         wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;

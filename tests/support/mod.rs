@@ -164,14 +164,8 @@ fn read_until_running(stdout: std::process::ChildStdout) -> String {
 /// Signs in through the sign-in page, which the app shows to a new browser.
 pub async fn sign_in(client: &Client, name: &str, passcode: &str) {
     find(client, &testid("sign-in-page")).await;
-    let name_field = find(client, &testid("sign-in-name")).await;
-    name_field.clear().await.expect("clear the name");
-    name_field.send_keys(name).await.expect("type the name");
-    find(client, &testid("sign-in-passcode"))
-        .await
-        .send_keys(passcode)
-        .await
-        .expect("type the passcode");
+    replace_text(client, &testid("sign-in-name"), name).await;
+    replace_text(client, &testid("sign-in-passcode"), passcode).await;
     click(client, &testid("sign-in-submit")).await;
     wait_for_text(client, &testid("signed-in-as"), name).await;
 }
@@ -302,6 +296,19 @@ pub async fn click(client: &Client, css: &str) {
         .click()
         .await
         .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+}
+
+/// Waits for a text field and replaces what it holds with `text`.
+pub async fn replace_text(client: &Client, css: &str, text: &str) {
+    let field = find(client, css).await;
+    field
+        .clear()
+        .await
+        .unwrap_or_else(|err| panic!("cannot clear {css}: {err}"));
+    field
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|err| panic!("cannot type into {css}: {err}"));
 }
 
 /// Waits until the element's text contains `expected`, and returns the text.

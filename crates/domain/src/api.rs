@@ -114,9 +114,41 @@ pub fn validated_display_name(name: &str) -> Result<String, String> {
         Err(format!("a name has at most {DISPLAY_NAME_MAX} characters"))
     } else if name.chars().any(char::is_control) {
         Err("a name cannot contain control characters".to_owned())
+    } else if name.chars().any(is_invisible) {
+        Err(
+            "a name cannot contain invisible or text-direction characters; type it plainly"
+                .to_owned(),
+        )
     } else {
         Ok(name.to_owned())
     }
+}
+
+/// Characters that show nothing, or reorder what follows, so that two names
+/// that look alike are different text (or a name looks empty): zero-width
+/// and joiner characters, bidirectional controls, fillers, tags.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 #[cfg(test)]
@@ -193,5 +225,29 @@ mod tests {
         assert!(validated_display_name("").is_err());
         assert!(validated_display_name(&"x".repeat(DISPLAY_NAME_MAX + 1)).is_err());
         assert!(validated_display_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn display_names_refuse_invisible_and_direction_characters() {
+        for name in [
+            "da\u{200B}na",
+            "\u{202E}anad",
+            "dana\u{2066}",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{3164}",
+            "\u{2800}",
+            "da\u{FEFF}na",
+            "dana\u{E0041}",
+        ] {
+            let refused = validated_display_name(name);
+            assert!(
+                refused.as_ref().is_err_and(|why| why.contains("invisible")),
+                "{name:?}: {refused:?}"
+            );
+        }
+        assert_eq!(
+            validated_display_name("Zoë Ångström-Đặng 李"),
+            Ok("Zoë Ångström-Đặng 李".to_owned())
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! - sync latency p50 and p99, from the start of a write to its delivery on
 //!   each of 200 live streams;
 //! - the time to fold 100,000 entries on the first read of a run;
-//! - the proxy's resident memory idle and with 1,000 open streams.
+//! - the proxy's resident memory idle, with 1,000 and 3,000 open streams,
+//!   and after those close (issue 8: memory returns).
 //!
 //! It starts the real release binary (`WATCHPOST_BIN`, default
 //! target/release/watchpost) over a temporary data directory, so the memory
@@ -26,6 +27,9 @@ use watchpost_proxy::store::Store;
 const SUBSCRIBERS: usize = 200;
 const WRITES: usize = 200;
 const MANY_SUBSCRIBERS: usize = 1_000;
+const MOST_SUBSCRIBERS: usize = 3_000;
+/// Each session may hold this many streams, so the benchmark signs in several.
+const STREAMS_PER_SESSION: usize = 20;
 const FOLD_ENTRIES: u64 = 100_000;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -34,7 +38,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> Result<(), Error> {
     let data = tempfile::TempDir::new()?;
     let proxy = Proxy::start(&data.path().join("live"))?;
-    let client = proxy.admin().await?;
+    let client = proxy.admin(0).await?;
     let project: Value = client
         .post(format!("{}/api/projects", proxy.url))
         .json(&json!({ "name": "Bench" }))
@@ -47,10 +51,25 @@ async fn main() -> Result<(), Error> {
     let idle = proxy.rss_kb()?;
 
     let (p50, p99, deliveries) = sync_latency(&proxy, &client, project).await?;
-    let many = subscribe(&proxy, &client, project, MANY_SUBSCRIBERS).await?;
+    let many = subscribe(&proxy, project, MANY_SUBSCRIBERS).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let with_many = proxy.rss_kb()?;
     drop(many);
+    let most = subscribe(&proxy, project, MOST_SUBSCRIBERS).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_most = proxy.rss_kb()?;
+    drop(most);
+    // The proxy notices closed streams at the next write or keep-alive.
+    client
+        .post(format!("{}/api/projects/{project}/log", proxy.url))
+        .json(&json!({ "op_id": "after-close", "kind": "note", "payload": { "text": "closed" } }))
+        .send()
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after_close = proxy.rss_kb()?;
+    // Every stream writes a keep-alive within 15 s; a closed one ends then.
+    tokio::time::sleep(Duration::from_secs(17)).await;
+    let after_keep_alive = proxy.rss_kb()?;
 
     let (fold_cold, fold_pure) = fold_time(&data.path().join("fold")).await?;
 
@@ -70,6 +89,12 @@ async fn main() -> Result<(), Error> {
         mb(idle),
         mb(with_many)
     );
+    println!(
+        "proxy RSS: with {MOST_SUBSCRIBERS} open streams {:.1} MB, 3 s after they close {:.1} MB, 20 s after {:.1} MB  (memory returns: target within 10 MB of idle)",
+        mb(with_most),
+        mb(after_close),
+        mb(after_keep_alive)
+    );
     Ok(())
 }
 
@@ -83,8 +108,9 @@ async fn sync_latency(
     let sent: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; WRITES + 1]));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(SUBSCRIBERS * WRITES)));
     let mut readers = Vec::new();
-    for _ in 0..SUBSCRIBERS {
-        let response = client
+    let sessions = proxy.sessions(SUBSCRIBERS).await?;
+    for n in 0..SUBSCRIBERS {
+        let response = sessions[n / STREAMS_PER_SESSION]
             .get(format!("{}/api/projects/{project}/stream", proxy.url))
             .send()
             .await?;
@@ -141,18 +167,17 @@ async fn sync_latency(
 }
 
 /// Open streams, held until the returned tasks are dropped.
-async fn subscribe(
-    proxy: &Proxy,
-    client: &reqwest::Client,
-    project: i64,
-    count: usize,
-) -> Result<Vec<Held>, Error> {
+async fn subscribe(proxy: &Proxy, project: i64, count: usize) -> Result<Vec<Held>, Error> {
     let mut held = Vec::with_capacity(count);
-    for _ in 0..count {
-        let response = client
+    let sessions = proxy.sessions(count).await?;
+    for n in 0..count {
+        let response = sessions[n / STREAMS_PER_SESSION]
             .get(format!("{}/api/projects/{project}/stream", proxy.url))
             .send()
             .await?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(format!("stream {n} answered {}", response.status()).into());
+        }
         held.push(Held(tokio::spawn(async move {
             let mut bytes = response.bytes_stream();
             while bytes.next().await.is_some() {}
@@ -220,7 +245,20 @@ impl Proxy {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("target/release/watchpost"));
         let mut child = Command::new(&bin)
-            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            // Sessions come "through a reverse proxy" on loopback, each from
+            // its own forwarded address, so the per-address sign-in limit
+            // does not throttle the benchmark's many sessions.
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--trusted-proxy",
+                "127.0.0.1",
+                "--max-connections",
+                "8192",
+                "--max-streams",
+                "4000",
+                "--data-dir",
+            ])
             .arg(data)
             .arg("--dist")
             .arg(data.join("no-dist"))
@@ -248,8 +286,26 @@ impl Proxy {
         })
     }
 
-    async fn admin(&self) -> Result<reqwest::Client, Error> {
-        let client = reqwest::Client::builder().cookie_store(true).build()?;
+    /// Enough sessions for `streams` live streams.
+    async fn sessions(&self, streams: usize) -> Result<Vec<reqwest::Client>, Error> {
+        let mut sessions = Vec::new();
+        for n in 0..streams.div_ceil(STREAMS_PER_SESSION) {
+            sessions.push(self.admin(n + 1).await?);
+        }
+        Ok(sessions)
+    }
+
+    /// An admin session from the forwarded address number `n`.
+    async fn admin(&self, n: usize) -> Result<reqwest::Client, Error> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255).parse()?,
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()?;
         let response = client
             .post(format!("{}/api/session", self.url))
             .json(&json!({ "name": "Bench", "passcode": self.admin_passcode }))

@@ -1,50 +1,45 @@
-//! Who may use Watchpost: team passcodes (stored only as Argon2 hashes), the
-//! role each passcode or name gives, sessions behind a signed cookie, and the
-//! limit on sign-in attempts.
+//! Who may use Watchpost: shared passcodes and people with their own, stored
+//! only as Argon2 hashes in `auth.toml`; what role each gives; session tokens;
+//! and the limits on sign-in attempts.
 //!
-//! A session token is 32 random bytes. The cookie carries the token and its
-//! HMAC, so a forged cookie is refused without touching the store; the store
-//! keeps only the token's SHA-256, so a copy of the database opens no session.
+//! A role comes from a passcode, never from a typed name. A shared passcode
+//! gives its role to whatever name is typed with it; a person's own passcode
+//! reserves their name, so signing in under it (or a look-alike of it, see
+//! [`name_key`]) needs that passcode. Every session remembers the grant it
+//! came from (`Grant::source`), so when the file changes the session follows:
+//! see `sessions.rs`.
+//!
+//! A session token is 32 random bytes, opaque; the store keeps only its
+//! SHA-256, so a copy of the database opens no session.
 
+mod file;
 mod hashing;
 mod limit;
+mod names;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
+use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::api::Role;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use self::limit::SignInLimiter;
+pub use self::file::{AuthFile, PasscodeEntry, Person, set_person};
+pub use self::limit::{Limited, SignInLimits};
+pub use self::names::name_key;
 use crate::secret::Secret;
 
 pub const COOKIE_NAME: &str = "watchpost_session";
 
-/// The sign-in configuration: `auth.toml` plus `WATCHPOST_TEAM_PASSCODE`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthFile {
-    /// Each passcode's Argon2 hash (PHC string) and the role it gives.
-    #[serde(default)]
-    pub passcodes: Vec<PasscodeEntry>,
-    /// Roles for particular display names, over the role of the passcode used.
-    #[serde(default)]
-    pub names: BTreeMap<String, Role>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PasscodeEntry {
-    pub role: Role,
-    pub hash: String,
-}
+/// The source of sessions signed in with `WATCHPOST_TEAM_PASSCODE`, whose
+/// hash is made anew at each start.
+const TEAM_SOURCE: &str = "team";
 
 /// Passcodes made on the first start, shown once to whoever started the proxy.
 #[derive(Debug)]
@@ -54,13 +49,73 @@ pub struct Generated {
     pub admin: Secret,
 }
 
+/// What a configuration gives: a role, from a named source that sessions
+/// remember.
+#[derive(Debug, Clone)]
+struct Grant {
+    /// `team`, `passcode:<digest>` or `person:<name key>:<digest>`; the digest
+    /// is of the hash, so a changed passcode is a different source.
+    source: String,
+    hash: String,
+    role: Role,
+}
+
+/// The sign-in configuration in force: `auth.toml` plus the team passcode.
+#[derive(Debug, Default)]
+struct Credentials {
+    shared: Vec<Grant>,
+    /// By name key; the display name as the file spells it.
+    people: HashMap<String, (String, Grant)>,
+}
+
+impl Credentials {
+    fn role_of(&self, source: &str) -> Option<Role> {
+        self.shared
+            .iter()
+            .chain(self.people.values().map(|(_, grant)| grant))
+            .find(|grant| grant.source == source)
+            .map(|grant| grant.role)
+    }
+}
+
+/// Who a passcode check let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The name to show: a person's as `auth.toml` spells it, else as typed.
+    pub name: String,
+    pub role: Role,
+    pub source: String,
+}
+
+/// The outcome of a sign-in attempt's passcode check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    In(SignedIn),
+    WrongPasscode,
+    /// The name belongs to a person, and this is not their passcode.
+    Reserved,
+}
+
 #[derive(Debug)]
 pub struct Auth {
-    passcodes: Vec<(String, Role)>,
-    names: BTreeMap<String, Role>,
-    key: Secret,
+    file: PathBuf,
+    team: Option<Grant>,
+    credentials: RwLock<Arc<Credentials>>,
+    /// HMACs of name and passcode pairs that passed a check since the last
+    /// (re)load, under a key that lives only in memory: a person signing in
+    /// again skips Argon2, and so the queue a flood of guesses builds.
+    verified: Mutex<HashMap<[u8; 32], String>>,
+    verified_key: [u8; 32],
     pub session_length: Duration,
-    pub limiter: SignInLimiter,
+    pub limits: SignInLimits,
+}
+
+/// A loaded configuration, and what the operator should hear about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub auth: Auth,
+    pub generated: Option<Generated>,
+    pub warnings: Vec<String>,
 }
 
 impl Auth {
@@ -70,33 +125,20 @@ impl Auth {
     pub fn load(
         file: &Path,
         team_passcode: Option<&Secret>,
-        key: Secret,
         session_length: Duration,
-    ) -> Result<(Auth, Option<Generated>), String> {
-        let mut config = match std::fs::read_to_string(file) {
-            Ok(text) => toml::from_str::<AuthFile>(&text)
-                .map_err(|err| format!("{}: {err}", file.display()))?,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => AuthFile::default(),
-            Err(err) => return Err(format!("cannot read {}: {err}", file.display())),
-        };
-        for entry in &config.passcodes {
-            PasswordHash::new(&entry.hash).map_err(|err| {
-                format!(
-                    "{}: a passcode hash is not a PHC string ({err}); make one with `watchpost hash-passcode`",
-                    file.display()
-                )
-            })?;
-        }
+    ) -> Result<Loaded, String> {
+        let team = team_passcode
+            .map(|passcode| {
+                Ok::<_, String>(Grant {
+                    source: TEAM_SOURCE.to_owned(),
+                    hash: hash_passcode(passcode)?,
+                    role: Role::Member,
+                })
+            })
+            .transpose()?;
+        let (mut config, mut warnings) = AuthFile::read(file)?;
         let mut generated = None;
-        let mut passcodes: Vec<(String, Role)> = config
-            .passcodes
-            .iter()
-            .map(|entry| (entry.hash.clone(), entry.role))
-            .collect();
-        if let Some(passcode) = team_passcode {
-            passcodes.push((hash_passcode(passcode)?, Role::Member));
-        }
-        if passcodes.is_empty() {
+        if team.is_none() && config.passcodes.is_empty() && config.people.is_empty() {
             let member = new_passcode();
             let admin = new_passcode();
             for (passcode, role) in [(&member, Role::Member), (&admin, Role::Admin)] {
@@ -105,86 +147,188 @@ impl Auth {
                     hash: hash_passcode(passcode)?,
                 });
             }
-            write_auth_file(file, &config)?;
-            passcodes = config
-                .passcodes
-                .iter()
-                .map(|entry| (entry.hash.clone(), entry.role))
-                .collect();
+            config.write_new(file)?;
             generated = Some(Generated {
                 file: file.to_owned(),
                 member,
                 admin,
             });
         }
-        let names = config
-            .names
-            .into_iter()
-            .map(|(name, role)| (name.trim().to_lowercase(), role))
-            .collect();
+        let credentials = credentials(&config, team.as_ref(), file, &mut warnings)?;
+        let mut verified_key = [0u8; 32];
+        OsRng.fill_bytes(&mut verified_key);
         let auth = Auth {
-            passcodes,
-            names,
-            key,
+            file: file.to_owned(),
+            team,
+            credentials: RwLock::new(Arc::new(credentials)),
+            verified: Mutex::default(),
+            verified_key,
             session_length,
-            limiter: SignInLimiter::default(),
+            limits: SignInLimits::default(),
         };
-        Ok((auth, generated))
+        Ok(Loaded {
+            auth,
+            generated,
+            warnings,
+        })
     }
 
-    /// The role `passcode` gives `name`, or `None` when the passcode is wrong.
-    /// Every hash is tried, so the time taken does not say which one matched.
+    /// Reads the file again. On an error the configuration in force stays.
+    /// Returns the warnings, as [`Auth::load`] does.
+    pub fn reload(&self) -> Result<Vec<String>, String> {
+        let (config, mut warnings) = AuthFile::read(&self.file)?;
+        let credentials = credentials(&config, self.team.as_ref(), &self.file, &mut warnings)?;
+        *self
+            .credentials
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(credentials);
+        lock(&self.verified).clear();
+        Ok(warnings)
+    }
+
+    fn credentials(&self) -> Arc<Credentials> {
+        self.credentials
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The role a session that came from `source` has now; `None` when that
+    /// grant is gone (the person or passcode was removed or changed).
+    pub fn role_of(&self, source: &str) -> Option<Role> {
+        self.credentials().role_of(source)
+    }
+
+    /// The role the session of `name`, signed in through `source`, has now;
+    /// `None` when its grant is gone, or when `name` has since been reserved
+    /// for a person and the session is not theirs.
+    pub fn role_of_session(&self, name: &str, source: &str) -> Option<Role> {
+        let credentials = self.credentials();
+        match credentials.people.get(&name_key(name)) {
+            Some((_, grant)) if grant.source != source => None,
+            _ => credentials.role_of(source),
+        }
+    }
+
+    /// A sign-in that passed before with the same name and passcode, if its
+    /// grant still stands: answered without Argon2.
+    pub fn recall(&self, name: &str, passcode: &str) -> Option<SignedIn> {
+        let tag = self.tag(name, passcode);
+        let source = lock(&self.verified).get(&tag).cloned()?;
+        let credentials = self.credentials();
+        let role = credentials.role_of(&source)?;
+        let name = match credentials.people.get(&name_key(name)) {
+            Some((person, grant)) if grant.source == source => person.clone(),
+            Some(_) => return None,
+            None => name.to_owned(),
+        };
+        Some(SignedIn { name, role, source })
+    }
+
+    /// Checks `passcode` for `name`. A reserved name is checked against its
+    /// person's passcode alone; any other name against every shared passcode
+    /// (all of them, so the time taken does not say which one matched).
     /// Slow on purpose; call it off the async workers.
-    pub fn role_for(&self, name: &str, passcode: &str) -> Result<Option<Role>, String> {
-        let (hashes, passcode) = (self.passcodes.clone(), passcode.to_owned());
+    pub fn verify(&self, name: &str, passcode: &str) -> Result<Verdict, String> {
+        let credentials = self.credentials();
+        let (person, candidates) = match credentials.people.get(&name_key(name)) {
+            Some((person, grant)) => (Some(person.clone()), vec![grant.clone()]),
+            None => (None, credentials.shared.clone()),
+        };
+        let secret = passcode.to_owned();
         let matched = hashing::on_hashing_thread(move || {
-            let mut matched = None;
-            for (hash, role) in &hashes {
-                let verified = hashing::verify(hash, passcode.as_bytes());
-                if verified && matched.is_none_or(|best| *role > best) {
-                    matched = Some(*role);
+            let mut matched: Option<Grant> = None;
+            for grant in candidates {
+                let verified = hashing::verify(&grant.hash, secret.as_bytes());
+                if verified && matched.as_ref().is_none_or(|best| grant.role > best.role) {
+                    matched = Some(grant);
                 }
             }
             matched
         })?;
-        Ok(matched.map(|matched| {
-            self.names
-                .get(&name.trim().to_lowercase())
-                .copied()
-                .unwrap_or(matched)
-        }))
+        let verdict = match (matched, person) {
+            (Some(grant), person) => {
+                let signed_in = SignedIn {
+                    name: person.unwrap_or_else(|| name.to_owned()),
+                    role: grant.role,
+                    source: grant.source,
+                };
+                let mut verified = lock(&self.verified);
+                // A bound, not an eviction policy: a team has few people.
+                if verified.len() >= 1024 {
+                    verified.clear();
+                }
+                verified.insert(self.tag(name, passcode), signed_in.source.clone());
+                Verdict::In(signed_in)
+            }
+            (None, Some(_)) => Verdict::Reserved,
+            (None, None) => Verdict::WrongPasscode,
+        };
+        Ok(verdict)
     }
 
-    /// A new session token and the cookie value that carries it.
-    pub fn new_token(&self) -> (SessionToken, String) {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        let token = URL_SAFE_NO_PAD.encode(bytes);
-        let cookie = format!("{token}.{}", self.sign(&token));
-        (SessionToken(token), cookie)
+    fn tag(&self, name: &str, passcode: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.verified_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(name_key(name).as_bytes());
+        mac.update(&[0]);
+        mac.update(passcode.as_bytes());
+        mac.finalize().into_bytes().into()
     }
+}
 
-    /// The token inside a cookie value, if the cookie was made by this proxy.
-    pub fn verify_cookie(&self, cookie: &str) -> Option<SessionToken> {
-        let (token, signature) = cookie.split_once('.')?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = self.mac();
-        mac.update(token.as_bytes());
-        mac.verify_slice(&signature).ok()?;
-        Some(SessionToken(token.to_owned()))
+/// The grants `config` and the team passcode make, checked.
+fn credentials(
+    config: &AuthFile,
+    team: Option<&Grant>,
+    file: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Credentials, String> {
+    let problem = |what: String| format!("{}: {what}", file.display());
+    let mut shared: Vec<Grant> = config
+        .passcodes
+        .iter()
+        .map(|entry| Grant {
+            source: format!("passcode:{}", digest(&entry.hash)),
+            hash: entry.hash.clone(),
+            role: entry.role,
+        })
+        .collect();
+    shared.extend(team.cloned());
+    let mut people = HashMap::new();
+    for person in &config.people {
+        let name = domain::api::validated_display_name(&person.name)
+            .map_err(|why| problem(format!("the person “{}”: {why}", person.name)))?;
+        let key = name_key(&name);
+        let grant = Grant {
+            source: format!("person:{key}:{}", digest(&person.hash)),
+            hash: person.hash.clone(),
+            role: person.role,
+        };
+        if let Some((earlier, _)) = people.insert(key, (name.clone(), grant)) {
+            return Err(problem(format!(
+                "the people “{earlier}” and “{name}” have names that look the same; keep one"
+            )));
+        }
     }
+    if shared.is_empty() && people.is_empty() {
+        warnings.push(problem(
+            "no passcode is configured, so nobody can sign in; add one with `watchpost person`"
+                .to_owned(),
+        ));
+    }
+    Ok(Credentials { shared, people })
+}
 
-    fn sign(&self, token: &str) -> String {
-        let mut mac = self.mac();
-        mac.update(token.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    }
+fn digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
 
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        Hmac::<Sha256>::new_from_slice(self.key.expose().as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A session token as the cookie carries it. Only its digest is stored.
@@ -192,8 +336,35 @@ impl Auth {
 pub struct SessionToken(String);
 
 impl SessionToken {
+    /// 32 fresh random bytes.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        SessionToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A token as a cookie carries it; anything else is no token.
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        let well_formed = value.len() == 43
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        well_formed.then(|| SessionToken(value.to_owned()))
+    }
+
+    /// What the cookie carries.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     pub fn digest(&self) -> Vec<u8> {
         Sha256::digest(self.0.as_bytes()).to_vec()
+    }
+}
+
+impl Default for SessionToken {
+    fn default() -> Self {
+        SessionToken::new()
     }
 }
 
@@ -212,7 +383,7 @@ pub fn hash_passcode(passcode: &Secret) -> Result<String, String> {
 }
 
 /// 16 characters people can read aloud: no 0/O, 1/l/I. About 79 bits.
-fn new_passcode() -> Secret {
+pub fn new_passcode() -> Secret {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
@@ -224,154 +395,5 @@ fn new_passcode() -> Secret {
     Secret::new(groups.join("-"))
 }
 
-/// A fresh random key for signing session cookies.
-pub fn new_key() -> Secret {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn write_auth_file(file: &Path, config: &AuthFile) -> Result<(), String> {
-    let body = toml::to_string(config).map_err(|err| err.to_string())?;
-    let text = format!(
-        "# Watchpost sign-in. Passcodes are kept only as Argon2 hashes: make one with\n\
-         # `watchpost hash-passcode`. Roles: viewer, member, admin.\n\
-         # [names] gives a display name its own role, whatever passcode it signs in with:\n\
-         # names are typed, not proven, so it trusts everyone who has a passcode.\n\
-         #\n\
-         # [names]\n\
-         # \"Dana\" = \"admin\"\n\n{body}"
-    );
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    }
-    write_private(file, &text).map_err(|err| format!("cannot write {}: {err}", file.display()))
-}
-
-#[cfg(unix)]
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(file)?
-        .write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(file, text)
-}
-
 #[cfg(test)]
-mod tests {
-    fn role(auth: &Auth, name: &str, passcode: &str) -> Option<Role> {
-        auth.role_for(name, passcode)
-            .expect("the hashing thread runs")
-    }
-
-    use super::*;
-
-    fn auth(dir: &Path, team: Option<&str>) -> (Auth, Option<Generated>) {
-        Auth::load(
-            &dir.join("auth.toml"),
-            team.map(Secret::new).as_ref(),
-            Secret::new("k"),
-            Duration::from_secs(60),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn a_first_start_makes_passcodes_and_keeps_only_their_hashes() {
-        let dir = tempfile::tempdir().unwrap();
-        let (first, generated) = auth(dir.path(), None);
-        let generated = generated.expect("passcodes made");
-        let file = std::fs::read_to_string(dir.path().join("auth.toml")).unwrap();
-        assert!(!file.contains(generated.member.expose()));
-        assert!(!file.contains(generated.admin.expose()));
-        assert!(file.contains("$argon2id$"));
-        assert_eq!(
-            role(&first, "Ana", generated.member.expose()),
-            Some(Role::Member)
-        );
-        assert_eq!(
-            role(&first, "Ana", generated.admin.expose()),
-            Some(Role::Admin)
-        );
-        assert_eq!(role(&first, "Ana", "guess"), None);
-
-        let (second, again) = auth(dir.path(), None);
-        assert!(
-            again.is_none(),
-            "the second start keeps the first passcodes"
-        );
-        assert_eq!(
-            role(&second, "Ben", generated.member.expose()),
-            Some(Role::Member)
-        );
-    }
-
-    #[test]
-    fn names_override_the_passcode_role() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("auth.toml"),
-            format!(
-                "[[passcodes]]\nrole = \"viewer\"\nhash = \"{}\"\n[names]\n\"Dana\" = \"admin\"\n",
-                hash_passcode(&Secret::new("look")).unwrap()
-            ),
-        )
-        .unwrap();
-        let (auth, generated) = auth(dir.path(), Some("team"));
-        assert!(generated.is_none());
-        assert_eq!(role(&auth, "Ana", "look"), Some(Role::Viewer));
-        assert_eq!(role(&auth, "Ana", "team"), Some(Role::Member));
-        assert_eq!(role(&auth, " dana ", "look"), Some(Role::Admin));
-        assert_eq!(role(&auth, "Dana", "wrong"), None);
-    }
-
-    #[test]
-    fn a_bad_auth_file_is_refused_with_its_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("auth.toml");
-        std::fs::write(&file, "[[passcodes]]\nrole = \"boss\"\nhash = \"x\"\n").unwrap();
-        let err = Auth::load(&file, None, Secret::new("k"), Duration::from_secs(1)).unwrap_err();
-        assert!(err.contains("auth.toml"), "{err}");
-    }
-
-    #[test]
-    fn only_cookies_this_proxy_signed_are_accepted() {
-        let dir = tempfile::tempdir().unwrap();
-        let (auth, _) = auth(dir.path(), Some("team"));
-        let (token, cookie) = auth.new_token();
-        assert_eq!(auth.verify_cookie(&cookie), Some(token));
-        let (token_part, _) = cookie.split_once('.').unwrap();
-        assert_eq!(auth.verify_cookie(&format!("{token_part}.AAAA")), None);
-        assert_eq!(auth.verify_cookie(token_part), None);
-        let (other, _) = Auth::load(
-            &dir.path().join("other.toml"),
-            Some(&Secret::new("team")),
-            Secret::new("another key"),
-            Duration::from_secs(1),
-        )
-        .unwrap();
-        assert_eq!(other.verify_cookie(&cookie), None);
-    }
-
-    #[test]
-    fn generated_passcodes_are_readable_and_differ() {
-        let a = new_passcode();
-        assert_eq!(a.expose().len(), 19);
-        assert!(
-            a.expose()
-                .chars()
-                .all(|c| c == '-' || c.is_ascii_alphanumeric())
-        );
-        assert_ne!(a, new_passcode());
-    }
-}
+mod tests;

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::api::ApiError;
 use domain::project::FieldProblem;
+
+use crate::auth::Limited;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -34,8 +36,16 @@ pub enum Error {
     /// The request does not fit the current state (an archived project, an op_id reused).
     #[error("{0}")]
     Conflict(String),
-    #[error("too many sign-in attempts from this address; try again in {} seconds", .0.as_secs())]
-    TooManyAttempts(Duration),
+    #[error("{}; try again in {} seconds", limited_message(*.0), .1.as_secs())]
+    TooManyAttempts(Limited, Duration),
+    /// Beyond the caps on live streams.
+    #[error("{0}")]
+    TooManyStreams(String),
+    /// The request was addressed to a host Watchpost is not served as.
+    #[error("{0}")]
+    UnknownHost(String),
+    #[error("{0}")]
+    Timeout(String),
     /// A failure inside the proxy; the text goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -60,8 +70,22 @@ impl Error {
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Error::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Error::TooManyAttempts(..) | Error::TooManyStreams(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
+            Error::UnknownHost(_) => (StatusCode::MISDIRECTED_REQUEST, "unknown_host"),
+            Error::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl Error {
+    /// A request whose form is wrong (a query value out of range).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::BadBody {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
         }
     }
 }
@@ -84,6 +108,25 @@ impl From<QueryRejection> for Error {
     }
 }
 
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Self {
+        Error::BadBody {
+            status: StatusCode::BAD_REQUEST,
+            message: rejection.body_text(),
+        }
+    }
+}
+
+fn limited_message(limited: Limited) -> &'static str {
+    match limited {
+        Limited::Client => "too many sign-in attempts from this address",
+        Limited::Name => "too many sign-in attempts for this name",
+        Limited::Server => {
+            "Watchpost is receiving too many sign-in attempts; this is a guard against guessing"
+        }
+    }
+}
+
 fn fields_message(problems: &[FieldProblem]) -> String {
     match problems {
         [one] => format!("{}: {}", one.field, one.message),
@@ -94,7 +137,8 @@ fn fields_message(problems: &[FieldProblem]) -> String {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        // Internal causes stay in the log; the other 5xx (a timeout) say what happened.
+        let message = if matches!(self, Error::Store(_) | Error::Internal(_)) {
             tracing::error!(error = %self, "request failed");
             "Watchpost hit an internal error; the details are in the proxy's log. Try again, and tell the operator if it persists.".to_owned()
         } else {
@@ -116,7 +160,7 @@ impl IntoResponse for Error {
             }),
         )
             .into_response();
-        if let Error::TooManyAttempts(wait) = self
+        if let Error::TooManyAttempts(_, wait) = self
             && let Ok(value) = HeaderValue::from_str(&wait.as_secs().to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use domain::binary::MEDIA_TYPE;
 use nanoserde::SerBin;
 
+use crate::AppState;
 use crate::error::Error;
 
 /// `axum::Json`, but a malformed or oversized body answers `{"error","message"}`.
@@ -29,20 +30,25 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct Query<T>(pub T);
 
-/// The client's address, or 0.0.0.0 when the server was not started with
-/// connection info (as in tests that call the router directly).
+/// `axum::extract::Path`, but a malformed id answers `{"error","message"}`.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Error))]
+pub struct Path<T>(pub T);
+
+/// The client's address (see `Network::client_ip`), or 0.0.0.0 when the
+/// server was not started with connection info.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        Ok(ClientIp(ip))
+        Ok(ClientIp(state.network.client_ip(peer, &parts.headers)))
     }
 }
 

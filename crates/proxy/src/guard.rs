@@ -1,19 +1,20 @@
-//! The two gates in front of `/api`: a session for every route but health and
-//! sign-in, and a same-origin check on every request that changes something.
+//! The gates in front of Watchpost: the `Host` must be one it is served as
+//! (DNS rebinding), every `/api` route but the public ones needs a session,
+//! and every request that changes something must come from Watchpost's own
+//! origin (CSRF).
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use domain::api::Role;
 
 use crate::AppState;
 use crate::auth::{COOKIE_NAME, SessionToken};
 use crate::error::{Error, Result};
-
-/// The routes anyone may call: how else would they sign in, or a monitor check health?
-const PUBLIC: [(Method, &str); 2] = [(Method::GET, "/health"), (Method::POST, "/session")];
+use crate::net::Network;
 
 /// Who is making the request; present on every route behind [`require_session`].
 #[derive(Debug, Clone)]
@@ -22,7 +23,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// Unix seconds.
     pub expires_at: i64,
-    pub token: SessionToken,
+    /// The SHA-256 of the session's token: how the session is found and ended.
+    pub session: Vec<u8>,
 }
 
 impl CurrentUser {
@@ -58,19 +60,14 @@ fn not_signed_in() -> Error {
 }
 
 /// Lets a request through only with a live session, which handlers then read
-/// as [`CurrentUser`].
+/// as [`CurrentUser`]. Routers put it on every route but their public ones.
 pub async fn require_session(
     State(state): State<AppState>,
+    jar: CookieJar,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let public = PUBLIC
-        .iter()
-        .any(|(method, path)| request.method() == method && request.uri().path() == *path);
-    if public {
-        return next.run(request).await;
-    }
-    match current_user(&state, request.headers()).await {
+    match current_user(&state, &jar).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
             next.run(request).await
@@ -81,40 +78,59 @@ pub async fn require_session(
 }
 
 /// The session a request's cookie opens, if any.
-pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<Option<CurrentUser>> {
-    let Some(token) = session_cookie(headers).and_then(|cookie| state.auth.verify_cookie(cookie))
+async fn current_user(state: &AppState, jar: &CookieJar) -> Result<Option<CurrentUser>> {
+    let Some(token) = jar
+        .get(COOKIE_NAME)
+        .and_then(|cookie| SessionToken::from_cookie(cookie.value()))
     else {
         return Ok(None);
     };
-    let session = state.store.session(&token.digest()).await?;
-    Ok(session.map(|(name, role, expires_at)| CurrentUser {
-        name,
-        role,
-        expires_at,
-        token,
+    let session = token.digest();
+    let stored = state.store.session(&session).await?;
+    Ok(stored.map(|stored| CurrentUser {
+        name: stored.name,
+        role: stored.role,
+        expires_at: stored.expires_at,
+        session,
     }))
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+/// Refuses a request addressed to a host Watchpost is not served as: a page
+/// on another site whose name was made to resolve to this server (DNS
+/// rebinding) sends its own name.
+pub async fn known_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        });
+    match host {
+        Some(host) if state.network.host_allowed(host) => next.run(request).await,
+        _ => Error::UnknownHost(format!(
+            "Watchpost is not served as {}; it answers at {}. An operator can add an address with --public-origin.",
+            host.unwrap_or("a request without Host"),
+            state.network.origins().join(", ")
+        ))
+        .into_response(),
+    }
 }
 
 /// Refuses a state-changing request sent by another site (CSRF). Browsers say
 /// where a request comes from in `Sec-Fetch-Site` and `Origin`; a request with
 /// neither is not from a browser, and a script holding a cookie may proceed.
-pub async fn same_origin(request: Request, next: Next) -> Response {
+pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    match cross_site(request.headers()) {
+    match cross_site(&state.network, request.headers()) {
         None => next.run(request).await,
         Some(why) => Error::Forbidden(format!(
             "this request came from another site ({why}); Watchpost only accepts changes from its own pages"
@@ -123,7 +139,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     }
 }
 
-fn cross_site(headers: &HeaderMap) -> Option<String> {
+fn cross_site(network: &Network, headers: &HeaderMap) -> Option<String> {
     let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
     if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site"))
         && site != "same-origin"
@@ -132,14 +148,7 @@ fn cross_site(headers: &HeaderMap) -> Option<String> {
         return Some(format!("Sec-Fetch-Site: {site}"));
     }
     let origin = text(header::ORIGIN)?;
-    let host = text(header::HOST).unwrap_or_default();
-    let authority = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    match authority {
-        Some(authority) if authority.eq_ignore_ascii_case(host) => None,
-        _ => Some(format!("Origin: {origin}")),
-    }
+    (!network.origin_allowed(origin)).then(|| format!("Origin: {origin}"))
 }
 
 #[cfg(test)]
@@ -162,29 +171,20 @@ mod tests {
 
     #[test]
     fn only_same_origin_browsers_and_non_browsers_may_change_things() {
-        let host = ("host", "127.0.0.1:8080");
-        assert_eq!(cross_site(&headers(&[host])), None, "curl");
+        let network = Network::new(&[], 8080, vec![]).unwrap();
+        let cross = |pairs| cross_site(&network, &headers(pairs));
+        assert_eq!(cross(&[]), None, "curl");
         assert_eq!(
-            cross_site(&headers(&[
-                host,
+            cross(&[
                 ("origin", "http://127.0.0.1:8080"),
                 ("sec-fetch-site", "same-origin")
-            ])),
+            ]),
             None
         );
-        assert!(cross_site(&headers(&[host, ("origin", "https://evil.example")])).is_some());
-        assert!(cross_site(&headers(&[host, ("origin", "null")])).is_some());
-        assert!(cross_site(&headers(&[host, ("sec-fetch-site", "cross-site")])).is_some());
-        assert!(cross_site(&headers(&[host, ("sec-fetch-site", "same-site")])).is_some());
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let map = headers(&[("cookie", "theme=dark; watchpost_session=abc.def; x=1")]);
-        assert_eq!(session_cookie(&map), Some("abc.def"));
-        assert_eq!(
-            session_cookie(&headers(&[("cookie", "watchpost_sessionx=1")])),
-            None
-        );
+        assert!(cross(&[("origin", "https://evil.example")]).is_some());
+        assert!(cross(&[("origin", "null")]).is_some());
+        assert!(cross(&[("origin", "https://127.0.0.1:8080")]).is_some());
+        assert!(cross(&[("sec-fetch-site", "cross-site")]).is_some());
+        assert!(cross(&[("sec-fetch-site", "same-site")]).is_some());
     }
 }

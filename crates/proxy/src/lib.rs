@@ -6,63 +6,111 @@ pub mod config;
 pub mod error;
 mod extract;
 mod guard;
+pub mod net;
 mod routes;
 pub mod runs;
 pub mod secret;
+pub mod serve;
+pub mod sessions;
 pub mod store;
 pub mod web;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
 use domain::Playbook;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
+use crate::error::Error;
+use crate::net::Network;
 use crate::runs::Runs;
+use crate::sessions::Sessions;
 use crate::store::Store;
 use crate::web::WebApp;
+
+/// How long a request may take to produce its answer's head. A live stream
+/// answers at once and then streams, so it is not cut by this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Live streams the whole server holds open at most, by default.
+pub const MAX_STREAMS: usize = 2_000;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
     pub runs: Runs,
+    pub sessions: Sessions,
     pub auth: Arc<Auth>,
+    pub network: Arc<Network>,
     pub playbook: Arc<Playbook>,
     pub web: Arc<WebApp>,
     pub started: Instant,
 }
 
 impl AppState {
-    pub fn new(store: Store, auth: Auth, playbook: Playbook, web: WebApp) -> Self {
+    pub fn new(
+        store: Store,
+        auth: Auth,
+        network: Network,
+        playbook: Playbook,
+        web: WebApp,
+    ) -> Self {
         AppState {
             runs: Runs::new(store.clone()),
+            sessions: Sessions::new(store.clone(), MAX_STREAMS),
             store,
             auth: Arc::new(auth),
+            network: Arc::new(network),
             playbook: Arc::new(playbook),
             web: Arc::new(web),
             started: Instant::now(),
         }
     }
+
+    /// At most `max` live streams for the whole server.
+    pub fn with_max_streams(mut self, max: usize) -> Self {
+        self.sessions = Sessions::new(self.store.clone(), max);
+        self
+    }
+
+    /// Re-reads `auth.toml` and brings every session in line with it.
+    pub async fn reload_auth(&self) -> Result<(), String> {
+        for warning in self.auth.reload()? {
+            tracing::warn!("{warning}");
+        }
+        let (changed, ended) = self
+            .sessions
+            .reconcile(&self.auth)
+            .await
+            .map_err(|err| format!("cannot update the sessions: {err}"))?;
+        tracing::info!(changed, ended, "sign-in configuration reloaded");
+        Ok(())
+    }
 }
 
 /// The whole HTTP surface: `/api/...` and the app.
 pub fn app(state: AppState) -> Router {
-    let csp = state.web.csp();
     let web = state.web.clone().router();
-    Router::new()
-        .nest("/api", routes::router(state.clone()))
-        .with_state(state)
-        .fallback_service(web)
+    let layers = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::known_host,
+        ))
+        .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            csp,
+            state.web.csp(),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -76,8 +124,18 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(HandleErrorLayer::new(|_| async {
+            Error::Timeout(format!(
+                "the request took longer than {} seconds; try again",
+                REQUEST_TIMEOUT.as_secs()
+            ))
+        }))
+        .timeout(REQUEST_TIMEOUT);
+    Router::new()
+        .nest("/api", routes::router(state.clone()))
+        .with_state(state)
+        .fallback_service(web)
+        .layer(layers)
 }
 
 /// The team's playbook file, or the one that ships with Watchpost.

@@ -210,9 +210,7 @@ impl Store {
     pub async fn create_session(
         &self,
         token_digest: &[u8],
-        name: &str,
-        role: Role,
-        expires_at: i64,
+        session: &StoredSession,
     ) -> Result<(), sqlx::Error> {
         // Each sign-in is a chance to forget sessions that have ended.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
@@ -220,32 +218,69 @@ impl Store {
             .execute(&self.pool)
             .await?;
         sqlx::query(
-            "INSERT INTO sessions (token_digest, name, role, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (token_digest, name, role, expires_at, source) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(token_digest)
-        .bind(name)
-        .bind(role.name())
-        .bind(expires_at)
+        .bind(&session.name)
+        .bind(session.role.name())
+        .bind(session.expires_at)
+        .bind(&session.source)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The name, role and end of a session that has not expired.
-    pub async fn session(
-        &self,
-        token_digest: &[u8],
-    ) -> Result<Option<(String, Role, i64)>, sqlx::Error> {
-        let row = sqlx::query_as::<_, (String, String, i64)>(
-            "SELECT name, role, expires_at FROM sessions WHERE token_digest = ? AND expires_at > ?",
+    /// A session that has not expired.
+    pub async fn session(&self, token_digest: &[u8]) -> Result<Option<StoredSession>, sqlx::Error> {
+        let row = sqlx::query_as::<_, (String, String, i64, Option<String>)>(
+            "SELECT name, role, expires_at, source FROM sessions
+             WHERE token_digest = ? AND expires_at > ?",
         )
         .bind(token_digest)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(name, role, expires)| {
-            Role::from_name(&role).map(|role| (name, role, expires))
+        Ok(row.and_then(|(name, role, expires_at, source)| {
+            Some(StoredSession {
+                name,
+                role: Role::from_name(&role)?,
+                expires_at,
+                source: source.unwrap_or_default(),
+            })
         }))
+    }
+
+    /// Every session's digest, name, grant source and role, ended ones included.
+    pub async fn session_grants(&self) -> Result<Vec<SessionGrant>, sqlx::Error> {
+        let rows = sqlx::query_as::<_, (Vec<u8>, String, Option<String>, String)>(
+            "SELECT token_digest, name, source, role FROM sessions",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(digest, name, source, role)| {
+                (
+                    digest,
+                    name,
+                    source.unwrap_or_default(),
+                    Role::from_name(&role),
+                )
+            })
+            .collect())
+    }
+
+    pub async fn set_session_role(
+        &self,
+        token_digest: &[u8],
+        role: Role,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE sessions SET role = ? WHERE token_digest = ?")
+            .bind(role.name())
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_digest: &[u8]) -> Result<(), sqlx::Error> {
@@ -255,23 +290,20 @@ impl Store {
             .await?;
         Ok(())
     }
+}
 
-    /// The value stored under `name`, storing `make()` first if there is none.
-    pub async fn key_or_insert(
-        &self,
-        name: &str,
-        make: impl FnOnce() -> String,
-    ) -> Result<String, sqlx::Error> {
-        sqlx::query("INSERT INTO keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(make())
-            .execute(&self.pool)
-            .await?;
-        sqlx::query_scalar("SELECT value FROM keys WHERE name = ?")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await
-    }
+/// A session's token digest, name, grant source and role.
+pub type SessionGrant = (Vec<u8>, String, String, Option<Role>);
+
+/// A signed-in person as the store keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub name: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The grant it came from (see `auth`); empty for sessions older than grants.
+    pub source: String,
 }
 
 pub fn now_rfc3339() -> String {

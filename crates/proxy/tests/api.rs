@@ -13,7 +13,7 @@ use reqwest::header::{RETRY_AFTER, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use watchpost_proxy::auth::SignInLimiter;
+use watchpost_proxy::auth::SignInLimits;
 
 const ROLES: [&str; 4] = ["anonymous", "viewer", "member", "admin"];
 
@@ -329,7 +329,7 @@ async fn changes_from_another_site_are_refused_before_anything_happens() {
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_client() {
     let server = Server::start_with(TempDir::new().expect("dir"), |auth| {
-        auth.limiter = SignInLimiter::default();
+        auth.limits = SignInLimits::default();
     })
     .await;
     let client = server.anonymous();

@@ -29,6 +29,10 @@ fn help_lists_every_flag_with_its_environment_variable() {
         ("--team-passcode", "WATCHPOST_TEAM_PASSCODE"),
         ("--auth-file", "WATCHPOST_AUTH_FILE"),
         ("--session-hours", "WATCHPOST_SESSION_HOURS"),
+        ("--public-origin", "WATCHPOST_PUBLIC_ORIGIN"),
+        ("--trusted-proxy", "WATCHPOST_TRUSTED_PROXY"),
+        ("--max-connections", "WATCHPOST_MAX_CONNECTIONS"),
+        ("--max-streams", "WATCHPOST_MAX_STREAMS"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
@@ -114,18 +118,33 @@ impl Running {
     }
 
     async fn signed_in(&self, passcode: &str) -> reqwest::Client {
+        let (status, client) = self.sign_in("Dana", passcode).await;
+        assert_eq!(status, StatusCode::OK);
+        client
+    }
+
+    async fn sign_in(&self, name: &str, passcode: &str) -> (StatusCode, reqwest::Client) {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .build()
             .expect("client");
         let response = client
             .post(format!("{}/api/session", self.url))
-            .json(&json!({ "name": "Dana", "passcode": passcode }))
+            .json(&json!({ "name": name, "passcode": passcode }))
             .send()
             .await
             .expect("sign-in answers");
-        assert_eq!(response.status(), StatusCode::OK);
-        client
+        (response.status(), client)
+    }
+
+    async fn role(&self, client: &reqwest::Client) -> Option<String> {
+        let response = client
+            .get(format!("{}/api/session", self.url))
+            .send()
+            .await
+            .expect("answers");
+        let session: Value = response.json().await.expect("JSON");
+        session["role"].as_str().map(str::to_owned)
     }
 
     fn signal(&self, signal: &str) {
@@ -154,6 +173,80 @@ impl Running {
         std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).expect("log");
         (status, log)
     }
+}
+
+/// `watchpost person NAME --role ROLE`, with `stdin` as the typed passcode.
+fn person(data: &Path, name: &str, role: &str, stdin: &str) -> std::process::Output {
+    let mut child = watchpost()
+        .arg("--data-dir")
+        .arg(data)
+        .args(["person", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watchpost runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("it ends")
+}
+
+#[tokio::test]
+async fn a_person_added_by_the_subcommand_reserves_their_name_on_sighup_and_restart() {
+    let data = TempDir::new().expect("temp dir");
+    let running = Running::start(data.path()).await;
+    let member = running.generated("team passcode (member):");
+    let impostor = running.signed_in(&member).await;
+    assert_eq!(running.role(&impostor).await.as_deref(), Some("member"));
+
+    // An empty line: Watchpost makes Dana's passcode and shows it once.
+    let made = person(data.path(), "Dana", "admin", "\n");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let printed = String::from_utf8_lossy(&made.stdout);
+    let own = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("Dana's passcode, shown only now: "))
+        .unwrap_or_else(|| panic!("{printed}"))
+        .to_owned();
+    let file = std::fs::read_to_string(data.path().join("auth.toml")).expect("auth.toml");
+    assert!(
+        file.contains("[[people]]") && !file.contains(&own),
+        "{file}"
+    );
+
+    running.signal("-HUP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        running.role(&impostor).await,
+        None,
+        "a session opened under the name before it was reserved ends"
+    );
+    let (status, _) = running.sign_in("dana", &member).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, dana) = running.sign_in("dana", &own).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(running.role(&dana).await.as_deref(), Some("admin"));
+
+    // A typed passcode; Dana becomes a member, applied at the next start.
+    let changed = person(data.path(), "DANA", "member", "a new passcode\n");
+    assert!(changed.status.success());
+    assert!(String::from_utf8_lossy(&changed.stdout).contains("Changed"));
+    let short = person(data.path(), "Ben", "member", "short\n");
+    assert!(!short.status.success());
+    running.signal("-TERM");
+    running.wait().await;
+    let restarted = Running::start(data.path()).await;
+    let (status, _) = restarted.sign_in("Dana", &own).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old passcode is gone");
+    let (status, dana) = restarted.sign_in("Dana", "a new passcode").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(restarted.role(&dana).await.as_deref(), Some("member"));
+    restarted.signal("-TERM");
+    restarted.wait().await;
 }
 
 #[tokio::test]

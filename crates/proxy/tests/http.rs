@@ -12,6 +12,7 @@ use reqwest::header::{
 use serde_json::json;
 use tempfile::TempDir;
 use watchpost_proxy::auth::Auth;
+use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::store::Store;
 use watchpost_proxy::web::WebApp;
@@ -207,10 +208,14 @@ async fn projects_are_created_listed_and_found() {
         json(member.get(&format!("/api/projects/{id}")).await).await,
         project
     );
-    for missing in ["/api/projects/999", "/api/projects/abc"] {
-        let response = member.get(missing).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
-        assert_eq!(json(response).await["error"], "not_found");
+    let missing = member.get("/api/projects/999").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json(missing).await["error"], "not_found");
+    // Not an id at all: the same JSON error form as every other extractor.
+    for malformed in ["/api/projects/abc", "/api/projects/99999999999999999999"] {
+        let response = member.get(malformed).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{malformed}");
+        assert_eq!(json(response).await["error"], "bad_request");
     }
 }
 
@@ -348,23 +353,25 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn without_a_build_the_api_still_works_and_pages_say_what_to_do() {
     let data = TempDir::new().expect("temp dir");
-    let (auth, _) = Auth::load(
+    let auth = Auth::load(
         &data.path().join("auth.toml"),
         Some(&Secret::new(ADMIN)),
-        Secret::new("key"),
         std::time::Duration::from_secs(60),
     )
-    .expect("auth");
-    let state = AppState::new(
-        Store::open(data.path()).await.expect("store"),
-        auth,
-        load_playbook(None).expect("playbook"),
-        WebApp::load(&data.path().join("no-dist")),
-    );
+    .expect("auth")
+    .auth;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let state = AppState::new(
+        Store::open(data.path()).await.expect("store"),
+        auth,
+        Network::new(&[], addr.port(), vec![]).expect("network"),
+        load_playbook(None).expect("playbook"),
+        WebApp::load(&data.path().join("no-dist")),
+    );
     tokio::spawn(async move { axum::serve(listener, app(state)).await });
     let page = reqwest::get(format!("{base}/")).await.expect("request");
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);

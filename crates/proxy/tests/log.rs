@@ -244,7 +244,7 @@ async fn refused_input_answers_with_a_message_and_changes_nothing() {
             "a project id that is not a number",
             "/api/projects/abc/log".to_owned(),
             json!({ "op_id": "a", "kind": "ticked", "payload": tick("h0-baseline") }).to_string(),
-            StatusCode::NOT_FOUND,
+            StatusCode::BAD_REQUEST,
         ),
     ];
     for (case, path, body, expected) in cases {
@@ -347,7 +347,22 @@ async fn the_stream_sends_the_backlog_then_live_entries_and_resumes() {
         .send()
         .await
         .expect("request");
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    // Beyond the ids SQLite can hold: refused, not read as a negative id from the start.
+    let beyond = format!("after={}", u64::MAX);
+    for path in [
+        format!("/api/projects/{project}/stream?{beyond}"),
+        format!("/api/projects/{project}/log?{beyond}"),
+    ] {
+        let response = viewer.get(&path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            json(response).await["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("entry id")),
+            "{path}"
+        );
+    }
     let missing = viewer.get("/api/projects/999/stream").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

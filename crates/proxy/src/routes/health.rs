@@ -11,7 +11,8 @@ use time::format_description::well_known::Rfc3339;
 use crate::AppState;
 use crate::extract::{Format, Reply};
 
-pub fn router() -> Router<AppState> {
+/// Public: monitors check it without signing in.
+pub fn public_router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::projects::find;
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::extract::{Format, Json, Query, Reply};
+use crate::extract::{Format, Json, Path, Query, Reply};
 use crate::guard::CurrentUser;
 use crate::store::READ_PAGE;
 
@@ -42,11 +42,11 @@ async fn append(
     State(state): State<AppState>,
     user: CurrentUser,
     format: Format,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     Json(new): Json<NewEntry>,
 ) -> Result<(StatusCode, Reply<Entry>)> {
     user.require(Role::Member, "changing the run")?;
-    let project = find(&state, &id).await?;
+    let project = find(&state, id).await?;
     if let Some(problem) = op_id_problem(&new.op_id) {
         return Err(Error::Invalid(problem));
     }
@@ -86,21 +86,20 @@ struct LogQuery {
 
 async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<Vec<Entry>>> {
-    let project = find(&state, &id).await?;
+    let project = find(&state, id).await?;
+    let after = entry_id(query.after)?;
     let limit = query.limit.unwrap_or(LOG_LIMIT);
     if !(1..=LOG_LIMIT).contains(&limit) {
         return Err(Error::Invalid(format!("limit must be 1 to {LOG_LIMIT}")));
     }
-    Ok(Json(
-        state.store.entries(project.id, query.after, limit).await?,
-    ))
+    Ok(Json(state.store.entries(project.id, after, limit).await?))
 }
 
-async fn state(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RunState>> {
-    let project = find(&state, &id).await?;
+async fn state(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunState>> {
+    let project = find(&state, id).await?;
     Ok(Json(state.runs.state(project.id).await?))
 }
 
@@ -128,11 +127,11 @@ enum StreamFormat {
 async fn stream(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let project = find(&state, &id).await?;
+    let project = find(&state, id).await?;
     let last_event_id = headers
         .get("last-event-id")
         .map(|value| {
@@ -140,10 +139,11 @@ async fn stream(
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| Error::Invalid("Last-Event-ID must be an entry id".to_owned()))
+                .ok_or_else(|| Error::bad_request("Last-Event-ID must be an entry id"))
         })
         .transpose()?;
-    let after = last_event_id.or(query.after).unwrap_or(0);
+    let after = entry_id(last_event_id.or(query.after).unwrap_or(0))?;
+    let ticket = state.sessions.open_stream(&user.session)?;
     // Subscribe before reading the backlog, so nothing falls between the two.
     let live = state.runs.subscribe(project.id);
     let (sender, receiver) = mpsc::channel(64);
@@ -161,12 +161,26 @@ async fn stream(
                 tracing::warn!(project = project.id, error = %err, "a live stream stopped");
             },
             () = events.sender.closed() => {},
+            () = ticket.ended.cancelled() => {},
             () = tokio::time::sleep(session_left) => {},
         }
+        drop(ticket);
     });
     Ok(Sse::new(ReceiverStream::new(receiver))
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// An entry id from a client: ids are SQLite rowids, so at most `i64::MAX`.
+fn entry_id(after: u64) -> Result<u64> {
+    if i64::try_from(after).is_ok() {
+        Ok(after)
+    } else {
+        Err(Error::bad_request(format!(
+            "after must be an entry id from 0 to {}",
+            i64::MAX
+        )))
+    }
 }
 
 /// Where a stream's events go, and how their data is written.
@@ -258,10 +272,10 @@ enum ExportFormat {
 /// The timeline, filtered by kind and person, as a file to keep with the launch report.
 async fn export(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
-    let project = find(&state, &id).await?;
+    let project = find(&state, id).await?;
     if let Some(kind) = &query.kind
         && !KINDS.iter().any(|(name, _)| name == kind)
     {

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
+use tower::ServiceBuilder;
 
 use crate::AppState;
 use crate::error::Error;
@@ -19,23 +20,33 @@ use crate::guard;
 /// Request bodies are small JSON documents; anything larger is a mistake or an attack.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// Public routes are marked where they are defined (`public_router`); every
+/// other route is behind the session guard, so a new route is private unless
+/// it says otherwise.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
+    let public = Router::new()
+        .merge(health::public_router())
+        .merge(session::public_router());
+    let private = Router::new()
         .merge(session::router())
         .merge(playbook::router())
         .merge(projects::router())
         .merge(log::router())
         .merge(openapi::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_session,
+        ));
+    public
+        .merge(private)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        // Outermost first: a cross-site request is refused before its session is looked up.
-        .layer(middleware::from_fn_with_state(
-            state,
-            guard::require_session,
-        ))
-        .layer(middleware::from_fn(guard::same_origin))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                // A cross-site request is refused before its session is looked up.
+                .layer(middleware::from_fn_with_state(state, guard::same_origin)),
+        )
 }
 
 async fn not_found(uri: Uri) -> Error {

@@ -1,7 +1,7 @@
 //! `/api/projects`: the launches a team keeps watch over, and their settings.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use domain::api::Role;
@@ -9,7 +9,7 @@ use domain::project::{Project, ProjectPatch};
 
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::extract::{Format, Json, Reply};
+use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
 
 pub fn router() -> Router<AppState> {
@@ -39,20 +39,20 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     format: Format,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
 ) -> Result<Reply<Project>> {
-    Ok(Reply(format, find(&state, &id).await?))
+    Ok(Reply(format, find(&state, id).await?))
 }
 
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     format: Format,
-    Path(id): Path<String>,
+    Path(id): Path<i64>,
     Json(patch): Json<ProjectPatch>,
 ) -> Result<Reply<Project>> {
     user.require(Role::Admin, "changing a project's settings")?;
-    let project = find(&state, &id).await?.patched(patch);
+    let project = find(&state, id).await?.patched(patch);
     validate(&project)?;
     state.store.update_project(&project).await?;
     tracing::info!(
@@ -64,10 +64,12 @@ async fn update(
 }
 
 /// The project named by a path segment, or 404.
-pub async fn find(state: &AppState, id: &str) -> Result<Project> {
-    let missing = || Error::NotFound(format!("there is no project {id}"));
-    let number: i64 = id.parse().map_err(|_| missing())?;
-    state.store.project(number).await?.ok_or_else(missing)
+pub async fn find(state: &AppState, id: i64) -> Result<Project> {
+    state
+        .store
+        .project(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no project {id}")))
 }
 
 fn validate(project: &Project) -> Result<()> {

@@ -1,25 +1,31 @@
 //! `/api/session`: sign in with a display name and a team passcode, see who
 //! is signed in, sign out.
 
-use std::time::Instant;
-
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::api::{Session, SignIn, validated_display_name};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::AppState;
-use crate::auth::COOKIE_NAME;
+use crate::auth::{COOKIE_NAME, SessionToken, SignedIn, Verdict, name_key};
 use crate::error::{Error, Result};
 use crate::extract::{ClientIp, Format, Json, Reply};
 use crate::guard::CurrentUser;
+use crate::store::StoredSession;
+
+/// Signing in is public: how else would anyone get a session?
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/session", post(sign_in))
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/session", post(sign_in).get(show).delete(sign_out))
+    Router::new().route("/session", get(show).delete(sign_out))
 }
 
 async fn sign_in(
@@ -27,53 +33,81 @@ async fn sign_in(
     ClientIp(client): ClientIp,
     headers: HeaderMap,
     format: Format,
+    jar: CookieJar,
     Json(sign_in): Json<SignIn>,
 ) -> Result<Response> {
-    state
-        .auth
-        .limiter
-        .attempt(client, Instant::now())
-        .map_err(Error::TooManyAttempts)?;
+    let limits = &state.auth.limits;
+    let refused = |(limited, wait)| {
+        tracing::warn!(%client, ?limited, "sign-in attempt refused by a limit");
+        Error::TooManyAttempts(limited, wait)
+    };
+    limits.client(client).map_err(refused)?;
     let name = validated_display_name(&sign_in.name).map_err(Error::Invalid)?;
-    // Argon2 is slow on purpose: keep it off the async workers.
-    let auth = state.auth.clone();
-    let (checked_name, passcode) = (name.clone(), sign_in.passcode);
-    let role = tokio::task::spawn_blocking(move || auth.role_for(&checked_name, &passcode))
+    let signed_in = match state.auth.recall(&name, &sign_in.passcode) {
+        Some(signed_in) => signed_in,
+        None => {
+            limits.check(&name_key(&name)).map_err(refused)?;
+            verify(&state, &name, sign_in.passcode, client).await?
+        }
+    };
+    let token = SessionToken::new();
+    let length = state.auth.session_length;
+    let expires_at = (OffsetDateTime::now_utc() + length).unix_timestamp();
+    let session = StoredSession {
+        name: signed_in.name,
+        role: signed_in.role,
+        expires_at,
+        source: signed_in.source,
+    };
+    state
+        .store
+        .create_session(&token.digest(), &session)
+        .await?;
+    tracing::info!(%client, name = session.name, role = session.role.name(), "signed in");
+    let cookie = Cookie::build((COOKIE_NAME, token.expose().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(
+            i64::try_from(length.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .secure(served_over_tls(&headers));
+    let answer = Session {
+        name: session.name,
+        role: session.role,
+        expires: rfc3339(expires_at),
+    };
+    Ok((jar.add(cookie), Reply(format, answer)).into_response())
+}
+
+/// The slow part of signing in, on the hashing thread.
+async fn verify(
+    state: &AppState,
+    name: &str,
+    passcode: String,
+    client: std::net::IpAddr,
+) -> Result<SignedIn> {
+    let (auth, checked_name) = (state.auth.clone(), name.to_owned());
+    let verdict = tokio::task::spawn_blocking(move || auth.verify(&checked_name, &passcode))
         .await
         .map_err(|err| Error::Internal(format!("the passcode check stopped: {err}")))?
         .map_err(Error::Internal)?;
-    let Some(role) = role else {
-        tracing::warn!(%client, "sign-in refused: wrong passcode");
-        return Err(Error::Unauthorized(
-            "that passcode is not right; ask whoever runs Watchpost for the team passcode"
-                .to_owned(),
-        ));
-    };
-    let (token, cookie) = state.auth.new_token();
-    let length = state.auth.session_length;
-    let expires_at = (OffsetDateTime::now_utc() + length).unix_timestamp();
-    state
-        .store
-        .create_session(&token.digest(), &name, role, expires_at)
-        .await?;
-    tracing::info!(%client, name, role = role.name(), "signed in");
-    let secure = served_over_tls(&headers);
-    let set_cookie = format!(
-        "{COOKIE_NAME}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        length.as_secs(),
-        if secure { "; Secure" } else { "" }
-    );
-    let session = Session {
-        name,
-        role,
-        expires: rfc3339(expires_at),
-    };
-    let mut response = Reply(format, session).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&set_cookie).map_err(|err| Error::Internal(err.to_string()))?,
-    );
-    Ok(response)
+    match verdict {
+        Verdict::In(signed_in) => Ok(signed_in),
+        Verdict::WrongPasscode => {
+            tracing::warn!(%client, "sign-in refused: wrong passcode");
+            Err(Error::Unauthorized(
+                "that passcode is not right; ask whoever runs Watchpost for the team passcode"
+                    .to_owned(),
+            ))
+        }
+        Verdict::Reserved => {
+            tracing::warn!(%client, name, "sign-in refused: a reserved name without its passcode");
+            Err(Error::Unauthorized(format!(
+                "the name “{name}” belongs to someone with their own passcode; sign in with yours, or under your own name"
+            )))
+        }
+    }
 }
 
 async fn show(user: CurrentUser, format: Format) -> Reply<Session> {
@@ -87,11 +121,19 @@ async fn show(user: CurrentUser, format: Format) -> Reply<Session> {
     )
 }
 
-async fn sign_out(State(state): State<AppState>, user: CurrentUser) -> Result<Response> {
-    state.store.delete_session(&user.token.digest()).await?;
+/// Ends the session, and with it every live stream it holds open.
+async fn sign_out(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+) -> Result<Response> {
+    state.sessions.end(&user.session).await?;
     tracing::info!(name = user.name, "signed out");
-    let clear = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+    let clear = Cookie::build((COOKIE_NAME, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict);
+    Ok((StatusCode::NO_CONTENT, jar.remove(clear)).into_response())
 }
 
 /// Whole seconds, as the store keeps them, so sign-in and `GET` agree.

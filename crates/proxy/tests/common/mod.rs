@@ -12,8 +12,10 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
-use watchpost_proxy::auth::{Auth, SignInLimiter, hash_passcode};
+use watchpost_proxy::auth::{Auth, SignInLimits, hash_passcode};
+use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
+use watchpost_proxy::serve::{ConnectionLimits, serve};
 use watchpost_proxy::store::Store;
 use watchpost_proxy::web::WebApp;
 use watchpost_proxy::{AppState, app, load_playbook};
@@ -23,6 +25,25 @@ pub const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" hre
 pub const VIEWER: &str = "viewer-pass";
 pub const MEMBER: &str = "team-pass";
 pub const ADMIN: &str = "admin-pass";
+
+/// How a test proxy is reached and limited.
+pub struct Options {
+    pub public_origins: Vec<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub max_streams: usize,
+    pub connections: ConnectionLimits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            public_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_streams: watchpost_proxy::MAX_STREAMS,
+            connections: ConnectionLimits::default(),
+        }
+    }
+}
 
 pub struct Server {
     pub base: String,
@@ -44,36 +65,61 @@ impl Server {
 
     /// A proxy whose sign-in configuration `adjust` may change first.
     pub async fn start_with(data: TempDir, adjust: impl FnOnce(&mut Auth)) -> Self {
+        Self::start_configured(data, adjust, Options::default()).await
+    }
+
+    /// A proxy with `options` for its network and limits.
+    pub async fn start_configured(
+        data: TempDir,
+        adjust: impl FnOnce(&mut Auth),
+        options: Options,
+    ) -> Self {
         let dist = TempDir::new().expect("temp dir");
         write_dist(dist.path());
         write_auth_file(data.path());
         let store = Store::open(data.path()).await.expect("store opens");
-        let (mut auth, generated) = Auth::load(
+        let loaded = Auth::load(
             &data.path().join("auth.toml"),
             Some(&Secret::new(MEMBER)),
-            Secret::new("test key"),
             Duration::from_secs(3600),
         )
         .expect("auth loads");
-        assert!(generated.is_none());
-        // Tests sign in often, all from 127.0.0.1; the limit has its own test.
-        auth.limiter = SignInLimiter::new(10_000.0, Duration::from_millis(1));
+        assert!(loaded.generated.is_none());
+        let mut auth = loaded.auth;
+        // Tests sign in often, all from 127.0.0.1; the limits have their own tests.
+        auth.limits = SignInLimits::generous();
         adjust(&mut auth);
-        let state = AppState::new(
-            store,
-            auth,
-            load_playbook(None).expect("built-in playbook"),
-            WebApp::load(dist.path()),
-        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let router =
-            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let network = Network::new(
+            &options.public_origins,
+            addr.port(),
+            options.trusted_proxies,
+        )
+        .expect("network");
+        let state = AppState::new(
+            store,
+            auth,
+            network,
+            load_playbook(None).expect("built-in playbook"),
+            WebApp::load(dist.path()),
+        )
+        .with_max_streams(options.max_streams);
+        state
+            .sessions
+            .reconcile(&state.auth)
+            .await
+            .expect("sessions reconciled");
+        let router = app(state.clone());
+        let task = tokio::spawn(serve(
+            listener,
+            router,
+            options.connections,
+            std::future::pending(),
+        ));
         Server {
             base,
             state,

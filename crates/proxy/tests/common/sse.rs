@@ -44,6 +44,14 @@ impl EventStream {
             .flatten()
     }
 
+    /// Whether the server ends the stream within `wait` (events before the
+    /// end are skipped).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, async { while self.next_event().await.is_some() {} })
+            .await
+            .is_ok()
+    }
+
     async fn next_event(&mut self) -> Option<Event> {
         loop {
             while let Some(end) = self.buffer.find("\n\n") {

@@ -9,6 +9,7 @@ TOOLS_DIR="${WATCHPOST_TOOLS_DIR:-$HOME/.cache/watchpost/tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
 TERSER_VERSION="5.51.2"           # npm package: minifies wasm-bindgen's JS, which Trunk's minifier cannot parse
+SCHEMATHESIS_VERSION="4.32.5"     # PyPI: fuzzes the proxy's API against its OpenAPI document
 # Seconds each `rustup ... add` may take before the offline route takes over.
 RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
 # Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
@@ -77,6 +78,20 @@ ensure_npm_tool() {
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "$package@$version" >/dev/null
 }
 
+# Schemathesis in its own virtual environment in the tools cache; prints the
+# path of its `st` command.
+ensure_schemathesis() {
+  local venv="$TOOLS_DIR/schemathesis-venv"
+  if [ -x "$venv/bin/st" ] && "$venv/bin/st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+    say "schemathesis $SCHEMATHESIS_VERSION present"
+  else
+    say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+    python3 -m venv --clear "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+  fi
+  echo "$venv/bin/st"
+}
+
 # Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.
 ensure_wasm_opt() { ensure_npm_tool binaryen "$BINARYEN_VERSION" wasm-opt "version ${BINARYEN_VERSION%%.*}"; }
 ensure_terser() { ensure_npm_tool terser "$TERSER_VERSION" terser "terser $TERSER_VERSION"; }
@@ -98,6 +113,25 @@ fs.writeFileSync(index, html.split(sri(original)).join(sri(minified)));
 fs.renameSync(minified, original);
 NODE
   done
+}
+
+# Compresses each file of the app once, beside it (name.br, name.gz), at the
+# highest levels: the proxy sends these as they are (brotli 11 makes the wasm
+# about 22 KB smaller than the quality a server can afford per request).
+precompress() {
+  node - "$1" <<'NODE' || die "could not compress the app's files"
+const fs = require("fs"), path = require("path"), zlib = require("zlib");
+const dir = process.argv[2];
+for (const name of fs.readdirSync(dir)) {
+  if (!/\.(wasm|js|css|html|svg|webmanifest)$/.test(name)) continue;
+  const file = path.join(dir, name), data = fs.readFileSync(file);
+  const { BROTLI_PARAM_QUALITY, BROTLI_PARAM_LGWIN, BROTLI_PARAM_SIZE_HINT } = zlib.constants;
+  fs.writeFileSync(file + ".br", zlib.brotliCompressSync(data, {
+    params: { [BROTLI_PARAM_QUALITY]: 11, [BROTLI_PARAM_LGWIN]: 24, [BROTLI_PARAM_SIZE_HINT]: data.length },
+  }));
+  fs.writeFileSync(file + ".gz", zlib.gzipSync(data, { level: 9 }));
+}
+NODE
 }
 
 # Adds a rustup target or component unless present, within the time limit.
@@ -179,6 +213,7 @@ build_app() {
     cargo fetch --quiet --locked
     trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release --dist "$dist" >&2
     minify_js "$dist"
+    precompress "$dist"
   )
 }
 

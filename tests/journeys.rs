@@ -497,3 +497,84 @@ async fn an_admin_changes_a_projects_settings() {
     })
     .await;
 }
+
+/// An outbox saved by an older Watchpost is still sent; one the app cannot
+/// read is kept aside and the person told, never dropped.
+#[tokio::test]
+async fn unsent_work_survives_an_upgrade_and_an_unreadable_outbox_is_kept() {
+    use domain::binary::to_base64;
+    use domain::run::{Change, Entry};
+    use nanoserde::SerBin;
+
+    let watchpost = Watchpost::start().await;
+    let id = watchpost.create_project("Launch").await;
+    let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let member = watchpost.member_passcode.clone();
+    // What Watchpost 0.1 stored: the entries' binary form in base64, no version.
+    let older = to_base64(
+        &vec![Entry {
+            id: 0,
+            op_id: "from-0-1".into(),
+            actor: "Ana".into(),
+            at: "2026-11-22T12:00:00Z".into(),
+            change: Change::Ticked {
+                item: "h0-baseline".into(),
+            },
+        }]
+        .serialize_bin(),
+    );
+    journey(move |c| async move {
+        c.goto(&url).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
+        let key = format!("watchpost-outbox-{id}");
+        c.execute(
+            "localStorage.setItem(arguments[0], arguments[1])",
+            vec![key.clone().into(), older.into()],
+        )
+        .await
+        .expect("store an older outbox");
+        c.refresh().await.expect("reload");
+        click(&c, &testid("tab-timeline")).await;
+        wait_for_text(
+            &c,
+            &testid("timeline-entry"),
+            "ticked “Baseline metrics recorded”",
+        )
+        .await;
+
+        c.execute(
+            "localStorage.setItem(arguments[0], '9:written-by-a-future-watchpost')",
+            vec![key.clone().into()],
+        )
+        .await
+        .expect("store an unreadable outbox");
+        c.refresh().await.expect("reload");
+        let alert = wait_for_text(&c, &testid("refused"), "another version of Watchpost").await;
+        assert!(alert.contains("kept"), "{alert}");
+        let kept = c
+            .execute(
+                "const key = arguments[0];
+                 const kept = Object.keys(localStorage).filter(k => k.startsWith(key + '-kept-'));
+                 return [localStorage.getItem(key), kept.map(k => localStorage.getItem(k))];",
+                vec![key.into()],
+            )
+            .await
+            .expect("read local storage");
+        assert_eq!(
+            kept,
+            serde_json::json!([null, ["9:written-by-a-future-watchpost"]]),
+            "moved aside, not overwritten"
+        );
+        // The run goes on: a new tick is saved.
+        click(&c, &testid("tab-watch")).await;
+        click(&c, &format!("{} input", testid("item-h0-database"))).await;
+        click(&c, &testid("tab-timeline")).await;
+        wait_for_text(
+            &c,
+            &testid("timeline"),
+            "ticked “The database is connected”",
+        )
+        .await;
+    })
+    .await;
+}

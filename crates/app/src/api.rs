@@ -10,7 +10,7 @@ use std::fmt;
 
 use domain::Playbook;
 use domain::api::{Health, Session, SignIn};
-use domain::binary::MEDIA_TYPE;
+use domain::binary::{self, MEDIA_TYPE};
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
@@ -182,7 +182,7 @@ async fn parse<T: DeBin>(response: &Response) -> Result<T, ApiError> {
         .await
         .map_err(|_| ApiError::Unreachable)?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    T::deserialize_bin(&bytes).map_err(|err| ApiError::Garbled(err.to_string()))
+    binary::decode(&bytes).map_err(ApiError::Garbled)
 }
 
 async fn text(response: &Response) -> Result<String, ApiError> {

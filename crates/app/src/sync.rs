@@ -9,11 +9,10 @@
 
 use std::time::Duration;
 
-use domain::binary::{from_base64, to_base64};
+use domain::binary::{decode, from_base64};
 use domain::run::{Change, Decision, Entry, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
-use nanoserde::{DeBin, SerBin};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -63,17 +62,17 @@ impl Run {
     pub fn start(project: i64, auth: Auth) -> Self {
         let log = RwSignal::new(Vec::new());
         let stored = RwSignal::new(RunState::default());
-        let outbox = RwSignal::new(Outbox::new(load_outbox(project)));
         let run = Run {
             project,
             auth,
             log,
             stored,
-            outbox,
+            outbox: RwSignal::new(Outbox::default()),
             link: RwSignal::new(Link::Connecting),
             refused: RwSignal::new(Vec::new()),
             connection: StoredValue::new_local(Connection::default()),
         };
+        run.outbox.set(run.load_outbox());
         run.connect();
         let online = window_event_listener(leptos::ev::online, move |_| run.reconnect_now());
         on_cleanup(move || {
@@ -146,11 +145,14 @@ impl Run {
 
     /// An entry from the stream: the next of the log.
     fn receive(&self, entry: Entry) {
-        if entry.id <= self.stored.with_untracked(|state| state.last_entry) {
+        let new = self
+            .stored
+            .try_update(|state| state.receive(&entry))
+            .unwrap_or_default();
+        if !new {
             return;
         }
         let op_id = entry.op_id.clone();
-        self.stored.update(|state| state.apply(&entry));
         self.log.update(|log| log.push(entry));
         self.connection
             .update_value(|c| c.sent.retain(|sent| *sent != op_id));
@@ -164,7 +166,7 @@ impl Run {
     /// Changes the outbox here and in local storage. Local storage is read
     /// again first: another tab of this browser may have changed it.
     fn change_outbox(&self, change: impl FnOnce(&mut Outbox)) {
-        let mut outbox = Outbox::new(load_outbox(self.project));
+        let mut outbox = self.load_outbox();
         for entry in self.outbox.with_untracked(|o| o.pending().to_vec()) {
             if !outbox.has(&entry.op_id) {
                 outbox.push(entry);
@@ -228,6 +230,31 @@ impl Run {
         });
     }
 
+    /// The outbox local storage holds. One written by another version of
+    /// Watchpost is moved aside, kept, and the person told: never dropped.
+    fn load_outbox(&self) -> Outbox {
+        let key = outbox_key(self.project);
+        let Some(storage) = storage() else {
+            return Outbox::default();
+        };
+        let Some(text) = storage.get_item(&key).ok().flatten() else {
+            return Outbox::default();
+        };
+        if let Some(outbox) = Outbox::from_stored(&text) {
+            return outbox;
+        }
+        let kept = format!("{key}-kept-{}", js_sys::Date::now());
+        if storage.set_item(&kept, &text).is_ok() {
+            let _ = storage.remove_item(&key);
+        }
+        self.refused.update(|alerts| {
+            alerts.push(format!(
+                "Unsent changes saved here by another version of Watchpost could not be read. They were not sent, and are kept in this browser's storage as “{kept}”: do not clear this site's data; ask whoever runs Watchpost."
+            ));
+        });
+        Outbox::default()
+    }
+
     fn is_unsent(&self, op_id: &str) -> bool {
         self.outbox.with_untracked(|outbox| outbox.has(op_id))
     }
@@ -259,10 +286,17 @@ impl Run {
                 .dyn_ref::<MessageEvent>()
                 .and_then(|message| message.data().as_string())
                 .unwrap_or_default();
-            if let Some(entry) =
-                from_base64(&data).and_then(|bytes| Entry::deserialize_bin(&bytes).ok())
+            match from_base64(&data)
+                .ok_or_else(String::new)
+                .and_then(|bytes| decode(&bytes))
             {
-                run.receive(entry);
+                Ok(entry) => run.receive(entry),
+                // Never silently: the run shown would miss an entry.
+                Err(why) => run.refused.update(|alerts| {
+                    alerts.push(format!(
+                        "An update from the server could not be read: {why}"
+                    ));
+                }),
             }
         });
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
@@ -359,21 +393,13 @@ fn outbox_key(project: i64) -> String {
     format!("watchpost-outbox-{project}")
 }
 
-fn load_outbox(project: i64) -> Vec<Entry> {
-    storage()
-        .and_then(|storage| storage.get_item(&outbox_key(project)).ok()?)
-        .and_then(|text| from_base64(&text))
-        .and_then(|bytes| Vec::<Entry>::deserialize_bin(&bytes).ok())
-        .unwrap_or_default()
-}
-
 fn save_outbox(project: i64, outbox: &Outbox) {
     if let Some(storage) = storage() {
         let key = outbox_key(project);
         let _ = if outbox.is_empty() {
             storage.remove_item(&key)
         } else {
-            storage.set_item(&key, &to_base64(&outbox.pending().to_vec().serialize_bin()))
+            storage.set_item(&key, &outbox.to_stored())
         };
     }
 }

@@ -7,8 +7,30 @@
 //! costs a few. The layout follows the field order of the shared types, so
 //! the app and the proxy must come from the same build.
 
+use nanoserde::{DeBin, SerBin};
+
 /// The media type of the binary form.
 pub const MEDIA_TYPE: &str = "application/octet-stream";
+
+/// The version of the binary form: the first byte of every message. Change
+/// it with any change to a type the app reads, so that a page older than the
+/// proxy says "reload" instead of misreading.
+pub const WIRE_VERSION: u8 = 1;
+
+/// `value` in the binary form, version byte first.
+pub fn encode<T: SerBin>(value: &T) -> Vec<u8> {
+    let mut out = vec![WIRE_VERSION];
+    value.ser_bin(&mut out);
+    out
+}
+
+/// A value from [`encode`]'s bytes, or why it cannot be read.
+pub fn decode<T: DeBin>(bytes: &[u8]) -> Result<T, String> {
+    match bytes.split_first() {
+        Some((&WIRE_VERSION, rest)) => T::deserialize_bin(rest).map_err(|err| err.to_string()),
+        _ => Err("this page is older or newer than the Watchpost server; reload the page".into()),
+    }
+}
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -51,6 +73,38 @@ pub fn from_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::{Change, Entry};
+
+    /// An entry as the stream sends it to the app, pinned byte for byte: if
+    /// this test fails, the binary form changed, and `WIRE_VERSION` must too.
+    #[test]
+    fn the_binary_form_of_an_entry_is_pinned() {
+        let entry = Entry {
+            id: 7,
+            op_id: "op".into(),
+            actor: "Ana".into(),
+            at: "T".into(),
+            change: Change::Ticked { item: "h0".into() },
+        };
+        let bytes = encode(&entry);
+        #[rustfmt::skip]
+        let golden: &[u8] = &[
+            1, // WIRE_VERSION
+            7, 0, 0, 0, 0, 0, 0, 0, // id
+            2, 0, 0, 0, 0, 0, 0, 0, b'o', b'p', // op_id
+            3, 0, 0, 0, 0, 0, 0, 0, b'A', b'n', b'a', // actor
+            1, 0, 0, 0, 0, 0, 0, 0, b'T', // at
+            0, 0, // Change::Ticked (a u16 tag)
+            2, 0, 0, 0, 0, 0, 0, 0, b'h', b'0', // item
+        ];
+        assert_eq!(bytes, golden);
+        assert_eq!(decode::<Entry>(&bytes), Ok(entry));
+        let mut newer = bytes.clone();
+        newer[0] = WIRE_VERSION + 1;
+        assert!(decode::<Entry>(&newer).is_err_and(|why| why.contains("reload")));
+        assert!(decode::<Entry>(&[]).is_err());
+        assert!(decode::<Entry>(&bytes[..10]).is_err());
+    }
 
     #[test]
     fn base64_follows_rfc_4648() {

@@ -95,23 +95,37 @@ impl SignIn {
 
 impl ProjectPatch {
     pub fn to_json(&self) -> String {
+        // Destructured, so a field added to the patch and not written here
+        // does not compile.
+        let ProjectPatch {
+            name,
+            archived,
+            sentry_org,
+            sentry_project,
+            sentry_frontend_project,
+            render_service_id,
+            health_urls,
+            platform,
+            slack_channel,
+            timezone,
+        } = self;
         let mut object = Object::default();
-        if let Some(name) = &self.name {
+        if let Some(name) = name {
             object = object.text("name", name);
         }
-        if let Some(archived) = self.archived {
-            object = object.raw("archived", if archived { "true" } else { "false" });
+        if let Some(archived) = archived {
+            object = object.raw("archived", if *archived { "true" } else { "false" });
         }
         for (key, value) in [
-            ("sentry_org", &self.sentry_org),
-            ("sentry_project", &self.sentry_project),
-            ("sentry_frontend_project", &self.sentry_frontend_project),
-            ("render_service_id", &self.render_service_id),
-            ("slack_channel", &self.slack_channel),
+            ("sentry_org", sentry_org),
+            ("sentry_project", sentry_project),
+            ("sentry_frontend_project", sentry_frontend_project),
+            ("render_service_id", render_service_id),
+            ("slack_channel", slack_channel),
         ] {
             object = object.patch(key, value.as_ref().map(Option::as_deref));
         }
-        if let Some(urls) = &self.health_urls {
+        if let Some(urls) = health_urls {
             let urls = urls.iter().map(|url| {
                 let mut out = String::new();
                 string(&mut out, url);
@@ -121,9 +135,9 @@ impl ProjectPatch {
         }
         object = object.patch(
             "platform",
-            self.platform.map(|platform| platform.map(|p| p.name())),
+            platform.map(|platform| platform.map(|p| p.name())),
         );
-        if let Some(timezone) = &self.timezone {
+        if let Some(timezone) = timezone {
             object = object.text("timezone", timezone);
         }
         object.finish()

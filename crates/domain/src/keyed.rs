@@ -87,17 +87,6 @@ impl<V: DeBin> DeBin for Keyed<V> {
     }
 }
 
-impl<V> std::ops::Index<&str> for Keyed<V> {
-    type Output = V;
-
-    fn index(&self, key: &str) -> &V {
-        match self.get(key) {
-            Some(value) => value,
-            None => panic!("no entry named {key}"),
-        }
-    }
-}
-
 impl<V: Serialize> Serialize for Keyed<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.iter())
@@ -127,7 +116,7 @@ mod tests {
         keyed.remove("nothing");
         map.remove("c");
         assert_eq!(keyed.get("a"), Some(&4));
-        assert_eq!(keyed["b"], 5);
+        assert_eq!(keyed.get("b"), Some(&5));
         assert_eq!(keyed.get("c"), None);
         assert_eq!(keyed.iter().count(), 2);
         let json = serde_json::to_string(&keyed).unwrap_or_default();

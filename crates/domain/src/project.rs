@@ -63,7 +63,9 @@ impl Platform {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectPatch {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub archived: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     pub sentry_org: Option<Option<String>>,
@@ -73,12 +75,21 @@ pub struct ProjectPatch {
     pub sentry_frontend_project: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub render_service_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub health_urls: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub platform: Option<Option<Platform>>,
     #[serde(default, deserialize_with = "nullable")]
     pub slack_channel: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub timezone: Option<String>,
+}
+
+/// A field that may be absent but never `null` (it has no "unset").
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`).
@@ -383,6 +394,23 @@ mod tests {
 
     fn fields(project: &Project) -> Vec<&'static str> {
         project.problems(zones).iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_patch_tells_absent_null_and_a_value_apart() {
+        let patch: ProjectPatch =
+            serde_json::from_str(r#"{"sentry_org":null,"name":"V"}"#).unwrap();
+        assert_eq!(patch.sentry_org, Some(None));
+        assert_eq!(patch.name.as_deref(), Some("V"));
+        assert_eq!(patch.timezone, None);
+        // Settings that cannot be unset refuse null rather than ignore it.
+        for field in ["name", "archived", "health_urls", "timezone"] {
+            let json = format!(r#"{{"{field}":null}}"#);
+            assert!(
+                serde_json::from_str::<ProjectPatch>(&json).is_err(),
+                "{json}"
+            );
+        }
     }
 
     #[test]

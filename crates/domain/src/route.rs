@@ -85,13 +85,6 @@ impl Route {
             Route::Project { id, view } => format!("/projects/{id}/{}", view.slug()),
         }
     }
-
-    pub fn project_id(self) -> Option<i64> {
-        match self {
-            Route::Project { id, .. } => Some(id),
-            Route::Projects | Route::NotFound => None,
-        }
-    }
 }
 
 #[cfg(test)]

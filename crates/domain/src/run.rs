@@ -32,7 +32,12 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
-#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    content = "payload",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Change {
     /// A manual item was ticked by hand.
     Ticked {
@@ -228,6 +233,17 @@ impl RunState {
         state
     }
 
+    /// Applies an entry as a stream delivers it, unless this state already
+    /// holds it (a stream resumed after a reconnect replays from the last id
+    /// it knew). Returns whether the entry was new.
+    pub fn receive(&mut self, entry: &Entry) -> bool {
+        if entry.id <= self.last_entry {
+            return false;
+        }
+        self.apply(entry);
+        true
+    }
+
     /// Applies the next entry of the log: the later entry about a thing wins.
     pub fn apply(&mut self, entry: &Entry) {
         let who = || Tick {
@@ -293,47 +309,6 @@ impl RunState {
 
     pub fn tick(&self, item: &str) -> Option<&Tick> {
         self.ticks.get(item)
-    }
-}
-
-/// A copy of a project's log: ordered by id, each id and each operation once,
-/// however entries arrive (live, replayed after a reconnect, or twice).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Log {
-    entries: Vec<Entry>,
-}
-
-impl Log {
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// Adds an entry in its place. Returns false when the log already has its
-    /// id or its operation id, and changes nothing then.
-    pub fn insert(&mut self, entry: Entry) -> bool {
-        if self.entries.iter().any(|known| known.op_id == entry.op_id) {
-            return false;
-        }
-        match self
-            .entries
-            .binary_search_by_key(&entry.id, |known| known.id)
-        {
-            Ok(_) => false,
-            Err(place) => {
-                self.entries.insert(place, entry);
-                true
-            }
-        }
-    }
-
-    /// The entries after `id`, for a client resuming its stream.
-    pub fn after(&self, id: u64) -> &[Entry] {
-        let start = self.entries.partition_point(|entry| entry.id <= id);
-        &self.entries[start..]
-    }
-
-    pub fn state(&self) -> RunState {
-        RunState::fold(&self.entries)
     }
 }
 

@@ -6,7 +6,15 @@
 //! reload and are sent when the proxy is back. Each operation carries its own
 //! `op_id`, so sending one twice (a lost answer, two tabs) stores it once.
 
+use nanoserde::{DeBin, SerBin};
+
+use crate::binary::{from_base64, to_base64};
 use crate::run::{Change, Decision, Entry, RunState, Tick};
+
+/// How local storage holds an outbox: `1:` and the base64 of its entries in
+/// the binary form. Before the prefix (Watchpost 0.1) the same entries were
+/// stored bare, and are still read.
+const STORED_VERSION: &str = "1:";
 
 /// Operations made in this browser and not yet seen in the log, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,6 +25,25 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(pending: Vec<Entry>) -> Self {
         Outbox { pending }
+    }
+
+    /// The outbox as local storage keeps it.
+    pub fn to_stored(&self) -> String {
+        format!(
+            "{STORED_VERSION}{}",
+            to_base64(&self.pending.serialize_bin())
+        )
+    }
+
+    /// An outbox from local storage; `None` when another version wrote it
+    /// (or it is damaged): then keep the text, never overwrite it.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        let body = match text.split_once(':') {
+            Some(_) => text.strip_prefix(STORED_VERSION)?,
+            None => text,
+        };
+        let pending = Vec::<Entry>::deserialize_bin(&from_base64(body)?).ok()?;
+        Some(Outbox { pending })
     }
 
     pub fn pending(&self) -> &[Entry] {
@@ -231,6 +258,30 @@ mod tests {
         let outbox = Outbox::new(vec![decided("Ana", Outcome::Rollback)]);
         assert_eq!(last(&outbox), Some(("Ana".to_owned(), Outcome::Rollback)));
         assert_eq!(outbox.last_decision(&stored, "other"), None);
+    }
+
+    #[test]
+    fn a_stored_outbox_is_read_back_and_older_ones_too() {
+        let outbox = Outbox::new(vec![op("a", ticked("x")), op("b", ticked("y"))]);
+        let stored = outbox.to_stored();
+        assert!(stored.starts_with("1:"), "{stored}");
+        assert_eq!(Outbox::from_stored(&stored), Some(outbox.clone()));
+        // What Watchpost 0.1 stored: the same entries, without the prefix.
+        let bare = to_base64(&outbox.pending().to_vec().serialize_bin());
+        assert_eq!(Outbox::from_stored(&bare), Some(outbox));
+        assert_eq!(Outbox::from_stored("1:"), None, "damaged");
+        assert_eq!(Outbox::from_stored(""), None);
+    }
+
+    #[test]
+    fn an_outbox_from_another_version_is_not_read() {
+        let outbox = Outbox::new(vec![op("a", ticked("x"))]);
+        let newer = outbox.to_stored().replacen("1:", "2:", 1);
+        assert_eq!(Outbox::from_stored(&newer), None);
+        assert_eq!(Outbox::from_stored("not base64!"), None);
+        let mut truncated = outbox.to_stored();
+        truncated.truncate(truncated.len() - 8);
+        assert_eq!(Outbox::from_stored(&truncated), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use domain::binary::MEDIA_TYPE;
+use domain::binary::{MEDIA_TYPE, encode};
 use nanoserde::SerBin;
 
 use crate::AppState;
@@ -88,9 +88,7 @@ impl Format {
     pub fn reply<T: serde::Serialize + SerBin>(self, value: &T) -> Response {
         let mut response = match self {
             Format::Json => axum::Json(value).into_response(),
-            Format::Binary => {
-                ([(header::CONTENT_TYPE, MEDIA_TYPE)], value.serialize_bin()).into_response()
-            }
+            Format::Binary => ([(header::CONTENT_TYPE, MEDIA_TYPE)], encode(value)).into_response(),
         };
         response
             .headers_mut()

@@ -107,7 +107,6 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             guard::known_host,
         ))
-        .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             state.web.csp(),
@@ -132,7 +131,11 @@ pub fn app(state: AppState) -> Router {
         }))
         .timeout(REQUEST_TIMEOUT);
     Router::new()
-        .nest("/api", routes::router(state.clone()))
+        // The app's files come compressed from the build; answers per request.
+        .nest(
+            "/api",
+            routes::router(state.clone()).layer(CompressionLayer::new()),
+        )
         .with_state(state)
         .fallback_service(web)
         .layer(layers)

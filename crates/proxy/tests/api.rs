@@ -377,3 +377,31 @@ async fn viewers_read_members_write_admins_configure() {
             .contains("admin")
     );
 }
+
+#[test]
+fn the_schema_checker_refuses_what_does_not_fit() {
+    let document = json!({
+        "components": { "schemas": {
+            "Thing": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": false,
+                "properties": {
+                    "name": { "type": "string", "minLength": 1 },
+                    "url": { "type": "string", "format": "uri" }
+                }
+            }
+        }}
+    });
+    let schema = json!({ "$ref": "#/components/schemas/Thing" });
+    assert_eq!(check(&document, &schema, &json!({ "name": "a" })), Ok(()));
+    for bad in [
+        json!({}),
+        json!({ "name": "" }),
+        json!({ "name": "a", "extra": 1 }),
+        json!({ "name": "a", "url": "not a uri" }),
+        json!([]),
+    ] {
+        assert!(check(&document, &schema, &bad).is_err(), "{bad}");
+    }
+}

@@ -89,19 +89,49 @@ async fn hashed_assets_are_immutable_and_others_revalidate() {
     assert_eq!(header(&manifest, CACHE_CONTROL), "no-cache");
 }
 
+/// The app's files go out as the build compressed them, byte for byte; API
+/// answers are compressed per request.
 #[tokio::test]
-async fn responses_are_compressed_when_asked() {
+async fn files_go_out_precompressed_and_answers_compressed_when_asked() {
     let server = Server::start().await;
-    for encoding in ["gzip", "br"] {
-        let response = server
+    let get = |path: &str, encoding: &'static str| {
+        server
             .anonymous()
             .http
-            .get(format!("{}/style-0123456789abcdef.css", server.base))
+            .get(format!("{}{path}", server.base))
             .header(ACCEPT_ENCODING, encoding)
             .send()
-            .await
-            .expect("request");
-        assert_eq!(header(&response, CONTENT_ENCODING), encoding);
+    };
+    for (encoding, suffix) in [("br", "br"), ("gzip", "gz"), ("br;q=1, gzip", "br")] {
+        for (path, file) in [
+            ("/style-0123456789abcdef.css", "style-0123456789abcdef.css"),
+            ("/", "index.html"),
+            ("/projects/1/setup", "index.html"),
+        ] {
+            let response = get(path, encoding).await.expect("request");
+            assert_eq!(response.status(), StatusCode::OK);
+            let coding = if suffix == "gz" { "gzip" } else { suffix };
+            assert_eq!(
+                header(&response, CONTENT_ENCODING),
+                coding,
+                "{path} {encoding}"
+            );
+            let body = response.bytes().await.expect("body");
+            assert_eq!(
+                body,
+                common::precompressed(file, suffix),
+                "{path} {encoding}"
+            );
+        }
+    }
+    let plain = get("/", "identity").await.expect("request");
+    assert_eq!(header(&plain, CONTENT_ENCODING), "");
+    assert_eq!(plain.text().await.expect("body"), INDEX);
+    for encoding in ["gzip", "br"] {
+        let response = get("/api/playbook", encoding).await.expect("request");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let response = get("/api/health", encoding).await.expect("request");
+        assert_eq!(header(&response, CONTENT_ENCODING), encoding, "/api/health");
     }
 }
 
@@ -172,8 +202,7 @@ async fn the_playbook_is_served_as_json_or_in_the_apps_binary_form() {
         .expect("request");
     assert_eq!(header(&response, CONTENT_TYPE), "application/octet-stream");
     let bytes = response.bytes().await.expect("bytes");
-    let decoded: domain::Playbook =
-        nanoserde::DeBin::deserialize_bin(&bytes).expect("the app can decode it");
+    let decoded: domain::Playbook = domain::binary::decode(&bytes).expect("the app can decode it");
     assert_eq!(decoded, expected);
 }
 
@@ -459,7 +488,8 @@ async fn the_apps_binary_answers_say_what_the_json_answers_say() {
         );
         assert_eq!(header(&response, VARY), "accept", "{path}");
         let bytes = response.bytes().await.expect("bytes");
-        let binary = T::deserialize_bin(&bytes).unwrap_or_else(|err| panic!("{path}: {err}"));
+        let binary: T =
+            domain::binary::decode(&bytes).unwrap_or_else(|err| panic!("{path}: {err}"));
         (json, binary)
     }
 
@@ -493,5 +523,5 @@ async fn the_apps_binary_answers_say_what_the_json_answers_say() {
         .await
         .expect("the backlog event");
     let bytes = domain::binary::from_base64(&event.data).expect("base64");
-    assert_eq!(Entry::deserialize_bin(&bytes).ok(), Some(json));
+    assert_eq!(domain::binary::decode::<Entry>(&bytes).ok(), Some(json));
 }

@@ -204,6 +204,18 @@ async fn refused_input_answers_with_a_message_and_changes_nothing() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            "an actor of its own",
+            path.clone(),
+            json!({ "op_id": "a", "kind": "ticked", "payload": tick("h0-baseline"), "actor": "Boss" }).to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a payload with a field it does not have",
+            path.clone(),
+            json!({ "op_id": "a", "kind": "sign_off", "payload": { "approved": true, "by": "Boss" } }).to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             "a missing op_id",
             path.clone(),
             json!({ "kind": "ticked", "payload": tick("h0-baseline") }).to_string(),

@@ -120,9 +120,31 @@ pub fn markdown(title: &str, entries: &[Entry], playbook: &Playbook) -> String {
     out
 }
 
-/// Text that stays inside one table cell: no line breaks, `|` escaped.
+/// People's text as one table cell that renders as the text it is: no line
+/// breaks, no table, link, emphasis or code syntax, no HTML (a report is
+/// often opened in a renderer that allows it), and no `javascript:` URL for
+/// a renderer that links any scheme.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '(' | ')' | '`' | '*' | '_' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\r' | '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    for scheme in ["javascript:", "vbscript:"] {
+        while let Some(at) = out.to_ascii_lowercase().find(scheme) {
+            let colon = at + scheme.len() - 1;
+            out.replace_range(colon..=colon, "&#58;");
+        }
+    }
+    out
 }

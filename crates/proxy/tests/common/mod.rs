@@ -243,6 +243,12 @@ pub fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -
         .unwrap_or_default()
 }
 
+/// What the fake build wrote as `file`'s precompressed form (`br` or `gz`):
+/// marker bytes, not real compression, so a test can tell them apart.
+pub fn precompressed(file: &str, suffix: &str) -> Vec<u8> {
+    format!("{suffix} form of {file}").into_bytes()
+}
+
 fn write_dist(dir: &Path) {
     std::fs::write(dir.join("index.html"), INDEX).expect("write");
     std::fs::write(
@@ -250,6 +256,15 @@ fn write_dist(dir: &Path) {
         "body{color:black}".repeat(100),
     )
     .expect("write");
+    for file in ["index.html", "style-0123456789abcdef.css"] {
+        for suffix in ["br", "gz"] {
+            std::fs::write(
+                dir.join(format!("{file}.{suffix}")),
+                precompressed(file, suffix),
+            )
+            .expect("write");
+        }
+    }
     std::fs::write(dir.join("manifest.webmanifest"), "{}").expect("write");
 }
 

@@ -1,95 +1,26 @@
-//! Checks a JSON value against a JSON Schema inside an OpenAPI document: the
-//! subset these documents use (types, required, properties, additional
-//! properties, items, enum, oneOf/anyOf, `$ref`). Formats are not checked.
+//! Checks a JSON value against a schema inside an OpenAPI 3.1 document with
+//! a real JSON Schema (2020-12) validator: `$ref`s resolve within the document.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-/// `Ok` when `value` fits `schema`; otherwise where and why it does not.
+/// `Ok` when `value` fits `schema`; otherwise every place where and why it does not.
 pub fn check(document: &Value, schema: &Value, value: &Value) -> Result<(), String> {
-    check_at(document, schema, value, "$")
-}
-
-fn check_at(document: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let target = reference
-            .strip_prefix('#')
-            .and_then(|pointer| document.pointer(pointer))
-            .ok_or_else(|| format!("{at}: the document has no {reference}"))?;
-        return check_at(document, target, value, at);
-    }
-    if let Some(choices) = schema.get("oneOf").or_else(|| schema.get("anyOf")) {
-        let choices = choices.as_array().map(Vec::as_slice).unwrap_or_default();
-        let fits = choices
-            .iter()
-            .filter(|choice| check_at(document, choice, value, at).is_ok())
-            .count();
-        if fits == 0 {
-            return Err(format!(
-                "{at}: {value} fits none of {} choices",
-                choices.len()
-            ));
-        }
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
-    {
-        return Err(format!("{at}: {value} is not one of {allowed:?}"));
-    }
-    if let Some(types) = schema.get("type") {
-        let types: Vec<&str> = match types {
-            Value::String(one) => vec![one.as_str()],
-            Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !types.iter().any(|t| is_type(value, t)) {
-            return Err(format!("{at}: {value} is not {}", types.join(" or ")));
-        }
-    }
-    if let Value::Object(object) = value {
-        for name in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !object.contains_key(name) {
-                return Err(format!("{at}: the required field `{name}` is missing"));
-            }
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (name, field) in object {
-            let at = format!("{at}.{name}");
-            match (
-                properties.and_then(|p| p.get(name)),
-                schema.get("additionalProperties"),
-            ) {
-                (Some(property), _) => check_at(document, property, field, &at)?,
-                (None, Some(Value::Bool(false))) => {
-                    return Err(format!("{at}: the schema has no such field"));
-                }
-                (None, Some(extra @ Value::Object(_))) => check_at(document, extra, field, &at)?,
-                (None, _) => {}
-            }
-        }
-    }
-    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
-        for (index, item) in items.iter().enumerate() {
-            check_at(document, item_schema, item, &format!("{at}[{index}]"))?;
-        }
-    }
-    Ok(())
-}
-
-fn is_type(value: &Value, name: &str) -> bool {
-    match name {
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64(),
-        "number" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        "null" => value.is_null(),
-        _ => false,
+    // The document is the root resource, so `#/components/...` resolves;
+    // its own keys (openapi, paths, ...) are not keywords and change nothing.
+    let mut root = document.clone();
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    root["allOf"] = json!([schema]);
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .map_err(|err| format!("the schema does not compile: {err}"))?;
+    let problems: Vec<String> = validator
+        .iter_errors(value)
+        .map(|err| format!("{}: {err}", err.instance_path()))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
     }
 }

@@ -551,6 +551,7 @@ async fn unsent_work_survives_an_upgrade_and_an_unreadable_outbox_is_kept() {
         c.refresh().await.expect("reload");
         let alert = wait_for_text(&c, &testid("refused"), "another version of Watchpost").await;
         assert!(alert.contains("kept"), "{alert}");
+        screenshot(&c, "outbox-kept").await;
         let kept = c
             .execute(
                 "const key = arguments[0];

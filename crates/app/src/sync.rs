@@ -243,7 +243,8 @@ impl Run {
         if let Some(outbox) = Outbox::from_stored(&text) {
             return outbox;
         }
-        let kept = format!("{key}-kept-{}", js_sys::Date::now());
+        // Whole milliseconds: formatting an f64 would pull float printing into the wasm.
+        let kept = format!("{key}-kept-{}", js_sys::Date::now() as u64);
         if storage.set_item(&kept, &text).is_ok() {
             let _ = storage.remove_item(&key);
         }

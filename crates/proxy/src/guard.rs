@@ -153,21 +153,8 @@ fn cross_site(network: &Network, headers: &HeaderMap) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    header::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
-    }
+    use crate::net::headers;
 
     #[test]
     fn only_same_origin_browsers_and_non_browsers_may_change_things() {

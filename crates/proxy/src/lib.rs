@@ -55,6 +55,8 @@ pub struct AppState {
     pub playbook: Arc<Playbook>,
     pub web: Arc<WebApp>,
     pub started: Instant,
+    /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             playbook: Arc::new(playbook),
             web: Arc::new(web),
             started: Instant::now(),
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 
@@ -101,6 +104,7 @@ impl AppState {
 /// The whole HTTP surface: `/api/...` and the app.
 pub fn app(state: AppState) -> Router {
     let web = state.web.clone().router();
+    let timeout = state.request_timeout;
     let layers = ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(
@@ -123,13 +127,13 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(HandleErrorLayer::new(|_| async {
+        .layer(HandleErrorLayer::new(move |_| async move {
             Error::Timeout(format!(
                 "the request took longer than {} seconds; try again",
-                REQUEST_TIMEOUT.as_secs()
+                timeout.as_secs_f64()
             ))
         }))
-        .timeout(REQUEST_TIMEOUT);
+        .timeout(timeout);
     Router::new()
         // The app's files come compressed from the build; answers per request.
         .nest(

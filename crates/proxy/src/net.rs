@@ -175,23 +175,23 @@ fn parse_node(node: &str) -> Option<IpAddr> {
         })
 }
 
+/// Request headers from name and value pairs, for tests.
+#[cfg(test)]
+pub(crate) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                axum::http::HeaderName::from_static(k),
+                axum::http::HeaderValue::from_static(v),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    axum::http::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
-    }
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()

@@ -176,14 +176,10 @@ async fn signing_out_closes_that_sessions_streams_at_once() {
 
 #[tokio::test]
 async fn live_streams_are_capped_per_session_and_per_server() {
-    let server = Server::start_configured(
-        TempDir::new().expect("dir"),
-        |_| {},
-        Options {
-            max_streams: STREAMS_PER_SESSION + 5,
-            ..Options::default()
-        },
-    )
+    let server = Server::with_options(Options {
+        max_streams: STREAMS_PER_SESSION + 5,
+        ..Options::default()
+    })
     .await;
     let project = server.project("Voxanne").await;
     let path = format!("/api/projects/{project}/stream");
@@ -244,17 +240,13 @@ async fn closed_within(connection: &mut TcpStream, wait: Duration) -> bool {
 
 #[tokio::test]
 async fn idle_and_slow_connections_are_closed() {
-    let server = Server::start_configured(
-        TempDir::new().expect("dir"),
-        |_| {},
-        Options {
-            connections: ConnectionLimits {
-                header_timeout: Duration::from_secs(1),
-                ..ConnectionLimits::default()
-            },
-            ..Options::default()
+    let server = Server::with_options(Options {
+        connections: ConnectionLimits {
+            header_timeout: Duration::from_secs(1),
+            ..ConnectionLimits::default()
         },
-    )
+        ..Options::default()
+    })
     .await;
     let addr = server.base.trim_start_matches("http://").to_owned();
 
@@ -293,19 +285,64 @@ async fn idle_and_slow_connections_are_closed() {
 }
 
 #[tokio::test]
-async fn connections_beyond_the_ceiling_wait_for_a_free_one() {
-    let server = Server::start_configured(
-        TempDir::new().expect("dir"),
-        |_| {},
-        Options {
-            connections: ConnectionLimits {
-                max_connections: 2,
-                header_timeout: Duration::from_secs(1),
-                ..ConnectionLimits::default()
-            },
-            ..Options::default()
-        },
+async fn a_request_that_takes_too_long_is_answered_but_a_live_stream_is_not_cut() {
+    let server = Server::with_options(Options {
+        request_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let project = server.project("Voxanne").await;
+    let ana = server.member("Ana").await;
+    let mut stream = EventStream::new(ana.get(&format!("/api/projects/{project}/stream")).await);
+
+    // A body that never finishes arriving.
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut slow = TcpStream::connect(&addr).await.expect("connect");
+    slow.write_all(
+        format!(
+            "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\""
+        )
+        .as_bytes(),
     )
+    .await
+    .expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), async {
+        let mut buffer = [0u8; 1024];
+        while !String::from_utf8_lossy(&answer).contains("\"message\"") {
+            match slow.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "answered within the timeout");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"timeout\""), "{answer}");
+
+    assert!(
+        !stream.ends_within(Duration::from_millis(1500)).await,
+        "the stream outlives the request timeout"
+    );
+    let (status, _) = ana
+        .append(project, "late", "ticked", json!({ "item": "h0-baseline" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(stream.next(Duration::from_secs(2)).await.is_some());
+}
+
+#[tokio::test]
+async fn connections_beyond_the_ceiling_wait_for_a_free_one() {
+    let server = Server::with_options(Options {
+        connections: ConnectionLimits {
+            max_connections: 2,
+            header_timeout: Duration::from_secs(1),
+            ..ConnectionLimits::default()
+        },
+        ..Options::default()
+    })
     .await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let _held: Vec<TcpStream> = vec![
@@ -421,14 +458,10 @@ async fn a_flood_of_guesses_from_many_addresses_neither_multiplies_them_nor_slow
 
 #[tokio::test]
 async fn a_foreign_host_is_refused_and_a_rewritten_host_behind_a_public_origin_works() {
-    let server = Server::start_configured(
-        TempDir::new().expect("dir"),
-        |_| {},
-        Options {
-            public_origins: vec!["https://watchpost.example.com".to_owned()],
-            ..Options::default()
-        },
-    )
+    let server = Server::with_options(Options {
+        public_origins: vec!["https://watchpost.example.com".to_owned()],
+        ..Options::default()
+    })
     .await;
     let admin = server.admin().await;
     let write = |host: &'static str, origin: &'static str| {

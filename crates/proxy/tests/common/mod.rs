@@ -32,6 +32,7 @@ pub struct Options {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub max_streams: usize,
     pub connections: ConnectionLimits,
+    pub request_timeout: Duration,
 }
 
 impl Default for Options {
@@ -41,6 +42,7 @@ impl Default for Options {
             trusted_proxies: Vec::new(),
             max_streams: watchpost_proxy::MAX_STREAMS,
             connections: ConnectionLimits::default(),
+            request_timeout: watchpost_proxy::REQUEST_TIMEOUT,
         }
     }
 }
@@ -66,6 +68,11 @@ impl Server {
     /// A proxy whose sign-in configuration `adjust` may change first.
     pub async fn start_with(data: TempDir, adjust: impl FnOnce(&mut Auth)) -> Self {
         Self::start_configured(data, adjust, Options::default()).await
+    }
+
+    /// A proxy with `options` for its network and limits, over a fresh store.
+    pub async fn with_options(options: Options) -> Self {
+        Self::start_configured(TempDir::new().expect("temp dir"), |_| {}, options).await
     }
 
     /// A proxy with `options` for its network and limits.
@@ -100,7 +107,7 @@ impl Server {
             options.trusted_proxies,
         )
         .expect("network");
-        let state = AppState::new(
+        let mut state = AppState::new(
             store,
             auth,
             network,
@@ -108,6 +115,7 @@ impl Server {
             WebApp::load(dist.path()),
         )
         .with_max_streams(options.max_streams);
+        state.request_timeout = options.request_timeout;
         state
             .sessions
             .reconcile(&state.auth)

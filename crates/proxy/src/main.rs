@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -151,10 +152,14 @@ fn hash_passcode() -> Result<(), String> {
 /// `watchpost person NAME --role ROLE`.
 fn set_person(config: &Config, name: &str, role: Role, generate: bool) -> Result<(), String> {
     let name = validated_display_name(name)?;
+    let prompt = format!("Passcode for {name} (at least 8 characters; an empty line makes one): ");
     let typed = if generate {
         String::new()
+    } else if std::io::stdin().is_terminal() {
+        // Not echoed, so it is not left on the screen or in a recording.
+        rpassword::prompt_password(prompt)
+            .map_err(|err| format!("cannot read the passcode: {err}"))?
     } else {
-        eprint!("Passcode for {name} (at least 8 characters; an empty line makes one): ");
         read_line()?
     };
     let (passcode, made) = if typed.is_empty() {

@@ -13,6 +13,7 @@ pub mod secret;
 pub mod serve;
 pub mod sessions;
 pub mod store;
+pub mod upstream;
 pub mod web;
 
 use std::path::Path;

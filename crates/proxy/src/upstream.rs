@@ -1,0 +1,483 @@
+//! Calling the services Watchpost watches (Sentry, Render, Slack, health
+//! endpoints) by the same rules every time:
+//! - a connect timeout and a deadline on every call, retries included;
+//! - reads (and only reads) retried with backoff and jitter on 429 and 5xx,
+//!   waiting as long as `Retry-After` or `X-Sentry-Rate-Limit-Reset` says
+//!   when that fits the deadline;
+//! - a cap on the size of an answer, and JSON only where JSON is expected (an
+//!   HTML page, as some Sentry-compatible servers send for an unknown API
+//!   path, is an error that says so);
+//! - pagination by `Link` header (Sentry) or cursor (Render), capped;
+//! - nothing from the browser's request is forwarded: each call is built
+//!   here with the service's token, and cookies are never kept.
+//!
+//! The service clients (one small struct each) are built on [`Upstream`].
+
+use std::time::{Duration, SystemTime};
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LINK, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::secret::Secret;
+
+/// The bounds of one call to an upstream service.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    pub connect_timeout: Duration,
+    /// For the whole call: every attempt and every wait between them.
+    pub deadline: Duration,
+    /// Attempts after the first, for reads.
+    pub retries: usize,
+    /// The first wait between attempts; it doubles, with jitter.
+    pub first_backoff: Duration,
+    /// Bytes of one answer.
+    pub max_body: usize,
+    /// Pages of one listing.
+    pub max_pages: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        CallLimits {
+            connect_timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(20),
+            retries: 3,
+            first_backoff: Duration::from_millis(250),
+            max_body: 4 * 1024 * 1024,
+            max_pages: 10,
+        }
+    }
+}
+
+/// Why a call to a service did not give an answer Watchpost can use. The
+/// texts never hold a URL's query, a token or a body: they go to people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot be reached ({0})")]
+    Unreachable(String),
+    #[error("refused the token (401): check that it is valid and not revoked")]
+    Unauthorized,
+    #[error("refused access (403): the token lacks a scope or permission this needs")]
+    Forbidden,
+    #[error("has no such resource (404)")]
+    NotFound,
+    #[error("does not offer this endpoint ({0}); it may be an older or Sentry-compatible server")]
+    Unsupported(u16),
+    #[error("is limiting requests (429){}", retry_hint(*.0))]
+    RateLimited(Option<Duration>),
+    #[error("failed ({0}); try again later")]
+    Server(u16),
+    #[error("answered {0}")]
+    Status(u16),
+    #[error("answered {0} where JSON was expected")]
+    NotJson(String),
+    #[error("answered JSON that Watchpost cannot read: {0}")]
+    Malformed(String),
+    #[error("answered more than {0} bytes")]
+    TooLarge(usize),
+    #[error("sent pagination Watchpost cannot follow: {0}")]
+    Pagination(String),
+}
+
+fn retry_hint(wait: Option<Duration>) -> String {
+    wait.map(|wait| format!("; it asks to wait {} s", wait.as_secs().max(1)))
+        .unwrap_or_default()
+}
+
+impl UpstreamError {
+    /// Whether another attempt may succeed: rate limits and server failures.
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::RateLimited(_)
+                | UpstreamError::Server(_)
+                | UpstreamError::Unreachable(_)
+        )
+    }
+
+    /// How long the service asked to wait, if it did.
+    fn asked_to_wait(&self) -> Option<Duration> {
+        match self {
+            UpstreamError::RateLimited(wait) => *wait,
+            _ => None,
+        }
+    }
+}
+
+/// How a listing says where its next page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Sentry: `Link: <…>; rel="next"; results="true"; cursor="…"`.
+    LinkHeader,
+    /// Render: a bare array of `{"cursor": "…", …}`; the next page is
+    /// `cursor=<the last one>` until a page is shorter than `limit`.
+    Cursor { limit: usize },
+}
+
+/// An HTTP client for upstream services, with [`CallLimits`].
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    http: reqwest::Client,
+    limits: CallLimits,
+}
+
+impl Upstream {
+    pub fn new(limits: CallLimits) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.deadline)
+            // Redirects could carry the token to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("watchpost/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| format!("cannot build the HTTP client: {err}"))?;
+        Ok(Upstream { http, limits })
+    }
+
+    pub fn limits(&self) -> CallLimits {
+        self.limits
+    }
+
+    /// `GET url` as JSON, retried as a read.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        token: Option<&Secret>,
+    ) -> Result<T, UpstreamError> {
+        let answer = self.read(url, token).await?;
+        parse(&answer.body)
+    }
+
+    /// Every item of a listing, page after page (at most `max_pages`).
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        token: Option<&Secret>,
+        paging: Paging,
+    ) -> Result<Vec<T>, UpstreamError> {
+        let mut items = Vec::new();
+        let mut next = Some(match paging {
+            Paging::LinkHeader => url.clone(),
+            Paging::Cursor { limit } => with_query(url, "limit", &limit.to_string()),
+        });
+        let mut pages = 0;
+        while let Some(page_url) = next.take() {
+            pages += 1;
+            if pages > self.limits.max_pages {
+                break;
+            }
+            let answer = self.read(&page_url, token).await?;
+            let page: Vec<serde_json::Value> = parse(&answer.body)?;
+            next = match paging {
+                Paging::LinkHeader => next_link(&answer.headers)?,
+                Paging::Cursor { limit } => (page.len() >= limit)
+                    .then(|| page.last().and_then(|last| last.get("cursor")?.as_str()))
+                    .flatten()
+                    .map(|cursor| with_query(&page_url, "cursor", cursor)),
+            };
+            for item in page {
+                items.push(
+                    serde_json::from_value(item)
+                        .map_err(|err| UpstreamError::Malformed(err.to_string()))?,
+                );
+            }
+        }
+        Ok(items)
+    }
+
+    /// A change (`POST`, `PUT`, …) with a JSON body, sent once: a change is
+    /// not retried, since the first attempt may have been applied.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &Url,
+        token: Option<&Secret>,
+        body: &serde_json::Value,
+    ) -> Result<T, UpstreamError> {
+        let answer = self
+            .within_deadline(self.attempt(method, url, token, Some(body)))
+            .await?;
+        parse(&answer.body)
+    }
+
+    /// A change whose answer is text, not JSON (Slack's webhooks answer `ok`).
+    pub async fn send_for_text(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> Result<String, UpstreamError> {
+        let request = self.http.post(url.clone()).json(body);
+        let answer = self
+            .within_deadline(async {
+                let response = request.send().await.map_err(transport_error)?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = self.body(response).await?;
+                let text = String::from_utf8_lossy(&body).trim().to_owned();
+                if status.is_success() {
+                    Ok(text)
+                } else {
+                    Err(status_error(status, &headers))
+                }
+            })
+            .await?;
+        Ok(answer)
+    }
+
+    /// One read, retried while it may succeed and the deadline allows.
+    async fn read(&self, url: &Url, token: Option<&Secret>) -> Result<Answer, UpstreamError> {
+        let started = Instant::now();
+        let deadline = self.limits.deadline;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.limits.first_backoff)
+            .with_max_times(self.limits.retries)
+            .with_jitter();
+        let attempt = || self.attempt(Method::GET, url, token, None);
+        self.within_deadline(
+            attempt
+                .retry(backoff)
+                .when(UpstreamError::is_transient)
+                .adjust(move |err, backoff| {
+                    // The service's own word beats our backoff; give up when
+                    // waiting would overrun the deadline.
+                    let wait = err.asked_to_wait().or(backoff)?;
+                    (started.elapsed() + wait < deadline).then_some(wait)
+                }),
+        )
+        .await
+    }
+
+    async fn within_deadline<T>(
+        &self,
+        call: impl Future<Output = Result<T, UpstreamError>>,
+    ) -> Result<T, UpstreamError> {
+        tokio::time::timeout(self.limits.deadline, call)
+            .await
+            .unwrap_or(Err(UpstreamError::Timeout(self.limits.deadline)))
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        token: Option<&Secret>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, UpstreamError> {
+        let mut request = self
+            .http
+            .request(method, url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if !status.is_success() {
+            return Err(status_error(status, &headers));
+        }
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("no content type")
+            .to_owned();
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            let what = if essence == "text/html" {
+                "an HTML page".to_owned()
+            } else {
+                content_type
+            };
+            return Err(UpstreamError::NotJson(what));
+        }
+        let body = self.body(response).await?;
+        Ok(Answer { headers, body })
+    }
+
+    /// The body, or `TooLarge` as soon as it passes the cap.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
+        let max = self.limits.max_body;
+        if response
+            .content_length()
+            .is_some_and(|length| length > max as u64)
+        {
+            return Err(UpstreamError::TooLarge(max));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > max {
+                return Err(UpstreamError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+struct Answer {
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, UpstreamError> {
+    serde_json::from_slice(body).map_err(|err| UpstreamError::Malformed(err.to_string()))
+}
+
+/// reqwest's errors name the URL, which may carry a query: keep only the kind.
+fn transport_error(err: reqwest::Error) -> UpstreamError {
+    if err.is_timeout() {
+        UpstreamError::Timeout(Duration::ZERO)
+    } else if err.is_connect() {
+        UpstreamError::Unreachable("connection refused or no route".to_owned())
+    } else if err.is_body() || err.is_decode() {
+        UpstreamError::Unreachable("the answer was cut off".to_owned())
+    } else {
+        UpstreamError::Unreachable("the request failed".to_owned())
+    }
+}
+
+fn status_error(status: StatusCode, headers: &HeaderMap) -> UpstreamError {
+    match status.as_u16() {
+        401 => UpstreamError::Unauthorized,
+        403 => UpstreamError::Forbidden,
+        404 => UpstreamError::NotFound,
+        405 | 501 => UpstreamError::Unsupported(status.as_u16()),
+        429 => UpstreamError::RateLimited(asked_wait(headers)),
+        code @ 500..=599 => UpstreamError::Server(code),
+        code => UpstreamError::Status(code),
+    }
+}
+
+/// `Retry-After` (seconds or an HTTP date), else Sentry's
+/// `X-Sentry-Rate-Limit-Reset` (epoch seconds).
+fn asked_wait(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(value) = text(RETRY_AFTER.as_str()) {
+        if let Ok(seconds) = value.trim().parse::<u64>() {
+            return Some(Duration::from_secs(seconds));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        }
+    }
+    let reset = text("x-sentry-rate-limit-reset")?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some(Duration::from_secs_f64((reset - now).max(0.0)))
+}
+
+/// The `rel="next"` page, when its `results` says there is one.
+fn next_link(headers: &HeaderMap) -> Result<Option<Url>, UpstreamError> {
+    let Some(value) = headers.get(LINK) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| UpstreamError::Pagination("a Link header that is not text".to_owned()))?;
+    let links = parse_link_header::parse_with_rel(value).map_err(|err| {
+        UpstreamError::Pagination(format!("a Link header that does not parse ({err})"))
+    })?;
+    let Some(next) = links.get("next") else {
+        return Ok(None);
+    };
+    if next
+        .params
+        .get("results")
+        .is_some_and(|results| results == "false")
+    {
+        return Ok(None);
+    }
+    Url::parse(&next.raw_uri)
+        .map(Some)
+        .map_err(|_| UpstreamError::Pagination("a next page that is not a URL".to_owned()))
+}
+
+fn with_query(url: &Url, name: &str, value: &str) -> Url {
+    let mut url = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != name)
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair(name, value);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_come_from_retry_after_or_sentrys_reset() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(asked_wait(&headers), None);
+        headers.insert("x-sentry-rate-limit-reset", "0".parse().unwrap());
+        assert_eq!(
+            asked_wait(&headers),
+            Some(Duration::ZERO),
+            "a reset in the past"
+        );
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(asked_wait(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        headers.insert(RETRY_AFTER, later.parse().unwrap());
+        let wait = asked_wait(&headers).unwrap();
+        assert!(
+            (Duration::from_secs(58)..=Duration::from_secs(60)).contains(&wait),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn sentrys_link_header_is_followed_while_it_has_results() {
+        let link = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(LINK, value.parse().unwrap());
+            next_link(&headers)
+        };
+        let more = r#"<https://sentry.io/api/0/x/?cursor=0:0:1>; rel="previous"; results="false"; cursor="0:0:1", <https://sentry.io/api/0/x/?cursor=0:100:0>; rel="next"; results="true"; cursor="0:100:0""#;
+        assert_eq!(
+            link(more).unwrap().map(|url| url.to_string()),
+            Some("https://sentry.io/api/0/x/?cursor=0:100:0".to_owned())
+        );
+        let last = more.replace(r#"results="true""#, r#"results="false""#);
+        assert_eq!(link(&last).unwrap(), None);
+        for broken in [
+            "<https://x/>; rel",
+            "no-angle-brackets; rel=\"next\"",
+            "garbage",
+        ] {
+            assert!(
+                matches!(link(broken), Err(UpstreamError::Pagination(_))),
+                "{broken}"
+            );
+        }
+        assert_eq!(next_link(&HeaderMap::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_cursor_replaces_the_previous_one() {
+        let url = Url::parse("https://api.render.com/v1/services?limit=20&cursor=a").unwrap();
+        assert_eq!(
+            with_query(&url, "cursor", "b c").as_str(),
+            "https://api.render.com/v1/services?limit=20&cursor=b+c"
+        );
+    }
+}

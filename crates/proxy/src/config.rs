@@ -1,9 +1,13 @@
-//! The proxy's configuration: flags, each with an environment fallback.
+//! The proxy's configuration: flags, each with an environment fallback; the
+//! upstream services' settings may also come from a file (`--config`): flag,
+//! then environment, then file.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use serde::Deserialize;
+use url::Url;
 
 use crate::secret::Secret;
 
@@ -77,8 +81,89 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=168))]
     pub session_hours: u64,
 
+    /// A TOML file with the upstream services' settings, for those not given
+    /// by a flag or the environment ([sentry], [render], [slack]; see the README).
+    #[arg(long = "config", env = "WATCHPOST_CONFIG")]
+    pub config_file: Option<PathBuf>,
+
+    /// Sentry's address (sentry.io, or a self-hosted or Sentry-compatible
+    /// server); the API is under /api/0/ [default: https://sentry.io].
+    #[arg(long, env = "SENTRY_BASE_URL")]
+    pub sentry_base_url: Option<Url>,
+
+    /// A Sentry auth token (organization token or personal token with
+    /// project:read, project:write, alerts:read, alerts:write, event:read, org:read).
+    #[arg(long, env = "SENTRY_AUTH_TOKEN", hide_env_values = true)]
+    pub sentry_auth_token: Option<Secret>,
+
+    /// The Sentry organization a project belongs to unless its settings name another.
+    #[arg(long, env = "SENTRY_ORG")]
+    pub sentry_org: Option<String>,
+
+    /// A Render API key.
+    #[arg(long, env = "RENDER_API_KEY", hide_env_values = true)]
+    pub render_api_key: Option<Secret>,
+
+    /// Render's API [default: https://api.render.com/v1].
+    #[arg(long, env = "RENDER_BASE_URL")]
+    pub render_base_url: Option<Url>,
+
+    /// A Slack incoming webhook URL (it is itself a secret).
+    #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+    pub slack_webhook_url: Option<Secret>,
+
+    /// Let health checks reach loopback and private addresses (set to 1 only
+    /// when the service Watchpost watches runs on such an address).
+    #[arg(long, env = "WATCHPOST_ALLOW_PRIVATE_TARGETS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub allow_private_targets: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The upstream services' settings, after flag, environment and file.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub sentry_base_url: Url,
+    pub sentry_auth_token: Option<Secret>,
+    pub sentry_org: Option<String>,
+    pub render_base_url: Url,
+    pub render_api_key: Option<Secret>,
+    pub slack_webhook_url: Option<Secret>,
+    pub allow_private_targets: bool,
+}
+
+/// `--config`: the same settings as the flags, by service.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    sentry: SentryFile,
+    #[serde(default)]
+    render: RenderFile,
+    #[serde(default)]
+    slack: SlackFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentryFile {
+    base_url: Option<Url>,
+    auth_token: Option<Secret>,
+    org: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderFile {
+    base_url: Option<Url>,
+    api_key: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlackFile {
+    webhook_url: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -106,9 +191,91 @@ fn parse_role(text: &str) -> Result<domain::api::Role, String> {
 }
 
 impl Config {
+    /// The services' settings: each from its flag, else its environment
+    /// variable, else `--config`, else its default.
+    pub fn services(&self) -> Result<Services, String> {
+        let file = match &self.config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+                toml::from_str::<ConfigFile>(&text)
+                    .map_err(|err| format!("{}: {err}", path.display()))?
+            }
+            None => ConfigFile::default(),
+        };
+        let default_url = |text: &str| Url::parse(text).map_err(|err| err.to_string());
+        Ok(Services {
+            sentry_base_url: match self.sentry_base_url.clone().or(file.sentry.base_url) {
+                Some(url) => url,
+                None => default_url("https://sentry.io")?,
+            },
+            sentry_auth_token: self.sentry_auth_token.clone().or(file.sentry.auth_token),
+            sentry_org: self.sentry_org.clone().or(file.sentry.org),
+            render_base_url: match self.render_base_url.clone().or(file.render.base_url) {
+                Some(url) => url,
+                None => default_url("https://api.render.com/v1")?,
+            },
+            render_api_key: self.render_api_key.clone().or(file.render.api_key),
+            slack_webhook_url: self.slack_webhook_url.clone().or(file.slack.webhook_url),
+            allow_private_targets: self.allow_private_targets,
+        })
+    }
+
     pub fn auth_file(&self) -> PathBuf {
         self.auth_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("auth.toml"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::try_parse_from(std::iter::once("watchpost").chain(args.iter().copied()))
+            .expect("flags parse")
+    }
+
+    #[test]
+    fn a_setting_comes_from_its_flag_then_the_file_then_its_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("watchpost.toml");
+        std::fs::write(
+            &file,
+            "[sentry]\norg = \"from-file\"\nauth_token = \"file-token\"\n\n[render]\napi_key = \"file-key\"\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let services = parse(&["--config", path, "--sentry-org", "from-flag"])
+            .services()
+            .unwrap();
+        assert_eq!(services.sentry_org.as_deref(), Some("from-flag"));
+        assert_eq!(
+            services.sentry_auth_token.as_ref().map(Secret::expose),
+            Some("file-token")
+        );
+        assert_eq!(
+            services.render_api_key.as_ref().map(Secret::expose),
+            Some("file-key")
+        );
+        assert_eq!(services.sentry_base_url.as_str(), "https://sentry.io/");
+        assert_eq!(
+            services.render_base_url.as_str(),
+            "https://api.render.com/v1"
+        );
+        assert!(services.slack_webhook_url.is_none());
+        let shown = format!("{services:?}");
+        assert!(
+            !shown.contains("file-token") && !shown.contains("file-key"),
+            "{shown}"
+        );
+
+        std::fs::write(&file, "[sentry]\ntoken = \"typo\"\n").unwrap();
+        let err = parse(&["--config", path]).services().unwrap_err();
+        assert!(
+            err.contains("watchpost.toml") && err.contains("token"),
+            "{err}"
+        );
     }
 }

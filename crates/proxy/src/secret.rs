@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-/// Holds a secret; `Debug` prints a placeholder, and there is no `Display`.
+/// Holds a secret; `Debug` and `Display` print a placeholder, so neither a
+/// log line nor an error message can carry it by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -23,6 +24,18 @@ impl fmt::Debug for Secret {
     }
 }
 
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}
+
 impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
 
@@ -40,6 +53,7 @@ mod tests {
         let secret = Secret::new("hunter2");
         assert_eq!(format!("{secret:?}"), "Secret([redacted])");
         assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
+        assert_eq!(secret.to_string(), "[redacted]");
         assert_eq!(secret.expose(), "hunter2");
     }
 }

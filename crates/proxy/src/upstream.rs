@@ -24,6 +24,8 @@ use url::Url;
 
 use crate::secret::Secret;
 
+pub mod sentry;
+
 /// The bounds of one call to an upstream service.
 #[derive(Debug, Clone, Copy)]
 pub struct CallLimits {

@@ -2,7 +2,9 @@
 //! clients signed in as team members with each role.
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part
 
+pub mod fake_sentry;
 pub mod schema;
+pub mod specs;
 pub mod sse;
 
 use std::path::Path;

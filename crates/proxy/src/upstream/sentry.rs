@@ -1,0 +1,231 @@
+//! Sentry's web API (sentry.io with its region hosts, self-hosted Sentry, or
+//! a Sentry-compatible server at any base URL): the reads and changes the
+//! checks and actions need, and nothing else.
+//!
+//! Only the fields Watchpost uses are read; a client key's secret is never
+//! deserialized, so it cannot be relayed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use super::{Paging, Upstream, UpstreamError};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct Sentry {
+    upstream: Upstream,
+    base: Url,
+    token: Secret,
+    /// Each organization's region host (`links.regionUrl`), once asked.
+    regions: Arc<Mutex<HashMap<String, Url>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Organization {
+    pub slug: String,
+    #[serde(default)]
+    pub links: OrganizationLinks,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationLinks {
+    pub region_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub platform: Option<String>,
+    /// `None` until the first event arrives.
+    pub first_event: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientKey {
+    pub name: String,
+    pub is_active: bool,
+    pub dsn: Dsn,
+}
+
+/// A key's DSNs: only the public one, which SDKs embed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Dsn {
+    pub public: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Integration {
+    pub name: String,
+    pub status: String,
+    pub provider: Provider,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Provider {
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issue {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
+    pub short_id: String,
+    pub title: String,
+    pub level: String,
+    pub status: String,
+    /// Events in the issue; a string in Sentry's answers, a number in some others.
+    #[serde(deserialize_with = "id")]
+    pub count: String,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub permalink: String,
+}
+
+/// Ids arrive as strings from Sentry and as numbers from some compatible servers.
+fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Id::deserialize(deserializer)? {
+        Id::Text(text) => text,
+        Id::Number(number) => number.to_string(),
+    })
+}
+
+impl Sentry {
+    /// `base` is the server's address (`https://sentry.io`); the API is under `/api/0/`.
+    pub fn new(upstream: Upstream, base: Url, token: Secret) -> Self {
+        Sentry {
+            upstream,
+            base,
+            token,
+            regions: Arc::default(),
+        }
+    }
+
+    /// `{base}/api/0/{segments}/`, each segment escaped as one path segment.
+    fn url(base: &Url, segments: &[&str]) -> Url {
+        let mut url = base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend(["api", "0"])
+                .extend(segments)
+                .push("");
+        }
+        url
+    }
+
+    pub async fn organization(&self, org: &str) -> Result<Organization, UpstreamError> {
+        let url = Self::url(&self.base, &["organizations", org]);
+        self.upstream.get(&url, Some(&self.token)).await
+    }
+
+    /// Where `org`'s data lives: its region host on sentry.io, else the base.
+    async fn region(&self, org: &str) -> Result<Url, UpstreamError> {
+        if let Some(url) = lock(&self.regions).get(org) {
+            return Ok(url.clone());
+        }
+        let region = match self.organization(org).await?.links.region_url {
+            Some(url) => Url::parse(&url).map_err(|_| {
+                UpstreamError::Malformed("the organization's region URL is not a URL".to_owned())
+            })?,
+            None => self.base.clone(),
+        };
+        lock(&self.regions).insert(org.to_owned(), region.clone());
+        Ok(region)
+    }
+
+    async fn org_url(&self, org: &str, segments: &[&str]) -> Result<Url, UpstreamError> {
+        Ok(Self::url(&self.region(org).await?, segments))
+    }
+
+    pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {
+        let url = self.org_url(org, &["projects", org, project]).await?;
+        self.upstream.get(&url, Some(&self.token)).await
+    }
+
+    pub async fn client_keys(
+        &self,
+        org: &str,
+        project: &str,
+    ) -> Result<Vec<ClientKey>, UpstreamError> {
+        let url = self
+            .org_url(org, &["projects", org, project, "keys"])
+            .await?;
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
+    /// The organization's Slack integrations.
+    pub async fn slack_integrations(&self, org: &str) -> Result<Vec<Integration>, UpstreamError> {
+        let mut url = self
+            .org_url(org, &["organizations", org, "integrations"])
+            .await?;
+        url.query_pairs_mut().append_pair("providerKey", "slack");
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
+    /// Unresolved issues of a project first seen within `period` (`24h`),
+    /// at `level` when given, newest first.
+    pub async fn new_issues(
+        &self,
+        org: &str,
+        project_id: &str,
+        period: &str,
+        level: Option<&str>,
+    ) -> Result<Vec<Issue>, UpstreamError> {
+        let mut url = self.org_url(org, &["organizations", org, "issues"]).await?;
+        let query = match level {
+            Some(level) => format!("is:unresolved level:{level}"),
+            None => "is:unresolved".to_owned(),
+        };
+        url.query_pairs_mut()
+            .append_pair("project", project_id)
+            .append_pair("query", &query)
+            .append_pair("statsPeriod", period)
+            .append_pair("sort", "new")
+            .append_pair("limit", "100");
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_escape_each_segment_and_keep_a_base_path() {
+        let base = Url::parse("https://sentry.io").unwrap();
+        assert_eq!(
+            Sentry::url(&base, &["projects", "acme", "voxanne"]).as_str(),
+            "https://sentry.io/api/0/projects/acme/voxanne/"
+        );
+        let hosted = Url::parse("https://ops.example.com/sentry/").unwrap();
+        assert_eq!(
+            Sentry::url(&hosted, &["organizations", "../x/y"]).as_str(),
+            "https://ops.example.com/sentry/api/0/organizations/..%2Fx%2Fy/"
+        );
+    }
+}

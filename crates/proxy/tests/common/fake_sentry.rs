@@ -1,0 +1,236 @@
+//! A fake Sentry on 127.0.0.1 whose answers are built from the schemas of
+//! Sentry's OpenAPI document (every required field present), with the values
+//! a test is about laid over them. Like sentry.io, the organization names a
+//! region host (`/us` of the same server) and org data is served there; like
+//! some Sentry-compatible servers, an unknown API path answers an HTML page.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::specs::{self, SENTRY};
+
+const ORG: &str = "/api/0/organizations/{organization_id_or_slug}/";
+const PROJECT: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/";
+const KEYS: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/";
+const INTEGRATIONS: &str = "/api/0/organizations/{organization_id_or_slug}/integrations/";
+const ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
+
+/// The DSN's secret part in the fixtures: it must never leave the proxy.
+pub const DSN_SECRET: &str = "dsnsecret0c4a7f";
+
+/// What the fake knows, and what it was asked.
+#[derive(Debug, Default)]
+pub struct World {
+    pub org: String,
+    /// Project slug → its answer.
+    pub projects: HashMap<String, Value>,
+    pub keys: HashMap<String, Vec<Value>>,
+    pub integrations: Vec<Value>,
+    pub issues: Vec<Value>,
+    /// Every request: the path (with its region prefix) and the query.
+    pub requests: Vec<(String, Vec<(String, String)>)>,
+}
+
+#[derive(Clone)]
+pub struct FakeSentry {
+    pub base: Url,
+    pub world: Arc<Mutex<World>>,
+}
+
+/// A schema-complete answer of `method path` with `fields` over it.
+pub fn answer(method: &str, path: &str, fields: Value) -> Value {
+    let document = specs::document(SENTRY);
+    let schema = specs::response_schema(document, method, path, "200");
+    let schema = schema.get("items").unwrap_or(schema);
+    specs::overlay(specs::example(document, schema), fields)
+}
+
+pub fn project(id: u64, slug: &str, platform: &str, first_event: Option<&str>) -> Value {
+    answer(
+        "get",
+        PROJECT,
+        json!({ "id": id.to_string(), "slug": slug, "name": slug, "platform": platform, "firstEvent": first_event }),
+    )
+}
+
+pub fn client_key(project_id: u64, public: &str) -> Value {
+    let secret = public.replacen("@", &format!(":{DSN_SECRET}@"), 1);
+    answer(
+        "get",
+        KEYS,
+        json!({
+            "name": "Default", "isActive": true, "projectId": project_id,
+            "public": "publickey", "secret": DSN_SECRET,
+            "dsn": { "public": public, "secret": secret }
+        }),
+    )
+}
+
+pub fn slack_integration(status: &str) -> Value {
+    answer(
+        "get",
+        INTEGRATIONS,
+        json!({ "name": "Acme Slack", "status": status, "provider": { "key": "slack", "name": "Slack" } }),
+    )
+}
+
+pub fn issue(id: u64, level: &str, title: &str) -> Value {
+    answer(
+        "get",
+        ISSUES,
+        json!({
+            "id": id.to_string(), "shortId": format!("VOX-{id}"), "title": title, "level": level,
+            "status": "unresolved", "count": "3", "firstSeen": "2026-11-22T12:00:00Z",
+            "lastSeen": "2026-11-22T12:30:00Z", "permalink": format!("https://acme.sentry.io/issues/{id}/")
+        }),
+    )
+}
+
+impl FakeSentry {
+    pub async fn start(world: World) -> Self {
+        let world = Arc::new(Mutex::new(world));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base =
+            Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+        let api = Router::new()
+            .route("/api/0/organizations/{org}/", get(organization))
+            .route("/api/0/projects/{org}/{project}/", get(show_project))
+            .route("/api/0/projects/{org}/{project}/keys/", get(keys))
+            .route(
+                "/api/0/organizations/{org}/integrations/",
+                get(integrations),
+            )
+            .route("/api/0/organizations/{org}/issues/", get(issues))
+            .fallback(web_page);
+        let app = Router::new()
+            .nest("/us", api.clone())
+            .merge(api)
+            .with_state(Fake {
+                world: world.clone(),
+                base: base.clone(),
+            });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        FakeSentry { base, world }
+    }
+
+    pub fn requests(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.world.lock().expect("lock").requests.clone()
+    }
+}
+
+#[derive(Clone)]
+struct Fake {
+    world: Arc<Mutex<World>>,
+    base: Url,
+}
+
+impl Fake {
+    fn record(&self, uri: &OriginalUri) -> std::sync::MutexGuard<'_, World> {
+        let mut world = self.world.lock().expect("lock");
+        let query = uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        world.requests.push((uri.path().to_owned(), query));
+        world
+    }
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "detail": "The requested resource does not exist" })),
+    )
+        .into_response()
+}
+
+async fn organization(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path(org): Path<String>,
+) -> Response {
+    let world = fake.record(&uri);
+    if org != world.org {
+        return not_found();
+    }
+    let region = format!("{}us", fake.base);
+    axum::Json(answer(
+        "get",
+        ORG,
+        json!({ "slug": org, "name": org, "links": { "organizationUrl": fake.base.as_str(), "regionUrl": region } }),
+    ))
+    .into_response()
+}
+
+async fn show_project(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((org, project)): Path<(String, String)>,
+) -> Response {
+    let world = fake.record(&uri);
+    match world.projects.get(&project).filter(|_| org == world.org) {
+        Some(project) => axum::Json(project.clone()).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn keys(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, project)): Path<(String, String)>,
+) -> Response {
+    let world = fake.record(&uri);
+    match world.keys.get(&project) {
+        Some(keys) => axum::Json(keys.clone()).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn integrations(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    axum::Json(world.integrations.clone()).into_response()
+}
+
+async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    axum::Json(world.issues.clone()).into_response()
+}
+
+/// What some Sentry-compatible servers answer for an API path they lack.
+async fn web_page(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    drop(fake.record(&uri));
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!doctype html><title>Sentry</title><div id=app></div>",
+    )
+        .into_response()
+}
+
+/// The document's template for a path the fake was asked, and its query
+/// parameters: for checking requests against the document.
+pub fn template_of(path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix("/us").unwrap_or(path);
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "0", "organizations", _] => Some(ORG),
+        ["api", "0", "projects", _, _] => Some(PROJECT),
+        ["api", "0", "projects", _, _, "keys"] => Some(KEYS),
+        ["api", "0", "organizations", _, "integrations"] => Some(INTEGRATIONS),
+        ["api", "0", "organizations", _, "issues"] => Some(ISSUES),
+        _ => None,
+    }
+}

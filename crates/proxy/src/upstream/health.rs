@@ -1,0 +1,292 @@
+//! Probing a team's health endpoint: a URL people typed, fetched by the
+//! server, so it is held to the SSRF rules (../shared/notes/upstream-apis.md):
+//! - http and https only;
+//! - no loopback, private, link-local, shared, multicast or unspecified
+//!   address, IPv4-mapped IPv6 included, checked on the addresses the name
+//!   resolves to, which are the only ones the client may connect to (so a
+//!   name that resolves differently a second time, DNS rebinding, gains
+//!   nothing);
+//! - redirects only to the same scheme, host and port.
+//!
+//! `WATCHPOST_ALLOW_PRIVATE_TARGETS=1` lifts the address rule, for a service
+//! that really runs on such an address.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde::Deserialize;
+use url::{Host, Url};
+
+use super::UpstreamError;
+
+/// Why a health URL is not fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("only http and https URLs are checked")]
+    Scheme,
+    #[error(
+        "{0} is a loopback, private or otherwise internal address, which Watchpost does not fetch (an operator can allow it with WATCHPOST_ALLOW_PRIVATE_TARGETS=1)"
+    )]
+    Internal(IpAddr),
+    #[error("the URL has no host")]
+    NoHost,
+}
+
+/// What an endpoint answered, as the seeds ask health endpoints to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub status: u16,
+    pub latency: Duration,
+    /// `None` when the body is not the seeds' JSON.
+    pub report: Option<HealthReport>,
+}
+
+/// `{"status": "ok", "services": {"database": true, …}, "timestamp", "uptime"}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HealthReport {
+    pub status: String,
+    #[serde(default)]
+    pub services: BTreeMap<String, bool>,
+    pub uptime: Option<f64>,
+}
+
+impl Probe {
+    /// Healthy: a 2xx, `status` ok, and every service true.
+    pub fn is_healthy(&self) -> bool {
+        (200..300).contains(&self.status)
+            && self.report.as_ref().is_some_and(|report| {
+                report.status == "ok" && report.services.values().all(|up| *up)
+            })
+    }
+
+    /// The services the endpoint reports down.
+    pub fn failing_services(&self) -> Vec<String> {
+        self.report
+            .iter()
+            .flat_map(|report| report.services.iter())
+            .filter(|(_, up)| !**up)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthProber {
+    http: reqwest::Client,
+    allow_private: bool,
+    max_body: usize,
+}
+
+impl HealthProber {
+    pub fn new(timeout: Duration, allow_private: bool) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(PublicOnly { allow_private }))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_origin = attempt.previous().first().is_some_and(|first| {
+                    first.scheme() == attempt.url().scheme()
+                        && first.host() == attempt.url().host()
+                        && first.port_or_known_default() == attempt.url().port_or_known_default()
+                });
+                if same_origin && attempt.previous().len() < 3 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .user_agent(concat!("watchpost/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| format!("cannot build the health client: {err}"))?;
+        Ok(HealthProber {
+            http,
+            allow_private,
+            max_body: 64 * 1024,
+        })
+    }
+
+    /// Whether `url` may be fetched at all; its host's addresses are checked
+    /// again when it is resolved.
+    pub fn admit(&self, url: &Url) -> Result<(), Refused> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Refused::Scheme);
+        }
+        let ip = match url.host().ok_or(Refused::NoHost)? {
+            Host::Ipv4(ip) => IpAddr::V4(ip),
+            Host::Ipv6(ip) => IpAddr::V6(ip),
+            // Checked on resolution, by `PublicOnly`.
+            Host::Domain(_) => return Ok(()),
+        };
+        if self.allow_private || is_public(ip) {
+            Ok(())
+        } else {
+            Err(Refused::Internal(ip))
+        }
+    }
+
+    /// `GET url`, timed. A refused URL or address is `Err(Ok(refused))`;
+    /// anything that went wrong on the way is `Err(Err(upstream))`.
+    pub async fn probe(&self, url: &Url) -> Result<Probe, Result<Refused, UpstreamError>> {
+        self.admit(url).map_err(Ok)?;
+        let started = Instant::now();
+        let response =
+            self.http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|err| match refused_address(&err) {
+                    Some(refused) => Ok(refused),
+                    None if err.is_timeout() => Err(UpstreamError::Timeout(Duration::ZERO)),
+                    None if err.is_redirect() => Err(UpstreamError::Unreachable(
+                        "it redirects to another host, which Watchpost does not follow".to_owned(),
+                    )),
+                    None => Err(UpstreamError::Unreachable(
+                        "connection refused, or the name does not resolve".to_owned(),
+                    )),
+                })?;
+        let latency = started.elapsed();
+        let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(Err(UpstreamError::Unreachable(
+                "it redirects to another host, which Watchpost does not follow".to_owned(),
+            )));
+        }
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if body.len() + chunk.len() > self.max_body {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Probe {
+            status,
+            latency,
+            report: serde_json::from_slice(&body).ok(),
+        })
+    }
+}
+
+/// The refusal inside a reqwest error, when our resolver refused.
+fn refused_address(err: &reqwest::Error) -> Option<Refused> {
+    let mut source = std::error::Error::source(err);
+    while let Some(error) = source {
+        if let Some(refused) = error.downcast_ref::<Refused>() {
+            return Some(refused.clone());
+        }
+        source = error.source();
+    }
+    None
+}
+
+/// Resolves with the system resolver and keeps only public addresses; with
+/// none left, the name is refused.
+#[derive(Debug)]
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|addr| allow_private || is_public(addr.ip()))
+                .collect();
+            match (allowed.is_empty(), resolved.first()) {
+                (true, Some(first)) => Err(Box::new(Refused::Internal(first.ip())) as _),
+                _ => Ok(Box::new(allowed.into_iter()) as Addrs),
+            }
+        })
+    }
+}
+
+/// Whether an address is on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => is_public_v4(ip),
+        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(mapped) => is_public_v4(mapped),
+            None => is_public_v6(ip),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+        || (a == 100 && (64..128).contains(&b))
+        // Benchmarking, 198.18.0.0/15; reserved, 240.0.0.0/4.
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        // Unique local fc00::/7, link-local fe80::/10, site-local fec0::/10.
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0
+        // IPv4-compatible (deprecated) and NAT64 forms of internal addresses.
+        || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4) && first == 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_of_every_class_are_not_public() {
+        for internal in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "ff02::1",
+        ] {
+            let ip: IpAddr = internal.parse().unwrap();
+            assert!(!is_public(ip), "{internal}");
+        }
+        for public in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+}

@@ -25,6 +25,7 @@ use url::Url;
 use crate::secret::Secret;
 
 pub mod health;
+pub mod render;
 pub mod sentry;
 
 /// The bounds of one call to an upstream service.

@@ -2,6 +2,7 @@
 //! clients signed in as team members with each role.
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part
 
+pub mod fake_render;
 pub mod fake_sentry;
 pub mod schema;
 pub mod specs;

@@ -129,7 +129,9 @@ pub fn validate(document: &'static Value, schema: &Value, value: &Value) -> Resu
         "$schema".into(),
         json!("https://json-schema.org/draft/2020-12/schema"),
     );
+    // Schemas may point into either.
     root.insert("components".into(), document["components"].clone());
+    root.insert("paths".into(), document["paths"].clone());
     root.insert("allOf".into(), json!([schema]));
     let validator = jsonschema::draft202012::options()
         .build(&Value::Object(root))

@@ -1,0 +1,147 @@
+//! Render's API: the service, its environment variables, its deploys, and
+//! the changes the actions make (an env var, a deploy, a rollback).
+//!
+//! Env var values are secrets: they are read to be compared here, held in a
+//! [`Secret`], and never relayed.
+
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+
+use super::{Paging, Upstream, UpstreamError};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct Render {
+    upstream: Upstream,
+    base: Url,
+    key: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub dashboard_url: String,
+    pub suspended: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deploy {
+    pub id: String,
+    pub status: Option<String>,
+    pub commit: Option<Commit>,
+    pub created_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Commit {
+    pub id: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvVarWithCursor {
+    env_var: EnvVar,
+}
+
+#[derive(Deserialize)]
+struct DeployWithCursor {
+    deploy: Deploy,
+}
+
+impl Render {
+    /// `base` is the API's root, `https://api.render.com/v1`.
+    pub fn new(upstream: Upstream, base: Url, key: Secret) -> Self {
+        Render {
+            upstream,
+            base,
+            key,
+        }
+    }
+
+    /// `{base}/{segments}`, each escaped as one path segment.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    pub async fn service(&self, id: &str) -> Result<Service, UpstreamError> {
+        self.upstream
+            .get(&self.url(&["services", id]), Some(&self.key))
+            .await
+    }
+
+    pub async fn env_vars(&self, service: &str) -> Result<Vec<EnvVar>, UpstreamError> {
+        let url = self.url(&["services", service, "env-vars"]);
+        let listed: Vec<EnvVarWithCursor> = self
+            .upstream
+            .get_all(&url, Some(&self.key), Paging::Cursor { limit: 100 })
+            .await?;
+        Ok(listed.into_iter().map(|item| item.env_var).collect())
+    }
+
+    /// The newest deploys first.
+    pub async fn deploys(&self, service: &str, limit: usize) -> Result<Vec<Deploy>, UpstreamError> {
+        let mut url = self.url(&["services", service, "deploys"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        let listed: Vec<DeployWithCursor> = self.upstream.get(&url, Some(&self.key)).await?;
+        Ok(listed.into_iter().map(|item| item.deploy).collect())
+    }
+
+    /// Sets one variable; the others stay as they are.
+    pub async fn set_env_var(
+        &self,
+        service: &str,
+        key: &str,
+        value: &Secret,
+    ) -> Result<(), UpstreamError> {
+        let url = self.url(&["services", service, "env-vars", key]);
+        let _: EnvVar = self
+            .upstream
+            .send(
+                reqwest::Method::PUT,
+                &url,
+                Some(&self.key),
+                &json!({ "value": value.expose() }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn trigger_deploy(&self, service: &str) -> Result<Deploy, UpstreamError> {
+        let url = self.url(&["services", service, "deploys"]);
+        self.upstream
+            .send(reqwest::Method::POST, &url, Some(&self.key), &json!({}))
+            .await
+    }
+
+    /// Rolls back to `deploy`; Render keeps auto-deploy as it was.
+    pub async fn rollback(&self, service: &str, deploy: &str) -> Result<Deploy, UpstreamError> {
+        let url = self.url(&["services", service, "rollback"]);
+        self.upstream
+            .send(
+                reqwest::Method::POST,
+                &url,
+                Some(&self.key),
+                &json!({ "deployId": deploy }),
+            )
+            .await
+    }
+}

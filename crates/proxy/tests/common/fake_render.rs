@@ -1,0 +1,243 @@
+//! A fake Render API on 127.0.0.1 (`/v1/...`), its answers built from the
+//! schemas of Render's OpenAPI document with the test's values over them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+use url::Url;
+
+use super::specs::{self, RENDER};
+
+pub const SERVICE: &str = "/services/{serviceId}";
+pub const ENV_VARS: &str = "/services/{serviceId}/env-vars";
+pub const ENV_VAR: &str = "/services/{serviceId}/env-vars/{envVarKey}";
+pub const DEPLOYS: &str = "/services/{serviceId}/deploys";
+pub const ROLLBACK: &str = "/services/{serviceId}/rollback";
+
+/// A schema-complete value of the component `name`, with `fields` over it.
+pub fn component(name: &str, fields: Value) -> Value {
+    let document = specs::document(RENDER);
+    let schema = &document["components"]["schemas"][name];
+    specs::overlay(specs::example(document, schema), fields)
+}
+
+pub fn service(id: &str, name: &str) -> Value {
+    component(
+        "service",
+        json!({ "id": id, "name": name, "type": "web_service", "dashboardUrl": format!("https://dashboard.render.com/web/{id}"), "suspended": "not_suspended" }),
+    )
+}
+
+pub fn deploy(id: &str, status: &str, commit: &str) -> Value {
+    component(
+        "deploy",
+        json!({ "id": id, "status": status, "commit": { "id": commit, "message": "Ship it" }, "createdAt": "2026-11-22T12:00:00Z" }),
+    )
+}
+
+/// A request the fake was sent: method, path, query, body.
+pub type Request = (String, String, Vec<(String, String)>, Option<Value>);
+
+#[derive(Debug, Default)]
+pub struct World {
+    pub services: HashMap<String, Value>,
+    /// Service → its variables, in order.
+    pub env: HashMap<String, Vec<(String, String)>>,
+    /// Service → its deploys, newest first.
+    pub deploys: HashMap<String, Vec<Value>>,
+    pub requests: Vec<Request>,
+}
+
+#[derive(Clone)]
+pub struct FakeRender {
+    /// The API's root, as `RENDER_BASE_URL` names it.
+    pub base: Url,
+    pub world: Arc<Mutex<World>>,
+}
+
+impl FakeRender {
+    pub async fn start(world: World) -> Self {
+        let world = Arc::new(Mutex::new(world));
+        let app = Router::new()
+            .route("/v1/services/{id}", get(show_service))
+            .route("/v1/services/{id}/env-vars", get(env_vars))
+            .route("/v1/services/{id}/env-vars/{key}", put(set_env_var))
+            .route("/v1/services/{id}/deploys", get(deploys).post(new_deploy))
+            .route("/v1/services/{id}/rollback", post(rollback))
+            .with_state(world.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = Url::parse(&format!(
+            "http://{}/v1",
+            listener.local_addr().expect("addr")
+        ))
+        .expect("url");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        FakeRender { base, world }
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.world.lock().expect("lock").requests.clone()
+    }
+}
+
+type Shared = State<Arc<Mutex<World>>>;
+
+fn record(world: &mut World, method: &str, uri: &OriginalUri, body: Option<Value>) {
+    let query = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    world
+        .requests
+        .push((method.to_owned(), uri.path().to_owned(), query, body));
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "id": "not_found", "message": "not found" })),
+    )
+        .into_response()
+}
+
+async fn show_service(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "GET", &uri, None);
+    world
+        .services
+        .get(&id)
+        .map_or_else(not_found, |s| axum::Json(s.clone()).into_response())
+}
+
+async fn env_vars(
+    State(world): Shared,
+    uri: OriginalUri,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "GET", &uri, None);
+    let Some(vars) = world.env.get(&id) else {
+        return not_found();
+    };
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(20);
+    let start = query
+        .get("cursor")
+        .and_then(|cursor| vars.iter().position(|(key, _)| key == cursor))
+        .map_or(0, |at| at + 1);
+    let page: Vec<Value> = vars
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|(key, value)| json!({ "envVar": { "key": key, "value": value }, "cursor": key }))
+        .collect();
+    axum::Json(page).into_response()
+}
+
+async fn set_env_var(
+    State(world): Shared,
+    uri: OriginalUri,
+    Path((id, key)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "PUT", &uri, Some(body.clone()));
+    let value = body["value"].as_str().unwrap_or_default().to_owned();
+    let Some(vars) = world.env.get_mut(&id) else {
+        return not_found();
+    };
+    match vars.iter_mut().find(|(k, _)| *k == key) {
+        Some(var) => var.1.clone_from(&value),
+        None => vars.push((key.clone(), value.clone())),
+    }
+    axum::Json(json!({ "key": key, "value": value })).into_response()
+}
+
+async fn deploys(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "GET", &uri, None);
+    let Some(deploys) = world.deploys.get(&id) else {
+        return not_found();
+    };
+    let listed: Vec<Value> = deploys
+        .iter()
+        .map(|deploy| json!({ "deploy": deploy, "cursor": deploy["id"] }))
+        .collect();
+    axum::Json(listed).into_response()
+}
+
+async fn new_deploy(
+    State(world): Shared,
+    uri: OriginalUri,
+    Path(id): Path<String>,
+    body: Option<axum::Json<Value>>,
+) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "POST", &uri, body.map(|b| b.0));
+    let Some(deploys) = world.deploys.get_mut(&id) else {
+        return not_found();
+    };
+    let deploy = deploy(&format!("dep-{}", deploys.len() + 1), "created", "HEAD");
+    deploys.insert(0, deploy.clone());
+    (StatusCode::CREATED, axum::Json(deploy)).into_response()
+}
+
+async fn rollback(
+    State(world): Shared,
+    uri: OriginalUri,
+    Path(id): Path<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = world.lock().expect("lock");
+    record(&mut world, "POST", &uri, Some(body.clone()));
+    let Some(deploys) = world.deploys.get_mut(&id) else {
+        return not_found();
+    };
+    let target = body["deployId"].as_str().unwrap_or_default();
+    let Some(commit) = deploys
+        .iter()
+        .find(|d| d["id"] == target)
+        .map(|d| d["commit"]["id"].clone())
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "message": "no such deploy" })),
+        )
+            .into_response();
+    };
+    let deploy = deploy(
+        &format!("dep-{}", deploys.len() + 1),
+        "created",
+        commit.as_str().unwrap_or_default(),
+    );
+    deploys.insert(0, deploy.clone());
+    (StatusCode::CREATED, axum::Json(deploy)).into_response()
+}
+
+/// The document's template for a path the fake was asked.
+pub fn template_of(path: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["v1", "services", _] => Some(SERVICE),
+        ["v1", "services", _, "env-vars"] => Some(ENV_VARS),
+        ["v1", "services", _, "env-vars", _] => Some(ENV_VAR),
+        ["v1", "services", _, "deploys"] => Some(DEPLOYS),
+        ["v1", "services", _, "rollback"] => Some(ROLLBACK),
+        _ => None,
+    }
+}

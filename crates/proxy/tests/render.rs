@@ -1,0 +1,132 @@
+//! The Render client against a fake Render that follows Render's OpenAPI
+//! document: answers, requests and request bodies checked against it.
+
+mod common;
+
+use common::fake_render::{self, FakeRender, World, template_of};
+use common::specs::{self, RENDER};
+use serde_json::{Value, json};
+use watchpost_proxy::secret::Secret;
+use watchpost_proxy::upstream::render::Render;
+use watchpost_proxy::upstream::{CallLimits, Upstream, UpstreamError};
+
+const SERVICE: &str = "srv-d4voxanne";
+const DSN_VALUE: &str = "https://publickey:envsecret55@o1.ingest.sentry.io/4";
+
+fn world() -> World {
+    let mut world = World::default();
+    world.services.insert(
+        SERVICE.into(),
+        fake_render::service(SERVICE, "voxanne-backend"),
+    );
+    let mut env: Vec<(String, String)> = (0..150)
+        .map(|n| (format!("FEATURE_{n:03}"), "on".to_owned()))
+        .collect();
+    env.push(("SENTRY_DSN".into(), DSN_VALUE.into()));
+    world.env.insert(SERVICE.into(), env);
+    world.deploys.insert(
+        SERVICE.into(),
+        vec![
+            fake_render::deploy("dep-2", "live", "b2c3"),
+            fake_render::deploy("dep-1", "deactivated", "a1b2"),
+        ],
+    );
+    world
+}
+
+fn client(fake: &FakeRender) -> Render {
+    Render::new(
+        Upstream::new(CallLimits::default()).expect("client"),
+        fake.base.clone(),
+        Secret::new("render-key"),
+    )
+}
+
+#[test]
+fn the_fakes_answers_fit_renders_document() {
+    let document = specs::document(RENDER);
+    let world = world();
+    let service = specs::response_schema(document, "get", fake_render::SERVICE, "200");
+    specs::validate(document, service, &world.services[SERVICE]).expect("a service");
+    let deploys = specs::response_schema(document, "get", fake_render::DEPLOYS, "200");
+    let listed: Vec<Value> = world.deploys[SERVICE]
+        .iter()
+        .map(|deploy| json!({ "deploy": deploy, "cursor": deploy["id"] }))
+        .collect();
+    specs::validate(document, deploys, &Value::Array(listed)).expect("deploys");
+    let env = specs::response_schema(document, "get", fake_render::ENV_VARS, "200");
+    specs::validate(
+        document,
+        env,
+        &json!([{ "envVar": { "key": "A", "value": "b" }, "cursor": "A" }]),
+    )
+    .expect("env vars");
+    assert!(specs::validate(document, env, &json!([{ "envVar": { "key": "A" } }])).is_err());
+}
+
+#[tokio::test]
+async fn the_client_reads_a_service_its_variables_and_deploys() {
+    let fake = FakeRender::start(world()).await;
+    let render = client(&fake);
+    let service = render.service(SERVICE).await.expect("service");
+    assert_eq!(service.name, "voxanne-backend");
+    let env = render.env_vars(SERVICE).await.expect("env vars");
+    assert_eq!(env.len(), 151, "every page, by cursor");
+    let dsn = env
+        .iter()
+        .find(|var| var.key == "SENTRY_DSN")
+        .expect("SENTRY_DSN");
+    assert_eq!(dsn.value.expose(), DSN_VALUE);
+    assert!(
+        !format!("{env:?}").contains("envsecret55"),
+        "values never print"
+    );
+    let deploys = render.deploys(SERVICE, 5).await.expect("deploys");
+    assert_eq!(deploys[0].status.as_deref(), Some("live"));
+    assert_eq!(
+        deploys[0].commit.as_ref().and_then(|c| c.id.as_deref()),
+        Some("b2c3")
+    );
+    assert_eq!(
+        render.service("srv-nope").await,
+        Err(UpstreamError::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn changes_are_sent_as_renders_document_says() {
+    let fake = FakeRender::start(world()).await;
+    let render = client(&fake);
+    render
+        .set_env_var(SERVICE, "SENTRY_ENVIRONMENT", &Secret::new("production"))
+        .await
+        .expect("set");
+    let deploy = render.trigger_deploy(SERVICE).await.expect("deploy");
+    assert_eq!(deploy.status.as_deref(), Some("created"));
+    let rolled = render.rollback(SERVICE, "dep-1").await.expect("rollback");
+    assert_eq!(rolled.commit.and_then(|c| c.id).as_deref(), Some("a1b2"));
+    let document = specs::document(RENDER);
+    for (method, path, query, body) in fake.requests() {
+        let template =
+            template_of(&path).unwrap_or_else(|| panic!("{path} is not in the document"));
+        let method = method.to_lowercase();
+        let declared = specs::query_parameters(document, &method, template);
+        for (name, _) in &query {
+            assert!(
+                declared.contains(name),
+                "{path}: `{name}` is not a parameter"
+            );
+        }
+        if let Some(body) = body {
+            let schema = specs::request_schema(document, &method, template);
+            specs::validate(document, schema, &body)
+                .unwrap_or_else(|err| panic!("{method} {path}: {err}\n{body}"));
+        }
+    }
+    let world = fake.world.lock().expect("lock");
+    assert!(
+        world.env[SERVICE]
+            .iter()
+            .any(|(key, value)| key == "SENTRY_ENVIRONMENT" && value == "production")
+    );
+}

@@ -164,12 +164,25 @@ impl NewEntry {
                 .raw("value", &Decimal(*value).to_string()),
             Change::CheckResult {
                 item,
+                check,
                 status,
                 observed,
-            } => Object::default()
-                .text("item", item)
-                .text("status", status.name())
-                .text("observed", observed),
+                message,
+                duration_ms,
+            } => {
+                let observed = observed
+                    .iter()
+                    .fold(Object::default(), |object, (name, value)| {
+                        object.text(name, value)
+                    });
+                Object::default()
+                    .text("item", item)
+                    .text("check", check)
+                    .text("status", status.name())
+                    .raw("observed", &observed.finish())
+                    .text("message", message)
+                    .raw("duration_ms", &duration_ms.to_string())
+            }
             Change::DecisionTaken {
                 escalation,
                 answers,

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod binary;
 pub mod check;
+pub mod dsn;
 pub mod json;
 pub mod keyed;
 pub mod playbook;

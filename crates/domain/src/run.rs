@@ -57,11 +57,18 @@ pub enum Change {
         target: String,
         value: f64,
     },
-    /// What a live check observed.
+    /// What a live check observed: recorded by the proxy when it runs one.
     CheckResult {
         item: String,
+        /// The check's name, such as `sentry.project`.
+        check: String,
         status: CheckStatus,
-        observed: String,
+        /// What was seen, by name, as a person would verify it: "platform" →
+        /// "node". Secrets only ever in masked form.
+        observed: Keyed<String>,
+        /// What the result means, and what to do next when it is not passed.
+        message: String,
+        duration_ms: u64,
     },
     /// The end of an escalation walk.
     DecisionTaken {
@@ -106,9 +113,10 @@ impl Entry {
             Change::CheckResult {
                 item: id,
                 status,
-                observed,
+                message,
+                ..
             } => {
-                format!("checked “{}”: {}, {observed}", item(id), status.label())
+                format!("checked “{}”: {}. {message}", item(id), status.label())
             }
             Change::DecisionTaken {
                 escalation,
@@ -140,6 +148,8 @@ pub enum CheckStatus {
     Unsupported,
     /// The check could not run (timeout, 401, 429, 5xx, not JSON).
     Error,
+    /// A setting the check needs is missing; the message says which.
+    NotConfigured,
 }
 
 impl CheckStatus {
@@ -149,6 +159,7 @@ impl CheckStatus {
             CheckStatus::Failed => "failed",
             CheckStatus::Unsupported => "unsupported",
             CheckStatus::Error => "error",
+            CheckStatus::NotConfigured => "not_configured",
         }
     }
 
@@ -158,6 +169,7 @@ impl CheckStatus {
             CheckStatus::Failed => "failed",
             CheckStatus::Unsupported => "not supported by this server",
             CheckStatus::Error => "could not run",
+            CheckStatus::NotConfigured => "not configured",
         }
     }
 }
@@ -178,8 +190,13 @@ pub struct Measurement {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
+    pub check: String,
     pub status: CheckStatus,
-    pub observed: String,
+    pub observed: Keyed<String>,
+    pub message: String,
+    pub duration_ms: u64,
+    /// Who asked for the check to run.
+    pub by: String,
     pub at: String,
 }
 
@@ -273,12 +290,19 @@ impl RunState {
             }
             Change::CheckResult {
                 item,
+                check,
                 status,
                 observed,
+                message,
+                duration_ms,
             } => {
                 let observation = Observation {
+                    check: check.clone(),
                     status: *status,
                     observed: observed.clone(),
+                    message: message.clone(),
+                    duration_ms: *duration_ms,
+                    by: entry.actor.clone(),
                     at: entry.at.clone(),
                 };
                 self.checks.insert(item, observation);

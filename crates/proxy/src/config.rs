@@ -133,6 +133,22 @@ pub struct Services {
     pub allow_private_targets: bool,
 }
 
+impl Default for Services {
+    /// No service configured: every live check says which setting it needs.
+    fn default() -> Self {
+        Services {
+            sentry_base_url: Url::parse("https://sentry.io").unwrap_or_else(|_| unreachable!()),
+            sentry_auth_token: None,
+            sentry_org: None,
+            render_base_url: Url::parse("https://api.render.com/v1")
+                .unwrap_or_else(|_| unreachable!()),
+            render_api_key: None,
+            slack_webhook_url: None,
+            allow_private_targets: false,
+        }
+    }
+}
+
 /// `--config`: the same settings as the flags, by service.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,6 +2,7 @@
 //! the only holder of API tokens. `main.rs` wires configuration to [`app`].
 
 pub mod auth;
+pub mod checks;
 pub mod config;
 pub mod error;
 mod extract;
@@ -31,6 +32,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
+use crate::checks::Checks;
+use crate::config::Services;
 use crate::error::Error;
 use crate::net::Network;
 use crate::runs::Runs;
@@ -49,6 +52,7 @@ pub const MAX_STREAMS: usize = 2_000;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub checks: Checks,
     pub runs: Runs,
     pub sessions: Sessions,
     pub auth: Arc<Auth>,
@@ -69,6 +73,8 @@ impl AppState {
         web: WebApp,
     ) -> Self {
         AppState {
+            checks: Checks::new(&Services::default())
+                .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
             store,
@@ -79,6 +85,12 @@ impl AppState {
             started: Instant::now(),
             request_timeout: REQUEST_TIMEOUT,
         }
+    }
+
+    /// Live checks against the configured services.
+    pub fn with_services(mut self, services: &Services) -> Result<Self, String> {
+        self.checks = Checks::new(services)?;
+        Ok(self)
     }
 
     /// At most `max` live streams for the whole server.

@@ -50,6 +50,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    // Refuse a broken --config before anything starts.
+    config.services()?;
     let playbook = load_playbook(config.playbook.as_deref())?;
     let store = Store::open(&config.data_dir).await.map_err(|err| {
         format!(
@@ -96,8 +98,10 @@ async fn run(config: Config) -> Result<(), String> {
              name the address people use with --public-origin"
         );
     }
+    let services = config.services()?;
     let state = AppState::new(store.clone(), loaded.auth, network, playbook, web)
-        .with_max_streams(config.max_streams as usize);
+        .with_max_streams(config.max_streams as usize)
+        .with_services(&services)?;
     // Sessions follow the configuration: a restart applies auth.toml as a reload does.
     state
         .sessions

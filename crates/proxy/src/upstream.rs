@@ -27,6 +27,7 @@ use crate::secret::Secret;
 pub mod health;
 pub mod render;
 pub mod sentry;
+pub mod slack;
 
 /// The bounds of one call to an upstream service.
 #[derive(Debug, Clone, Copy)]

@@ -45,6 +45,7 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "signIn" => json!({ "name": "Ana", "passcode": MEMBER }),
         "createProject" => json!({ "name": format!("Project {call}") }),
         "updateProject" => json!({ "slack_channel": "#launch" }),
+        "runChecks" => json!({ "items": ["render-service-exists", "health-endpoint-ok"] }),
         "append" => json!({
             "op_id": format!("op-{call}"),
             "kind": "ticked",
@@ -81,7 +82,9 @@ async fn every_route_answers_by_role_and_fits_the_document() {
             ["none", "viewer", "member", "admin"].contains(&needed),
             "{id}: {needed}"
         );
-        let concrete = path.replace("{id}", &project.to_string());
+        let concrete = path
+            .replace("{id}", &project.to_string())
+            .replace("{item}", "sentry-backend-project-exists");
         for (rank, role) in ROLES.iter().enumerate() {
             call += 1;
             // A fresh client each time: signing out must not end the next call's session.
@@ -142,11 +145,17 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/state",
         "/api/projects/{id}/stream",
         "/api/projects/{id}/export",
+        "/api/projects/{id}/checks",
+        "/api/projects/{id}/checks/{item}",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {
             let response = admin
-                .send(method.clone(), &path.replace("{id}", "999"), Some("{}"))
+                .send(
+                    method.clone(),
+                    &path.replace("{id}", "999").replace("{item}", "x"),
+                    Some("{}"),
+                )
                 .await;
             let routed = response.status() != StatusCode::METHOD_NOT_ALLOWED;
             let listed = documented.contains(&(path.to_owned(), method.clone()));

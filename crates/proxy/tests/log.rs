@@ -242,7 +242,7 @@ async fn refused_input_answers_with_a_message_and_changes_nothing() {
         (
             "a check result made up by a browser",
             path.clone(),
-            json!({ "op_id": "a", "kind": "check_result", "payload": { "item": "h0-health", "status": "passed", "observed": "fine" } }).to_string(),
+            json!({ "op_id": "a", "kind": "check_result", "payload": { "item": "h0-health", "check": "health.endpoint", "status": "passed", "observed": {}, "message": "fine", "duration_ms": 1 } }).to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         ("an oversized body", path.clone(), big_note.to_string(), StatusCode::PAYLOAD_TOO_LARGE),

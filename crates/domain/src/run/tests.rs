@@ -78,11 +78,7 @@ fn every_kind() -> Vec<Entry> {
         entry(
             4,
             "proxy",
-            Change::CheckResult {
-                item: "h0-health".into(),
-                status: CheckStatus::Passed,
-                observed: "ok in 41 ms".into(),
-            },
+            check_result("h0-health", CheckStatus::Passed, "ok in 41 ms"),
         ),
         entry(
             5,
@@ -167,12 +163,12 @@ fn entries_are_described_in_the_playbook_s_words() {
         "decided “Roll back” for New critical issue appears"
     );
     assert_eq!(
-        say(Change::CheckResult {
-            item: "h0-health".into(),
-            status: CheckStatus::Unsupported,
-            observed: "404".into()
-        }),
-        "checked “The health endpoint responds”: not supported by this server, 404"
+        say(check_result(
+            "h0-health",
+            CheckStatus::Unsupported,
+            "The server has no such endpoint."
+        )),
+        "checked “The health endpoint responds”: not supported by this server. The server has no such endpoint."
     );
 }
 
@@ -353,12 +349,7 @@ fn people_may_add_only_what_fits_the_playbook() {
     assert!(problem(metric("error-rate", f64::NAN)).is_some());
     assert!(problem(metric("mood", 1.0)).is_some());
     assert!(
-        problem(Change::CheckResult {
-            item: "h0-health".into(),
-            status: CheckStatus::Passed,
-            observed: "forged".into()
-        })
-        .is_some(),
+        problem(check_result("h0-health", CheckStatus::Passed, "forged")).is_some(),
         "only the proxy records check results"
     );
     let decide = |answers: Vec<usize>, outcome| Change::DecisionTaken {
@@ -497,4 +488,15 @@ fn the_markdown_export_renders_peoples_text_as_text() {
         "{}",
         rows[4]
     );
+}
+
+fn check_result(item: &str, status: CheckStatus, message: &str) -> Change {
+    Change::CheckResult {
+        item: item.into(),
+        check: "health.endpoint".into(),
+        status,
+        observed: [("latency".to_owned(), "41 ms".to_owned())].into(),
+        message: message.into(),
+        duration_ms: 41,
+    }
 }

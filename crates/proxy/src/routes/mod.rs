@@ -1,5 +1,6 @@
 //! The `/api` routes. Each module owns its `router()`.
 
+mod checks;
 mod health;
 mod log;
 mod openapi;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(playbook::router())
         .merge(projects::router())
         .merge(log::router())
+        .merge(checks::router())
         .merge(openapi::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -36,6 +36,7 @@ pub struct Options {
     pub max_streams: usize,
     pub connections: ConnectionLimits,
     pub request_timeout: Duration,
+    pub services: watchpost_proxy::config::Services,
 }
 
 impl Default for Options {
@@ -46,6 +47,7 @@ impl Default for Options {
             max_streams: watchpost_proxy::MAX_STREAMS,
             connections: ConnectionLimits::default(),
             request_timeout: watchpost_proxy::REQUEST_TIMEOUT,
+            services: watchpost_proxy::config::Services::default(),
         }
     }
 }
@@ -117,7 +119,9 @@ impl Server {
             load_playbook(None).expect("built-in playbook"),
             WebApp::load(dist.path()),
         )
-        .with_max_streams(options.max_streams);
+        .with_max_streams(options.max_streams)
+        .with_services(&options.services)
+        .expect("upstream clients");
         state.request_timeout = options.request_timeout;
         state
             .sessions

@@ -1,0 +1,630 @@
+//! The live checks: each named check of the catalogue asked of the real
+//! service, and its answer turned into a result a person can act on:
+//! `passed`, `failed`, `error`, `not_configured` (which setting, and how to
+//! set it) or `unsupported` (this server lacks the endpoint).
+//!
+//! Secrets are compared here and never put in a result: a DSN's secret part,
+//! env var values (but the public DSN), the webhook URL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use domain::CheckKind;
+use domain::dsn::Dsn;
+use domain::keyed::Keyed;
+use domain::playbook::{Item, Playbook};
+use domain::project::Project;
+use domain::run::CheckStatus;
+use url::Url;
+
+use crate::config::Services;
+use crate::upstream::health::{HealthProber, Probe};
+use crate::upstream::render::Render;
+use crate::upstream::sentry::Sentry;
+use crate::upstream::slack::Slack;
+use crate::upstream::{CallLimits, Upstream, UpstreamError};
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: CheckStatus,
+    pub observed: Keyed<String>,
+    pub message: String,
+}
+
+impl Outcome {
+    fn new(status: CheckStatus, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            observed: Keyed::default(),
+            message: message.into(),
+        }
+    }
+
+    fn passed(message: impl Into<String>) -> Self {
+        Outcome::new(CheckStatus::Passed, message)
+    }
+
+    fn failed(message: impl Into<String>) -> Self {
+        Outcome::new(CheckStatus::Failed, message)
+    }
+
+    fn not_configured(message: impl Into<String>) -> Self {
+        Outcome::new(CheckStatus::NotConfigured, message)
+    }
+
+    fn saw(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.observed.insert(name, value.into());
+        self
+    }
+
+    /// A call that went wrong, worded for `service`.
+    fn upstream(service: &str, err: &UpstreamError) -> Self {
+        let status = match err {
+            UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => CheckStatus::Unsupported,
+            _ => CheckStatus::Error,
+        };
+        let next = match err {
+            UpstreamError::Unauthorized | UpstreamError::Forbidden => {
+                " Check the token in Watchpost's configuration."
+            }
+            UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => {
+                " This check is not supported by this server; verify it by hand."
+            }
+            _ => " Check again in a minute.",
+        };
+        Outcome::new(status, format!("{service} {err}.{next}"))
+    }
+}
+
+/// How long a result is reused for the same check of the same project, so
+/// that ten open browsers cannot exhaust a rate limit.
+pub const FRESH_FOR: Duration = Duration::from_secs(5);
+
+type Key = (i64, String);
+
+/// A check's latest run: when it finished, what it found, how long it took.
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Outcome, u64)>>>;
+
+/// The clients of the configured services, and the results of recent runs.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    sentry: Option<Sentry>,
+    default_org: Option<String>,
+    render: Option<Render>,
+    slack: Option<Slack>,
+    health: HealthProber,
+    /// One lock per (project, item): a check asked for by several people at
+    /// once runs once, and its result is reused while fresh.
+    recent: Arc<Mutex<HashMap<Key, Slot>>>,
+}
+
+impl Checks {
+    pub fn new(services: &Services) -> Result<Self, String> {
+        let upstream = Upstream::new(CallLimits::default())?;
+        Ok(Checks {
+            sentry: services.sentry_auth_token.as_ref().map(|token| {
+                Sentry::new(
+                    upstream.clone(),
+                    services.sentry_base_url.clone(),
+                    token.clone(),
+                )
+            }),
+            default_org: services.sentry_org.clone(),
+            render: services.render_api_key.as_ref().map(|key| {
+                Render::new(
+                    upstream.clone(),
+                    services.render_base_url.clone(),
+                    key.clone(),
+                )
+            }),
+            slack: services
+                .slack_webhook_url
+                .as_ref()
+                .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
+            health: HealthProber::new(Duration::from_secs(10), services.allow_private_targets)?,
+            recent: Arc::default(),
+        })
+    }
+
+    /// Runs `item`'s check for `project`, or reuses a result younger than
+    /// [`FRESH_FOR`]. Returns the outcome and how long it took, in ms.
+    pub async fn run(&self, playbook: &Playbook, project: &Project, item: &Item) -> (Outcome, u64) {
+        let slot = self
+            .recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((project.id, item.id.clone()))
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().await;
+        if let Some((at, outcome, took)) = slot.as_ref()
+            && at.elapsed() < FRESH_FOR
+        {
+            return (outcome.clone(), *took);
+        }
+        let started = Instant::now();
+        let outcome = self.check(playbook, project, item).await;
+        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        *slot = Some((Instant::now(), outcome.clone(), took));
+        (outcome, took)
+    }
+
+    async fn check(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
+        let Some(kind) = item.verify.check() else {
+            return Outcome::new(
+                CheckStatus::Error,
+                "this item is ticked by hand, not checked",
+            );
+        };
+        let param = |name: &str| item.with.get(name).map(String::as_str);
+        match kind {
+            CheckKind::SentryProject => self.sentry_project(project, param("project")).await,
+            CheckKind::SentryDsn => self.sentry_dsn(project, param("project")).await,
+            CheckKind::SentryEvents => self.sentry_events(project, param("project")).await,
+            CheckKind::SentrySlack => self.sentry_slack(project).await,
+            CheckKind::SentryNewIssues => self.sentry_new_issues(project, param("level")).await,
+            CheckKind::RenderService => self.render_service(project).await,
+            CheckKind::RenderEnvVar => {
+                self.render_env_var(project, param("key").unwrap_or_default(), param("equals"))
+                    .await
+            }
+            CheckKind::RenderDsnMatches => self.render_dsn_matches(project, param("project")).await,
+            CheckKind::RenderDeployLive => self.render_deploy_live(project).await,
+            CheckKind::HealthEndpoint => self.health_endpoint(project).await,
+            CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
+            CheckKind::SlackWebhook => self.slack_webhook(project).await,
+            CheckKind::SentryAlertRule
+            | CheckKind::SentryErrorRate
+            | CheckKind::SentryErrorCount
+            | CheckKind::SentryTopIssues
+            | CheckKind::SentryP99
+            | CheckKind::RenderLogs => Outcome::new(
+                CheckStatus::Error,
+                format!(
+                    "Watchpost cannot run “{}” yet; verify it by hand for now.",
+                    kind.label()
+                ),
+            ),
+        }
+    }
+
+    /// The Sentry client, organization and project slug an item needs.
+    fn sentry_target<'a>(
+        &'a self,
+        project: &'a Project,
+        which: Option<&str>,
+    ) -> Result<(&'a Sentry, &'a str, &'a str), Outcome> {
+        let sentry = self.sentry.as_ref().ok_or_else(|| {
+            Outcome::not_configured(
+                "No Sentry auth token is configured: set SENTRY_AUTH_TOKEN (or --sentry-auth-token, or [sentry] auth_token in the --config file) and restart Watchpost.",
+            )
+        })?;
+        let org = project
+            .sentry_org
+            .as_deref()
+            .or(self.default_org.as_deref())
+            .ok_or_else(|| {
+                Outcome::not_configured(
+                    "No Sentry organization is set: an admin sets it in the project's settings (or set SENTRY_ORG).",
+                )
+            })?;
+        let (slug, field) = match which {
+            Some("frontend") => (
+                project.sentry_frontend_project.as_deref(),
+                "frontend project",
+            ),
+            _ => (project.sentry_project.as_deref(), "project"),
+        };
+        let slug = slug.ok_or_else(|| {
+            Outcome::not_configured(format!(
+                "The Sentry {field} is not set: an admin sets it in the project's settings."
+            ))
+        })?;
+        Ok((sentry, org, slug))
+    }
+
+    async fn sentry_project(&self, project: &Project, which: Option<&str>) -> Outcome {
+        let (sentry, org, slug) = match self.sentry_target(project, which) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match sentry.project(org, slug).await {
+            Ok(found) => Outcome::passed(format!("Sentry has the project {org}/{slug}."))
+                .saw("name", found.name)
+                .saw(
+                    "platform",
+                    found.platform.unwrap_or_else(|| "not set".into()),
+                ),
+            Err(UpstreamError::NotFound) => Outcome::failed(format!(
+                "Sentry has no project “{slug}” in “{org}”: create it (an admin can do it from here), or correct the project's settings."
+            )),
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn sentry_dsn(&self, project: &Project, which: Option<&str>) -> Outcome {
+        let (sentry, org, slug) = match self.sentry_target(project, which) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match sentry.client_keys(org, slug).await {
+            Ok(keys) => match keys.iter().find(|key| key.is_active) {
+                Some(key) => Outcome::passed("The project has an active client key.")
+                    .saw("public DSN", key.dsn.public.clone())
+                    .saw("keys", keys.len().to_string()),
+                None => Outcome::failed(
+                    "The project has no active client key: create one in Sentry under Settings → Client Keys (DSN).",
+                )
+                .saw("keys", keys.len().to_string()),
+            },
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn sentry_events(&self, project: &Project, which: Option<&str>) -> Outcome {
+        let (sentry, org, slug) = match self.sentry_target(project, which) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match sentry.project(org, slug).await {
+            Ok(found) => match found.first_event {
+                Some(first) => {
+                    Outcome::passed("Sentry has received events.").saw("first event", first)
+                }
+                None => Outcome::failed(
+                    "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initialises the SDK, and send a test event.",
+                ),
+            },
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn sentry_slack(&self, project: &Project) -> Outcome {
+        let (sentry, org, _) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match sentry.slack_integrations(org).await {
+            Ok(found) => match found
+                .iter()
+                .find(|i| i.provider.key == "slack" && i.status == "active")
+            {
+                Some(slack) => Outcome::passed("Sentry's Slack integration is installed.")
+                    .saw("workspace", slack.name.clone()),
+                None => Outcome::failed(
+                    "Sentry's Slack integration is not installed: in Sentry, Settings → Integrations → Slack → Install.",
+                ),
+            },
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn sentry_new_issues(&self, project: &Project, level: Option<&str>) -> Outcome {
+        let (sentry, org, slug) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let found = match sentry.project(org, slug).await {
+            Ok(found) => found,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        match sentry.new_issues(org, &found.id, "24h", level).await {
+            Ok(issues) if issues.is_empty() => {
+                Outcome::passed("No new unresolved issues in the last 24 hours.")
+                    .saw("new issues", "0")
+            }
+            Ok(issues) => {
+                let mut outcome = Outcome::failed(format!(
+                    "{} new unresolved issue(s) in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
+                    issues.len()
+                ))
+                .saw("new issues", issues.len().to_string());
+                for issue in issues.iter().take(5) {
+                    outcome = outcome.saw(
+                        &issue.short_id,
+                        format!(
+                            "{} ({}, {} events) {}",
+                            issue.title, issue.level, issue.count, issue.permalink
+                        ),
+                    );
+                }
+                outcome
+            }
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    fn render_target<'a>(&'a self, project: &'a Project) -> Result<(&'a Render, &'a str), Outcome> {
+        let render = self.render.as_ref().ok_or_else(|| {
+            Outcome::not_configured(
+                "No Render API key is configured: set RENDER_API_KEY (or --render-api-key, or [render] api_key in the --config file) and restart Watchpost.",
+            )
+        })?;
+        let service = project.render_service_id.as_deref().ok_or_else(|| {
+            Outcome::not_configured(
+                "The Render service id is not set: an admin sets it (srv-…) in the project's settings.",
+            )
+        })?;
+        Ok((render, service))
+    }
+
+    async fn render_service(&self, project: &Project) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match render.service(service).await {
+            Ok(found) => Outcome::passed(format!("Render has the service {}.", found.name))
+                .saw("name", found.name)
+                .saw("type", found.kind)
+                .saw("suspended", found.suspended)
+                .saw("dashboard", found.dashboard_url),
+            Err(UpstreamError::NotFound) => Outcome::failed(format!(
+                "Render has no service {service} that this API key can see: correct the service id in the project's settings."
+            )),
+            Err(err) => Outcome::upstream("Render", &err),
+        }
+    }
+
+    async fn render_env_var(&self, project: &Project, key: &str, equals: Option<&str>) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let vars = match render.env_vars(service).await {
+            Ok(vars) => vars,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        match (vars.iter().find(|var| var.key == key), equals) {
+            (None, _) => Outcome::failed(format!(
+                "{key} is not set on the Render service: an admin can set it from here, or add it under Environment in Render."
+            ))
+            .saw(key, "missing"),
+            (Some(var), Some(expected)) if var.value.expose() == expected => {
+                Outcome::passed(format!("{key} is {expected}.")).saw(key, "matches")
+            }
+            (Some(_), Some(expected)) => Outcome::failed(format!(
+                "{key} is set, but not to {expected}: change it in Render (or from here), then redeploy."
+            ))
+            .saw(key, "differs"),
+            (Some(_), None) => Outcome::passed(format!("{key} is set.")).saw(key, "present"),
+        }
+    }
+
+    async fn render_dsn_matches(&self, project: &Project, which: Option<&str>) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let (sentry, org, slug) = match self.sentry_target(project, which) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let keys = match sentry.client_keys(org, slug).await {
+            Ok(keys) => keys,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let vars = match render.env_vars(service).await {
+            Ok(vars) => vars,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let sentry_dsns: Vec<Dsn> = keys
+            .iter()
+            .filter(|key| key.is_active)
+            .filter_map(|key| Dsn::parse(&key.dsn.public))
+            .collect();
+        let Some(expected) = sentry_dsns.first() else {
+            return Outcome::failed("The Sentry project has no active client key to compare with.");
+        };
+        let Some(var) = vars.iter().find(|var| var.key == "SENTRY_DSN") else {
+            return Outcome::failed(
+                "SENTRY_DSN is not set on the Render service: an admin can set it from here to the project's DSN.",
+            )
+            .saw("Sentry DSN", expected.public());
+        };
+        match Dsn::parse(var.value.expose()) {
+            Some(set) if sentry_dsns.iter().any(|dsn| dsn.same_as(&set)) => {
+                Outcome::passed("SENTRY_DSN on Render is the Sentry project's DSN.")
+                    .saw("SENTRY_DSN", set.masked())
+                    .saw("Sentry DSN", expected.public())
+            }
+            Some(set) => Outcome::failed(
+                "SENTRY_DSN on Render is another project's or key's DSN: set it to the Sentry project's DSN, then redeploy.",
+            )
+            .saw("SENTRY_DSN", set.masked())
+            .saw("Sentry DSN", expected.public()),
+            None => Outcome::failed("SENTRY_DSN on Render is not a DSN: set it to the Sentry project's DSN.")
+                .saw("SENTRY_DSN", "not a DSN")
+                .saw("Sentry DSN", expected.public()),
+        }
+    }
+
+    async fn render_deploy_live(&self, project: &Project) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match render.deploys(service, 1).await {
+            Ok(deploys) => match deploys.first() {
+                None => Outcome::failed(
+                    "The service has no deploy yet: deploy it from Render (or from here).",
+                ),
+                Some(deploy) => {
+                    let status = deploy.status.clone().unwrap_or_else(|| "unknown".into());
+                    let mut outcome = if status == "live" {
+                        Outcome::passed("The latest deploy is live.")
+                    } else {
+                        Outcome::failed(format!(
+                            "The latest deploy is {status}, not live: open it in Render to see why."
+                        ))
+                    }
+                    .saw("status", status)
+                    .saw("deploy", deploy.id.clone());
+                    if let Some(commit) = &deploy.commit {
+                        let id: String = commit
+                            .id
+                            .as_deref()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(7)
+                            .collect();
+                        let message = commit.message.as_deref().unwrap_or_default();
+                        outcome =
+                            outcome.saw("commit", format!("{id} {message}").trim().to_owned());
+                    }
+                    outcome
+                }
+            },
+            Err(err) => Outcome::upstream("Render", &err),
+        }
+    }
+
+    /// Every health URL of the project, probed; `None` when there are none.
+    async fn probes(
+        &self,
+        project: &Project,
+    ) -> Result<Vec<(String, Result<Probe, String>)>, Outcome> {
+        if project.health_urls.is_empty() {
+            return Err(Outcome::not_configured(
+                "No health URL is set: an admin adds one (https://…/health) in the project's settings.",
+            ));
+        }
+        let mut probes = Vec::new();
+        for text in &project.health_urls {
+            let probe = match Url::parse(text) {
+                Ok(url) => self.health.probe(&url).await.map_err(|err| match err {
+                    Ok(refused) => refused.to_string(),
+                    Err(upstream) => format!("it {upstream}"),
+                }),
+                Err(_) => Err("it is not a URL".to_owned()),
+            };
+            probes.push((text.clone(), probe));
+        }
+        Ok(probes)
+    }
+
+    async fn health_endpoint(&self, project: &Project) -> Outcome {
+        let probes = match self.probes(project).await {
+            Ok(probes) => probes,
+            Err(outcome) => return outcome,
+        };
+        let mut problems = Vec::new();
+        let mut observed = Keyed::default();
+        for (url, probe) in probes {
+            match probe {
+                Ok(probe) => {
+                    let failing = probe.failing_services();
+                    let summary = format!(
+                        "{} {}, {} ms{}",
+                        probe.status,
+                        probe
+                            .report
+                            .as_ref()
+                            .map_or("(not the health JSON)", |r| r.status.as_str()),
+                        probe.latency.as_millis(),
+                        if failing.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", down: {}", failing.join(", "))
+                        }
+                    );
+                    if !probe.is_healthy() {
+                        problems.push(format!("{url} answered {summary}"));
+                    }
+                    observed.insert(&url, summary);
+                }
+                Err(why) => {
+                    problems.push(format!("{url}: {why}"));
+                    observed.insert(&url, why);
+                }
+            }
+        }
+        let mut outcome = if problems.is_empty() {
+            Outcome::passed("Every health endpoint answers ok with every service up.")
+        } else {
+            Outcome::failed(format!(
+                "{}. Open the service's logs; if it persists for minutes, follow “Health check failing” in the escalation tab.",
+                problems.join("; ")
+            ))
+        };
+        outcome.observed = observed;
+        outcome
+    }
+
+    async fn health_latency(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
+        if item
+            .with
+            .get("endpoint")
+            .is_some_and(|endpoint| endpoint != "health")
+        {
+            return Outcome::not_configured(
+                "This endpoint's response time is measured from its Sentry transaction, which is not mapped yet.",
+            );
+        }
+        let probes = match self.probes(project).await {
+            Ok(probes) => probes,
+            Err(outcome) => return outcome,
+        };
+        // The bound comes from the routine target with the same check.
+        let bound = playbook
+            .watch
+            .routine
+            .iter()
+            .flat_map(|routine| &routine.targets)
+            .find(|target| {
+                target.verify.check() == Some(CheckKind::HealthLatency) && target.with == item.with
+            })
+            .map(|target| target.bound);
+        let mut slowest: Option<(String, u128)> = None;
+        let mut observed = Keyed::default();
+        for (url, probe) in probes {
+            match probe {
+                Ok(probe) => {
+                    let ms = probe.latency.as_millis();
+                    observed.insert(&url, format!("{ms} ms"));
+                    if slowest.as_ref().is_none_or(|(_, worst)| ms > *worst) {
+                        slowest = Some((url, ms));
+                    }
+                }
+                Err(why) => {
+                    return Outcome::failed(format!("{url}: {why}.")).saw(&url, why);
+                }
+            }
+        }
+        let Some((url, ms)) = slowest else {
+            return Outcome::failed("No health endpoint answered.");
+        };
+        let mut outcome = match bound {
+            Some(bound) if bound.holds(ms as f64) => {
+                Outcome::passed(format!("{url} answered in {ms} ms ({} target).", bound))
+            }
+            Some(bound) => Outcome::failed(format!(
+                "{url} answered in {ms} ms, over the {} target: look at the service's load and recent deploys.",
+                bound
+            )),
+            None => Outcome::passed(format!("{url} answered in {ms} ms.")),
+        };
+        outcome.observed = observed;
+        outcome
+    }
+
+    async fn slack_webhook(&self, project: &Project) -> Outcome {
+        let Some(slack) = &self.slack else {
+            return Outcome::not_configured(
+                "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.",
+            );
+        };
+        let text = format!(
+            "Watchpost: a test message for “{}”. The launch alerts will come here.",
+            project.name
+        );
+        match slack.post(&text).await {
+            Ok(()) => {
+                Outcome::passed("Slack accepted a test message.").saw("webhook", slack.masked())
+            }
+            Err(err) => Outcome::upstream("Slack", &err).saw("webhook", slack.masked()),
+        }
+    }
+}

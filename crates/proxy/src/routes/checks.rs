@@ -1,0 +1,192 @@
+//! `POST /api/projects/{id}/checks/{item}` and `POST /api/projects/{id}/checks`:
+//! members ask the proxy to verify items against the real services. Each
+//! result is appended to the run's log as a `check_result` entry, with who
+//! asked, so every open browser sees it live.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::api::Role;
+use domain::keyed::Keyed;
+use domain::playbook::Item;
+use domain::project::Project;
+use domain::run::{Change, CheckStatus, Entry};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use super::projects::find;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path};
+use crate::guard::CurrentUser;
+
+/// Checks of one "check all" that run at once.
+const CONCURRENT_CHECKS: usize = 6;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{id}/checks", post(run_many))
+        .route("/projects/{id}/checks/{item}", post(run_one))
+}
+
+/// A check's result, as the API answers it.
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    item: String,
+    check: String,
+    status: CheckStatus,
+    observed: Keyed<String>,
+    message: String,
+    at: String,
+    duration_ms: u64,
+}
+
+impl CheckReport {
+    fn from_entry(entry: &Entry) -> Option<Self> {
+        match &entry.change {
+            Change::CheckResult {
+                item,
+                check,
+                status,
+                observed,
+                message,
+                duration_ms,
+            } => Some(CheckReport {
+                item: item.clone(),
+                check: check.clone(),
+                status: *status,
+                observed: observed.clone(),
+                message: message.clone(),
+                at: entry.at.clone(),
+                duration_ms: *duration_ms,
+            }),
+            _ => None,
+        }
+    }
+}
+
+async fn run_one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, item)): Path<(i64, String)>,
+) -> Result<Json<CheckReport>> {
+    user.require(Role::Member, "running a check")?;
+    let project = runnable(&state, id).await?;
+    let item = live_item(&state, &item)?;
+    Ok(Json(run(&state, &project, &item, &user.name).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Many {
+    /// Item ids; empty for every live item of the setup.
+    #[serde(default)]
+    items: Vec<String>,
+}
+
+async fn run_many(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(many): Json<Many>,
+) -> Result<Json<Vec<CheckReport>>> {
+    user.require(Role::Member, "running checks")?;
+    let project = Arc::new(runnable(&state, id).await?);
+    let items: Vec<Item> = if many.items.is_empty() {
+        state
+            .playbook
+            .setup
+            .iter()
+            .flat_map(|section| &section.steps)
+            .flat_map(|step| &step.items)
+            .filter(|item| item.verify.check().is_some())
+            .cloned()
+            .collect()
+    } else {
+        many.items
+            .iter()
+            .map(|id| live_item(&state, id))
+            .collect::<Result<_>>()?
+    };
+    let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
+    let mut running = tokio::task::JoinSet::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let (state, project, slots, name) = (
+            state.clone(),
+            project.clone(),
+            slots.clone(),
+            user.name.clone(),
+        );
+        running.spawn(async move {
+            let _slot = slots.acquire().await;
+            (index, run(&state, &project, &item, &name).await)
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(done) = running.join_next().await {
+        let (index, report) =
+            done.map_err(|err| Error::Internal(format!("a check stopped: {err}")))?;
+        reports.push((index, report?));
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    Ok(Json(
+        reports.into_iter().map(|(_, report)| report).collect(),
+    ))
+}
+
+async fn runnable(state: &AppState, id: i64) -> Result<Project> {
+    let project = find(state, id).await?;
+    if project.archived {
+        return Err(Error::Conflict(format!(
+            "“{}” is archived, so its run is read-only; an admin can unarchive it in its settings",
+            project.name
+        )));
+    }
+    Ok(project)
+}
+
+fn live_item(state: &AppState, id: &str) -> Result<Item> {
+    let item = state
+        .playbook
+        .item(id)
+        .ok_or_else(|| Error::NotFound(format!("the playbook has no item “{id}”")))?;
+    if item.verify.check().is_none() {
+        return Err(Error::Invalid(format!(
+            "“{}” is ticked by hand; it has no live check",
+            item.text
+        )));
+    }
+    Ok(item.clone())
+}
+
+/// Runs the check and records its result in the log.
+async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> Result<CheckReport> {
+    let (outcome, duration_ms) = state.checks.run(&state.playbook, project, item).await;
+    let change = Change::CheckResult {
+        item: item.id.clone(),
+        check: item
+            .verify
+            .check()
+            .map(|kind| kind.name())
+            .unwrap_or_default()
+            .to_owned(),
+        status: outcome.status,
+        observed: outcome.observed,
+        message: outcome.message,
+        duration_ms,
+    };
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    let op_id = format!("check-{}", URL_SAFE_NO_PAD.encode(bytes));
+    let (entry, _) = state
+        .runs
+        .append(project.id, &op_id, &change, actor)
+        .await?;
+    CheckReport::from_entry(&entry)
+        .ok_or_else(|| Error::Internal("a check result was stored as another kind".to_owned()))
+}

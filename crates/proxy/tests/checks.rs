@@ -1,0 +1,374 @@
+//! Live checks through the proxy against fake Sentry, Render, Slack and
+//! health servers: the setup turns green because the fakes say so, a broken
+//! fake turns its step red with what to do, every result lands in the log
+//! with who asked, and no secret ever leaves the proxy.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::routing::{get, post};
+use common::fake_render::{self, FakeRender};
+use common::fake_sentry::{self, FakeSentry};
+use common::{Options, Server, json};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use url::Url;
+use watchpost_proxy::config::Services;
+use watchpost_proxy::secret::Secret;
+
+const SENTRY_TOKEN: &str = "sntrys_canary_token_5e1f";
+const RENDER_KEY: &str = "rnd_canary_key_77aa";
+const WEBHOOK_PATH: &str = "/services/T0CANARY/B0CANARY/webhooksecret99";
+const SERVICE: &str = "srv-d4voxanne";
+const PUBLIC_DSN: &str = "https://publickey@o1.ingest.us.sentry.io/4";
+/// SENTRY_DSN on Render: the same key, with the legacy secret part.
+const RENDER_DSN: &str = "https://publickey:renderdsnsecret@o1.ingest.us.sentry.io/4";
+
+struct Fakes {
+    sentry: FakeSentry,
+    render: FakeRender,
+    slack: (Url, Arc<AtomicUsize>),
+    health: Url,
+    healthy: Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn serve(app: Router) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url =
+        Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn fakes() -> Fakes {
+    let mut sentry = fake_sentry::World {
+        org: "acme".into(),
+        ..Default::default()
+    };
+    sentry.projects.insert(
+        "voxanne".into(),
+        fake_sentry::project(4, "voxanne", "node", Some("2026-11-22T12:05:00Z")),
+    );
+    sentry.keys.insert(
+        "voxanne".into(),
+        vec![fake_sentry::client_key(4, PUBLIC_DSN)],
+    );
+    sentry.integrations = vec![fake_sentry::slack_integration("active")];
+    let mut render = fake_render::World::default();
+    render.services.insert(
+        SERVICE.into(),
+        fake_render::service(SERVICE, "voxanne-backend"),
+    );
+    render.env.insert(
+        SERVICE.into(),
+        [
+            ("SENTRY_DSN", RENDER_DSN),
+            ("SENTRY_ENVIRONMENT", "production"),
+            ("SENTRY_TRACES_SAMPLE_RATE", "0.1"),
+            ("SENTRY_SEND_DEFAULT_PII", "false"),
+            ("SENTRY_RELEASE", "abc123"),
+            ("NODE_ENV", "production"),
+            ("DATABASE_URL", "postgres://user:dbpassword@db/voxanne"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+    );
+    render.deploys.insert(
+        SERVICE.into(),
+        vec![fake_render::deploy("dep-2", "live", "b2c3d4e")],
+    );
+
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counted = posts.clone();
+    let slack = serve(Router::new().route(
+        WEBHOOK_PATH,
+        post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { "ok" }
+        }),
+    ))
+    .await;
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = healthy.clone();
+    let health = serve(Router::new().route(
+        "/health",
+        get(move || {
+            let up = flag.load(Ordering::SeqCst);
+            async move {
+                axum::Json(json!({
+                    "status": if up { "ok" } else { "degraded" },
+                    "services": { "database": up, "supabase": true },
+                    "timestamp": "2026-11-22T12:00:00Z",
+                    "uptime": 100
+                }))
+            }
+        }),
+    ))
+    .await;
+    Fakes {
+        sentry: FakeSentry::start(sentry).await,
+        render: FakeRender::start(render).await,
+        slack: (slack, posts),
+        health: health.join("health").expect("url"),
+        healthy,
+    }
+}
+
+async fn server_with(fakes: &Fakes) -> (Server, i64) {
+    let services = Services {
+        sentry_base_url: fakes.sentry.base.clone(),
+        sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
+        sentry_org: Some("acme".into()),
+        render_base_url: fakes.render.base.clone(),
+        render_api_key: Some(Secret::new(RENDER_KEY)),
+        slack_webhook_url: Some(Secret::new(
+            fakes
+                .slack
+                .0
+                .join(WEBHOOK_PATH.trim_start_matches('/'))
+                .expect("url")
+                .to_string(),
+        )),
+        // The fakes are on 127.0.0.1.
+        allow_private_targets: true,
+    };
+    let server = Server::start_configured(
+        TempDir::new().expect("dir"),
+        |_| {},
+        Options {
+            services,
+            ..Options::default()
+        },
+    )
+    .await;
+    let project = server.project("Voxanne").await;
+    let settings = json!({
+        "sentry_project": "voxanne",
+        "render_service_id": SERVICE,
+        "health_urls": [fakes.health.as_str()],
+        "platform": "node",
+    });
+    let response = server
+        .admin()
+        .await
+        .patch(&format!("/api/projects/{project}"), &settings.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    (server, project)
+}
+
+fn by_item(reports: &Value) -> std::collections::HashMap<String, Value> {
+    reports
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|report| {
+            (
+                report["item"].as_str().unwrap_or_default().to_owned(),
+                report.clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn check_all_turns_the_configured_setup_green_from_what_the_services_say() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let response = ana
+        .post(&format!("/api/projects/{project}/checks"), "{}")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let reports = by_item(&json(response).await);
+    for passed in [
+        "sentry-backend-project-exists",
+        "sentry-backend-dsn",
+        "render-env-sentry-environment",
+        "render-env-traces-sample-rate",
+        "render-env-send-default-pii",
+        "render-env-sentry-release",
+        "sentry-backend-events",
+        "render-service-exists",
+        "render-dsn-matches",
+        "render-env-node-env",
+        "render-deploy-live",
+        "health-endpoint-ok",
+        "slack-webhook-works",
+        "sentry-slack-installed",
+    ] {
+        let report = &reports[passed];
+        assert_eq!(report["status"], "passed", "{passed}: {report}");
+    }
+    assert_eq!(
+        reports["sentry-backend-dsn"]["observed"]["public DSN"],
+        PUBLIC_DSN
+    );
+    assert_eq!(
+        reports["render-env-sentry-environment"]["observed"]["SENTRY_ENVIRONMENT"],
+        "matches"
+    );
+    assert_eq!(
+        reports["render-deploy-live"]["observed"]["commit"],
+        "b2c3d4e Ship it"
+    );
+    assert_eq!(
+        reports["sentry-backend-project-exists"]["observed"]["platform"],
+        "node"
+    );
+    let frontend = &reports["sentry-frontend-project-exists"];
+    assert_eq!(frontend["status"], "not_configured", "{frontend}");
+    assert!(
+        frontend["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("frontend project")
+    );
+    assert_eq!(fakes.slack.1.load(Ordering::SeqCst), 1, "one test message");
+
+    // Every result is in the log, by the member who asked.
+    let state = json(ana.get(&format!("/api/projects/{project}/state")).await).await;
+    assert_eq!(state["checks"]["render-dsn-matches"]["status"], "passed");
+    assert_eq!(state["checks"]["render-dsn-matches"]["by"], "Ana");
+}
+
+#[tokio::test]
+async fn a_broken_service_turns_its_step_red_with_what_to_do() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    fakes.healthy.store(false, Ordering::SeqCst);
+    if let Some(env) = fakes
+        .render
+        .world
+        .lock()
+        .expect("lock")
+        .env
+        .get_mut(SERVICE)
+    {
+        env.retain(|(key, _)| key != "SENTRY_ENVIRONMENT");
+        for (key, value) in env.iter_mut() {
+            if key == "SENTRY_DSN" {
+                *value = "https://otherkey@o1.ingest.us.sentry.io/9".into();
+            }
+        }
+    }
+    let items = json!({ "items": ["health-endpoint-ok", "render-dsn-matches", "render-env-sentry-environment"] });
+    let reports = by_item(
+        &json(
+            ana.post(
+                &format!("/api/projects/{project}/checks"),
+                &items.to_string(),
+            )
+            .await,
+        )
+        .await,
+    );
+    let health = &reports["health-endpoint-ok"];
+    assert_eq!(health["status"], "failed");
+    assert!(
+        health["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("down: database"),
+        "{health}"
+    );
+    let dsn = &reports["render-dsn-matches"];
+    assert_eq!(dsn["status"], "failed");
+    assert_eq!(
+        dsn["observed"]["SENTRY_DSN"],
+        "https://otherk…@o1.ingest.us.sentry.io/9"
+    );
+    let env = &reports["render-env-sentry-environment"];
+    assert_eq!(env["status"], "failed");
+    assert_eq!(env["observed"]["SENTRY_ENVIRONMENT"], "missing");
+    assert!(
+        env["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("set it from here")
+    );
+    // A missing project: failed, and it says how to fix it.
+    fakes.sentry.world.lock().expect("lock").projects.clear();
+    let report = json(
+        ana.post(
+            &format!("/api/projects/{project}/checks/sentry-backend-project-exists"),
+            "",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("create it")
+    );
+}
+
+#[tokio::test]
+async fn the_same_check_asked_for_at_once_runs_once() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let path = format!("/api/projects/{project}/checks/sentry-backend-project-exists");
+    let mut asks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (ana, path) = (ana.clone(), path.clone());
+        asks.spawn(async move { ana.post(&path, "").await.status() });
+    }
+    for status in asks.join_all().await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let project_reads = fakes
+        .sentry
+        .requests()
+        .iter()
+        .filter(|(path, _)| path.ends_with("/projects/acme/voxanne/"))
+        .count();
+    assert_eq!(project_reads, 1, "ten asks, one call to Sentry");
+}
+
+#[tokio::test]
+async fn no_secret_leaves_the_proxy() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let mut bodies = Vec::new();
+    let all = ana
+        .post(&format!("/api/projects/{project}/checks"), "{}")
+        .await;
+    bodies.push(format!("{:?}", all.headers()));
+    bodies.push(all.text().await.expect("body"));
+    for path in [
+        format!("/api/projects/{project}/state"),
+        format!("/api/projects/{project}/log"),
+        format!("/api/projects/{project}/export?format=markdown"),
+        format!("/api/projects/{project}"),
+    ] {
+        let response = ana.get(&path).await;
+        bodies.push(format!("{:?}", response.headers()));
+        bodies.push(response.text().await.expect("body"));
+    }
+    let canaries = [
+        SENTRY_TOKEN,
+        RENDER_KEY,
+        "webhooksecret99",
+        fake_sentry::DSN_SECRET,
+        "renderdsnsecret",
+        "dbpassword",
+    ];
+    for body in &bodies {
+        for canary in canaries {
+            assert!(!body.contains(canary), "{canary} leaked into:\n{body}");
+        }
+    }
+}

@@ -57,9 +57,16 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
             .await
             .unwrap_or_default();
         assert!(
-            alert.contains("Live check: Sentry: the alert rule exists"),
+            alert.contains("Sentry: the alert rule exists") && alert.contains("Not checked yet"),
             "{alert}"
         );
+        // The proxy checks it; with no Sentry configured, it says which setting is missing.
+        let project_check = testid("item-sentry-backend-project-exists");
+        click(&c, &format!("{project_check} {}", testid("check-again"))).await;
+        let result = wait_for_text(&c, &project_check, "not configured").await;
+        assert!(result.contains("SENTRY_AUTH_TOKEN"), "{result}");
+        assert!(result.contains("Checked by Dana"), "{result}");
+        screenshot(&c, "setup-checked").await;
 
         // A manual item is ticked by hand and says who ticked it.
         let manual = testid("item-sentry-sdk-initialized");

@@ -129,6 +129,19 @@ pub async fn append(project: i64, entry: &Entry) -> Result<(), ApiError> {
         .map(drop)
 }
 
+/// Asks the proxy to run live checks (one item, or several; none for the whole
+/// setup). The results come back over the live stream, as log entries.
+pub async fn run_checks(project: i64, items: &[String]) -> Result<(), ApiError> {
+    let (path, body) = match items {
+        [one] => (format!("/api/projects/{project}/checks/{one}"), None),
+        _ => (
+            format!("/api/projects/{project}/checks"),
+            Some(domain::json::check_request(items)),
+        ),
+    };
+    accepted(send("POST", &path, body).await?).await.map(drop)
+}
+
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {
     decode(send("GET", path, None).await?).await
 }

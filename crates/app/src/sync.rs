@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use domain::binary::{decode, from_base64};
-use domain::run::{Change, Decision, Entry, RunState, Tick};
+use domain::run::{Change, Decision, Entry, Observation, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -89,6 +89,11 @@ impl Run {
     pub fn tick(&self, item: &str) -> Option<Tick> {
         self.outbox
             .with(|outbox| self.stored.with(|stored| outbox.tick(stored, item)))
+    }
+
+    /// The latest result of `item`'s live check.
+    pub fn observation(&self, item: &str) -> Option<Observation> {
+        self.stored.with(|stored| stored.checks.get(item).cloned())
     }
 
     /// Whether `item`'s latest change is still waiting in this browser.

@@ -93,6 +93,16 @@ impl SignIn {
     }
 }
 
+/// `{"items": [...]}`, the body of `POST .../checks`.
+pub fn check_request(items: &[String]) -> String {
+    let items = items.iter().map(|item| {
+        let mut out = String::new();
+        string(&mut out, item);
+        out
+    });
+    Object::default().raw("items", &list(items)).finish()
+}
+
 impl ProjectPatch {
     pub fn to_json(&self) -> String {
         // Destructured, so a field added to the patch and not written here

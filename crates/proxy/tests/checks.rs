@@ -337,8 +337,30 @@ async fn the_same_check_asked_for_at_once_runs_once() {
     assert_eq!(project_reads, 1, "ten asks, one call to Sentry");
 }
 
+/// Everything the proxy logs, at debug level, for the canary test.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn no_secret_leaves_the_proxy() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .expect("the only subscriber of this test binary");
     let fakes = fakes().await;
     let (server, project) = server_with(&fakes).await;
     let ana = server.member("Ana").await;
@@ -358,6 +380,11 @@ async fn no_secret_leaves_the_proxy() {
         bodies.push(format!("{:?}", response.headers()));
         bodies.push(response.text().await.expect("body"));
     }
+    bodies.push(String::from_utf8_lossy(&logs.0.lock().expect("lock")).into_owned());
+    assert!(
+        bodies.last().is_some_and(|log| log.contains("DEBUG")),
+        "debug lines were captured"
+    );
     let canaries = [
         SENTRY_TOKEN,
         RENDER_KEY,

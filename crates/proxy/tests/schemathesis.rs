@@ -52,8 +52,8 @@ async fn schemathesis_finds_nothing_the_document_does_not_say() {
                 // The session cookie is sent with every request, so requests
                 // "without" it are not what schemathesis thinks.
                 .args(["--generation-with-security-parameters", "false"])
-                .args(["--max-examples", "40"])
-                .args(["--max-time", "120", "--request-timeout", "10"])
+                .args(["--max-examples", "25"])
+                .args(["--max-time", "75", "--request-timeout", "10"])
                 .args(["--generation-deterministic", "--no-color"])
                 .output()
         }),

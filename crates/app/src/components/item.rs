@@ -4,6 +4,7 @@
 use domain::playbook::Item;
 use leptos::prelude::*;
 
+use crate::api;
 use crate::components::use_can_write;
 use crate::sync::use_run;
 
@@ -42,15 +43,61 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
             }
             .into_any()
         }
-        Some(check) => view! {
-            <li class="item live" data-testid=testid>
-                <span class="status-dot" aria-hidden="true"></span>
-                <span class="item-text">{item.text}</span>
-                <span class="badge badge-live" title=check.name()>{format!("Live check: {}", check.label())}</span>
-                <span class="sr-only">"Not checked yet"</span>
-            </li>
+        Some(check) => {
+            let observation = Memo::new(move |_| run.observation(&id));
+            // "Checking…" while a check runs, or why it could not be asked.
+            let asking = RwSignal::new(None::<String>);
+            let item_id = item.id.clone();
+            let check_again = move |_| {
+                asking.set(Some("Checking…".to_owned()));
+                let items = [item_id.clone()];
+                leptos::task::spawn_local(async move {
+                    let result = api::run_checks(run.project(), &items).await;
+                    asking.set(result.err().map(|err| err.to_string()));
+                });
+            };
+            // One closure renders what changes: cheaper in the wasm than
+            // reactive attributes (see ARCHITECTURE.md).
+            let result = move || {
+                let observation = observation.get();
+                let status = observation
+                    .as_ref()
+                    .map_or("unchecked", |o| o.status.name());
+                let label = observation
+                    .as_ref()
+                    .map_or("Not checked yet", |o| o.status.label());
+                view! {
+                    <span class=format!("check-status {status}") data-testid="check-status">{label}</span>
+                    {can_write.get().then(|| view! {
+                        <button type="button" class="quiet" on:click=check_again.clone() data-testid="check-again">
+                            {if status == "unchecked" { "Check now" } else { "Check again" }}
+                        </button>
+                    })}
+                    {asking.get().map(|text| view! { <span class="checking" role="status">{text}</span> })}
+                    {observation.map(|o| view! {
+                        <div class="observed" data-testid="observed">
+                            <p class="check-message">{o.message}</p>
+                            <dl>
+                                {o.observed.iter().map(|(name, value)| view! {
+                                    <dt>{name.to_owned()}</dt><dd>{value.clone()}</dd>
+                                }).collect_view()}
+                            </dl>
+                            <span class="tick-by">
+                                {format!("Checked by {} at {} ({} ms)", o.by, short_time(&o.at), o.duration_ms)}
+                            </span>
+                        </div>
+                    })}
+                }
+            };
+            view! {
+                <li class="item live" data-testid=testid>
+                    <span class="item-text">{item.text}</span>
+                    <span class="badge badge-live" title=check.name()>{check.label()}</span>
+                    {result}
+                </li>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
 

@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use domain::Playbook;
-use domain::playbook::{SetupSection, Step};
+use domain::playbook::{Item, SetupSection, Step};
+use domain::run::CheckStatus;
 use leptos::prelude::*;
 
+use crate::api;
 use crate::components::item::Checklist;
-use crate::components::{TextList, with_playbook};
-use crate::sync::use_run;
+use crate::components::{TextList, use_can_write, with_playbook};
+use crate::sync::{Run, use_run};
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
@@ -48,7 +50,25 @@ fn Wizard(playbook: Arc<Playbook>) -> impl IntoView {
         })
         .collect_view();
 
+    let every_item: Vec<Item> = playbook
+        .setup
+        .iter()
+        .flat_map(|section| &section.steps)
+        .flat_map(|step| step.items.clone())
+        .collect();
+    let run = use_run();
+    let overall = move || {
+        let done = every_item.iter().filter(|item| is_done(run, item)).count();
+        let total = every_item.len();
+        view! {
+            <div class="setup-progress" data-testid="setup-progress">
+                <progress max=total value=done aria-label="Setup progress"></progress>
+                <span>{format!("{done} of {total} steps confirmed")}</span>
+            </div>
+        }
+    };
     view! {
+        {overall}
         <ol class="wizard-sections">{picker}</ol>
         {move || {
             let section = sections[current.get()].clone();
@@ -56,6 +76,7 @@ fn Wizard(playbook: Arc<Playbook>) -> impl IntoView {
                 <div class="wizard-section" data-testid="wizard-section">
                     <h3>{section.title}</h3>
                     <p class="lede">{section.summary}</p>
+                    <CheckAll section=section.id.clone() items=section.steps.iter().flat_map(|step| &step.items).filter(|item| item.verify.check().is_some()).map(|item| item.id.clone()).collect()/>
                     {section.steps.into_iter().map(|step| view! { <StepCard step/> }).collect_view()}
                 </div>
             }
@@ -76,14 +97,50 @@ fn Wizard(playbook: Arc<Playbook>) -> impl IntoView {
     }
 }
 
-/// "2 of 9 done", counting the items ticked by hand in this run.
+/// Done: ticked by hand, or its live check passed.
+fn is_done(run: Run, item: &Item) -> bool {
+    match item.verify.check() {
+        None => run.tick(&item.id).is_some(),
+        Some(_) => run
+            .observation(&item.id)
+            .is_some_and(|o| o.status == CheckStatus::Passed),
+    }
+}
+
+/// "2 of 9 done", counting ticks and passed checks in this run.
 fn section_progress(section: SetupSection) -> impl Fn() -> String {
     let run = use_run();
     move || {
         let items = section.steps.iter().flat_map(|step| &step.items);
         let total = items.clone().count();
-        let done = items.filter(|item| run.tick(&item.id).is_some()).count();
+        let done = items.filter(|item| is_done(run, item)).count();
         format!("{done} of {total} done")
+    }
+}
+
+/// Runs every live check of a section at once.
+#[component]
+fn CheckAll(section: String, items: Vec<String>) -> impl IntoView {
+    let run = use_run();
+    let can_write = use_can_write();
+    let asking = RwSignal::new(None::<String>);
+    let items = StoredValue::new(items);
+    let check_all = move |_| {
+        asking.set(Some("Checking every live step…".to_owned()));
+        leptos::task::spawn_local(async move {
+            let result = api::run_checks(run.project(), &items.get_value()).await;
+            asking.set(result.err().map(|err| err.to_string()));
+        });
+    };
+    move || {
+        (can_write.get() && !items.with_value(Vec::is_empty)).then(|| view! {
+            <p class="check-all">
+                <button type="button" on:click=check_all data-testid=format!("check-all-{section}")>
+                    "Check all"
+                </button>
+                {asking.get().map(|text| view! { <span class="checking" role="status">{text}</span> })}
+            </p>
+        })
     }
 }
 

@@ -78,6 +78,13 @@ impl Outcome {
     }
 }
 
+/// `2026-11-22T13:00:00Z` → `13:00 UTC`.
+fn short_hour(rfc3339: &str) -> String {
+    rfc3339
+        .get(11..16)
+        .map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
+}
+
 /// How long a result is reused for the same check of the same project, so
 /// that ten open browsers cannot exhaust a rate limit.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -175,10 +182,10 @@ impl Checks {
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,
+            CheckKind::SentryErrorCount => self.sentry_error_count(playbook, project).await,
+            CheckKind::SentryTopIssues => self.sentry_top_issues(project).await,
             CheckKind::SentryAlertRule
             | CheckKind::SentryErrorRate
-            | CheckKind::SentryErrorCount
-            | CheckKind::SentryTopIssues
             | CheckKind::SentryP99
             | CheckKind::RenderLogs => Outcome::new(
                 CheckStatus::Error,
@@ -302,15 +309,11 @@ impl Checks {
     }
 
     async fn sentry_new_issues(&self, project: &Project, level: Option<&str>) -> Outcome {
-        let (sentry, org, slug) = match self.sentry_target(project, None) {
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let found = match sentry.project(org, slug).await {
-            Ok(found) => found,
-            Err(err) => return Outcome::upstream("Sentry", &err),
-        };
-        match sentry.new_issues(org, &found.id, "24h", level).await {
+        match sentry.new_issues(org, &id, "24h", level).await {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No new unresolved issues in the last 24 hours.")
                     .saw("new issues", "0")
@@ -322,6 +325,90 @@ impl Checks {
                 ))
                 .saw("new issues", issues.len().to_string());
                 for issue in issues.iter().take(5) {
+                    outcome = outcome.saw(
+                        &issue.short_id,
+                        format!(
+                            "{} ({}, {} events) {}",
+                            issue.title, issue.level, issue.count, issue.permalink
+                        ),
+                    );
+                }
+                outcome
+            }
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn sentry_project_id<'a>(
+        &'a self,
+        project: &'a Project,
+    ) -> Result<(&'a Sentry, &'a str, String), Outcome> {
+        let (sentry, org, slug) = self.sentry_target(project, None)?;
+        match sentry.project(org, slug).await {
+            Ok(found) => Ok((sentry, org, found.id)),
+            Err(err) => Err(Outcome::upstream("Sentry", &err)),
+        }
+    }
+
+    async fn sentry_error_count(&self, playbook: &Playbook, project: &Project) -> Outcome {
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let hours = match sentry.hourly_errors(org, &id, "24h").await {
+            Ok(hours) => hours,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        // The last bucket is the hour still under way: judge the one before.
+        let last_full = hours.len().checked_sub(2).and_then(|at| hours.get(at));
+        let Some((hour, count)) = last_full else {
+            return Outcome::failed(
+                "Sentry returned no hourly counts yet; check again in an hour.",
+            );
+        };
+        let total: u64 = hours.iter().map(|(_, count)| count).sum();
+        let peak = hours.iter().map(|(_, count)| *count).max().unwrap_or(0);
+        let bound = playbook
+            .watch
+            .routine
+            .iter()
+            .flat_map(|routine| &routine.targets)
+            .find(|target| target.verify.check() == Some(CheckKind::SentryErrorCount))
+            .map(|target| target.bound);
+        let outcome = match bound {
+            Some(bound) if bound.holds(*count as f64) => Outcome::passed(format!(
+                "{count} errors in the last full hour ({bound} per hour)."
+            )),
+            Some(bound) => Outcome::failed(format!(
+                "{count} errors in the last full hour, over the target ({bound} per hour): look at the top issues, and escalate if the rate keeps rising."
+            )),
+            None => Outcome::passed(format!("{count} errors in the last full hour.")),
+        };
+        outcome
+            .saw(
+                "last full hour",
+                format!("{count} (from {})", short_hour(hour)),
+            )
+            .saw("last 24 hours", total.to_string())
+            .saw("busiest hour", peak.to_string())
+            .saw("measure", "accepted error events per hour (Sentry stats)")
+    }
+
+    async fn sentry_top_issues(&self, project: &Project) -> Outcome {
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match sentry.top_issues(org, &id, "24h", 3).await {
+            Ok(issues) if issues.is_empty() => {
+                Outcome::passed("No unresolved issues in the last 24 hours.")
+            }
+            Ok(issues) => {
+                let mut outcome = Outcome::passed(format!(
+                    "The {} unresolved issue(s) with the most events in the last 24 hours: review each in Sentry.",
+                    issues.len()
+                ));
+                for issue in &issues {
                     outcome = outcome.saw(
                         &issue.short_id,
                         format!(

@@ -60,6 +60,8 @@ async fn fakes() -> Fakes {
         vec![fake_sentry::client_key(4, PUBLIC_DSN)],
     );
     sentry.integrations = vec![fake_sentry::slack_integration("active")];
+    // Null buckets, as some compatible servers send; the last hour is under way.
+    sentry.hourly_errors = vec![Some(1), None, Some(3), Some(2), Some(9)];
     let mut render = fake_render::World::default();
     render.services.insert(
         SERVICE.into(),
@@ -237,6 +239,74 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
     let state = json(ana.get(&format!("/api/projects/{project}/state")).await).await;
     assert_eq!(state["checks"]["render-dsn-matches"]["status"], "passed");
     assert_eq!(state["checks"]["render-dsn-matches"]["by"], "Ana");
+}
+
+#[tokio::test]
+async fn the_watch_items_measure_errors_and_list_issues() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let items = json!({ "items": ["h8-error-trend", "h12-error-patterns", "h4-new-critical"] });
+    let reports = by_item(
+        &json(
+            ana.post(
+                &format!("/api/projects/{project}/checks"),
+                &items.to_string(),
+            )
+            .await,
+        )
+        .await,
+    );
+    let count = &reports["h8-error-trend"];
+    assert_eq!(count["status"], "passed", "{count}");
+    assert!(
+        count["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2 errors in the last full hour"),
+        "{count}"
+    );
+    assert_eq!(count["observed"]["last 24 hours"], "15");
+    assert_eq!(count["observed"]["busiest hour"], "9");
+    let top = &reports["h12-error-patterns"];
+    assert_eq!(top["status"], "passed", "{top}");
+    assert_eq!(
+        top["observed"].as_object().map(|o| o.len()),
+        Some(0),
+        "no issues: {top}"
+    );
+
+    fakes.sentry.world.lock().expect("lock").issues =
+        vec![fake_sentry::issue(11, "fatal", "TypeError: x is undefined")];
+    fakes.sentry.world.lock().expect("lock").hourly_errors = vec![Some(1), Some(12), Some(0)];
+    // Results younger than 5 seconds are reused; these are new questions after that.
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    let reports = by_item(
+        &json(
+            ana.post(
+                &format!("/api/projects/{project}/checks"),
+                &items.to_string(),
+            )
+            .await,
+        )
+        .await,
+    );
+    assert_eq!(reports["h8-error-trend"]["status"], "failed");
+    assert!(
+        reports["h12-error-patterns"]["observed"]["VOX-11"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TypeError")
+    );
+    let critical = &reports["h4-new-critical"];
+    assert_eq!(critical["status"], "failed", "{critical}");
+    let asked: Vec<_> = fakes.sentry.requests();
+    assert!(asked.iter().any(|(path, query)| {
+        path.ends_with("/issues/")
+            && query
+                .iter()
+                .any(|(k, v)| k == "query" && v.contains("level:fatal"))
+    }));
 }
 
 #[tokio::test]

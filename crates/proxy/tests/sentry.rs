@@ -31,6 +31,7 @@ fn world() -> World {
         .insert("voxanne".into(), vec![fake_sentry::client_key(4, DSN)]);
     world.integrations = vec![fake_sentry::slack_integration("active")];
     world.issues = vec![fake_sentry::issue(11, "fatal", "TypeError: x is undefined")];
+    world.hourly_errors = vec![Some(2), None, Some(4), Some(1)];
     world
 }
 
@@ -46,7 +47,11 @@ fn client(fake: &FakeSentry) -> Sentry {
 fn the_fakes_answers_fit_sentrys_document() {
     let document = specs::document(SENTRY);
     let world = world();
-    let cases: [(&str, Value); 4] = [
+    let cases: [(&str, Value); 5] = [
+        (
+            "/api/0/organizations/{organization_id_or_slug}/stats_v2/",
+            fake_sentry::stats_answer(&[Some(3), None, Some(7)]),
+        ),
         (
             "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/",
             world.projects["voxanne"].clone(),
@@ -115,6 +120,11 @@ async fn the_client_reads_sentry_through_the_organizations_region() {
         .expect("issues");
     assert_eq!(issues[0].short_id, "VOX-11");
     assert_eq!(issues[0].count, "3");
+    let top = sentry
+        .top_issues("acme", "4", "24h", 3)
+        .await
+        .expect("issues");
+    assert_eq!(top.len(), 1);
 
     let requests = fake.requests();
     assert_eq!(

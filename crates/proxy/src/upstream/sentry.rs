@@ -91,6 +91,18 @@ pub struct Issue {
     pub permalink: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct Stats {
+    intervals: Vec<String>,
+    groups: Vec<StatsGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatsGroup {
+    by: serde_json::Map<String, serde_json::Value>,
+    series: serde_json::Map<String, serde_json::Value>,
+}
+
 /// Ids arrive as strings from Sentry and as numbers from some compatible servers.
 fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
@@ -190,20 +202,90 @@ impl Sentry {
         period: &str,
         level: Option<&str>,
     ) -> Result<Vec<Issue>, UpstreamError> {
-        let mut url = self.org_url(org, &["organizations", org, "issues"]).await?;
         let query = match level {
-            Some(level) => format!("is:unresolved level:{level}"),
-            None => "is:unresolved".to_owned(),
+            Some(level) => format!("is:unresolved level:{level} firstSeen:-{period}"),
+            None => format!("is:unresolved firstSeen:-{period}"),
         };
+        self.issues(org, project_id, &query, period, "new", 100)
+            .await
+    }
+
+    /// The unresolved issues with the most events within `period`.
+    pub async fn top_issues(
+        &self,
+        org: &str,
+        project_id: &str,
+        period: &str,
+        limit: usize,
+    ) -> Result<Vec<Issue>, UpstreamError> {
+        let mut issues = self
+            .issues(org, project_id, "is:unresolved", period, "freq", limit)
+            .await?;
+        issues.truncate(limit);
+        Ok(issues)
+    }
+
+    async fn issues(
+        &self,
+        org: &str,
+        project_id: &str,
+        query: &str,
+        period: &str,
+        sort: &str,
+        limit: usize,
+    ) -> Result<Vec<Issue>, UpstreamError> {
+        let mut url = self.org_url(org, &["organizations", org, "issues"]).await?;
         url.query_pairs_mut()
             .append_pair("project", project_id)
-            .append_pair("query", &query)
+            .append_pair("query", query)
             .append_pair("statsPeriod", period)
-            .append_pair("sort", "new")
-            .append_pair("limit", "100");
+            .append_pair("sort", sort)
+            .append_pair("limit", &limit.to_string());
         self.upstream
             .get_all(&url, Some(&self.token), Paging::LinkHeader)
             .await
+    }
+
+    /// Accepted error events per hour over `period`, oldest first; the last
+    /// hour is the current one, still counting.
+    pub async fn hourly_errors(
+        &self,
+        org: &str,
+        project_id: &str,
+        period: &str,
+    ) -> Result<Vec<(String, u64)>, UpstreamError> {
+        let mut url = self
+            .org_url(org, &["organizations", org, "stats_v2"])
+            .await?;
+        url.query_pairs_mut()
+            .append_pair("field", "sum(quantity)")
+            .append_pair("groupBy", "outcome")
+            .append_pair("category", "error")
+            .append_pair("outcome", "accepted")
+            .append_pair("interval", "1h")
+            .append_pair("statsPeriod", period)
+            .append_pair("project", project_id);
+        let stats: Stats = self.upstream.get(&url, Some(&self.token)).await?;
+        let accepted = stats
+            .groups
+            .iter()
+            .find(|group| group.by.get("outcome").and_then(|o| o.as_str()) == Some("accepted"));
+        let series: Vec<u64> = accepted
+            .and_then(|group| group.series.get("sum(quantity)"))
+            .and_then(|series| series.as_array())
+            .map(|values| {
+                // Some compatible servers leave empty buckets null.
+                values
+                    .iter()
+                    .map(|value| value.as_u64().unwrap_or(0))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(stats
+            .intervals
+            .into_iter()
+            .zip(series.into_iter().chain(std::iter::repeat(0)))
+            .collect())
     }
 }
 

@@ -22,6 +22,7 @@ const PROJECT: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_
 const KEYS: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/";
 const INTEGRATIONS: &str = "/api/0/organizations/{organization_id_or_slug}/integrations/";
 const ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
+const STATS: &str = "/api/0/organizations/{organization_id_or_slug}/stats_v2/";
 
 /// The DSN's secret part in the fixtures: it must never leave the proxy.
 pub const DSN_SECRET: &str = "dsnsecret0c4a7f";
@@ -35,6 +36,8 @@ pub struct World {
     pub keys: HashMap<String, Vec<Value>>,
     pub integrations: Vec<Value>,
     pub issues: Vec<Value>,
+    /// Accepted errors per hour, oldest first; the last is the hour under way.
+    pub hourly_errors: Vec<Option<u64>>,
     /// Every request: the path (with its region prefix) and the query.
     pub requests: Vec<(String, Vec<(String, String)>)>,
 }
@@ -111,6 +114,7 @@ impl FakeSentry {
                 get(integrations),
             )
             .route("/api/0/organizations/{org}/issues/", get(issues))
+            .route("/api/0/organizations/{org}/stats_v2/", get(stats))
             .fallback(web_page);
         let app = Router::new()
             .nest("/us", api.clone())
@@ -210,6 +214,28 @@ async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     axum::Json(world.issues.clone()).into_response()
 }
 
+/// Event counts by hour, as `stats_v2` groups them by outcome.
+pub fn stats_answer(hourly: &[Option<u64>]) -> Value {
+    let intervals: Vec<String> = (0..hourly.len())
+        .map(|hour| format!("2026-11-22T{:02}:00:00Z", hour % 24))
+        .collect();
+    let total: u64 = hourly.iter().flatten().sum();
+    answer(
+        "get",
+        STATS,
+        json!({
+            "start": "2026-11-21T12:00:00Z", "end": "2026-11-22T12:00:00Z",
+            "intervals": intervals,
+            "groups": [{ "by": { "outcome": "accepted" }, "totals": { "sum(quantity)": total }, "series": { "sum(quantity)": hourly } }]
+        }),
+    )
+}
+
+async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    axum::Json(stats_answer(&world.hourly_errors)).into_response()
+}
+
 /// What some Sentry-compatible servers answer for an API path they lack.
 async fn web_page(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     drop(fake.record(&uri));
@@ -231,6 +257,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "projects", _, _, "keys"] => Some(KEYS),
         ["api", "0", "organizations", _, "integrations"] => Some(INTEGRATIONS),
         ["api", "0", "organizations", _, "issues"] => Some(ISSUES),
+        ["api", "0", "organizations", _, "stats_v2"] => Some(STATS),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use domain::CheckKind;
+use domain::alerts::SeedRule;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::{Item, Playbook};
@@ -184,16 +185,19 @@ impl Checks {
             CheckKind::SlackWebhook => self.slack_webhook(project).await,
             CheckKind::SentryErrorCount => self.sentry_error_count(playbook, project).await,
             CheckKind::SentryTopIssues => self.sentry_top_issues(project).await,
-            CheckKind::SentryAlertRule
-            | CheckKind::SentryErrorRate
-            | CheckKind::SentryP99
-            | CheckKind::RenderLogs => Outcome::new(
-                CheckStatus::Error,
-                format!(
-                    "Watchpost cannot run “{}” yet; verify it by hand for now.",
-                    kind.label()
-                ),
-            ),
+            CheckKind::SentryAlertRule => {
+                self.sentry_alert_rule(project, param("rule").unwrap_or_default())
+                    .await
+            }
+            CheckKind::SentryErrorRate | CheckKind::SentryP99 | CheckKind::RenderLogs => {
+                Outcome::new(
+                    CheckStatus::Error,
+                    format!(
+                        "Watchpost cannot run “{}” yet; verify it by hand for now.",
+                        kind.label()
+                    ),
+                )
+            }
         }
     }
 
@@ -392,6 +396,105 @@ impl Checks {
             .saw("last 24 hours", total.to_string())
             .saw("busiest hour", peak.to_string())
             .saw("measure", "accepted error events per hour (Sentry stats)")
+    }
+
+    /// The seed's rule, found by name or condition, through the legacy
+    /// alert-rule API or, where the server lacks it, the current one.
+    async fn sentry_alert_rule(&self, project: &Project, rule: &str) -> Outcome {
+        let Some(seed) = SeedRule::from_param(rule) else {
+            return Outcome::new(
+                CheckStatus::Error,
+                format!("the playbook names an unknown rule “{rule}”"),
+            );
+        };
+        let (sentry, org, slug) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let found = |name: &str, by_name: bool, condition: String, via: &str| {
+            Outcome::passed(format!(
+                "Sentry has “{name}”{}.",
+                if by_name {
+                    ""
+                } else {
+                    ", recognised by its condition"
+                }
+            ))
+            .saw("rule", name)
+            .saw("condition", condition)
+            .saw("via", via)
+        };
+        let legacy = if seed.is_metric() {
+            sentry.legacy_metric_rules(org).await.map(|rules| {
+                rules
+                    .iter()
+                    .filter(|rule| {
+                        rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug)
+                    })
+                    .map(|rule| rule.facts())
+                    .find(|facts| seed.named(&facts.name) || facts.does(seed))
+                    .map(|facts| {
+                        found(
+                            &facts.name,
+                            seed.named(&facts.name),
+                            facts.describe(),
+                            "metric alert rules",
+                        )
+                    })
+            })
+        } else {
+            sentry.legacy_issue_rules(org, slug).await.map(|rules| {
+                rules
+                    .iter()
+                    .map(|rule| rule.facts())
+                    .find(|facts| seed.named(&facts.name) || facts.does(seed))
+                    .map(|facts| {
+                        let condition = if facts.does(seed) {
+                            seed.condition()
+                        } else {
+                            "other conditions"
+                        };
+                        found(
+                            &facts.name,
+                            seed.named(&facts.name),
+                            condition.to_owned(),
+                            "issue alert rules",
+                        )
+                    })
+            })
+        };
+        let missing = || {
+            Outcome::failed(format!(
+                "Sentry has no alert for “{}” ({}): create “{}” under Alerts in Sentry.",
+                seed.condition(),
+                seed.name(),
+                seed.name()
+            ))
+        };
+        match legacy {
+            Ok(Some(outcome)) => return outcome,
+            Ok(None) => return missing(),
+            Err(
+                UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_),
+            ) => {}
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        }
+        // A server without the legacy endpoints: its current alerts.
+        match sentry.workflows(org).await {
+            Ok(workflows) => workflows
+                .iter()
+                .map(|workflow| workflow.facts())
+                .find(|facts| seed.named(&facts.name) || facts.does(seed))
+                .map_or_else(missing, |facts| {
+                    found(
+                        &facts.name,
+                        seed.named(&facts.name),
+                        seed.condition().to_owned(),
+                        "monitors and alerts",
+                    )
+                }),
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
     }
 
     async fn sentry_top_issues(&self, project: &Project) -> Outcome {

@@ -310,6 +310,80 @@ async fn the_watch_items_measure_errors_and_list_issues() {
 }
 
 #[tokio::test]
+async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let rules =
+        json!({ "items": ["alert-high-error-rate", "alert-new-issue", "alert-error-spike"] });
+    {
+        let mut world = fakes.sentry.world.lock().expect("lock");
+        world.metric_rules = Some(vec![
+            fake_sentry::metric_rule("High Error Rate Alert", "failure_rate()", 5, 0.05, None),
+            fake_sentry::metric_rule("Errors jumping", "count()", 10, 50.0, Some(10)),
+        ]);
+        world.issue_rules = Some(vec![]);
+    }
+    let reports = by_item(
+        &json(
+            ana.post(
+                &format!("/api/projects/{project}/checks"),
+                &rules.to_string(),
+            )
+            .await,
+        )
+        .await,
+    );
+    let high = &reports["alert-high-error-rate"];
+    assert_eq!(high["status"], "passed", "{high}");
+    assert_eq!(
+        high["observed"]["condition"],
+        "failure_rate() > 0.05 over 5 minutes"
+    );
+    let spike = &reports["alert-error-spike"];
+    assert_eq!(spike["status"], "passed", "{spike}");
+    assert!(
+        spike["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("by its condition")
+    );
+    let new_issue = &reports["alert-new-issue"];
+    assert_eq!(new_issue["status"], "failed", "{new_issue}");
+    assert!(
+        new_issue["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("New Production Issue")
+    );
+
+    // A server with only the current API answers the legacy paths with a page.
+    {
+        let mut world = fakes.sentry.world.lock().expect("lock");
+        world.metric_rules = None;
+        world.issue_rules = None;
+        world.workflows = vec![fake_sentry::workflow("Anything new", "first_seen_event")];
+    }
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    let reports = by_item(
+        &json(
+            ana.post(
+                &format!("/api/projects/{project}/checks"),
+                &rules.to_string(),
+            )
+            .await,
+        )
+        .await,
+    );
+    assert_eq!(reports["alert-new-issue"]["status"], "passed");
+    assert_eq!(
+        reports["alert-new-issue"]["observed"]["via"],
+        "monitors and alerts"
+    );
+    assert_eq!(reports["alert-high-error-rate"]["status"], "failed");
+}
+
+#[tokio::test]
 async fn a_broken_service_turns_its_step_red_with_what_to_do() {
     let fakes = fakes().await;
     let (server, project) = server_with(&fakes).await;

@@ -6,7 +6,7 @@ mod common;
 
 use common::fake_sentry::{self, FakeSentry, World, template_of};
 use common::specs::{self, SENTRY};
-use serde_json::Value;
+use serde_json::{Value, json};
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::upstream::sentry::Sentry;
 use watchpost_proxy::upstream::{CallLimits, Upstream, UpstreamError};
@@ -73,6 +73,39 @@ fn the_fakes_answers_fit_sentrys_document() {
         let schema = specs::response_schema(document, "get", path, "200");
         specs::validate(document, schema, &value).unwrap_or_else(|err| panic!("{path}: {err}"));
     }
+    let legacy = specs::document(specs::SENTRY_LEGACY);
+    for (path, value) in [
+        (
+            fake_sentry::METRIC_RULES,
+            json!([fake_sentry::metric_rule(
+                "High Error Rate Alert",
+                "failure_rate()",
+                5,
+                5.0,
+                None
+            )]),
+        ),
+        (
+            fake_sentry::ISSUE_RULES,
+            json!([fake_sentry::issue_rule(
+                "New Production Issue",
+                domain::alerts::FIRST_SEEN_CONDITION
+            )]),
+        ),
+    ] {
+        let schema = specs::response_schema(legacy, "get", path, "200");
+        specs::validate(legacy, schema, &value).unwrap_or_else(|err| panic!("{path}: {err}"));
+    }
+    let workflows = specs::response_schema(document, "get", fake_sentry::WORKFLOWS, "200");
+    specs::validate(
+        document,
+        workflows,
+        &json!([fake_sentry::workflow(
+            "New Production Issue",
+            "first_seen_event"
+        )]),
+    )
+    .expect("workflows");
     // The checker is not a rubber stamp: a project without its id does not fit.
     let mut broken = world.projects["voxanne"].clone();
     broken.as_object_mut().expect("object").remove("id");

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use domain::alerts::{IssueRule, MetricRule};
+
 use super::{Paging, Upstream, UpstreamError};
 use crate::secret::Secret;
 
@@ -89,6 +91,96 @@ pub struct Issue {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub permalink: String,
+}
+
+/// A legacy metric alert rule (`/organizations/{org}/alert-rules/`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyMetricRule {
+    pub name: String,
+    pub aggregate: String,
+    pub time_window: f64,
+    #[serde(default)]
+    pub threshold_type: Option<u8>,
+    #[serde(default)]
+    pub comparison_delta: Option<f64>,
+    #[serde(default)]
+    pub projects: Vec<String>,
+    #[serde(default)]
+    pub triggers: Vec<LegacyTrigger>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyTrigger {
+    pub label: String,
+    pub alert_threshold: Option<f64>,
+}
+
+impl LegacyMetricRule {
+    pub fn facts(&self) -> MetricRule {
+        MetricRule {
+            name: self.name.clone(),
+            aggregate: self.aggregate.clone(),
+            time_window_minutes: self.time_window as u32,
+            above: self.threshold_type.unwrap_or(0) == 0,
+            threshold: self
+                .triggers
+                .iter()
+                .find(|trigger| trigger.label == "critical")
+                .and_then(|trigger| trigger.alert_threshold),
+            comparison_delta: self.comparison_delta.map(|delta| delta as u32),
+        }
+    }
+}
+
+/// A legacy issue alert rule (`/projects/{org}/{project}/rules/`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LegacyIssueRule {
+    pub name: String,
+    #[serde(default)]
+    pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl LegacyIssueRule {
+    pub fn facts(&self) -> IssueRule {
+        IssueRule {
+            name: self.name.clone(),
+            conditions: self
+                .conditions
+                .iter()
+                .filter_map(|condition| condition.get("id")?.as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
+}
+
+/// An alert of the current "monitors and alerts" API (`/workflows/`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    #[serde(default)]
+    pub triggers: Option<WorkflowTriggers>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WorkflowTriggers {
+    #[serde(default)]
+    pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Workflow {
+    pub fn facts(&self) -> IssueRule {
+        IssueRule {
+            name: self.name.clone(),
+            conditions: self
+                .triggers
+                .iter()
+                .flat_map(|triggers| &triggers.conditions)
+                .filter_map(|condition| condition.get("type")?.as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +333,43 @@ impl Sentry {
             .append_pair("statsPeriod", period)
             .append_pair("sort", sort)
             .append_pair("limit", &limit.to_string());
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
+    /// Issue alert rules of a project, from the legacy API.
+    pub async fn legacy_issue_rules(
+        &self,
+        org: &str,
+        project: &str,
+    ) -> Result<Vec<LegacyIssueRule>, UpstreamError> {
+        let url = self
+            .org_url(org, &["projects", org, project, "rules"])
+            .await?;
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
+    /// Metric alert rules of an organization, from the legacy API.
+    pub async fn legacy_metric_rules(
+        &self,
+        org: &str,
+    ) -> Result<Vec<LegacyMetricRule>, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "alert-rules"])
+            .await?;
+        self.upstream
+            .get_all(&url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
+    /// Alerts of the current API.
+    pub async fn workflows(&self, org: &str) -> Result<Vec<Workflow>, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "workflows"])
+            .await?;
         self.upstream
             .get_all(&url, Some(&self.token), Paging::LinkHeader)
             .await

@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::specs::{self, SENTRY};
+use super::specs::{self, SENTRY, SENTRY_LEGACY};
 
 const ORG: &str = "/api/0/organizations/{organization_id_or_slug}/";
 const PROJECT: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/";
@@ -23,6 +23,12 @@ const KEYS: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slu
 const INTEGRATIONS: &str = "/api/0/organizations/{organization_id_or_slug}/integrations/";
 const ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
 const STATS: &str = "/api/0/organizations/{organization_id_or_slug}/stats_v2/";
+/// In the legacy document only.
+pub const ISSUE_RULES: &str =
+    "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/rules/";
+/// In the legacy document only.
+pub const METRIC_RULES: &str = "/api/0/organizations/{organization_id_or_slug}/alert-rules/";
+pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/workflows/";
 
 /// The DSN's secret part in the fixtures: it must never leave the proxy.
 pub const DSN_SECRET: &str = "dsnsecret0c4a7f";
@@ -38,6 +44,11 @@ pub struct World {
     pub issues: Vec<Value>,
     /// Accepted errors per hour, oldest first; the last is the hour under way.
     pub hourly_errors: Vec<Option<u64>>,
+    /// `None`: the server lacks the legacy alert endpoints (an HTML page, as
+    /// some servers answer).
+    pub issue_rules: Option<Vec<Value>>,
+    pub metric_rules: Option<Vec<Value>>,
+    pub workflows: Vec<Value>,
     /// Every request: the path (with its region prefix) and the query.
     pub requests: Vec<(String, Vec<(String, String)>)>,
 }
@@ -50,7 +61,12 @@ pub struct FakeSentry {
 
 /// A schema-complete answer of `method path` with `fields` over it.
 pub fn answer(method: &str, path: &str, fields: Value) -> Value {
-    let document = specs::document(SENTRY);
+    answer_in(SENTRY, method, path, fields)
+}
+
+/// The same, from the document named `spec`.
+pub fn answer_in(spec: &str, method: &str, path: &str, fields: Value) -> Value {
+    let document = specs::document(spec);
     let schema = specs::response_schema(document, method, path, "200");
     let schema = schema.get("items").unwrap_or(schema);
     specs::overlay(specs::example(document, schema), fields)
@@ -73,6 +89,50 @@ pub fn client_key(project_id: u64, public: &str) -> Value {
             "name": "Default", "isActive": true, "projectId": project_id,
             "public": "publickey", "secret": DSN_SECRET,
             "dsn": { "public": public, "secret": secret }
+        }),
+    )
+}
+
+/// A legacy metric alert: `aggregate` over `window` minutes above `threshold`.
+pub fn metric_rule(
+    name: &str,
+    aggregate: &str,
+    window: u32,
+    threshold: f64,
+    delta: Option<u32>,
+) -> Value {
+    answer_in(
+        SENTRY_LEGACY,
+        "get",
+        METRIC_RULES,
+        json!({
+            "id": "7", "name": name, "aggregate": aggregate, "timeWindow": window, "thresholdType": 0,
+            "comparisonDelta": delta, "projects": ["voxanne"], "query": "",
+            "triggers": [{ "label": "critical", "alertThreshold": threshold }]
+        }),
+    )
+}
+
+/// A legacy issue alert with one condition.
+pub fn issue_rule(name: &str, condition: &str) -> Value {
+    answer_in(
+        SENTRY_LEGACY,
+        "get",
+        ISSUE_RULES,
+        json!({ "id": "8", "name": name, "conditions": [{ "id": condition }], "actionMatch": "all", "frequency": 30 }),
+    )
+}
+
+/// An alert of the current API, triggered by `condition_type`.
+pub fn workflow(name: &str, condition_type: &str) -> Value {
+    answer(
+        "get",
+        WORKFLOWS,
+        json!({
+            "id": "9", "name": name,
+            "triggers": { "id": "1", "organizationId": "1", "logicType": "any-short",
+                "conditions": [{ "id": "1", "type": condition_type, "comparison": true, "conditionResult": true }],
+                "actions": [] }
         }),
     )
 }
@@ -115,6 +175,9 @@ impl FakeSentry {
             )
             .route("/api/0/organizations/{org}/issues/", get(issues))
             .route("/api/0/organizations/{org}/stats_v2/", get(stats))
+            .route("/api/0/projects/{org}/{project}/rules/", get(issue_rules))
+            .route("/api/0/organizations/{org}/alert-rules/", get(metric_rules))
+            .route("/api/0/organizations/{org}/workflows/", get(workflows))
             .fallback(web_page);
         let app = Router::new()
             .nest("/us", api.clone())
@@ -236,9 +299,34 @@ async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     axum::Json(stats_answer(&world.hourly_errors)).into_response()
 }
 
+async fn issue_rules(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    match world.issue_rules.clone() {
+        Some(rules) => axum::Json(rules).into_response(),
+        None => html_page(),
+    }
+}
+
+async fn metric_rules(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    match world.metric_rules.clone() {
+        Some(rules) => axum::Json(rules).into_response(),
+        None => html_page(),
+    }
+}
+
+async fn workflows(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    axum::Json(world.workflows.clone()).into_response()
+}
+
 /// What some Sentry-compatible servers answer for an API path they lack.
 async fn web_page(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     drop(fake.record(&uri));
+    html_page()
+}
+
+fn html_page() -> Response {
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         "<!doctype html><title>Sentry</title><div id=app></div>",
@@ -258,6 +346,9 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "integrations"] => Some(INTEGRATIONS),
         ["api", "0", "organizations", _, "issues"] => Some(ISSUES),
         ["api", "0", "organizations", _, "stats_v2"] => Some(STATS),
+        ["api", "0", "projects", _, _, "rules"] => Some(ISSUE_RULES),
+        ["api", "0", "organizations", _, "alert-rules"] => Some(METRIC_RULES),
+        ["api", "0", "organizations", _, "workflows"] => Some(WORKFLOWS),
         _ => None,
     }
 }

@@ -2,6 +2,8 @@
 //! whatever form a Sentry server keeps them: by their name, or by their
 //! condition.
 
+use crate::playbook::Decimal;
+
 /// One of the seed's alert rules, as the playbook names it (`rule = "…"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeedRule {
@@ -100,7 +102,9 @@ impl MetricRule {
 
     /// The rule's condition, in words.
     pub fn describe(&self) -> String {
-        let threshold = self.threshold.map_or_else(|| "?".to_owned(), |t| trim(t));
+        let threshold = self
+            .threshold
+            .map_or_else(|| "?".to_owned(), |t| Decimal(t).to_string());
         match self.comparison_delta {
             Some(delta) => format!(
                 "{} {} {threshold}% compared with {delta} minutes before, over {} minutes",
@@ -132,18 +136,6 @@ impl IssueRule {
                 .conditions
                 .iter()
                 .any(|id| id == FIRST_SEEN_CONDITION || id == "first_seen_event")
-    }
-}
-
-/// Integers without a fraction, others with at most two decimals, without
-/// float formatting's machinery (this crate is in the browser too).
-fn trim(value: f64) -> String {
-    let hundredths = (value * 100.0).round() as i64;
-    match hundredths % 100 {
-        0 => (hundredths / 100).to_string(),
-        fraction => format!("{}.{:02}", hundredths / 100, fraction.abs())
-            .trim_end_matches('0')
-            .to_owned(),
     }
 }
 

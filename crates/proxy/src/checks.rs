@@ -14,7 +14,7 @@ use domain::CheckKind;
 use domain::alerts::SeedRule;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
-use domain::playbook::{Item, Playbook};
+use domain::playbook::{Bound, Item, Playbook};
 use domain::project::Project;
 use domain::run::CheckStatus;
 use url::Url;
@@ -22,7 +22,7 @@ use url::Url;
 use crate::config::Services;
 use crate::upstream::health::{HealthProber, Probe};
 use crate::upstream::render::Render;
-use crate::upstream::sentry::Sentry;
+use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
 use crate::upstream::{CallLimits, Upstream, UpstreamError};
 
@@ -60,6 +60,20 @@ impl Outcome {
         self
     }
 
+    /// Each issue by its short id: title, level, events and link.
+    fn with_issues(mut self, issues: &[Issue]) -> Self {
+        for issue in issues {
+            self = self.saw(
+                &issue.short_id,
+                format!(
+                    "{} ({}, {} events) {}",
+                    issue.title, issue.level, issue.count, issue.permalink
+                ),
+            );
+        }
+        self
+    }
+
     /// A call that went wrong, worded for `service`.
     fn upstream(service: &str, err: &UpstreamError) -> Self {
         let status = match err {
@@ -84,6 +98,18 @@ fn short_hour(rfc3339: &str) -> String {
     rfc3339
         .get(11..16)
         .map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
+}
+
+/// The bound of the routine target measured by the same check with the same
+/// parameters: what a measurement is judged against.
+fn target_bound(playbook: &Playbook, kind: CheckKind, with: &Keyed<String>) -> Option<Bound> {
+    playbook
+        .watch
+        .routine
+        .iter()
+        .flat_map(|routine| &routine.targets)
+        .find(|target| target.verify.check() == Some(kind) && target.with == *with)
+        .map(|target| target.bound)
 }
 
 /// How long a result is reused for the same check of the same project, so
@@ -323,21 +349,12 @@ impl Checks {
                     .saw("new issues", "0")
             }
             Ok(issues) => {
-                let mut outcome = Outcome::failed(format!(
+                Outcome::failed(format!(
                     "{} new unresolved issue(s) in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
                     issues.len()
                 ))
-                .saw("new issues", issues.len().to_string());
-                for issue in issues.iter().take(5) {
-                    outcome = outcome.saw(
-                        &issue.short_id,
-                        format!(
-                            "{} ({}, {} events) {}",
-                            issue.title, issue.level, issue.count, issue.permalink
-                        ),
-                    );
-                }
-                outcome
+                .saw("new issues", issues.len().to_string())
+                .with_issues(&issues[..issues.len().min(5)])
             }
             Err(err) => Outcome::upstream("Sentry", &err),
         }
@@ -372,13 +389,7 @@ impl Checks {
         };
         let total: u64 = hours.iter().map(|(_, count)| count).sum();
         let peak = hours.iter().map(|(_, count)| *count).max().unwrap_or(0);
-        let bound = playbook
-            .watch
-            .routine
-            .iter()
-            .flat_map(|routine| &routine.targets)
-            .find(|target| target.verify.check() == Some(CheckKind::SentryErrorCount))
-            .map(|target| target.bound);
+        let bound = target_bound(playbook, CheckKind::SentryErrorCount, &Keyed::default());
         let outcome = match bound {
             Some(bound) if bound.holds(*count as f64) => Outcome::passed(format!(
                 "{count} errors in the last full hour ({bound} per hour)."
@@ -507,20 +518,11 @@ impl Checks {
                 Outcome::passed("No unresolved issues in the last 24 hours.")
             }
             Ok(issues) => {
-                let mut outcome = Outcome::passed(format!(
+                Outcome::passed(format!(
                     "The {} unresolved issue(s) with the most events in the last 24 hours: review each in Sentry.",
                     issues.len()
-                ));
-                for issue in &issues {
-                    outcome = outcome.saw(
-                        &issue.short_id,
-                        format!(
-                            "{} ({}, {} events) {}",
-                            issue.title, issue.level, issue.count, issue.permalink
-                        ),
-                    );
-                }
-                outcome
+                ))
+                .with_issues(&issues)
             }
             Err(err) => Outcome::upstream("Sentry", &err),
         }
@@ -757,16 +759,7 @@ impl Checks {
             Ok(probes) => probes,
             Err(outcome) => return outcome,
         };
-        // The bound comes from the routine target with the same check.
-        let bound = playbook
-            .watch
-            .routine
-            .iter()
-            .flat_map(|routine| &routine.targets)
-            .find(|target| {
-                target.verify.check() == Some(CheckKind::HealthLatency) && target.with == item.with
-            })
-            .map(|target| target.bound);
+        let bound = target_bound(playbook, CheckKind::HealthLatency, &item.with);
         let mut slowest: Option<(String, u128)> = None;
         let mut observed = Keyed::default();
         for (url, probe) in probes {

@@ -125,16 +125,22 @@ fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
 /// `Ok` when `value` fits `schema` (a schema inside `document`).
 pub fn validate(document: &'static Value, schema: &Value, value: &Value) -> Result<(), String> {
     let mut root = Map::new();
-    root.insert(
-        "$schema".into(),
-        json!("https://json-schema.org/draft/2020-12/schema"),
-    );
     // Schemas may point into either.
     root.insert("components".into(), document["components"].clone());
     root.insert("paths".into(), document["paths"].clone());
-    root.insert("allOf".into(), json!([schema]));
+    validate_in(Value::Object(root), schema, value)
+}
+
+/// `Ok` when `value` fits `schema`, whose `$ref`s point into `root` (a
+/// document, or the parts of one), with a JSON Schema 2020-12 validator;
+/// otherwise every place where and why it does not.
+pub fn validate_in(mut root: Value, schema: &Value, value: &Value) -> Result<(), String> {
+    // The document's own keys (openapi, paths, ...) are not keywords and change nothing.
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    root["allOf"] = json!([schema]);
     let validator = jsonschema::draft202012::options()
-        .build(&Value::Object(root))
+        .should_validate_formats(true)
+        .build(&root)
         .map_err(|err| format!("the schema does not compile: {err}"))?;
     let problems: Vec<String> = validator
         .iter_errors(value)

@@ -18,7 +18,25 @@ async fn schemathesis_finds_nothing_the_document_does_not_say() {
     let schemathesis = std::env::var("WATCHPOST_SCHEMATHESIS")
         .expect("WATCHPOST_SCHEMATHESIS names the `st` command (scripts/test sets it)");
     let server = Server::start().await;
-    let _project = server.project("Voxanne").await;
+    let project = server.project("Voxanne").await;
+    // Entries of both kinds for the live stream to send, so its events are checked too.
+    let member = server.member("Ana").await;
+    let (status, _) = member
+        .append(
+            project,
+            "seed-1",
+            "ticked",
+            serde_json::json!({ "item": "h0-baseline" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let checked = member
+        .post(
+            &format!("/api/projects/{project}/checks/health-endpoint-ok"),
+            "",
+        )
+        .await;
+    assert_eq!(checked.status(), reqwest::StatusCode::OK);
     let response = server
         .anonymous()
         .post(

@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 pub use self::file::{AuthFile, PasscodeEntry, Person, set_person};
 pub use self::limit::{Limited, SignInLimits};
 pub use self::names::name_key;
+use crate::lock;
 use crate::secret::Secret;
 
 pub const COOKIE_NAME: &str = "watchpost_session";
@@ -325,10 +326,6 @@ fn digest(text: &str) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A session token as the cookie carries it. Only its digest is stored.

@@ -7,7 +7,7 @@
 //! env var values (but the public DSN), the webhook URL.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::CheckKind;
@@ -20,6 +20,7 @@ use domain::run::CheckStatus;
 use url::Url;
 
 use crate::config::Services;
+use crate::lock;
 use crate::upstream::health::{HealthProber, Probe};
 use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
@@ -165,10 +166,7 @@ impl Checks {
     /// Runs `item`'s check for `project`, or reuses a result younger than
     /// [`FRESH_FOR`]. Returns the outcome and how long it took, in ms.
     pub async fn run(&self, playbook: &Playbook, project: &Project, item: &Item) -> (Outcome, u64) {
-        let slot = self
-            .recent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let slot = lock(&self.recent)
             .entry((project.id, item.id.clone()))
             .or_default()
             .clone();

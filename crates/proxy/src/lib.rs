@@ -158,6 +158,14 @@ pub fn app(state: AppState) -> Router {
         .layer(layers)
 }
 
+/// Takes the lock even when a panicking holder poisoned it, as every shared
+/// table here (caches, counters, channels) stays usable after a panic.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The team's playbook file, or the one that ships with Watchpost.
 pub fn load_playbook(path: Option<&Path>) -> Result<Playbook, String> {
     let Some(path) = path else {

@@ -6,7 +6,9 @@
 //! after its last id can never skip one that was committed earlier.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::lock;
 
 use domain::run::{Change, Entry, RunState};
 use tokio::sync::broadcast;
@@ -89,8 +91,4 @@ impl Runs {
             .await?;
         Ok(state)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -3,12 +3,13 @@
 //! change to `auth.toml` that takes its grant away).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
 use crate::error::Error;
+use crate::lock;
 use crate::store::Store;
 
 /// Live streams one session may hold: a person with many tabs, not a flood.
@@ -134,8 +135,4 @@ impl Drop for StreamTicket {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -36,16 +36,6 @@ struct Fakes {
     healthy: Arc<std::sync::atomic::AtomicBool>,
 }
 
-async fn serve(app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url =
-        Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
 async fn fakes() -> Fakes {
     let mut sentry = fake_sentry::World {
         org: "acme".into(),
@@ -89,7 +79,7 @@ async fn fakes() -> Fakes {
 
     let posts = Arc::new(AtomicUsize::new(0));
     let counted = posts.clone();
-    let slack = serve(Router::new().route(
+    let slack = common::serve_on_loopback(Router::new().route(
         WEBHOOK_PATH,
         post(move || {
             counted.fetch_add(1, Ordering::SeqCst);
@@ -99,7 +89,7 @@ async fn fakes() -> Fakes {
     .await;
     let healthy = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let flag = healthy.clone();
-    let health = serve(Router::new().route(
+    let health = common::serve_on_loopback(Router::new().route(
         "/health",
         get(move || {
             let up = flag.load(Ordering::SeqCst);
@@ -166,8 +156,21 @@ async fn server_with(fakes: &Fakes) -> (Server, i64) {
     (server, project)
 }
 
-fn by_item(reports: &Value) -> std::collections::HashMap<String, Value> {
-    reports
+/// Asks for `items`' checks; the reports by item id.
+async fn run_checks(
+    client: &common::Client,
+    project: i64,
+    items: &Value,
+) -> std::collections::HashMap<String, Value> {
+    let response = client
+        .post(
+            &format!("/api/projects/{project}/checks"),
+            &items.to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json(response)
+        .await
         .as_array()
         .expect("a list")
         .iter()
@@ -185,11 +188,7 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
     let fakes = fakes().await;
     let (server, project) = server_with(&fakes).await;
     let ana = server.member("Ana").await;
-    let response = ana
-        .post(&format!("/api/projects/{project}/checks"), "{}")
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let reports = by_item(&json(response).await);
+    let reports = run_checks(&ana, project, &json!({})).await;
     for passed in [
         "sentry-backend-project-exists",
         "sentry-backend-dsn",
@@ -247,16 +246,7 @@ async fn the_watch_items_measure_errors_and_list_issues() {
     let (server, project) = server_with(&fakes).await;
     let ana = server.member("Ana").await;
     let items = json!({ "items": ["h8-error-trend", "h12-error-patterns", "h4-new-critical"] });
-    let reports = by_item(
-        &json(
-            ana.post(
-                &format!("/api/projects/{project}/checks"),
-                &items.to_string(),
-            )
-            .await,
-        )
-        .await,
-    );
+    let reports = run_checks(&ana, project, &items).await;
     let count = &reports["h8-error-trend"];
     assert_eq!(count["status"], "passed", "{count}");
     assert!(
@@ -281,16 +271,7 @@ async fn the_watch_items_measure_errors_and_list_issues() {
     fakes.sentry.world.lock().expect("lock").hourly_errors = vec![Some(1), Some(12), Some(0)];
     // Results younger than 5 seconds are reused; these are new questions after that.
     tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
-    let reports = by_item(
-        &json(
-            ana.post(
-                &format!("/api/projects/{project}/checks"),
-                &items.to_string(),
-            )
-            .await,
-        )
-        .await,
-    );
+    let reports = run_checks(&ana, project, &items).await;
     assert_eq!(reports["h8-error-trend"]["status"], "failed");
     assert!(
         reports["h12-error-patterns"]["observed"]["VOX-11"]
@@ -324,16 +305,7 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
         ]);
         world.issue_rules = Some(vec![]);
     }
-    let reports = by_item(
-        &json(
-            ana.post(
-                &format!("/api/projects/{project}/checks"),
-                &rules.to_string(),
-            )
-            .await,
-        )
-        .await,
-    );
+    let reports = run_checks(&ana, project, &rules).await;
     let high = &reports["alert-high-error-rate"];
     assert_eq!(high["status"], "passed", "{high}");
     assert_eq!(
@@ -365,16 +337,7 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
         world.workflows = vec![fake_sentry::workflow("Anything new", "first_seen_event")];
     }
     tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
-    let reports = by_item(
-        &json(
-            ana.post(
-                &format!("/api/projects/{project}/checks"),
-                &rules.to_string(),
-            )
-            .await,
-        )
-        .await,
-    );
+    let reports = run_checks(&ana, project, &rules).await;
     assert_eq!(reports["alert-new-issue"]["status"], "passed");
     assert_eq!(
         reports["alert-new-issue"]["observed"]["via"],
@@ -405,16 +368,7 @@ async fn a_broken_service_turns_its_step_red_with_what_to_do() {
         }
     }
     let items = json!({ "items": ["health-endpoint-ok", "render-dsn-matches", "render-env-sentry-environment"] });
-    let reports = by_item(
-        &json(
-            ana.post(
-                &format!("/api/projects/{project}/checks"),
-                &items.to_string(),
-            )
-            .await,
-        )
-        .await,
-    );
+    let reports = run_checks(&ana, project, &items).await;
     let health = &reports["health-endpoint-ok"];
     assert_eq!(health["status"], "failed");
     assert!(

@@ -2,6 +2,8 @@
 //! internal address class refused before anything is sent, a name that
 //! resolves to loopback refused, redirects kept on their host.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -64,12 +66,7 @@ async fn service() -> (Url, Arc<AtomicUsize>) {
                     .into_response()
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url =
-        Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = common::serve_on_loopback(app).await;
     (url, hits)
 }
 

@@ -1,6 +1,8 @@
 //! The upstream call rules against a fake service on 127.0.0.1: every fault
 //! a real or Sentry-compatible server shows, and what Watchpost makes of it.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -159,12 +161,7 @@ async fn start() -> (Url, Fake) {
         .route("/render", routing::get(render_pages))
         .route("/change", post(change))
         .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url =
-        Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = common::serve_on_loopback(app).await;
     (url, fake)
 }
 

@@ -6,7 +6,7 @@
 //! deserialized, so it cannot be relayed.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Deserializer};
 use url::Url;
@@ -14,6 +14,7 @@ use url::Url;
 use domain::alerts::{IssueRule, MetricRule};
 
 use super::{Paging, Upstream, UpstreamError};
+use crate::lock;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone)]
@@ -256,6 +257,16 @@ impl Sentry {
         Ok(Self::url(&self.region(org).await?, segments))
     }
 
+    /// Every page of a listing, as Sentry's `Link` headers lead.
+    async fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<Vec<T>, UpstreamError> {
+        self.upstream
+            .get_all(url, Some(&self.token), Paging::LinkHeader)
+            .await
+    }
+
     pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {
         let url = self.org_url(org, &["projects", org, project]).await?;
         self.upstream.get(&url, Some(&self.token)).await
@@ -269,9 +280,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["projects", org, project, "keys"])
             .await?;
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// The organization's Slack integrations.
@@ -280,9 +289,7 @@ impl Sentry {
             .org_url(org, &["organizations", org, "integrations"])
             .await?;
         url.query_pairs_mut().append_pair("providerKey", "slack");
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// Unresolved issues of a project first seen within `period` (`24h`),
@@ -333,9 +340,7 @@ impl Sentry {
             .append_pair("statsPeriod", period)
             .append_pair("sort", sort)
             .append_pair("limit", &limit.to_string());
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// Issue alert rules of a project, from the legacy API.
@@ -347,9 +352,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["projects", org, project, "rules"])
             .await?;
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// Metric alert rules of an organization, from the legacy API.
@@ -360,9 +363,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["organizations", org, "alert-rules"])
             .await?;
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// Alerts of the current API.
@@ -370,9 +371,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["organizations", org, "workflows"])
             .await?;
-        self.upstream
-            .get_all(&url, Some(&self.token), Paging::LinkHeader)
-            .await
+        self.list(&url).await
     }
 
     /// Accepted error events per hour over `period`, oldest first; the last
@@ -416,10 +415,6 @@ impl Sentry {
             .zip(series.into_iter().chain(std::iter::repeat(0)))
             .collect())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

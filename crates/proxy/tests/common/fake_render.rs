@@ -71,15 +71,8 @@ impl FakeRender {
             .route("/v1/services/{id}/deploys", get(deploys).post(new_deploy))
             .route("/v1/services/{id}/rollback", post(rollback))
             .with_state(world.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = Url::parse(&format!(
-            "http://{}/v1",
-            listener.local_addr().expect("addr")
-        ))
-        .expect("url");
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
+        let base = super::serve_on_loopback(app).await.join("v1").expect("url");
         FakeRender { base, world }
     }
 
@@ -91,14 +84,7 @@ impl FakeRender {
 type Shared = State<Arc<Mutex<World>>>;
 
 fn record(world: &mut World, method: &str, uri: &OriginalUri, body: Option<Value>) {
-    let query = uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let query = super::query_pairs(uri);
     world
         .requests
         .push((method.to_owned(), uri.path().to_owned(), query, body));

@@ -204,14 +204,7 @@ struct Fake {
 impl Fake {
     fn record(&self, uri: &OriginalUri) -> std::sync::MutexGuard<'_, World> {
         let mut world = self.world.lock().expect("lock");
-        let query = uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let query = super::query_pairs(uri);
         world.requests.push((uri.path().to_owned(), query));
         world
     }

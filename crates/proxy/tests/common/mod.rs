@@ -29,6 +29,28 @@ pub const VIEWER: &str = "viewer-pass";
 pub const MEMBER: &str = "team-pass";
 pub const ADMIN: &str = "admin-pass";
 
+/// Serves `app` on 127.0.0.1 at a free port, for the life of the test; its base URL.
+pub async fn serve_on_loopback(app: axum::Router) -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url =
+        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A request's query, as name and value pairs.
+pub fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
+    uri.query()
+        .map(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How a test proxy is reached and limited.
 pub struct Options {
     pub public_origins: Vec<String>,

@@ -90,6 +90,7 @@ checks! {
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];
+    BackupRecent = "backup.recent", "Backup verified in the last 24 hours", [];
 }
 
 impl fmt::Display for CheckKind {

@@ -3,6 +3,7 @@
 //! library in the wasm. Tests parse each with the proxy's serde types.
 
 use crate::api::SignIn;
+use crate::keyed::Keyed;
 use crate::playbook::Decimal;
 use crate::project::ProjectPatch;
 use crate::run::{Change, NewEntry};
@@ -79,6 +80,13 @@ fn string(out: &mut String, value: &str) {
     out.push('"');
 }
 
+/// A map of names to strings, as an object.
+fn strings(map: &Keyed<String>) -> Object {
+    map.iter().fold(Object::default(), |object, (name, value)| {
+        object.text(name, value)
+    })
+}
+
 fn list(items: impl IntoIterator<Item = String>) -> String {
     let items: Vec<String> = items.into_iter().collect();
     format!("[{}]", items.join(","))
@@ -113,11 +121,14 @@ impl ProjectPatch {
             sentry_org,
             sentry_project,
             sentry_frontend_project,
+            sentry_team,
             render_service_id,
             health_urls,
             platform,
             slack_channel,
             timezone,
+            transactions,
+            backup_status_url,
         } = self;
         let mut object = Object::default();
         if let Some(name) = name {
@@ -130,8 +141,10 @@ impl ProjectPatch {
             ("sentry_org", sentry_org),
             ("sentry_project", sentry_project),
             ("sentry_frontend_project", sentry_frontend_project),
+            ("sentry_team", sentry_team),
             ("render_service_id", render_service_id),
             ("slack_channel", slack_channel),
+            ("backup_status_url", backup_status_url),
         ] {
             object = object.patch(key, value.as_ref().map(Option::as_deref));
         }
@@ -149,6 +162,9 @@ impl ProjectPatch {
         );
         if let Some(timezone) = timezone {
             object = object.text("timezone", timezone);
+        }
+        if let Some(transactions) = transactions {
+            object = object.raw("transactions", &strings(transactions).finish());
         }
         object.finish()
     }
@@ -180,11 +196,7 @@ impl NewEntry {
                 message,
                 duration_ms,
             } => {
-                let observed = observed
-                    .iter()
-                    .fold(Object::default(), |object, (name, value)| {
-                        object.text(name, value)
-                    });
+                let observed = strings(observed);
                 Object::default()
                     .text("item", item)
                     .text("check", check)
@@ -253,6 +265,12 @@ mod tests {
             health_urls: Some(vec!["https://a.example/health".into()]),
             platform: Some(Some(Platform::Node)),
             timezone: Some("Europe/London".into()),
+            sentry_team: Some(Some("launch".into())),
+            transactions: Some(Keyed::from([(
+                "calls".to_owned(),
+                "POST /api/calls".to_owned(),
+            )])),
+            backup_status_url: Some(None),
             ..ProjectPatch::default()
         };
         let json = patch.to_json();

@@ -432,6 +432,19 @@ impl Playbook {
         self.items().find(|item| item.id == id)
     }
 
+    /// An item, or a routine target as the item that measures it: what a
+    /// live check can be run for.
+    pub fn checkable(&self, id: &str) -> Option<Item> {
+        self.item(id).cloned().or_else(|| {
+            self.target(id).map(|target| Item {
+                id: target.id.clone(),
+                text: target.label.clone(),
+                verify: target.verify,
+                with: target.with.clone(),
+            })
+        })
+    }
+
     /// Finds a target of the routine checks by id.
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.watch

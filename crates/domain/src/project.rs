@@ -8,6 +8,8 @@
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::keyed::Keyed;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Project {
     pub id: i64,
@@ -17,6 +19,8 @@ pub struct Project {
     pub sentry_org: Option<String>,
     pub sentry_project: Option<String>,
     pub sentry_frontend_project: Option<String>,
+    /// The Sentry team a project created from Watchpost belongs to.
+    pub sentry_team: Option<String>,
     pub render_service_id: Option<String>,
     pub health_urls: Vec<String>,
     pub platform: Option<Platform>,
@@ -24,7 +28,17 @@ pub struct Project {
     pub slack_channel: Option<String>,
     /// An IANA time zone name, for showing checkpoint times.
     pub timezone: String,
+    /// Each of [`MAPPED_ENDPOINTS`] to its Sentry transaction name, such as
+    /// `POST /api/calls`, for `sentry.p99` with an `endpoint`.
+    pub transactions: Keyed<String>,
+    /// Where the latest backup verification can be read (`backup.recent`).
+    pub backup_status_url: Option<String>,
 }
+
+/// The seeds' endpoints whose response time comes from a Sentry transaction
+/// (the health endpoint is timed by probing it).
+pub const MAPPED_ENDPOINTS: [&str; 3] = ["calls", "webhooks", "assistants"];
+const TRANSACTION_MAX: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +88,8 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub sentry_frontend_project: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    pub sentry_team: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
     pub render_service_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub health_urls: Option<Vec<String>>,
@@ -83,6 +99,11 @@ pub struct ProjectPatch {
     pub slack_channel: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub timezone: Option<String>,
+    /// Replaces the whole mapping; an empty name removes an endpoint.
+    #[serde(default, deserialize_with = "present")]
+    pub transactions: Option<Keyed<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub backup_status_url: Option<Option<String>>,
 }
 
 /// A field that may be absent but never `null` (it has no "unset").
@@ -122,11 +143,14 @@ impl Project {
             sentry_org: None,
             sentry_project: None,
             sentry_frontend_project: None,
+            sentry_team: None,
             render_service_id: None,
             health_urls: Vec::new(),
             platform: None,
             slack_channel: None,
             timezone: "UTC".to_owned(),
+            transactions: Keyed::default(),
+            backup_status_url: None,
         }
     }
 
@@ -148,6 +172,7 @@ impl Project {
                 patch.sentry_frontend_project,
                 &self.sentry_frontend_project,
             ),
+            sentry_team: text(patch.sentry_team, &self.sentry_team),
             render_service_id: text(patch.render_service_id, &self.render_service_id),
             health_urls: patch.health_urls.map_or_else(
                 || self.health_urls.clone(),
@@ -169,6 +194,17 @@ impl Project {
             timezone: patch
                 .timezone
                 .map_or_else(|| self.timezone.clone(), |t| t.trim().to_owned()),
+            transactions: patch.transactions.map_or_else(
+                || self.transactions.clone(),
+                |names| {
+                    names
+                        .iter()
+                        .map(|(endpoint, name)| (endpoint.to_owned(), name.trim().to_owned()))
+                        .filter(|(_, name)| !name.is_empty())
+                        .collect()
+                },
+            ),
+            backup_status_url: text(patch.backup_status_url, &self.backup_status_url),
         }
     }
 
@@ -184,6 +220,7 @@ impl Project {
             ("sentry_org", &self.sentry_org),
             ("sentry_project", &self.sentry_project),
             ("sentry_frontend_project", &self.sentry_frontend_project),
+            ("sentry_team", &self.sentry_team),
         ] {
             if let Some(message) = slug.as_deref().and_then(slug_problem) {
                 add(field, message);
@@ -214,6 +251,27 @@ impl Project {
         }
         if let Some(message) = health_urls_problem(&self.health_urls) {
             add("health_urls", message);
+        }
+        if let Some(why) = self.backup_status_url.as_deref().and_then(url_problem) {
+            add("backup_status_url", format!("the backup status URL: {why}"));
+        }
+        for (endpoint, name) in self.transactions.iter() {
+            if !MAPPED_ENDPOINTS.contains(&endpoint) {
+                add(
+                    "transactions",
+                    format!(
+                        "“{endpoint}” is not an endpoint of the playbook; map one of: {}",
+                        MAPPED_ENDPOINTS.join(", ")
+                    ),
+                );
+            } else if name.chars().count() > TRANSACTION_MAX || name.chars().any(char::is_control) {
+                add(
+                    "transactions",
+                    format!(
+                        "the transaction for {endpoint} must be one line of at most {TRANSACTION_MAX} characters, as Sentry shows it (POST /api/calls)"
+                    ),
+                );
+            }
         }
         if let Some(channel) = &self.slack_channel {
             let name = channel.trim_start_matches('#');
@@ -323,6 +381,10 @@ pub struct ProjectForm {
     pub platform: String,
     pub slack_channel: String,
     pub timezone: String,
+    pub sentry_team: String,
+    pub backup_status_url: String,
+    /// One per [`MAPPED_ENDPOINTS`], in that order.
+    pub transactions: [String; 3],
 }
 
 impl ProjectForm {
@@ -342,6 +404,15 @@ impl ProjectForm {
                 .to_owned(),
             slack_channel: text(&project.slack_channel),
             timezone: project.timezone.clone(),
+            sentry_team: text(&project.sentry_team),
+            backup_status_url: text(&project.backup_status_url),
+            transactions: MAPPED_ENDPOINTS.map(|endpoint| {
+                project
+                    .transactions
+                    .get(endpoint)
+                    .cloned()
+                    .unwrap_or_default()
+            }),
         }
     }
 
@@ -366,6 +437,16 @@ impl ProjectForm {
             platform: Some(Platform::from_name(&self.platform)),
             slack_channel: optional(&self.slack_channel),
             timezone: Some(self.timezone.trim().to_owned()),
+            sentry_team: optional(&self.sentry_team),
+            transactions: Some(
+                MAPPED_ENDPOINTS
+                    .iter()
+                    .zip(&self.transactions)
+                    .map(|(endpoint, name)| ((*endpoint).to_owned(), name.trim().to_owned()))
+                    .filter(|(_, name)| !name.is_empty())
+                    .collect(),
+            ),
+            backup_status_url: optional(&self.backup_status_url),
         }
     }
 }

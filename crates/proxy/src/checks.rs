@@ -14,7 +14,7 @@ use domain::CheckKind;
 use domain::alerts::SeedRule;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
-use domain::playbook::{Bound, Item, Playbook};
+use domain::playbook::{Bound, Decimal, Item, Playbook};
 use domain::project::Project;
 use domain::run::CheckStatus;
 use url::Url;
@@ -111,6 +111,97 @@ fn target_bound(playbook: &Playbook, kind: CheckKind, with: &Keyed<String>) -> O
         .flat_map(|routine| &routine.targets)
         .find(|target| target.verify.check() == Some(kind) && target.with == *with)
         .map(|target| target.bound)
+}
+
+/// The window `render.logs` searches: the time between two checkpoints.
+const LOG_WINDOW_HOURS: i64 = 4;
+/// Log lines are the service's own text: only a short excerpt is shown.
+const LOG_EXCERPT_CHARS: usize = 120;
+
+/// A row of seed 002's `backup_verification_log`, as a backup status URL
+/// answers it: `{"verified_at", "status", "backup_id", "backup_age_hours",
+/// "backup_size_mb", "checks_passed", "checks_failed", "error_details"}`.
+/// A list of rows (as Supabase's REST API answers) is read as its newest.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct BackupVerification {
+    verified_at: jiff::Timestamp,
+    status: String,
+    backup_id: Option<serde_json::Value>,
+    backup_age_hours: Option<f64>,
+    backup_size_mb: Option<f64>,
+    checks_passed: Option<u64>,
+    checks_failed: Option<u64>,
+    error_details: Option<serde_json::Value>,
+}
+
+impl BackupVerification {
+    /// The newest verification in `body`, or `None` when it holds none.
+    fn latest(body: &[u8]) -> Option<BackupVerification> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Answer {
+            One(BackupVerification),
+            Many(Vec<BackupVerification>),
+        }
+        match serde_json::from_slice(body).ok()? {
+            Answer::One(one) => Some(one),
+            Answer::Many(many) => many.into_iter().max_by_key(|row| row.verified_at),
+        }
+    }
+
+    /// Passed: it succeeded less than 24 hours before `now`.
+    fn judge(&self, now: jiff::Timestamp) -> Outcome {
+        let age = now.duration_since(self.verified_at);
+        let hours = age.as_secs() / 3600;
+        let fresh = age < jiff::SignedDuration::from_hours(24);
+        let mut outcome = match (self.status.as_str(), fresh) {
+            ("success", true) => Outcome::passed(format!(
+                "The last backup verification succeeded {hours} h ago."
+            )),
+            ("success", false) => Outcome::failed(format!(
+                "The last backup verification is {hours} h old, more than 24 h: check that the daily verification job (0 5 * * * UTC) still runs."
+            )),
+            (status, _) => Outcome::failed(format!(
+                "The last backup verification ended “{status}”: read its error details and verify the backup by hand before launch."
+            )),
+        }
+        .saw("verified at", self.verified_at.to_string())
+        .saw("status", self.status.clone());
+        let number = |value: f64| Decimal(value).to_string();
+        for (name, value) in [
+            ("backup id", self.backup_id.as_ref().map(json_text)),
+            (
+                "backup age",
+                self.backup_age_hours.map(|h| format!("{} h", number(h))),
+            ),
+            (
+                "backup size",
+                self.backup_size_mb.map(|mb| format!("{} MB", number(mb))),
+            ),
+            ("checks passed", self.checks_passed.map(|n| n.to_string())),
+            ("checks failed", self.checks_failed.map(|n| n.to_string())),
+            (
+                "error details",
+                self.error_details
+                    .as_ref()
+                    .filter(|e| !e.is_null())
+                    .map(json_text),
+            ),
+        ] {
+            if let Some(value) = value {
+                outcome = outcome.saw(name, value);
+            }
+        }
+        outcome
+    }
+}
+
+/// A JSON value as people read it: a string without its quotes.
+fn json_text(value: &serde_json::Value) -> String {
+    let text = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned);
+    text.chars().take(LOG_EXCERPT_CHARS).collect()
 }
 
 /// How long a result is reused for the same check of the same project, so
@@ -213,15 +304,13 @@ impl Checks {
                 self.sentry_alert_rule(project, param("rule").unwrap_or_default())
                     .await
             }
-            CheckKind::SentryErrorRate | CheckKind::SentryP99 | CheckKind::RenderLogs => {
-                Outcome::new(
-                    CheckStatus::Error,
-                    format!(
-                        "Watchpost cannot run “{}” yet; verify it by hand for now.",
-                        kind.label()
-                    ),
-                )
+            CheckKind::SentryErrorRate => self.sentry_error_rate(playbook, project).await,
+            CheckKind::SentryP99 => self.sentry_p99(playbook, project, item).await,
+            CheckKind::RenderLogs => {
+                self.render_logs(project, param("level").unwrap_or("error"), param("text"))
+                    .await
             }
+            CheckKind::BackupRecent => self.backup_recent(project).await,
         }
     }
 
@@ -405,6 +494,140 @@ impl Checks {
             .saw("last 24 hours", total.to_string())
             .saw("busiest hour", peak.to_string())
             .saw("measure", "accepted error events per hour (Sentry stats)")
+    }
+
+    /// The share of failed transactions in the last hour (`failure_rate()`);
+    /// without transactions, errors per hour, saying so.
+    async fn sentry_error_rate(&self, playbook: &Playbook, project: &Project) -> Outcome {
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let values = match sentry
+            .transaction_aggregates(org, &id, &["failure_rate()", "count()"], "", "1h")
+            .await
+        {
+            Ok(values) => values,
+            Err(
+                err @ (UpstreamError::NotFound
+                | UpstreamError::Unsupported(_)
+                | UpstreamError::NotJson(_)
+                | UpstreamError::Status(400 | 422)),
+            ) => {
+                return self
+                    .errors_per_hour_instead(
+                        playbook,
+                        project,
+                        &format!("Sentry's events query {err}"),
+                    )
+                    .await;
+            }
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let (Some(rate), Some(count)) = (values[0], values[1].filter(|count| *count > 0.0)) else {
+            return self
+                .errors_per_hour_instead(
+                    playbook,
+                    project,
+                    "The project sent no transactions in the last hour (no performance monitoring), so there is no error rate",
+                )
+                .await;
+        };
+        let percent = rate * 100.0;
+        let shown = format!("{}%", Decimal((percent * 100.0).round() / 100.0));
+        let bound = target_bound(playbook, CheckKind::SentryErrorRate, &Keyed::default());
+        let outcome = match bound {
+            Some(bound) if bound.holds(percent) => Outcome::passed(format!(
+                "Error rate {shown} in the last hour ({bound} target)."
+            )),
+            Some(bound) => Outcome::failed(format!(
+                "Error rate {shown} in the last hour, over the {bound} target: follow “Error rate above threshold” in the escalation tab."
+            )),
+            None => Outcome::passed(format!("Error rate {shown} in the last hour.")),
+        };
+        outcome
+            .saw("error rate", shown)
+            .saw("transactions", Decimal(count).to_string())
+            .saw("measure", "failure_rate() of transactions, last hour")
+    }
+
+    /// `sentry.error_count`'s outcome, saying why it stands in for a rate.
+    async fn errors_per_hour_instead(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        why: &str,
+    ) -> Outcome {
+        let outcome = self.sentry_error_count(playbook, project).await;
+        Outcome {
+            message: format!("{why}; errors per hour instead: {}", outcome.message),
+            ..outcome
+        }
+    }
+
+    /// p99 of the project's transactions in the last hour, or of the one
+    /// transaction an `endpoint` maps to in the project's settings.
+    async fn sentry_p99(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
+        let endpoint = item.with.get("endpoint").map(String::as_str);
+        let transaction = match endpoint {
+            None => None,
+            Some(endpoint) => match project.transactions.get(endpoint) {
+                Some(name) => Some(name.as_str()),
+                None => {
+                    return Outcome::not_configured(format!(
+                        "The {endpoint} endpoint is not mapped to its Sentry transaction: an admin enters it (as Sentry names it, such as POST /api/{endpoint}) under Transactions in the project's settings."
+                    ));
+                }
+            },
+        };
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let query = transaction.map_or_else(String::new, |name| {
+            format!(
+                "transaction:\"{}\"",
+                name.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        });
+        let values = match sentry
+            .transaction_aggregates(org, &id, &["p99(span.duration)", "count()"], &query, "1h")
+            .await
+        {
+            Ok(values) => values,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let what = transaction.unwrap_or("all transactions");
+        let (Some(p99), Some(count)) = (values[0], values[1].filter(|count| *count > 0.0)) else {
+            return Outcome::new(
+                CheckStatus::Failed,
+                format!(
+                    "No transactions of {what} in the last hour: check that performance monitoring is on (SENTRY_TRACES_SAMPLE_RATE) and that the transaction name matches Sentry's."
+                ),
+            )
+            .saw("transaction", what);
+        };
+        let ms = p99.round();
+        let bound = target_bound(playbook, CheckKind::SentryP99, &item.with)
+            .or_else(|| target_bound(playbook, CheckKind::SentryP99, &Keyed::default()));
+        let outcome = match bound {
+            Some(bound) if bound.holds(ms) => Outcome::passed(format!(
+                "p99 of {what}: {} ms in the last hour ({bound} target).",
+                Decimal(ms)
+            )),
+            Some(bound) => Outcome::failed(format!(
+                "p99 of {what}: {} ms in the last hour, over the {bound} target: look at the slowest spans in Sentry's performance view and at recent deploys.",
+                Decimal(ms)
+            )),
+            None => Outcome::passed(format!(
+                "p99 of {what}: {} ms in the last hour.",
+                Decimal(ms)
+            )),
+        };
+        outcome
+            .saw("p99", format!("{} ms", Decimal(ms)))
+            .saw("transactions", Decimal(count).to_string())
+            .saw("transaction", what)
     }
 
     /// The seed's rule, found by name or condition, through the legacy
@@ -631,6 +854,86 @@ impl Checks {
         }
     }
 
+    /// Log lines at `level` (containing `text`) in the last four hours,
+    /// the time between two checkpoints.
+    async fn render_logs(&self, project: &Project, level: &str, text: Option<&str>) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let service = match render.service(service).await {
+            Ok(service) => service,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let end = jiff::Timestamp::now();
+        let start = end - jiff::SignedDuration::from_hours(LOG_WINDOW_HOURS);
+        let found = match render
+            .logs(
+                &service,
+                level,
+                text,
+                (&start.to_string(), &end.to_string()),
+            )
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let what = match text {
+            Some(text) => format!("{level} lines containing “{text}”"),
+            None => format!("{level} lines"),
+        };
+        let count = if found.has_more {
+            format!("{}+", found.logs.len())
+        } else {
+            found.logs.len().to_string()
+        };
+        let mut outcome = if found.logs.is_empty() {
+            Outcome::passed(format!("No {what} in the last {LOG_WINDOW_HOURS} hours."))
+        } else {
+            Outcome::failed(format!(
+                "{count} {what} in the last {LOG_WINDOW_HOURS} hours: read them in Render's logs; repeated ones are worth an issue, a flood is an escalation."
+            ))
+        }
+        .saw(&what, count);
+        for line in found.logs.iter().take(3) {
+            let excerpt: String = line.message.chars().take(LOG_EXCERPT_CHARS).collect();
+            outcome = outcome.saw(&line.timestamp, excerpt);
+        }
+        outcome
+    }
+
+    /// The latest backup verification, read from the project's status URL.
+    async fn backup_recent(&self, project: &Project) -> Outcome {
+        let Some(text) = project.backup_status_url.as_deref() else {
+            return Outcome::not_configured(
+                "No backup status URL is set: an admin enters the URL that reports the latest backup verification in the project's settings.",
+            );
+        };
+        let Ok(url) = Url::parse(text) else {
+            return Outcome::failed(
+                "The backup status URL is not a URL: correct it in the project's settings.",
+            );
+        };
+        let body = match self.health.fetch(&url).await {
+            Ok(fetched) if (200..300).contains(&fetched.status) => fetched.body,
+            Ok(fetched) => {
+                return Outcome::failed(format!(
+                    "The backup status URL answered {}: check the verification job's endpoint.",
+                    fetched.status
+                ));
+            }
+            Err(Ok(refused)) => return Outcome::failed(format!("{text}: {refused}.")),
+            Err(Err(err)) => return Outcome::upstream("The backup status URL", &err),
+        };
+        let Some(latest) = BackupVerification::latest(&body) else {
+            return Outcome::failed(
+                "The backup status URL did not answer a backup verification (a JSON object, or a list of them, with verified_at and status, as in backup_verification_log): see the README.",
+            );
+        };
+        latest.judge(jiff::Timestamp::now())
+    }
+
     async fn render_deploy_live(&self, project: &Project) -> Outcome {
         let (render, service) = match self.render_target(project) {
             Ok(target) => target,
@@ -744,14 +1047,13 @@ impl Checks {
     }
 
     async fn health_latency(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
+        // Other endpoints are timed by Sentry, from their transaction.
         if item
             .with
             .get("endpoint")
             .is_some_and(|endpoint| endpoint != "health")
         {
-            return Outcome::not_configured(
-                "This endpoint's response time is measured from its Sentry transaction, which is not mapped yet.",
-            );
+            return self.sentry_p99(playbook, project, item).await;
         }
         let probes = match self.probes(project).await {
             Ok(probes) => probes,

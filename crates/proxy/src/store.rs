@@ -93,7 +93,8 @@ impl Store {
         sqlx::query(
             "UPDATE projects SET name = ?, archived = ?, sentry_org = ?, sentry_project = ?,
                 sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
-                platform = ?, slack_channel = ?, timezone = ?
+                platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
+                transactions = ?, backup_status_url = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -106,6 +107,9 @@ impl Store {
         .bind(project.platform.map(Platform::name))
         .bind(&project.slack_channel)
         .bind(&project.timezone)
+        .bind(&project.sentry_team)
+        .bind(serde_json::to_string(&project.transactions).unwrap_or_else(|_| "{}".into()))
+        .bind(&project.backup_status_url)
         .bind(project.id)
         .execute(&self.pool)
         .await?;
@@ -313,7 +317,8 @@ pub fn now_rfc3339() -> String {
 }
 
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
-    sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone";
+    sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
+    sentry_team, transactions, backup_status_url";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -328,11 +333,16 @@ struct ProjectRow {
     platform: Option<String>,
     slack_channel: Option<String>,
     timezone: String,
+    sentry_team: Option<String>,
+    transactions: String,
+    backup_status_url: Option<String>,
 }
 
 impl ProjectRow {
     fn into_project(self) -> Result<Project, sqlx::Error> {
         let health_urls = serde_json::from_str(&self.health_urls)
+            .map_err(|err| sqlx::Error::Decode(err.into()))?;
+        let transactions = serde_json::from_str(&self.transactions)
             .map_err(|err| sqlx::Error::Decode(err.into()))?;
         Ok(Project {
             id: self.id,
@@ -346,6 +356,9 @@ impl ProjectRow {
             platform: self.platform.as_deref().and_then(Platform::from_name),
             slack_channel: self.slack_channel,
             timezone: self.timezone,
+            sentry_team: self.sentry_team,
+            transactions,
+            backup_status_url: self.backup_status_url,
         })
     }
 }

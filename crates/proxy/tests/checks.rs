@@ -6,147 +6,50 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::Router;
-use axum::routing::{get, post};
-use common::fake_render::{self, FakeRender};
-use common::fake_sentry::{self, FakeSentry};
+use common::fake_sentry;
 use common::{Options, Server, json};
+use fakes::launch::{
+    DATABASE_PASSWORD, DSN_RENDER_SECRET, RENDER_KEY, SENTRY_TOKEN, SERVICE, Stage,
+};
+use fakes::{Launch, slack};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use url::Url;
 use watchpost_proxy::config::Services;
 use watchpost_proxy::secret::Secret;
 
-const SENTRY_TOKEN: &str = "sntrys_canary_token_5e1f";
-const RENDER_KEY: &str = "rnd_canary_key_77aa";
-const WEBHOOK_PATH: &str = "/services/T0CANARY/B0CANARY/webhooksecret99";
-const SERVICE: &str = "srv-d4voxanne";
-const PUBLIC_DSN: &str = "https://publickey@o1.ingest.us.sentry.io/4";
-/// SENTRY_DSN on Render: the same key, with the legacy secret part.
-const RENDER_DSN: &str = "https://publickey:renderdsnsecret@o1.ingest.us.sentry.io/4";
-
-struct Fakes {
-    sentry: FakeSentry,
-    render: FakeRender,
-    slack: (Url, Arc<AtomicUsize>),
-    health: Url,
-    healthy: Arc<std::sync::atomic::AtomicBool>,
-}
-
-async fn fakes() -> Fakes {
-    let mut sentry = fake_sentry::World {
-        org: "acme".into(),
-        ..Default::default()
-    };
-    sentry.projects.insert(
-        "voxanne".into(),
-        fake_sentry::project(4, "voxanne", "node", Some("2026-11-22T12:05:00Z")),
-    );
-    sentry.keys.insert(
-        "voxanne".into(),
-        vec![fake_sentry::client_key(4, PUBLIC_DSN)],
-    );
-    sentry.integrations = vec![fake_sentry::slack_integration("active")];
-    // Null buckets, as some compatible servers send; the last hour is under way.
-    sentry.hourly_errors = vec![Some(1), None, Some(3), Some(2), Some(9)];
-    let mut render = fake_render::World::default();
-    render.services.insert(
-        SERVICE.into(),
-        fake_render::service(SERVICE, "voxanne-backend"),
-    );
-    render.env.insert(
-        SERVICE.into(),
-        [
-            ("SENTRY_DSN", RENDER_DSN),
-            ("SENTRY_ENVIRONMENT", "production"),
-            ("SENTRY_TRACES_SAMPLE_RATE", "0.1"),
-            ("SENTRY_SEND_DEFAULT_PII", "false"),
-            ("SENTRY_RELEASE", "abc123"),
-            ("NODE_ENV", "production"),
-            ("DATABASE_URL", "postgres://user:dbpassword@db/voxanne"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect(),
-    );
-    render.deploys.insert(
-        SERVICE.into(),
-        vec![fake_render::deploy("dep-2", "live", "b2c3d4e")],
-    );
-
-    let posts = Arc::new(AtomicUsize::new(0));
-    let counted = posts.clone();
-    let slack = common::serve_on_loopback(Router::new().route(
-        WEBHOOK_PATH,
-        post(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async { "ok" }
-        }),
-    ))
-    .await;
-    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let flag = healthy.clone();
-    let health = common::serve_on_loopback(Router::new().route(
-        "/health",
-        get(move || {
-            let up = flag.load(Ordering::SeqCst);
-            async move {
-                axum::Json(json!({
-                    "status": if up { "ok" } else { "degraded" },
-                    "services": { "database": up, "supabase": true },
-                    "timestamp": "2026-11-22T12:00:00Z",
-                    "uptime": 100
-                }))
-            }
-        }),
-    ))
-    .await;
-    Fakes {
-        sentry: FakeSentry::start(sentry).await,
-        render: FakeRender::start(render).await,
-        slack: (slack, posts),
-        health: health.join("health").expect("url"),
-        healthy,
+/// The proxy's services, configured for the fakes.
+pub fn services(launch: &Launch) -> Services {
+    Services {
+        sentry_base_url: launch.sentry.base.clone(),
+        sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
+        sentry_org: Some(fakes::launch::ORG.into()),
+        render_base_url: launch.render.base.clone(),
+        render_api_key: Some(Secret::new(RENDER_KEY)),
+        slack_webhook_url: Some(Secret::new(launch.slack.webhook.to_string())),
+        // The fakes are on 127.0.0.1.
+        allow_private_targets: true,
     }
 }
 
-async fn server_with(fakes: &Fakes) -> (Server, i64) {
-    let services = Services {
-        sentry_base_url: fakes.sentry.base.clone(),
-        sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
-        sentry_org: Some("acme".into()),
-        render_base_url: fakes.render.base.clone(),
-        render_api_key: Some(Secret::new(RENDER_KEY)),
-        slack_webhook_url: Some(Secret::new(
-            fakes
-                .slack
-                .0
-                .join(WEBHOOK_PATH.trim_start_matches('/'))
-                .expect("url")
-                .to_string(),
-        )),
-        // The fakes are on 127.0.0.1.
-        allow_private_targets: true,
-    };
+async fn fakes() -> Launch {
+    Launch::start(Stage::Ready).await
+}
+
+async fn server_with(fakes: &Launch) -> (Server, i64) {
     let server = Server::start_configured(
         TempDir::new().expect("dir"),
         |_| {},
         Options {
-            services,
+            services: services(fakes),
             ..Options::default()
         },
     )
     .await;
     let project = server.project("Voxanne").await;
-    let settings = json!({
-        "sentry_project": "voxanne",
-        "render_service_id": SERVICE,
-        "health_urls": [fakes.health.as_str()],
-        "platform": "node",
-    });
+    let mut settings = fakes.project_settings("Voxanne");
+    settings.as_object_mut().map(|o| o.remove("name"));
     let response = server
         .admin()
         .await
@@ -204,13 +107,16 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
         "health-endpoint-ok",
         "slack-webhook-works",
         "sentry-slack-installed",
+        "alert-high-error-rate",
+        "alert-new-issue",
+        "alert-error-spike",
     ] {
         let report = &reports[passed];
         assert_eq!(report["status"], "passed", "{passed}: {report}");
     }
     assert_eq!(
         reports["sentry-backend-dsn"]["observed"]["public DSN"],
-        PUBLIC_DSN
+        fakes.public_dsn().as_str()
     );
     assert_eq!(
         reports["render-env-sentry-environment"]["observed"]["SENTRY_ENVIRONMENT"],
@@ -232,7 +138,7 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
             .unwrap_or_default()
             .contains("frontend project")
     );
-    assert_eq!(fakes.slack.1.load(Ordering::SeqCst), 1, "one test message");
+    assert_eq!(fakes.slack.messages().len(), 1, "one test message");
 
     // Every result is in the log, by the member who asked.
     let state = json(ana.get(&format!("/api/projects/{project}/state")).await).await;
@@ -351,7 +257,7 @@ async fn a_broken_service_turns_its_step_red_with_what_to_do() {
     let fakes = fakes().await;
     let (server, project) = server_with(&fakes).await;
     let ana = server.member("Ana").await;
-    fakes.healthy.store(false, Ordering::SeqCst);
+    fakes.service.set_healthy(false);
     if let Some(env) = fakes
         .render
         .world
@@ -486,14 +392,143 @@ async fn no_secret_leaves_the_proxy() {
     let canaries = [
         SENTRY_TOKEN,
         RENDER_KEY,
-        "webhooksecret99",
+        slack::WEBHOOK_PATH.rsplit('/').next().unwrap_or_default(),
         fake_sentry::DSN_SECRET,
-        "renderdsnsecret",
-        "dbpassword",
+        DSN_RENDER_SECRET,
+        DATABASE_PASSWORD,
     ];
     for body in &bodies {
         for canary in canaries {
             assert!(!body.contains(canary), "{canary} leaked into:\n{body}");
         }
     }
+}
+
+fn message(report: &Value) -> &str {
+    report["message"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_watch_measures_rates_latencies_logs_and_backups_against_the_targets() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let items = json!({ "items": [
+        "h4-error-rate", "h20-performance", "calls-latency", "assistants-latency",
+        "h0-render-logs", "routine-no-timeouts", "backup-verified"
+    ] });
+    let reports = run_checks(&ana, project, &items).await;
+    let rate = &reports["h4-error-rate"];
+    assert_eq!(rate["status"], "passed", "{rate}");
+    assert_eq!(rate["observed"]["error rate"], "0.5%");
+    assert_eq!(rate["observed"]["transactions"], "600");
+    let p99 = &reports["h20-performance"];
+    assert_eq!(p99["status"], "passed", "{p99}");
+    assert_eq!(p99["observed"]["p99"], "409 ms");
+    let calls = &reports["calls-latency"];
+    assert_eq!(calls["status"], "passed", "{calls}");
+    assert_eq!(calls["observed"]["transaction"], "POST /api/calls");
+    assert_eq!(calls["observed"]["p99"], "129 ms");
+    assert!(message(calls).contains("< 500 ms target"), "{calls}");
+    assert_eq!(reports["h0-render-logs"]["status"], "passed");
+    assert_eq!(reports["routine-no-timeouts"]["status"], "passed");
+    let backup = &reports["backup-verified"];
+    assert_eq!(backup["status"], "passed", "{backup}");
+    assert_eq!(backup["observed"]["backup size"], "812.4 MB");
+    let asked = fakes.render.requests();
+    assert!(
+        asked.iter().any(|(_, path, query, _)| path == "/v1/logs"
+            && query.contains(&("level".into(), "warning".into()))
+            && query.contains(&("text".into(), "timeout".into()))),
+        "{asked:?}"
+    );
+
+    // Slow calls, failing transactions, timeouts in the logs, an old backup.
+    {
+        let mut world = fakes.sentry.world.lock().expect("lock");
+        for transaction in &mut world.transactions {
+            transaction.failed = transaction.duration_ms < 100.0;
+            if transaction.name == "POST /api/calls" {
+                transaction.duration_ms += 600.0;
+            }
+        }
+    }
+    fakes.render.world.lock().expect("lock").logs.push((
+        SERVICE.into(),
+        "warning".into(),
+        "upstream timeout after 30 s".into(),
+    ));
+    fakes.service.state.lock().expect("lock").backup =
+        fakes::service::backup_row("2026-01-01T05:00:00Z", "success");
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    let reports = run_checks(&ana, project, &items).await;
+    let rate = &reports["h4-error-rate"];
+    assert_eq!(rate["status"], "failed", "{rate}");
+    assert!(message(rate).contains("escalation"), "{rate}");
+    assert_eq!(reports["calls-latency"]["status"], "failed");
+    assert_eq!(reports["assistants-latency"]["status"], "passed");
+    let timeouts = &reports["routine-no-timeouts"];
+    assert_eq!(timeouts["status"], "failed", "{timeouts}");
+    assert!(
+        timeouts["observed"]
+            .as_object()
+            .is_some_and(|o| o.values().any(|v| v == "upstream timeout after 30 s")),
+        "{timeouts}"
+    );
+    assert_eq!(
+        reports["h0-render-logs"]["status"], "passed",
+        "warnings are not errors"
+    );
+    let backup = &reports["backup-verified"];
+    assert_eq!(backup["status"], "failed", "{backup}");
+    assert!(message(backup).contains("more than 24 h"), "{backup}");
+}
+
+#[tokio::test]
+async fn without_transactions_the_rate_is_errors_per_hour_and_unmapped_endpoints_say_so() {
+    let fakes = fakes().await;
+    fakes
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .transactions
+        .clear();
+    let (server, project) = server_with(&fakes).await;
+    let admin = server.admin().await;
+    let unmapped = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"transactions":{"calls":"POST /api/calls"}}"#,
+        )
+        .await;
+    assert_eq!(unmapped.status(), StatusCode::OK);
+    let ana = server.member("Ana").await;
+    let items = json!({ "items": ["h4-error-rate", "webhooks-latency", "calls-latency"] });
+    let reports = run_checks(&ana, project, &items).await;
+    let rate = &reports["h4-error-rate"];
+    assert_eq!(rate["status"], "passed", "{rate}");
+    assert!(message(rate).contains("no error rate"), "{rate}");
+    assert_eq!(
+        rate["observed"]["measure"],
+        "accepted error events per hour (Sentry stats)"
+    );
+    let webhooks = &reports["webhooks-latency"];
+    assert_eq!(webhooks["status"], "not_configured", "{webhooks}");
+    assert!(message(webhooks).contains("Transactions"), "{webhooks}");
+    let calls = &reports["calls-latency"];
+    assert_eq!(calls["status"], "failed", "{calls}");
+    assert!(
+        message(calls).contains("No transactions of POST /api/calls"),
+        "{calls}"
+    );
+
+    // A mapping to an endpoint the playbook does not have is refused.
+    let wrong = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"transactions":{"checkout":"POST /api/checkout"}}"#,
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

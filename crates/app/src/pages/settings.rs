@@ -3,7 +3,7 @@
 
 use domain::api::Role;
 use domain::keyed::Keyed;
-use domain::project::{Platform, Project, ProjectForm, ProjectPatch};
+use domain::project::{MAPPED_ENDPOINTS, Platform, Project, ProjectForm, ProjectPatch};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
@@ -85,6 +85,9 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             platform: text("platform"),
             slack_channel: text("slack_channel"),
             timezone: text("timezone"),
+            sentry_team: text("sentry_team"),
+            backup_status_url: text("backup_status_url"),
+            transactions: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("transaction-{endpoint}"))),
         };
         save(form.patch(), "Saved.");
     };
@@ -117,6 +120,12 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             form.sentry_frontend_project,
         ),
         (
+            "sentry_team",
+            "Sentry team",
+            "The team a project created from here joins.",
+            form.sentry_team,
+        ),
+        (
             "render_service_id",
             "Render service id",
             "srv-…, from the service's URL.",
@@ -134,7 +143,14 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             "An IANA name such as Europe/London, for checkpoint times.",
             form.timezone,
         ),
+        (
+            "backup_status_url",
+            "Backup status URL",
+            "Answers the newest backup verification (see the README).",
+            form.backup_status_url,
+        ),
     ];
+    let transactions = form.transactions.clone();
 
     view! {
         // A session's role never changes: signing in again rebuilds the pages.
@@ -152,6 +168,20 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                 <Field name="health_urls" label="Health URLs" hint="One per line, up to 5." problems>
                     <textarea id="health_urls" name="health_urls" rows="2" data-testid="field-health_urls">{form.health_urls}</textarea>
                 </Field>
+                <fieldset class="field" data-testid="field-transactions">
+                    <legend>"Transactions"</legend>
+                    <small class="hint">"The Sentry transaction each endpoint's p99 is read from, as Sentry names it (POST /api/calls)."</small>
+                    {MAPPED_ENDPOINTS.into_iter().zip(transactions).map(|(endpoint, value)| {
+                        let id = format!("transaction-{endpoint}");
+                        view! {
+                            <label for=id.clone()>{endpoint}</label>
+                            <input id=id.clone() name=id type="text" value=value/>
+                        }
+                    }).collect_view()}
+                    {move || problems.with(|p| p.get("transactions").cloned()).map(|message| view! {
+                        <p class="field-error" role="alert" data-testid="error-transactions">{message}</p>
+                    })}
+                </fieldset>
                 <Field name="platform" label="Platform" hint="" problems>
                     <select id="platform" name="platform" data-testid="field-platform">
                         <option value="">"Not set"</option>

@@ -153,15 +153,15 @@ async fn runnable(state: &AppState, id: i64) -> Result<Project> {
 fn live_item(state: &AppState, id: &str) -> Result<Item> {
     let item = state
         .playbook
-        .item(id)
-        .ok_or_else(|| Error::NotFound(format!("the playbook has no item “{id}”")))?;
+        .checkable(id)
+        .ok_or_else(|| Error::NotFound(format!("the playbook has no item or target “{id}”")))?;
     if item.verify.check().is_none() {
         return Err(Error::Invalid(format!(
             "“{}” is ticked by hand; it has no live check",
             item.text
         )));
     }
-    Ok(item.clone())
+    Ok(item)
 }
 
 /// Runs the check and records its result in the log.

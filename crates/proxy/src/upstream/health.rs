@@ -127,9 +127,20 @@ impl HealthProber {
         }
     }
 
-    /// `GET url`, timed. A refused URL or address is `Err(Ok(refused))`;
-    /// anything that went wrong on the way is `Err(Err(upstream))`.
+    /// `GET url` as a health endpoint, timed. A refused URL or address is
+    /// `Err(Ok(refused))`; anything that went wrong on the way is
+    /// `Err(Err(upstream))`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, Result<Refused, UpstreamError>> {
+        let fetched = self.fetch(url).await?;
+        Ok(Probe {
+            status: fetched.status,
+            latency: fetched.latency,
+            report: serde_json::from_slice(&fetched.body).ok(),
+        })
+    }
+
+    /// `GET url` under the same rules, its body cut at 64 KiB.
+    pub async fn fetch(&self, url: &Url) -> Result<Fetched, Result<Refused, UpstreamError>> {
         self.admit(url).map_err(Ok)?;
         let started = Instant::now();
         let response =
@@ -162,12 +173,20 @@ impl HealthProber {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Probe {
+        Ok(Fetched {
             status,
             latency,
-            report: serde_json::from_slice(&body).ok(),
+            body,
         })
     }
+}
+
+/// A page fetched from a URL people entered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub status: u16,
+    pub latency: Duration,
+    pub body: Vec<u8>,
 }
 
 /// The refusal inside a reqwest error, when our resolver refused.

@@ -27,6 +27,21 @@ pub struct Service {
     pub kind: String,
     pub dashboard_url: String,
     pub suspended: String,
+    pub owner_id: String,
+}
+
+/// One page of log lines, newest first.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logs {
+    pub has_more: bool,
+    pub logs: Vec<LogLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LogLine {
+    pub message: String,
+    pub timestamp: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -94,6 +109,34 @@ impl Render {
             .get_all(&url, Some(&self.key), Paging::Cursor { limit: 100 })
             .await?;
         Ok(listed.into_iter().map(|item| item.env_var).collect())
+    }
+
+    /// The newest log lines of `service` between `start` and `end`
+    /// (RFC 3339) at `level`, containing `text` when given: one page of at
+    /// most 100, enough to say "clean" or "not clean".
+    pub async fn logs(
+        &self,
+        service: &Service,
+        level: &str,
+        text: Option<&str>,
+        (start, end): (&str, &str),
+    ) -> Result<Logs, UpstreamError> {
+        let mut url = self.url(&["logs"]);
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs
+                .append_pair("ownerId", &service.owner_id)
+                .append_pair("resource", &service.id)
+                .append_pair("level", level)
+                .append_pair("startTime", start)
+                .append_pair("endTime", end)
+                .append_pair("direction", "backward")
+                .append_pair("limit", "100");
+            if let Some(text) = text {
+                pairs.append_pair("text", text);
+            }
+        }
+        self.upstream.get(&url, Some(&self.key)).await
     }
 
     /// The newest deploys first.

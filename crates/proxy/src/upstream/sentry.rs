@@ -185,6 +185,11 @@ impl Workflow {
 }
 
 #[derive(Debug, Deserialize)]
+struct EventsTable {
+    data: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
 struct Stats {
     intervals: Vec<String>,
     groups: Vec<StatsGroup>,
@@ -372,6 +377,41 @@ impl Sentry {
             .org_url(org, &["organizations", org, "workflows"])
             .await?;
         self.list(&url).await
+    }
+
+    /// Aggregates over `period` of a project's transactions (the `spans`
+    /// dataset, transactions only) from the events table: one value per
+    /// field, `None` where Sentry has none (no transactions).
+    pub async fn transaction_aggregates(
+        &self,
+        org: &str,
+        project_id: &str,
+        fields: &[&str],
+        query: &str,
+        period: &str,
+    ) -> Result<Vec<Option<f64>>, UpstreamError> {
+        let mut url = self.org_url(org, &["organizations", org, "events"]).await?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.append_pair("dataset", "spans");
+            for field in fields {
+                pairs.append_pair("field", field);
+            }
+            pairs
+                .append_pair("project", project_id)
+                .append_pair(
+                    "query",
+                    format!("is_transaction:true {query}").trim(),
+                )
+                .append_pair("statsPeriod", period)
+                .append_pair("per_page", "1");
+        }
+        let table: EventsTable = self.upstream.get(&url, Some(&self.token)).await?;
+        let row = table.data.first();
+        Ok(fields
+            .iter()
+            .map(|field| row.and_then(|row| row.get(*field)?.as_f64()))
+            .collect())
     }
 
     /// Accepted error events per hour over `period`, oldest first; the last

@@ -1,12 +1,13 @@
 //! A proxy on 127.0.0.1:0 with a temporary store and a fake built app, and
 //! clients signed in as team members with each role.
-#![allow(dead_code, unreachable_pub)] // each test file uses a different part
+#![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses a different part
 
-pub mod fake_render;
-pub mod fake_sentry;
 pub mod schema;
-pub mod specs;
 pub mod sse;
+
+pub use fakes::render as fake_render;
+pub use fakes::sentry as fake_sentry;
+pub use fakes::{query_pairs, serve_on_loopback, specs};
 
 use std::path::Path;
 use std::time::Duration;
@@ -28,28 +29,6 @@ pub const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" hre
 pub const VIEWER: &str = "viewer-pass";
 pub const MEMBER: &str = "team-pass";
 pub const ADMIN: &str = "admin-pass";
-
-/// Serves `app` on 127.0.0.1 at a free port, for the life of the test; its base URL.
-pub async fn serve_on_loopback(app: axum::Router) -> url::Url {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url =
-        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-/// A request's query, as name and value pairs.
-pub fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
-    uri.query()
-        .map(|query| {
-            url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// How a test proxy is reached and limited.
 pub struct Options {

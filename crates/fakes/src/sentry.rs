@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::specs::{self, SENTRY, SENTRY_LEGACY};
+use crate::specs::{self, SENTRY, SENTRY_LEGACY};
 
 const ORG: &str = "/api/0/organizations/{organization_id_or_slug}/";
 const PROJECT: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/";
@@ -29,6 +30,11 @@ pub const ISSUE_RULES: &str =
 /// In the legacy document only.
 pub const METRIC_RULES: &str = "/api/0/organizations/{organization_id_or_slug}/alert-rules/";
 pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/workflows/";
+pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
+pub const TEAM_PROJECTS: &str =
+    "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/projects/";
+/// The public key of every client key the fake makes.
+pub const PUBLIC_KEY: &str = "publickey";
 
 /// The DSN's secret part in the fixtures: it must never leave the proxy.
 pub const DSN_SECRET: &str = "dsnsecret0c4a7f";
@@ -49,11 +55,27 @@ pub struct World {
     pub issue_rules: Option<Vec<Value>>,
     pub metric_rules: Option<Vec<Value>>,
     pub workflows: Vec<Value>,
+    /// Transactions of the last hour, for the events table's aggregates.
+    pub transactions: Vec<Transaction>,
+    /// Teams a project can be created in.
+    pub teams: Vec<String>,
+    /// Events that arrived through a DSN (the envelope endpoint), as sent.
+    pub envelopes: Vec<String>,
     /// Every request: the path (with its region prefix) and the query.
     pub requests: Vec<(String, Vec<(String, String)>)>,
+    /// Every change: the path and the JSON body.
+    pub changes: Vec<(String, Value)>,
 }
 
-#[derive(Clone)]
+/// One transaction: its name, how long it took, whether it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transaction {
+    pub name: String,
+    pub duration_ms: f64,
+    pub failed: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct FakeSentry {
     pub base: Url,
     pub world: Arc<Mutex<World>>,
@@ -81,7 +103,7 @@ pub fn project(id: u64, slug: &str, platform: &str, first_event: Option<&str>) -
 }
 
 pub fn client_key(project_id: u64, public: &str) -> Value {
-    let secret = public.replacen("@", &format!(":{DSN_SECRET}@"), 1);
+    let secret = public.replacen('@', &format!(":{DSN_SECRET}@"), 1);
     answer(
         "get",
         KEYS,
@@ -177,8 +199,24 @@ impl FakeSentry {
             .route("/api/0/organizations/{org}/stats_v2/", get(stats))
             .route("/api/0/projects/{org}/{project}/rules/", get(issue_rules))
             .route("/api/0/organizations/{org}/alert-rules/", get(metric_rules))
-            .route("/api/0/organizations/{org}/workflows/", get(workflows))
+            .route(
+                "/api/0/organizations/{org}/workflows/",
+                get(workflows).post(new_workflow),
+            )
+            .route("/api/0/organizations/{org}/events/", get(events))
+            .route("/api/0/teams/{org}/{team}/projects/", post(new_project))
             .fallback(web_page);
+        let api = api
+            .route(
+                "/api/0/projects/{org}/{project}/rules/",
+                post(new_issue_rule),
+            )
+            .route(
+                "/api/0/organizations/{org}/alert-rules/",
+                post(new_metric_rule),
+            )
+            // Ingestion, where a DSN points: the fake is its own ingest host.
+            .route("/api/{project_id}/envelope/", post(envelope));
         let app = Router::new()
             .nest("/us", api.clone())
             .merge(api)
@@ -191,11 +229,11 @@ impl FakeSentry {
     }
 
     pub fn requests(&self) -> Vec<(String, Vec<(String, String)>)> {
-        self.world.lock().expect("lock").requests.clone()
+        crate::lock(&self.world).requests.clone()
     }
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct Fake {
     world: Arc<Mutex<World>>,
     base: Url,
@@ -203,9 +241,15 @@ struct Fake {
 
 impl Fake {
     fn record(&self, uri: &OriginalUri) -> std::sync::MutexGuard<'_, World> {
-        let mut world = self.world.lock().expect("lock");
-        let query = super::query_pairs(uri);
+        let mut world = crate::lock(&self.world);
+        let query = crate::query_pairs(uri);
         world.requests.push((uri.path().to_owned(), query));
+        world
+    }
+
+    fn change(&self, uri: &OriginalUri, body: &Value) -> std::sync::MutexGuard<'_, World> {
+        let mut world = self.record(uri);
+        world.changes.push((uri.path().to_owned(), body.clone()));
         world
     }
 }
@@ -313,6 +357,176 @@ async fn workflows(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     axum::Json(world.workflows.clone()).into_response()
 }
 
+fn created(value: Value) -> Response {
+    (StatusCode::CREATED, axum::Json(value)).into_response()
+}
+
+async fn new_workflow(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let made = answer("get", WORKFLOWS, body);
+    world.workflows.push(made.clone());
+    created(made)
+}
+
+async fn new_issue_rule(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let Some(rules) = world.issue_rules.as_mut() else {
+        return html_page();
+    };
+    let made = answer_in(SENTRY_LEGACY, "get", ISSUE_RULES, body);
+    rules.push(made.clone());
+    created(made)
+}
+
+async fn new_metric_rule(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let Some(rules) = world.metric_rules.as_mut() else {
+        return html_page();
+    };
+    let made = answer_in(SENTRY_LEGACY, "get", METRIC_RULES, body);
+    rules.push(made.clone());
+    created(made)
+}
+
+/// A project made in a team, with a default client key whose DSN points at
+/// this fake, as sentry.io makes one.
+async fn new_project(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((org, team)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    if org != world.org || !world.teams.contains(&team) {
+        return not_found();
+    }
+    let name = body["name"].as_str().unwrap_or_default().to_owned();
+    let slug = body["slug"].as_str().unwrap_or(&name).to_owned();
+    if world.projects.contains_key(&slug) {
+        return (
+            StatusCode::CONFLICT,
+            axum::Json(json!({ "detail": "A project with this slug already exists." })),
+        )
+            .into_response();
+    }
+    let id = 100 + world.projects.len() as u64;
+    let platform = body["platform"].as_str().unwrap_or("other");
+    let made = project(id, &slug, platform, None);
+    world.projects.insert(slug.clone(), made.clone());
+    let host = fake.base.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = fake.base.port().unwrap_or(80);
+    world.keys.insert(
+        slug,
+        vec![client_key(
+            id,
+            &format!("http://{PUBLIC_KEY}@{host}:{port}/{id}"),
+        )],
+    );
+    created(made)
+}
+
+/// The events table: `count()`, `failure_rate()` and `p99(span.duration)`
+/// of the transactions a `transaction:"…"` query selects.
+async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
+    let world = fake.record(&uri);
+    let query = crate::query_pairs(&uri);
+    let text = query
+        .iter()
+        .find(|(name, _)| name == "query")
+        .map_or("", |(_, value)| value.as_str());
+    let wanted = text
+        .split_once("transaction:\"")
+        .and_then(|(_, rest)| rest.strip_suffix('"'))
+        .map(|name| name.replace("\\\"", "\"").replace("\\\\", "\\"));
+    let selected: Vec<&Transaction> = world
+        .transactions
+        .iter()
+        .filter(|t| wanted.as_ref().is_none_or(|name| *name == t.name))
+        .collect();
+    let count = selected.len() as f64;
+    let mut durations: Vec<f64> = selected.iter().map(|t| t.duration_ms).collect();
+    durations.sort_by(f64::total_cmp);
+    let mut row = serde_json::Map::new();
+    for (name, field) in query.iter().filter(|(name, _)| name == "field") {
+        let _ = name;
+        let value = match field.as_str() {
+            "count()" => json!(count),
+            "failure_rate()" if count > 0.0 => {
+                json!(selected.iter().filter(|t| t.failed).count() as f64 / count)
+            }
+            "p99(span.duration)" if count > 0.0 => {
+                let at = ((count * 0.99).ceil() as usize).clamp(1, durations.len()) - 1;
+                json!(durations[at])
+            }
+            _ => Value::Null,
+        };
+        row.insert(field.clone(), value);
+    }
+    axum::Json(answer(
+        "get",
+        EVENTS,
+        json!({ "data": [row], "meta": { "fields": {} } }),
+    ))
+    .into_response()
+}
+
+/// Ingestion: an envelope from an SDK (or Watchpost's test event) becomes an
+/// issue, and the project has its first event.
+async fn envelope(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path(project_id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let mut world = fake.record(&uri);
+    let auth = headers
+        .get("x-sentry-auth")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if !auth.contains(&format!("sentry_key={PUBLIC_KEY}")) {
+        return (StatusCode::UNAUTHORIZED, "bad sentry_key").into_response();
+    }
+    let Some(slug) = world
+        .projects
+        .iter()
+        .find(|(_, p)| p["id"] == project_id.as_str())
+        .map(|(slug, _)| slug.clone())
+    else {
+        return not_found();
+    };
+    let event: Value = body
+        .lines()
+        .nth(2)
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or(Value::Null);
+    let title = event["message"]["formatted"]
+        .as_str()
+        .or_else(|| event["message"].as_str())
+        .unwrap_or("event")
+        .to_owned();
+    let level = event["level"].as_str().unwrap_or("error").to_owned();
+    let id = 1000 + world.issues.len() as u64;
+    world.issues.insert(0, issue(id, &level, &title));
+    if let Some(project) = world.projects.get_mut(&slug) {
+        project["firstEvent"] = json!("2026-11-22T12:10:00Z");
+    }
+    world.envelopes.push(body);
+    axum::Json(json!({ "id": event["event_id"] })).into_response()
+}
+
 /// What some Sentry-compatible servers answer for an API path they lack.
 async fn web_page(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     drop(fake.record(&uri));
@@ -342,6 +556,8 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "projects", _, _, "rules"] => Some(ISSUE_RULES),
         ["api", "0", "organizations", _, "alert-rules"] => Some(METRIC_RULES),
         ["api", "0", "organizations", _, "workflows"] => Some(WORKFLOWS),
+        ["api", "0", "organizations", _, "events"] => Some(EVENTS),
+        ["api", "0", "teams", _, _, "projects"] => Some(TEAM_PROJECTS),
         _ => None,
     }
 }

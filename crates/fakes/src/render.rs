@@ -12,13 +12,16 @@ use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::specs::{self, RENDER};
+use crate::specs::{self, RENDER};
 
 pub const SERVICE: &str = "/services/{serviceId}";
 pub const ENV_VARS: &str = "/services/{serviceId}/env-vars";
 pub const ENV_VAR: &str = "/services/{serviceId}/env-vars/{envVarKey}";
 pub const DEPLOYS: &str = "/services/{serviceId}/deploys";
 pub const ROLLBACK: &str = "/services/{serviceId}/rollback";
+pub const LOGS: &str = "/logs";
+/// The owner (workspace) of every service the fake makes.
+pub const OWNER: &str = "tea-d0acme";
 
 /// A schema-complete value of the component `name`, with `fields` over it.
 pub fn component(name: &str, fields: Value) -> Value {
@@ -30,7 +33,7 @@ pub fn component(name: &str, fields: Value) -> Value {
 pub fn service(id: &str, name: &str) -> Value {
     component(
         "service",
-        json!({ "id": id, "name": name, "type": "web_service", "dashboardUrl": format!("https://dashboard.render.com/web/{id}"), "suspended": "not_suspended" }),
+        json!({ "id": id, "name": name, "type": "web_service", "ownerId": OWNER, "dashboardUrl": format!("https://dashboard.render.com/web/{id}"), "suspended": "not_suspended" }),
     )
 }
 
@@ -51,10 +54,12 @@ pub struct World {
     pub env: HashMap<String, Vec<(String, String)>>,
     /// Service → its deploys, newest first.
     pub deploys: HashMap<String, Vec<Value>>,
+    /// Log lines of every service, newest first: service, level, message.
+    pub logs: Vec<(String, String, String)>,
     pub requests: Vec<Request>,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeRender {
     /// The API's root, as `RENDER_BASE_URL` names it.
     pub base: Url,
@@ -70,21 +75,22 @@ impl FakeRender {
             .route("/v1/services/{id}/env-vars/{key}", put(set_env_var))
             .route("/v1/services/{id}/deploys", get(deploys).post(new_deploy))
             .route("/v1/services/{id}/rollback", post(rollback))
+            .route("/v1/logs", get(logs))
             .with_state(world.clone());
         // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
-        let base = super::serve_on_loopback(app).await.join("v1").expect("url");
+        let base = crate::serve_on_loopback(app).await.join("v1").expect("url");
         FakeRender { base, world }
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.world.lock().expect("lock").requests.clone()
+        crate::lock(&self.world).requests.clone()
     }
 }
 
 type Shared = State<Arc<Mutex<World>>>;
 
 fn record(world: &mut World, method: &str, uri: &OriginalUri, body: Option<Value>) {
-    let query = super::query_pairs(uri);
+    let query = crate::query_pairs(uri);
     world
         .requests
         .push((method.to_owned(), uri.path().to_owned(), query, body));
@@ -99,7 +105,7 @@ fn not_found() -> Response {
 }
 
 async fn show_service(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "GET", &uri, None);
     world
         .services
@@ -113,7 +119,7 @@ async fn env_vars(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "GET", &uri, None);
     let Some(vars) = world.env.get(&id) else {
         return not_found();
@@ -141,7 +147,7 @@ async fn set_env_var(
     Path((id, key)): Path<(String, String)>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "PUT", &uri, Some(body.clone()));
     let value = body["value"].as_str().unwrap_or_default().to_owned();
     let Some(vars) = world.env.get_mut(&id) else {
@@ -155,7 +161,7 @@ async fn set_env_var(
 }
 
 async fn deploys(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "GET", &uri, None);
     let Some(deploys) = world.deploys.get(&id) else {
         return not_found();
@@ -173,7 +179,7 @@ async fn new_deploy(
     Path(id): Path<String>,
     body: Option<axum::Json<Value>>,
 ) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "POST", &uri, body.map(|b| b.0));
     let Some(deploys) = world.deploys.get_mut(&id) else {
         return not_found();
@@ -189,7 +195,7 @@ async fn rollback(
     Path(id): Path<String>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    let mut world = world.lock().expect("lock");
+    let mut world = crate::lock(&world);
     record(&mut world, "POST", &uri, Some(body.clone()));
     let Some(deploys) = world.deploys.get_mut(&id) else {
         return not_found();
@@ -215,6 +221,51 @@ async fn rollback(
     (StatusCode::CREATED, axum::Json(deploy)).into_response()
 }
 
+/// Log lines of the asked resource at the asked level, containing the
+/// asked text, newest first.
+async fn logs(State(world): Shared, uri: OriginalUri) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    let query = crate::query_pairs(&uri);
+    let all = |name: &str| -> Vec<&str> {
+        query
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    };
+    if all("ownerId") != [OWNER] {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "message": "ownerId is required" })),
+        )
+            .into_response();
+    }
+    let (resources, levels, texts) = (all("resource"), all("level"), all("text"));
+    let lines: Vec<Value> = world
+        .logs
+        .iter()
+        .filter(|(service, level, message)| {
+            resources.contains(&service.as_str())
+                && (levels.is_empty() || levels.contains(&level.as_str()))
+                && texts.iter().all(|text| message.contains(text))
+        })
+        .enumerate()
+        .map(|(at, (_, level, message))| {
+            json!({
+                "id": format!("log-{at}"), "message": message,
+                "timestamp": "2026-11-22T12:00:00Z",
+                "labels": [{ "name": "level", "value": level }]
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "hasMore": false, "nextStartTime": "2026-11-22T08:00:00Z",
+        "nextEndTime": "2026-11-22T12:00:00Z", "logs": lines
+    }))
+    .into_response()
+}
+
 /// The document's template for a path the fake was asked.
 pub fn template_of(path: &str) -> Option<&'static str> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -224,6 +275,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["v1", "services", _, "env-vars", _] => Some(ENV_VAR),
         ["v1", "services", _, "deploys"] => Some(DEPLOYS),
         ["v1", "services", _, "rollback"] => Some(ROLLBACK),
+        ["v1", "logs"] => Some(LOGS),
         _ => None,
     }
 }

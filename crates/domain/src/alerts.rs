@@ -139,6 +139,132 @@ impl IssueRule {
     }
 }
 
+/// Sentry's issue-alert condition for "an issue changes from resolved to unresolved".
+pub const REGRESSION_CONDITION: &str =
+    "sentry.rules.conditions.regression_event.RegressionEventCondition";
+
+/// A rule Watchpost can create, as Sentry's alert APIs express it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RuleSpec {
+    /// An issue alert: a new (or, with `regressions`, a regressed) issue,
+    /// optionally only when its message contains one of `message_contains`.
+    Issue {
+        name: &'static str,
+        regressions: bool,
+        message_contains: &'static [&'static str],
+        /// Minutes between two alerts of the same issue.
+        frequency_minutes: u32,
+    },
+    /// A metric alert: `aggregate` over `time_window_minutes` above
+    /// `threshold` (a percent rise over `comparison_delta` minutes before,
+    /// when given).
+    Metric {
+        name: &'static str,
+        aggregate: &'static str,
+        /// `events` for errors, `transactions` for performance.
+        dataset: &'static str,
+        query: &'static str,
+        time_window_minutes: u32,
+        threshold: f64,
+        comparison_delta: Option<u32>,
+    },
+}
+
+impl RuleSpec {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleSpec::Issue { name, .. } | RuleSpec::Metric { name, .. } => name,
+        }
+    }
+}
+
+impl SeedRule {
+    pub const ALL: [SeedRule; 3] = [
+        SeedRule::HighErrorRate,
+        SeedRule::NewIssue,
+        SeedRule::ErrorSpike,
+    ];
+
+    /// The rule as seed 000 defines it.
+    pub fn spec(self) -> RuleSpec {
+        match self {
+            // Sentry servers differ on whether a failure-rate threshold is a
+            // fraction or a percentage; the check accepts both, and 5 is
+            // what Sentry's own form stores.
+            SeedRule::HighErrorRate => RuleSpec::Metric {
+                name: self.name(),
+                aggregate: "failure_rate()",
+                dataset: "transactions",
+                query: "",
+                time_window_minutes: 5,
+                threshold: 5.0,
+                comparison_delta: None,
+            },
+            SeedRule::NewIssue => RuleSpec::Issue {
+                name: self.name(),
+                regressions: false,
+                message_contains: &[],
+                frequency_minutes: 30,
+            },
+            // "Up 50% in 10 minutes": the count over 10 minutes compared with
+            // the same 10 minutes an hour before.
+            SeedRule::ErrorSpike => RuleSpec::Metric {
+                name: self.name(),
+                aggregate: "count()",
+                dataset: "events",
+                query: "",
+                time_window_minutes: 10,
+                threshold: 50.0,
+                comparison_delta: Some(60),
+            },
+        }
+    }
+}
+
+/// Seed 003's production alert rules, as far as Sentry can express them
+/// (who receives them, email or SMS, stays a choice made in Sentry).
+pub const SEED_003_RULES: [RuleSpec; 5] = [
+    RuleSpec::Issue {
+        name: "Payment Processing Errors",
+        regressions: true,
+        message_contains: &["payment", "stripe"],
+        frequency_minutes: 5,
+    },
+    RuleSpec::Issue {
+        name: "Database Connection Errors",
+        regressions: true,
+        message_contains: &["database", "connection"],
+        frequency_minutes: 5,
+    },
+    RuleSpec::Metric {
+        name: "Authentication Failures (Spike)",
+        aggregate: "count()",
+        dataset: "events",
+        query: "auth",
+        time_window_minutes: 5,
+        threshold: 10.0,
+        comparison_delta: None,
+    },
+    RuleSpec::Metric {
+        name: "High Error Rate",
+        aggregate: "count()",
+        dataset: "events",
+        query: "",
+        time_window_minutes: 15,
+        threshold: 50.0,
+        comparison_delta: None,
+    },
+    RuleSpec::Metric {
+        name: "Performance Issues",
+        aggregate: "p95(transaction.duration)",
+        dataset: "transactions",
+        query: "",
+        time_window_minutes: 60,
+        threshold: 5000.0,
+        comparison_delta: None,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +294,40 @@ mod tests {
         };
         assert!(new_issue.does(SeedRule::NewIssue));
         assert!(!new_issue.does(SeedRule::HighErrorRate));
+    }
+
+    #[test]
+    fn the_rules_watchpost_creates_are_the_ones_it_recognises() {
+        for seed in SeedRule::ALL {
+            match seed.spec() {
+                RuleSpec::Metric {
+                    name,
+                    aggregate,
+                    time_window_minutes,
+                    threshold,
+                    comparison_delta,
+                    ..
+                } => {
+                    let made = MetricRule {
+                        name: name.into(),
+                        aggregate: aggregate.into(),
+                        time_window_minutes,
+                        above: true,
+                        threshold: Some(threshold),
+                        comparison_delta,
+                    };
+                    assert!(made.does(seed), "{seed:?}");
+                    assert!(seed.named(name));
+                }
+                RuleSpec::Issue { name, .. } => {
+                    let made = IssueRule {
+                        name: name.into(),
+                        conditions: vec![FIRST_SEEN_CONDITION.into()],
+                    };
+                    assert!(made.does(seed), "{seed:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -218,6 +218,16 @@ impl NewEntry {
                 text,
             ),
             Change::Handover { to, note: text } => note(Object::default().text("to", to), text),
+            Change::ActionTaken {
+                action,
+                status,
+                changed,
+                message,
+            } => Object::default()
+                .text("action", action)
+                .text("status", status.name())
+                .raw("changed", &strings(changed).finish())
+                .text("message", message),
             Change::SignOff {
                 approved,
                 note: text,

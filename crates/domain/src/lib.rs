@@ -5,6 +5,7 @@
 //! errors. That keeps every rule testable natively and fast, and lets the same
 //! code run in the browser.
 
+pub mod action;
 pub mod alerts;
 pub mod api;
 pub mod binary;

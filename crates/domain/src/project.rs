@@ -67,6 +67,15 @@ impl Platform {
         }
     }
 
+    /// The platform Sentry gives a new project for it.
+    pub fn sentry_platform(self) -> &'static str {
+        match self {
+            Platform::Node => "node-express",
+            Platform::Fastapi => "python-fastapi",
+            Platform::Nextjs => "javascript-nextjs",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Platform> {
         Platform::ALL.into_iter().find(|p| p.name() == name)
     }

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub use export::{EntryFilter, KINDS, actors, markdown};
 pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, note_text_problem, op_id_problem};
 
+use crate::action::ActionKind;
+pub use crate::action::ActionStatus;
 use crate::keyed::Keyed;
 use crate::playbook::{Decimal, Outcome, Playbook};
 
@@ -90,6 +92,16 @@ pub enum Change {
         #[serde(default)]
         note: String,
     },
+    /// What an action changed on a service, recorded by the proxy when an
+    /// admin asks it to act.
+    ActionTaken {
+        /// The action's name, such as `render.set_env_vars`.
+        action: String,
+        status: ActionStatus,
+        /// What was changed (or found), by name; secrets only ever masked.
+        changed: Keyed<String>,
+        message: String,
+    },
 }
 
 impl Entry {
@@ -135,6 +147,15 @@ impl Entry {
             Change::SignOff {
                 approved: false, ..
             } => "signed off: not approved".to_owned(),
+            Change::ActionTaken {
+                action,
+                status,
+                message,
+                ..
+            } => {
+                let label = ActionKind::from_name(action).map(ActionKind::label);
+                format!("{}: {}. {message}", label.unwrap_or(action), status.label())
+            }
         }
     }
 }
@@ -200,6 +221,16 @@ pub struct Observation {
     pub at: String,
 }
 
+/// The latest run of an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    pub status: ActionStatus,
+    pub changed: Keyed<String>,
+    pub message: String,
+    pub by: String,
+    pub at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub escalation: String,
@@ -232,6 +263,8 @@ pub struct RunState {
     pub metrics: Keyed<Measurement>,
     /// The latest result of each live check.
     pub checks: Keyed<Observation>,
+    /// The latest run of each action, by its name.
+    pub actions: Keyed<ActionRecord>,
     pub notes: Vec<Remark>,
     pub decisions: Vec<Decision>,
     /// Who has the watch, after the last handover.
@@ -326,6 +359,21 @@ impl RunState {
                     by: entry.actor.clone(),
                     at: entry.at.clone(),
                 });
+            }
+            Change::ActionTaken {
+                action,
+                status,
+                changed,
+                message,
+            } => {
+                let record = ActionRecord {
+                    status: *status,
+                    changed: changed.clone(),
+                    message: message.clone(),
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                };
+                self.actions.insert(action, record);
             }
         }
         self.last_entry = self.last_entry.max(entry.id);

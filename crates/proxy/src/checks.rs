@@ -52,7 +52,7 @@ impl Outcome {
         Outcome::new(CheckStatus::Failed, message)
     }
 
-    fn not_configured(message: impl Into<String>) -> Self {
+    pub(crate) fn not_configured(message: impl Into<String>) -> Self {
         Outcome::new(CheckStatus::NotConfigured, message)
     }
 
@@ -76,7 +76,7 @@ impl Outcome {
     }
 
     /// A call that went wrong, worded for `service`.
-    fn upstream(service: &str, err: &UpstreamError) -> Self {
+    pub(crate) fn upstream(service: &str, err: &UpstreamError) -> Self {
         let status = match err {
             UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => CheckStatus::Unsupported,
             _ => CheckStatus::Error,
@@ -204,6 +204,9 @@ fn json_text(value: &serde_json::Value) -> String {
     text.chars().take(LOG_EXCERPT_CHARS).collect()
 }
 
+/// What to do when no Slack webhook is configured.
+pub(crate) const NO_SLACK: &str = "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.";
+
 /// How long a result is reused for the same check of the same project, so
 /// that ten open browsers cannot exhaust a rate limit.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -219,11 +222,13 @@ pub struct Checks {
     sentry: Option<Sentry>,
     default_org: Option<String>,
     render: Option<Render>,
-    slack: Option<Slack>,
+    pub(crate) slack: Option<Slack>,
     health: HealthProber,
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
+    /// The actions under way (see `actions`).
+    pub(crate) under_way: Arc<Mutex<std::collections::HashSet<(i64, domain::action::ActionKind)>>>,
 }
 
 impl Checks {
@@ -251,6 +256,7 @@ impl Checks {
                 .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
             health: HealthProber::new(Duration::from_secs(10), services.allow_private_targets)?,
             recent: Arc::default(),
+            under_way: Arc::default(),
         })
     }
 
@@ -272,6 +278,12 @@ impl Checks {
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         *slot = Some((Instant::now(), outcome.clone(), took));
         (outcome, took)
+    }
+
+    /// Forgets `project`'s recent results: after an action changed a
+    /// service, a check must ask again, not repeat what it saw before.
+    pub fn forget(&self, project: i64) {
+        lock(&self.recent).retain(|(id, _), _| *id != project);
     }
 
     async fn check(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
@@ -315,7 +327,7 @@ impl Checks {
     }
 
     /// The Sentry client, organization and project slug an item needs.
-    fn sentry_target<'a>(
+    pub(crate) fn sentry_target<'a>(
         &'a self,
         project: &'a Project,
         which: Option<&str>,
@@ -447,7 +459,7 @@ impl Checks {
         }
     }
 
-    async fn sentry_project_id<'a>(
+    pub(crate) async fn sentry_project_id<'a>(
         &'a self,
         project: &'a Project,
     ) -> Result<(&'a Sentry, &'a str, String), Outcome> {
@@ -749,7 +761,10 @@ impl Checks {
         }
     }
 
-    fn render_target<'a>(&'a self, project: &'a Project) -> Result<(&'a Render, &'a str), Outcome> {
+    pub(crate) fn render_target<'a>(
+        &'a self,
+        project: &'a Project,
+    ) -> Result<(&'a Render, &'a str), Outcome> {
         let render = self.render.as_ref().ok_or_else(|| {
             Outcome::not_configured(
                 "No Render API key is configured: set RENDER_API_KEY (or --render-api-key, or [render] api_key in the --config file) and restart Watchpost.",
@@ -1095,9 +1110,7 @@ impl Checks {
 
     async fn slack_webhook(&self, project: &Project) -> Outcome {
         let Some(slack) = &self.slack else {
-            return Outcome::not_configured(
-                "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.",
-            );
+            return Outcome::not_configured(NO_SLACK);
         };
         let text = format!(
             "Watchpost: a test message for “{}”. The launch alerts will come here.",

@@ -1,6 +1,7 @@
 //! Watchpost's proxy: serves the app, keeps the team's shared progress, and is
 //! the only holder of API tokens. `main.rs` wires configuration to [`app`].
 
+pub mod actions;
 pub mod auth;
 pub mod checks;
 pub mod config;

@@ -5,6 +5,9 @@
 //! broadcast, so every stream sees entries in id order and a client resuming
 //! after its last id can never skip one that was committed earlier.
 
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -57,6 +60,20 @@ impl Runs {
             }
         }
         Ok((entry, created))
+    }
+
+    /// Appends a change the proxy made (a check's result, an action's), under
+    /// a fresh random op id.
+    pub async fn record(
+        &self,
+        project: i64,
+        change: &Change,
+        actor: &str,
+    ) -> Result<Entry, sqlx::Error> {
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        let op_id = format!("{}-{}", change.kind(), URL_SAFE_NO_PAD.encode(bytes));
+        Ok(self.append(project, &op_id, change, actor).await?.0)
     }
 
     /// New entries of `project` from now on.

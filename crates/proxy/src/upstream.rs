@@ -284,6 +284,33 @@ impl Upstream {
         if let Some(body) = body {
             request = request.json(body);
         }
+        self.json_answer(request).await
+    }
+
+    /// A change whose body is not JSON (a Sentry envelope), sent once with
+    /// `headers`, answered in JSON.
+    pub async fn send_bytes<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        headers: &[(&str, String)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<T, UpstreamError> {
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, content_type)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let answer = self.within_deadline(self.json_answer(request)).await?;
+        parse(&answer.body)
+    }
+
+    /// Sends `request`; a success must be JSON.
+    async fn json_answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, UpstreamError> {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();

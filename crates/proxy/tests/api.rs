@@ -46,6 +46,7 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "createProject" => json!({ "name": format!("Project {call}") }),
         "updateProject" => json!({ "slack_channel": "#launch" }),
         "runChecks" => json!({ "items": ["render-service-exists", "health-endpoint-ok"] }),
+        "runAction" => json!({}),
         "append" => json!({
             "op_id": format!("op-{call}"),
             "kind": "ticked",
@@ -84,7 +85,8 @@ async fn every_route_answers_by_role_and_fits_the_document() {
         );
         let concrete = path
             .replace("{id}", &project.to_string())
-            .replace("{item}", "sentry-backend-project-exists");
+            .replace("{item}", "sentry-backend-project-exists")
+            .replace("{action}", "slack.test_message");
         for (rank, role) in ROLES.iter().enumerate() {
             call += 1;
             // A fresh client each time: signing out must not end the next call's session.
@@ -147,13 +149,17 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/export",
         "/api/projects/{id}/checks",
         "/api/projects/{id}/checks/{item}",
+        "/api/projects/{id}/actions/{action}",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {
             let response = admin
                 .send(
                     method.clone(),
-                    &path.replace("{id}", "999").replace("{item}", "x"),
+                    &path
+                        .replace("{id}", "999")
+                        .replace("{item}", "x")
+                        .replace("{action}", "render.deploy"),
                     Some("{}"),
                 )
                 .await;

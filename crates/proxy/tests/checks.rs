@@ -8,55 +8,20 @@ mod common;
 use std::sync::Arc;
 
 use common::fake_sentry;
-use common::{Options, Server, json};
+use common::{Server, json};
 use fakes::launch::{
     DATABASE_PASSWORD, DSN_RENDER_SECRET, RENDER_KEY, SENTRY_TOKEN, SERVICE, Stage,
 };
 use fakes::{Launch, slack};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use watchpost_proxy::config::Services;
-use watchpost_proxy::secret::Secret;
-
-/// The proxy's services, configured for the fakes.
-pub fn services(launch: &Launch) -> Services {
-    Services {
-        sentry_base_url: launch.sentry.base.clone(),
-        sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
-        sentry_org: Some(fakes::launch::ORG.into()),
-        render_base_url: launch.render.base.clone(),
-        render_api_key: Some(Secret::new(RENDER_KEY)),
-        slack_webhook_url: Some(Secret::new(launch.slack.webhook.to_string())),
-        // The fakes are on 127.0.0.1.
-        allow_private_targets: true,
-    }
-}
 
 async fn fakes() -> Launch {
     Launch::start(Stage::Ready).await
 }
 
 async fn server_with(fakes: &Launch) -> (Server, i64) {
-    let server = Server::start_configured(
-        TempDir::new().expect("dir"),
-        |_| {},
-        Options {
-            services: services(fakes),
-            ..Options::default()
-        },
-    )
-    .await;
-    let project = server.project("Voxanne").await;
-    let mut settings = fakes.project_settings("Voxanne");
-    settings.as_object_mut().map(|o| o.remove("name"));
-    let response = server
-        .admin()
-        .await
-        .patch(&format!("/api/projects/{project}"), &settings.to_string())
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    (server, project)
+    common::launch_server(fakes).await
 }
 
 /// Asks for `items`' checks; the reports by item id.
@@ -374,6 +339,28 @@ async fn no_secret_leaves_the_proxy() {
         .await;
     bodies.push(format!("{:?}", all.headers()));
     bodies.push(all.text().await.expect("body"));
+    // Every action too; the test event's wait ends before the log is read.
+    let admin = server.admin().await;
+    for action in domain::action::ActionKind::ALL {
+        let response = admin
+            .post(
+                &format!("/api/projects/{project}/actions/{}", action.name()),
+                r#"{"seed_003_rules":true}"#,
+            )
+            .await;
+        bodies.push(format!("{:?}", response.headers()));
+        bodies.push(response.text().await.expect("body"));
+    }
+    let mut arrived = false;
+    for _ in 0..50 {
+        let state = json(ana.get(&format!("/api/projects/{project}/state")).await).await;
+        arrived = state["actions"]["sentry.test_event"]["status"] == "done";
+        if arrived {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(arrived, "the test event arrived");
     for path in [
         format!("/api/projects/{project}/state"),
         format!("/api/projects/{project}/log"),

@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 8] = [
+pub const KINDS: [(&str, &str); 9] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -13,6 +13,7 @@ pub const KINDS: [(&str, &str); 8] = [
     ("decision_taken", "Decisions"),
     ("handover", "Handovers"),
     ("sign_off", "Sign-off"),
+    ("action_taken", "Actions"),
 ];
 
 impl Change {
@@ -36,6 +37,7 @@ impl Change {
             Change::DecisionTaken { .. } => 5,
             Change::Handover { .. } => 6,
             Change::SignOff { .. } => 7,
+            Change::ActionTaken { .. } => 8,
         }
     }
 }

@@ -77,6 +77,9 @@ impl Change {
             Change::CheckResult { .. } => {
                 Some("check results are recorded by the proxy when it runs a live check".to_owned())
             }
+            Change::ActionTaken { .. } => {
+                Some("actions are recorded by the proxy when an admin asks it to act".to_owned())
+            }
             Change::DecisionTaken {
                 escalation,
                 answers,

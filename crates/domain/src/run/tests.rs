@@ -108,6 +108,16 @@ fn every_kind() -> Vec<Entry> {
         ),
         entry(8, "dana", ticked("h0-baseline")),
         entry(9, "dana", unticked("h0-database")),
+        entry(
+            11,
+            "ed",
+            Change::ActionTaken {
+                action: "render.set_env_vars".into(),
+                status: ActionStatus::Done,
+                changed: [("SENTRY_ENVIRONMENT".to_owned(), "set".to_owned())].into(),
+                message: "Set 1 variable.".into(),
+            },
+        ),
     ]
 }
 
@@ -130,6 +140,16 @@ fn every_kind_of_entry_lands_in_the_state() {
     assert_eq!(
         state.sign_off.as_ref().map(|s| (s.approved, s.by.as_str())),
         Some((true, "cy"))
+    );
+    let action = state.actions.get("render.set_env_vars").unwrap();
+    assert_eq!(
+        (action.status, action.by.as_str()),
+        (ActionStatus::Done, "ed")
+    );
+    let playbook = Playbook::default_launch().unwrap();
+    assert_eq!(
+        log.last().unwrap().describe(&playbook),
+        "Set the missing env vars: done. Set 1 variable."
     );
 }
 
@@ -402,7 +422,7 @@ fn the_timeline_filters_by_kind_and_person() {
     assert_eq!(only(Some("metric_recorded"), None), [2, 3]);
     assert_eq!(only(None, Some("ben")), [5, 6]);
     assert_eq!(only(Some("note"), Some("ben")), Vec::<u64>::new());
-    assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana"]);
+    assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana", "ed"]);
     for entry in &log {
         let kind = entry.change.kind();
         assert_eq!(

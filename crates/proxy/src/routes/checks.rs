@@ -5,12 +5,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::api::Role;
 use domain::keyed::Keyed;
 use domain::playbook::Item;
@@ -139,7 +136,7 @@ async fn run_many(
     ))
 }
 
-async fn runnable(state: &AppState, id: i64) -> Result<Project> {
+pub(super) async fn runnable(state: &AppState, id: i64) -> Result<Project> {
     let project = find(state, id).await?;
     if project.archived {
         return Err(Error::Conflict(format!(
@@ -180,13 +177,7 @@ async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> R
         message: outcome.message,
         duration_ms,
     };
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    let op_id = format!("check-{}", URL_SAFE_NO_PAD.encode(bytes));
-    let (entry, _) = state
-        .runs
-        .append(project.id, &op_id, &change, actor)
-        .await?;
+    let entry = state.runs.record(project.id, &change, actor).await?;
     CheckReport::from_entry(&entry)
         .ok_or_else(|| Error::Internal("a check result was stored as another kind".to_owned()))
 }

@@ -1,5 +1,6 @@
 //! The `/api` routes. Each module owns its `router()`.
 
+mod actions;
 mod checks;
 mod health;
 mod log;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(projects::router())
         .merge(log::router())
         .merge(checks::router())
+        .merge(actions::router())
         .merge(openapi::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

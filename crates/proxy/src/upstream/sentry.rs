@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use reqwest::Method;
 use serde::{Deserialize, Deserializer};
+use serde_json::json;
 use url::Url;
 
 use domain::alerts::{IssueRule, MetricRule};
@@ -67,6 +69,8 @@ pub struct Dsn {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Integration {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
     pub name: String,
     pub status: String,
     pub provider: Provider,
@@ -399,10 +403,7 @@ impl Sentry {
             }
             pairs
                 .append_pair("project", project_id)
-                .append_pair(
-                    "query",
-                    format!("is_transaction:true {query}").trim(),
-                )
+                .append_pair("query", format!("is_transaction:true {query}").trim())
                 .append_pair("statsPeriod", period)
                 .append_pair("per_page", "1");
         }
@@ -412,6 +413,122 @@ impl Sentry {
             .iter()
             .map(|field| row.and_then(|row| row.get(*field)?.as_f64()))
             .collect())
+    }
+
+    /// Creates a project in `team`; Sentry gives it a client key.
+    pub async fn create_project(
+        &self,
+        org: &str,
+        team: &str,
+        slug: &str,
+        platform: &str,
+    ) -> Result<Project, UpstreamError> {
+        let url = self.org_url(org, &["teams", org, team, "projects"]).await?;
+        let body = json!({ "name": slug, "slug": slug, "platform": platform });
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), &body)
+            .await
+    }
+
+    /// Creates a legacy issue alert rule (`/rules/`).
+    pub async fn create_issue_rule(
+        &self,
+        org: &str,
+        project: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, UpstreamError> {
+        let url = self
+            .org_url(org, &["projects", org, project, "rules"])
+            .await?;
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), body)
+            .await
+    }
+
+    /// Creates a legacy metric alert rule (`/alert-rules/`).
+    pub async fn create_metric_rule(
+        &self,
+        org: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "alert-rules"])
+            .await?;
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), body)
+            .await
+    }
+
+    /// Creates an alert of the current API (`/workflows/`).
+    pub async fn create_workflow(
+        &self,
+        org: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "workflows"])
+            .await?;
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), body)
+            .await
+    }
+
+    /// Unresolved issues of the last hour whose title holds `text`.
+    pub async fn issues_titled(
+        &self,
+        org: &str,
+        project_id: &str,
+        text: &str,
+    ) -> Result<Vec<Issue>, UpstreamError> {
+        let query = format!("is:unresolved \"{text}\"");
+        let issues = self
+            .issues(org, project_id, &query, "1h", "new", 25)
+            .await?;
+        Ok(issues
+            .into_iter()
+            .filter(|issue| issue.title.contains(text))
+            .collect())
+    }
+
+    /// Sends `event` to the project's ingest endpoint as an SDK would, with
+    /// the DSN's public key: what arrives proves the DSN works.
+    pub async fn send_event(
+        &self,
+        dsn: &domain::dsn::Dsn,
+        event_id: &str,
+        event: &serde_json::Value,
+    ) -> Result<(), UpstreamError> {
+        let path = if dsn.path.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", dsn.path)
+        };
+        let url = Url::parse(&format!(
+            "{}://{}{path}/api/{}/envelope/",
+            dsn.scheme, dsn.host, dsn.project_id
+        ))
+        .map_err(|_| UpstreamError::Unreachable("the DSN does not make a URL".to_owned()))?;
+        let auth = format!(
+            "Sentry sentry_version=7, sentry_key={}, sentry_client=watchpost/{}",
+            dsn.public_key,
+            env!("CARGO_PKG_VERSION")
+        );
+        let envelope = format!(
+            "{}\n{}\n{}\n",
+            json!({ "event_id": event_id }),
+            json!({ "type": "event" }),
+            event
+        );
+        let _: serde_json::Value = self
+            .upstream
+            .send_bytes(
+                &url,
+                &[("x-sentry-auth", auth)],
+                "application/x-sentry-envelope",
+                envelope.into_bytes(),
+            )
+            .await?;
+        Ok(())
     }
 
     /// Accepted error events per hour over `period`, oldest first; the last

@@ -301,3 +301,41 @@ fn write_auth_file(dir: &Path) {
     )
     .expect("write auth.toml");
 }
+
+/// The proxy's services, configured for the fakes of `launch`.
+pub fn services(launch: &fakes::Launch) -> watchpost_proxy::config::Services {
+    use fakes::launch::{ORG, RENDER_KEY, SENTRY_TOKEN};
+    watchpost_proxy::config::Services {
+        sentry_base_url: launch.sentry.base.clone(),
+        sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
+        sentry_org: Some(ORG.into()),
+        render_base_url: launch.render.base.clone(),
+        render_api_key: Some(Secret::new(RENDER_KEY)),
+        slack_webhook_url: Some(Secret::new(launch.slack.webhook.to_string())),
+        // The fakes are on 127.0.0.1.
+        allow_private_targets: true,
+    }
+}
+
+/// A proxy configured for `launch`, with a project "Voxanne" set up for it.
+pub async fn launch_server(launch: &fakes::Launch) -> (Server, i64) {
+    let server = Server::start_configured(
+        TempDir::new().expect("dir"),
+        |_| {},
+        Options {
+            services: services(launch),
+            ..Options::default()
+        },
+    )
+    .await;
+    let project = server.project("Voxanne").await;
+    let mut settings = launch.project_settings("Voxanne");
+    settings.as_object_mut().map(|o| o.remove("name"));
+    let response = server
+        .admin()
+        .await
+        .patch(&format!("/api/projects/{project}"), &settings.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    (server, project)
+}

@@ -1,0 +1,661 @@
+//! The actions: setup work the proxy does on Sentry, Render and Slack when
+//! an admin asks (which ones, and what they set, is `domain::action`). Each
+//! is idempotent: it looks first and changes only what is missing, and says
+//! what it changed. Secrets are handled as in the checks: the DSN set on
+//! Render is the public one, and nothing secret is put in an answer.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use domain::action::{ActionKind, ActionStatus, env_vars_to_set, wanted_env_vars};
+use domain::alerts::{
+    FIRST_SEEN_CONDITION, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES, SeedRule,
+};
+use domain::dsn::Dsn;
+use domain::keyed::Keyed;
+use domain::project::Project;
+use serde_json::{Value, json};
+
+use crate::checks::{Checks, Outcome};
+use crate::lock;
+use crate::upstream::UpstreamError;
+use crate::upstream::sentry::Sentry;
+
+/// What an admin may choose for an action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionOptions {
+    /// With `sentry.create_alert_rules`: also seed 003's production rules.
+    #[serde(default)]
+    pub seed_003_rules: bool,
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acted {
+    pub status: ActionStatus,
+    pub changed: Keyed<String>,
+    pub message: String,
+}
+
+impl Acted {
+    fn new(status: ActionStatus, message: impl Into<String>) -> Self {
+        Acted {
+            status,
+            changed: Keyed::default(),
+            message: message.into(),
+        }
+    }
+
+    fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.changed.insert(name, value.into());
+        self
+    }
+
+    /// A check's outcome that stopped the action (a missing setting, an
+    /// upstream failure) as the action's failure.
+    fn stopped(outcome: Outcome) -> Self {
+        Acted::new(ActionStatus::Failed, outcome.message)
+    }
+
+    fn upstream(service: &str, err: &UpstreamError) -> Self {
+        Acted::stopped(Outcome::upstream(service, err))
+    }
+}
+
+/// A test event on its way: where to look for it, and since when.
+#[derive(Debug, Clone)]
+pub struct EventOnItsWay {
+    sentry: Sentry,
+    org: String,
+    project_id: String,
+    pub marker: String,
+    sent: Instant,
+}
+
+/// How long a test event is waited for, and how often Sentry is asked.
+pub const EVENT_WAIT: Duration = Duration::from_secs(120);
+const EVENT_POLL: Duration = Duration::from_secs(2);
+
+impl EventOnItsWay {
+    /// Asks Sentry until the event's issue appears or [`EVENT_WAIT`] passes.
+    pub async fn arrival(self) -> Acted {
+        loop {
+            match self
+                .sentry
+                .issues_titled(&self.org, &self.project_id, &self.marker)
+                .await
+            {
+                Ok(issues) if !issues.is_empty() => {
+                    let took = self.sent.elapsed().as_secs_f64();
+                    let issue = &issues[0];
+                    return Acted::new(
+                        ActionStatus::Done,
+                        format!("The test event arrived in Sentry after {took:.1} s."),
+                    )
+                    .with("issue", format!("{} {}", issue.short_id, issue.permalink))
+                    .with("arrived after", format!("{took:.1} s"));
+                }
+                Ok(_) | Err(_) if self.sent.elapsed() + EVENT_POLL < EVENT_WAIT => {
+                    tokio::time::sleep(EVENT_POLL).await;
+                }
+                Ok(_) => {
+                    return Acted::new(
+                        ActionStatus::Failed,
+                        format!(
+                            "The test event did not appear in Sentry within {} s: check the project's inbound filters and rate limits in Sentry, then send another.",
+                            EVENT_WAIT.as_secs()
+                        ),
+                    );
+                }
+                Err(err) => return Acted::upstream("Sentry", &err),
+            }
+        }
+    }
+}
+
+/// An action under way; its place is freed when this is dropped, however
+/// the action ends.
+#[derive(Debug)]
+pub struct Running {
+    key: (i64, ActionKind),
+    under_way: Arc<Mutex<HashSet<(i64, ActionKind)>>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        lock(&self.under_way).remove(&self.key);
+    }
+}
+
+impl Checks {
+    /// Claims `kind` for `project`, unless it is already under way (a double
+    /// click, two admins at once): the same action runs once at a time.
+    pub fn begin(&self, project: i64, kind: ActionKind) -> Option<Running> {
+        let key = (project, kind);
+        lock(&self.under_way).insert(key).then(|| Running {
+            key,
+            under_way: self.under_way.clone(),
+        })
+    }
+
+    /// Carries out `kind` for `project`; `actor` is named in what it posts.
+    /// A test event also returns what to wait for.
+    pub async fn act(
+        &self,
+        project: &Project,
+        kind: ActionKind,
+        options: ActionOptions,
+        actor: &str,
+    ) -> (Acted, Option<EventOnItsWay>) {
+        let acted = match kind {
+            ActionKind::CreateProject => self.create_project(project).await,
+            ActionKind::CreateAlertRules => self.create_alert_rules(project, options).await,
+            ActionKind::SetEnvVars => self.set_env_vars(project).await,
+            ActionKind::Deploy => self.deploy(project).await,
+            ActionKind::SlackTest => self.slack_test(project, actor).await,
+            ActionKind::TestEvent => return self.test_event(project).await,
+        };
+        (acted, None)
+    }
+
+    async fn create_project(&self, project: &Project) -> Acted {
+        let (sentry, org, slug) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        match sentry.project(org, slug).await {
+            Ok(_) => {
+                return Acted::new(
+                    ActionStatus::Unchanged,
+                    format!("Sentry already has the project {org}/{slug}."),
+                )
+                .with("project", format!("{org}/{slug}"));
+            }
+            Err(UpstreamError::NotFound) => {}
+            Err(err) => return Acted::upstream("Sentry", &err),
+        }
+        let Some(team) = project.sentry_team.as_deref() else {
+            return Acted::new(
+                ActionStatus::Failed,
+                "No Sentry team is set: an admin sets the team the project joins in the project's settings.",
+            );
+        };
+        let Some(platform) = project.platform else {
+            return Acted::new(
+                ActionStatus::Failed,
+                "No platform is set: choose Node.js, FastAPI or Next.js in the project's settings.",
+            );
+        };
+        match sentry
+            .create_project(org, team, slug, platform.sentry_platform())
+            .await
+        {
+            Ok(made) => Acted::new(
+                ActionStatus::Done,
+                format!("Created the Sentry project {org}/{slug} in the team {team}; Sentry made its client key (DSN)."),
+            )
+            .with("project", format!("{org}/{}", made.slug))
+            .with("platform", made.platform.unwrap_or_default())
+            .with("team", team),
+            Err(UpstreamError::NotFound) => Acted::new(
+                ActionStatus::Failed,
+                format!("Sentry has no team “{team}” in “{org}”: correct the team in the project's settings."),
+            ),
+            Err(err) => Acted::upstream("Sentry", &err),
+        }
+    }
+
+    async fn create_alert_rules(&self, project: &Project, options: ActionOptions) -> Acted {
+        let (sentry, org, slug) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        let mut wanted: Vec<(RuleSpec, Option<SeedRule>)> = SeedRule::ALL
+            .iter()
+            .map(|seed| (seed.spec(), Some(*seed)))
+            .collect();
+        if options.seed_003_rules {
+            wanted.extend(SEED_003_RULES.iter().map(|spec| (*spec, None)));
+        }
+        // Where Sentry's Slack integration is installed, the rules post to
+        // the project's channel too.
+        let slack = match (&project.slack_channel, sentry.slack_integrations(org).await) {
+            (Some(channel), Ok(found)) => found
+                .into_iter()
+                .find(|i| i.provider.key == "slack" && i.status == "active")
+                .map(|integration| (integration.id, channel.clone())),
+            _ => None,
+        };
+        let legacy = self.legacy_rules(sentry, org, slug).await;
+        let mut acted = Acted::new(ActionStatus::Unchanged, "");
+        let (mut created, mut left) = (0, Vec::new());
+        match legacy {
+            Ok((issue_rules, metric_rules)) => {
+                for (spec, seed) in wanted {
+                    let exists = match spec {
+                        RuleSpec::Issue { name, .. } => issue_rules.iter().any(|rule| {
+                            rule.name.eq_ignore_ascii_case(name)
+                                || seed.is_some_and(|seed| rule.does(seed))
+                        }),
+                        RuleSpec::Metric { name, .. } => metric_rules.iter().any(|rule| {
+                            rule.name.eq_ignore_ascii_case(name)
+                                || seed.is_some_and(|seed| rule.does(seed))
+                        }),
+                    };
+                    if exists {
+                        acted = acted.with(spec.name(), "already there");
+                        continue;
+                    }
+                    let made = match spec {
+                        RuleSpec::Issue { .. } => {
+                            sentry
+                                .create_issue_rule(
+                                    org,
+                                    slug,
+                                    &legacy_issue_rule(spec, slack.as_ref()),
+                                )
+                                .await
+                        }
+                        RuleSpec::Metric { .. } => {
+                            sentry
+                                .create_metric_rule(org, &legacy_metric_rule(spec, slug))
+                                .await
+                        }
+                    };
+                    match made {
+                        Ok(_) => {
+                            created += 1;
+                            acted = acted.with(spec.name(), "created");
+                        }
+                        Err(err) => {
+                            left.push(spec.name());
+                            acted = acted.with(spec.name(), format!("not created: Sentry {err}"));
+                        }
+                    }
+                }
+            }
+            // The server has only the current API: issue alerts become
+            // workflows; metric monitors need a detector, made in Sentry.
+            Err(None) => {
+                let existing = match sentry.workflows(org).await {
+                    Ok(found) => found,
+                    Err(err) => return Acted::upstream("Sentry", &err),
+                };
+                for (spec, seed) in wanted {
+                    let exists = existing.iter().map(|w| w.facts()).any(|facts| {
+                        facts.name.eq_ignore_ascii_case(spec.name())
+                            || seed.is_some_and(|seed| facts.does(seed))
+                    });
+                    if exists {
+                        acted = acted.with(spec.name(), "already there");
+                        continue;
+                    }
+                    match spec {
+                        RuleSpec::Issue {
+                            message_contains: &[],
+                            ..
+                        } => match sentry.create_workflow(org, &workflow(spec)).await {
+                            Ok(_) => {
+                                created += 1;
+                                acted = acted.with(spec.name(), "created as an alert");
+                            }
+                            Err(err) => {
+                                left.push(spec.name());
+                                acted =
+                                    acted.with(spec.name(), format!("not created: Sentry {err}"));
+                            }
+                        },
+                        _ => {
+                            left.push(spec.name());
+                            acted = acted.with(
+                                spec.name(),
+                                "this server's alert API cannot take it from here: create it under Monitors in Sentry",
+                            );
+                        }
+                    }
+                }
+            }
+            Err(Some(err)) => return Acted::upstream("Sentry", &err),
+        }
+        acted.status = match (created, left.is_empty()) {
+            (0, true) => ActionStatus::Unchanged,
+            (_, true) => ActionStatus::Done,
+            (0, false) => ActionStatus::Failed,
+            (_, false) => ActionStatus::Done,
+        };
+        acted.message = match (created, left.as_slice()) {
+            (0, []) => "Sentry already has every alert rule.".to_owned(),
+            (n, []) => format!("Created {n} alert rule(s) in Sentry."),
+            (n, left) => format!(
+                "Created {n} alert rule(s); create {} in Sentry by hand.",
+                left.join(", ")
+            ),
+        };
+        acted
+    }
+
+    /// The legacy issue and metric rules, or `Err(None)` when the server
+    /// lacks the legacy API.
+    async fn legacy_rules(
+        &self,
+        sentry: &Sentry,
+        org: &str,
+        slug: &str,
+    ) -> Result<
+        (
+            Vec<domain::alerts::IssueRule>,
+            Vec<domain::alerts::MetricRule>,
+        ),
+        Option<UpstreamError>,
+    > {
+        let missing = |err: UpstreamError| match err {
+            UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => {
+                None
+            }
+            err => Some(err),
+        };
+        let issue = sentry
+            .legacy_issue_rules(org, slug)
+            .await
+            .map_err(missing)?;
+        let metric = sentry.legacy_metric_rules(org).await.map_err(missing)?;
+        Ok((
+            issue.iter().map(|rule| rule.facts()).collect(),
+            metric
+                .iter()
+                .filter(|rule| rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug))
+                .map(|rule| rule.facts())
+                .collect(),
+        ))
+    }
+
+    async fn set_env_vars(&self, project: &Project) -> Acted {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        let (sentry, org, slug) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        let dsn = match sentry.client_keys(org, slug).await {
+            Ok(keys) => keys
+                .into_iter()
+                .find(|key| key.is_active)
+                .and_then(|key| Dsn::parse(&key.dsn.public)),
+            Err(err) => return Acted::upstream("Sentry", &err),
+        };
+        let Some(dsn) = dsn else {
+            return Acted::new(
+                ActionStatus::Failed,
+                "The Sentry project has no active client key: create the project (or a key) first.",
+            );
+        };
+        let present = match render.env_vars(service).await {
+            Ok(vars) => vars,
+            Err(err) => return Acted::upstream("Render", &err),
+        };
+        let wanted = wanted_env_vars(&dsn.public(), project.platform);
+        let to_set = env_vars_to_set(&wanted, |key| {
+            let var = present.iter().find(|var| var.key == key)?;
+            Some(if key == "SENTRY_DSN" {
+                Dsn::parse(var.value.expose()).is_some_and(|set| set.same_as(&dsn))
+            } else {
+                wanted
+                    .iter()
+                    .any(|(k, value)| *k == key && value == var.value.expose())
+            })
+        });
+        if to_set.is_empty() {
+            return Acted::new(
+                ActionStatus::Unchanged,
+                "The Render service already has every Sentry variable.",
+            );
+        }
+        let mut acted = Acted::new(ActionStatus::Done, "");
+        for (key, value) in &to_set {
+            let secret = crate::secret::Secret::new(value.as_str());
+            if let Err(err) = render.set_env_var(service, key, &secret).await {
+                let mut failed = Acted::upstream("Render", &err);
+                failed.changed = acted.changed;
+                return failed.with(key, "not set");
+            }
+            let shown = if *key == "SENTRY_DSN" {
+                "set to the project's public DSN".to_owned()
+            } else {
+                format!("set to {value}")
+            };
+            acted = acted.with(key, shown);
+        }
+        acted.message = format!(
+            "Set {} variable(s) on Render; they take effect at the next deploy: deploy now to use them.",
+            to_set.len()
+        );
+        acted
+    }
+
+    async fn deploy(&self, project: &Project) -> Acted {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        match render.deploys(service, 1).await {
+            Ok(deploys) => {
+                if let Some(running) = deploys.first().filter(|deploy| {
+                    deploy.status.as_deref().is_some_and(|status| {
+                        matches!(
+                            status,
+                            "created"
+                                | "queued"
+                                | "build_in_progress"
+                                | "update_in_progress"
+                                | "pre_deploy_in_progress"
+                        )
+                    })
+                }) {
+                    return Acted::new(
+                        ActionStatus::Unchanged,
+                        "A deploy is already under way; Watchpost did not start another.",
+                    )
+                    .with("deploy", running.id.clone())
+                    .with("status", running.status.clone().unwrap_or_default());
+                }
+            }
+            Err(err) => return Acted::upstream("Render", &err),
+        }
+        match render.trigger_deploy(service).await {
+            Ok(deploy) => Acted::new(
+                ActionStatus::Done,
+                "Started a deploy on Render; check “The latest deploy is live” in a few minutes.",
+            )
+            .with("deploy", deploy.id)
+            .with("status", deploy.status.unwrap_or_else(|| "created".into())),
+            Err(err) => Acted::upstream("Render", &err),
+        }
+    }
+
+    async fn slack_test(&self, project: &Project, actor: &str) -> Acted {
+        let Some(slack) = &self.slack else {
+            return Acted::stopped(Outcome::not_configured(crate::checks::NO_SLACK));
+        };
+        let text = format!(
+            "Watchpost: a test message from {actor} for “{}”. Launch alerts will come here.",
+            project.name
+        );
+        match slack.post(&text).await {
+            Ok(()) => Acted::new(
+                ActionStatus::Done,
+                "Slack accepted the test message: look for it in the channel.",
+            )
+            .with("webhook", slack.masked()),
+            Err(err) => Acted::upstream("Slack", &err),
+        }
+    }
+
+    async fn test_event(&self, project: &Project) -> (Acted, Option<EventOnItsWay>) {
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return (Acted::stopped(outcome), None),
+        };
+        let slug = project.sentry_project.clone().unwrap_or_default();
+        let dsn = match sentry.client_keys(org, &slug).await {
+            Ok(keys) => keys
+                .into_iter()
+                .find(|key| key.is_active)
+                .and_then(|key| Dsn::parse(&key.dsn.public)),
+            Err(err) => return (Acted::upstream("Sentry", &err), None),
+        };
+        let Some(dsn) = dsn else {
+            return (
+                Acted::new(
+                    ActionStatus::Failed,
+                    "The Sentry project has no active client key to send with.",
+                ),
+                None,
+            );
+        };
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        let event_id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let marker = format!("Watchpost test event {}", &event_id[..8]);
+        let event = json!({
+            "event_id": event_id,
+            "timestamp": jiff::Timestamp::now().to_string(),
+            "platform": "other",
+            "level": "error",
+            "logger": "watchpost",
+            "environment": "production",
+            "message": { "formatted": marker },
+            "tags": { "source": "watchpost" },
+        });
+        let sent = Instant::now();
+        if let Err(err) = sentry.send_event(&dsn, &event_id, &event).await {
+            return (Acted::upstream("Sentry's ingest endpoint", &err), None);
+        }
+        let acted = Acted::new(
+            ActionStatus::Pending,
+            format!(
+                "Sent “{marker}” through the project's DSN; waiting up to {} s for it to appear in Sentry's issues.",
+                EVENT_WAIT.as_secs()
+            ),
+        )
+        .with("event", event_id)
+        .with("message", marker.clone());
+        let on_its_way = EventOnItsWay {
+            sentry: sentry.clone(),
+            org: org.to_owned(),
+            project_id: id,
+            marker,
+            sent,
+        };
+        (acted, Some(on_its_way))
+    }
+}
+
+/// A legacy issue alert rule's body: email the issue's owners (else the
+/// active members), and post to Slack where it is installed.
+fn legacy_issue_rule(spec: RuleSpec, slack: Option<&(String, String)>) -> Value {
+    let RuleSpec::Issue {
+        name,
+        regressions,
+        message_contains,
+        frequency_minutes,
+    } = spec
+    else {
+        return Value::Null;
+    };
+    let mut conditions = vec![json!({ "id": FIRST_SEEN_CONDITION })];
+    if regressions {
+        conditions.push(json!({ "id": REGRESSION_CONDITION }));
+    }
+    let filters: Vec<Value> = message_contains
+        .iter()
+        .map(|text| {
+            json!({
+                "id": "sentry.rules.filters.event_attribute.EventAttributeFilter",
+                "attribute": "message", "match": "co", "value": text
+            })
+        })
+        .collect();
+    let mut actions = vec![json!({
+        "id": "sentry.mail.actions.NotifyEmailAction",
+        "targetType": "IssueOwners", "fallthroughType": "ActiveMembers"
+    })];
+    if let Some((workspace, channel)) = slack {
+        actions.push(json!({
+            "id": "sentry.integrations.slack.notify_action.SlackNotifyServiceAction",
+            "workspace": workspace, "channel": channel
+        }));
+    }
+    json!({
+        "name": name,
+        "frequency": frequency_minutes,
+        "actionMatch": "any",
+        "filterMatch": "any",
+        "conditions": conditions,
+        "filters": filters,
+        "actions": actions,
+    })
+}
+
+/// A legacy metric alert rule's body, for the project `slug`.
+fn legacy_metric_rule(spec: RuleSpec, slug: &str) -> Value {
+    let RuleSpec::Metric {
+        name,
+        aggregate,
+        dataset,
+        query,
+        time_window_minutes,
+        threshold,
+        comparison_delta,
+    } = spec
+    else {
+        return Value::Null;
+    };
+    let mut body = json!({
+        "name": name,
+        "aggregate": aggregate,
+        "dataset": dataset,
+        "query": query,
+        "timeWindow": time_window_minutes,
+        "projects": [slug],
+        "thresholdType": 0,
+        "triggers": [{ "label": "critical", "alertThreshold": threshold, "actions": [] }],
+    });
+    if let Some(delta) = comparison_delta {
+        body["comparisonDelta"] = json!(delta);
+    }
+    body
+}
+
+/// An alert of the current API that fires on a new (or regressed) issue.
+fn workflow(spec: RuleSpec) -> Value {
+    let RuleSpec::Issue {
+        name,
+        regressions,
+        frequency_minutes,
+        ..
+    } = spec
+    else {
+        return Value::Null;
+    };
+    let mut conditions =
+        vec![json!({ "type": "first_seen_event", "comparison": true, "conditionResult": true })];
+    if regressions {
+        conditions.push(
+            json!({ "type": "regression_event", "comparison": true, "conditionResult": true }),
+        );
+    }
+    json!({
+        "name": name,
+        "enabled": true,
+        "config": { "frequency": frequency_minutes },
+        // The document's (snake case) names, which Sentry also accepts in
+        // camel case.
+        "triggers": { "logic_type": "any-short", "conditions": conditions, "actions": [] },
+        "action_filters": [],
+    })
+}

@@ -1,0 +1,302 @@
+//! Actions through the proxy against fake Sentry, Render and Slack: on a
+//! launch that has only begun, an admin's actions do the rest of the setup
+//! until the checks pass; each action is idempotent, logged with who did it,
+//! sends what the services' documents accept, and leaks no secret.
+
+mod common;
+
+use common::fake_sentry;
+use common::specs::{self, RENDER, SENTRY, SENTRY_LEGACY};
+use common::{Client, json};
+use fakes::Launch;
+use fakes::launch::{PROJECT, SERVICE, Stage};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn act(admin: &Client, project: i64, action: &str, body: &str) -> Value {
+    let response = admin
+        .post(&format!("/api/projects/{project}/actions/{action}"), body)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{action}");
+    json(response).await
+}
+
+async fn check(client: &Client, project: i64, item: &str) -> Value {
+    json(
+        client
+            .post(&format!("/api/projects/{project}/checks/{item}"), "")
+            .await,
+    )
+    .await
+}
+
+/// Every change the fakes received fits the operation's request schema.
+fn changes_fit_the_documents(launch: &Launch) {
+    for (path, body) in &fake_sentry_changes(launch) {
+        let template = fake_sentry::template_of(path)
+            .unwrap_or_else(|| panic!("{path} is not in Sentry's documents"));
+        let spec = if template == fake_sentry::ISSUE_RULES || template == fake_sentry::METRIC_RULES
+        {
+            SENTRY_LEGACY
+        } else {
+            SENTRY
+        };
+        let document = specs::document(spec);
+        let schema = specs::request_schema(document, "post", template);
+        specs::validate(document, schema, body)
+            .unwrap_or_else(|err| panic!("POST {path}: {err}\n{body}"));
+    }
+    let document = specs::document(RENDER);
+    for (method, path, _, body) in launch.render.requests() {
+        if let Some(body) = body {
+            let template = fakes::render::template_of(&path).expect("a Render path");
+            let schema = specs::request_schema(document, &method.to_lowercase(), template);
+            specs::validate(document, schema, &body)
+                .unwrap_or_else(|err| panic!("{method} {path}: {err}\n{body}"));
+        }
+    }
+}
+
+fn fake_sentry_changes(launch: &Launch) -> Vec<(String, Value)> {
+    launch.sentry.world.lock().expect("lock").changes.clone()
+}
+
+#[tokio::test]
+async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
+    let launch = Launch::start(Stage::Bare).await;
+    let (server, project) = common::launch_server(&launch).await;
+    let admin = server.admin().await;
+
+    assert_eq!(
+        check(&admin, project, "sentry-backend-project-exists").await["status"],
+        "failed"
+    );
+    let created = act(&admin, project, "sentry.create_project", "{}").await;
+    assert_eq!(created["status"], "done", "{created}");
+    assert_eq!(created["changed"]["platform"], "node-express");
+    assert_eq!(created["changed"]["team"], "launch");
+    assert_eq!(created["by"], "Dana");
+    let again = act(&admin, project, "sentry.create_project", "{}").await;
+    assert_eq!(again["status"], "unchanged", "{again}");
+
+    let rules = act(&admin, project, "sentry.create_alert_rules", "{}").await;
+    assert_eq!(rules["status"], "done", "{rules}");
+    for name in [
+        "High Error Rate Alert",
+        "New Production Issue",
+        "Error Rate Spike",
+    ] {
+        assert_eq!(rules["changed"][name], "created", "{rules}");
+    }
+    let with_seed_003 = act(
+        &admin,
+        project,
+        "sentry.create_alert_rules",
+        r#"{"seed_003_rules":true}"#,
+    )
+    .await;
+    assert_eq!(
+        with_seed_003["changed"]["New Production Issue"],
+        "already there"
+    );
+    assert_eq!(
+        with_seed_003["changed"]["Payment Processing Errors"],
+        "created"
+    );
+    assert_eq!(
+        with_seed_003["message"],
+        "Created 5 alert rule(s) in Sentry."
+    );
+
+    let env = act(&admin, project, "render.set_env_vars", "{}").await;
+    assert_eq!(env["status"], "done", "{env}");
+    assert_eq!(
+        env["changed"]["SENTRY_DSN"],
+        "set to the project's public DSN"
+    );
+    assert_eq!(env["changed"]["NODE_ENV"], "set to production");
+    assert_eq!(
+        act(&admin, project, "render.set_env_vars", "{}").await["status"],
+        "unchanged"
+    );
+    let deploy = act(&admin, project, "render.deploy", "{}").await;
+    assert_eq!(deploy["status"], "done", "{deploy}");
+    let second = act(&admin, project, "render.deploy", "{}").await;
+    assert_eq!(
+        second["status"], "unchanged",
+        "a deploy is under way: {second}"
+    );
+
+    let slack = act(&admin, project, "slack.test_message", "{}").await;
+    assert_eq!(slack["status"], "done", "{slack}");
+    assert!(launch.slack.messages()[0].contains("from Dana"));
+
+    assert_eq!(
+        check(&admin, project, "sentry-backend-events").await["status"],
+        "failed"
+    );
+    let sent = act(&admin, project, "sentry.test_event", "{}").await;
+    assert_eq!(sent["status"], "pending", "{sent}");
+    let marker = sent["changed"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let arrived = wait_for_action(&admin, project, "sentry.test_event", "done").await;
+    assert!(
+        arrived["changed"]["issue"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("VOX-")
+    );
+    assert!(
+        launch.sentry.world.lock().expect("lock").envelopes[0].contains(&marker),
+        "the event went through the DSN"
+    );
+
+    for item in [
+        "sentry-backend-project-exists",
+        "sentry-backend-dsn",
+        "alert-high-error-rate",
+        "alert-new-issue",
+        "alert-error-spike",
+        "render-dsn-matches",
+        "render-env-sentry-environment",
+        "render-env-node-env",
+        "sentry-backend-events",
+    ] {
+        let report = check(&admin, project, item).await;
+        assert_eq!(report["status"], "passed", "{item}: {report}");
+    }
+    changes_fit_the_documents(&launch);
+
+    // Everything was logged, by who did it.
+    let state = json(admin.get(&format!("/api/projects/{project}/state")).await).await;
+    assert_eq!(state["actions"]["render.set_env_vars"]["by"], "Dana");
+    let log = admin
+        .get(&format!("/api/projects/{project}/export?format=markdown"))
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(log.contains("Create the Sentry project: done"), "{log}");
+}
+
+async fn wait_for_action(client: &Client, project: i64, action: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let state = json(client.get(&format!("/api/projects/{project}/state")).await).await;
+        let record = &state["actions"][action];
+        if record["status"] == status {
+            return record.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{action} never reached {status}");
+}
+
+#[tokio::test]
+async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
+    let launch = Launch::start(Stage::Ready).await;
+    {
+        let mut world = launch.sentry.world.lock().expect("lock");
+        world.issue_rules = None;
+        world.metric_rules = None;
+    }
+    let (server, project) = common::launch_server(&launch).await;
+    let admin = server.admin().await;
+    let rules = act(&admin, project, "sentry.create_alert_rules", "{}").await;
+    assert_eq!(rules["status"], "done", "{rules}");
+    assert_eq!(
+        rules["changed"]["New Production Issue"],
+        "created as an alert"
+    );
+    assert!(
+        rules["changed"]["High Error Rate Alert"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("under Monitors in Sentry"),
+        "{rules}"
+    );
+    assert!(
+        rules["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("by hand")
+    );
+    assert_eq!(
+        check(&admin, project, "alert-new-issue").await["status"],
+        "passed"
+    );
+    changes_fit_the_documents(&launch);
+}
+
+#[tokio::test]
+async fn actions_are_for_admins_named_and_never_doubled() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = common::launch_server(&launch).await;
+    let ana = server.member("Ana").await;
+    let refused = ana
+        .post(
+            &format!("/api/projects/{project}/actions/render.deploy"),
+            "{}",
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let admin = server.admin().await;
+    let unknown = admin
+        .post(
+            &format!("/api/projects/{project}/actions/render.delete"),
+            "{}",
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(
+        json(unknown).await["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("render.set_env_vars")
+    );
+    let wrong = admin
+        .post(
+            &format!("/api/projects/{project}/actions/sentry.create_alert_rules"),
+            r#"{"everything":true}"#,
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+
+    // Two deploys asked for at once: one runs, the other is told.
+    let path = format!("/api/projects/{project}/actions/render.deploy");
+    let (first, second) = tokio::join!(admin.post(&path, "{}"), admin.post(&path, "{}"));
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert!(
+        statuses == [StatusCode::OK, StatusCode::OK]
+            || statuses == [StatusCode::OK, StatusCode::CONFLICT],
+        "{statuses:?}"
+    );
+    let deploys = launch
+        .render
+        .requests()
+        .iter()
+        .filter(|(method, path, ..)| method == "POST" && path.ends_with("/deploys"))
+        .count();
+    assert_eq!(deploys, 1, "one deploy started");
+
+    // An action on a service that fails says so and changes nothing else.
+    launch.render.world.lock().expect("lock").services.clear();
+    launch
+        .render
+        .world
+        .lock()
+        .expect("lock")
+        .env
+        .remove(SERVICE);
+    let failed = act(&admin, project, "render.set_env_vars", "{}").await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Render")
+    );
+    let _ = PROJECT;
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, click, find, journey, replace_text, screenshot, sign_in, testid, wait_for_text,
-    wait_gone,
+    Watchpost, answer_dialog, click, find, journey, replace_text, screenshot, sign_in, testid,
+    wait_for_text, wait_gone,
 };
 
 #[tokio::test]
@@ -585,4 +585,158 @@ async fn unsent_work_survives_an_upgrade_and_an_unreadable_outbox_is_kept() {
         .await;
     })
     .await;
+}
+
+/// The setup against fake Sentry, Render, Slack and service endpoints that
+/// follow the services' documents: on a launch that has only begun, the
+/// admin's actions do what is missing (each confirmed first), a test event
+/// arrives, every live step turns green, and a broken service turns its step
+/// red with what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_setup() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Bare).await;
+    let watchpost = Watchpost::start_with(launch.env()).await;
+    let id = watchpost
+        .create_configured_project(&launch.project_settings("Voxanne backend"))
+        .await;
+    let setup = watchpost.url(&format!("/projects/{id}/setup"));
+    let admin = watchpost.admin_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&setup).await.expect("open the setup");
+        sign_in(&c, "Dana", &admin).await;
+        let item = |id: &str| testid(&format!("item-{id}"));
+        let status = |id: &str| format!("{} {}", item(id), testid("check-status"));
+
+        click(&c, &testid("check-all-sentry")).await;
+        wait_for_text(&c, &status("sentry-backend-project-exists"), "failed").await;
+        wait_for_text(&c, &status("sentry-frontend-project-exists"), "passed").await;
+        let missing = wait_for_text(&c, &item("sentry-backend-project-exists"), "Create the Sentry project").await;
+        assert!(missing.contains("create it"), "{missing}");
+        screenshots(&c, "setup-action", &item("sentry-backend-project-exists")).await;
+
+        // Each action is confirmed first, and says what it will do.
+        click(&c, &format!("{} {}", item("sentry-backend-project-exists"), testid("action-sentry.create_project"))).await;
+        let asked = answer_dialog(&c, true).await;
+        assert_eq!(asked, "Create the Sentry project “voxanne” (Node.js) in the team “launch”?");
+        wait_for_text(&c, &status("sentry-backend-project-exists"), "passed").await;
+        wait_for_text(&c, &item("sentry-backend-project-exists"), "Create the Sentry project: done").await;
+
+        click(&c, &testid("check-all-sentry")).await;
+        wait_for_text(&c, &status("alert-high-error-rate"), "failed").await;
+        click(&c, &format!("{} {}", item("alert-high-error-rate"), testid("action-sentry.create_alert_rules"))).await;
+        answer_dialog(&c, true).await;
+        let seed_003 = answer_dialog(&c, false).await;
+        assert!(seed_003.contains("seed 003"), "{seed_003}");
+        let rules = wait_for_text(&c, &item("alert-high-error-rate"), "Created 3 alert rules").await;
+        assert!(rules.contains("New Production Issue"), "{rules}");
+
+        wait_for_text(&c, &status("render-env-sentry-environment"), "failed").await;
+        click(&c, &format!("{} {}", item("render-env-sentry-environment"), testid("action-render.set_env_vars"))).await;
+        answer_dialog(&c, true).await;
+        wait_for_text(&c, &status("render-env-sentry-environment"), "passed").await;
+        // The variables apply at the next deploy, which is offered.
+        let set = wait_for_text(&c, &item("render-env-sentry-environment"), "Deploy on Render").await;
+        assert!(set.contains("set to production"), "{set}");
+        screenshots(&c, "setup-env-set", &item("render-env-sentry-environment")).await;
+
+        // No event yet: wait for it with the SDK's code at hand, then send one.
+        wait_for_text(&c, &status("sentry-backend-events"), "failed").await;
+        click(&c, &testid("wait-first-event")).await;
+        wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
+        let snippet = wait_for_text(&c, &testid("sdk-snippet"), "Sentry.init").await;
+        assert!(snippet.contains("Initialise Sentry in Node.js"), "{snippet}");
+        assert!(snippet.contains("tracesSampleRate: 0.1"), "{snippet}");
+        assert!(snippet.contains("http://publickey@127.0.0.1"), "the public DSN: {snippet}");
+        screenshots(&c, "setup-first-event", &testid("first-event")).await;
+        click(&c, &format!("{} {}", item("sentry-backend-events"), testid("action-sentry.test_event"))).await;
+        answer_dialog(&c, true).await;
+        let arrived = wait_for_text(&c, &item("sentry-backend-events"), "arrived in Sentry after").await;
+        assert!(arrived.contains("VOX-"), "{arrived}");
+        wait_for_text(&c, &status("sentry-backend-events"), "passed").await;
+        wait_gone(&c, &testid("first-event")).await;
+
+        // Every live step of every section, green from what the services say.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        for section in ["sentry", "render", "slack", "backups"] {
+            click(&c, &testid(&format!("section-{section}"))).await;
+            click(&c, &testid(&format!("check-all-{section}"))).await;
+            let live = c
+                .execute(
+                    "return [...document.querySelectorAll('.item.live')].map(e => e.dataset.testid.slice(5));",
+                    vec![],
+                )
+                .await
+                .expect("list live items");
+            let live: Vec<String> = serde_json::from_value(live).expect("ids");
+            assert!(!live.is_empty(), "{section} has live steps");
+            for id in live {
+                wait_for_text(&c, &status(&id), "passed").await;
+            }
+        }
+        screenshot(&c, "setup-all-green-light").await;
+
+        // A broken service: its step turns red and says what to do.
+        launch.service.set_healthy(false);
+        // Past the 5 s in which a result is reused for everyone.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        click(&c, &testid("section-render")).await;
+        click(&c, &format!("{} {}", item("health-endpoint-ok"), testid("check-again"))).await;
+        let broken = wait_for_text(&c, &status("health-endpoint-ok"), "failed").await;
+        assert_eq!(broken, "failed");
+        let said = wait_for_text(&c, &item("health-endpoint-ok"), "down: database").await;
+        assert!(said.contains("escalation tab"), "{said}");
+
+        screenshot(&c, "setup-broken-light").await;
+    })
+    .await;
+}
+
+/// `name` in light, dark and phone layouts, with `css` scrolled into view;
+/// the window and theme are as before afterwards. On a phone nothing may
+/// stick out sideways (code scrolls inside its own box).
+async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
+    let show = format!(
+        "document.querySelector('{}').scrollIntoView({{block: 'center'}})",
+        css.replace('\'', "\\'")
+    );
+    for (theme, width, height) in [
+        ("light", 1280, 900),
+        ("dark", 1280, 900),
+        ("phone", 390, 844),
+    ] {
+        c.set_window_size(width, height).await.expect("window size");
+        if theme == "dark" {
+            let toggle = find(c, &testid("theme-toggle")).await;
+            toggle.clone().click().await.expect("toggle");
+            toggle.clone().click().await.expect("toggle");
+            wait_for_text(c, &testid("theme-toggle"), "dark").await;
+        }
+        c.execute(&show, vec![]).await.expect("scroll into view");
+        if theme == "phone" {
+            let overflow = c
+                .execute(
+                    "const w = document.documentElement.clientWidth;
+                     return [...document.querySelectorAll('body *')]
+                         .filter(e => !e.closest('pre') && e.getBoundingClientRect().right > w + 1)
+                         .map(e => e.tagName + '.' + e.className);",
+                    vec![],
+                )
+                .await
+                .expect("measure");
+            assert_eq!(
+                overflow,
+                serde_json::json!([]),
+                "{name} is wider than a phone"
+            );
+        }
+        screenshot(c, &format!("{name}-{theme}")).await;
+        if theme == "dark" {
+            click(c, &testid("theme-toggle")).await;
+            wait_for_text(c, &testid("theme-toggle"), "system").await;
+        }
+    }
+    c.set_window_size(1280, 900).await.expect("window size");
 }

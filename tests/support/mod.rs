@@ -41,11 +41,18 @@ pub struct Watchpost {
     pub admin_passcode: String,
     port: u16,
     data: TempDir,
+    /// The proxy's environment beyond the defaults (the services' settings).
+    env: Vec<(&'static str, String)>,
     child: Option<Child>,
 }
 
 impl Watchpost {
     pub async fn start() -> Self {
+        Watchpost::start_with(Vec::new()).await
+    }
+
+    /// Starts with `env` set, such as the services' settings of a launch of fakes.
+    pub async fn start_with(env: Vec<(&'static str, String)>) -> Self {
         let data = TempDir::new().expect("temp dir");
         let mut watchpost = Watchpost {
             base: String::new(),
@@ -53,6 +60,7 @@ impl Watchpost {
             admin_passcode: String::new(),
             port: free_port(),
             data,
+            env,
             child: None,
         };
         watchpost.base = format!("http://127.0.0.1:{}", watchpost.port);
@@ -72,6 +80,7 @@ impl Watchpost {
             .arg(required_env("WATCHPOST_DIST"))
             .env("RUST_LOG", "warn")
             .env_remove("WATCHPOST_TEAM_PASSCODE")
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::piped())
             .spawn()
             .expect("watchpost starts");
@@ -116,8 +125,22 @@ impl Watchpost {
         }
     }
 
-    /// Creates a project through the API, as an admin, and returns its id.
-    pub async fn create_project(&self, name: &str) -> i64 {
+    /// Creates a project with `settings` through the API, as an admin, and
+    /// returns its id.
+    pub async fn create_configured_project(&self, settings: &Value) -> i64 {
+        let client = self.admin_client().await;
+        let response = client
+            .post(format!("{}/api/projects", self.base))
+            .json(settings)
+            .send()
+            .await
+            .expect("create project");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let project: Value = response.json().await.expect("project JSON");
+        project["id"].as_i64().expect("project id")
+    }
+
+    async fn admin_client(&self) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .build()
@@ -129,15 +152,13 @@ impl Watchpost {
             .await
             .expect("sign in");
         assert!(signed_in.status().is_success(), "the admin signs in");
-        let response = client
-            .post(format!("{}/api/projects", self.base))
-            .json(&json!({ "name": name }))
-            .send()
+        client
+    }
+
+    /// Creates a project through the API, as an admin, and returns its id.
+    pub async fn create_project(&self, name: &str) -> i64 {
+        self.create_configured_project(&json!({ "name": name }))
             .await
-            .expect("create project");
-        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-        let project: Value = response.json().await.expect("project JSON");
-        project["id"].as_i64().expect("project id")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -353,4 +374,23 @@ pub async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Waits for the browser's own dialog (`window.confirm`), answers it, and
+/// returns what it asked.
+pub async fn answer_dialog(client: &Client, accept: bool) -> String {
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        if let Ok(text) = client.get_alert_text().await {
+            let answered = if accept {
+                client.accept_alert().await
+            } else {
+                client.dismiss_alert().await
+            };
+            answered.unwrap_or_else(|err| panic!("cannot answer the dialog: {err}"));
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no dialog appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

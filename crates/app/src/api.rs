@@ -9,6 +9,7 @@
 use std::fmt;
 
 use domain::Playbook;
+use domain::action::ActionKind;
 use domain::api::{Health, Session, SignIn};
 use domain::binary::{self, MEDIA_TYPE};
 use domain::keyed::Keyed;
@@ -140,6 +141,24 @@ pub async fn run_checks(project: i64, items: &[String]) -> Result<(), ApiError> 
         ),
     };
     accepted(send("POST", &path, body).await?).await.map(drop)
+}
+
+/// Asks the proxy to carry out an action (admins). What it did comes back
+/// over the live stream, as an `action_taken` entry.
+pub async fn run_action(
+    project: i64,
+    action: ActionKind,
+    seed_003_rules: bool,
+) -> Result<(), ApiError> {
+    let path = format!("/api/projects/{project}/actions/{}", action.name());
+    let body = if seed_003_rules {
+        r#"{"seed_003_rules":true}"#
+    } else {
+        "{}"
+    };
+    accepted(send("POST", &path, Some(body.to_owned())).await?)
+        .await
+        .map(drop)
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use domain::binary::{decode, from_base64};
-use domain::run::{Change, Decision, Entry, Observation, RunState, Tick};
+use domain::run::{ActionRecord, Change, Decision, Entry, Observation, RunState, Tick};
 use domain::sync::{Delivery, Outbox, delivery, reconnect_delay_ms};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -94,6 +94,12 @@ impl Run {
     /// The latest result of `item`'s live check.
     pub fn observation(&self, item: &str) -> Option<Observation> {
         self.stored.with(|stored| stored.checks.get(item).cloned())
+    }
+
+    /// The latest run of the action named `action`.
+    pub fn action(&self, action: &str) -> Option<ActionRecord> {
+        self.stored
+            .with(|stored| stored.actions.get(action).cloned())
     }
 
     /// Whether `item`'s latest change is still waiting in this browser.

@@ -68,6 +68,16 @@ impl ActionKind {
         }
     }
 
+    /// Whether the action can change what `item`'s check finds: the items
+    /// to check again once it is done.
+    pub fn affects(self, item: &Item) -> bool {
+        let backend = item.with.get("project").map(String::as_str) == Some("backend");
+        ActionKind::for_item(item) == Some(self)
+            || (self == ActionKind::CreateProject
+                && backend
+                && item.verify.check() == Some(CheckKind::SentryDsn))
+    }
+
     /// What the admin confirms before the action runs, in words.
     pub fn confirmation(self, project: &Project) -> String {
         let or_unset = |value: &Option<String>, what: &str| {
@@ -138,10 +148,11 @@ pub const TRACES_SAMPLE_RATE: &str = "0.1";
 
 /// The env vars a Render service needs for Sentry (seed 000), with the value
 /// each should have: `SENTRY_DSN` is the project's public DSN; `NODE_ENV`
-/// only for Node.js.
+/// only for Node.js; `SENTRY_RELEASE` the deployed commit, when known.
 pub fn wanted_env_vars(
     public_dsn: &str,
     platform: Option<Platform>,
+    deployed_commit: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let mut wanted = vec![
         ("SENTRY_DSN", public_dsn.to_owned()),
@@ -152,12 +163,19 @@ pub fn wanted_env_vars(
     if matches!(platform, Some(Platform::Node | Platform::Nextjs)) {
         wanted.push(("NODE_ENV", "production".to_owned()));
     }
+    if let Some(commit) = deployed_commit {
+        wanted.push(("SENTRY_RELEASE", commit.to_owned()));
+    }
     wanted
 }
 
+/// Variables whose value, once set, is the team's choice: set when missing,
+/// never overwritten.
+const TEAM_S_CHOICE: [&str; 2] = ["SENTRY_TRACES_SAMPLE_RATE", "SENTRY_RELEASE"];
+
 /// Which of `wanted` to set, given what the service has: a variable that is
-/// missing, or (but for the sample rate, a team's own choice once set) whose
-/// value differs. `same` compares a present value with the wanted one.
+/// missing, or (but for the team's own choices) whose value differs.
+/// `present` says whether a present value is the wanted one.
 pub fn env_vars_to_set<'a>(
     wanted: &'a [(&'static str, String)],
     present: impl Fn(&str) -> Option<bool>,
@@ -166,7 +184,7 @@ pub fn env_vars_to_set<'a>(
         .iter()
         .filter(|(key, _)| match present(key) {
             None => true,
-            Some(same) => !same && *key != "SENTRY_TRACES_SAMPLE_RATE",
+            Some(same) => !same && !TEAM_S_CHOICE.contains(key),
         })
         .collect()
 }
@@ -228,16 +246,29 @@ mod tests {
 
     #[test]
     fn only_missing_or_wrong_variables_are_set_and_a_chosen_sample_rate_stays() {
-        let wanted = wanted_env_vars("https://k@o1.ingest.sentry.io/4", Some(Platform::Node));
+        let wanted = wanted_env_vars(
+            "https://k@o1.ingest.sentry.io/4",
+            Some(Platform::Node),
+            Some("b2c3d4e"),
+        );
         let keys: Vec<&str> = wanted.iter().map(|(key, _)| *key).collect();
         assert!(keys.contains(&"NODE_ENV"));
-        let fastapi = wanted_env_vars("https://k@o1.ingest.sentry.io/4", Some(Platform::Fastapi));
-        assert!(!fastapi.iter().any(|(key, _)| *key == "NODE_ENV"));
+        assert!(wanted.contains(&("SENTRY_RELEASE", "b2c3d4e".to_owned())));
+        let fastapi = wanted_env_vars(
+            "https://k@o1.ingest.sentry.io/4",
+            Some(Platform::Fastapi),
+            None,
+        );
+        assert!(
+            !fastapi
+                .iter()
+                .any(|(key, _)| *key == "NODE_ENV" || *key == "SENTRY_RELEASE")
+        );
 
         let set = env_vars_to_set(&wanted, |key| match key {
             "SENTRY_DSN" => Some(true),
             "SENTRY_ENVIRONMENT" => Some(false),
-            "SENTRY_TRACES_SAMPLE_RATE" => Some(false),
+            "SENTRY_TRACES_SAMPLE_RATE" | "SENTRY_RELEASE" => Some(false),
             _ => None,
         });
         let set: Vec<&str> = set.iter().map(|(key, _)| *key).collect();

@@ -16,6 +16,10 @@ pub const ORG: &str = "acme";
 pub const TEAM: &str = "launch";
 pub const PROJECT: &str = "voxanne";
 pub const PROJECT_ID: u64 = 4;
+/// The frontend's project, made in Sentry by hand before Watchpost is used
+/// (it is in both stages).
+pub const FRONTEND: &str = "voxanne-frontend";
+pub const FRONTEND_ID: u64 = 5;
 pub const SERVICE: &str = "srv-d4voxanne";
 /// Distinctive secrets, so a test can look for them anywhere they must not be.
 pub const SENTRY_TOKEN: &str = "sntrys_canary_token_5e1f";
@@ -33,8 +37,9 @@ pub const TRANSACTIONS: [(&str, &str); 3] = [
 pub enum Stage {
     /// Everything seed 000 asks for is in place.
     Ready,
-    /// A Sentry team and a Render service with a live deploy; no Sentry
-    /// project, env vars, alert rules or events.
+    /// A Sentry team with the frontend's project and the Slack integration
+    /// (both done by hand in Sentry), and a Render service with a live
+    /// deploy; no backend project, env vars, alert rules or events.
     Bare,
 }
 
@@ -56,6 +61,29 @@ impl Launch {
             ..Default::default()
         })
         .await;
+        {
+            let mut world = crate::lock(&sentry.world);
+            // Installed by hand in Sentry (no API does it).
+            world.integrations = vec![sentry::slack_integration("active")];
+            world.projects.insert(
+                FRONTEND.into(),
+                sentry::project(
+                    FRONTEND_ID,
+                    FRONTEND,
+                    "javascript-nextjs",
+                    Some("2026-11-22T12:04:00Z"),
+                ),
+            );
+            let host = sentry.base.host_str().unwrap_or("127.0.0.1").to_owned();
+            let port = sentry.base.port().unwrap_or(80);
+            world.keys.insert(
+                FRONTEND.into(),
+                vec![sentry::client_key(
+                    FRONTEND_ID,
+                    &format!("http://{}@{host}:{port}/{FRONTEND_ID}", sentry::PUBLIC_KEY),
+                )],
+            );
+        }
         let render = FakeRender::start(render::World::default()).await;
         let verified = Timestamp::now() - SignedDuration::from_hours(3);
         let launch = Launch {
@@ -112,7 +140,6 @@ impl Launch {
             world
                 .keys
                 .insert(PROJECT.into(), vec![sentry::client_key(PROJECT_ID, &dsn)]);
-            world.integrations = vec![sentry::slack_integration("active")];
             // Null buckets, as some compatible servers send; the last hour is under way.
             world.hourly_errors = vec![Some(1), None, Some(3), Some(2), Some(9)];
             world.issue_rules = Some(vec![sentry::issue_rule(
@@ -170,6 +197,7 @@ impl Launch {
         json!({
             "name": name,
             "sentry_project": PROJECT,
+            "sentry_frontend_project": FRONTEND,
             "sentry_team": TEAM,
             "render_service_id": SERVICE,
             "health_urls": [self.service.health.as_str()],

@@ -328,9 +328,10 @@ impl Checks {
         };
         acted.message = match (created, left.as_slice()) {
             (0, []) => "Sentry already has every alert rule.".to_owned(),
-            (n, []) => format!("Created {n} alert rule(s) in Sentry."),
+            (n, []) => format!("Created {} in Sentry.", counted(n, "alert rule")),
             (n, left) => format!(
-                "Created {n} alert rule(s); create {} in Sentry by hand.",
+                "Created {}; create {} in Sentry by hand.",
+                counted(n, "alert rule"),
                 left.join(", ")
             ),
         };
@@ -398,7 +399,16 @@ impl Checks {
             Ok(vars) => vars,
             Err(err) => return Acted::upstream("Render", &err),
         };
-        let wanted = wanted_env_vars(&dsn.public(), project.platform);
+        // Release tracking: the commit Render deployed last (the seeds'
+        // `git rev-parse HEAD`).
+        let deployed = match render.deploys(service, 1).await {
+            Ok(deploys) => deploys
+                .into_iter()
+                .next()
+                .and_then(|deploy| deploy.commit?.id),
+            Err(err) => return Acted::upstream("Render", &err),
+        };
+        let wanted = wanted_env_vars(&dsn.public(), project.platform, deployed.as_deref());
         let to_set = env_vars_to_set(&wanted, |key| {
             let var = present.iter().find(|var| var.key == key)?;
             Some(if key == "SENTRY_DSN" {
@@ -431,8 +441,8 @@ impl Checks {
             acted = acted.with(key, shown);
         }
         acted.message = format!(
-            "Set {} variable(s) on Render; they take effect at the next deploy: deploy now to use them.",
-            to_set.len()
+            "Set {} on Render; they take effect at the next deploy: deploy now to use them.",
+            counted(to_set.len(), "variable")
         );
         acted
     }
@@ -552,6 +562,15 @@ impl Checks {
             sent,
         };
         (acted, Some(on_its_way))
+    }
+}
+
+/// `1 alert rule`, `3 alert rules`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

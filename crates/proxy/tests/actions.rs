@@ -103,10 +103,7 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
         with_seed_003["changed"]["Payment Processing Errors"],
         "created"
     );
-    assert_eq!(
-        with_seed_003["message"],
-        "Created 5 alert rule(s) in Sentry."
-    );
+    assert_eq!(with_seed_003["message"], "Created 5 alert rules in Sentry.");
 
     let env = act(&admin, project, "render.set_env_vars", "{}").await;
     assert_eq!(env["status"], "done", "{env}");
@@ -115,6 +112,10 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
         "set to the project's public DSN"
     );
     assert_eq!(env["changed"]["NODE_ENV"], "set to production");
+    assert_eq!(
+        env["changed"]["SENTRY_RELEASE"], "set to b2c3d4e",
+        "the deployed commit"
+    );
     assert_eq!(
         act(&admin, project, "render.set_env_vars", "{}").await["status"],
         "unchanged"

@@ -95,13 +95,16 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
         reports["sentry-backend-project-exists"]["observed"]["platform"],
         "node"
     );
-    let frontend = &reports["sentry-frontend-project-exists"];
-    assert_eq!(frontend["status"], "not_configured", "{frontend}");
-    assert!(
-        frontend["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("frontend project")
+    for frontend in ["sentry-frontend-project-exists", "sentry-frontend-dsn"] {
+        assert_eq!(
+            reports[frontend]["status"], "passed",
+            "{}",
+            reports[frontend]
+        );
+    }
+    assert_eq!(
+        reports["sentry-frontend-project-exists"]["observed"]["platform"],
+        "javascript-nextjs"
     );
     assert_eq!(fakes.slack.messages().len(), 1, "one test message");
 

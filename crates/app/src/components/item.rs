@@ -1,10 +1,15 @@
 //! One checklist item: a tick box when a person must confirm it, or the name
 //! of the live check that will confirm it.
 
+use domain::CheckKind;
+use domain::action::ActionKind;
+use domain::keyed::Keyed;
 use domain::playbook::Item;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::action::ItemActions;
+use crate::components::first_event::FirstEventWait;
 use crate::components::use_can_write;
 use crate::sync::use_run;
 
@@ -77,11 +82,7 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
                     {observation.map(|o| view! {
                         <div class="observed" data-testid="observed">
                             <p class="check-message">{o.message}</p>
-                            <dl>
-                                {o.observed.iter().map(|(name, value)| view! {
-                                    <dt>{name.to_owned()}</dt><dd>{value.clone()}</dd>
-                                }).collect_view()}
-                            </dl>
+                            {pairs(&o.observed)}
                             <span class="tick-by">
                                 {format!("Checked by {} at {} ({} ms)", o.by, short_time(&o.at), o.duration_ms)}
                             </span>
@@ -89,16 +90,31 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
                     })}
                 }
             };
+            let actions = ActionKind::for_item(&item)
+                .map(|kind| view! { <ItemActions item=item.clone() kind/> });
+            let first_event = (check == CheckKind::SentryEvents)
+                .then(|| view! { <FirstEventWait item=item.id.clone()/> });
             view! {
                 <li class="item live" data-testid=testid>
                     <span class="item-text">{item.text}</span>
                     <span class="badge badge-live" title=check.name()>{check.label()}</span>
                     {result}
+                    {actions}
+                    {first_event}
                 </li>
             }
             .into_any()
         }
     }
+}
+
+/// Names and values, as a description list.
+pub fn pairs(pairs: &Keyed<String>) -> impl IntoView + use<> {
+    let rows = pairs
+        .iter()
+        .map(|(name, value)| view! { <dt>{name.to_owned()}</dt><dd>{value.clone()}</dd> })
+        .collect_view();
+    view! { <dl>{rows}</dl> }
 }
 
 /// `2026-11-22T13:05:09.123Z` → `13:05 UTC`.

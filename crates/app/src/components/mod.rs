@@ -1,7 +1,9 @@
 //! Small pieces the pages share.
 
 pub mod account;
+pub mod action;
 pub mod connection;
+pub mod first_event;
 pub mod item;
 pub mod sync;
 pub mod theme;

@@ -25,7 +25,7 @@ use crate::upstream::health::{HealthProber, Probe};
 use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
-use crate::upstream::{CallLimits, Upstream, UpstreamError};
+use crate::upstream::{Upstream, UpstreamError};
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +207,9 @@ fn json_text(value: &serde_json::Value) -> String {
 /// What to do when no Slack webhook is configured.
 pub(crate) const NO_SLACK: &str = "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.";
 
+/// How long a health endpoint may take to answer.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a result is reused for the same check of the same project, so
 /// that ten open browsers cannot exhaust a rate limit.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -233,7 +236,7 @@ pub struct Checks {
 
 impl Checks {
     pub fn new(services: &Services) -> Result<Self, String> {
-        let upstream = Upstream::new(CallLimits::default())?;
+        let upstream = Upstream::new(services.call_limits)?;
         Ok(Checks {
             sentry: services.sentry_auth_token.as_ref().map(|token| {
                 Sentry::new(
@@ -254,7 +257,10 @@ impl Checks {
                 .slack_webhook_url
                 .as_ref()
                 .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
-            health: HealthProber::new(Duration::from_secs(10), services.allow_private_targets)?,
+            health: HealthProber::new(
+                services.call_limits.deadline.min(HEALTH_TIMEOUT),
+                services.allow_private_targets,
+            )?,
             recent: Arc::default(),
             under_way: Arc::default(),
         })

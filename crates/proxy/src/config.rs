@@ -10,6 +10,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::secret::Secret;
+use crate::upstream::CallLimits;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -131,6 +132,8 @@ pub struct Services {
     pub render_api_key: Option<Secret>,
     pub slack_webhook_url: Option<Secret>,
     pub allow_private_targets: bool,
+    /// The bounds of every call to them (tests shorten them).
+    pub call_limits: CallLimits,
 }
 
 impl Default for Services {
@@ -145,6 +148,7 @@ impl Default for Services {
             render_api_key: None,
             slack_webhook_url: None,
             allow_private_targets: false,
+            call_limits: CallLimits::default(),
         }
     }
 }
@@ -234,6 +238,7 @@ impl Config {
             render_api_key: self.render_api_key.clone().or(file.render.api_key),
             slack_webhook_url: self.slack_webhook_url.clone().or(file.slack.webhook_url),
             allow_private_targets: self.allow_private_targets,
+            call_limits: CallLimits::default(),
         })
     }
 

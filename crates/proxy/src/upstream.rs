@@ -220,7 +220,10 @@ impl Upstream {
         let request = self.http.post(url.clone()).json(body);
         let answer = self
             .within_deadline(async {
-                let response = request.send().await.map_err(transport_error)?;
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|err| transport_error(err, self.limits.deadline))?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = self.body(response).await?;
@@ -311,7 +314,10 @@ impl Upstream {
 
     /// Sends `request`; a success must be JSON.
     async fn json_answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, UpstreamError> {
-        let response = request.send().await.map_err(transport_error)?;
+        let response = request
+            .send()
+            .await
+            .map_err(|err| transport_error(err, self.limits.deadline))?;
         let status = response.status();
         let headers = response.headers().clone();
         if !status.is_success() {
@@ -345,7 +351,11 @@ impl Upstream {
             return Err(UpstreamError::TooLarge(max));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| transport_error(err, self.limits.deadline))?
+        {
             if body.len() + chunk.len() > max {
                 return Err(UpstreamError::TooLarge(max));
             }
@@ -364,10 +374,11 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, UpstreamError> {
     serde_json::from_slice(body).map_err(|err| UpstreamError::Malformed(err.to_string()))
 }
 
-/// reqwest's errors name the URL, which may carry a query: keep only the kind.
-fn transport_error(err: reqwest::Error) -> UpstreamError {
+/// reqwest's errors name the URL, which may carry a query: keep only the
+/// kind. Its own timeout is the call's `deadline`.
+fn transport_error(err: reqwest::Error, deadline: Duration) -> UpstreamError {
     if err.is_timeout() {
-        UpstreamError::Timeout(Duration::ZERO)
+        UpstreamError::Timeout(deadline)
     } else if err.is_connect() {
         UpstreamError::Unreachable("connection refused or no route".to_owned())
     } else if err.is_body() || err.is_decode() {

@@ -76,6 +76,7 @@ impl Probe {
 #[derive(Debug, Clone)]
 pub struct HealthProber {
     http: reqwest::Client,
+    timeout: Duration,
     allow_private: bool,
     max_body: usize,
 }
@@ -103,6 +104,7 @@ impl HealthProber {
             .map_err(|err| format!("cannot build the health client: {err}"))?;
         Ok(HealthProber {
             http,
+            timeout,
             allow_private,
             max_body: 64 * 1024,
         })
@@ -150,7 +152,7 @@ impl HealthProber {
                 .await
                 .map_err(|err| match refused_address(&err) {
                     Some(refused) => Ok(refused),
-                    None if err.is_timeout() => Err(UpstreamError::Timeout(Duration::ZERO)),
+                    None if err.is_timeout() => Err(UpstreamError::Timeout(self.timeout)),
                     None if err.is_redirect() => Err(UpstreamError::Unreachable(
                         "it redirects to another host, which Watchpost does not follow".to_owned(),
                     )),

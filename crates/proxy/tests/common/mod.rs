@@ -314,6 +314,7 @@ pub fn services(launch: &fakes::Launch) -> watchpost_proxy::config::Services {
         slack_webhook_url: Some(Secret::new(launch.slack.webhook.to_string())),
         // The fakes are on 127.0.0.1.
         allow_private_targets: true,
+        call_limits: watchpost_proxy::upstream::CallLimits::default(),
     }
 }
 

@@ -79,7 +79,7 @@ async fn proxy(base: &Url) -> common::Server {
             ..CallLimits::default()
         },
     };
-    let server = common::Server::start_configured(
+    common::Server::start_configured(
         TempDir::new().expect("dir"),
         |_| {},
         Options {
@@ -87,8 +87,7 @@ async fn proxy(base: &Url) -> common::Server {
             ..Options::default()
         },
     )
-    .await;
-    server
+    .await
 }
 
 /// A project for the fault server: a new one per fault, so that no result

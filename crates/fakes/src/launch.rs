@@ -7,6 +7,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
+use crate::Latency;
 use crate::render::{self, FakeRender};
 use crate::sentry::{self, FakeSentry, Transaction};
 use crate::service::{self, FakeService};
@@ -49,17 +50,23 @@ pub struct Launch {
     pub render: FakeRender,
     pub slack: FakeSlack,
     pub service: FakeService,
+    /// How long every one of them waits before it answers.
+    pub latency: Latency,
 }
 
 impl Launch {
     pub async fn start(stage: Stage) -> Launch {
-        let sentry = FakeSentry::start(sentry::World {
-            org: ORG.into(),
-            teams: vec![TEAM.into()],
-            issue_rules: Some(Vec::new()),
-            metric_rules: Some(Vec::new()),
-            ..Default::default()
-        })
+        let latency = Latency::default();
+        let sentry = FakeSentry::start_with(
+            sentry::World {
+                org: ORG.into(),
+                teams: vec![TEAM.into()],
+                issue_rules: Some(Vec::new()),
+                metric_rules: Some(Vec::new()),
+                ..Default::default()
+            },
+            latency.clone(),
+        )
         .await;
         {
             let mut world = crate::lock(&sentry.world);
@@ -84,14 +91,18 @@ impl Launch {
                 )],
             );
         }
-        let render = FakeRender::start(render::World::default()).await;
+        let render = FakeRender::start_with(render::World::default(), latency.clone()).await;
         let verified = Timestamp::now() - SignedDuration::from_hours(3);
         let launch = Launch {
             sentry,
             render,
-            slack: FakeSlack::start().await,
-            service: FakeService::start(service::backup_row(&verified.to_string(), "success"))
-                .await,
+            slack: FakeSlack::start_with(latency.clone()).await,
+            service: FakeService::start_with(
+                service::backup_row(&verified.to_string(), "success"),
+                latency.clone(),
+            )
+            .await,
+            latency,
         };
         {
             let mut world = crate::lock(&launch.render.world);

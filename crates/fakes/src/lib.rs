@@ -4,10 +4,14 @@
 //! [`Launch`] starts all four as one launch that passes every check, for the
 //! tests that walk the whole setup and for the browser journeys.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::Uri;
+use axum::middleware::{self, Next};
 use url::Url;
 
 pub mod launch;
@@ -31,6 +35,34 @@ pub async fn serve_on_loopback(app: Router) -> Url {
     .expect("a URL");
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
+}
+
+/// How long the fakes of a launch wait before they answer, as a real
+/// service's network and work would: none in tests; the benchmark sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Latency(Arc<AtomicU64>);
+
+impl Latency {
+    pub fn set(&self, latency: Duration) {
+        self.0.store(
+            u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// `router`, answering after the latency.
+    pub fn delay(&self, router: Router) -> Router {
+        let latency = self.clone();
+        router.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let micros = latency.0.load(Ordering::Relaxed);
+            async move {
+                if micros > 0 {
+                    tokio::time::sleep(Duration::from_micros(micros)).await;
+                }
+                next.run(request).await
+            }
+        }))
+    }
 }
 
 /// A request's query, as name and value pairs.

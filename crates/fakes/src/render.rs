@@ -68,6 +68,10 @@ pub struct FakeRender {
 
 impl FakeRender {
     pub async fn start(world: World) -> Self {
+        Self::start_with(world, crate::Latency::default()).await
+    }
+
+    pub async fn start_with(world: World, latency: crate::Latency) -> Self {
         let world = Arc::new(Mutex::new(world));
         let app = Router::new()
             .route("/v1/services/{id}", get(show_service))
@@ -78,7 +82,10 @@ impl FakeRender {
             .route("/v1/logs", get(logs))
             .with_state(world.clone());
         // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
-        let base = crate::serve_on_loopback(app).await.join("v1").expect("url");
+        let base = crate::serve_on_loopback(latency.delay(app))
+            .await
+            .join("v1")
+            .expect("url");
         FakeRender { base, world }
     }
 

@@ -181,6 +181,10 @@ pub fn issue(id: u64, level: &str, title: &str) -> Value {
 
 impl FakeSentry {
     pub async fn start(world: World) -> Self {
+        Self::start_with(world, crate::Latency::default()).await
+    }
+
+    pub async fn start_with(world: World, latency: crate::Latency) -> Self {
         let world = Arc::new(Mutex::new(world));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -224,6 +228,7 @@ impl FakeSentry {
                 world: world.clone(),
                 base: base.clone(),
             });
+        let app = latency.delay(app);
         tokio::spawn(async move { axum::serve(listener, app).await });
         FakeSentry { base, world }
     }

@@ -37,6 +37,10 @@ pub fn backup_row(verified_at: &str, status: &str) -> Value {
 
 impl FakeService {
     pub async fn start(backup: Value) -> Self {
+        Self::start_with(backup, crate::Latency::default()).await
+    }
+
+    pub async fn start_with(backup: Value, latency: crate::Latency) -> Self {
         let state = Arc::new(Mutex::new(ServiceState {
             healthy: true,
             uptime: 3600,
@@ -46,7 +50,7 @@ impl FakeService {
             .route("/health", get(health))
             .route("/api/backup/status", get(backup_status))
             .with_state(state.clone());
-        let base = crate::serve_on_loopback(app).await;
+        let base = crate::serve_on_loopback(latency.delay(app)).await;
         FakeService {
             health: base.join("health").expect("a URL"),
             backup: base.join("api/backup/status").expect("a URL"),

@@ -30,6 +30,10 @@ pub struct FakeSlack {
 
 impl FakeSlack {
     pub async fn start() -> Self {
+        Self::start_with(crate::Latency::default()).await
+    }
+
+    pub async fn start_with(latency: crate::Latency) -> Self {
         let hook = Arc::new(Mutex::new(Hook {
             messages: Vec::new(),
             answer: (StatusCode::OK, "ok"),
@@ -37,7 +41,7 @@ impl FakeSlack {
         let app = Router::new()
             .route(WEBHOOK_PATH, post(receive))
             .with_state(hook.clone());
-        let base = crate::serve_on_loopback(app).await;
+        let base = crate::serve_on_loopback(latency.delay(app)).await;
         FakeSlack {
             webhook: base
                 .join(WEBHOOK_PATH.trim_start_matches('/'))

@@ -10,9 +10,7 @@
 //! target/release/watchpost) over a temporary data directory, so the memory
 //! figures are those of the process a team runs.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +22,10 @@ use tokio_stream::StreamExt;
 use watchpost_proxy::runs::Runs;
 use watchpost_proxy::store::Store;
 
+#[path = "support/proxy.rs"]
+mod proxy;
+use proxy::{Error, Proxy};
+
 const SUBSCRIBERS: usize = 200;
 const WRITES: usize = 200;
 const MANY_SUBSCRIBERS: usize = 1_000;
@@ -31,8 +33,6 @@ const MOST_SUBSCRIBERS: usize = 3_000;
 /// Each session may hold this many streams, so the benchmark signs in several.
 const STREAMS_PER_SESSION: usize = 20;
 const FOLD_ENTRIES: u64 = 100_000;
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -115,7 +115,7 @@ async fn sync_latency(
     let sent: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; WRITES + 1]));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(SUBSCRIBERS * WRITES)));
     let mut readers = Vec::new();
-    let sessions = proxy.sessions(SUBSCRIBERS).await?;
+    let sessions = proxy.sessions(SUBSCRIBERS, STREAMS_PER_SESSION).await?;
     for n in 0..SUBSCRIBERS {
         let response = sessions[n / STREAMS_PER_SESSION]
             .get(format!("{}/api/projects/{project}/stream", proxy.url))
@@ -215,7 +215,7 @@ async fn sign_in_during_a_flood(proxy: &Proxy) -> Result<((Duration, u32), Durat
 /// Open streams, held until the returned tasks are dropped.
 async fn subscribe(proxy: &Proxy, project: i64, count: usize) -> Result<Vec<Held>, Error> {
     let mut held = Vec::with_capacity(count);
-    let sessions = proxy.sessions(count).await?;
+    let sessions = proxy.sessions(count, STREAMS_PER_SESSION).await?;
     for n in 0..count {
         let response = sessions[n / STREAMS_PER_SESSION]
             .get(format!("{}/api/projects/{project}/stream", proxy.url))
@@ -277,131 +277,6 @@ async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
     assert_eq!(folded, state);
     store.close().await;
     Ok((cold, pure))
-}
-
-struct Proxy {
-    child: Child,
-    url: String,
-    admin_passcode: String,
-}
-
-impl Proxy {
-    fn start(data: &Path) -> Result<Self, Error> {
-        let bin = std::env::var_os("WATCHPOST_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("target/release/watchpost"));
-        let mut child = Command::new(&bin)
-            // Sessions come "through a reverse proxy" on loopback, each from
-            // its own forwarded address, so the per-address sign-in limit
-            // does not throttle the benchmark's many sessions.
-            .args([
-                "--addr",
-                "127.0.0.1:0",
-                "--trusted-proxy",
-                "127.0.0.1",
-                "--max-connections",
-                "8192",
-                "--max-streams",
-                "4000",
-                "--data-dir",
-            ])
-            .arg(data)
-            .arg("--dist")
-            .arg(data.join("no-dist"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|err| format!("cannot start {}: {err}", bin.display()))?;
-        let mut reader = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        let (mut url, mut admin_passcode) = (None, None);
-        let mut line = String::new();
-        while url.is_none() && reader.read_line(&mut line)? > 0 {
-            if let Some(rest) = line.trim().strip_prefix("admin passcode:") {
-                admin_passcode = Some(rest.trim().to_owned());
-            }
-            if let Some(rest) = line.trim().strip_prefix("Watchpost is running at ") {
-                url = Some(rest.to_owned());
-            }
-            line.clear();
-        }
-        Ok(Proxy {
-            child,
-            url: url.ok_or("the proxy did not print its URL")?,
-            admin_passcode: admin_passcode.ok_or("the proxy did not print an admin passcode")?,
-        })
-    }
-
-    /// Enough sessions for `streams` live streams.
-    async fn sessions(&self, streams: usize) -> Result<Vec<reqwest::Client>, Error> {
-        let mut sessions = Vec::new();
-        for n in 0..streams.div_ceil(STREAMS_PER_SESSION) {
-            sessions.push(self.admin(n + 1).await?);
-        }
-        Ok(sessions)
-    }
-
-    /// An admin session from the forwarded address number `n`.
-    async fn admin(&self, n: usize) -> Result<reqwest::Client, Error> {
-        self.sign_in("Bench", n).await
-    }
-
-    /// `name`'s admin session from the forwarded address number `n`.
-    async fn sign_in(&self, name: &str, n: usize) -> Result<reqwest::Client, Error> {
-        self.try_sign_in(name, n)
-            .await?
-            .map_err(|wait| format!("sign-in refused; retry in {wait:?}").into())
-    }
-
-    /// A session, or how long the proxy says to wait before trying again.
-    async fn try_sign_in(
-        &self,
-        name: &str,
-        n: usize,
-    ) -> Result<Result<reqwest::Client, Duration>, Error> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255).parse()?,
-        );
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
-            .build()?;
-        let response = client
-            .post(format!("{}/api/session", self.url))
-            .json(&json!({ "name": name, "passcode": self.admin_passcode }))
-            .send()
-            .await?;
-        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let seconds = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok()?.parse().ok())
-                .unwrap_or(1);
-            return Ok(Err(Duration::from_secs(seconds)));
-        }
-        if !response.status().is_success() {
-            return Err(format!("sign-in answered {}", response.status()).into());
-        }
-        Ok(Ok(client))
-    }
-
-    fn rss_kb(&self) -> Result<u64, Error> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| "no VmRSS in /proc/<pid>/status".into())
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -1,41 +1,67 @@
 //! The projects' run logs, live: appending, fanning new entries out to the
 //! open streams, and the folded state of each run kept in memory.
 //!
-//! Appends go one at a time through a lock held across the insert and the
-//! broadcast, so every stream sees entries in id order and a client resuming
-//! after its last id can never skip one that was committed earlier.
+//! Appends go through one writer task, under a lock held across the insert
+//! and the broadcast, so every stream sees entries in id order and a client
+//! resuming after its last id can never skip one that was committed earlier.
+//! The writer stores every append waiting at once in one statement (a group
+//! commit): fifty people ticking, or fifty checks finishing, wait for one
+//! write, not for fifty in turn.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use crate::lock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use domain::run::{Change, Entry, RunState};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::store::Store;
+use crate::lock;
+use crate::store::{NewRow, Store};
+
+/// Appends stored in one statement at most.
+const MOST_AT_ONCE: usize = 100;
 
 /// How many entries a slow stream may fall behind before it re-reads the store.
 const CHANNEL_CAPACITY: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct Runs {
+    log: Log,
+    /// The writer's queue, made with the writer on the first append.
+    writer: Arc<OnceLock<mpsc::UnboundedSender<Append>>>,
+}
+
+/// What the writer needs: the store, and who to tell.
+#[derive(Debug, Clone)]
+struct Log {
     store: Store,
     append_lock: Arc<tokio::sync::Mutex<()>>,
     channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Entry>>>>>,
     states: Arc<Mutex<HashMap<i64, RunState>>>,
 }
 
+/// An append waiting for the writer, and where its answer goes.
+#[derive(Debug)]
+struct Append {
+    project: i64,
+    op_id: String,
+    change: Change,
+    actor: String,
+    done: oneshot::Sender<Result<(Entry, bool), String>>,
+}
+
 impl Runs {
     pub fn new(store: Store) -> Self {
         Runs {
-            store,
-            append_lock: Arc::default(),
-            channels: Arc::default(),
-            states: Arc::default(),
+            log: Log {
+                store,
+                append_lock: Arc::default(),
+                channels: Arc::default(),
+                states: Arc::default(),
+            },
+            writer: Arc::default(),
         }
     }
 
@@ -48,18 +74,25 @@ impl Runs {
         change: &Change,
         actor: &str,
     ) -> Result<(Entry, bool), sqlx::Error> {
-        let _one_at_a_time = self.append_lock.lock().await;
-        let (entry, created) = self.store.append(project, op_id, change, actor).await?;
-        if created {
-            if let Some(state) = lock(&self.states).get_mut(&project) {
-                state.apply(&entry);
-            }
-            if let Some(sender) = lock(&self.channels).get(&project) {
-                // No receiver is fine: nobody is watching this project right now.
-                let _ = sender.send(Arc::new(entry.clone()));
-            }
-        }
-        Ok((entry, created))
+        let writer = self.writer.get_or_init(|| {
+            let (queue, waiting) = mpsc::unbounded_channel();
+            tokio::spawn(self.log.clone().write(waiting));
+            queue
+        });
+        let (done, answer) = oneshot::channel();
+        writer
+            .send(Append {
+                project,
+                op_id: op_id.to_owned(),
+                change: change.clone(),
+                actor: actor.to_owned(),
+                done,
+            })
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answer
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?
+            .map_err(sqlx::Error::Protocol)
     }
 
     /// Appends a change the proxy made (a check's result, an action's), under
@@ -78,7 +111,7 @@ impl Runs {
 
     /// New entries of `project` from now on.
     pub fn subscribe(&self, project: i64) -> broadcast::Receiver<Arc<Entry>> {
-        let mut channels = lock(&self.channels);
+        let mut channels = lock(&self.log.channels);
         // Drop the channels of projects nobody watches any more.
         channels.retain(|_, sender| sender.receiver_count() > 0);
         channels
@@ -89,23 +122,100 @@ impl Runs {
 
     /// The run folded from the whole log; folded from the store on first use.
     pub async fn state(&self, project: i64) -> Result<RunState, sqlx::Error> {
-        if let Some(state) = lock(&self.states).get(&project) {
+        if let Some(state) = lock(&self.log.states).get(&project) {
             return Ok(state.clone());
         }
         // Holding the append lock keeps the cache from missing an entry
         // appended while the fold reads the store.
-        let _one_at_a_time = self.append_lock.lock().await;
+        let _one_at_a_time = self.log.append_lock.lock().await;
         let state = self.fold(project).await?;
-        lock(&self.states).insert(project, state.clone());
+        lock(&self.log.states).insert(project, state.clone());
         Ok(state)
     }
 
     /// Folds a project's log from the store.
     pub async fn fold(&self, project: i64) -> Result<RunState, sqlx::Error> {
         let mut state = RunState::default();
-        self.store
+        self.log
+            .store
             .each_entry(project, 0, |entry| state.apply(&entry))
             .await?;
         Ok(state)
+    }
+}
+
+impl Log {
+    /// The writer: takes every append waiting, stores them at once, then
+    /// folds and broadcasts each new entry in id order. It ends when the
+    /// last `Runs` is dropped.
+    async fn write(self, mut waiting: mpsc::UnboundedReceiver<Append>) {
+        while let Some(first) = waiting.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MOST_AT_ONCE {
+                match waiting.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let _one_at_a_time = self.append_lock.lock().await;
+            let rows: Vec<NewRow<'_>> = batch
+                .iter()
+                .map(|append| NewRow {
+                    project: append.project,
+                    op_id: &append.op_id,
+                    change: &append.change,
+                    actor: &append.actor,
+                })
+                .collect();
+            // One append the store refuses must not fail the others with it:
+            // a failed batch is tried again one by one.
+            let stored = match self.store.append_many(&rows).await {
+                Ok(stored) => stored.into_iter().map(Ok).collect(),
+                Err(_) if rows.len() > 1 => {
+                    let mut one_by_one = Vec::new();
+                    for row in &rows {
+                        one_by_one.push(
+                            self.store
+                                .append_many(std::slice::from_ref(row))
+                                .await
+                                .and_then(|mut stored| {
+                                    stored.pop().ok_or_else(|| {
+                                        sqlx::Error::Protocol("an append stored nothing".into())
+                                    })
+                                }),
+                        );
+                    }
+                    one_by_one
+                }
+                Err(err) => vec![Err(err)],
+            };
+            drop(rows);
+            for (append, stored) in batch.into_iter().zip(stored) {
+                let answer = match stored {
+                    Ok((entry, created)) => {
+                        if created {
+                            self.tell(append.project, &entry);
+                        }
+                        Ok((entry, created))
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "appending to the log failed");
+                        Err(err.to_string())
+                    }
+                };
+                // The asker may have gone (a closed request): fine.
+                let _ = append.done.send(answer);
+            }
+        }
+    }
+
+    fn tell(&self, project: i64, entry: &Entry) {
+        if let Some(state) = lock(&self.states).get_mut(&project) {
+            state.apply(entry);
+        }
+        if let Some(sender) = lock(&self.channels).get(&project) {
+            // No receiver is fine: nobody is watching this project right now.
+            let _ = sender.send(Arc::new(entry.clone()));
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The embedded SQLite store under the data directory.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::api::Role;
@@ -11,11 +13,19 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::lock;
+
 const FILE_NAME: &str = "watchpost.db";
 
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Every request reads its session and most read their project: kept in
+    /// memory once read, changed here with the table, so that a request
+    /// does not wait for SQLite (measured by `scripts/bench`). This process
+    /// is the store's only writer.
+    sessions: Arc<Mutex<HashMap<Vec<u8>, StoredSession>>>,
+    projects: Arc<Mutex<HashMap<i64, Project>>>,
 }
 
 impl Store {
@@ -36,7 +46,11 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!().run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            sessions: Arc::default(),
+            projects: Arc::default(),
+        })
     }
 
     /// Whether the store answers a query, for the health endpoint.
@@ -63,13 +77,20 @@ impl Store {
     }
 
     pub async fn project(&self, id: i64) -> Result<Option<Project>, sqlx::Error> {
+        if let Some(project) = lock(&self.projects).get(&id) {
+            return Ok(Some(project.clone()));
+        }
         let row = sqlx::query_as::<_, ProjectRow>(&format!(
             "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(ProjectRow::into_project).transpose()
+        let project = row.map(ProjectRow::into_project).transpose()?;
+        if let Some(project) = &project {
+            lock(&self.projects).insert(id, project.clone());
+        }
+        Ok(project)
     }
 
     /// Stores a new project; its `id` is assigned here.
@@ -113,6 +134,7 @@ impl Store {
         .bind(project.id)
         .execute(&self.pool)
         .await?;
+        lock(&self.projects).insert(project.id, project.clone());
         Ok(())
     }
 
@@ -125,40 +147,81 @@ impl Store {
         change: &Change,
         actor: &str,
     ) -> Result<(Entry, bool), sqlx::Error> {
-        let payload = payload_json(change);
-        let at = now_rfc3339();
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO entries (project_id, op_id, kind, payload, actor, at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (project_id, op_id) DO NOTHING
-             RETURNING id",
-        )
-        .bind(project)
-        .bind(op_id)
-        .bind(change.kind())
-        .bind(&payload)
-        .bind(actor)
-        .bind(&at)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(id) = inserted {
-            let entry = Entry {
-                id: id as u64,
-                op_id: op_id.to_owned(),
-                actor: actor.to_owned(),
-                at,
-                change: change.clone(),
-            };
-            return Ok((entry, true));
+        let mut stored = self
+            .append_many(&[NewRow {
+                project,
+                op_id,
+                change,
+                actor,
+            }])
+            .await?;
+        stored
+            .pop()
+            .ok_or_else(|| sqlx::Error::Protocol("an append stored nothing".to_owned()))
+    }
+
+    /// Appends entries in one statement (a group commit: one write for every
+    /// append waiting at once), each unless its project already has its
+    /// `op_id`. Returns, in order, each stored entry and whether it is new.
+    pub async fn append_many(
+        &self,
+        rows: &[NewRow<'_>],
+    ) -> Result<Vec<(Entry, bool)>, sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        let existing = sqlx::query_as::<_, EntryRow>(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND op_id = ?"
-        ))
-        .bind(project)
-        .bind(op_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((existing.into_entry()?, false))
+        let at = now_rfc3339();
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO entries (project_id, op_id, kind, payload, actor, at) VALUES {values}
+             ON CONFLICT (project_id, op_id) DO NOTHING
+             RETURNING id, project_id, op_id"
+        );
+        let mut insert = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+        for row in rows {
+            insert = insert
+                .bind(row.project)
+                .bind(row.op_id)
+                .bind(row.change.kind())
+                .bind(payload_json(row.change))
+                .bind(row.actor)
+                .bind(&at);
+        }
+        let inserted: HashMap<(i64, String), i64> = insert
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, project, op_id)| ((project, op_id), id))
+            .collect();
+        let mut stored = Vec::with_capacity(rows.len());
+        let mut claimed = std::collections::HashSet::new();
+        for row in rows {
+            let key = (row.project, row.op_id.to_owned());
+            // The same op_id twice in one batch: the first is the new one.
+            match inserted.get(&key).filter(|_| claimed.insert(key.clone())) {
+                Some(id) => stored.push((
+                    Entry {
+                        id: *id as u64,
+                        op_id: row.op_id.to_owned(),
+                        actor: row.actor.to_owned(),
+                        at: at.clone(),
+                        change: row.change.clone(),
+                    },
+                    true,
+                )),
+                None => {
+                    let existing = sqlx::query_as::<_, EntryRow>(&format!(
+                        "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND op_id = ?"
+                    ))
+                    .bind(row.project)
+                    .bind(row.op_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    stored.push((existing.into_entry()?, false));
+                }
+            }
+        }
+        Ok(stored)
     }
 
     /// A project's entries after `after`, oldest first, at most `limit`.
@@ -217,10 +280,12 @@ impl Store {
         session: &StoredSession,
     ) -> Result<(), sqlx::Error> {
         // Each sign-in is a chance to forget sessions that have ended.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
         sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .bind(now)
             .execute(&self.pool)
             .await?;
+        lock(&self.sessions).retain(|_, session| session.expires_at > now);
         sqlx::query(
             "INSERT INTO sessions (token_digest, name, role, expires_at, source) VALUES (?, ?, ?, ?, ?)",
         )
@@ -231,27 +296,36 @@ impl Store {
         .bind(&session.source)
         .execute(&self.pool)
         .await?;
+        lock(&self.sessions).insert(token_digest.to_vec(), session.clone());
         Ok(())
     }
 
     /// A session that has not expired.
     pub async fn session(&self, token_digest: &[u8]) -> Result<Option<StoredSession>, sqlx::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(session) = lock(&self.sessions).get(token_digest) {
+            return Ok((session.expires_at > now).then(|| session.clone()));
+        }
         let row = sqlx::query_as::<_, (String, String, i64, Option<String>)>(
             "SELECT name, role, expires_at, source FROM sessions
              WHERE token_digest = ? AND expires_at > ?",
         )
         .bind(token_digest)
-        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(name, role, expires_at, source)| {
+        let session = row.and_then(|(name, role, expires_at, source)| {
             Some(StoredSession {
                 name,
                 role: Role::from_name(&role)?,
                 expires_at,
                 source: source.unwrap_or_default(),
             })
-        }))
+        });
+        if let Some(session) = &session {
+            lock(&self.sessions).insert(token_digest.to_vec(), session.clone());
+        }
+        Ok(session)
     }
 
     /// Every session's digest, name, grant source and role, ended ones included.
@@ -284,6 +358,9 @@ impl Store {
             .bind(token_digest)
             .execute(&self.pool)
             .await?;
+        if let Some(session) = lock(&self.sessions).get_mut(token_digest) {
+            session.role = role;
+        }
         Ok(())
     }
 
@@ -292,12 +369,22 @@ impl Store {
             .bind(token_digest)
             .execute(&self.pool)
             .await?;
+        lock(&self.sessions).remove(token_digest);
         Ok(())
     }
 }
 
 /// A session's token digest, name, grant source and role.
 pub type SessionGrant = (Vec<u8>, String, String, Option<Role>);
+
+/// An entry to append: to which project, under which op id, by whom.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRow<'a> {
+    pub project: i64,
+    pub op_id: &'a str,
+    pub change: &'a Change,
+    pub actor: &'a str,
+}
 
 /// A signed-in person as the store keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,9 @@
 //!
 //! The service clients (one small struct each) are built on [`Upstream`].
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -22,6 +25,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::lock;
 use crate::secret::Secret;
 
 pub mod health;
@@ -130,6 +134,34 @@ pub enum Paging {
 pub struct Upstream {
     http: reqwest::Client,
     limits: CallLimits,
+    in_flight: InFlight,
+}
+
+/// A read's answer, shared by everyone who asked for it while it ran.
+type Shared = Arc<tokio::sync::OnceCell<Result<Arc<Answer>, UpstreamError>>>;
+
+/// The reads under way, by URL and token: the same read asked for again
+/// while it runs (the checks of a "Check all" share the project, its keys,
+/// the env vars) waits for that one instead of calling again. A finished
+/// read is never reused, so a change is always seen by the next read.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<(String, u64), Shared>>>);
+
+impl std::fmt::Debug for InFlight {
+    /// The keys hold URLs: only their count is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InFlight({})", lock(&self.0).len())
+    }
+}
+
+/// Removes a read from [`InFlight`] when its first asker is done with it,
+/// however that ends.
+struct Leaving<'a>(&'a InFlight, (String, u64));
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        lock(&(self.0).0).remove(&self.1);
+    }
 }
 
 impl Upstream {
@@ -142,7 +174,11 @@ impl Upstream {
             .user_agent(concat!("watchpost/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|err| format!("cannot build the HTTP client: {err}"))?;
-        Ok(Upstream { http, limits })
+        Ok(Upstream {
+            http,
+            limits,
+            in_flight: InFlight::default(),
+        })
     }
 
     pub fn limits(&self) -> CallLimits {
@@ -238,8 +274,37 @@ impl Upstream {
         Ok(answer)
     }
 
+    /// One read, or the same read already under way.
+    async fn read(&self, url: &Url, token: Option<&Secret>) -> Result<Arc<Answer>, UpstreamError> {
+        let key = (
+            url.to_string(),
+            token.map_or(0, |token| {
+                let mut hasher = std::hash::DefaultHasher::new();
+                token.expose().hash(&mut hasher);
+                hasher.finish()
+            }),
+        );
+        let (shared, leaving) = {
+            let mut in_flight = lock(&self.in_flight.0);
+            match in_flight.get(&key) {
+                Some(shared) => (shared.clone(), None),
+                None => {
+                    let shared = Shared::default();
+                    in_flight.insert(key.clone(), shared.clone());
+                    (shared, Some(Leaving(&self.in_flight, key)))
+                }
+            }
+        };
+        let answer = shared
+            .get_or_init(|| async { self.read_once(url, token).await.map(Arc::new) })
+            .await
+            .clone();
+        drop(leaving);
+        answer
+    }
+
     /// One read, retried while it may succeed and the deadline allows.
-    async fn read(&self, url: &Url, token: Option<&Secret>) -> Result<Answer, UpstreamError> {
+    async fn read_once(&self, url: &Url, token: Option<&Secret>) -> Result<Answer, UpstreamError> {
         let started = Instant::now();
         let deadline = self.limits.deadline;
         let backoff = ExponentialBuilder::default()

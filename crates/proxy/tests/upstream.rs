@@ -54,6 +54,10 @@ async fn fault(State(fake): State<Fake>, Path(name): Path<String>, headers: Head
     let call = fake.count(&name);
     match name.as_str() {
         "ok" => json_answer(json!({ "ok": true })),
+        "delayed" => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            json_answer(json!({ "call": call }))
+        }
         "slow" => {
             tokio::time::sleep(Duration::from_secs(5)).await;
             json_answer(json!({}))
@@ -362,4 +366,26 @@ async fn the_token_goes_as_a_bearer_and_nothing_else_is_sent() {
             "{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_same_read_under_way_is_shared_and_a_finished_one_is_not_reused() {
+    let (base, fake) = start().await;
+    let client = upstream();
+    let url = base.join("fault/delayed").expect("url");
+    let mut reads = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (client, url) = (client.clone(), url.clone());
+        reads.spawn(async move { client.get::<Value>(&url, Some(&Secret::new(TOKEN))).await });
+    }
+    for answer in reads.join_all().await {
+        assert_eq!(answer, Ok(json!({ "call": 1 })));
+    }
+    assert_eq!(fake.calls("delayed"), 1, "ten reads at once, one call");
+    // Another token is another read; a read after the first finished asks again.
+    let (other, token) = (Secret::new("another"), Secret::new(TOKEN));
+    let answer = client.get::<Value>(&url, Some(&other)).await;
+    assert_eq!(answer, Ok(json!({ "call": 2 })));
+    let answer = client.get::<Value>(&url, Some(&token)).await;
+    assert_eq!(answer, Ok(json!({ "call": 3 })));
 }

@@ -23,7 +23,7 @@ use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
 
 /// Checks of one "check all" that run at once.
-const CONCURRENT_CHECKS: usize = 6;
+const CONCURRENT_CHECKS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()

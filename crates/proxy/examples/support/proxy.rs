@@ -1,0 +1,147 @@
+//! The real `watchpost` release binary, started for a benchmark over a
+//! temporary data directory, and admin sessions on it.
+#![allow(dead_code)] // each benchmark uses a different part
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Proxy {
+    child: Child,
+    pub url: String,
+    admin_passcode: String,
+}
+
+impl Proxy {
+    pub fn start(data: &Path) -> Result<Self, Error> {
+        Proxy::start_with(data, &[])
+    }
+
+    /// Started with `env` set (the services' settings).
+    pub fn start_with(data: &Path, env: &[(&str, String)]) -> Result<Self, Error> {
+        let bin = std::env::var_os("WATCHPOST_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("target/release/watchpost"));
+        let mut child = Command::new(&bin)
+            // Sessions come "through a reverse proxy" on loopback, each from
+            // its own forwarded address, so the per-address sign-in limit
+            // does not throttle the benchmark's many sessions.
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--trusted-proxy",
+                "127.0.0.1",
+                "--max-connections",
+                "8192",
+                "--max-streams",
+                "4000",
+                "--data-dir",
+            ])
+            .arg(data)
+            .arg("--dist")
+            .arg(data.join("no-dist"))
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|err| format!("cannot start {}: {err}", bin.display()))?;
+        let mut reader = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let (mut url, mut admin_passcode) = (None, None);
+        let mut line = String::new();
+        while url.is_none() && reader.read_line(&mut line)? > 0 {
+            if let Some(rest) = line.trim().strip_prefix("admin passcode:") {
+                admin_passcode = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.trim().strip_prefix("Watchpost is running at ") {
+                url = Some(rest.to_owned());
+            }
+            line.clear();
+        }
+        Ok(Proxy {
+            child,
+            url: url.ok_or("the proxy did not print its URL")?,
+            admin_passcode: admin_passcode.ok_or("the proxy did not print an admin passcode")?,
+        })
+    }
+
+    /// Enough sessions for `streams` live streams, `per_session` each.
+    pub async fn sessions(
+        &self,
+        streams: usize,
+        per_session: usize,
+    ) -> Result<Vec<reqwest::Client>, Error> {
+        let mut sessions = Vec::new();
+        for n in 0..streams.div_ceil(per_session) {
+            sessions.push(self.admin(n + 1).await?);
+        }
+        Ok(sessions)
+    }
+
+    /// An admin session from the forwarded address number `n`.
+    pub async fn admin(&self, n: usize) -> Result<reqwest::Client, Error> {
+        self.sign_in("Bench", n).await
+    }
+
+    /// `name`'s admin session from the forwarded address number `n`.
+    pub async fn sign_in(&self, name: &str, n: usize) -> Result<reqwest::Client, Error> {
+        self.try_sign_in(name, n)
+            .await?
+            .map_err(|wait| format!("sign-in refused; retry in {wait:?}").into())
+    }
+
+    /// A session, or how long the proxy says to wait before trying again.
+    pub async fn try_sign_in(
+        &self,
+        name: &str,
+        n: usize,
+    ) -> Result<Result<reqwest::Client, Duration>, Error> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255).parse()?,
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()?;
+        let response = client
+            .post(format!("{}/api/session", self.url))
+            .json(&json!({ "name": name, "passcode": self.admin_passcode }))
+            .send()
+            .await?;
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let seconds = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok()?.parse().ok())
+                .unwrap_or(1);
+            return Ok(Err(Duration::from_secs(seconds)));
+        }
+        if !response.status().is_success() {
+            return Err(format!("sign-in answered {}", response.status()).into());
+        }
+        Ok(Ok(client))
+    }
+
+    pub fn rss_kb(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| "no VmRSS in /proc/<pid>/status".into())
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -480,10 +480,33 @@ async fn an_admin_changes_a_projects_settings() {
         wait_for_text(&c, &testid("settings-error"), "HTTP 422").await;
 
         replace_text(&c, &field("timezone"), "Europe/London").await;
+        // The Sentry transaction each endpoint's p99 is read from.
+        replace_text(&c, "#transaction-calls", "POST /api/calls").await;
         click(&c, &testid("settings-save")).await;
         wait_for_text(&c, &testid("settings-saved"), "Saved.").await;
         wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;
         wait_gone(&c, &testid("error-timezone")).await;
+        c.refresh().await.expect("reload");
+        let calls = find(&c, "#transaction-calls")
+            .await
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(
+            calls.as_deref(),
+            Some("POST /api/calls"),
+            "the mapping was saved"
+        );
+        c.execute(
+            &format!(
+                "document.querySelector('{}').scrollIntoView({{block: 'center'}})",
+                testid("field-transactions").replace('\'', "\\'")
+            ),
+            vec![],
+        )
+        .await
+        .expect("scroll");
+        screenshot(&c, "settings-transactions-light").await;
 
         click(&c, &testid("settings-archive")).await;
         wait_for_text(&c, &testid("archived"), "Archived").await;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, answer_dialog, click, find, journey, replace_text, screenshot, sign_in, testid,
-    wait_for_text, wait_gone,
+    Watchpost, answer_dialog, click, find, fits_a_phone, journey, replace_text, screenshot,
+    sign_in, testid, wait_for_text, wait_gone,
 };
 
 #[tokio::test]
@@ -354,22 +354,7 @@ async fn screenshots_of_every_view() {
                     wait_for_text(&c, &testid("theme-toggle"), "dark").await;
                 }
                 if theme == "phone" {
-                    // Nothing may stick out sideways on a phone.
-                    let overflow = c
-                        .execute(
-                            "const w = document.documentElement.clientWidth;
-                             return [...document.querySelectorAll('body *')]
-                                 .filter(e => e.getBoundingClientRect().right > w + 1)
-                                 .map(e => e.tagName + '.' + e.className);",
-                            vec![],
-                        )
-                        .await
-                        .expect("measure");
-                    assert_eq!(
-                        overflow,
-                        serde_json::json!([]),
-                        "{name} is wider than a phone"
-                    );
+                    fits_a_phone(&c, name).await;
                 }
                 screenshot(&c, &format!("{name}-{theme}")).await;
             }
@@ -718,8 +703,7 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
 }
 
 /// `name` in light, dark and phone layouts, with `css` scrolled into view;
-/// the window and theme are as before afterwards. On a phone nothing may
-/// stick out sideways (code scrolls inside its own box).
+/// the window and theme are as before afterwards.
 async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
     let show = format!(
         "document.querySelector('{}').scrollIntoView({{block: 'center'}})",
@@ -739,21 +723,7 @@ async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
         }
         c.execute(&show, vec![]).await.expect("scroll into view");
         if theme == "phone" {
-            let overflow = c
-                .execute(
-                    "const w = document.documentElement.clientWidth;
-                     return [...document.querySelectorAll('body *')]
-                         .filter(e => !e.closest('pre') && e.getBoundingClientRect().right > w + 1)
-                         .map(e => e.tagName + '.' + e.className);",
-                    vec![],
-                )
-                .await
-                .expect("measure");
-            assert_eq!(
-                overflow,
-                serde_json::json!([]),
-                "{name} is wider than a phone"
-            );
+            fits_a_phone(c, name).await;
         }
         screenshot(c, &format!("{name}-{theme}")).await;
         if theme == "dark" {

@@ -394,3 +394,19 @@ pub async fn answer_dialog(client: &Client, accept: bool) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Nothing on the page may stick out sideways on a phone; code scrolls
+/// inside its own box.
+pub async fn fits_a_phone(client: &Client, name: &str) {
+    let overflow = client
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             return [...document.querySelectorAll('body *')]
+                 .filter(e => !e.closest('pre') && e.getBoundingClientRect().right > w + 1)
+                 .map(e => e.tagName + '.' + e.className);",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert_eq!(overflow, json!([]), "{name} is wider than a phone");
+}

@@ -31,6 +31,8 @@ pub const ISSUE_RULES: &str =
 pub const METRIC_RULES: &str = "/api/0/organizations/{organization_id_or_slug}/alert-rules/";
 pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/workflows/";
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
+pub const DETECTORS: &str =
+    "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/";
 pub const TEAM_PROJECTS: &str =
     "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/projects/";
 /// The public key of every client key the fake makes.
@@ -55,6 +57,8 @@ pub struct World {
     pub issue_rules: Option<Vec<Value>>,
     pub metric_rules: Option<Vec<Value>>,
     pub workflows: Vec<Value>,
+    /// Monitors of the current API, as created.
+    pub detectors: Vec<Value>,
     /// Transactions of the last hour, for the events table's aggregates.
     pub transactions: Vec<Transaction>,
     /// Teams a project can be created in.
@@ -209,6 +213,10 @@ impl FakeSentry {
             )
             .route("/api/0/organizations/{org}/events/", get(events))
             .route("/api/0/teams/{org}/{team}/projects/", post(new_project))
+            .route(
+                "/api/0/organizations/{org}/projects/{project}/detectors/",
+                post(new_detector),
+            )
             .fallback(web_page);
         let api = api
             .route(
@@ -405,6 +413,23 @@ async fn new_metric_rule(
     created(made)
 }
 
+async fn new_detector(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let id = (500 + world.detectors.len()).to_string();
+    let document = specs::document(SENTRY);
+    let schema = specs::response_schema(document, "post", DETECTORS, "201");
+    let made = specs::overlay(
+        specs::example(document, schema),
+        json!({ "id": id, "name": body["name"], "type": body["type"] }),
+    );
+    world.detectors.push(made.clone());
+    created(made)
+}
+
 /// A project made in a team, with a default client key whose DSN points at
 /// this fake, as sentry.io makes one.
 async fn new_project(
@@ -563,6 +588,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "workflows"] => Some(WORKFLOWS),
         ["api", "0", "organizations", _, "events"] => Some(EVENTS),
         ["api", "0", "teams", _, _, "projects"] => Some(TEAM_PROJECTS),
+        ["api", "0", "organizations", _, "projects", _, "detectors"] => Some(DETECTORS),
         _ => None,
     }
 }

@@ -277,8 +277,8 @@ impl Checks {
                     }
                 }
             }
-            // The server has only the current API: issue alerts become
-            // workflows; metric monitors need a detector, made in Sentry.
+            // The server has only the current API: monitors (detectors) and
+            // the alerts (workflows) that notify.
             Err(None) => {
                 let existing = match sentry.workflows(org).await {
                     Ok(found) => found,
@@ -293,27 +293,42 @@ impl Checks {
                         acted = acted.with(spec.name(), "already there");
                         continue;
                     }
-                    match spec {
+                    let made = match spec {
                         RuleSpec::Issue {
                             message_contains: &[],
                             ..
-                        } => match sentry.create_workflow(org, &workflow(spec)).await {
-                            Ok(_) => {
-                                created += 1;
-                                acted = acted.with(spec.name(), "created as an alert");
+                        } => sentry
+                            .create_workflow(org, &workflow(spec, None))
+                            .await
+                            .map(|_| "created as an alert"),
+                        // A metric alert is a monitor, with an alert that
+                        // notifies when it creates an issue.
+                        RuleSpec::Metric { .. } => {
+                            match sentry.create_detector(org, slug, &detector(spec)).await {
+                                Ok(monitor) => sentry
+                                    .create_workflow(org, &workflow(spec, Some(&monitor.id)))
+                                    .await
+                                    .map(|_| "created as a monitor and its alert"),
+                                Err(err) => Err(err),
                             }
-                            Err(err) => {
-                                left.push(spec.name());
-                                acted =
-                                    acted.with(spec.name(), format!("not created: Sentry {err}"));
-                            }
-                        },
-                        _ => {
+                        }
+                        RuleSpec::Issue { .. } => {
                             left.push(spec.name());
                             acted = acted.with(
                                 spec.name(),
-                                "this server's alert API cannot take it from here: create it under Monitors in Sentry",
+                                "this server's alert API cannot filter by message from here: create it under Alerts in Sentry",
                             );
+                            continue;
+                        }
+                    };
+                    match made {
+                        Ok(how) => {
+                            created += 1;
+                            acted = acted.with(spec.name(), how);
+                        }
+                        Err(err) => {
+                            left.push(spec.name());
+                            acted = acted.with(spec.name(), format!("not created: Sentry {err}"));
                         }
                     }
                 }
@@ -650,31 +665,87 @@ fn legacy_metric_rule(spec: RuleSpec, slug: &str) -> Value {
     body
 }
 
-/// An alert of the current API that fires on a new (or regressed) issue.
-fn workflow(spec: RuleSpec) -> Value {
-    let RuleSpec::Issue {
-        name,
-        regressions,
-        frequency_minutes,
-        ..
-    } = spec
-    else {
-        return Value::Null;
+/// An alert of the current API: on a new (or regressed) issue for an issue
+/// rule, or on an issue of `monitor` for a metric rule.
+fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
+    let (name, frequency, conditions) = match spec {
+        RuleSpec::Issue {
+            name,
+            regressions,
+            frequency_minutes,
+            ..
+        } => {
+            let mut conditions = vec![
+                json!({ "type": "first_seen_event", "comparison": true, "conditionResult": true }),
+            ];
+            if regressions {
+                conditions.push(
+                    json!({ "type": "regression_event", "comparison": true, "conditionResult": true }),
+                );
+            }
+            (name, frequency_minutes, conditions)
+        }
+        RuleSpec::Metric { name, .. } => (name, 30, Vec::new()),
     };
-    let mut conditions =
-        vec![json!({ "type": "first_seen_event", "comparison": true, "conditionResult": true })];
-    if regressions {
-        conditions.push(
-            json!({ "type": "regression_event", "comparison": true, "conditionResult": true }),
-        );
-    }
-    json!({
+    let mut body = json!({
         "name": name,
         "enabled": true,
-        "config": { "frequency": frequency_minutes },
+        "config": { "frequency": frequency },
         // The document's (snake case) names, which Sentry also accepts in
         // camel case.
         "triggers": { "logic_type": "any-short", "conditions": conditions, "actions": [] },
         "action_filters": [],
+    });
+    if let Some(id) = monitor.and_then(|id| id.parse::<u64>().ok()) {
+        body["detector_ids"] = json!([id]);
+    }
+    body
+}
+
+/// A metric monitor of the current API: `aggregate` over the window above the
+/// threshold (a percent change against `comparison_delta` minutes before,
+/// when given) creates a high-priority issue, and below it resolves.
+fn detector(spec: RuleSpec) -> Value {
+    let RuleSpec::Metric {
+        name,
+        aggregate,
+        dataset,
+        query,
+        time_window_minutes,
+        threshold,
+        comparison_delta,
+    } = spec
+    else {
+        return Value::Null;
+    };
+    // Transactions are spans in the current API.
+    let source = if dataset == "transactions" {
+        json!({
+            "aggregate": aggregate.replace("transaction.duration", "span.duration"),
+            "dataset": "events_analytics_platform", "eventTypes": ["trace_item_span"],
+            "query": query, "queryType": 1, "timeWindow": time_window_minutes * 60
+        })
+    } else {
+        json!({
+            "aggregate": aggregate, "dataset": "events", "eventTypes": ["error", "default"],
+            "query": query, "queryType": 0, "timeWindow": time_window_minutes * 60
+        })
+    };
+    let config = match comparison_delta {
+        Some(minutes) => json!({ "detectionType": "percent", "comparisonDelta": minutes * 60 }),
+        None => json!({ "detectionType": "static" }),
+    };
+    json!({
+        "name": name,
+        "type": "metric_issue",
+        "data_sources": [source],
+        "config": config,
+        "condition_group": {
+            "logic_type": "any",
+            "conditions": [
+                { "type": "gt", "comparison": threshold, "conditionResult": 75 },
+                { "type": "lte", "comparison": threshold, "conditionResult": 0 }
+            ]
+        }
     })
 }

@@ -204,17 +204,34 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
     }
     let (server, project) = common::launch_server(&launch).await;
     let admin = server.admin().await;
-    let rules = act(&admin, project, "sentry.create_alert_rules", "{}").await;
+    let rules = act(
+        &admin,
+        project,
+        "sentry.create_alert_rules",
+        r#"{"seed_003_rules":true}"#,
+    )
+    .await;
     assert_eq!(rules["status"], "done", "{rules}");
     assert_eq!(
         rules["changed"]["New Production Issue"],
         "created as an alert"
     );
+    for metric in [
+        "High Error Rate Alert",
+        "Error Rate Spike",
+        "Performance Issues",
+    ] {
+        assert_eq!(
+            rules["changed"][metric], "created as a monitor and its alert",
+            "{rules}"
+        );
+    }
+    // Filtering by message is not something this API takes from here.
     assert!(
-        rules["changed"]["High Error Rate Alert"]
+        rules["changed"]["Payment Processing Errors"]
             .as_str()
             .unwrap_or_default()
-            .contains("under Monitors in Sentry"),
+            .contains("under Alerts in Sentry"),
         "{rules}"
     );
     assert!(
@@ -223,10 +240,36 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
             .unwrap_or_default()
             .contains("by hand")
     );
-    assert_eq!(
-        check(&admin, project, "alert-new-issue").await["status"],
-        "passed"
-    );
+    for item in [
+        "alert-new-issue",
+        "alert-high-error-rate",
+        "alert-error-spike",
+    ] {
+        assert_eq!(
+            check(&admin, project, item).await["status"],
+            "passed",
+            "{item}"
+        );
+    }
+    {
+        let world = launch.sentry.world.lock().expect("lock");
+        let (_, rate) = world
+            .changes
+            .iter()
+            .find(|(path, body)| {
+                path.ends_with("/detectors/") && body["name"] == "High Error Rate Alert"
+            })
+            .expect("a monitor for the error rate");
+        assert_eq!(rate["data_sources"][0]["aggregate"], "failure_rate()");
+        assert_eq!(rate["data_sources"][0]["timeWindow"], 300);
+        assert_eq!(rate["condition_group"]["conditions"][0]["comparison"], 5.0);
+        let linked = world.changes.iter().any(|(path, body)| {
+            path.ends_with("/workflows/")
+                && body["name"] == "High Error Rate Alert"
+                && body["detector_ids"][0].is_u64()
+        });
+        assert!(linked, "the alert notifies on the monitor's issues");
+    }
     changes_fit_the_documents(&launch);
 }
 

@@ -188,6 +188,13 @@ impl Workflow {
     }
 }
 
+/// What a create answers that Watchpost uses: the new thing's id.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Created {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct EventsTable {
     data: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -453,6 +460,24 @@ impl Sentry {
     ) -> Result<serde_json::Value, UpstreamError> {
         let url = self
             .org_url(org, &["organizations", org, "alert-rules"])
+            .await?;
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), body)
+            .await
+    }
+
+    /// Creates a metric monitor of the current API (`/detectors/`).
+    pub async fn create_detector(
+        &self,
+        org: &str,
+        project: &str,
+        body: &serde_json::Value,
+    ) -> Result<Created, UpstreamError> {
+        let url = self
+            .org_url(
+                org,
+                &["organizations", org, "projects", project, "detectors"],
+            )
             .await?;
         self.upstream
             .send(Method::POST, &url, Some(&self.token), body)

@@ -1130,3 +1130,54 @@ impl Checks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().expect("a timestamp")
+    }
+
+    #[test]
+    fn a_backup_passes_when_its_last_verification_succeeded_within_a_day() {
+        let row = |verified: &str, status: &str| {
+            format!(
+                r#"{{"verified_at": "{verified}", "status": "{status}", "backup_size_mb": 812.4}}"#
+            )
+        };
+        let now = at("2026-11-23T12:00:00Z");
+        let fresh = BackupVerification::latest(row("2026-11-23T05:00:00Z", "success").as_bytes())
+            .expect("a row")
+            .judge(now);
+        assert_eq!(fresh.status, CheckStatus::Passed, "{}", fresh.message);
+        assert_eq!(
+            fresh.observed.get("backup size").map(String::as_str),
+            Some("812.4 MB")
+        );
+        let old = BackupVerification::latest(row("2026-11-22T05:00:00Z", "success").as_bytes())
+            .expect("a row")
+            .judge(now);
+        assert_eq!(old.status, CheckStatus::Failed);
+        assert!(old.message.contains("31 h old"), "{}", old.message);
+        let warned = BackupVerification::latest(row("2026-11-23T05:00:00Z", "warning").as_bytes())
+            .expect("a row")
+            .judge(now);
+        assert!(
+            warned.message.contains("ended “warning”"),
+            "{}",
+            warned.message
+        );
+
+        // A list, as Supabase's REST API answers: the newest row counts.
+        let list = format!(
+            "[{}, {}]",
+            row("2026-11-21T05:00:00Z", "failure"),
+            row("2026-11-23T05:00:00Z", "success")
+        );
+        let newest = BackupVerification::latest(list.as_bytes()).expect("a row");
+        assert_eq!(newest.status, "success");
+        assert!(BackupVerification::latest(br#"{"status": "success"}"#).is_none());
+        assert!(BackupVerification::latest(b"<html>").is_none());
+    }
+}

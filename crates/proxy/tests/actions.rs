@@ -9,7 +9,7 @@ use common::fake_sentry;
 use common::specs::{self, RENDER, SENTRY, SENTRY_LEGACY};
 use common::{Client, json};
 use fakes::Launch;
-use fakes::launch::{PROJECT, SERVICE, Stage};
+use fakes::launch::{SERVICE, Stage};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -342,5 +342,4 @@ async fn actions_are_for_admins_named_and_never_doubled() {
             .unwrap_or_default()
             .contains("Render")
     );
-    let _ = PROJECT;
 }

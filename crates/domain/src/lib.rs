@@ -18,6 +18,7 @@ pub mod project;
 pub mod route;
 pub mod run;
 pub mod sync;
+pub mod watch;
 
 pub use check::{CheckKind, Verify};
 pub use playbook::{Playbook, PlaybookError};

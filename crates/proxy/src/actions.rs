@@ -337,9 +337,8 @@ impl Checks {
         }
         acted.status = match (created, left.is_empty()) {
             (0, true) => ActionStatus::Unchanged,
-            (_, true) => ActionStatus::Done,
             (0, false) => ActionStatus::Failed,
-            (_, false) => ActionStatus::Done,
+            _ => ActionStatus::Done,
         };
         acted.message = match (created, left.as_slice()) {
             (0, []) => "Sentry already has every alert rule.".to_owned(),

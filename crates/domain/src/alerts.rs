@@ -146,34 +146,40 @@ pub const REGRESSION_CONDITION: &str =
 /// A rule Watchpost can create, as Sentry's alert APIs express it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RuleSpec {
-    /// An issue alert: a new (or, with `regressions`, a regressed) issue,
-    /// optionally only when its message contains one of `message_contains`.
-    Issue {
-        name: &'static str,
-        regressions: bool,
-        message_contains: &'static [&'static str],
-        /// Minutes between two alerts of the same issue.
-        frequency_minutes: u32,
-    },
-    /// A metric alert: `aggregate` over `time_window_minutes` above
-    /// `threshold` (a percent rise over `comparison_delta` minutes before,
-    /// when given).
-    Metric {
-        name: &'static str,
-        aggregate: &'static str,
-        /// `events` for errors, `transactions` for performance.
-        dataset: &'static str,
-        query: &'static str,
-        time_window_minutes: u32,
-        threshold: f64,
-        comparison_delta: Option<u32>,
-    },
+    Issue(IssueSpec),
+    Metric(MetricSpec),
+}
+
+/// An issue alert: a new (or, with `regressions`, a regressed) issue,
+/// optionally only when its message contains one of `message_contains`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueSpec {
+    pub name: &'static str,
+    pub regressions: bool,
+    pub message_contains: &'static [&'static str],
+    /// Minutes between two alerts of the same issue.
+    pub frequency_minutes: u32,
+}
+
+/// A metric alert: `aggregate` over `time_window_minutes` above `threshold`
+/// (a percent rise over `comparison_delta` minutes before, when given).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricSpec {
+    pub name: &'static str,
+    pub aggregate: &'static str,
+    /// `events` for errors, `transactions` for performance.
+    pub dataset: &'static str,
+    pub query: &'static str,
+    pub time_window_minutes: u32,
+    pub threshold: f64,
+    pub comparison_delta: Option<u32>,
 }
 
 impl RuleSpec {
     pub fn name(self) -> &'static str {
         match self {
-            RuleSpec::Issue { name, .. } | RuleSpec::Metric { name, .. } => name,
+            RuleSpec::Issue(spec) => spec.name,
+            RuleSpec::Metric(spec) => spec.name,
         }
     }
 }
@@ -191,7 +197,7 @@ impl SeedRule {
             // Sentry servers differ on whether a failure-rate threshold is a
             // fraction or a percentage; the check accepts both, and 5 is
             // what Sentry's own form stores.
-            SeedRule::HighErrorRate => RuleSpec::Metric {
+            SeedRule::HighErrorRate => RuleSpec::Metric(MetricSpec {
                 name: self.name(),
                 aggregate: "failure_rate()",
                 dataset: "transactions",
@@ -199,16 +205,16 @@ impl SeedRule {
                 time_window_minutes: 5,
                 threshold: 5.0,
                 comparison_delta: None,
-            },
-            SeedRule::NewIssue => RuleSpec::Issue {
+            }),
+            SeedRule::NewIssue => RuleSpec::Issue(IssueSpec {
                 name: self.name(),
                 regressions: false,
                 message_contains: &[],
                 frequency_minutes: 30,
-            },
+            }),
             // "Up 50% in 10 minutes": the count over 10 minutes compared with
             // the same 10 minutes an hour before.
-            SeedRule::ErrorSpike => RuleSpec::Metric {
+            SeedRule::ErrorSpike => RuleSpec::Metric(MetricSpec {
                 name: self.name(),
                 aggregate: "count()",
                 dataset: "events",
@@ -216,7 +222,7 @@ impl SeedRule {
                 time_window_minutes: 10,
                 threshold: 50.0,
                 comparison_delta: Some(60),
-            },
+            }),
         }
     }
 }
@@ -224,19 +230,19 @@ impl SeedRule {
 /// Seed 003's production alert rules, as far as Sentry can express them
 /// (who receives them, email or SMS, stays a choice made in Sentry).
 pub const SEED_003_RULES: [RuleSpec; 5] = [
-    RuleSpec::Issue {
+    RuleSpec::Issue(IssueSpec {
         name: "Payment Processing Errors",
         regressions: true,
         message_contains: &["payment", "stripe"],
         frequency_minutes: 5,
-    },
-    RuleSpec::Issue {
+    }),
+    RuleSpec::Issue(IssueSpec {
         name: "Database Connection Errors",
         regressions: true,
         message_contains: &["database", "connection"],
         frequency_minutes: 5,
-    },
-    RuleSpec::Metric {
+    }),
+    RuleSpec::Metric(MetricSpec {
         name: "Authentication Failures (Spike)",
         aggregate: "count()",
         dataset: "events",
@@ -244,8 +250,8 @@ pub const SEED_003_RULES: [RuleSpec; 5] = [
         time_window_minutes: 5,
         threshold: 10.0,
         comparison_delta: None,
-    },
-    RuleSpec::Metric {
+    }),
+    RuleSpec::Metric(MetricSpec {
         name: "High Error Rate",
         aggregate: "count()",
         dataset: "events",
@@ -253,8 +259,8 @@ pub const SEED_003_RULES: [RuleSpec; 5] = [
         time_window_minutes: 15,
         threshold: 50.0,
         comparison_delta: None,
-    },
-    RuleSpec::Metric {
+    }),
+    RuleSpec::Metric(MetricSpec {
         name: "Performance Issues",
         aggregate: "p95(transaction.duration)",
         dataset: "transactions",
@@ -262,7 +268,7 @@ pub const SEED_003_RULES: [RuleSpec; 5] = [
         time_window_minutes: 60,
         threshold: 5000.0,
         comparison_delta: None,
-    },
+    }),
 ];
 
 #[cfg(test)]
@@ -300,14 +306,14 @@ mod tests {
     fn the_rules_watchpost_creates_are_the_ones_it_recognises() {
         for seed in SeedRule::ALL {
             match seed.spec() {
-                RuleSpec::Metric {
+                RuleSpec::Metric(MetricSpec {
                     name,
                     aggregate,
                     time_window_minutes,
                     threshold,
                     comparison_delta,
                     ..
-                } => {
+                }) => {
                     let made = MetricRule {
                         name: name.into(),
                         aggregate: aggregate.into(),
@@ -319,7 +325,7 @@ mod tests {
                     assert!(made.does(seed), "{seed:?}");
                     assert!(seed.named(name));
                 }
-                RuleSpec::Issue { name, .. } => {
+                RuleSpec::Issue(IssueSpec { name, .. }) => {
                     let made = IssueRule {
                         name: name.into(),
                         conditions: vec![FIRST_SEEN_CONDITION.into()],

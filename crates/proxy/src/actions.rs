@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use domain::action::{ActionKind, ActionStatus, env_vars_to_set, wanted_env_vars};
 use domain::alerts::{
-    FIRST_SEEN_CONDITION, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES, SeedRule,
+    FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES,
+    SeedRule,
 };
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -229,111 +230,79 @@ impl Checks {
                 .map(|integration| (integration.id, channel.clone())),
             _ => None,
         };
-        let legacy = self.legacy_rules(sentry, org, slug).await;
+        // What the server has: the legacy rules, or (where it lacks that API)
+        // the current alerts, each as what it watches.
+        let (issue_rules, metric_rules, legacy) = match self.legacy_rules(sentry, org, slug).await {
+            Ok((issue_rules, metric_rules)) => (issue_rules, metric_rules, true),
+            Err(None) => match sentry.workflows(org).await {
+                Ok(found) => (found.iter().map(|w| w.facts()).collect(), Vec::new(), false),
+                Err(err) => return Acted::upstream("Sentry", &err),
+            },
+            Err(Some(err)) => return Acted::upstream("Sentry", &err),
+        };
         let mut acted = Acted::new(ActionStatus::Unchanged, "");
         let (mut created, mut left) = (0, Vec::new());
-        match legacy {
-            Ok((issue_rules, metric_rules)) => {
-                for (spec, seed) in wanted {
-                    let exists = match spec {
-                        RuleSpec::Issue { name, .. } => issue_rules.iter().any(|rule| {
-                            rule.name.eq_ignore_ascii_case(name)
-                                || seed.is_some_and(|seed| rule.does(seed))
-                        }),
-                        RuleSpec::Metric { name, .. } => metric_rules.iter().any(|rule| {
-                            rule.name.eq_ignore_ascii_case(name)
-                                || seed.is_some_and(|seed| rule.does(seed))
-                        }),
-                    };
-                    if exists {
-                        acted = acted.with(spec.name(), "already there");
-                        continue;
-                    }
-                    let made = match spec {
-                        RuleSpec::Issue { .. } => {
-                            sentry
-                                .create_issue_rule(
-                                    org,
-                                    slug,
-                                    &legacy_issue_rule(spec, slack.as_ref()),
-                                )
-                                .await
-                        }
-                        RuleSpec::Metric { .. } => {
-                            sentry
-                                .create_metric_rule(org, &legacy_metric_rule(spec, slug))
-                                .await
-                        }
-                    };
-                    match made {
-                        Ok(_) => {
-                            created += 1;
-                            acted = acted.with(spec.name(), "created");
-                        }
-                        Err(err) => {
-                            left.push(spec.name());
-                            acted = acted.with(spec.name(), format!("not created: Sentry {err}"));
-                        }
-                    }
-                }
+        for (spec, seed) in wanted {
+            let name = spec.name();
+            let found =
+                |rule_name: &str, does_it: bool| rule_name.eq_ignore_ascii_case(name) || does_it;
+            // The current API keeps every rule as an alert.
+            let exists = match spec {
+                RuleSpec::Metric(_) if legacy => metric_rules
+                    .iter()
+                    .any(|rule| found(&rule.name, seed.is_some_and(|seed| rule.does(seed)))),
+                _ => issue_rules
+                    .iter()
+                    .any(|rule| found(&rule.name, seed.is_some_and(|seed| rule.does(seed)))),
+            };
+            if exists {
+                acted = acted.with(name, "already there");
+                continue;
             }
-            // The server has only the current API: monitors (detectors) and
-            // the alerts (workflows) that notify.
-            Err(None) => {
-                let existing = match sentry.workflows(org).await {
-                    Ok(found) => found,
-                    Err(err) => return Acted::upstream("Sentry", &err),
-                };
-                for (spec, seed) in wanted {
-                    let exists = existing.iter().map(|w| w.facts()).any(|facts| {
-                        facts.name.eq_ignore_ascii_case(spec.name())
-                            || seed.is_some_and(|seed| facts.does(seed))
-                    });
-                    if exists {
-                        acted = acted.with(spec.name(), "already there");
-                        continue;
-                    }
-                    let made = match spec {
-                        RuleSpec::Issue {
-                            message_contains: &[],
-                            ..
-                        } => sentry
-                            .create_workflow(org, &workflow(spec, None))
+            let failed = |err: UpstreamError| format!("not created: Sentry {err}");
+            let made: Result<&str, String> = match (spec, legacy) {
+                (RuleSpec::Issue(issue), true) => sentry
+                    .create_issue_rule(org, slug, &legacy_issue_rule(&issue, slack.as_ref()))
+                    .await
+                    .map(|_| "created")
+                    .map_err(failed),
+                (RuleSpec::Metric(metric), true) => sentry
+                    .create_metric_rule(org, &legacy_metric_rule(&metric, slug))
+                    .await
+                    .map(|_| "created")
+                    .map_err(failed),
+                (RuleSpec::Issue(issue), false) if issue.message_contains.is_empty() => sentry
+                    .create_workflow(org, &workflow(spec, None))
+                    .await
+                    .map(|_| "created as an alert")
+                    .map_err(failed),
+                // A metric alert is a monitor, with an alert that notifies
+                // when it creates an issue.
+                (RuleSpec::Metric(metric), false) => {
+                    match sentry.create_detector(org, slug, &detector(&metric)).await {
+                        Ok(monitor) => sentry
+                            .create_workflow(org, &workflow(spec, Some(&monitor.id)))
                             .await
-                            .map(|_| "created as an alert"),
-                        // A metric alert is a monitor, with an alert that
-                        // notifies when it creates an issue.
-                        RuleSpec::Metric { .. } => {
-                            match sentry.create_detector(org, slug, &detector(spec)).await {
-                                Ok(monitor) => sentry
-                                    .create_workflow(org, &workflow(spec, Some(&monitor.id)))
-                                    .await
-                                    .map(|_| "created as a monitor and its alert"),
-                                Err(err) => Err(err),
-                            }
-                        }
-                        RuleSpec::Issue { .. } => {
-                            left.push(spec.name());
-                            acted = acted.with(
-                                spec.name(),
-                                "this server's alert API cannot filter by message from here: create it under Alerts in Sentry",
-                            );
-                            continue;
-                        }
-                    };
-                    match made {
-                        Ok(how) => {
-                            created += 1;
-                            acted = acted.with(spec.name(), how);
-                        }
-                        Err(err) => {
-                            left.push(spec.name());
-                            acted = acted.with(spec.name(), format!("not created: Sentry {err}"));
-                        }
+                            .map(|_| "created as a monitor and its alert")
+                            .map_err(failed),
+                        Err(err) => Err(failed(err)),
                     }
                 }
+                (RuleSpec::Issue(_), false) => Err(
+                    "this server's alert API cannot filter by message from here: create it under Alerts in Sentry"
+                        .to_owned(),
+                ),
+            };
+            match made {
+                Ok(how) => {
+                    created += 1;
+                    acted = acted.with(name, how);
+                }
+                Err(why) => {
+                    left.push(name);
+                    acted = acted.with(name, why);
+                }
             }
-            Err(Some(err)) => return Acted::upstream("Sentry", &err),
         }
         acted.status = match (created, left.is_empty()) {
             (0, true) => ActionStatus::Unchanged,
@@ -590,16 +559,13 @@ fn counted(n: usize, noun: &str) -> String {
 
 /// A legacy issue alert rule's body: email the issue's owners (else the
 /// active members), and post to Slack where it is installed.
-fn legacy_issue_rule(spec: RuleSpec, slack: Option<&(String, String)>) -> Value {
-    let RuleSpec::Issue {
+fn legacy_issue_rule(spec: &IssueSpec, slack: Option<&(String, String)>) -> Value {
+    let IssueSpec {
         name,
         regressions,
         message_contains,
         frequency_minutes,
-    } = spec
-    else {
-        return Value::Null;
-    };
+    } = *spec;
     let mut conditions = vec![json!({ "id": FIRST_SEEN_CONDITION })];
     if regressions {
         conditions.push(json!({ "id": REGRESSION_CONDITION }));
@@ -635,8 +601,8 @@ fn legacy_issue_rule(spec: RuleSpec, slack: Option<&(String, String)>) -> Value 
 }
 
 /// A legacy metric alert rule's body, for the project `slug`.
-fn legacy_metric_rule(spec: RuleSpec, slug: &str) -> Value {
-    let RuleSpec::Metric {
+fn legacy_metric_rule(spec: &MetricSpec, slug: &str) -> Value {
+    let MetricSpec {
         name,
         aggregate,
         dataset,
@@ -644,10 +610,7 @@ fn legacy_metric_rule(spec: RuleSpec, slug: &str) -> Value {
         time_window_minutes,
         threshold,
         comparison_delta,
-    } = spec
-    else {
-        return Value::Null;
-    };
+    } = *spec;
     let mut body = json!({
         "name": name,
         "aggregate": aggregate,
@@ -668,12 +631,12 @@ fn legacy_metric_rule(spec: RuleSpec, slug: &str) -> Value {
 /// rule, or on an issue of `monitor` for a metric rule.
 fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
     let (name, frequency, conditions) = match spec {
-        RuleSpec::Issue {
+        RuleSpec::Issue(IssueSpec {
             name,
             regressions,
             frequency_minutes,
             ..
-        } => {
+        }) => {
             let mut conditions = vec![
                 json!({ "type": "first_seen_event", "comparison": true, "conditionResult": true }),
             ];
@@ -684,7 +647,7 @@ fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
             }
             (name, frequency_minutes, conditions)
         }
-        RuleSpec::Metric { name, .. } => (name, 30, Vec::new()),
+        RuleSpec::Metric(MetricSpec { name, .. }) => (name, 30, Vec::new()),
     };
     let mut body = json!({
         "name": name,
@@ -704,8 +667,8 @@ fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
 /// A metric monitor of the current API: `aggregate` over the window above the
 /// threshold (a percent change against `comparison_delta` minutes before,
 /// when given) creates a high-priority issue, and below it resolves.
-fn detector(spec: RuleSpec) -> Value {
-    let RuleSpec::Metric {
+fn detector(spec: &MetricSpec) -> Value {
+    let MetricSpec {
         name,
         aggregate,
         dataset,
@@ -713,10 +676,7 @@ fn detector(spec: RuleSpec) -> Value {
         time_window_minutes,
         threshold,
         comparison_delta,
-    } = spec
-    else {
-        return Value::Null;
-    };
+    } = *spec;
     // Transactions are spans in the current API.
     let source = if dataset == "transactions" {
         json!({

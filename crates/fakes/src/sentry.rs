@@ -391,12 +391,7 @@ async fn new_issue_rule(
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
     let mut world = fake.change(&uri, &body);
-    let Some(rules) = world.issue_rules.as_mut() else {
-        return html_page();
-    };
-    let made = answer_in(SENTRY_LEGACY, "get", ISSUE_RULES, body);
-    rules.push(made.clone());
-    created(made)
+    new_legacy_rule(world.issue_rules.as_mut(), ISSUE_RULES, body)
 }
 
 async fn new_metric_rule(
@@ -405,10 +400,16 @@ async fn new_metric_rule(
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
     let mut world = fake.change(&uri, &body);
-    let Some(rules) = world.metric_rules.as_mut() else {
+    new_legacy_rule(world.metric_rules.as_mut(), METRIC_RULES, body)
+}
+
+/// A legacy rule added to `rules`, as `template` answers it; without the
+/// legacy API (`None`), the web page some servers answer instead.
+fn new_legacy_rule(rules: Option<&mut Vec<Value>>, template: &str, body: Value) -> Response {
+    let Some(rules) = rules else {
         return html_page();
     };
-    let made = answer_in(SENTRY_LEGACY, "get", METRIC_RULES, body);
+    let made = answer_in(SENTRY_LEGACY, "get", template, body);
     rules.push(made.clone());
     created(made)
 }

@@ -283,6 +283,19 @@ impl Sentry {
             .await
     }
 
+    /// A change under `org`'s region: `POST` of `body` to `segments`.
+    async fn create<T: serde::de::DeserializeOwned>(
+        &self,
+        org: &str,
+        segments: &[&str],
+        body: &serde_json::Value,
+    ) -> Result<T, UpstreamError> {
+        let url = self.org_url(org, segments).await?;
+        self.upstream
+            .send(Method::POST, &url, Some(&self.token), body)
+            .await
+    }
+
     pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {
         let url = self.org_url(org, &["projects", org, project]).await?;
         self.upstream.get(&url, Some(&self.token)).await
@@ -430,10 +443,8 @@ impl Sentry {
         slug: &str,
         platform: &str,
     ) -> Result<Project, UpstreamError> {
-        let url = self.org_url(org, &["teams", org, team, "projects"]).await?;
         let body = json!({ "name": slug, "slug": slug, "platform": platform });
-        self.upstream
-            .send(Method::POST, &url, Some(&self.token), &body)
+        self.create(org, &["teams", org, team, "projects"], &body)
             .await
     }
 
@@ -444,11 +455,7 @@ impl Sentry {
         project: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, UpstreamError> {
-        let url = self
-            .org_url(org, &["projects", org, project, "rules"])
-            .await?;
-        self.upstream
-            .send(Method::POST, &url, Some(&self.token), body)
+        self.create(org, &["projects", org, project, "rules"], body)
             .await
     }
 
@@ -458,11 +465,7 @@ impl Sentry {
         org: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, UpstreamError> {
-        let url = self
-            .org_url(org, &["organizations", org, "alert-rules"])
-            .await?;
-        self.upstream
-            .send(Method::POST, &url, Some(&self.token), body)
+        self.create(org, &["organizations", org, "alert-rules"], body)
             .await
     }
 
@@ -473,15 +476,12 @@ impl Sentry {
         project: &str,
         body: &serde_json::Value,
     ) -> Result<Created, UpstreamError> {
-        let url = self
-            .org_url(
-                org,
-                &["organizations", org, "projects", project, "detectors"],
-            )
-            .await?;
-        self.upstream
-            .send(Method::POST, &url, Some(&self.token), body)
-            .await
+        self.create(
+            org,
+            &["organizations", org, "projects", project, "detectors"],
+            body,
+        )
+        .await
     }
 
     /// Creates an alert of the current API (`/workflows/`).
@@ -490,11 +490,7 @@ impl Sentry {
         org: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, UpstreamError> {
-        let url = self
-            .org_url(org, &["organizations", org, "workflows"])
-            .await?;
-        self.upstream
-            .send(Method::POST, &url, Some(&self.token), body)
+        self.create(org, &["organizations", org, "workflows"], body)
             .await
     }
 

@@ -477,41 +477,10 @@ impl Checks {
     }
 
     async fn sentry_error_count(&self, playbook: &Playbook, project: &Project) -> Outcome {
-        let (sentry, org, id) = match self.sentry_project_id(project).await {
-            Ok(target) => target,
-            Err(outcome) => return outcome,
-        };
-        let hours = match sentry.hourly_errors(org, &id, "24h").await {
-            Ok(hours) => hours,
-            Err(err) => return Outcome::upstream("Sentry", &err),
-        };
-        // The last bucket is the hour still under way: judge the one before.
-        let last_full = hours.len().checked_sub(2).and_then(|at| hours.get(at));
-        let Some((hour, count)) = last_full else {
-            return Outcome::failed(
-                "Sentry returned no hourly counts yet; check again in an hour.",
-            );
-        };
-        let total: u64 = hours.iter().map(|(_, count)| count).sum();
-        let peak = hours.iter().map(|(_, count)| *count).max().unwrap_or(0);
-        let bound = target_bound(playbook, CheckKind::SentryErrorCount, &Keyed::default());
-        let outcome = match bound {
-            Some(bound) if bound.holds(*count as f64) => Outcome::passed(format!(
-                "{count} errors in the last full hour ({bound} per hour)."
-            )),
-            Some(bound) => Outcome::failed(format!(
-                "{count} errors in the last full hour, over the target ({bound} per hour): look at the top issues, and escalate if the rate keeps rising."
-            )),
-            None => Outcome::passed(format!("{count} errors in the last full hour.")),
-        };
-        outcome
-            .saw(
-                "last full hour",
-                format!("{count} (from {})", short_hour(hour)),
-            )
-            .saw("last 24 hours", total.to_string())
-            .saw("busiest hour", peak.to_string())
-            .saw("measure", "accepted error events per hour (Sentry stats)")
+        match self.sentry_project_id(project).await {
+            Ok((sentry, org, id)) => errors_per_hour(playbook, sentry, org, &id).await,
+            Err(outcome) => outcome,
+        }
     }
 
     /// The share of failed transactions in the last hour (`failure_rate()`);
@@ -532,24 +501,14 @@ impl Checks {
                 | UpstreamError::NotJson(_)
                 | UpstreamError::Status(400 | 422)),
             ) => {
-                return self
-                    .errors_per_hour_instead(
-                        playbook,
-                        project,
-                        &format!("Sentry's events query {err}"),
-                    )
-                    .await;
+                let why = format!("Sentry's events query {err}");
+                return errors_per_hour_instead(playbook, sentry, org, &id, &why).await;
             }
             Err(err) => return Outcome::upstream("Sentry", &err),
         };
         let (Some(rate), Some(count)) = (values[0], values[1].filter(|count| *count > 0.0)) else {
-            return self
-                .errors_per_hour_instead(
-                    playbook,
-                    project,
-                    "The project sent no transactions in the last hour (no performance monitoring), so there is no error rate",
-                )
-                .await;
+            let why = "The project sent no transactions in the last hour (no performance monitoring), so there is no error rate";
+            return errors_per_hour_instead(playbook, sentry, org, &id, why).await;
         };
         let percent = rate * 100.0;
         let shown = format!("{}%", Decimal((percent * 100.0).round() / 100.0));
@@ -567,20 +526,6 @@ impl Checks {
             .saw("error rate", shown)
             .saw("transactions", Decimal(count).to_string())
             .saw("measure", "failure_rate() of transactions, last hour")
-    }
-
-    /// `sentry.error_count`'s outcome, saying why it stands in for a rate.
-    async fn errors_per_hour_instead(
-        &self,
-        playbook: &Playbook,
-        project: &Project,
-        why: &str,
-    ) -> Outcome {
-        let outcome = self.sentry_error_count(playbook, project).await;
-        Outcome {
-            message: format!("{why}; errors per hour instead: {}", outcome.message),
-            ..outcome
-        }
     }
 
     /// p99 of the project's transactions in the last hour, or of the one
@@ -1128,6 +1073,55 @@ impl Checks {
             }
             Err(err) => Outcome::upstream("Slack", &err).saw("webhook", slack.masked()),
         }
+    }
+}
+
+/// Accepted errors in the last full hour of the Sentry project `id`, with the
+/// busiest hour and the day's total, against the playbook's target.
+async fn errors_per_hour(playbook: &Playbook, sentry: &Sentry, org: &str, id: &str) -> Outcome {
+    let hours = match sentry.hourly_errors(org, id, "24h").await {
+        Ok(hours) => hours,
+        Err(err) => return Outcome::upstream("Sentry", &err),
+    };
+    // The last bucket is the hour still under way: judge the one before.
+    let last_full = hours.len().checked_sub(2).and_then(|at| hours.get(at));
+    let Some((hour, count)) = last_full else {
+        return Outcome::failed("Sentry returned no hourly counts yet; check again in an hour.");
+    };
+    let total: u64 = hours.iter().map(|(_, count)| count).sum();
+    let peak = hours.iter().map(|(_, count)| *count).max().unwrap_or(0);
+    let bound = target_bound(playbook, CheckKind::SentryErrorCount, &Keyed::default());
+    let outcome = match bound {
+        Some(bound) if bound.holds(*count as f64) => Outcome::passed(format!(
+            "{count} errors in the last full hour ({bound} per hour)."
+        )),
+        Some(bound) => Outcome::failed(format!(
+            "{count} errors in the last full hour, over the target ({bound} per hour): look at the top issues, and escalate if the rate keeps rising."
+        )),
+        None => Outcome::passed(format!("{count} errors in the last full hour.")),
+    };
+    outcome
+        .saw(
+            "last full hour",
+            format!("{count} (from {})", short_hour(hour)),
+        )
+        .saw("last 24 hours", total.to_string())
+        .saw("busiest hour", peak.to_string())
+        .saw("measure", "accepted error events per hour (Sentry stats)")
+}
+
+/// [`errors_per_hour`], saying why it stands in for a rate.
+async fn errors_per_hour_instead(
+    playbook: &Playbook,
+    sentry: &Sentry,
+    org: &str,
+    id: &str,
+    why: &str,
+) -> Outcome {
+    let outcome = errors_per_hour(playbook, sentry, org, id).await;
+    Outcome {
+        message: format!("{why}; errors per hour instead: {}", outcome.message),
+        ..outcome
     }
 }
 

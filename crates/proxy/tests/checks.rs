@@ -494,6 +494,15 @@ async fn without_transactions_the_rate_is_errors_per_hour_and_unmapped_endpoints
         .await;
     assert_eq!(unmapped.status(), StatusCode::OK);
     let ana = server.member("Ana").await;
+    // Falling back to errors per hour asks for the project once, not again.
+    run_checks(&ana, project, &json!({ "items": ["h4-error-rate"] })).await;
+    let project_reads = fakes
+        .sentry
+        .requests()
+        .iter()
+        .filter(|(path, _)| path.ends_with("/projects/acme/voxanne/"))
+        .count();
+    assert_eq!(project_reads, 1);
     let items = json!({ "items": ["h4-error-rate", "webhooks-latency", "calls-latency"] });
     let reports = run_checks(&ana, project, &items).await;
     let rate = &reports["h4-error-rate"];

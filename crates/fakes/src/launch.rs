@@ -81,15 +81,8 @@ impl Launch {
                     Some("2026-11-22T12:04:00Z"),
                 ),
             );
-            let host = sentry.base.host_str().unwrap_or("127.0.0.1").to_owned();
-            let port = sentry.base.port().unwrap_or(80);
-            world.keys.insert(
-                FRONTEND.into(),
-                vec![sentry::client_key(
-                    FRONTEND_ID,
-                    &format!("http://{}@{host}:{port}/{FRONTEND_ID}", sentry::PUBLIC_KEY),
-                )],
-            );
+            let key = sentry::client_key(FRONTEND_ID, &sentry::dsn(&sentry.base, FRONTEND_ID));
+            world.keys.insert(FRONTEND.into(), vec![key]);
         }
         let render = FakeRender::start_with(render::World::default(), latency.clone()).await;
         let verified = Timestamp::now() - SignedDuration::from_hours(3);
@@ -131,13 +124,7 @@ impl Launch {
 
     /// The public DSN of the project: it points at the fake, which ingests.
     pub fn public_dsn(&self) -> String {
-        let base = &self.sentry.base;
-        format!(
-            "http://{}@{}:{}/{PROJECT_ID}",
-            sentry::PUBLIC_KEY,
-            base.host_str().unwrap_or("127.0.0.1"),
-            base.port().unwrap_or(80)
-        )
+        sentry::dsn(&self.sentry.base, PROJECT_ID)
     }
 
     fn set_up(&self) {

@@ -106,6 +106,15 @@ pub fn project(id: u64, slug: &str, platform: &str, first_event: Option<&str>) -
     )
 }
 
+/// The public DSN of project `id` on the fake at `base`, which ingests.
+pub fn dsn(base: &Url, id: u64) -> String {
+    format!(
+        "http://{PUBLIC_KEY}@{}:{}/{id}",
+        base.host_str().unwrap_or("127.0.0.1"),
+        base.port().unwrap_or(80)
+    )
+}
+
 pub fn client_key(project_id: u64, public: &str) -> Value {
     let secret = public.replacen('@', &format!(":{DSN_SECRET}@"), 1);
     answer(
@@ -456,15 +465,9 @@ async fn new_project(
     let platform = body["platform"].as_str().unwrap_or("other");
     let made = project(id, &slug, platform, None);
     world.projects.insert(slug.clone(), made.clone());
-    let host = fake.base.host_str().unwrap_or("127.0.0.1").to_owned();
-    let port = fake.base.port().unwrap_or(80);
-    world.keys.insert(
-        slug,
-        vec![client_key(
-            id,
-            &format!("http://{PUBLIC_KEY}@{host}:{port}/{id}"),
-        )],
-    );
+    world
+        .keys
+        .insert(slug, vec![client_key(id, &dsn(&fake.base, id))]);
     created(made)
 }
 

@@ -235,6 +235,63 @@ impl NewEntry {
                 Object::default().raw("approved", if *approved { "true" } else { "false" }),
                 text,
             ),
+            Change::WatchScheduled {
+                start,
+                grace_seconds,
+            } => Object::default()
+                .raw("start", &start.to_string())
+                .raw("grace_seconds", &grace_seconds.to_string()),
+            Change::CheckpointCompleted { hour, note: text } => {
+                note(Object::default().raw("hour", &hour.to_string()), text)
+            }
+            Change::Snapshot {
+                checkpoint,
+                judgments,
+            } => {
+                let judgments = judgments.iter().map(|judgment| {
+                    let bound = Object::default()
+                        .text("comparison", judgment.bound.comparison.symbol())
+                        .raw("value", &Decimal(judgment.bound.value).to_string())
+                        .text("unit", judgment.bound.unit.name());
+                    Object::default()
+                        .text("target", &judgment.target)
+                        .text("label", &judgment.label)
+                        .text("status", judgment.status.name())
+                        .raw(
+                            "observed",
+                            &judgment
+                                .observed
+                                .map_or_else(|| "null".to_owned(), |v| Decimal(v).to_string()),
+                        )
+                        .raw("bound", &bound.finish())
+                        .text("measure", &judgment.measure)
+                        .finish()
+                });
+                Object::default()
+                    .raw(
+                        "checkpoint",
+                        &checkpoint.map_or_else(|| "null".to_owned(), |hour| hour.to_string()),
+                    )
+                    .raw("judgments", &list(judgments))
+            }
+            Change::HealthChanged {
+                url,
+                up,
+                since,
+                detail,
+            } => Object::default()
+                .text("url", url)
+                .raw("up", if *up { "true" } else { "false" })
+                .raw("since", &since.to_string())
+                .text("detail", detail),
+            Change::Restarted {
+                url,
+                uptime_before,
+                uptime_after,
+            } => Object::default()
+                .text("url", url)
+                .raw("uptime_before", &uptime_before.to_string())
+                .raw("uptime_after", &uptime_after.to_string()),
         };
         Object::default()
             .text("op_id", &self.op_id)

@@ -11,12 +11,14 @@ pub mod api;
 pub mod binary;
 pub mod check;
 pub mod dsn;
+pub mod health;
 pub mod json;
 pub mod keyed;
 pub mod playbook;
 pub mod project;
 pub mod route;
 pub mod run;
+pub mod snapshot;
 pub mod sync;
 pub mod watch;
 

@@ -150,6 +150,31 @@ pub enum Unit {
     Count,
 }
 
+impl Comparison {
+    /// The operator as playbooks and the API write it: `<`, `<=`, `>`, `>=`, `=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Below => "<",
+            Comparison::AtMost => "<=",
+            Comparison::Above => ">",
+            Comparison::AtLeast => ">=",
+            Comparison::Exactly => "=",
+        }
+    }
+}
+
+impl Unit {
+    /// The name playbooks and the API use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Percent => "percent",
+            Unit::Ms => "ms",
+            Unit::PerHour => "per_hour",
+            Unit::Count => "count",
+        }
+    }
+}
+
 impl Bound {
     /// Whether an observed value satisfies the bound.
     pub fn holds(&self, observed: f64) -> bool {

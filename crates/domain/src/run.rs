@@ -18,6 +18,8 @@ use crate::action::ActionKind;
 pub use crate::action::ActionStatus;
 use crate::keyed::Keyed;
 use crate::playbook::{Decimal, Outcome, Playbook};
+use crate::snapshot::Judgment;
+use crate::watch::{Completion, Schedule, span};
 
 /// One thing someone did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
@@ -102,6 +104,40 @@ pub enum Change {
         changed: Keyed<String>,
         message: String,
     },
+    /// The 24-hour watch starts, or its schedule changes: the later entry wins.
+    WatchScheduled {
+        /// Unix seconds.
+        start: i64,
+        grace_seconds: i64,
+    },
+    /// A checkpoint is done, with the shift note for whoever comes next.
+    CheckpointCompleted {
+        hour: u32,
+        #[serde(default)]
+        note: String,
+    },
+    /// Every routine target judged, by the proxy: when a checkpoint fell due
+    /// (`checkpoint`), or when a member asked.
+    Snapshot {
+        #[serde(default)]
+        checkpoint: Option<u32>,
+        judgments: Vec<Judgment>,
+    },
+    /// A health URL went down or came back, by the sampler's thresholds.
+    HealthChanged {
+        url: String,
+        up: bool,
+        /// When the new state began (Unix ms): for down, the first failing sample.
+        since: i64,
+        #[serde(default)]
+        detail: String,
+    },
+    /// A health URL's `uptime` went down: the service started again.
+    Restarted {
+        url: String,
+        uptime_before: u64,
+        uptime_after: u64,
+    },
 }
 
 impl Entry {
@@ -156,6 +192,53 @@ impl Entry {
                 let label = ActionKind::from_name(action).map(ActionKind::label);
                 format!("{}: {}. {message}", label.unwrap_or(action), status.label())
             }
+            Change::WatchScheduled {
+                start,
+                grace_seconds,
+            } => format!(
+                "scheduled the watch from {}, overdue {} after each checkpoint",
+                crate::watch::utc(*start),
+                span(*grace_seconds)
+            ),
+            Change::CheckpointCompleted { hour, note } => {
+                let title = playbook
+                    .watch
+                    .checkpoints
+                    .iter()
+                    .find(|c| c.hour == *hour)
+                    .map_or("", |c| c.title.as_str());
+                if note.is_empty() {
+                    format!("completed hour {hour} “{title}”")
+                } else {
+                    format!("completed hour {hour} “{title}”: {note}")
+                }
+            }
+            Change::Snapshot {
+                checkpoint,
+                judgments,
+            } => {
+                let conditions: Vec<String> = judgments.iter().map(Judgment::condition).collect();
+                match checkpoint {
+                    Some(hour) => format!("snapshot at hour {hour}: {}", conditions.join("; ")),
+                    None => format!("snapshot: {}", conditions.join("; ")),
+                }
+            }
+            Change::HealthChanged {
+                url, up, detail, ..
+            } => match (up, detail.is_empty()) {
+                (true, _) => format!("{url} is up again"),
+                (false, true) => format!("{url} is down"),
+                (false, false) => format!("{url} is down: {detail}"),
+            },
+            Change::Restarted {
+                url,
+                uptime_before,
+                uptime_after,
+            } => format!(
+                "{url} restarted (uptime {} → {})",
+                span(*uptime_before as i64),
+                span(*uptime_after as i64)
+            ),
         }
     }
 }
@@ -255,6 +338,37 @@ pub struct SignOff {
     pub at: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchRun {
+    pub schedule: Schedule,
+    /// Who started it (or last changed its schedule), and when.
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub checkpoint: Option<u32>,
+    pub judgments: Vec<Judgment>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthState {
+    pub up: bool,
+    /// Unix ms.
+    pub since: i64,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartRecord {
+    pub url: String,
+    pub at: String,
+    pub uptime_before: u64,
+    pub uptime_after: u64,
+}
+
 /// Everything the log says, folded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -270,6 +384,15 @@ pub struct RunState {
     /// Who has the watch, after the last handover.
     pub on_watch: Option<String>,
     pub sign_off: Option<SignOff>,
+    /// The watch's schedule, once started.
+    pub watch: Option<WatchRun>,
+    /// The completed checkpoints, by hour.
+    pub completed: Keyed<Completion>,
+    /// Every snapshot, oldest first.
+    pub snapshots: Vec<SnapshotRecord>,
+    /// Each health URL's state, after its last change.
+    pub health: Keyed<HealthState>,
+    pub restarts: Vec<RestartRecord>,
     /// The id of the last entry folded in.
     pub last_entry: u64,
 }
@@ -375,12 +498,70 @@ impl RunState {
                 };
                 self.actions.insert(action, record);
             }
+            Change::WatchScheduled {
+                start,
+                grace_seconds,
+            } => {
+                self.watch = Some(WatchRun {
+                    schedule: Schedule {
+                        start: *start,
+                        grace_seconds: *grace_seconds,
+                    },
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                });
+                self.on_watch.get_or_insert_with(|| entry.actor.clone());
+            }
+            Change::CheckpointCompleted { hour, note } => {
+                let done = Completion {
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                    note: note.clone(),
+                };
+                self.completed.insert(&hour.to_string(), done);
+            }
+            Change::Snapshot {
+                checkpoint,
+                judgments,
+            } => self.snapshots.push(SnapshotRecord {
+                checkpoint: *checkpoint,
+                judgments: judgments.clone(),
+                at: entry.at.clone(),
+            }),
+            Change::HealthChanged {
+                url,
+                up,
+                since,
+                detail,
+            } => {
+                let state = HealthState {
+                    up: *up,
+                    since: *since,
+                    detail: detail.clone(),
+                };
+                self.health.insert(url, state);
+            }
+            Change::Restarted {
+                url,
+                uptime_before,
+                uptime_after,
+            } => self.restarts.push(RestartRecord {
+                url: url.clone(),
+                at: entry.at.clone(),
+                uptime_before: *uptime_before,
+                uptime_after: *uptime_after,
+            }),
         }
         self.last_entry = self.last_entry.max(entry.id);
     }
 
     pub fn tick(&self, item: &str) -> Option<&Tick> {
         self.ticks.get(item)
+    }
+
+    /// Who completed the checkpoint at `hour`, if anyone.
+    pub fn completion(&self, hour: u32) -> Option<&Completion> {
+        self.completed.get(&hour.to_string())
     }
 }
 

@@ -2,6 +2,8 @@
 //! is upcoming, due, overdue or done, and what comes next. Pure rules: the
 //! clock is an argument (Unix seconds), so they are tested at any hour.
 
+use serde::{Deserialize, Serialize};
+
 use crate::playbook::Checkpoint;
 
 /// How long after its time a checkpoint is due before it is overdue, unless
@@ -9,18 +11,19 @@ use crate::playbook::Checkpoint;
 pub const DEFAULT_GRACE_SECONDS: i64 = 15 * 60;
 
 /// A watch's start and grace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     /// Unix seconds.
     pub start: i64,
     pub grace_seconds: i64,
 }
 
-/// Who completed a checkpoint, and when (Unix seconds).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who completed a checkpoint, when (RFC 3339), and their shift note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Completion {
     pub by: String,
-    pub at: i64,
+    pub at: String,
+    pub note: String,
 }
 
 /// Where a checkpoint stands at a moment.
@@ -103,6 +106,31 @@ impl Schedule {
         }
     }
 
+    /// Whether the watch runs at `now` (sampling, snapshots): from its start
+    /// until it is signed off, and at most twice its length, so that a watch
+    /// nobody signed off does not probe forever.
+    pub fn is_running(&self, duration_hours: u32, signed_off: bool, now: i64) -> bool {
+        let longest = 2 * i64::from(duration_hours) * 3600;
+        !signed_off && self.start <= now && now < self.start + longest
+    }
+
+    /// The checkpoint the proxy should take a snapshot for at `now`: the
+    /// latest that has fallen due, unless it is done or has one. Earlier
+    /// ones are skipped: a watch scheduled from a past start takes one
+    /// snapshot, not one per missed checkpoint.
+    pub fn snapshot_due<'a>(
+        &self,
+        checkpoints: &'a [Checkpoint],
+        now: i64,
+        done_or_taken: impl Fn(u32) -> bool,
+    ) -> Option<&'a Checkpoint> {
+        checkpoints
+            .iter()
+            .filter(|checkpoint| self.due_at(checkpoint) <= now)
+            .max_by_key(|checkpoint| checkpoint.hour)
+            .filter(|checkpoint| !done_or_taken(checkpoint.hour))
+    }
+
     /// The checkpoint the team should turn to at `now`: the earliest not yet
     /// done (an overdue one before the next upcoming), or none when all are.
     pub fn next<'a>(
@@ -115,6 +143,32 @@ impl Schedule {
             .filter(|checkpoint| !is_done(checkpoint))
             .min_by_key(|checkpoint| checkpoint.hour)
     }
+}
+
+/// Unix seconds as `2026-11-23 14:05 UTC`, with no date library: days to a
+/// civil date by Howard Hinnant's algorithm.
+pub fn utc(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let minute_of_day = unix_seconds.rem_euclid(86_400) / 60;
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute_of_day / 60,
+        minute_of_day % 60
+    )
 }
 
 /// A duration for people: "45 s", "12 min", "3 h 05 min".
@@ -178,7 +232,8 @@ mod tests {
         assert_eq!(strict.state(h4, None, due + 60).name(), "overdue");
         let done = Completion {
             by: "Ana".into(),
-            at: due + 3 * 3600,
+            at: "2026-11-20T12:00:00Z".into(),
+            note: String::new(),
         };
         assert_eq!(
             schedule.state(h4, Some(&done), due + 5 * 3600),
@@ -194,6 +249,51 @@ mod tests {
         let next = schedule.next(&all, |checkpoint| checkpoint.hour < 8);
         assert_eq!(next.map(|c| c.hour), Some(8));
         assert_eq!(schedule.next(&all, |_| true), None);
+    }
+
+    #[test]
+    fn a_watch_runs_from_its_start_until_signed_off_or_twice_its_length() {
+        let schedule = Schedule::new(START);
+        assert!(
+            !schedule.is_running(24, false, START - 1),
+            "not before it starts"
+        );
+        assert!(schedule.is_running(24, false, START));
+        assert!(
+            schedule.is_running(24, false, START + 30 * 3600),
+            "late sign-off"
+        );
+        assert!(!schedule.is_running(24, true, START + 3600), "signed off");
+        assert!(!schedule.is_running(24, false, START + 48 * 3600));
+    }
+
+    #[test]
+    fn the_latest_checkpoint_fallen_due_gets_one_snapshot() {
+        let schedule = Schedule::new(START);
+        let all = checkpoints();
+        let due = |now, taken: &[u32]| {
+            schedule
+                .snapshot_due(&all, now, |hour| taken.contains(&hour))
+                .map(|c| c.hour)
+        };
+        assert_eq!(due(START - 1, &[]), None);
+        assert_eq!(due(START, &[]), Some(0));
+        assert_eq!(due(START + 3600, &[0]), None, "taken");
+        assert_eq!(due(START + 4 * 3600, &[0]), Some(4));
+        assert_eq!(
+            due(START + 9 * 3600, &[]),
+            Some(8),
+            "missed ones are skipped"
+        );
+        assert_eq!(due(START + 30 * 3600, &[24]), None);
+    }
+
+    #[test]
+    fn utc_reads_unix_seconds_as_a_calendar_date() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_825_600), "2000-02-29 12:00 UTC");
+        assert_eq!(utc(1_795_000_000), "2026-11-18 11:06 UTC");
+        assert_eq!(utc(-60), "1969-12-31 23:59 UTC");
     }
 
     #[test]

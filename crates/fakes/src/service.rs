@@ -61,6 +61,11 @@ impl FakeService {
     pub fn set_healthy(&self, healthy: bool) {
         crate::lock(&self.state).healthy = healthy;
     }
+
+    /// The service starts again: its uptime falls back to a few seconds.
+    pub fn restart(&self) {
+        crate::lock(&self.state).uptime = 5;
+    }
 }
 
 async fn health(State(state): State<Arc<Mutex<ServiceState>>>) -> axum::Json<Value> {

@@ -14,9 +14,10 @@ use domain::CheckKind;
 use domain::alerts::SeedRule;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
-use domain::playbook::{Bound, Decimal, Item, Playbook};
+use domain::playbook::{Bound, Decimal, Item, Playbook, Unit};
 use domain::project::Project;
 use domain::run::CheckStatus;
+use domain::snapshot::Measure;
 use url::Url;
 
 use crate::config::Services;
@@ -28,11 +29,13 @@ use crate::upstream::slack::Slack;
 use crate::upstream::{Upstream, UpstreamError};
 
 /// What a check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub status: CheckStatus,
     pub observed: Keyed<String>,
     pub message: String,
+    /// The value it measured, for the checks a routine target is judged by.
+    pub measure: Option<Measure>,
 }
 
 impl Outcome {
@@ -41,7 +44,17 @@ impl Outcome {
             status,
             observed: Keyed::default(),
             message: message.into(),
+            measure: None,
         }
+    }
+
+    fn measured(mut self, value: f64, unit: Unit, name: impl Into<String>) -> Self {
+        self.measure = Some(Measure {
+            value,
+            unit,
+            name: name.into(),
+        });
+        self
     }
 
     fn passed(message: impl Into<String>) -> Self {
@@ -452,6 +465,7 @@ impl Checks {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No new unresolved issues in the last 24 hours.")
                     .saw("new issues", "0")
+                    .measured(0.0, Unit::Count, "new unresolved issues, last 24 hours")
             }
             Ok(issues) => {
                 Outcome::failed(format!(
@@ -460,6 +474,11 @@ impl Checks {
                 ))
                 .saw("new issues", issues.len().to_string())
                 .with_issues(&issues[..issues.len().min(5)])
+                .measured(
+                    issues.len() as f64,
+                    Unit::Count,
+                    "new unresolved issues, last 24 hours",
+                )
             }
             Err(err) => Outcome::upstream("Sentry", &err),
         }
@@ -526,6 +545,11 @@ impl Checks {
             .saw("error rate", shown)
             .saw("transactions", Decimal(count).to_string())
             .saw("measure", "failure_rate() of transactions, last hour")
+            .measured(
+                percent,
+                Unit::Percent,
+                "failure_rate() of transactions, last hour",
+            )
     }
 
     /// p99 of the project's transactions in the last hour, or of the one
@@ -591,6 +615,7 @@ impl Checks {
             .saw("p99", format!("{} ms", Decimal(ms)))
             .saw("transactions", Decimal(count).to_string())
             .saw("transaction", what)
+            .measured(ms, Unit::Ms, format!("p99 of {what}, last hour"))
     }
 
     /// The seed's rule, found by name or condition, through the legacy
@@ -941,7 +966,7 @@ impl Checks {
     }
 
     /// Every health URL of the project, probed; `None` when there are none.
-    async fn probes(
+    pub(crate) async fn probes(
         &self,
         project: &Project,
     ) -> Result<Vec<(String, Result<Probe, String>)>, Outcome> {
@@ -1056,7 +1081,11 @@ impl Checks {
             None => Outcome::passed(format!("{url} answered in {ms} ms.")),
         };
         outcome.observed = observed;
-        outcome
+        outcome.measured(
+            ms as f64,
+            Unit::Ms,
+            format!("GET {url}, the slowest health URL"),
+        )
     }
 
     async fn slack_webhook(&self, project: &Project) -> Outcome {
@@ -1108,6 +1137,11 @@ async fn errors_per_hour(playbook: &Playbook, sentry: &Sentry, org: &str, id: &s
         .saw("last 24 hours", total.to_string())
         .saw("busiest hour", peak.to_string())
         .saw("measure", "accepted error events per hour (Sentry stats)")
+        .measured(
+            *count as f64,
+            Unit::PerHour,
+            "error events in the last full hour (Sentry stats)",
+        )
 }
 
 /// [`errors_per_hour`], saying why it stands in for a rate.

@@ -118,6 +118,17 @@ pub struct Config {
     #[arg(long, env = "WATCHPOST_ALLOW_PRIVATE_TARGETS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     pub allow_private_targets: bool,
 
+    /// How often each health URL is probed while a watch runs, in seconds.
+    #[arg(long, env = "WATCHPOST_SAMPLE_INTERVAL", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sample_interval: u64,
+
+    /// For tests only: run the server's clock this many times faster than
+    /// real time, so that a 24-hour watch passes in minutes. The app shows it.
+    #[arg(long, env = "WATCHPOST_TEST_CLOCK_SPEED", default_value_t = 1, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub test_clock_speed: u32,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

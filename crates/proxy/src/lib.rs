@@ -4,18 +4,20 @@
 pub mod actions;
 pub mod auth;
 pub mod checks;
+pub mod clock;
 pub mod config;
 pub mod error;
 mod extract;
 mod guard;
 pub mod net;
-mod routes;
+pub(crate) mod routes;
 pub mod runs;
 pub mod secret;
 pub mod serve;
 pub mod sessions;
 pub mod store;
 pub mod upstream;
+pub mod watcher;
 pub mod web;
 
 use std::path::Path;
@@ -34,12 +36,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
 use crate::checks::Checks;
+use crate::clock::Clock;
 use crate::config::Services;
 use crate::error::Error;
 use crate::net::Network;
 use crate::runs::Runs;
 use crate::sessions::Sessions;
 use crate::store::Store;
+use crate::watcher::Watcher;
 use crate::web::WebApp;
 
 /// How long a request may take to produce its answer's head. A live stream
@@ -60,6 +64,8 @@ pub struct AppState {
     pub network: Arc<Network>,
     pub playbook: Arc<Playbook>,
     pub web: Arc<WebApp>,
+    /// The sampler's and the scheduler's memory; [`watcher::Watcher::run`] drives it.
+    pub watcher: Watcher,
     pub started: Instant,
     /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
     pub request_timeout: Duration,
@@ -83,6 +89,7 @@ impl AppState {
             network: Arc::new(network),
             playbook: Arc::new(playbook),
             web: Arc::new(web),
+            watcher: Watcher::default(),
             started: Instant::now(),
             request_timeout: REQUEST_TIMEOUT,
         }
@@ -92,6 +99,17 @@ impl AppState {
     pub fn with_services(mut self, services: &Services) -> Result<Self, String> {
         self.checks = Checks::new(services)?;
         Ok(self)
+    }
+
+    /// The server's clock, which the store stamps entries with.
+    pub fn clock(&self) -> &Clock {
+        self.store.clock()
+    }
+
+    /// Health URLs probed every `interval` while a watch runs.
+    pub fn with_sample_interval(mut self, interval: Duration) -> Self {
+        self.watcher = Watcher::new(interval);
+        self
     }
 
     /// At most `max` live streams for the whole server.

@@ -7,11 +7,13 @@ use domain::api::{Role, validated_display_name};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use watchpost_proxy::auth::{self, Auth};
+use watchpost_proxy::clock::Clock;
 use watchpost_proxy::config::{Command, Config};
 use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::serve::{ConnectionLimits, serve};
 use watchpost_proxy::store::Store;
+use watchpost_proxy::watcher::Watcher;
 use watchpost_proxy::web::WebApp;
 use watchpost_proxy::{AppState, app, load_playbook};
 
@@ -53,12 +55,21 @@ async fn run(config: Config) -> Result<(), String> {
     // Refuse a broken --config before anything starts.
     config.services()?;
     let playbook = load_playbook(config.playbook.as_deref())?;
-    let store = Store::open(&config.data_dir).await.map_err(|err| {
-        format!(
-            "cannot open the store in {}: {err}",
-            config.data_dir.display()
-        )
-    })?;
+    if config.test_clock_speed > 1 {
+        tracing::warn!(
+            speed = config.test_clock_speed,
+            "the clock runs faster than real time: for tests only, never for a real watch"
+        );
+    }
+    let store = Store::open(&config.data_dir)
+        .await
+        .map_err(|err| {
+            format!(
+                "cannot open the store in {}: {err}",
+                config.data_dir.display()
+            )
+        })?
+        .with_clock(Clock::faster(config.test_clock_speed));
     let web = WebApp::load(&config.dist);
     if !web.is_built() {
         tracing::warn!(dist = %config.dist.display(), "no built app found; only the API is served");
@@ -101,7 +112,8 @@ async fn run(config: Config) -> Result<(), String> {
     let services = config.services()?;
     let state = AppState::new(store.clone(), loaded.auth, network, playbook, web)
         .with_max_streams(config.max_streams as usize)
-        .with_services(&services)?;
+        .with_services(&services)?
+        .with_sample_interval(Duration::from_secs(config.sample_interval));
     // Sessions follow the configuration: a restart applies auth.toml as a reload does.
     state
         .sessions
@@ -109,6 +121,8 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|err| format!("cannot update the sessions: {err}"))?;
     tokio::spawn(reload_on_hangup(state.clone()));
+    // Resumes sampling and scheduling for every running watch.
+    tokio::spawn(Watcher::run(state.clone()));
     tracing::info!(data_dir = %config.data_dir.display(), "store ready");
     println!("Watchpost is running at http://{addr}");
     let limits = ConnectionLimits {

@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::api::Role;
+use domain::health::Sample;
 use domain::project::{Platform, Project};
 use domain::run::{Change, Entry};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::clock::Clock;
 use crate::lock;
 
 const FILE_NAME: &str = "watchpost.db";
@@ -26,6 +27,8 @@ pub struct Store {
     /// is the store's only writer.
     sessions: Arc<Mutex<HashMap<Vec<u8>, StoredSession>>>,
     projects: Arc<Mutex<HashMap<i64, Project>>>,
+    /// What entries are stamped with.
+    clock: Clock,
 }
 
 impl Store {
@@ -50,7 +53,18 @@ impl Store {
             pool,
             sessions: Arc::default(),
             projects: Arc::default(),
+            clock: Clock::default(),
         })
+    }
+
+    /// The store, stamping entries by `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Whether the store answers a query, for the health endpoint.
@@ -98,7 +112,7 @@ impl Store {
         let id =
             sqlx::query("INSERT INTO projects (name, created_at, timezone) VALUES (?, ?, 'UTC')")
                 .bind(&project.name)
-                .bind(now_rfc3339())
+                .bind(self.clock.now_rfc3339())
                 .execute(&self.pool)
                 .await?
                 .last_insert_rowid();
@@ -170,7 +184,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let at = now_rfc3339();
+        let at = self.clock.now_rfc3339();
         let values = vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
             "INSERT INTO entries (project_id, op_id, kind, payload, actor, at) VALUES {values}
@@ -272,6 +286,110 @@ impl Store {
                 return Ok(());
             }
         }
+    }
+
+    /// Stores one round of health probes of a project.
+    pub async fn add_samples(
+        &self,
+        project: i64,
+        samples: &[(String, Sample)],
+    ) -> Result<(), sqlx::Error> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; samples.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO health_samples (project_id, url, at, ok, status, latency_ms, uptime, failing) VALUES {values}"
+        );
+        let mut insert = sqlx::query(&sql);
+        for (url, sample) in samples {
+            insert = insert
+                .bind(project)
+                .bind(url)
+                .bind(sample.at)
+                .bind(sample.ok)
+                .bind(sample.status)
+                .bind(sample.latency_ms)
+                .bind(
+                    sample
+                        .uptime
+                        .map(|uptime| uptime.min(i64::MAX as u64) as i64),
+                )
+                .bind(&sample.failing);
+        }
+        insert.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A project's samples from `from` to `to` (Unix ms), oldest first, with
+    /// their URL. One JSON row, as for entries: a day of samples is
+    /// thousands of rows, and sqlx's per-row cost would dominate.
+    pub async fn samples(
+        &self,
+        project: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, Sample)>, sqlx::Error> {
+        let (json,): (String,) = sqlx::query_as(
+            "SELECT json_group_array(json_array(url, json_array(at, json(iif(ok, 'true', 'false')), status, latency_ms, uptime, failing)))
+             FROM (SELECT * FROM health_samples WHERE project_id = ? AND at >= ? AND at <= ? ORDER BY at)",
+        )
+        .bind(project)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows: Vec<(String, SampleRow)> =
+            serde_json::from_str(&json).map_err(|err| sqlx::Error::Decode(err.into()))?;
+        let mut samples: Vec<(String, Sample)> = rows
+            .into_iter()
+            .map(|(url, row)| (url, sample_of(row)))
+            .collect();
+        samples.sort_by_key(|(_, sample)| sample.at);
+        Ok(samples)
+    }
+
+    /// The last `count` samples of one URL, oldest first: what the sampler
+    /// resumes from after a restart.
+    pub async fn last_samples(
+        &self,
+        project: i64,
+        url: &str,
+        count: u32,
+    ) -> Result<Vec<Sample>, sqlx::Error> {
+        let rows: Vec<SampleRow> = sqlx::query_as(
+            "SELECT at, ok, status, latency_ms, uptime, failing FROM health_samples
+             WHERE project_id = ? AND url = ? ORDER BY at DESC LIMIT ?",
+        )
+        .bind(project)
+        .bind(url)
+        .bind(count)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().rev().map(sample_of).collect())
+    }
+
+    /// A project's entries of the given kinds, oldest first (the health
+    /// changes of a window, for instance), read with an index on kind.
+    pub async fn entries_of_kinds(
+        &self,
+        project: i64,
+        kinds: &[&str],
+    ) -> Result<Vec<Entry>, sqlx::Error> {
+        let marks = vec!["?"; kinds.len()].join(", ");
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE project_id = ? AND kind IN ({marks}) ORDER BY id"
+        );
+        let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(project);
+        for kind in kinds {
+            query = query.bind(*kind);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(EntryRow::into_entry)
+            .collect()
     }
 
     pub async fn create_session(
@@ -397,10 +515,18 @@ pub struct StoredSession {
     pub source: String,
 }
 
-pub fn now_rfc3339() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default()
+/// A health sample as the table holds it: at, ok, status, latency_ms, uptime, failing.
+type SampleRow = (i64, bool, u16, Option<u32>, Option<i64>, String);
+
+fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample {
+    Sample {
+        at,
+        ok,
+        status,
+        latency_ms,
+        uptime: uptime.and_then(|uptime| u64::try_from(uptime).ok()),
+        failing,
+    }
 }
 
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \

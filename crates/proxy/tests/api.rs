@@ -47,6 +47,7 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "updateProject" => json!({ "slack_channel": "#launch" }),
         "runChecks" => json!({ "items": ["render-service-exists", "health-endpoint-ok"] }),
         "runAction" => json!({}),
+        "startWatch" => json!({}),
         "append" => json!({
             "op_id": format!("op-{call}"),
             "kind": "ticked",
@@ -150,6 +151,9 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/checks",
         "/api/projects/{id}/checks/{item}",
         "/api/projects/{id}/actions/{action}",
+        "/api/projects/{id}/watch",
+        "/api/projects/{id}/snapshots",
+        "/api/projects/{id}/health",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {

@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 9] = [
+pub const KINDS: [(&str, &str); 14] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -14,6 +14,11 @@ pub const KINDS: [(&str, &str); 9] = [
     ("handover", "Handovers"),
     ("sign_off", "Sign-off"),
     ("action_taken", "Actions"),
+    ("watch_scheduled", "Watch schedule"),
+    ("checkpoint_completed", "Checkpoints"),
+    ("snapshot", "Snapshots"),
+    ("health_changed", "Health"),
+    ("restarted", "Restarts"),
 ];
 
 impl Change {
@@ -38,6 +43,11 @@ impl Change {
             Change::Handover { .. } => 6,
             Change::SignOff { .. } => 7,
             Change::ActionTaken { .. } => 8,
+            Change::WatchScheduled { .. } => 9,
+            Change::CheckpointCompleted { .. } => 10,
+            Change::Snapshot { .. } => 11,
+            Change::HealthChanged { .. } => 12,
+            Change::Restarted { .. } => 13,
         }
     }
 }

@@ -105,6 +105,20 @@ impl Change {
                 .err()
                 .or_else(|| text_problem("a handover note", note)),
             Change::SignOff { note, .. } => text_problem("a sign-off note", note),
+            Change::WatchScheduled { .. } => Some(
+                "a watch is started with POST /api/projects/{id}/watch, which checks its start"
+                    .to_owned(),
+            ),
+            Change::CheckpointCompleted { hour, note } => {
+                if playbook.watch.checkpoints.iter().any(|c| c.hour == *hour) {
+                    text_problem("a shift note", note)
+                } else {
+                    Some(format!("the watch has no checkpoint at hour {hour}"))
+                }
+            }
+            Change::Snapshot { .. } | Change::HealthChanged { .. } | Change::Restarted { .. } => {
+                Some("snapshots and health changes are recorded by the proxy".to_owned())
+            }
         }
     }
 }

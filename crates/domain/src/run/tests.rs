@@ -118,6 +118,60 @@ fn every_kind() -> Vec<Entry> {
                 message: "Set 1 variable.".into(),
             },
         ),
+        entry(
+            12,
+            "fay",
+            Change::WatchScheduled {
+                start: 1_795_000_000,
+                grace_seconds: 900,
+            },
+        ),
+        entry(
+            13,
+            "fay",
+            Change::CheckpointCompleted {
+                hour: 0,
+                note: "baseline: 0.2% errors".into(),
+            },
+        ),
+        entry(
+            14,
+            "watchpost",
+            Change::Snapshot {
+                checkpoint: Some(4),
+                judgments: vec![Judgment {
+                    target: "health-latency".into(),
+                    label: "Health endpoint".into(),
+                    status: crate::snapshot::Verdict::Failed,
+                    observed: Some(143.0),
+                    bound: crate::playbook::Bound {
+                        comparison: crate::playbook::Comparison::Below,
+                        value: 100.0,
+                        unit: crate::playbook::Unit::Ms,
+                    },
+                    measure: "GET https://api.example/health".into(),
+                }],
+            },
+        ),
+        entry(
+            15,
+            "watchpost",
+            Change::HealthChanged {
+                url: "https://api.example/health".into(),
+                up: false,
+                since: 1_795_000_100_000,
+                detail: "503, down: database".into(),
+            },
+        ),
+        entry(
+            16,
+            "watchpost",
+            Change::Restarted {
+                url: "https://api.example/health".into(),
+                uptime_before: 7200,
+                uptime_after: 4,
+            },
+        ),
     ]
 }
 
@@ -146,11 +200,49 @@ fn every_kind_of_entry_lands_in_the_state() {
         (action.status, action.by.as_str()),
         (ActionStatus::Done, "ed")
     );
-    let playbook = Playbook::default_launch().unwrap();
+    let watch = state.watch.as_ref().unwrap();
     assert_eq!(
-        log.last().unwrap().describe(&playbook),
-        "Set the missing env vars: done. Set 1 variable."
+        (watch.schedule.start, watch.by.as_str()),
+        (1_795_000_000, "fay")
     );
+    assert_eq!(
+        state.on_watch.as_deref(),
+        Some("cy"),
+        "starting keeps who is on watch"
+    );
+    assert_eq!(state.completion(0).map(|c| c.by.as_str()), Some("fay"));
+    assert_eq!(state.completion(4), None);
+    assert_eq!(state.snapshots[0].checkpoint, Some(4));
+    let health = state.health.get("https://api.example/health").unwrap();
+    assert!(!health.up);
+    assert_eq!(state.restarts[0].uptime_after, 4);
+
+    let playbook = Playbook::default_launch().unwrap();
+    let said: Vec<String> = log[9..].iter().map(|e| e.describe(&playbook)).collect();
+    assert_eq!(
+        said,
+        [
+            "Set the missing env vars: done. Set 1 variable.",
+            "scheduled the watch from 2026-11-18 11:06 UTC, overdue 15 min after each checkpoint",
+            "completed hour 0 “Start: baseline”: baseline: 0.2% errors",
+            "snapshot at hour 4: Health endpoint 143 ms > 100 ms target",
+            "https://api.example/health is down: 503, down: database",
+            "https://api.example/health restarted (uptime 2 h 00 min → 4 s)",
+        ]
+    );
+}
+
+#[test]
+fn starting_a_watch_puts_the_starter_on_watch_when_nobody_is() {
+    let state = RunState::fold(&[entry(
+        1,
+        "fay",
+        Change::WatchScheduled {
+            start: 0,
+            grace_seconds: 60,
+        },
+    )]);
+    assert_eq!(state.on_watch.as_deref(), Some("fay"));
 }
 
 #[test]
@@ -422,7 +514,19 @@ fn the_timeline_filters_by_kind_and_person() {
     assert_eq!(only(Some("metric_recorded"), None), [2, 3]);
     assert_eq!(only(None, Some("ben")), [5, 6]);
     assert_eq!(only(Some("note"), Some("ben")), Vec::<u64>::new());
-    assert_eq!(actors(&log), ["ana", "proxy", "ben", "cy", "dana", "ed"]);
+    assert_eq!(
+        actors(&log),
+        [
+            "ana",
+            "proxy",
+            "ben",
+            "cy",
+            "dana",
+            "ed",
+            "fay",
+            "watchpost"
+        ]
+    );
     for entry in &log {
         let kind = entry.change.kind();
         assert_eq!(

@@ -18,12 +18,13 @@ use tokio::sync::Semaphore;
 
 use super::projects::find;
 use crate::AppState;
+use crate::checks::Outcome;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
 
 /// Checks of one "check all" that run at once.
-const CONCURRENT_CHECKS: usize = 32;
+pub(crate) const CONCURRENT_CHECKS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,7 +34,7 @@ pub fn router() -> Router<AppState> {
 
 /// A check's result, as the API answers it.
 #[derive(Debug, Serialize)]
-struct CheckReport {
+pub(crate) struct CheckReport {
     item: String,
     check: String,
     status: CheckStatus,
@@ -44,7 +45,7 @@ struct CheckReport {
 }
 
 impl CheckReport {
-    fn from_entry(entry: &Entry) -> Option<Self> {
+    pub(crate) fn from_entry(entry: &Entry) -> Option<Self> {
         match &entry.change {
             Change::CheckResult {
                 item,
@@ -163,6 +164,19 @@ fn live_item(state: &AppState, id: &str) -> Result<Item> {
 
 /// Runs the check and records its result in the log.
 async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> Result<CheckReport> {
+    let (_, entry) = run_and_record(state, project, item, actor).await?;
+    CheckReport::from_entry(&entry)
+        .ok_or_else(|| Error::Internal("a check result was stored as another kind".to_owned()))
+}
+
+/// Runs the check, records its result, and returns what it found (with
+/// what it measured, which the entry does not keep) and the entry.
+pub(crate) async fn run_and_record(
+    state: &AppState,
+    project: &Project,
+    item: &Item,
+    actor: &str,
+) -> Result<(Outcome, Entry)> {
     let (outcome, duration_ms) = state.checks.run(&state.playbook, project, item).await;
     let change = Change::CheckResult {
         item: item.id.clone(),
@@ -173,11 +187,10 @@ async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> R
             .unwrap_or_default()
             .to_owned(),
         status: outcome.status,
-        observed: outcome.observed,
-        message: outcome.message,
+        observed: outcome.observed.clone(),
+        message: outcome.message.clone(),
         duration_ms,
     };
     let entry = state.runs.record(project.id, &change, actor).await?;
-    CheckReport::from_entry(&entry)
-        .ok_or_else(|| Error::Internal("a check result was stored as another kind".to_owned()))
+    Ok((outcome, entry))
 }

@@ -1,13 +1,14 @@
 //! The `/api` routes. Each module owns its `router()`.
 
 mod actions;
-mod checks;
+pub(crate) mod checks;
 mod health;
 mod log;
 mod openapi;
 mod playbook;
 mod projects;
 mod session;
+mod watch;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(log::router())
         .merge(checks::router())
         .merge(actions::router())
+        .merge(watch::router())
         .merge(openapi::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -17,10 +17,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
 use watchpost_proxy::auth::{Auth, SignInLimits, hash_passcode};
+use watchpost_proxy::clock::Clock;
 use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::serve::{ConnectionLimits, serve};
 use watchpost_proxy::store::Store;
+use watchpost_proxy::watcher::Watcher;
 use watchpost_proxy::web::WebApp;
 use watchpost_proxy::{AppState, app, load_playbook};
 
@@ -38,6 +40,10 @@ pub struct Options {
     pub connections: ConnectionLimits,
     pub request_timeout: Duration,
     pub services: watchpost_proxy::config::Services,
+    /// When set, the watcher runs, probing health URLs this often.
+    pub sample_interval: Option<Duration>,
+    /// How many times faster than real time the server's clock runs.
+    pub clock_speed: u32,
 }
 
 impl Default for Options {
@@ -49,6 +55,8 @@ impl Default for Options {
             connections: ConnectionLimits::default(),
             request_timeout: watchpost_proxy::REQUEST_TIMEOUT,
             services: watchpost_proxy::config::Services::default(),
+            sample_interval: None,
+            clock_speed: 1,
         }
     }
 }
@@ -59,6 +67,7 @@ pub struct Server {
     pub data: TempDir,
     _dist: TempDir,
     task: tokio::task::JoinHandle<()>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -90,7 +99,10 @@ impl Server {
         let dist = TempDir::new().expect("temp dir");
         write_dist(dist.path());
         write_auth_file(data.path());
-        let store = Store::open(data.path()).await.expect("store opens");
+        let store = Store::open(data.path())
+            .await
+            .expect("store opens")
+            .with_clock(Clock::faster(options.clock_speed));
         let loaded = Auth::load(
             &data.path().join("auth.toml"),
             Some(&Secret::new(MEMBER)),
@@ -124,12 +136,18 @@ impl Server {
         .with_services(&options.services)
         .expect("upstream clients");
         state.request_timeout = options.request_timeout;
+        if let Some(interval) = options.sample_interval {
+            state = state.with_sample_interval(interval);
+        }
         state
             .sessions
             .reconcile(&state.auth)
             .await
             .expect("sessions reconciled");
         let router = app(state.clone());
+        let watcher = options
+            .sample_interval
+            .map(|_| tokio::spawn(Watcher::run(state.clone())));
         let task = tokio::spawn(serve(
             listener,
             router,
@@ -142,6 +160,7 @@ impl Server {
             data,
             _dist: dist,
             task,
+            watcher,
         }
     }
 
@@ -149,6 +168,10 @@ impl Server {
     pub async fn stop(self) -> TempDir {
         self.task.abort();
         let _ = self.task.await;
+        if let Some(watcher) = self.watcher {
+            watcher.abort();
+            let _ = watcher.await;
+        }
         self.state.store.close().await;
         self.data
     }
@@ -320,12 +343,22 @@ pub fn services(launch: &fakes::Launch) -> watchpost_proxy::config::Services {
 
 /// A proxy configured for `launch`, with a project "Voxanne" set up for it.
 pub async fn launch_server(launch: &fakes::Launch) -> (Server, i64) {
+    launch_server_in(TempDir::new().expect("dir"), launch, Options::default()).await
+}
+
+/// A proxy over `data` with `options`, configured for `launch` as
+/// [`launch_server`] is, with its project.
+pub async fn launch_server_in(
+    data: TempDir,
+    launch: &fakes::Launch,
+    options: Options,
+) -> (Server, i64) {
     let server = Server::start_configured(
-        TempDir::new().expect("dir"),
+        data,
         |_| {},
         Options {
             services: services(launch),
-            ..Options::default()
+            ..options
         },
     )
     .await;

@@ -1,0 +1,111 @@
+//! The server's clock: what entries are stamped with, what the schedule and
+//! the sampler read. Normally the system clock; tests may run it faster
+//! (`--test-clock-speed`), so that a 24-hour watch passes in minutes, with
+//! every rule unchanged. The speed is reported by `GET /api/projects/{id}/watch`
+//! and shown in the app, so a fast clock cannot go unnoticed.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Unix ms at `origin`.
+    epoch_ms: i64,
+    origin: Instant,
+    speed: u32,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::faster(1)
+    }
+}
+
+impl Clock {
+    /// A clock that runs `speed` times faster than the system's from now on.
+    pub fn faster(speed: u32) -> Self {
+        let epoch_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+            });
+        Clock {
+            epoch_ms,
+            origin: Instant::now(),
+            speed: speed.max(1),
+        }
+    }
+
+    pub fn speed(&self) -> u32 {
+        self.speed
+    }
+
+    /// Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        let elapsed = self.origin.elapsed().as_millis() * u128::from(self.speed);
+        self.epoch_ms + i64::try_from(elapsed).unwrap_or(i64::MAX / 2)
+    }
+
+    /// Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// Now, as entries are stamped: RFC 3339 in UTC, to the second.
+    pub fn now_rfc3339(&self) -> String {
+        rfc3339(self.now())
+    }
+
+    /// How long to really wait for `span` of this clock's time to pass.
+    pub fn real(&self, span: Duration) -> Duration {
+        span / self.speed
+    }
+}
+
+/// Unix seconds as RFC 3339 in UTC.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    jiff::Timestamp::from_second(unix_seconds)
+        .map(|at| at.to_string())
+        .unwrap_or_default()
+}
+
+/// RFC 3339 as Unix seconds.
+pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|at| at.as_second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fast_clock_runs_faster_and_waits_less() {
+        let normal = Clock::default();
+        let fast = Clock::faster(600);
+        std::thread::sleep(Duration::from_millis(20));
+        let drift = fast.now_ms() - normal.now_ms();
+        assert!((11_000..14_000).contains(&drift), "{drift} ms ahead");
+        assert_eq!(
+            fast.real(Duration::from_secs(30)),
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            normal.real(Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(Clock::faster(0).speed(), 1);
+    }
+
+    #[test]
+    fn timestamps_go_both_ways() {
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+        assert_eq!(unix_seconds("2026-11-18T11:06:40Z"), Some(1_795_000_000));
+        assert_eq!(
+            unix_seconds("2026-11-18T12:06:40+01:00"),
+            Some(1_795_000_000)
+        );
+        assert_eq!(unix_seconds("tomorrow"), None);
+    }
+}

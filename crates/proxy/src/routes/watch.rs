@@ -1,0 +1,332 @@
+//! The 24-hour watch: `POST/GET /api/projects/{id}/watch` (its schedule),
+//! `POST /api/projects/{id}/snapshots` (every target judged now) and
+//! `GET /api/projects/{id}/health?window=` (the sampler's figures).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use domain::api::Role;
+use domain::health::{Point, Sample, Stats, downsample};
+use domain::run::{Change, RunState};
+use domain::watch::{CheckpointState, Schedule};
+use serde::{Deserialize, Serialize};
+
+use super::checks::runnable;
+use super::projects::find;
+use crate::AppState;
+use crate::clock::{rfc3339, unix_seconds};
+use crate::error::{Error, Result};
+use crate::extract::{Json, Path, Query};
+use crate::guard::CurrentUser;
+use crate::watcher::{SnapshotReport, take_snapshot};
+
+/// How far back a watch may be said to have started: a team that began
+/// before opening Watchpost enters its real start.
+const EARLIEST_START_HOURS: i64 = 48;
+/// How far ahead a watch may be scheduled.
+const LATEST_START_HOURS: i64 = 7 * 24;
+const GRACE_MINUTES_MAX: u32 = 240;
+/// Points per URL in a chart.
+const CHART_POINTS: usize = 288;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{id}/watch", get(show).post(start))
+        .route("/projects/{id}/snapshots", post(snapshot))
+        .route("/projects/{id}/health", get(health))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Start {
+    /// RFC 3339; now when absent.
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    grace_minutes: Option<u32>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<Start>,
+) -> Result<(StatusCode, Json<WatchView>)> {
+    user.require(Role::Member, "starting the watch")?;
+    let project = runnable(&state, id).await?;
+    let now = state.clock().now();
+    let start = match body.start.as_deref() {
+        None => now,
+        Some(text) => unix_seconds(text).ok_or_else(|| {
+            Error::Invalid(format!(
+                "start “{text}” is not a time in RFC 3339, such as 2026-11-23T14:00:00Z"
+            ))
+        })?,
+    };
+    if start < now - EARLIEST_START_HOURS * 3600 || start > now + LATEST_START_HOURS * 3600 {
+        return Err(Error::Invalid(format!(
+            "a watch starts at most {EARLIEST_START_HOURS} hours ago or {} days ahead",
+            LATEST_START_HOURS / 24
+        )));
+    }
+    let grace_minutes = body
+        .grace_minutes
+        .unwrap_or((domain::watch::DEFAULT_GRACE_SECONDS / 60) as u32);
+    if !(1..=GRACE_MINUTES_MAX).contains(&grace_minutes) {
+        return Err(Error::Invalid(format!(
+            "grace_minutes is from 1 to {GRACE_MINUTES_MAX}"
+        )));
+    }
+    let change = Change::WatchScheduled {
+        start,
+        grace_seconds: i64::from(grace_minutes) * 60,
+    };
+    state.runs.record(project.id, &change, &user.name).await?;
+    let run = state.runs.state(project.id).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &project, &run))))
+}
+
+/// The schedule as the API answers it.
+#[derive(Debug, Serialize)]
+struct WatchView {
+    started: bool,
+    /// Whether the proxy is sampling and scheduling snapshots now.
+    running: bool,
+    start: Option<String>,
+    grace_seconds: Option<i64>,
+    started_by: Option<String>,
+    on_watch: Option<String>,
+    timezone: String,
+    /// The server's clock (Unix ms), and how much faster than real time it
+    /// runs (1 but in tests): the app's countdowns follow it.
+    now_ms: i64,
+    clock_speed: u32,
+    sample_interval_seconds: u64,
+    checkpoints: Vec<CheckpointView>,
+    /// The earliest checkpoint not done.
+    next: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckpointView {
+    hour: u32,
+    title: String,
+    sign_off: bool,
+    due_at: Option<String>,
+    /// `not_started`, `upcoming`, `due`, `overdue` or `done`.
+    state: &'static str,
+    /// "in 3 h 05 min", "overdue by 20 min", "done by Ana".
+    describe: String,
+    completed_by: Option<String>,
+    completed_at: Option<String>,
+    note: Option<String>,
+}
+
+fn view(state: &AppState, project: &domain::project::Project, run: &RunState) -> WatchView {
+    let clock = state.clock();
+    let now = clock.now();
+    let schedule: Option<Schedule> = run.watch.as_ref().map(|watch| watch.schedule);
+    let checkpoints = &state.playbook.watch.checkpoints;
+    let views = checkpoints
+        .iter()
+        .map(|checkpoint| {
+            let done = run.completion(checkpoint.hour);
+            let status = schedule.map(|schedule| schedule.state(checkpoint, done, now));
+            CheckpointView {
+                hour: checkpoint.hour,
+                title: checkpoint.title.clone(),
+                sign_off: checkpoint.sign_off,
+                due_at: schedule.map(|schedule| rfc3339(schedule.due_at(checkpoint))),
+                state: status.as_ref().map_or("not_started", CheckpointState::name),
+                describe: status
+                    .as_ref()
+                    .map_or_else(|| "not started".to_owned(), CheckpointState::describe),
+                completed_by: done.map(|done| done.by.clone()),
+                completed_at: done.map(|done| done.at.clone()),
+                note: done.map(|done| done.note.clone()),
+            }
+        })
+        .collect();
+    let next = schedule
+        .and_then(|schedule| {
+            schedule.next(checkpoints, |checkpoint| {
+                run.completion(checkpoint.hour).is_some()
+            })
+        })
+        .map(|checkpoint| checkpoint.hour);
+    WatchView {
+        started: schedule.is_some(),
+        running: schedule.is_some_and(|schedule| {
+            schedule.is_running(
+                state.playbook.watch.duration_hours,
+                run.sign_off.is_some(),
+                now,
+            )
+        }),
+        start: schedule.map(|schedule| rfc3339(schedule.start)),
+        grace_seconds: schedule.map(|schedule| schedule.grace_seconds),
+        started_by: run.watch.as_ref().map(|watch| watch.by.clone()),
+        on_watch: run.on_watch.clone(),
+        timezone: project.timezone.clone(),
+        now_ms: clock.now_ms(),
+        clock_speed: clock.speed(),
+        sample_interval_seconds: state.watcher.interval.as_secs(),
+        checkpoints: views,
+        next,
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<WatchView>> {
+    let project = find(&state, id).await?;
+    let run = state.runs.state(project.id).await?;
+    Ok(Json(view(&state, &project, &run)))
+}
+
+async fn snapshot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<SnapshotReport>> {
+    user.require(Role::Member, "taking a snapshot")?;
+    let project = runnable(&state, id).await?;
+    Ok(Json(
+        take_snapshot(&state, &project, None, &user.name).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthQuery {
+    #[serde(default)]
+    window: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct HealthView {
+    window: String,
+    from: String,
+    to: String,
+    sample_interval_seconds: u64,
+    /// Every URL together.
+    overall: Stats,
+    urls: Vec<UrlHealth>,
+    /// Down, up and restarts within the window, oldest first.
+    transitions: Vec<TransitionView>,
+}
+
+#[derive(Debug, Serialize)]
+struct UrlHealth {
+    url: String,
+    /// `up`, `down`, or `unknown` before its first sample.
+    state: &'static str,
+    /// When the current state began (RFC 3339), once known.
+    since: Option<String>,
+    stats: Stats,
+    /// The chart's points, at most 288.
+    points: Vec<Point>,
+}
+
+#[derive(Debug, Serialize)]
+struct TransitionView {
+    url: String,
+    /// `down`, `up` or `restarted`.
+    kind: &'static str,
+    at: String,
+    detail: String,
+}
+
+async fn health(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<HealthQuery>,
+) -> Result<Json<HealthView>> {
+    let project = find(&state, id).await?;
+    let run = state.runs.state(project.id).await?;
+    let to = state.clock().now_ms();
+    let window = query.window.unwrap_or_else(|| "1h".to_owned());
+    let from = match window.as_str() {
+        "1h" => to - 3_600_000,
+        "24h" => to - 24 * 3_600_000,
+        "run" => {
+            let watch = run.watch.as_ref().ok_or_else(|| {
+                Error::NotFound("no watch has started for this project".to_owned())
+            })?;
+            watch.schedule.start * 1000
+        }
+        other => {
+            return Err(Error::Invalid(format!(
+                "window “{other}” is not one of 1h, 24h, run"
+            )));
+        }
+    };
+    let samples = state.store.samples(project.id, from, to).await?;
+    let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
+    let mut urls: Vec<UrlHealth> = project
+        .health_urls
+        .iter()
+        .map(|url| {
+            let mine: Vec<Sample> = samples
+                .iter()
+                .filter(|(of, _)| of == url)
+                .map(|(_, sample)| sample.clone())
+                .collect();
+            let known = run.health.get(url);
+            UrlHealth {
+                url: url.clone(),
+                state: match (known, mine.last()) {
+                    (Some(known), _) if !known.up => "down",
+                    (Some(_), _) | (None, Some(_)) => "up",
+                    (None, None) => "unknown",
+                },
+                since: known.map(|known| rfc3339(known.since.div_euclid(1000))),
+                stats: Stats::of(&mine),
+                points: downsample(&mine, from, to, CHART_POINTS),
+            }
+        })
+        .collect();
+    urls.sort_by(|a, b| a.url.cmp(&b.url));
+    let from_text = rfc3339(from.div_euclid(1000));
+    let transitions = state
+        .store
+        .entries_of_kinds(project.id, &["health_changed", "restarted"])
+        .await?
+        .into_iter()
+        .filter(|entry| entry.at >= from_text)
+        .filter_map(|entry| match entry.change {
+            Change::HealthChanged {
+                url, up, detail, ..
+            } => Some(TransitionView {
+                url,
+                kind: if up { "up" } else { "down" },
+                at: entry.at,
+                detail,
+            }),
+            Change::Restarted {
+                url,
+                uptime_before,
+                uptime_after,
+            } => Some(TransitionView {
+                url,
+                kind: "restarted",
+                at: entry.at,
+                detail: format!("uptime {uptime_before} s → {uptime_after} s"),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(HealthView {
+        window,
+        from: from_text,
+        to: rfc3339(to.div_euclid(1000)),
+        sample_interval_seconds: state.watcher.interval.as_secs(),
+        overall,
+        urls,
+        transitions,
+    }))
+}

@@ -1,0 +1,466 @@
+//! The watch that keeps itself: a server-side loop that, for every project
+//! whose watch is running, probes each health URL every sample interval and
+//! takes a snapshot when a checkpoint falls due, whether or not anybody has
+//! Watchpost open.
+//!
+//! Samples go to their own table (`health_samples`), never to the log; only
+//! what they change is logged: a URL going down (3 failures in a row) or up
+//! again (2 successes), and a restart (`uptime` went down). Those changes are
+//! posted to Slack, rate limited per project so a flapping endpoint cannot
+//! flood the channel.
+//!
+//! Everything it keeps in memory can be rebuilt from the store: after a
+//! restart, each URL's state resumes from the log's last health change and
+//! the last samples, and sampling resumes for every running watch.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::health::{DOWN_AFTER, Sample, Tracker, Transition};
+use domain::playbook::{Checkpoint, Item};
+use domain::project::Project;
+use domain::run::{Change, Entry, RunState};
+use domain::snapshot::{Judgment, judge};
+use domain::watch::span;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result};
+use crate::routes::checks::{CONCURRENT_CHECKS, CheckReport, run_and_record};
+use crate::upstream::health::Probe;
+use crate::{AppState, lock};
+
+/// How often each health URL is probed, unless configured.
+pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Who the watcher's entries are by.
+pub const ACTOR: &str = "Watchpost";
+
+/// Slack messages per project: a burst of this many, then one per
+/// [`NOTICE_PERIOD`]; what is held back is counted in the next message.
+const NOTICE_BURST: u32 = 4;
+const NOTICE_PERIOD: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Job {
+    Sampling,
+    Snapshot,
+}
+
+/// The sampler's and scheduler's memory; see the module's documentation.
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    pub interval: Duration,
+    trackers: Arc<Mutex<HashMap<(i64, String), Tracker>>>,
+    /// Jobs under way: a slow probe or snapshot is never started twice.
+    busy: Arc<Mutex<HashSet<(i64, Job)>>>,
+    notices: Arc<Notices>,
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Watcher::new(DEFAULT_SAMPLE_INTERVAL)
+    }
+}
+
+impl Watcher {
+    pub fn new(interval: Duration) -> Self {
+        Watcher {
+            interval,
+            trackers: Arc::default(),
+            busy: Arc::default(),
+            notices: Arc::new(Notices::new()),
+        }
+    }
+
+    /// Samples and schedules every interval, until the task is dropped.
+    pub async fn run(state: AppState) {
+        let mut ticks = tokio::time::interval(state.watcher.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            state.watcher.round(&state).await;
+        }
+    }
+
+    /// One round: starts what each running watch needs now.
+    async fn round(&self, state: &AppState) {
+        let projects = match state.store.projects().await {
+            Ok(projects) => projects,
+            Err(err) => {
+                tracing::error!(%err, "the watcher cannot read the projects");
+                return;
+            }
+        };
+        let now = state.clock().now();
+        for project in projects.into_iter().filter(|project| !project.archived) {
+            let run = match state.runs.state(project.id).await {
+                Ok(run) => run,
+                Err(err) => {
+                    tracing::error!(%err, project = project.id, "the watcher cannot read a run");
+                    continue;
+                }
+            };
+            let Some(watch) = &run.watch else { continue };
+            let duration = state.playbook.watch.duration_hours;
+            if !watch
+                .schedule
+                .is_running(duration, run.sign_off.is_some(), now)
+            {
+                continue;
+            }
+            let project = Arc::new(project);
+            let checkpoints = &state.playbook.watch.checkpoints;
+            let due = watch.schedule.snapshot_due(checkpoints, now, |hour| {
+                run.completion(hour).is_some()
+                    || run.snapshots.iter().any(|s| s.checkpoint == Some(hour))
+            });
+            if let Some(checkpoint) = due
+                && let Some(claim) = self.claim(project.id, Job::Snapshot)
+            {
+                let (state, project, hour) = (state.clone(), project.clone(), checkpoint.hour);
+                tokio::spawn(async move {
+                    let _claim = claim;
+                    if let Err(err) = take_snapshot(&state, &project, Some(hour), ACTOR).await {
+                        tracing::error!(%err, project = project.id, hour, "a scheduled snapshot failed");
+                    }
+                });
+            }
+            if !project.health_urls.is_empty()
+                && let Some(claim) = self.claim(project.id, Job::Sampling)
+            {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let _claim = claim;
+                    state.watcher.sample(&state, &project, &run).await;
+                });
+            }
+        }
+    }
+
+    fn claim(&self, project: i64, job: Job) -> Option<Claim> {
+        lock(&self.busy).insert((project, job)).then(|| Claim {
+            busy: self.busy.clone(),
+            key: (project, job),
+        })
+    }
+
+    /// Probes each health URL of `project` once, stores the samples and logs
+    /// (and tells Slack) what they changed.
+    async fn sample(&self, state: &AppState, project: &Project, run: &RunState) {
+        let Ok(probes) = state.checks.probes(project).await else {
+            return;
+        };
+        let at = state.clock().now_ms();
+        let samples: Vec<(String, Sample)> = probes
+            .into_iter()
+            .map(|(url, probe)| {
+                let sample = to_sample(at, &probe);
+                (url, sample)
+            })
+            .collect();
+        for (url, _) in &samples {
+            self.resume(state, project.id, url, run).await;
+        }
+        if let Err(err) = state.store.add_samples(project.id, &samples).await {
+            tracing::error!(%err, project = project.id, "health samples were not stored");
+        }
+        for (url, sample) in &samples {
+            let transitions = lock(&self.trackers)
+                .entry((project.id, url.clone()))
+                .or_default()
+                .observe(sample);
+            for transition in transitions {
+                self.tell(state, project, url, sample, transition).await;
+            }
+        }
+    }
+
+    /// Rebuilds a URL's tracker after a restart (or on its first sample):
+    /// its state from the log, its streaks and uptime from the last samples.
+    async fn resume(&self, state: &AppState, project: i64, url: &str, run: &RunState) {
+        let key = (project, url.to_owned());
+        if lock(&self.trackers).contains_key(&key) {
+            return;
+        }
+        let mut tracker = Tracker::default();
+        if let Some(known) = run.health.get(url).filter(|known| !known.up) {
+            tracker.down = true;
+            tracker.down_since = Some(known.since);
+        }
+        match state.store.last_samples(project, url, DOWN_AFTER).await {
+            // What the replay changes was not logged before the restart.
+            Ok(last) => {
+                for sample in &last {
+                    tracker.observe(sample);
+                }
+            }
+            Err(err) => tracing::error!(%err, project, "the last health samples were not read"),
+        }
+        lock(&self.trackers).entry(key).or_insert(tracker);
+    }
+
+    async fn tell(
+        &self,
+        state: &AppState,
+        project: &Project,
+        url: &str,
+        sample: &Sample,
+        transition: Transition,
+    ) {
+        let (change, notice) = match transition {
+            Transition::Down { since } => (
+                Change::HealthChanged {
+                    url: url.to_owned(),
+                    up: false,
+                    since,
+                    detail: problem(sample),
+                },
+                Some(format!(
+                    ":red_circle: {}: {url} is down ({}) since {}. Open Watchpost's escalation “Health check fails”.",
+                    project.name,
+                    problem(sample),
+                    crate::clock::rfc3339(since.div_euclid(1000))
+                )),
+            ),
+            Transition::Up { after_ms } => (
+                Change::HealthChanged {
+                    url: url.to_owned(),
+                    up: true,
+                    since: sample.at,
+                    detail: format!("down for {}", span(after_ms / 1000)),
+                },
+                Some(format!(
+                    ":large_green_circle: {}: {url} is up again, after {} down.",
+                    project.name,
+                    span(after_ms / 1000)
+                )),
+            ),
+            Transition::Restarted {
+                uptime_before,
+                uptime_after,
+            } => (
+                Change::Restarted {
+                    url: url.to_owned(),
+                    uptime_before,
+                    uptime_after,
+                },
+                None,
+            ),
+        };
+        if let Err(err) = state.runs.record(project.id, &change, ACTOR).await {
+            tracing::error!(%err, project = project.id, "a health change was not logged");
+        }
+        if let Some(text) = notice {
+            self.notices.post(state, project.id, &text).await;
+        }
+    }
+}
+
+/// A job marked busy until this is dropped.
+struct Claim {
+    busy: Arc<Mutex<HashSet<(i64, Job)>>>,
+    key: (i64, Job),
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        lock(&self.busy).remove(&self.key);
+    }
+}
+
+fn to_sample(at: i64, probe: &Result<Probe, String>) -> Sample {
+    match probe {
+        Ok(probe) => {
+            let failing = probe.failing_services().join(", ");
+            Sample {
+                at,
+                ok: probe.is_healthy(),
+                status: probe.status,
+                latency_ms: Some(u32::try_from(probe.latency.as_millis()).unwrap_or(u32::MAX)),
+                uptime: probe
+                    .report
+                    .as_ref()
+                    .and_then(|report| report.uptime)
+                    .filter(|uptime| uptime.is_finite() && *uptime >= 0.0)
+                    .map(|uptime| uptime as u64),
+                failing: if failing.is_empty() && probe.report.is_none() {
+                    "not the health JSON".to_owned()
+                } else {
+                    failing
+                },
+            }
+        }
+        Err(why) => Sample {
+            at,
+            ok: false,
+            status: 0,
+            latency_ms: None,
+            uptime: None,
+            failing: why.clone(),
+        },
+    }
+}
+
+/// What a failing sample shows, for people: "HTTP 503, down: database".
+fn problem(sample: &Sample) -> String {
+    match (sample.status, sample.failing.is_empty()) {
+        (0, _) => sample.failing.clone(),
+        (status, true) => format!("HTTP {status}"),
+        (status, false) if sample.failing.contains(' ') => {
+            format!("HTTP {status}, {}", sample.failing)
+        }
+        (status, false) => format!("HTTP {status}, down: {}", sample.failing),
+    }
+}
+
+/// Slack messages, rate limited per project.
+#[derive(Debug)]
+struct Notices {
+    limiter: DefaultKeyedRateLimiter<i64>,
+    held_back: Mutex<HashMap<i64, u32>>,
+}
+
+impl Notices {
+    fn new() -> Self {
+        let burst = NonZeroU32::new(NOTICE_BURST).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(NOTICE_PERIOD)
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Notices {
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            held_back: Mutex::default(),
+        }
+    }
+
+    /// Posts `text` when Slack is configured and the project's quota allows;
+    /// otherwise counts it, to say so in the next message that goes out.
+    async fn post(&self, state: &AppState, project: i64, text: &str) {
+        let Some(slack) = &state.checks.slack else {
+            return;
+        };
+        if self.limiter.check_key(&project).is_err() {
+            *lock(&self.held_back).entry(project).or_default() += 1;
+            return;
+        }
+        let held = lock(&self.held_back).remove(&project).unwrap_or(0);
+        let text = if held > 0 {
+            format!(
+                "{text} ({held} earlier change(s) were not posted, to keep the channel readable; the timeline has them.)"
+            )
+        } else {
+            text.to_owned()
+        };
+        if let Err(err) = slack.post(&text).await {
+            tracing::warn!(%err, project, "a Slack notice was not posted");
+        }
+    }
+}
+
+/// A snapshot as the API answers it.
+#[derive(Debug, Serialize)]
+pub struct SnapshotReport {
+    pub(crate) checkpoint: Option<u32>,
+    pub(crate) at: String,
+    pub(crate) targets: Vec<TargetReport>,
+    /// The checkpoint's and the routine's live checks, run with it.
+    pub(crate) checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetReport {
+    #[serde(flatten)]
+    pub judgment: Judgment,
+    /// `Error rate 0.4% < 1%`.
+    pub condition: String,
+}
+
+/// Runs every live check of the routine (and of the checkpoint at `hour`),
+/// judges every target, and logs each result and the snapshot.
+pub async fn take_snapshot(
+    state: &AppState,
+    project: &Project,
+    hour: Option<u32>,
+    actor: &str,
+) -> Result<SnapshotReport> {
+    let playbook = &state.playbook;
+    let checkpoint: Option<&Checkpoint> =
+        hour.and_then(|hour| playbook.watch.checkpoints.iter().find(|c| c.hour == hour));
+    let routine = &playbook.watch.routine;
+    let items: Vec<Item> = checkpoint
+        .into_iter()
+        .flat_map(|checkpoint| &checkpoint.items)
+        .chain(routine.iter().flat_map(|check| &check.items))
+        .filter(|item| item.verify.check().is_some())
+        .cloned()
+        .collect();
+    let targets: Vec<Item> = routine
+        .iter()
+        .flat_map(|check| &check.targets)
+        .filter_map(|target| playbook.checkable(&target.id))
+        .filter(|item| item.verify.check().is_some())
+        .collect();
+    let target_count = targets.len();
+    let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
+    let mut running = tokio::task::JoinSet::new();
+    let project = Arc::new(project.clone());
+    for (index, item) in targets.into_iter().chain(items).enumerate() {
+        let (state, project, slots, actor) = (
+            state.clone(),
+            project.clone(),
+            slots.clone(),
+            actor.to_owned(),
+        );
+        running.spawn(async move {
+            let _slot = slots.acquire().await;
+            (index, run_and_record(&state, &project, &item, &actor).await)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(done) = running.join_next().await {
+        let (index, result) =
+            done.map_err(|err| Error::Internal(format!("a check stopped: {err}")))?;
+        results.push((index, result?));
+    }
+    results.sort_by_key(|(index, _)| *index);
+    let mut judgments = Vec::new();
+    let mut checks = Vec::new();
+    for (index, (outcome, entry)) in results {
+        if index < target_count {
+            let Change::CheckResult { item, .. } = &entry.change else {
+                continue;
+            };
+            if let Some(target) = playbook.target(item) {
+                let why_not = &outcome.message;
+                judgments.push(judge(playbook, target, outcome.measure.as_ref(), why_not));
+            }
+        } else {
+            checks.extend(CheckReport::from_entry(&entry));
+        }
+    }
+    let change = Change::Snapshot {
+        checkpoint: hour,
+        judgments,
+    };
+    let entry: Entry = state.runs.record(project.id, &change, actor).await?;
+    let Change::Snapshot { judgments, .. } = entry.change else {
+        return Err(Error::Internal(
+            "a snapshot was stored as another kind".into(),
+        ));
+    };
+    Ok(SnapshotReport {
+        checkpoint: hour,
+        at: entry.at,
+        targets: judgments
+            .into_iter()
+            .map(|judgment| TargetReport {
+                condition: judgment.condition(),
+                judgment,
+            })
+            .collect(),
+        checks,
+    })
+}

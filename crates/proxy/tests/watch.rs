@@ -1,0 +1,452 @@
+//! The 24-hour watch through the proxy, against the fakes: its schedule, the
+//! snapshots judged against the playbook's targets, the sampler's thresholds
+//! and Slack notices, the scheduler (on a faster test clock), and a restart
+//! in the middle of a watch.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Client, Options, Server, json, launch_server_in, services};
+use fakes::Launch;
+use fakes::launch::Stage;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// Samples every 100 ms: thresholds of 3 and 2 samples pass in well under a second.
+const FAST_SAMPLING: Duration = Duration::from_millis(100);
+
+async fn watched(launch: &Launch, options: Options) -> (Server, i64) {
+    launch_server_in(TempDir::new().expect("dir"), launch, options).await
+}
+
+async fn start_watch(client: &Client, project: i64, body: Value) -> reqwest::Response {
+    client
+        .post(&format!("/api/projects/{project}/watch"), &body.to_string())
+        .await
+}
+
+async fn log_of(client: &Client, project: i64, kind: &str) -> Vec<Value> {
+    let response = client.get(&format!("/api/projects/{project}/log")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json(response)
+        .await
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|entry| entry["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// Polls `condition` on the project's `kind` entries for up to 10 s.
+async fn wait_for_log(
+    client: &Client,
+    project: i64,
+    kind: &str,
+    condition: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    for _ in 0..200 {
+        let entries = log_of(client, project, kind).await;
+        if condition(&entries) {
+            return entries;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the log never had the {kind} entries waited for");
+}
+
+async fn health(client: &Client, project: i64, window: &str) -> Value {
+    let response = client
+        .get(&format!("/api/projects/{project}/health?window={window}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json(response).await
+}
+
+#[tokio::test]
+async fn a_watch_keeps_the_seeds_schedule_from_its_start_and_refuses_bad_starts() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = watched(&launch, Options::default()).await;
+    let ana = server.member("Ana").await;
+
+    let viewer = server.signed_in("Vic", common::VIEWER).await;
+    let refused = start_watch(&viewer, project, json!({})).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    for (body, status, why) in [
+        (json!({ "start": "tomorrow" }), 422, "RFC 3339"),
+        (
+            json!({ "start": "2020-01-01T00:00:00Z" }),
+            422,
+            "48 hours ago",
+        ),
+        (json!({ "grace_minutes": 0 }), 422, "grace_minutes"),
+        (json!({ "begin": "now" }), 400, "unknown field"),
+    ] {
+        let response = start_watch(&ana, project, body.clone()).await;
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let message = json(response).await["message"].to_string();
+        assert!(message.contains(why), "{body}: {message}");
+    }
+    let before = json(ana.get(&format!("/api/projects/{project}/watch")).await).await;
+    assert_eq!(before["started"], false);
+    assert_eq!(before["checkpoints"][0]["state"], "not_started");
+
+    // Started 5 h ago: hours 0 and 4 are overdue, 8 comes in 3 h.
+    let start = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 5 * 3600 - 30)
+        .expect("a time");
+    let response = start_watch(&ana, project, json!({ "start": start.to_string() })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let watch = json(response).await;
+    assert_eq!(watch["started_by"], "Ana");
+    assert_eq!(watch["on_watch"], "Ana");
+    assert_eq!(watch["clock_speed"], 1);
+    assert_eq!(watch["running"], true);
+    let states: Vec<(u64, &str)> = watch["checkpoints"]
+        .as_array()
+        .expect("checkpoints")
+        .iter()
+        .map(|c| {
+            (
+                c["hour"].as_u64().unwrap_or(99),
+                c["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (0, "overdue"),
+            (4, "overdue"),
+            (8, "upcoming"),
+            (12, "upcoming"),
+            (16, "upcoming"),
+            (20, "upcoming"),
+            (24, "upcoming")
+        ]
+    );
+    assert_eq!(watch["checkpoints"][2]["describe"], "in 2 h 59 min");
+    assert_eq!(watch["next"], 0);
+
+    // Completing hour 0 (with a shift note) moves "next" on.
+    let note = json!({ "hour": 0, "note": "baseline 0.2%" });
+    let (done, _) = ana
+        .append(project, "op-h0", "checkpoint_completed", note)
+        .await;
+    assert_eq!(done, StatusCode::CREATED);
+    let (wrong, why) = ana
+        .append(
+            project,
+            "op-h5",
+            "checkpoint_completed",
+            json!({ "hour": 5 }),
+        )
+        .await;
+    assert_eq!(wrong, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+    let watch = json(ana.get(&format!("/api/projects/{project}/watch")).await).await;
+    assert_eq!(watch["checkpoints"][0]["state"], "done");
+    assert_eq!(watch["checkpoints"][0]["completed_by"], "Ana");
+    assert_eq!(watch["checkpoints"][0]["note"], "baseline 0.2%");
+    assert_eq!(watch["next"], 4);
+    let scheduled = log_of(&ana, project, "watch_scheduled").await;
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0]["actor"], "Ana");
+    assert_eq!(scheduled[0]["payload"]["start"], start.as_second());
+    assert_eq!(scheduled[0]["payload"]["grace_seconds"], 900);
+}
+
+fn target<'a>(snapshot: &'a Value, id: &str) -> &'a Value {
+    snapshot["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .find(|target| target["target"] == id)
+        .unwrap_or_else(|| panic!("no target {id} in {snapshot}"))
+}
+
+#[tokio::test]
+async fn a_snapshot_judges_every_target_by_what_the_services_measured() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = watched(&launch, Options::default()).await;
+    let ana = server.member("Ana").await;
+    let viewer = server.signed_in("Vic", common::VIEWER).await;
+    let path = format!("/api/projects/{project}/snapshots");
+    assert_eq!(viewer.post(&path, "").await.status(), StatusCode::FORBIDDEN);
+
+    let response = ana.post(&path, "").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let snapshot = json(response).await;
+    assert_eq!(snapshot["checkpoint"], Value::Null);
+    let latency = target(&snapshot, "health-latency");
+    assert_eq!(latency["status"], "passed", "{latency}");
+    assert!(latency["observed"].as_f64().is_some_and(|ms| ms < 100.0));
+    assert_eq!(
+        latency["bound"],
+        json!({ "comparison": "<", "value": 100.0, "unit": "ms" })
+    );
+    let rate = target(&snapshot, "error-rate");
+    assert_eq!(rate["status"], "passed", "{rate}");
+    assert!(
+        rate["condition"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Error rate ")
+    );
+    assert!(
+        rate["condition"].as_str().unwrap_or("").ends_with("% < 1%"),
+        "{rate}"
+    );
+    assert_eq!(target(&snapshot, "new-issues")["status"], "passed");
+    // The fake's last full hour had 2 errors (< 5 per hour).
+    let count = target(&snapshot, "error-count");
+    assert_eq!(
+        (count["status"].as_str(), count["observed"].as_f64()),
+        (Some("passed"), Some(2.0))
+    );
+    // The routine's live items ran too, each logged.
+    let checks = snapshot["checks"].as_array().expect("checks");
+    assert!(
+        checks
+            .iter()
+            .any(|check| check["item"] == "routine-health-ok")
+    );
+    assert!(
+        checks.iter().all(|check| check["status"] == "passed"),
+        "{checks:?}"
+    );
+
+    // The errors rise, transactions stop (so there is no error rate) and an
+    // endpoint slows: the snapshot says so, target by target.
+    {
+        let mut world = fakes::lock(&launch.sentry.world);
+        world.hourly_errors = vec![Some(1), Some(4), Some(12), Some(40), Some(3)];
+        world.transactions.clear();
+    }
+    launch.latency.set(Duration::from_millis(150));
+    // Results a few seconds old are shared between askers; this test cannot wait.
+    server.state.checks.forget(project);
+    let snapshot = json(ana.post(&path, "").await).await;
+    let count = target(&snapshot, "error-count");
+    assert_eq!(count["status"], "failed");
+    assert_eq!(count["condition"], "Errors 40 per hour > 5 per hour target");
+    let rate = target(&snapshot, "error-rate");
+    assert_eq!(rate["status"], "failed", "{rate}");
+    assert_eq!(
+        rate["condition"],
+        "Error rate 40 per hour > 5 per hour target"
+    );
+    assert!(
+        rate["measure"].as_str().unwrap_or("").ends_with("instead"),
+        "{rate}"
+    );
+    let latency = target(&snapshot, "health-latency");
+    assert_eq!(latency["status"], "failed", "{latency}");
+    let calls = target(&snapshot, "calls-latency");
+    assert_eq!(calls["status"], "not_measurable", "{calls}");
+    assert_eq!(calls["observed"], Value::Null);
+
+    let logged = log_of(&ana, project, "snapshot").await;
+    assert_eq!(logged.len(), 2);
+    assert_eq!(logged[1]["actor"], "Ana");
+    assert_eq!(
+        logged[1]["payload"]["judgments"].as_array().map(Vec::len),
+        snapshot["targets"].as_array().map(Vec::len)
+    );
+}
+
+#[tokio::test]
+async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_tells_slack() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let ana = server.member("Ana").await;
+    let url = launch.service.health.to_string();
+
+    // No watch, no samples.
+    tokio::time::sleep(FAST_SAMPLING * 4).await;
+    assert_eq!(health(&ana, project, "1h").await["overall"]["samples"], 0);
+
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    tokio::time::sleep(FAST_SAMPLING * 5).await;
+    let up = health(&ana, project, "1h").await;
+    assert!(up["overall"]["samples"].as_u64() >= Some(3), "{up}");
+    assert_eq!(up["urls"][0]["url"], url);
+    assert_eq!(up["urls"][0]["state"], "up");
+    assert_eq!(up["urls"][0]["stats"]["uptime_percent"], 100.0);
+    assert!(up["urls"][0]["stats"]["p99_ms"].as_u64().is_some());
+
+    launch.service.set_healthy(false);
+    let changes = wait_for_log(&ana, project, "health_changed", |e| !e.is_empty()).await;
+    assert_eq!(changes[0]["actor"], "Watchpost");
+    assert_eq!(changes[0]["payload"]["up"], false);
+    assert_eq!(changes[0]["payload"]["detail"], "HTTP 200, down: database");
+    let down = health(&ana, project, "1h").await;
+    assert_eq!(down["urls"][0]["state"], "down");
+    assert!(down["urls"][0]["stats"]["uptime_percent"].as_f64() < Some(100.0));
+
+    launch.service.set_healthy(true);
+    let changes = wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2).await;
+    assert_eq!(changes[1]["payload"]["up"], true);
+    assert_eq!(changes.len(), 2, "each change is said once");
+
+    launch.service.restart();
+    let restarts = wait_for_log(&ana, project, "restarted", |e| !e.is_empty()).await;
+    assert_eq!(restarts[0]["payload"]["uptime_after"], 5);
+
+    let window = health(&ana, project, "run").await;
+    let kinds: Vec<&str> = window["transitions"]
+        .as_array()
+        .expect("transitions")
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, ["down", "up", "restarted"]);
+    assert!(
+        window["urls"][0]["points"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
+    let messages = launch.slack.messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("is down (HTTP 200, down: database)"),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[1].contains("is up again"), "{}", messages[1]);
+}
+
+#[tokio::test]
+async fn a_flapping_endpoint_does_not_flood_slack() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        sample_interval: Some(Duration::from_millis(40)),
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let ana = server.member("Ana").await;
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    for flap in 1..=6 {
+        launch.service.set_healthy(false);
+        wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2 * flap - 1).await;
+        launch.service.set_healthy(true);
+        wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2 * flap).await;
+    }
+    // Twelve changes on the timeline; a burst of four in the channel.
+    assert_eq!(launch.slack.messages().len(), 4);
+    launch.service.set_healthy(false);
+    wait_for_log(&ana, project, "health_changed", |e| e.len() >= 13).await;
+    assert_eq!(launch.slack.messages().len(), 4, "still held back");
+}
+
+#[tokio::test]
+async fn the_scheduler_takes_a_snapshot_as_each_checkpoint_falls_due_on_a_fast_clock() {
+    let launch = Launch::start(Stage::Ready).await;
+    // An hour of the server's clock passes in a second.
+    let options = Options {
+        sample_interval: Some(FAST_SAMPLING),
+        clock_speed: 3600,
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let ana = server.member("Ana").await;
+    let watch = json(start_watch(&ana, project, json!({})).await).await;
+    assert_eq!(watch["clock_speed"], 3600);
+    let snapshots = wait_for_log(&ana, project, "snapshot", |e| {
+        e.iter().any(|s| s["payload"]["checkpoint"] == 4)
+    })
+    .await;
+    assert_eq!(snapshots[0]["payload"]["checkpoint"], 0);
+    assert_eq!(snapshots[0]["actor"], "Watchpost");
+    let hours: Vec<&Value> = snapshots
+        .iter()
+        .map(|s| &s["payload"]["checkpoint"])
+        .collect();
+    assert_eq!(
+        hours.iter().filter(|h| **h == 0).count(),
+        1,
+        "one per checkpoint: {hours:?}"
+    );
+    // The checkpoint's own live checks ran with it.
+    let checks = log_of(&ana, project, "check_result").await;
+    assert!(checks.iter().any(|c| c["payload"]["item"] == "h0-health"));
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["payload"]["item"] == "h4-error-rate")
+    );
+    let watch = json(ana.get(&format!("/api/projects/{project}/watch")).await).await;
+    assert_eq!(
+        watch["checkpoints"][0]["state"], "overdue",
+        "snapshots do not complete"
+    );
+}
+
+#[tokio::test]
+async fn sampling_resumes_after_a_restart_in_the_middle_of_a_watch() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = || Options {
+        services: services(&launch),
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    };
+    let (server, project) =
+        launch_server_in(TempDir::new().expect("dir"), &launch, options()).await;
+    let ana = server.member("Ana").await;
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    launch.service.set_healthy(false);
+    wait_for_log(&ana, project, "health_changed", |e| !e.is_empty()).await;
+    let before = health(&ana, project, "run").await["overall"]["samples"]
+        .as_u64()
+        .unwrap_or(0);
+    let data = server.stop().await;
+
+    // The service recovers while Watchpost is down.
+    launch.service.set_healthy(true);
+    let server = Server::start_configured(data, |_| {}, options()).await;
+    let ana = server.member("Ana").await;
+    // Resumed as down (from the log), so two successes bring it up, once.
+    let changes = wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2).await;
+    assert_eq!(changes[1]["payload"]["up"], true);
+    tokio::time::sleep(FAST_SAMPLING * 3).await;
+    assert_eq!(log_of(&ana, project, "health_changed").await.len(), 2);
+    let after = health(&ana, project, "run").await;
+    assert!(after["overall"]["samples"].as_u64().unwrap_or(0) > before);
+    assert_eq!(after["urls"][0]["state"], "up");
+    assert_eq!(
+        log_of(&ana, project, "restarted").await.len(),
+        0,
+        "uptime resumed too"
+    );
+}
+
+#[tokio::test]
+async fn a_health_window_must_be_one_of_three() {
+    let server = Server::start().await;
+    let project = server.project("Voxanne").await;
+    let ana = server.member("Ana").await;
+    let response = ana
+        .get(&format!("/api/projects/{project}/health?window=week"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let run = ana
+        .get(&format!("/api/projects/{project}/health?window=run"))
+        .await;
+    assert_eq!(run.status(), StatusCode::NOT_FOUND, "no watch yet");
+    let empty = health(&ana, project, "24h").await;
+    assert_eq!(empty["overall"]["samples"], 0);
+    assert_eq!(empty["overall"]["uptime_percent"], Value::Null);
+}

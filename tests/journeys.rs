@@ -733,3 +733,94 @@ async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
     }
     c.set_window_size(1280, 900).await.expect("window size");
 }
+
+/// The watch keeps itself on a test clock (an hour of it in 5 seconds): it
+/// starts from the page, the proxy samples health and takes each
+/// checkpoint's snapshot by itself, the schedule counts down on the
+/// server's clock, a checkpoint is completed with a pre-filled shift note,
+/// and a health endpoint going down is shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watch_runs_by_itself_on_a_test_clock() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Ready).await;
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+    env.push(("WATCHPOST_TEST_CLOCK_SPEED", "720".to_owned()));
+    let watchpost = Watchpost::start_with(env).await;
+    let id = watchpost
+        .create_configured_project(&launch.project_settings("Voxanne backend"))
+        .await;
+    let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let member = watchpost.member_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&url).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
+        wait_for_text(&c, &testid("test-clock"), "720× faster").await;
+        wait_for_text(&c, &testid("checkpoint-4"), "Hour 4").await;
+        click(&c, &testid("start-watch-button")).await;
+        wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
+
+        // Hour 0 falls due at once: the proxy measures every target by itself.
+        wait_for_text(&c, &testid("snapshot-when"), "At hour 0").await;
+        wait_for_text(&c, &testid("judgment-health-latency"), "On target").await;
+        wait_for_text(&c, &testid("health-state"), "up").await;
+        let h0 = format!("{} {}", testid("checkpoint-0"), testid("checkpoint-state"));
+        // "due for …" and, once the 15 minutes of grace (1.25 s here) pass, "overdue by …".
+        wait_for_text(&c, &h0, "due").await;
+        let h4 = format!("{} {}", testid("checkpoint-4"), testid("checkpoint-state"));
+        // A live countdown on the server's clock (12 minutes of it a second).
+        let countdown = wait_for_text(&c, &h4, "in ").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let later = wait_for_text(&c, &h4, "").await;
+        assert_ne!(countdown, later, "the countdown moves");
+
+        // Completing hour 0 asks for a shift note, pre-filled with what is open.
+        click(
+            &c,
+            &format!(
+                "{} {}",
+                testid("checkpoint-0"),
+                testid("complete-checkpoint")
+            ),
+        )
+        .await;
+        let note = find(&c, &testid("shift-note-text")).await;
+        let prefilled = note
+            .prop("value")
+            .await
+            .expect("the note")
+            .unwrap_or_default();
+        assert!(
+            prefilled.contains("Not ticked: The database is connected"),
+            "{prefilled}"
+        );
+        screenshots(&c, "watch-shift-note", &testid("shift-note-form")).await;
+        click(&c, &testid("confirm-complete")).await;
+        wait_for_text(
+            &c,
+            &format!("{} {}", testid("checkpoint-0"), testid("checkpoint-done")),
+            "Completed by Ana",
+        )
+        .await;
+        wait_for_text(
+            &c,
+            &format!("{} {}", testid("checkpoint-0"), testid("shift-note")),
+            "Not ticked",
+        )
+        .await;
+
+        // The service goes down: three failed samples later, the page says so.
+        launch.service.set_healthy(false);
+        wait_for_text(&c, &testid("health-state"), "down").await;
+        wait_for_text(&c, &testid("transitions"), "down").await;
+        // Hour 4 comes (20 s on this clock) and is measured by itself.
+        wait_for_text(&c, &testid("snapshot-when"), "At hour 4").await;
+        wait_for_text(&c, &h4, "due").await;
+        screenshots(&c, "watch-running", &testid("health")).await;
+        launch.service.set_healthy(true);
+        wait_for_text(&c, &testid("health-state"), "up").await;
+    })
+    .await;
+}

@@ -12,6 +12,7 @@ use domain::Playbook;
 use domain::action::ActionKind;
 use domain::api::{Health, Session, SignIn};
 use domain::binary::{self, MEDIA_TYPE};
+use domain::health::Report;
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
@@ -159,6 +160,30 @@ pub async fn run_action(
     accepted(send("POST", &path, Some(body.to_owned())).await?)
         .await
         .map(drop)
+}
+
+/// Starts the watch now, or from `start` (RFC 3339).
+pub async fn start_watch(project: i64, start: Option<String>) -> Result<(), ApiError> {
+    let body = match start {
+        Some(start) => domain::json::Object::default().text("start", &start),
+        None => domain::json::Object::default(),
+    };
+    let path = format!("/api/projects/{project}/watch");
+    accepted(send("POST", &path, Some(body.finish())).await?)
+        .await
+        .map(drop)
+}
+
+/// Asks the proxy to judge every target now; the snapshot and each check
+/// come back over the live stream.
+pub async fn take_snapshot(project: i64) -> Result<(), ApiError> {
+    let path = format!("/api/projects/{project}/snapshots");
+    accepted(send("POST", &path, None).await?).await.map(drop)
+}
+
+/// The sampler's figures for `window` (`1h`, `24h` or `run`), with the server's clock.
+pub async fn health_report(project: i64, window: &str) -> Result<Report, ApiError> {
+    get(&format!("/api/projects/{project}/health?window={window}")).await
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {

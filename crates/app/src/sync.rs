@@ -96,6 +96,11 @@ impl Run {
         self.stored.with(|stored| stored.checks.get(item).cloned())
     }
 
+    /// Reads the stored run (what the proxy has confirmed), tracking it.
+    pub fn with_state<R>(&self, read: impl FnOnce(&RunState) -> R) -> R {
+        self.stored.with(read)
+    }
+
     /// The latest run of the action named `action`.
     pub fn action(&self, action: &str) -> Option<ActionRecord> {
         self.stored

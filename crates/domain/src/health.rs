@@ -2,6 +2,7 @@
 //! restarted, and the uptime and latency percentiles of any window. Pure: the
 //! proxy's sampler hands in samples, stamped by its clock.
 
+use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 /// Consecutive failures that mark a URL down.
@@ -110,7 +111,7 @@ impl Tracker {
 }
 
 /// Uptime and latency over a window.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Stats {
     pub samples: usize,
     /// Ok samples per hundred; none without samples.
@@ -143,7 +144,7 @@ impl Stats {
 }
 
 /// A point of the latency chart: the samples of one slice of the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Point {
     /// The first sample's time (Unix ms).
     pub at: i64,
@@ -178,6 +179,47 @@ pub fn downsample(samples: &[Sample], from: i64, to: i64, slices: usize) -> Vec<
         }
     }
     points
+}
+
+/// `GET /api/projects/{id}/health?window=`: the sampler's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct Report {
+    /// `1h`, `24h` or `run`.
+    pub window: String,
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+    /// The server's clock (Unix ms) and how many times faster than real time
+    /// it runs (1, but in tests): the app's countdowns follow it.
+    pub now_ms: i64,
+    pub clock_speed: u32,
+    pub sample_interval_seconds: u64,
+    /// Every URL together.
+    pub overall: Stats,
+    pub urls: Vec<UrlReport>,
+    /// Downs, ups and restarts within the window, oldest first.
+    pub transitions: Vec<TransitionReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct UrlReport {
+    pub url: String,
+    /// `up`, `down`, or `unknown` before its first sample.
+    pub state: String,
+    /// When the current state began (RFC 3339), once known.
+    pub since: Option<String>,
+    pub stats: Stats,
+    /// The chart's points.
+    pub points: Vec<Point>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct TransitionReport {
+    pub url: String,
+    /// `down`, `up` or `restarted`.
+    pub kind: String,
+    pub at: String,
+    pub detail: String,
 }
 
 /// The nearest-rank percentile of sorted values: the smallest value with at

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::playbook::Checkpoint;
+use crate::playbook::{Checkpoint, Playbook};
+use crate::run::{CheckStatus, RunState};
+use crate::snapshot::Verdict;
 
 /// How long after its time a checkpoint is due before it is overdue, unless
 /// the watch sets another grace.
@@ -142,6 +144,51 @@ impl Schedule {
             .iter()
             .filter(|checkpoint| !is_done(checkpoint))
             .min_by_key(|checkpoint| checkpoint.hour)
+    }
+}
+
+/// The shift note completing the checkpoint at `hour` starts from, for
+/// whoever takes the watch next: its items not ticked or not passing, the
+/// targets the latest snapshot found off, and the health URLs down.
+pub fn shift_note(playbook: &Playbook, run: &RunState, hour: u32) -> String {
+    let mut lines = Vec::new();
+    let items = playbook
+        .watch
+        .checkpoints
+        .iter()
+        .filter(|checkpoint| checkpoint.hour == hour)
+        .flat_map(|checkpoint| &checkpoint.items);
+    for item in items {
+        match item.verify.check() {
+            None if run.tick(&item.id).is_none() => {
+                lines.push(format!("Not ticked: {}", item.text));
+            }
+            None => {}
+            Some(_) => match run.checks.get(&item.id) {
+                Some(seen) if seen.status == CheckStatus::Passed => {}
+                Some(seen) => lines.push(format!("{}: {}", item.text, seen.status.label())),
+                None => lines.push(format!("Not checked: {}", item.text)),
+            },
+        }
+    }
+    if let Some(snapshot) = run.snapshots.last() {
+        for judgment in &snapshot.judgments {
+            match judgment.status {
+                Verdict::Passed => {}
+                Verdict::Failed => lines.push(format!("Off target: {}", judgment.condition())),
+                Verdict::NotMeasurable => {
+                    lines.push(format!("Not measurable: {}", judgment.label));
+                }
+            }
+        }
+    }
+    for (url, health) in run.health.iter().filter(|(_, health)| !health.up) {
+        lines.push(format!("Down: {url} ({})", health.detail));
+    }
+    if lines.is_empty() {
+        "Everything at this checkpoint is done and on target.".to_owned()
+    } else {
+        lines.join("\n")
     }
 }
 
@@ -286,6 +333,76 @@ mod tests {
             "missed ones are skipped"
         );
         assert_eq!(due(START + 30 * 3600, &[24]), None);
+    }
+
+    #[test]
+    fn the_shift_note_lists_what_is_not_done_off_target_or_down() {
+        use crate::keyed::Keyed;
+        use crate::playbook::{Bound, Comparison, Unit};
+        use crate::run::{HealthState, Observation, SnapshotRecord, Tick};
+        use crate::snapshot::Judgment;
+
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        assert_eq!(
+            shift_note(&playbook, &run, 8),
+            "Not checked: Continued stability: no error spikes in the trend\n\
+             Not ticked: No memory leaks (memory usage stable)\n\
+             Not ticked: Background jobs running (every 30 seconds in the logs)"
+        );
+        let tick = Tick {
+            by: "Ana".into(),
+            at: "t".into(),
+        };
+        run.ticks.insert("h8-memory", tick.clone());
+        run.ticks.insert("h8-background-jobs", tick);
+        let seen = |status| Observation {
+            check: "sentry.error_count".into(),
+            status,
+            observed: Keyed::default(),
+            message: String::new(),
+            duration_ms: 1,
+            by: "Watchpost".into(),
+            at: "t".into(),
+        };
+        run.checks
+            .insert("h8-error-trend", seen(CheckStatus::Passed));
+        assert_eq!(
+            shift_note(&playbook, &run, 8),
+            "Everything at this checkpoint is done and on target."
+        );
+        run.checks
+            .insert("h8-error-trend", seen(CheckStatus::Error));
+        run.snapshots.push(SnapshotRecord {
+            checkpoint: Some(8),
+            at: "t".into(),
+            judgments: vec![Judgment {
+                target: "health-latency".into(),
+                label: "Health endpoint".into(),
+                status: Verdict::Failed,
+                observed: Some(143.0),
+                bound: Bound {
+                    comparison: Comparison::Below,
+                    value: 100.0,
+                    unit: Unit::Ms,
+                },
+                measure: "GET /health".into(),
+            }],
+        });
+        run.health.insert(
+            "https://api.example/health",
+            HealthState {
+                up: false,
+                since: 0,
+                detail: "HTTP 503".into(),
+            },
+        );
+        assert_eq!(
+            shift_note(&playbook, &run, 8),
+            "Continued stability: no error spikes in the trend: could not run\n\
+             Off target: Health endpoint 143 ms > 100 ms target\n\
+             Down: https://api.example/health (HTTP 503)"
+        );
     }
 
     #[test]

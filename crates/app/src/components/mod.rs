@@ -2,9 +2,12 @@
 
 pub mod account;
 pub mod action;
+pub mod clock;
 pub mod connection;
 pub mod first_event;
+pub mod health;
 pub mod item;
+pub mod snapshot;
 pub mod sync;
 pub mod theme;
 

@@ -1,14 +1,25 @@
-//! The 24-hour watch: checkpoints, the routine at each, targets, and what is
-//! normal or critical.
+//! The 24-hour watch, live: its schedule with countdowns on the server's
+//! clock, the health the proxy samples, the latest snapshot of the targets,
+//! each checkpoint to complete with a shift note, and the routine, what is
+//! normal or critical, and the sign-off criteria.
 
 use std::sync::Arc;
 
 use domain::Playbook;
 use domain::playbook::{Checkpoint, RoutineCheck};
+use domain::run::Change;
+use domain::watch::{CheckpointState, shift_note};
 use leptos::prelude::*;
 
-use crate::components::item::Checklist;
-use crate::components::{TextList, with_playbook};
+use crate::api;
+use crate::components::clock::{ServerClock, both_zones};
+use crate::components::health::HealthPanel;
+use crate::components::item::{Checklist, short_time};
+use crate::components::snapshot::SnapshotPanel;
+use crate::components::{TextList, use_can_write, with_playbook};
+use crate::load::Load;
+use crate::state::use_project;
+use crate::sync::use_run;
 
 #[component]
 pub fn WatchPage() -> impl IntoView {
@@ -22,13 +33,16 @@ pub fn WatchPage() -> impl IntoView {
 
 #[component]
 fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
+    let clock = ServerClock::start(use_run());
     let watch = playbook.watch.clone();
     view! {
-        <p class="lede">
-            {format!("Checkpoints every few hours for {} hours, then sign-off.", watch.duration_hours)}
-        </p>
+        <WatchHead clock/>
+        <div class="grid two">
+            <HealthPanel clock/>
+            <SnapshotPanel/>
+        </div>
         <ol class="checkpoints">
-            {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint/> }).collect_view()}
+            {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}
         </ol>
 
         <h3>"At each checkpoint"</h3>
@@ -54,20 +68,174 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
     }
 }
 
+/// The project's time zone, once the project has loaded.
+fn project_zone() -> impl Fn() -> String + Copy {
+    let project = use_project();
+    move || match project.get() {
+        Load::Ready(project) => project.timezone,
+        Load::Loading | Load::Failed(_) => "UTC".to_owned(),
+    }
+}
+
+/// Who started the watch and who has it, or a way to start it.
 #[component]
-fn CheckpointCard(checkpoint: Checkpoint) -> impl IntoView {
-    let label = if checkpoint.sign_off {
-        format!("Hour {} · sign-off", checkpoint.hour)
-    } else {
-        format!("Hour {}", checkpoint.hour)
+fn WatchHead(clock: ServerClock) -> impl IntoView {
+    let run = use_run();
+    let can_write = use_can_write();
+    let zone = project_zone();
+    let asking = RwSignal::new(None::<String>);
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let earlier = crate::components::Submitted::read(&ev)
+            .map(|form| form.text("start"))
+            .filter(|text| !text.is_empty())
+            // The input is in the viewer's own zone; the browser converts it.
+            .map(|text| String::from(js_sys::Date::new(&text.into()).to_iso_string()));
+        asking.set(Some("Starting the watch…".to_owned()));
+        leptos::task::spawn_local(async move {
+            let result = api::start_watch(run.project(), earlier).await;
+            let _ = asking.try_set(result.err().map(|err| err.to_string()));
+            clock.refresh(run);
+        });
+    };
+    let status = move || {
+        let watch = run.with_state(|state| {
+            state
+                .watch
+                .clone()
+                .map(|watch| (watch, state.on_watch.clone()))
+        });
+        match watch {
+            Some((watch, on_watch)) => view! {
+                <p class="watch-status" data-testid="watch-status">
+                    {format!(
+                        "Started by {} from {}. On watch: {}.",
+                        watch.by,
+                        both_zones(watch.schedule.start * 1000, &zone()),
+                        on_watch.unwrap_or_else(|| watch.by.clone())
+                    )}
+                </p>
+            }
+            .into_any(),
+            None if can_write.get() => view! {
+                <form class="start-watch" on:submit=start data-testid="start-watch">
+                    <p>"The watch has not started. Start it when the launch deploy is live: the proxy then probes the health endpoint every 30 seconds and measures the targets at each checkpoint, with or without this page open."</p>
+                    <label>
+                        "Started earlier? When (your time)"
+                        <input type="datetime-local" name="start" data-testid="watch-start-time"/>
+                    </label>
+                    <button type="submit" data-testid="start-watch-button">"Start the watch"</button>
+                </form>
+            }
+            .into_any(),
+            None => view! { <p class="muted">"The watch has not started."</p> }.into_any(),
+        }
     };
     view! {
-        <li class="card checkpoint" class:sign-off=checkpoint.sign_off data-testid=format!("checkpoint-{}", checkpoint.hour)>
+        {status}
+        {move || asking.get().map(|text| view! { <p class="checking" role="status">{text}</p> })}
+        {move || (clock.speed() > 1).then(|| view! {
+            <p class="badge" data-testid="test-clock">{format!("Test clock: time runs {}× faster", clock.speed())}</p>
+        })}
+    }
+}
+
+#[component]
+fn CheckpointCard(
+    checkpoint: Checkpoint,
+    clock: ServerClock,
+    playbook: Arc<Playbook>,
+) -> impl IntoView {
+    let run = use_run();
+    let can_write = use_can_write();
+    let zone = project_zone();
+    let hour = checkpoint.hour;
+    let label = if checkpoint.sign_off {
+        format!("Hour {hour} · sign-off")
+    } else {
+        format!("Hour {hour}")
+    };
+    let stored = StoredValue::new(checkpoint.clone());
+    let playbook = StoredValue::new(playbook);
+    // Where it stands at the server's time, with its due time.
+    let standing = move || {
+        let now = clock.now();
+        run.with_state(|state| {
+            let watch = state.watch.as_ref()?;
+            let checkpoint = stored.get_value();
+            let due = watch.schedule.due_at(&checkpoint);
+            let status = watch
+                .schedule
+                .state(&checkpoint, state.completion(hour), now);
+            Some((due, status))
+        })
+    };
+    let writing = RwSignal::new(None::<String>);
+    let head = move || {
+        standing().map(|(due, status)| {
+            let class = format!("check-status state-{}", status.name());
+            let done = match &status {
+                CheckpointState::Done(done) => Some(format!("Completed by {} at {}", done.by, short_time(&done.at))),
+                _ => None,
+            };
+            let note = match &status {
+                CheckpointState::Done(done) if !done.note.is_empty() => Some(done.note.clone()),
+                _ => None,
+            };
+            let open = !matches!(status, CheckpointState::Done(_) | CheckpointState::Upcoming { .. });
+            view! {
+                <p class="due" data-testid="checkpoint-due">
+                    <span class=class data-testid="checkpoint-state">{status.describe()}</span>
+                    {format!(" · due {}", both_zones(due * 1000, &zone()))}
+                </p>
+                {done.map(|done| view! { <p class="tick-by" data-testid="checkpoint-done">{done}</p> })}
+                {note.map(|note| view! { <pre class="shift-note" data-testid="shift-note">{note}</pre> })}
+                {(open && can_write.get() && writing.get().is_none()).then(|| view! {
+                    <button
+                        type="button"
+                        on:click=move |_| {
+                            let note = playbook.with_value(|playbook| run.with_state(|state| shift_note(playbook, state, hour)));
+                            writing.set(Some(note));
+                        }
+                        data-testid="complete-checkpoint"
+                    >
+                        {format!("Complete hour {hour}")}
+                    </button>
+                })}
+            }
+        })
+    };
+    let complete = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let note = crate::components::Submitted::read(&ev)
+            .map(|form| form.text("note"))
+            .unwrap_or_default();
+        run.record(Change::CheckpointCompleted { hour, note });
+        writing.set(None);
+    };
+    let form = move || {
+        writing.get().map(|note| view! {
+            <form class="shift-note-form" on:submit=complete data-testid="shift-note-form">
+                <label>
+                    "Shift note for whoever comes next (what is open, what to watch)"
+                    <textarea name="note" rows="5" maxlength="2000" data-testid="shift-note-text">{note}</textarea>
+                </label>
+                <div class="row">
+                    <button type="submit" data-testid="confirm-complete">{format!("Complete hour {hour}")}</button>
+                    <button type="button" class="quiet" on:click=move |_| writing.set(None)>"Cancel"</button>
+                </div>
+            </form>
+        })
+    };
+    view! {
+        <li class="card checkpoint" class:sign-off=checkpoint.sign_off data-testid=format!("checkpoint-{hour}")>
             <header>
                 <span class="hour">{label}</span>
                 <h4>{checkpoint.title}</h4>
             </header>
+            {head}
             <Checklist items=checkpoint.items/>
+            {form}
         </li>
     }
 }

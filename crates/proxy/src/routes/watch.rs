@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use domain::api::Role;
-use domain::health::{Point, Sample, Stats, downsample};
+use domain::health::{Report, Sample, Stats, TransitionReport, UrlReport, downsample};
 use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, Schedule};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use super::projects::find;
 use crate::AppState;
 use crate::clock::{rfc3339, unix_seconds};
 use crate::error::{Error, Result};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Format, Json, Path, Query, Reply};
 use crate::guard::CurrentUser;
 use crate::watcher::{SnapshotReport, take_snapshot};
 
@@ -206,46 +206,13 @@ struct HealthQuery {
     window: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct HealthView {
-    window: String,
-    from: String,
-    to: String,
-    sample_interval_seconds: u64,
-    /// Every URL together.
-    overall: Stats,
-    urls: Vec<UrlHealth>,
-    /// Down, up and restarts within the window, oldest first.
-    transitions: Vec<TransitionView>,
-}
-
-#[derive(Debug, Serialize)]
-struct UrlHealth {
-    url: String,
-    /// `up`, `down`, or `unknown` before its first sample.
-    state: &'static str,
-    /// When the current state began (RFC 3339), once known.
-    since: Option<String>,
-    stats: Stats,
-    /// The chart's points, at most 288.
-    points: Vec<Point>,
-}
-
-#[derive(Debug, Serialize)]
-struct TransitionView {
-    url: String,
-    /// `down`, `up` or `restarted`.
-    kind: &'static str,
-    at: String,
-    detail: String,
-}
-
 async fn health(
     State(state): State<AppState>,
     _user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<HealthQuery>,
-) -> Result<Json<HealthView>> {
+    format: Format,
+) -> Result<Reply<Report>> {
     let project = find(&state, id).await?;
     let run = state.runs.state(project.id).await?;
     let to = state.clock().now_ms();
@@ -267,7 +234,7 @@ async fn health(
     };
     let samples = state.store.samples(project.id, from, to).await?;
     let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
-    let mut urls: Vec<UrlHealth> = project
+    let mut urls: Vec<UrlReport> = project
         .health_urls
         .iter()
         .map(|url| {
@@ -277,13 +244,14 @@ async fn health(
                 .map(|(_, sample)| sample.clone())
                 .collect();
             let known = run.health.get(url);
-            UrlHealth {
+            let state = match (known, mine.last()) {
+                (Some(known), _) if !known.up => "down",
+                (Some(_), _) | (None, Some(_)) => "up",
+                (None, None) => "unknown",
+            };
+            UrlReport {
                 url: url.clone(),
-                state: match (known, mine.last()) {
-                    (Some(known), _) if !known.up => "down",
-                    (Some(_), _) | (None, Some(_)) => "up",
-                    (None, None) => "unknown",
-                },
+                state: state.to_owned(),
                 since: known.map(|known| rfc3339(known.since.div_euclid(1000))),
                 stats: Stats::of(&mine),
                 points: downsample(&mine, from, to, CHART_POINTS),
@@ -301,9 +269,9 @@ async fn health(
         .filter_map(|entry| match entry.change {
             Change::HealthChanged {
                 url, up, detail, ..
-            } => Some(TransitionView {
+            } => Some(TransitionReport {
                 url,
-                kind: if up { "up" } else { "down" },
+                kind: if up { "up" } else { "down" }.to_owned(),
                 at: entry.at,
                 detail,
             }),
@@ -311,22 +279,26 @@ async fn health(
                 url,
                 uptime_before,
                 uptime_after,
-            } => Some(TransitionView {
+            } => Some(TransitionReport {
                 url,
-                kind: "restarted",
+                kind: "restarted".to_owned(),
                 at: entry.at,
                 detail: format!("uptime {uptime_before} s → {uptime_after} s"),
             }),
             _ => None,
         })
         .collect();
-    Ok(Json(HealthView {
+    let clock = state.clock();
+    let report = Report {
         window,
         from: from_text,
         to: rfc3339(to.div_euclid(1000)),
+        now_ms: to,
+        clock_speed: clock.speed(),
         sample_interval_seconds: state.watcher.interval.as_secs(),
         overall,
         urls,
         transitions,
-    }))
+    };
+    Ok(Reply(format, report))
 }

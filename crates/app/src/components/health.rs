@@ -1,0 +1,87 @@
+//! The sampler's figures: each health URL's state, uptime and latency
+//! percentiles over the run, and its downs, ups and restarts.
+
+use domain::health::{Report, Stats};
+use domain::playbook::Decimal;
+use leptos::prelude::*;
+
+use crate::components::clock::ServerClock;
+use crate::components::item::short_time;
+
+#[component]
+pub fn HealthPanel(clock: ServerClock) -> impl IntoView {
+    move || {
+        let body = match clock.report.get() {
+            None => {
+                view! { <p class="loading" role="status">"Reading the samples…"</p> }.into_any()
+            }
+            Some(Err(err)) => {
+                view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any()
+            }
+            Some(Ok(report)) => figures(report).into_any(),
+        };
+        view! {
+            <article class="card health" data-testid="health">
+                <header><h4>"Health"</h4></header>
+                {body}
+            </article>
+        }
+    }
+}
+
+fn figures(report: Report) -> impl IntoView {
+    if report.urls.is_empty() {
+        return view! { <p class="muted">"No health URL is set: an admin adds one in Settings."</p> }
+            .into_any();
+    }
+    let every = format!(
+        "Probed every {} s while the watch runs.",
+        report.sample_interval_seconds
+    );
+    let urls = report
+        .urls
+        .into_iter()
+        .map(|url| {
+            let state = url.state;
+            let since = url.since.map(|at| format!(" since {}", short_time(&at)));
+            view! {
+                <tr data-testid="health-url">
+                    <th scope="row">{url.url}</th>
+                    <td><span class=format!("check-status {state}") data-testid="health-state">{state.clone()}</span>{since}</td>
+                    {stats(&url.stats)}
+                </tr>
+            }
+        })
+        .collect_view();
+    let transitions = report
+        .transitions
+        .into_iter()
+        .rev()
+        .take(5)
+        .map(|t| view! { <li>{format!("{} {}: {} {}", short_time(&t.at), t.url, t.kind, t.detail)}</li> })
+        .collect_view();
+    view! {
+        <p class="tick-by">{every}</p>
+        <table class="targets">
+            <thead><tr><th scope="col">"URL"</th><th scope="col">"State"</th><th scope="col">"Uptime"</th><th scope="col">"p50 / p95 / p99"</th></tr></thead>
+            <tbody>{urls}</tbody>
+        </table>
+        <ul class="transitions" data-testid="transitions">{transitions}</ul>
+    }
+    .into_any()
+}
+
+fn stats(stats: &Stats) -> impl IntoView + use<> {
+    let uptime = stats.uptime_percent.map_or_else(
+        || "no samples yet".to_owned(),
+        |up| format!("{}% of {}", Decimal(up), stats.samples),
+    );
+    let ms = |value: Option<u32>| value.map_or_else(|| "–".to_owned(), |ms| ms.to_string());
+    let latency = format!(
+        "{} / {} / {} ms",
+        ms(stats.p50_ms),
+        ms(stats.p95_ms),
+        ms(stats.p99_ms)
+    );
+    view! { <td data-testid="uptime">{uptime}</td><td>{latency}</td> }
+}

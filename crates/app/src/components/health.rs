@@ -61,9 +61,9 @@ fn figures(report: Report) -> impl IntoView {
         .map(|t| view! { <li>{format!("{} {}: {} {}", short_time(&t.at), t.url, t.kind, t.detail)}</li> })
         .collect_view();
     view! {
-        <p class="tick-by">{every}</p>
-        <table class="targets">
-            <thead><tr><th scope="col">"URL"</th><th scope="col">"State"</th><th scope="col">"Uptime"</th><th scope="col">"p50 / p95 / p99"</th></tr></thead>
+        <p class="caption">{every}</p>
+        <table class="targets health-table">
+            <thead><tr><th scope="col">"URL"</th><th scope="col">"State"</th><th scope="col">"Uptime"</th><th scope="col">"Latency"</th></tr></thead>
             <tbody>{urls}</tbody>
         </table>
         <ul class="transitions" data-testid="transitions">{transitions}</ul>

@@ -47,7 +47,7 @@ pub fn SnapshotPanel() -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <p class="tick-by" data-testid="snapshot-when">{when}</p>
+                    <p class="caption" data-testid="snapshot-when">{when}</p>
                     <ul class="judgments">{rows}</ul>
                 }
             })

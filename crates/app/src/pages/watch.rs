@@ -188,7 +188,7 @@ fn CheckpointCard(
                     <span class=class data-testid="checkpoint-state">{status.describe()}</span>
                     {format!(" · due {}", both_zones(due * 1000, &zone()))}
                 </p>
-                {done.map(|done| view! { <p class="tick-by" data-testid="checkpoint-done">{done}</p> })}
+                {done.map(|done| view! { <p class="caption" data-testid="checkpoint-done">{done}</p> })}
                 {note.map(|note| view! { <pre class="shift-note" data-testid="shift-note">{note}</pre> })}
                 {(open && can_write.get() && writing.get().is_none()).then(|| view! {
                     <button

@@ -129,6 +129,21 @@ impl Proxy {
         Ok(Ok(client))
     }
 
+    /// CPU time the proxy has used so far (user and system), from /proc.
+    pub fn cpu_time(&self) -> Result<Duration, Error> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the command's closing parenthesis; utime and stime are 14th and 15th.
+        let after = stat
+            .rsplit_once(')')
+            .ok_or("no command in /proc/<pid>/stat")?
+            .1;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields.get(11).ok_or("no utime")?.parse::<u64>()?
+            + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
+        // The kernel's clock ticks are 100 per second on Linux.
+        Ok(Duration::from_millis(ticks * 10))
+    }
+
     pub fn rss_kb(&self) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         status

@@ -1,0 +1,152 @@
+//! Prints the sampler figures issue 10 asks for (run it with `scripts/bench`):
+//! 50 projects watched at once, each with a day of 30-second health samples
+//! (2,880 each, 144,000 in all) already stored:
+//!
+//! - the proxy's RSS while it samples them every 30 s (the idle target);
+//! - `GET /health?window=24h`: the latency of a 24-hour window's statistics
+//!   (target: under 50 ms);
+//! - the sampler's cost: CPU time per round of 50 probes and its share of a
+//!   core at the 30-second interval, measured at a 1-second interval.
+//!
+//! The proxy is the real release binary (`WATCHPOST_BIN`), its health URLs
+//! point at the fakes' service, on loopback.
+
+use std::time::{Duration, Instant};
+
+use domain::health::Sample;
+use domain::project::{Project, ProjectPatch};
+use domain::run::Change;
+use fakes::Launch;
+use fakes::launch::Stage;
+use serde_json::Value;
+use watchpost_proxy::store::Store;
+
+#[path = "support/proxy.rs"]
+mod proxy;
+use proxy::{Error, Proxy};
+
+const PROJECTS: usize = 50;
+const SAMPLES_PER_DAY: i64 = 24 * 3600 / 30;
+const STATS_ROUNDS: usize = 4;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let launch = Launch::start(Stage::Ready).await;
+    let data = tempfile::TempDir::new()?;
+    let url = launch.service.health.to_string();
+    let ids = fill(data.path(), &url).await?;
+
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "30".to_owned()));
+    let proxy = Proxy::start_with(data.path(), &env)?;
+    let admin = proxy.admin(0).await?;
+    // The first round starts at once; let it finish and settle.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss = proxy.rss_kb()?;
+
+    let mut times = Vec::new();
+    for _ in 0..STATS_ROUNDS {
+        for id in &ids {
+            let started = Instant::now();
+            let report: Value = admin
+                .get(format!("{}/api/projects/{id}/health?window=24h", proxy.url))
+                .send()
+                .await?
+                .json()
+                .await?;
+            times.push(started.elapsed());
+            let samples = report["overall"]["samples"].as_u64().unwrap_or(0);
+            if samples < SAMPLES_PER_DAY as u64 - 2 {
+                return Err(format!("a day's window held {samples} samples").into());
+            }
+        }
+    }
+    times.sort();
+    let rss_after = proxy.rss_kb()?;
+    // Freed memory goes back to the system within seconds (jemalloc's decay).
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let rss_later = proxy.rss_kb()?;
+    drop(proxy);
+
+    // The sampler's cost, every second instead of every 30 s. A new
+    // passcode file makes the proxy print fresh passcodes, as it starts.
+    std::fs::remove_file(data.path().join("auth.toml"))?;
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+    let proxy = Proxy::start_with(data.path(), &env)?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (cpu_before, started) = (proxy.cpu_time()?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let cpu = proxy.cpu_time()? - cpu_before;
+    let rounds = started.elapsed().as_secs_f64();
+    let per_round = cpu.as_secs_f64() * 1000.0 / rounds;
+
+    println!("Watchpost sampler benchmark ({})", std::env::consts::ARCH);
+    println!(
+        "watch: {PROJECTS} projects sampled every 30 s, {SAMPLES_PER_DAY} samples each stored: RSS {:.1} MB; {:.1} MB after {} 24-hour window reads, {:.1} MB 15 s later  (target: the idle target)",
+        mb(rss),
+        mb(rss_after),
+        times.len(),
+        mb(rss_later)
+    );
+    println!(
+        "watch: 24-hour health window: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms  (target < 50 ms)",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 99 / 100]),
+        ms(times[times.len() - 1])
+    );
+    println!(
+        "watch: sampler: {per_round:.1} ms CPU per round of {PROJECTS} probes; at 30 s, {:.2}% of a core",
+        per_round / 30_000.0 * 100.0
+    );
+    Ok(())
+}
+
+/// Stores 50 projects whose watches started a day ago, with a day of samples.
+async fn fill(dir: &std::path::Path, url: &str) -> Result<Vec<i64>, Error> {
+    let store = Store::open(dir).await?;
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let mut ids = Vec::new();
+    for n in 0..PROJECTS {
+        let project = store
+            .create_project(&Project::blank(0).patched(ProjectPatch {
+                name: Some(format!("Watched {n}")),
+                health_urls: Some(vec![url.to_owned()]),
+                ..ProjectPatch::default()
+            }))
+            .await?;
+        let change = Change::WatchScheduled {
+            start: now_ms / 1000 - 24 * 3600 + 60,
+            grace_seconds: 900,
+        };
+        store.append(project.id, "start", &change, "bench").await?;
+        let samples: Vec<(String, Sample)> = (0..SAMPLES_PER_DAY)
+            .map(|i| {
+                let ok = i % 500 != 0;
+                let sample = Sample {
+                    at: now_ms - (SAMPLES_PER_DAY - i) * 30_000,
+                    ok,
+                    status: if ok { 200 } else { 503 },
+                    latency_ms: Some(20 + (i % 97) as u32),
+                    uptime: Some(3600 + i as u64 * 30),
+                    failing: if ok { String::new() } else { "database".into() },
+                };
+                (url.to_owned(), sample)
+            })
+            .collect();
+        for chunk in samples.chunks(1000) {
+            store.add_samples(project.id, chunk).await?;
+        }
+        ids.push(project.id);
+    }
+    store.close().await;
+    Ok(ids)
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}

@@ -737,12 +737,14 @@ async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
 /// The watch keeps itself on a test clock (an hour of it in 5 seconds): it
 /// starts from the page, the proxy samples health and takes each
 /// checkpoint's snapshot by itself, the schedule counts down on the
-/// server's clock, a checkpoint is completed with a pre-filled shift note,
-/// and a health endpoint going down is shown.
+/// server's clock, a checkpoint is completed with a pre-filled shift note
+/// and handed over to a second person in another browser, who acknowledges
+/// it before completing the next, and a health endpoint going down is shown.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_watch_runs_by_itself_on_a_test_clock() {
+async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people() {
     use fakes::Launch;
     use fakes::launch::Stage;
+    use tokio::sync::oneshot::channel;
 
     let launch = Launch::start(Stage::Ready).await;
     let mut env = launch.env();
@@ -753,9 +755,15 @@ async fn the_watch_runs_by_itself_on_a_test_clock() {
         .create_configured_project(&launch.project_settings("Voxanne backend"))
         .await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let projects = watchpost.url("/");
+    let (ana_url, ben_url) = (url.clone(), url);
     let member = watchpost.member_passcode.clone();
-    journey(move |c| async move {
-        c.goto(&url).await.expect("open the watch");
+    let ben_code = member.clone();
+    let (handed, handed_over) = channel::<()>();
+    let (taken, ben_took_it) = channel::<()>();
+
+    let ana = tokio::spawn(journey(move |c| async move {
+        c.goto(&ana_url).await.expect("open the watch");
         sign_in(&c, "Ana", &member).await;
         wait_for_text(&c, &testid("test-clock"), "720× faster").await;
         wait_for_text(&c, &testid("checkpoint-4"), "Hour 4").await;
@@ -810,6 +818,9 @@ async fn the_watch_runs_by_itself_on_a_test_clock() {
             "Not ticked",
         )
         .await;
+        let _ = handed.send(());
+        let _ = ben_took_it.await;
+        wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
 
         // The service goes down: three failed samples later, the page says so.
         launch.service.set_healthy(false);
@@ -817,10 +828,48 @@ async fn the_watch_runs_by_itself_on_a_test_clock() {
         wait_for_text(&c, &testid("transitions"), "down").await;
         // Hour 4 comes (20 s on this clock) and is measured by itself.
         wait_for_text(&c, &testid("snapshot-when"), "At hour 4").await;
-        wait_for_text(&c, &h4, "due").await;
         screenshots(&c, "watch-running", &testid("health")).await;
+        // The project list shows who has the watch and what is wrong.
+        c.goto(&projects).await.expect("open the projects");
+        let glance = wait_for_text(&c, &testid("glance"), "On watch: Ben").await;
+        assert!(glance.contains("health down (1)"), "{glance}");
         launch.service.set_healthy(true);
-        wait_for_text(&c, &testid("health-state"), "up").await;
-    })
-    .await;
+    }));
+    let ben = tokio::spawn(journey(move |c| async move {
+        c.goto(&ben_url).await.expect("open the watch");
+        sign_in(&c, "Ben", &ben_code).await;
+        let _ = handed_over.await;
+        // Hour 4 waits for the handover of hour 0 to be acknowledged.
+        let h4 = testid("checkpoint-4");
+        wait_for_text(
+            &c,
+            &format!("{h4} {}", testid("complete-blocked")),
+            "acknowledge Ana's handover of hour 0",
+        )
+        .await;
+        wait_for_text(
+            &c,
+            &format!("{} {}", testid("checkpoint-0"), testid("shift-note")),
+            "Not ticked",
+        )
+        .await;
+        click(&c, &testid("acknowledge-handover")).await;
+        wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
+        let _ = taken.send(());
+        // Once it is due, Ben completes hour 4.
+        click(&c, &format!("{h4} {}", testid("complete-checkpoint"))).await;
+        click(&c, &testid("confirm-complete")).await;
+        wait_for_text(
+            &c,
+            &format!("{h4} {}", testid("checkpoint-done")),
+            "Completed by Ben",
+        )
+        .await;
+    }));
+    let (ana, ben) = tokio::join!(ana, ben);
+    for outcome in [ana, ben] {
+        if let Err(err) = outcome {
+            std::panic::resume_unwind(err.into_panic());
+        }
+    }
 }

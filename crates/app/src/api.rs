@@ -16,6 +16,7 @@ use domain::health::Report;
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
+use domain::watch::Glance;
 use nanoserde::DeBin;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -160,6 +161,11 @@ pub async fn run_action(
     accepted(send("POST", &path, Some(body.to_owned())).await?)
         .await
         .map(drop)
+}
+
+/// Every open project's watch at a glance.
+pub async fn watches() -> Result<Vec<Glance>, ApiError> {
+    get("/api/watches").await
 }
 
 /// Starts the watch now, or from `start` (RFC 3339).

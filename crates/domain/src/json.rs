@@ -241,6 +241,9 @@ impl NewEntry {
             } => Object::default()
                 .raw("start", &start.to_string())
                 .raw("grace_seconds", &grace_seconds.to_string()),
+            Change::HandoverAcknowledged { hour } => {
+                Object::default().raw("hour", &hour.to_string())
+            }
             Change::CheckpointCompleted { hour, note: text } => {
                 note(Object::default().raw("hour", &hour.to_string()), text)
             }

@@ -138,6 +138,10 @@ pub enum Change {
         uptime_before: u64,
         uptime_after: u64,
     },
+    /// Someone read the shift note of the checkpoint at `hour` and takes the watch.
+    HandoverAcknowledged {
+        hour: u32,
+    },
 }
 
 impl Entry {
@@ -239,6 +243,9 @@ impl Entry {
                 span(*uptime_before as i64),
                 span(*uptime_after as i64)
             ),
+            Change::HandoverAcknowledged { hour } => {
+                format!("took the watch, acknowledging the handover at hour {hour}")
+            }
         }
     }
 }
@@ -388,6 +395,8 @@ pub struct RunState {
     pub watch: Option<WatchRun>,
     /// The completed checkpoints, by hour.
     pub completed: Keyed<Completion>,
+    /// Who acknowledged each checkpoint's handover, by hour.
+    pub acknowledged: Keyed<Tick>,
     /// Every snapshot, oldest first.
     pub snapshots: Vec<SnapshotRecord>,
     /// Each health URL's state, after its last change.
@@ -541,6 +550,10 @@ impl RunState {
                 };
                 self.health.insert(url, state);
             }
+            Change::HandoverAcknowledged { hour } => {
+                self.acknowledged.insert(&hour.to_string(), who());
+                self.on_watch = Some(entry.actor.clone());
+            }
             Change::Restarted {
                 url,
                 uptime_before,
@@ -562,6 +575,43 @@ impl RunState {
     /// Who completed the checkpoint at `hour`, if anyone.
     pub fn completion(&self, hour: u32) -> Option<&Completion> {
         self.completed.get(&hour.to_string())
+    }
+
+    /// The latest completed checkpoint whose handover nobody has
+    /// acknowledged yet, with its completion; none when the last one is the
+    /// final checkpoint (nobody comes after it).
+    pub fn pending_handover(&self, playbook: &Playbook) -> Option<(u32, &Completion)> {
+        let last = playbook.watch.checkpoints.iter().map(|c| c.hour).max()?;
+        let (hour, done) = self
+            .completed
+            .iter()
+            .filter_map(|(hour, done)| Some((hour.parse::<u32>().ok()?, done)))
+            .max_by_key(|(hour, _)| *hour)?;
+        (hour != last && self.acknowledged.get(&hour.to_string()).is_none()).then_some((hour, done))
+    }
+
+    /// Why this run cannot take `change` now, if it cannot: the rules that
+    /// depend on what the run holds (see [`Change::problem`] for the rest).
+    pub fn refuses(&self, playbook: &Playbook, change: &Change) -> Option<String> {
+        match change {
+            Change::CheckpointCompleted { hour, .. } => {
+                if self.watch.is_none() {
+                    return Some("start the watch before completing a checkpoint".to_owned());
+                }
+                match self.pending_handover(playbook) {
+                    Some((earlier, done)) if earlier != *hour => Some(format!(
+                        "acknowledge {}'s handover of hour {earlier} before completing hour {hour}",
+                        done.by
+                    )),
+                    _ => None,
+                }
+            }
+            Change::HandoverAcknowledged { hour } => self
+                .completion(*hour)
+                .is_none()
+                .then(|| format!("hour {hour} is not completed, so it has no handover yet")),
+            _ => None,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! is upcoming, due, overdue or done, and what comes next. Pure rules: the
 //! clock is an argument (Unix seconds), so they are tested at any hour.
 
+use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::playbook::{Checkpoint, Playbook};
@@ -117,20 +118,21 @@ impl Schedule {
     }
 
     /// The checkpoint the proxy should take a snapshot for at `now`: the
-    /// latest that has fallen due, unless it is done or has one. Earlier
-    /// ones are skipped: a watch scheduled from a past start takes one
-    /// snapshot, not one per missed checkpoint.
+    /// latest that has fallen due, unless it has one (`taken`); completed
+    /// early or not, a checkpoint is measured at its time. Earlier ones are
+    /// skipped: a watch scheduled from a past start takes one snapshot, not
+    /// one per missed checkpoint.
     pub fn snapshot_due<'a>(
         &self,
         checkpoints: &'a [Checkpoint],
         now: i64,
-        done_or_taken: impl Fn(u32) -> bool,
+        taken: impl Fn(u32) -> bool,
     ) -> Option<&'a Checkpoint> {
         checkpoints
             .iter()
             .filter(|checkpoint| self.due_at(checkpoint) <= now)
             .max_by_key(|checkpoint| checkpoint.hour)
-            .filter(|checkpoint| !done_or_taken(checkpoint.hour))
+            .filter(|checkpoint| !taken(checkpoint.hour))
     }
 
     /// The checkpoint the team should turn to at `now`: the earliest not yet
@@ -145,6 +147,54 @@ impl Schedule {
             .filter(|checkpoint| !is_done(checkpoint))
             .min_by_key(|checkpoint| checkpoint.hour)
     }
+}
+
+/// A project's watch at a glance, for the project list (`GET /api/watches`):
+/// who has it and what needs someone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct Glance {
+    pub project: i64,
+    pub started: bool,
+    pub signed_off: bool,
+    pub on_watch: Option<String>,
+    /// Hours of the checkpoints overdue, and of those due now.
+    pub overdue: Vec<u32>,
+    pub due: Vec<u32>,
+    /// Health URLs down.
+    pub down: Vec<String>,
+    /// Who left a shift note nobody has acknowledged yet.
+    pub handover_from: Option<String>,
+}
+
+/// `project`'s watch at `now`.
+pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Glance {
+    let mut glance = Glance {
+        project,
+        started: run.watch.is_some(),
+        signed_off: run.sign_off.is_some(),
+        on_watch: run.on_watch.clone(),
+        down: run
+            .health
+            .iter()
+            .filter(|(_, health)| !health.up)
+            .map(|(url, _)| url.to_owned())
+            .collect(),
+        handover_from: run
+            .pending_handover(playbook)
+            .map(|(_, done)| done.by.clone()),
+        ..Glance::default()
+    };
+    if let Some(watch) = &run.watch {
+        for checkpoint in &playbook.watch.checkpoints {
+            let done = run.completion(checkpoint.hour);
+            match watch.schedule.state(checkpoint, done, now) {
+                CheckpointState::Overdue { .. } => glance.overdue.push(checkpoint.hour),
+                CheckpointState::Due { .. } => glance.due.push(checkpoint.hour),
+                CheckpointState::Upcoming { .. } | CheckpointState::Done(_) => {}
+            }
+        }
+    }
+    glance
 }
 
 /// The shift note completing the checkpoint at `hour` starts from, for
@@ -403,6 +453,59 @@ mod tests {
              Off target: Health endpoint 143 ms > 100 ms target\n\
              Down: https://api.example/health (HTTP 503)"
         );
+    }
+
+    #[test]
+    fn a_glance_shows_who_has_the_watch_and_what_needs_someone() {
+        use crate::run::{Change, Entry};
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let entry = |id, actor: &str, change| Entry {
+            id,
+            op_id: format!("op-{id}"),
+            actor: actor.into(),
+            at: "2026-11-23T10:00:00Z".into(),
+            change,
+        };
+        let mut run = RunState::default();
+        assert_eq!(
+            glance(&playbook, &run, 7, START),
+            Glance {
+                project: 7,
+                ..Glance::default()
+            }
+        );
+        run.apply(&entry(
+            1,
+            "Ana",
+            Change::WatchScheduled {
+                start: START,
+                grace_seconds: 900,
+            },
+        ));
+        run.apply(&entry(
+            2,
+            "Ana",
+            Change::CheckpointCompleted {
+                hour: 0,
+                note: String::new(),
+            },
+        ));
+        run.apply(&entry(
+            3,
+            "Watchpost",
+            Change::HealthChanged {
+                url: "https://a.example/health".into(),
+                up: false,
+                since: 0,
+                detail: String::new(),
+            },
+        ));
+        let seen = glance(&playbook, &run, 7, START + 8 * 3600 + 60);
+        assert_eq!(seen.on_watch.as_deref(), Some("Ana"));
+        assert_eq!((seen.overdue, seen.due), (vec![4], vec![8]));
+        assert_eq!(seen.down, ["https://a.example/health"]);
+        assert_eq!(seen.handover_from.as_deref(), Some("Ana"));
+        assert!(seen.started && !seen.signed_off);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! what they change is logged: a URL going down (3 failures in a row) or up
 //! again (2 successes), and a restart (`uptime` went down). Those changes are
 //! posted to Slack, rate limited per project so a flapping endpoint cannot
-//! flood the channel.
+//! flood the channel. So is a checkpoint falling overdue, once (what was
+//! overdue when this process started is not announced again).
 //!
 //! Everything it keeps in memory can be rebuilt from the store: after a
 //! restart, each URL's state resumes from the log's last health change and
@@ -23,7 +24,7 @@ use domain::playbook::{Checkpoint, Item};
 use domain::project::Project;
 use domain::run::{Change, Entry, RunState};
 use domain::snapshot::{Judgment, judge};
-use domain::watch::span;
+use domain::watch::{CheckpointState, span};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -57,6 +58,7 @@ pub struct Watcher {
     trackers: Arc<Mutex<HashMap<(i64, String), Tracker>>>,
     /// Jobs under way: a slow probe or snapshot is never started twice.
     busy: Arc<Mutex<HashSet<(i64, Job)>>>,
+    overdue: Arc<Mutex<Announced>>,
     notices: Arc<Notices>,
 }
 
@@ -72,6 +74,7 @@ impl Watcher {
             interval,
             trackers: Arc::default(),
             busy: Arc::default(),
+            overdue: Arc::default(),
             notices: Arc::new(Notices::new()),
         }
     }
@@ -112,11 +115,11 @@ impl Watcher {
             {
                 continue;
             }
+            self.announce_overdue(state, &project, &run, now).await;
             let project = Arc::new(project);
             let checkpoints = &state.playbook.watch.checkpoints;
             let due = watch.schedule.snapshot_due(checkpoints, now, |hour| {
-                run.completion(hour).is_some()
-                    || run.snapshots.iter().any(|s| s.checkpoint == Some(hour))
+                run.snapshots.iter().any(|s| s.checkpoint == Some(hour))
             });
             if let Some(checkpoint) = due
                 && let Some(claim) = self.claim(project.id, Job::Snapshot)
@@ -138,6 +141,48 @@ impl Watcher {
                     state.watcher.sample(&state, &project, &run).await;
                 });
             }
+        }
+    }
+
+    /// Tells Slack about each checkpoint that has fallen overdue, once.
+    async fn announce_overdue(
+        &self,
+        state: &AppState,
+        project: &Project,
+        run: &RunState,
+        now: i64,
+    ) {
+        let Some(watch) = &run.watch else { return };
+        let late: Vec<(u32, String, i64)> = state
+            .playbook
+            .watch
+            .checkpoints
+            .iter()
+            .filter_map(|checkpoint| {
+                let done = run.completion(checkpoint.hour);
+                match watch.schedule.state(checkpoint, done, now) {
+                    CheckpointState::Overdue { late_seconds } => {
+                        Some((checkpoint.hour, checkpoint.title.clone(), late_seconds))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        let news: Vec<(u32, String, i64)> = {
+            let mut announced = lock(&self.overdue);
+            let first_look = announced.seen.insert(project.id);
+            late.into_iter()
+                .filter(|(hour, _, _)| announced.told.insert((project.id, *hour)) && !first_look)
+                .collect()
+        };
+        for (hour, title, late) in news {
+            let on_watch = run.on_watch.as_deref().unwrap_or("nobody");
+            let text = format!(
+                ":warning: {}: hour {hour} “{title}” is overdue by {}. On watch: {on_watch}.",
+                project.name,
+                span(late)
+            );
+            self.notices.post(state, project.id, &text).await;
         }
     }
 
@@ -258,6 +303,14 @@ impl Watcher {
             self.notices.post(state, project.id, &text).await;
         }
     }
+}
+
+/// Overdue checkpoints already announced, and the projects seen since this
+/// process started (what was overdue before is not announced again).
+#[derive(Debug, Default)]
+struct Announced {
+    told: HashSet<(i64, u32)>,
+    seen: HashSet<i64>,
 }
 
 /// A job marked busy until this is dropped.

@@ -149,6 +149,42 @@ async fn a_watch_keeps_the_seeds_schedule_from_its_start_and_refuses_bad_starts(
     assert_eq!(watch["checkpoints"][0]["completed_by"], "Ana");
     assert_eq!(watch["checkpoints"][0]["note"], "baseline 0.2%");
     assert_eq!(watch["next"], 4);
+    // Ben takes the next shift: hour 4 waits until he acknowledges Ana's note.
+    let ben = server.member("Ben").await;
+    let (early, why) = ben
+        .append(
+            project,
+            "op-h4",
+            "checkpoint_completed",
+            json!({ "hour": 4 }),
+        )
+        .await;
+    assert_eq!(early, StatusCode::CONFLICT);
+    assert_eq!(
+        why["message"],
+        "acknowledge Ana's handover of hour 0 before completing hour 4"
+    );
+    let (taken, _) = ben
+        .append(
+            project,
+            "op-ack",
+            "handover_acknowledged",
+            json!({ "hour": 0 }),
+        )
+        .await;
+    assert_eq!(taken, StatusCode::CREATED);
+    let (done, _) = ben
+        .append(
+            project,
+            "op-h4",
+            "checkpoint_completed",
+            json!({ "hour": 4 }),
+        )
+        .await;
+    assert_eq!(done, StatusCode::CREATED);
+    let watch = json(ana.get(&format!("/api/projects/{project}/watch")).await).await;
+    assert_eq!(watch["on_watch"], "Ben");
+    assert_eq!(watch["checkpoints"][1]["completed_by"], "Ben");
     let scheduled = log_of(&ana, project, "watch_scheduled").await;
     assert_eq!(scheduled.len(), 1);
     assert_eq!(scheduled[0]["actor"], "Ana");

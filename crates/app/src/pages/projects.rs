@@ -3,6 +3,7 @@
 use domain::api::Role;
 use domain::project::Project;
 use domain::route::{ProjectView, Route};
+use domain::watch::Glance;
 use leptos::prelude::*;
 
 use crate::api;
@@ -15,8 +16,13 @@ use crate::state::use_auth;
 pub fn ProjectsPage() -> impl IntoView {
     let auth = use_auth();
     let is_admin = move || auth.can(Role::Admin);
-    let projects =
-        Loader::new(move || async move { api::projects().await.map_err(|err| auth.noticed(err)) });
+    // The list and each watch's glance, read together.
+    let projects = Loader::new(move || async move {
+        let projects = api::projects().await.map_err(|err| auth.noticed(err))?;
+        // Without the glances the list is still useful: they are extras.
+        let glances = api::watches().await.unwrap_or_default();
+        Ok((projects, glances))
+    });
     let creating = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
@@ -74,7 +80,7 @@ pub fn ProjectsPage() -> impl IntoView {
     }
 }
 
-fn project_list(projects: Vec<Project>) -> impl IntoView {
+fn project_list((projects, glances): (Vec<Project>, Vec<Glance>)) -> impl IntoView {
     if projects.is_empty() {
         return view! {
             <p class="empty" data-testid="no-projects">
@@ -89,9 +95,46 @@ fn project_list(projects: Vec<Project>) -> impl IntoView {
                 <li class:archived=project.archived>
                     <Link to=Route::Project { id: project.id, view: ProjectView::Setup }>{project.name}</Link>
                     {project.archived.then(|| view! { <span class="badge">"Archived"</span> })}
+                    {glances.iter().find(|g| g.project == project.id).map(|g| view! {
+                        <span class="glance" data-testid="glance">{describe(g)}</span>
+                    })}
                 </li>
             }).collect_view()}
         </ul>
     }
     .into_any()
+}
+
+/// "On watch: Ana · hour 4 overdue · health down · a handover waits".
+fn describe(glance: &Glance) -> String {
+    if !glance.started {
+        return "Watch not started".to_owned();
+    }
+    if glance.signed_off {
+        return "Signed off".to_owned();
+    }
+    let mut parts = vec![format!(
+        "On watch: {}",
+        glance.on_watch.as_deref().unwrap_or("nobody")
+    )];
+    let hours = |hours: &[u32]| {
+        hours
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !glance.overdue.is_empty() {
+        parts.push(format!("hour {} overdue", hours(&glance.overdue)));
+    }
+    if !glance.due.is_empty() {
+        parts.push(format!("hour {} due", hours(&glance.due)));
+    }
+    if !glance.down.is_empty() {
+        parts.push(format!("health down ({})", glance.down.len()));
+    }
+    if let Some(from) = &glance.handover_from {
+        parts.push(format!("{from}'s handover waits"));
+    }
+    parts.join(" · ")
 }

@@ -183,6 +183,19 @@ fn CheckpointCard(
                 _ => None,
             };
             let open = !matches!(status, CheckpointState::Done(_) | CheckpointState::Upcoming { .. });
+            // The rules of the run: a handover to acknowledge first, and
+            // this checkpoint's own handover to take.
+            let (blocked, handover) = playbook.with_value(|playbook| {
+                run.with_state(|state| {
+                    let blocked = state.refuses(playbook, &Change::CheckpointCompleted { hour, note: String::new() });
+                    let handover = state
+                        .pending_handover(playbook)
+                        .filter(|(from, _)| *from == hour)
+                        .map(|(_, done)| done.by.clone());
+                    (blocked, handover)
+                })
+            });
+            let can_complete = open && blocked.is_none();
             view! {
                 <p class="due" data-testid="checkpoint-due">
                     <span class=class data-testid="checkpoint-state">{status.describe()}</span>
@@ -190,7 +203,13 @@ fn CheckpointCard(
                 </p>
                 {done.map(|done| view! { <p class="caption" data-testid="checkpoint-done">{done}</p> })}
                 {note.map(|note| view! { <pre class="shift-note" data-testid="shift-note">{note}</pre> })}
-                {(open && can_write.get() && writing.get().is_none()).then(|| view! {
+                {handover.filter(|_| can_write.get()).map(|by| view! {
+                    <button type="button" on:click=move |_| run.record(Change::HandoverAcknowledged { hour }) data-testid="acknowledge-handover">
+                        {format!("I have read {by}'s note: take the watch")}
+                    </button>
+                })}
+                {blocked.filter(|_| open).map(|why| view! { <p class="caption" data-testid="complete-blocked">{format!("To complete it: {why}.")}</p> })}
+                {(can_complete && can_write.get() && writing.get().is_none()).then(|| view! {
                     <button
                         type="button"
                         on:click=move |_| {

@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 14] = [
+pub const KINDS: [(&str, &str); 15] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -19,6 +19,7 @@ pub const KINDS: [(&str, &str); 14] = [
     ("snapshot", "Snapshots"),
     ("health_changed", "Health"),
     ("restarted", "Restarts"),
+    ("handover_acknowledged", "Handovers acknowledged"),
 ];
 
 impl Change {
@@ -48,6 +49,7 @@ impl Change {
             Change::Snapshot { .. } => 11,
             Change::HealthChanged { .. } => 12,
             Change::Restarted { .. } => 13,
+            Change::HandoverAcknowledged { .. } => 14,
         }
     }
 }

@@ -116,6 +116,10 @@ impl Change {
                     Some(format!("the watch has no checkpoint at hour {hour}"))
                 }
             }
+            Change::HandoverAcknowledged { hour } => {
+                (!playbook.watch.checkpoints.iter().any(|c| c.hour == *hour))
+                    .then(|| format!("the watch has no checkpoint at hour {hour}"))
+            }
             Change::Snapshot { .. } | Change::HealthChanged { .. } | Change::Restarted { .. } => {
                 Some("snapshots and health changes are recorded by the proxy".to_owned())
             }

@@ -172,6 +172,7 @@ fn every_kind() -> Vec<Entry> {
                 uptime_after: 4,
             },
         ),
+        entry(17, "gil", Change::HandoverAcknowledged { hour: 0 }),
     ]
 }
 
@@ -190,7 +191,11 @@ fn every_kind_of_entry_lands_in_the_state() {
         CheckStatus::Passed
     );
     assert_eq!(state.decisions[0].outcome, Outcome::Fix);
-    assert_eq!(state.on_watch.as_deref(), Some("cy"));
+    assert_eq!(
+        state.on_watch.as_deref(),
+        Some("gil"),
+        "who took the watch last"
+    );
     assert_eq!(
         state.sign_off.as_ref().map(|s| (s.approved, s.by.as_str())),
         Some((true, "cy"))
@@ -206,9 +211,8 @@ fn every_kind_of_entry_lands_in_the_state() {
         (1_795_000_000, "fay")
     );
     assert_eq!(
-        state.on_watch.as_deref(),
-        Some("cy"),
-        "starting keeps who is on watch"
+        state.acknowledged.get("0").map(|t| t.by.as_str()),
+        Some("gil")
     );
     assert_eq!(state.completion(0).map(|c| c.by.as_str()), Some("fay"));
     assert_eq!(state.completion(4), None);
@@ -228,7 +232,65 @@ fn every_kind_of_entry_lands_in_the_state() {
             "snapshot at hour 4: Health endpoint 143 ms > 100 ms target",
             "https://api.example/health is down: 503, down: database",
             "https://api.example/health restarted (uptime 2 h 00 min → 4 s)",
+            "took the watch, acknowledging the handover at hour 0",
         ]
+    );
+}
+
+#[test]
+fn the_next_checkpoint_waits_until_someone_acknowledges_the_handover() {
+    let playbook = Playbook::default_launch().unwrap();
+    let complete = |hour| Change::CheckpointCompleted {
+        hour,
+        note: String::new(),
+    };
+    let mut state = RunState::default();
+    let refused = state.refuses(&playbook, &complete(0));
+    assert_eq!(
+        refused.as_deref(),
+        Some("start the watch before completing a checkpoint")
+    );
+    state.apply(&entry(
+        1,
+        "ana",
+        Change::WatchScheduled {
+            start: 0,
+            grace_seconds: 900,
+        },
+    ));
+    assert_eq!(state.refuses(&playbook, &complete(0)), None);
+    state.apply(&entry(2, "ana", complete(0)));
+    assert_eq!(
+        state
+            .pending_handover(&playbook)
+            .map(|(h, d)| (h, d.by.as_str())),
+        Some((0, "ana"))
+    );
+    assert_eq!(
+        state.refuses(&playbook, &complete(4)).as_deref(),
+        Some("acknowledge ana's handover of hour 0 before completing hour 4")
+    );
+    assert_eq!(
+        state.refuses(&playbook, &complete(0)),
+        None,
+        "a retry of the same completion"
+    );
+    let ack = |hour| Change::HandoverAcknowledged { hour };
+    assert!(
+        state.refuses(&playbook, &ack(4)).is_some(),
+        "hour 4 has no handover yet"
+    );
+    assert_eq!(state.refuses(&playbook, &ack(0)), None);
+    state.apply(&entry(3, "ben", ack(0)));
+    assert_eq!(state.on_watch.as_deref(), Some("ben"));
+    assert_eq!(state.pending_handover(&playbook), None);
+    assert_eq!(state.refuses(&playbook, &complete(4)), None);
+    // After the sign-off's checkpoint nobody comes next.
+    state.apply(&entry(4, "ben", complete(24)));
+    assert_eq!(state.pending_handover(&playbook), None);
+    assert_eq!(
+        ack(30).problem(&playbook).as_deref(),
+        Some("the watch has no checkpoint at hour 30")
     );
 }
 
@@ -524,7 +586,8 @@ fn the_timeline_filters_by_kind_and_person() {
             "dana",
             "ed",
             "fay",
-            "watchpost"
+            "watchpost",
+            "gil"
         ]
     );
     for entry in &log {

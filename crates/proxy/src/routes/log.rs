@@ -59,6 +59,10 @@ async fn append(
             project.name
         )));
     }
+    let run = state.runs.state(project.id).await?;
+    if let Some(problem) = run.refuses(&state.playbook, &new.change) {
+        return Err(Error::Conflict(problem));
+    }
     let (entry, created) = state
         .runs
         .append(project.id, &new.op_id, &new.change, &user.name)

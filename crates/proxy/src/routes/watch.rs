@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use domain::api::Role;
 use domain::health::{Report, Sample, Stats, TransitionReport, UrlReport, downsample};
 use domain::run::{Change, RunState};
-use domain::watch::{CheckpointState, Schedule};
+use domain::watch::{CheckpointState, Glance, Schedule, glance};
 use serde::{Deserialize, Serialize};
 
 use super::checks::runnable;
@@ -35,6 +35,25 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/watch", get(show).post(start))
         .route("/projects/{id}/snapshots", post(snapshot))
         .route("/projects/{id}/health", get(health))
+        .route("/watches", get(watches))
+}
+
+/// Every open project's watch at a glance, for the project list.
+async fn watches(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    format: Format,
+) -> Result<Reply<Vec<Glance>>> {
+    let now = state.clock().now();
+    let mut glances = Vec::new();
+    for project in state.store.projects().await? {
+        if project.archived {
+            continue;
+        }
+        let run = state.runs.state(project.id).await?;
+        glances.push(glance(&state.playbook, &run, project.id, now));
+    }
+    Ok(Reply(format, glances))
 }
 
 #[derive(Debug, Deserialize)]

@@ -826,6 +826,28 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         launch.service.set_healthy(false);
         wait_for_text(&c, &testid("health-state"), "down").await;
         wait_for_text(&c, &testid("transitions"), "down").await;
+        // The charts: response time with the down period marked, errors per hour.
+        wait_for_text(&c, &testid("latency-chart"), "red: down").await;
+        let chart = find(&c, &format!("{} svg", testid("latency-chart"))).await;
+        let said = chart
+            .attr("aria-label")
+            .await
+            .expect("a label")
+            .unwrap_or_default();
+        assert!(
+            said.starts_with("Response time of http://127.0.0.1"),
+            "{said}"
+        );
+        assert!(
+            c.find(Locator::Css(&format!(
+                "{} rect.down",
+                testid("latency-chart")
+            )))
+            .await
+            .is_ok()
+        );
+        let errors = wait_for_text(&c, &testid("errors-chart"), "Errors per hour").await;
+        assert!(errors.contains("15 errors in 5 hours"), "{errors}");
         // Hour 4 comes (20 s on this clock) and is measured by itself.
         wait_for_text(&c, &testid("snapshot-when"), "At hour 4").await;
         screenshots(&c, "watch-running", &testid("health")).await;

@@ -12,6 +12,7 @@ use domain::Playbook;
 use domain::action::ActionKind;
 use domain::api::{Health, Session, SignIn};
 use domain::binary::{self, MEDIA_TYPE};
+use domain::chart::ErrorHours;
 use domain::health::Report;
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
@@ -190,6 +191,11 @@ pub async fn take_snapshot(project: i64) -> Result<(), ApiError> {
 /// The sampler's figures for `window` (`1h`, `24h` or `run`), with the server's clock.
 pub async fn health_report(project: i64, window: &str) -> Result<Report, ApiError> {
     get(&format!("/api/projects/{project}/health?window={window}")).await
+}
+
+/// Sentry's errors per hour over `window`, for the chart.
+pub async fn error_hours(project: i64, window: &str) -> Result<ErrorHours, ApiError> {
+    get(&format!("/api/projects/{project}/errors?window={window}")).await
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {

@@ -189,6 +189,8 @@ pub struct Report {
     /// RFC 3339.
     pub from: String,
     pub to: String,
+    /// The window's start, Unix ms (its end is `now_ms`).
+    pub from_ms: i64,
     /// The server's clock (Unix ms) and how many times faster than real time
     /// it runs (1, but in tests): the app's countdowns follow it.
     pub now_ms: i64,

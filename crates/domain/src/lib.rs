@@ -9,6 +9,7 @@ pub mod action;
 pub mod alerts;
 pub mod api;
 pub mod binary;
+pub mod chart;
 pub mod check;
 pub mod dsn;
 pub mod health;

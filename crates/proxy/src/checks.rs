@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use domain::CheckKind;
 use domain::alerts::SeedRule;
+use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::{Bound, Decimal, Item, Playbook, Unit};
@@ -342,6 +343,29 @@ impl Checks {
                     .await
             }
             CheckKind::BackupRecent => self.backup_recent(project).await,
+        }
+    }
+
+    /// Accepted errors per hour over the last `hours` hours, for the watch's
+    /// chart; what went wrong instead, in the checks' words.
+    pub(crate) async fn error_hours(&self, project: &Project, hours: u32) -> ErrorHours {
+        let problem = |outcome: Outcome| ErrorHours {
+            hours: Vec::new(),
+            problem: Some(outcome.message),
+        };
+        let (sentry, org, id) = match self.sentry_project_id(project).await {
+            Ok(target) => target,
+            Err(outcome) => return problem(outcome),
+        };
+        match sentry.hourly_errors(org, &id, &format!("{hours}h")).await {
+            Ok(series) => ErrorHours {
+                hours: series
+                    .into_iter()
+                    .filter_map(|(at, count)| Some((crate::clock::unix_seconds(&at)?, count)))
+                    .collect(),
+                problem: None,
+            },
+            Err(err) => problem(Outcome::upstream("Sentry", &err)),
         }
     }
 

@@ -14,10 +14,31 @@ use nanoserde::SerBin;
 use crate::AppState;
 use crate::error::Error;
 
-/// `axum::Json`, but a malformed or oversized body answers `{"error","message"}`.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// `axum::Json`, but a malformed or oversized body answers `{"error","message"}`,
+/// and a body must be a JSON object: serde reads a struct from an array too
+/// (`[null, null]` for two optional fields), which no route means to accept.
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
+        // The content type, the size and the syntax, as axum checks them.
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(Error::bad_request(
+                "the body must be a JSON object, such as {}",
+            ));
+        }
+        // Read again as `T`, so a field's error is the one axum gives.
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|err| Error::Internal(format!("a JSON value did not serialize: {err}")))?;
+        let axum::Json(body) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(Json(body))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

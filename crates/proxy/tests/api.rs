@@ -154,6 +154,7 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/watch",
         "/api/projects/{id}/snapshots",
         "/api/projects/{id}/health",
+        "/api/projects/{id}/errors",
         "/api/watches",
     ];
     for path in paths {

@@ -531,3 +531,29 @@ async fn without_transactions_the_rate_is_errors_per_hour_and_unmapped_endpoints
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn an_unknown_item_is_refused_as_content_in_a_body_and_as_a_route_in_a_path() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let response = ana
+        .post(
+            &format!("/api/projects/{project}/checks"),
+            &json!({ "items": ["no-such-item"] }).to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said = json(response).await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no item or target"),
+        "{said}"
+    );
+    let path = ana
+        .post(&format!("/api/projects/{project}/checks/no-such-item"), "")
+        .await;
+    assert_eq!(path.status(), StatusCode::NOT_FOUND);
+}

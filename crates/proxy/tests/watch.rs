@@ -83,6 +83,7 @@ async fn a_watch_keeps_the_seeds_schedule_from_its_start_and_refuses_bad_starts(
         ),
         (json!({ "grace_minutes": 0 }), 422, "grace_minutes"),
         (json!({ "begin": "now" }), 400, "unknown field"),
+        (json!([null, null]), 400, "JSON object"),
     ] {
         let response = start_watch(&ana, project, body.clone()).await;
         assert_eq!(response.status().as_u16(), status, "{body}");
@@ -485,4 +486,40 @@ async fn a_health_window_must_be_one_of_three() {
     let empty = health(&ana, project, "24h").await;
     assert_eq!(empty["overall"]["samples"], 0);
     assert_eq!(empty["overall"]["uptime_percent"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_errors_chart_reads_sentry_s_hours_and_says_why_when_it_cannot() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = watched(&launch, Options::default()).await;
+    let ana = server.member("Ana").await;
+    let hours = json(ana.get(&format!("/api/projects/{project}/errors")).await).await;
+    assert_eq!(hours["problem"], Value::Null);
+    let counts: Vec<u64> = hours["hours"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .map(|hour| hour[1].as_u64().unwrap_or(99))
+        .collect();
+    // The fake's buckets, a null one read as none.
+    assert_eq!(counts, [1, 0, 3, 2, 9]);
+    assert!(hours["hours"][1][0].as_i64() > hours["hours"][0][0].as_i64());
+    let run = ana
+        .get(&format!("/api/projects/{project}/errors?window=run"))
+        .await;
+    assert_eq!(run.status(), StatusCode::NOT_FOUND, "no watch yet");
+
+    fakes::lock(&launch.sentry.world).hourly_errors = Vec::new();
+    let unconfigured = Server::start().await;
+    let other = unconfigured.project("Bare").await;
+    let bare = unconfigured.member("Ana").await;
+    let said = json(bare.get(&format!("/api/projects/{other}/errors")).await).await;
+    assert!(
+        said["problem"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SENTRY_AUTH_TOKEN"),
+        "{said}"
+    );
+    assert_eq!(said["hours"], json!([]));
 }

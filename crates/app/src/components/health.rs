@@ -5,27 +5,25 @@ use domain::health::{Report, Stats};
 use domain::playbook::Decimal;
 use leptos::prelude::*;
 
+use crate::components::chart::LatencyCharts;
 use crate::components::clock::ServerClock;
 use crate::components::item::short_time;
 
 #[component]
 pub fn HealthPanel(clock: ServerClock) -> impl IntoView {
-    move || {
-        let body = match clock.report.get() {
-            None => {
-                view! { <p class="loading" role="status">"Reading the samples…"</p> }.into_any()
-            }
-            Some(Err(err)) => {
-                view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any()
-            }
-            Some(Ok(report)) => figures(report).into_any(),
-        };
-        view! {
-            <article class="card health" data-testid="health">
-                <header><h4>"Health"</h4></header>
-                {body}
-            </article>
+    let body = move || match clock.report.get() {
+        None => view! { <p class="loading" role="status">"Reading the samples…"</p> }.into_any(),
+        Some(Err(err)) => {
+            view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any()
         }
+        Some(Ok(report)) => figures(report).into_any(),
+    };
+    view! {
+        <article class="card health" data-testid="health">
+            <header><h4>"Health"</h4></header>
+            {body}
+            <LatencyCharts clock/>
+        </article>
     }
 }
 
@@ -78,7 +76,7 @@ fn stats(stats: &Stats) -> impl IntoView + use<> {
     );
     let ms = |value: Option<u32>| value.map_or_else(|| "–".to_owned(), |ms| ms.to_string());
     let latency = format!(
-        "{} / {} / {} ms",
+        "p50 {} · p95 {} · p99 {} ms",
         ms(stats.p50_ms),
         ms(stats.p95_ms),
         ms(stats.p99_ms)

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod action;
+pub mod chart;
 pub mod clock;
 pub mod connection;
 pub mod first_event;

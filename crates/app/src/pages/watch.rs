@@ -12,6 +12,7 @@ use domain::watch::{CheckpointState, shift_note};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::chart::ErrorsChart;
 use crate::components::clock::{ServerClock, both_zones};
 use crate::components::health::HealthPanel;
 use crate::components::item::{Checklist, short_time};
@@ -41,6 +42,10 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
             <HealthPanel clock/>
             <SnapshotPanel/>
         </div>
+        <article class="card" data-testid="errors">
+            <header><h4>"Errors"</h4></header>
+            <ErrorsChart clock/>
+        </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}
         </ol>

@@ -106,9 +106,16 @@ async fn run_many(
             .cloned()
             .collect()
     } else {
+        // An unknown id in the body is content the rules refuse (422), not
+        // a missing resource: the project exists.
         many.items
             .iter()
-            .map(|id| live_item(&state, id))
+            .map(|id| {
+                live_item(&state, id).map_err(|err| match err {
+                    Error::NotFound(message) => Error::Invalid(message),
+                    other => other,
+                })
+            })
             .collect::<Result<_>>()?
     };
     let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));

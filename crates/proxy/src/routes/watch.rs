@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use domain::api::Role;
+use domain::chart::ErrorHours;
 use domain::health::{Report, Sample, Stats, TransitionReport, UrlReport, downsample};
 use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, Glance, Schedule, glance};
@@ -35,7 +36,43 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/watch", get(show).post(start))
         .route("/projects/{id}/snapshots", post(snapshot))
         .route("/projects/{id}/health", get(health))
+        .route("/projects/{id}/errors", get(errors))
         .route("/watches", get(watches))
+}
+
+/// Sentry's accepted errors per hour over the window, for the chart.
+async fn errors(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<HealthQuery>,
+    format: Format,
+) -> Result<Reply<ErrorHours>> {
+    let project = find(&state, id).await?;
+    let run = state.runs.state(project.id).await?;
+    let now = state.clock().now();
+    let hours = match query.window.as_deref().unwrap_or("24h") {
+        "1h" => 1,
+        "24h" => 24,
+        "run" => {
+            let watch = run.watch.as_ref().ok_or_else(|| {
+                Error::NotFound("no watch has started for this project".to_owned())
+            })?;
+            // Sentry keeps hourly stats; a watch lasts two days at most.
+            u32::try_from((now - watch.schedule.start).div_euclid(3600) + 1)
+                .unwrap_or(1)
+                .clamp(1, 48)
+        }
+        other => {
+            return Err(Error::Invalid(format!(
+                "window “{other}” is not one of 1h, 24h, run"
+            )));
+        }
+    };
+    Ok(Reply(
+        format,
+        state.checks.error_hours(&project, hours).await,
+    ))
 }
 
 /// Every open project's watch at a glance, for the project list.
@@ -312,6 +349,7 @@ async fn health(
         window,
         from: from_text,
         to: rfc3339(to.div_euclid(1000)),
+        from_ms: from,
         now_ms: to,
         clock_speed: clock.speed(),
         sample_interval_seconds: state.watcher.interval.as_secs(),

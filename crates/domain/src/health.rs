@@ -59,13 +59,23 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A tracker brought up to date by earlier samples, oldest first.
-    pub fn replay<'a>(samples: impl IntoIterator<Item = &'a Sample>) -> Self {
-        let mut tracker = Tracker::default();
-        for sample in samples {
-            tracker.observe(sample);
-        }
-        tracker
+    /// A tracker after a restart: down since `down_since` when the log
+    /// says so, then brought up to date by the last samples, oldest first.
+    /// Returns what those samples changed that the log does not hold yet.
+    pub fn resume<'a>(
+        down_since: Option<i64>,
+        last: impl IntoIterator<Item = &'a Sample>,
+    ) -> (Self, Vec<Transition>) {
+        let mut tracker = Tracker {
+            down: down_since.is_some(),
+            down_since,
+            ..Tracker::default()
+        };
+        let changes = last
+            .into_iter()
+            .flat_map(|sample| tracker.observe(sample))
+            .collect();
+        (tracker, changes)
     }
 
     /// Takes the next sample; returns what it changed.
@@ -102,11 +112,6 @@ impl Tracker {
             }
         }
         changes
-    }
-
-    /// How long it has been failing at `now` (Unix ms), if it is.
-    pub fn failing_for(&self, now: i64) -> Option<i64> {
-        self.failing_since.map(|since| now - since)
     }
 }
 
@@ -260,7 +265,7 @@ mod tests {
         );
         assert_eq!(tracker.observe(&sample(60_000, false)), []);
         assert_eq!(tracker.observe(&sample(90_000, false)), []);
-        assert_eq!(tracker.failing_for(100_000), Some(40_000));
+        assert_eq!(tracker.failing_since, Some(60_000));
         assert_eq!(
             tracker.observe(&sample(120_000, false)),
             [Transition::Down { since: 60_000 }],
@@ -269,7 +274,7 @@ mod tests {
         assert_eq!(tracker.observe(&sample(150_000, false)), [], "said once");
         assert_eq!(tracker.observe(&sample(180_000, true)), []);
         assert!(tracker.down, "one success is not enough");
-        assert_eq!(tracker.failing_for(180_000), None);
+        assert_eq!(tracker.failing_since, None);
         assert_eq!(
             tracker.observe(&sample(210_000, true)),
             [Transition::Up { after_ms: 150_000 }]
@@ -278,12 +283,23 @@ mod tests {
     }
 
     #[test]
-    fn replaying_the_last_samples_restores_the_state_after_a_restart() {
-        let samples: Vec<Sample> = (0..5).map(|i| sample(i * 30_000, i == 0)).collect();
-        let tracker = Tracker::replay(&samples);
+    fn a_restart_resumes_from_the_log_and_the_last_samples() {
+        // Down since 30 s by the log; the last three samples failed too.
+        let failing: Vec<Sample> = (2..5).map(|i| sample(i * 30_000, false)).collect();
+        let (tracker, changes) = Tracker::resume(Some(30_000), &failing);
         assert!(tracker.down);
         assert_eq!(tracker.down_since, Some(30_000));
-        assert_eq!(tracker.failures, 4);
+        assert_eq!(changes, [], "nothing the log does not hold");
+        // Up by the log, but three failures were stored and not logged
+        // before the restart: the change is said now.
+        let (tracker, changes) = Tracker::resume(None, &failing);
+        assert!(tracker.down);
+        assert_eq!(changes, [Transition::Down { since: 60_000 }]);
+        // Down by the log, and it recovered before the restart.
+        let recovered: Vec<Sample> = (5..7).map(|i| sample(i * 30_000, true)).collect();
+        let (tracker, changes) = Tracker::resume(Some(30_000), &recovered);
+        assert!(!tracker.down);
+        assert_eq!(changes, [Transition::Up { after_ms: 150_000 }]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! every rule unchanged. The speed is reported by `GET /api/projects/{id}/watch`
 //! and shown in the app, so a fast clock cannot go unnoticed.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
@@ -54,11 +54,6 @@ impl Clock {
     pub fn now_rfc3339(&self) -> String {
         rfc3339(self.now())
     }
-
-    /// How long to really wait for `span` of this clock's time to pass.
-    pub fn real(&self, span: Duration) -> Duration {
-        span / self.speed
-    }
 }
 
 /// Unix seconds as RFC 3339 in UTC.
@@ -78,23 +73,17 @@ pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
-    fn a_fast_clock_runs_faster_and_waits_less() {
+    fn a_fast_clock_runs_faster() {
         let normal = Clock::default();
         let fast = Clock::faster(600);
         std::thread::sleep(Duration::from_millis(20));
         let drift = fast.now_ms() - normal.now_ms();
         assert!((11_000..14_000).contains(&drift), "{drift} ms ahead");
-        assert_eq!(
-            fast.real(Duration::from_secs(30)),
-            Duration::from_millis(50)
-        );
-        assert_eq!(
-            normal.real(Duration::from_secs(30)),
-            Duration::from_secs(30)
-        );
         assert_eq!(Clock::faster(0).speed(), 1);
     }
 

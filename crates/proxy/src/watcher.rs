@@ -27,10 +27,9 @@ use domain::snapshot::{Judgment, judge};
 use domain::watch::{CheckpointState, span};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Serialize;
-use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
-use crate::routes::checks::{CONCURRENT_CHECKS, CheckReport, run_and_record};
+use crate::routes::checks::{CheckReport, run_all};
 use crate::upstream::health::Probe;
 use crate::{AppState, lock};
 
@@ -208,7 +207,7 @@ impl Watcher {
             })
             .collect();
         for (url, _) in &samples {
-            self.resume(state, project.id, url, run).await;
+            self.resume(state, project, url, run).await;
         }
         if let Err(err) = state.store.add_samples(project.id, &samples).await {
             tracing::error!(%err, project = project.id, "health samples were not stored");
@@ -226,26 +225,31 @@ impl Watcher {
 
     /// Rebuilds a URL's tracker after a restart (or on its first sample):
     /// its state from the log, its streaks and uptime from the last samples.
-    async fn resume(&self, state: &AppState, project: i64, url: &str, run: &RunState) {
-        let key = (project, url.to_owned());
+    /// What those samples changed that the log does not hold is told now.
+    async fn resume(&self, state: &AppState, project: &Project, url: &str, run: &RunState) {
+        let key = (project.id, url.to_owned());
         if lock(&self.trackers).contains_key(&key) {
             return;
         }
-        let mut tracker = Tracker::default();
-        if let Some(known) = run.health.get(url).filter(|known| !known.up) {
-            tracker.down = true;
-            tracker.down_since = Some(known.since);
-        }
-        match state.store.last_samples(project, url, DOWN_AFTER).await {
-            // What the replay changes was not logged before the restart.
-            Ok(last) => {
-                for sample in &last {
-                    tracker.observe(sample);
-                }
+        let down_since = run
+            .health
+            .get(url)
+            .filter(|known| !known.up)
+            .map(|known| known.since);
+        let last = match state.store.last_samples(project.id, url, DOWN_AFTER).await {
+            Ok(last) => last,
+            Err(err) => {
+                tracing::error!(%err, project = project.id, "the last health samples were not read");
+                Vec::new()
             }
-            Err(err) => tracing::error!(%err, project, "the last health samples were not read"),
-        }
+        };
+        let (tracker, changes) = Tracker::resume(down_since, &last);
         lock(&self.trackers).entry(key).or_insert(tracker);
+        if let Some(newest) = last.last() {
+            for change in changes {
+                self.tell(state, project, url, newest, change).await;
+            }
+        }
     }
 
     async fn tell(
@@ -457,31 +461,11 @@ pub async fn take_snapshot(
         .filter(|item| item.verify.check().is_some())
         .collect();
     let target_count = targets.len();
-    let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
-    let mut running = tokio::task::JoinSet::new();
-    let project = Arc::new(project.clone());
-    for (index, item) in targets.into_iter().chain(items).enumerate() {
-        let (state, project, slots, actor) = (
-            state.clone(),
-            project.clone(),
-            slots.clone(),
-            actor.to_owned(),
-        );
-        running.spawn(async move {
-            let _slot = slots.acquire().await;
-            (index, run_and_record(&state, &project, &item, &actor).await)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(done) = running.join_next().await {
-        let (index, result) =
-            done.map_err(|err| Error::Internal(format!("a check stopped: {err}")))?;
-        results.push((index, result?));
-    }
-    results.sort_by_key(|(index, _)| *index);
+    let items = targets.into_iter().chain(items).collect();
+    let results = run_all(state, Arc::new(project.clone()), items, actor).await?;
     let mut judgments = Vec::new();
     let mut checks = Vec::new();
-    for (index, (outcome, entry)) in results {
+    for (index, (outcome, entry)) in results.into_iter().enumerate() {
         if index < target_count {
             let Change::CheckResult { item, .. } = &entry.change else {
                 continue;

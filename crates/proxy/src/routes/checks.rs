@@ -24,7 +24,7 @@ use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
 
 /// Checks of one "check all" that run at once.
-pub(crate) const CONCURRENT_CHECKS: usize = 32;
+const CONCURRENT_CHECKS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -118,30 +118,44 @@ async fn run_many(
             })
             .collect::<Result<_>>()?
     };
+    let results = run_all(&state, project, items, &user.name).await?;
+    let reports = results
+        .iter()
+        .filter_map(|(_, entry)| CheckReport::from_entry(entry))
+        .collect();
+    Ok(Json(reports))
+}
+
+/// Runs `items`' checks, [`CONCURRENT_CHECKS`] at a time, records each, and
+/// answers what each found in the order asked.
+pub(crate) async fn run_all(
+    state: &AppState,
+    project: Arc<Project>,
+    items: Vec<Item>,
+    actor: &str,
+) -> Result<Vec<(Outcome, Entry)>> {
     let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
     let mut running = tokio::task::JoinSet::new();
     for (index, item) in items.into_iter().enumerate() {
-        let (state, project, slots, name) = (
+        let (state, project, slots, actor) = (
             state.clone(),
             project.clone(),
             slots.clone(),
-            user.name.clone(),
+            actor.to_owned(),
         );
         running.spawn(async move {
             let _slot = slots.acquire().await;
-            (index, run(&state, &project, &item, &name).await)
+            (index, run_and_record(&state, &project, &item, &actor).await)
         });
     }
-    let mut reports = Vec::new();
+    let mut results = Vec::new();
     while let Some(done) = running.join_next().await {
-        let (index, report) =
+        let (index, result) =
             done.map_err(|err| Error::Internal(format!("a check stopped: {err}")))?;
-        reports.push((index, report?));
+        results.push((index, result?));
     }
-    reports.sort_by_key(|(index, _)| *index);
-    Ok(Json(
-        reports.into_iter().map(|(_, report)| report).collect(),
-    ))
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, result)| result).collect())
 }
 
 pub(super) async fn runnable(state: &AppState, id: i64) -> Result<Project> {

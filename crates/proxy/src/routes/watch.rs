@@ -50,25 +50,12 @@ async fn errors(
 ) -> Result<Reply<ErrorHours>> {
     let project = find(&state, id).await?;
     let run = state.runs.state(project.id).await?;
-    let now = state.clock().now();
-    let hours = match query.window.as_deref().unwrap_or("24h") {
-        "1h" => 1,
-        "24h" => 24,
-        "run" => {
-            let watch = run.watch.as_ref().ok_or_else(|| {
-                Error::NotFound("no watch has started for this project".to_owned())
-            })?;
-            // Sentry keeps hourly stats; a watch lasts two days at most.
-            u32::try_from((now - watch.schedule.start).div_euclid(3600) + 1)
-                .unwrap_or(1)
-                .clamp(1, 48)
-        }
-        other => {
-            return Err(Error::Invalid(format!(
-                "window “{other}” is not one of 1h, 24h, run"
-            )));
-        }
-    };
+    let now = state.clock().now_ms();
+    let from = window_start(query.window.as_deref().unwrap_or("24h"), &run, now)?;
+    // Whole hours back to the window's start; a watch runs two days at most.
+    let hours = u32::try_from((now - from).div_euclid(3_600_000) + 1)
+        .unwrap_or(1)
+        .clamp(1, 48);
     Ok(Reply(
         format,
         state.checks.error_hours(&project, hours).await,
@@ -255,6 +242,23 @@ async fn snapshot(
     ))
 }
 
+/// When `window` (`1h`, `24h` or `run`, the watch's whole run) starts,
+/// in Unix ms, ending at `now`.
+fn window_start(window: &str, run: &RunState, now: i64) -> Result<i64> {
+    match window {
+        "1h" => Ok(now - 3_600_000),
+        "24h" => Ok(now - 24 * 3_600_000),
+        "run" => run
+            .watch
+            .as_ref()
+            .map(|watch| watch.schedule.start * 1000)
+            .ok_or_else(|| Error::NotFound("no watch has started for this project".to_owned())),
+        other => Err(Error::Invalid(format!(
+            "window “{other}” is not one of 1h, 24h, run"
+        ))),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HealthQuery {
@@ -273,21 +277,7 @@ async fn health(
     let run = state.runs.state(project.id).await?;
     let to = state.clock().now_ms();
     let window = query.window.unwrap_or_else(|| "1h".to_owned());
-    let from = match window.as_str() {
-        "1h" => to - 3_600_000,
-        "24h" => to - 24 * 3_600_000,
-        "run" => {
-            let watch = run.watch.as_ref().ok_or_else(|| {
-                Error::NotFound("no watch has started for this project".to_owned())
-            })?;
-            watch.schedule.start * 1000
-        }
-        other => {
-            return Err(Error::Invalid(format!(
-                "window “{other}” is not one of 1h, 24h, run"
-            )));
-        }
-    };
+    let from = window_start(&window, &run, to)?;
     let samples = state.store.samples(project.id, from, to).await?;
     let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
     let mut urls: Vec<UrlReport> = project

@@ -39,6 +39,7 @@ actions! {
     Deploy = "render.deploy", "Deploy on Render";
     SlackTest = "slack.test_message", "Send a Slack test message";
     TestEvent = "sentry.test_event", "Send a test event";
+    Rollback = "render.rollback", "Roll back on Render";
 }
 
 impl ActionKind {
@@ -106,6 +107,10 @@ impl ActionKind {
                 "Send a test error to Sentry through the project's DSN, and wait for it to appear?"
                     .to_owned()
             }
+            ActionKind::Rollback => format!(
+                "Roll {} back to its previous live deploy on Render? Type the service's name to confirm.",
+                or_unset(&project.render_service_id, "service id"),
+            ),
         }
     }
 }
@@ -228,7 +233,7 @@ mod tests {
         for kind in ActionKind::ALL {
             assert_eq!(ActionKind::from_name(kind.name()), Some(*kind));
         }
-        assert_eq!(ActionKind::from_name("render.rollback"), None);
+        assert_eq!(ActionKind::from_name("render.restart"), None);
         let backend = item(CheckKind::SentryProject, &[("project", "backend")]);
         assert_eq!(
             ActionKind::for_item(&backend),

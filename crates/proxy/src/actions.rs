@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use crate::checks::{Checks, Outcome};
 use crate::lock;
 use crate::upstream::UpstreamError;
+use crate::upstream::render::Render;
 use crate::upstream::sentry::Sentry;
 
 /// What an admin may choose for an action.
@@ -117,6 +118,78 @@ impl EventOnItsWay {
     }
 }
 
+/// Render statuses a deploy ends in without going live.
+const DEPLOY_FAILED: [&str; 5] = [
+    "build_failed",
+    "update_failed",
+    "pre_deploy_failed",
+    "canceled",
+    "deactivated",
+];
+/// How long a rollback's deploy is followed.
+pub const DEPLOY_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// A rollback's deploy on its way: what to follow.
+#[derive(Debug, Clone)]
+pub struct RollingBack {
+    render: Render,
+    service: String,
+    pub deploy: String,
+    started: Instant,
+}
+
+impl RollingBack {
+    /// Asks Render every `every` until the deploy is live, has failed, or
+    /// [`DEPLOY_WAIT`] passes.
+    pub async fn outcome(self, every: Duration) -> Acted {
+        loop {
+            let seen = self.render.deploys(&self.service, 10).await;
+            let status = match &seen {
+                Ok(deploys) => deploys
+                    .iter()
+                    .find(|deploy| deploy.id == self.deploy)
+                    .and_then(|deploy| deploy.status.clone()),
+                Err(_) => None,
+            };
+            let took = self.started.elapsed().as_secs();
+            match status.as_deref() {
+                Some("live") => {
+                    return Acted::new(
+                        ActionStatus::Done,
+                        format!("The rollback is live after {took} s; the health endpoint is checked again."),
+                    )
+                    .with("deploy", self.deploy.clone())
+                    .with("status", "live");
+                }
+                Some(failed) if DEPLOY_FAILED.contains(&failed) => {
+                    return Acted::new(
+                        ActionStatus::Failed,
+                        format!("The rollback deploy ended “{failed}” after {took} s: open the deploy's logs on Render, and roll back with git revert HEAD && git push."),
+                    )
+                    .with("deploy", self.deploy.clone())
+                    .with("status", failed.to_owned());
+                }
+                _ if self.started.elapsed() + every < DEPLOY_WAIT => {
+                    tokio::time::sleep(every).await
+                }
+                _ => {
+                    let last = match seen {
+                        Err(err) => format!("Render {err}"),
+                        Ok(_) => {
+                            format!("its status is {}", status.as_deref().unwrap_or("unknown"))
+                        }
+                    };
+                    return Acted::new(
+                        ActionStatus::Failed,
+                        format!("The rollback deploy was not live within {} minutes ({last}): open it on Render.", DEPLOY_WAIT.as_secs() / 60),
+                    )
+                    .with("deploy", self.deploy.clone());
+                }
+            }
+        }
+    }
+}
+
 /// An action under way; its place is freed when this is dropped, however
 /// the action ends.
 #[derive(Debug)]
@@ -158,8 +231,79 @@ impl Checks {
             ActionKind::Deploy => self.deploy(project).await,
             ActionKind::SlackTest => self.slack_test(project, actor).await,
             ActionKind::TestEvent => return self.test_event(project).await,
+            ActionKind::Rollback => Acted::new(
+                ActionStatus::Failed,
+                "A rollback needs the service's name typed: POST /api/projects/{id}/rollback {\"confirm\": \"<service name>\"}.",
+            ),
         };
         (acted, None)
+    }
+
+    /// Rolls `project`'s Render service back to its previous live deploy,
+    /// once `confirm` is the service's name; answers what it started and
+    /// the deploy to follow.
+    pub async fn rollback(
+        &self,
+        project: &Project,
+        confirm: &str,
+    ) -> Result<(Acted, Option<RollingBack>), String> {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return Ok((Acted::stopped(outcome), None)),
+        };
+        let name = match render.service(service).await {
+            Ok(found) => found.name,
+            Err(err) => return Ok((Acted::upstream("Render", &err), None)),
+        };
+        if confirm.trim() != name {
+            return Err(format!(
+                "type the service's name, “{name}”, to confirm the rollback"
+            ));
+        }
+        let deploys = match render.deploys(service, 20).await {
+            Ok(deploys) => deploys,
+            Err(err) => return Ok((Acted::upstream("Render", &err), None)),
+        };
+        // Newest first: the live deploy, then the one live before it.
+        let live = deploys
+            .iter()
+            .position(|deploy| deploy.status.as_deref() == Some("live"));
+        let previous = live.and_then(|at| {
+            deploys[at + 1..]
+                .iter()
+                .find(|deploy| deploy.status.as_deref() == Some("deactivated"))
+        });
+        let Some(previous) = previous else {
+            return Ok((
+                Acted::new(
+                    ActionStatus::Failed,
+                    "Render has no earlier live deploy to roll back to: revert the change (git revert HEAD && git push) and let Render deploy it.",
+                ),
+                None,
+            ));
+        };
+        let commit = previous
+            .commit
+            .as_ref()
+            .and_then(|commit| commit.id.clone())
+            .unwrap_or_default();
+        match render.rollback(service, &previous.id).await {
+            Ok(deploy) => Ok((
+                Acted::new(
+                    ActionStatus::Pending,
+                    format!("Rolling back to {} ({commit}); Watchpost follows the deploy until it is live.", previous.id),
+                )
+                .with("deploy", deploy.id.clone())
+                .with("to", format!("{} ({commit})", previous.id)),
+                Some(RollingBack {
+                    render: render.clone(),
+                    service: service.to_owned(),
+                    deploy: deploy.id,
+                    started: Instant::now(),
+                }),
+            )),
+            Err(err) => Ok((Acted::upstream("Render", &err), None)),
+        }
     }
 
     async fn create_project(&self, project: &Project) -> Acted {

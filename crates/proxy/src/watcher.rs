@@ -185,6 +185,11 @@ impl Watcher {
         }
     }
 
+    /// Posts `text` to Slack for `project`, within its quota.
+    pub(crate) async fn notify(&self, state: &AppState, project: i64, text: &str) {
+        self.notices.post(state, project, text).await;
+    }
+
     fn claim(&self, project: i64, job: Job) -> Option<Claim> {
         lock(&self.busy).insert((project, job)).then(|| Claim {
             busy: self.busy.clone(),

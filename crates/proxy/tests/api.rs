@@ -48,6 +48,7 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "runChecks" => json!({ "items": ["render-service-exists", "health-endpoint-ok"] }),
         "runAction" => json!({}),
         "startWatch" => json!({}),
+        "rollback" => json!({ "confirm": "not-the-name" }),
         "append" => json!({
             "op_id": format!("op-{call}"),
             "kind": "ticked",
@@ -156,6 +157,7 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/health",
         "/api/projects/{id}/errors",
         "/api/watches",
+        "/api/projects/{id}/rollback",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {

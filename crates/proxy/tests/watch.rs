@@ -523,3 +523,146 @@ async fn the_errors_chart_reads_sentry_s_hours_and_says_why_when_it_cannot() {
     );
     assert_eq!(said["hours"], json!([]));
 }
+
+/// Sets the status of deploy `id` of the fake Render's service.
+fn set_deploy_status(launch: &Launch, id: &str, status: &str) {
+    let mut world = fakes::lock(&launch.render.world);
+    for deploys in world.deploys.values_mut() {
+        for deploy in deploys.iter_mut().filter(|deploy| deploy["id"] == id) {
+            deploy["status"] = json!(status);
+        }
+    }
+}
+
+async fn rollback(client: &Client, project: i64, confirm: &str) -> reqwest::Response {
+    client
+        .post(
+            &format!("/api/projects/{project}/rollback"),
+            &json!({ "confirm": confirm }).to_string(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_admin_rolls_back_after_typing_the_service_name_and_the_deploy_is_followed() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let (ana, dana) = (server.member("Ana").await, server.admin().await);
+    assert_eq!(
+        rollback(&ana, project, "voxanne-backend").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let wrong = rollback(&dana, project, "voxanne").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said = json(wrong).await;
+    assert_eq!(
+        said["message"],
+        "type the service's name, “voxanne-backend”, to confirm the rollback"
+    );
+    assert!(
+        fakes::lock(&launch.render.world)
+            .requests
+            .iter()
+            .all(|request| request.0 != "POST"),
+        "nothing was posted to Render"
+    );
+
+    let started = rollback(&dana, project, " voxanne-backend ").await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let started = json(started).await;
+    assert_eq!(started["status"], "pending");
+    assert_eq!(
+        started["changed"]["to"], "dep-1 (a1b2c3d)",
+        "the deploy live before"
+    );
+    let deploy = started["changed"]["deploy"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(deploy, "dep-3");
+    let again = rollback(&dana, project, "voxanne-backend").await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "one at a time");
+
+    set_deploy_status(&launch, &deploy, "live");
+    let taken = wait_for_log(&ana, project, "action_taken", |e| e.len() >= 2).await;
+    assert_eq!(taken[1]["payload"]["status"], "done");
+    assert_eq!(taken[1]["actor"], "Dana");
+    assert!(
+        taken[1]["payload"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("The rollback is live after")
+    );
+    // The health endpoint is checked again once it is live.
+    wait_for_log(&ana, project, "check_result", |e| {
+        e.iter()
+            .any(|c| c["payload"]["check"] == "health.endpoint" && c["actor"] == "Watchpost")
+    })
+    .await;
+    let messages = launch.slack.messages();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Dana started a rollback on Render (deploy dep-3)")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("the rollback is live")),
+        "{messages:?}"
+    );
+    // The body Watchpost posted is the one Render's document describes.
+    let document = common::specs::document(common::specs::RENDER);
+    let posted: Vec<Value> = fakes::lock(&launch.render.world)
+        .requests
+        .iter()
+        .filter(|request| request.0 == "POST")
+        .filter_map(|request| request.3.clone())
+        .collect();
+    assert_eq!(posted, [json!({ "deployId": "dep-1" })]);
+    let schema = common::specs::request_schema(document, "post", fakes::render::ROLLBACK);
+    common::specs::validate(document, schema, &posted[0]).expect("the body fits Render's document");
+}
+
+#[tokio::test]
+async fn a_rollback_whose_deploy_fails_says_so_and_one_with_nothing_to_return_to_does_nothing() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let dana = server.admin().await;
+    let started = json(rollback(&dana, project, "voxanne-backend").await).await;
+    assert_eq!(started["status"], "pending");
+    set_deploy_status(&launch, "dep-3", "build_failed");
+    let taken = wait_for_log(&dana, project, "action_taken", |e| e.len() >= 2).await;
+    assert_eq!(taken[1]["payload"]["status"], "failed");
+    let message = taken[1]["payload"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("ended “build_failed”"), "{message}");
+    assert!(message.contains("git revert HEAD && git push"), "{message}");
+    assert!(
+        launch
+            .slack
+            .messages()
+            .iter()
+            .any(|m| m.contains("the rollback failed"))
+    );
+
+    // Only one deploy ever went live: there is nothing to roll back to.
+    fakes::lock(&launch.render.world)
+        .deploys
+        .values_mut()
+        .for_each(|deploys| deploys.retain(|deploy| deploy["id"] == "dep-2"));
+    let nothing = json(rollback(&dana, project, "voxanne-backend").await).await;
+    assert_eq!(nothing["status"], "failed");
+    assert!(
+        nothing["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no earlier live deploy")
+    );
+}

@@ -11,17 +11,105 @@ use domain::action::{ActionKind, ActionStatus};
 use domain::api::Role;
 use domain::keyed::Keyed;
 use domain::run::{Change, Entry};
-use serde::Serialize;
+use std::time::Duration;
 
-use super::checks::runnable;
+use domain::CheckKind;
+use domain::playbook::Item;
+use serde::{Deserialize, Serialize};
+
+use super::checks::{run_and_record, runnable};
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
+use crate::watcher::ACTOR;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/projects/{id}/actions/{action}", post(act))
+    Router::new()
+        .route("/projects/{id}/actions/{action}", post(act))
+        .route("/projects/{id}/rollback", post(rollback))
+}
+
+/// How often a rollback's deploy is asked about, at most.
+const DEPLOY_POLL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    /// The Render service's name, typed by the admin.
+    confirm: String,
+}
+
+/// `POST /api/projects/{id}/rollback`: rolls the service back to its
+/// previous live deploy, then follows the new deploy until it is live or has
+/// failed, logs each step, tells Slack, and checks the health endpoint again.
+async fn rollback(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<RollbackBody>,
+) -> Result<Json<ActionReport>> {
+    user.require(Role::Admin, "rolling production back")?;
+    let kind = ActionKind::Rollback;
+    let project = runnable(&state, id).await?;
+    let running = state.checks.begin(id, kind).ok_or_else(|| {
+        Error::Conflict(
+            "a rollback is already under way for this project; it is followed in the timeline"
+                .to_owned(),
+        )
+    })?;
+    let (acted, rolling) = state
+        .checks
+        .rollback(&project, &body.confirm)
+        .await
+        .map_err(Error::Invalid)?;
+    let entry = record(&state, id, kind, acted, &user.name).await?;
+    if let Some(rolling) = rolling {
+        let start = format!(
+            ":rewind: {}: {} started a rollback on Render (deploy {}).",
+            project.name, user.name, rolling.deploy
+        );
+        state.watcher.notify(&state, id, &start).await;
+        let (state, actor) = (state.clone(), user.name.clone());
+        tokio::spawn(async move {
+            let _running = running;
+            let every = state.watcher.interval.min(DEPLOY_POLL);
+            let ended = rolling.outcome(every).await;
+            let live = ended.status == ActionStatus::Done;
+            state.checks.forget(id);
+            let text = format!(
+                "{}: the rollback {}. {}",
+                project.name,
+                if live { "is live" } else { "failed" },
+                ended.message
+            );
+            if let Err(err) = record(&state, id, kind, ended, &actor).await {
+                tracing::error!(%err, "the rollback's end could not be recorded");
+            }
+            state.watcher.notify(&state, id, &text).await;
+            if let Some(health) = health_item(&state)
+                && let Err(err) = run_and_record(&state, &project, &health, ACTOR).await
+            {
+                tracing::error!(%err, "the health check after a rollback could not be recorded");
+            }
+        });
+    }
+    ActionReport::from_entry(&entry)
+        .map(Json)
+        .ok_or_else(|| Error::Internal("a rollback was stored as another kind".to_owned()))
+}
+
+/// The routine's health item: what is checked again after a rollback.
+fn health_item(state: &AppState) -> Option<Item> {
+    state
+        .playbook
+        .watch
+        .routine
+        .iter()
+        .flat_map(|routine| &routine.items)
+        .find(|item| item.verify.check() == Some(CheckKind::HealthEndpoint))
+        .cloned()
 }
 
 /// What an action did, as the API answers it.
@@ -63,13 +151,19 @@ async fn act(
     Json(options): Json<ActionOptions>,
 ) -> Result<Json<ActionReport>> {
     user.require(Role::Admin, "changing Sentry, Render or Slack")?;
-    let kind = ActionKind::from_name(&action).ok_or_else(|| {
-        let known: Vec<&str> = ActionKind::ALL.iter().map(|kind| kind.name()).collect();
-        Error::NotFound(format!(
-            "there is no action “{action}”; the actions are: {}",
-            known.join(", ")
-        ))
-    })?;
+    let kind = ActionKind::from_name(&action)
+        .filter(|kind| *kind != ActionKind::Rollback)
+        .ok_or_else(|| {
+            let known: Vec<&str> = ActionKind::ALL
+                .iter()
+                .filter(|kind| **kind != ActionKind::Rollback)
+                .map(|kind| kind.name())
+                .collect();
+            Error::NotFound(format!(
+                "there is no action “{action}”; the actions are: {}",
+                known.join(", ")
+            ))
+        })?;
     let project = runnable(&state, id).await?;
     let running = state.checks.begin(id, kind).ok_or_else(|| {
         Error::Conflict(format!(

@@ -895,3 +895,58 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         }
     }
 }
+
+/// A new critical issue walked to "roll back": the seeds' git route is shown,
+/// and an admin rolls back on Render after typing the service's name; the
+/// page follows the deploy until it is live.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_escalation_ends_in_a_rollback_on_render() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Ready).await;
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+    let watchpost = Watchpost::start_with(env).await;
+    let id = watchpost
+        .create_configured_project(&launch.project_settings("Voxanne backend"))
+        .await;
+    let url = watchpost.url(&format!("/projects/{id}/escalate"));
+    let admin = watchpost.admin_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&url).await.expect("open the escalations");
+        sign_in(&c, "Dana", &admin).await;
+        let procedure = testid("procedure-new-critical-issue");
+        click(&c, &format!("{procedure} {}", testid("walk-option"))).await;
+        wait_for_text(
+            &c,
+            &format!("{procedure} {}", testid("walk-outcome")),
+            "Roll back",
+        )
+        .await;
+        wait_for_text(&c, &testid("rollback"), "git revert HEAD && git push").await;
+
+        replace_text(&c, &testid("rollback-confirm"), "voxanne").await;
+        click(&c, &testid("rollback-button")).await;
+        wait_for_text(
+            &c,
+            &testid("rollback"),
+            "type the service's name, “voxanne-backend”",
+        )
+        .await;
+        replace_text(&c, &testid("rollback-confirm"), "voxanne-backend").await;
+        click(&c, &testid("rollback-button")).await;
+        wait_for_text(&c, &testid("rollback-status"), "under way").await;
+        screenshots(&c, "escalate-rollback", &testid("rollback")).await;
+        {
+            let mut world = fakes::lock(&launch.render.world);
+            for deploy in world.deploys.values_mut().flatten() {
+                if deploy["id"] == "dep-3" {
+                    deploy["status"] = serde_json::json!("live");
+                }
+            }
+        }
+        wait_for_text(&c, &testid("rollback-status"), "The rollback is live after").await;
+    })
+    .await;
+}

@@ -164,6 +164,18 @@ pub async fn run_action(
         .map(drop)
 }
 
+/// Rolls the Render service back (admins), `confirm` being its name as
+/// typed. What follows comes over the live stream, as `action_taken` entries.
+pub async fn rollback(project: i64, confirm: String) -> Result<(), ApiError> {
+    let body = domain::json::Object::default()
+        .text("confirm", &confirm)
+        .finish();
+    let path = format!("/api/projects/{project}/rollback");
+    accepted(send("POST", &path, Some(body)).await?)
+        .await
+        .map(drop)
+}
+
 /// Every open project's watch at a glance.
 pub async fn watches() -> Result<Vec<Glance>, ApiError> {
     get("/api/watches").await

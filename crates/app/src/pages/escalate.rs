@@ -8,6 +8,7 @@ use domain::run::Change;
 use leptos::prelude::*;
 
 use crate::components::item::short_time;
+use crate::components::rollback::RollbackPanel;
 use crate::components::{TextList, use_can_write, with_playbook};
 use crate::sync::use_run;
 
@@ -116,6 +117,7 @@ fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>, escalation: String) ->
                 <p class="decision">{format!("Decision: {}", outcome.label())}</p>
                 <p>{text}</p>
                 <TextList lines=steps ordered=true/>
+                {(outcome == Outcome::Rollback).then(|| view! { <RollbackPanel/> })}
                 <div class="row">
                     <RecordDecision escalation answers outcome/>
                     <button type="button" class="quiet" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>

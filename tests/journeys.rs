@@ -950,3 +950,84 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
     })
     .await;
 }
+
+/// "Health check fails", walked on a test clock while the endpoint is down:
+/// the retry waits 30 s of the server's clock and checks again by itself,
+/// "persists for more than 2 minutes" is answered from the samples, and the
+/// decision is recorded with the values that drove it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Ready).await;
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+    env.push(("WATCHPOST_TEST_CLOCK_SPEED", "60".to_owned()));
+    let watchpost = Watchpost::start_with(env).await;
+    let id = watchpost
+        .create_configured_project(&launch.project_settings("Voxanne backend"))
+        .await;
+    let (watch, escalate) = (
+        watchpost.url(&format!("/projects/{id}/watch")),
+        watchpost.url(&format!("/projects/{id}/escalate")),
+    );
+    let member = watchpost.member_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&watch).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
+        click(&c, &testid("start-watch-button")).await;
+        wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
+        launch.service.set_healthy(false);
+        wait_for_text(&c, &testid("health-state"), "down").await;
+
+        c.goto(&escalate).await.expect("open the escalations");
+        let tree = testid("procedure-health-check");
+        click(&c, &format!("{tree} {}", testid("retry"))).await;
+        // 30 s of a clock 60 times faster: half a second.
+        wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("retry-status")),
+            "Retried: failed",
+        )
+        .await;
+        click(&c, &format!("{tree} {}", testid("walk-done"))).await;
+        let option = |n: usize| format!("{tree} {}:nth-of-type({n})", testid("walk-option"));
+        click(&c, &option(2)).await; // still failing
+        click(&c, &format!("{tree} {}", testid("walk-done"))).await; // Render logs checked
+        click(&c, &option(1)).await; // the database shows false
+        click(&c, &format!("{tree} {}", testid("walk-done"))).await; // Supabase checked
+        let measured = wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("failing-for")),
+            "more than 2 min",
+        )
+        .await;
+        assert!(measured.contains("failing for"), "{measured}");
+        click(&c, &option(1)).await; // yes, more than 2 minutes
+        wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("walk-outcome")),
+            "Roll back",
+        )
+        .await;
+        click(&c, &format!("{tree} {}", testid("record-decision"))).await;
+        wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("last-decision")),
+            "Roll back by Ana",
+        )
+        .await;
+    })
+    .await;
+    let log: serde_json::Value = watchpost.log(id).await;
+    let decision = log
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["kind"] == "decision_taken"))
+        .cloned()
+        .unwrap_or_default();
+    let note = decision["payload"]["note"].as_str().unwrap_or_default();
+    assert!(note.starts_with("failed at"), "{note}");
+    assert!(note.contains("down: database"), "{note}");
+    assert!(note.contains("failing for"), "{note}");
+}

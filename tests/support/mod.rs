@@ -140,6 +140,19 @@ impl Watchpost {
         project["id"].as_i64().expect("project id")
     }
 
+    /// A project's whole log, read through the API as an admin.
+    pub async fn log(&self, project: i64) -> Value {
+        let client = self.admin_client().await;
+        client
+            .get(format!("{}/api/projects/{project}/log", self.base))
+            .send()
+            .await
+            .expect("read the log")
+            .json()
+            .await
+            .expect("log JSON")
+    }
+
     async fn admin_client(&self) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)

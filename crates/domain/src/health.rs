@@ -148,6 +148,18 @@ impl Stats {
     }
 }
 
+/// When the trailing run of failures of `samples` (oldest first) began, if
+/// the last sample failed: "failing for more than 2 minutes" counts from
+/// here, not from when someone noticed.
+pub fn failing_since(samples: &[Sample]) -> Option<i64> {
+    samples
+        .iter()
+        .rev()
+        .take_while(|sample| !sample.ok)
+        .last()
+        .map(|sample| sample.at)
+}
+
 /// A point of the latency chart: the samples of one slice of the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Point {
@@ -216,6 +228,8 @@ pub struct UrlReport {
     /// When the current state began (RFC 3339), once known.
     pub since: Option<String>,
     pub stats: Stats,
+    /// When its current run of failures began (Unix ms), if it is failing.
+    pub failing_since: Option<i64>,
     /// The chart's points.
     pub points: Vec<Point>,
 }
@@ -337,6 +351,15 @@ mod tests {
         assert_eq!(points[99].latency_ms, Some(40));
         assert_eq!(downsample(&samples[..3], 0, 90_000, 288).len(), 3);
         assert!(downsample(&[], 0, 1, 10).is_empty());
+    }
+
+    #[test]
+    fn failing_counts_from_the_first_of_the_last_failures() {
+        let mut samples: Vec<Sample> = (0..6).map(|i| sample(i * 30_000, i < 2)).collect();
+        assert_eq!(failing_since(&samples), Some(60_000));
+        samples.push(sample(180_000, true));
+        assert_eq!(failing_since(&samples), None);
+        assert_eq!(failing_since(&[]), None);
     }
 
     #[test]

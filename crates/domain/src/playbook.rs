@@ -12,7 +12,7 @@ use std::fmt;
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Verify, param_problems};
+use crate::check::{CheckKind, Verify, param_problems};
 use crate::keyed::Keyed;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
@@ -260,12 +260,21 @@ pub enum Node {
         id: String,
         text: String,
         next: String,
+        /// Wait this long, then run the escalation's detecting check again
+        /// ("wait 30 seconds and retry"): the app runs the timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_seconds: Option<u32>,
     },
     /// A question whose answer picks the branch.
     Question {
         id: String,
         text: String,
         options: Vec<Choice>,
+        /// The first option holds when a health URL has been failing longer
+        /// than this, by the sampler's data ("persists for more than 2
+        /// minutes"): the app says which answer the samples give.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failing_for_seconds: Option<u32>,
     },
     /// Where a branch ends: the decision taken.
     Outcome {
@@ -638,6 +647,32 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
     }
     let mut dangling = false;
     for (n, node) in escalation.nodes.iter().enumerate() {
+        let retries = matches!(
+            node,
+            Node::Step {
+                retry_after_seconds: Some(_),
+                ..
+            }
+        );
+        if retries && escalation.detected_by.check().is_none() {
+            report.push(
+                &format!("{at}.nodes[{n}].retry_after_seconds"),
+                "a retry runs the escalation's detecting check again: set `detected_by` to a live check".to_owned(),
+            );
+        }
+        let measured = matches!(
+            node,
+            Node::Question {
+                failing_for_seconds: Some(_),
+                ..
+            }
+        );
+        if measured && escalation.detected_by.check() != Some(CheckKind::HealthEndpoint) {
+            report.push(
+                &format!("{at}.nodes[{n}].failing_for_seconds"),
+                "how long something has been failing is measured for health endpoints only: set `detected_by = \"health.endpoint\"`".to_owned(),
+            );
+        }
         if let Node::Question { options, .. } = node
             && options.len() < 2
         {

@@ -5,8 +5,11 @@ use std::sync::Arc;
 use domain::Playbook;
 use domain::playbook::{Escalation, Node, Outcome};
 use domain::run::Change;
+use domain::watch::span;
 use leptos::prelude::*;
 
+use crate::api;
+use crate::components::clock::ServerClock;
 use crate::components::item::short_time;
 use crate::components::rollback::RollbackPanel;
 use crate::components::{TextList, use_can_write, with_playbook};
@@ -14,13 +17,23 @@ use crate::sync::use_run;
 
 #[component]
 pub fn EscalatePage() -> impl IntoView {
+    // The server's clock times a retry; its health report tells how long a
+    // URL has been failing.
+    provide_context(ServerClock::start(use_run()));
     view! {
         <section class="page" data-testid="escalate-page">
             <h2>"When things go wrong"</h2>
             {with_playbook(|playbook: Arc<Playbook>| view! {
                 <p class="lede">"Pick what is happening and answer each question; the procedure ends in a decision."</p>
                 <div class="grid">
-                    {playbook.escalations.iter().cloned().map(|escalation| view! { <Procedure escalation/> }).collect_view()}
+                    {playbook.escalations.iter().cloned().map(|escalation| {
+                        // The item whose check detects this trouble: what a retry runs again.
+                        let probe = playbook
+                            .items()
+                            .find(|item| item.verify.check().is_some() && item.verify == escalation.detected_by)
+                            .map(|item| item.id.clone());
+                        view! { <Procedure escalation probe/> }
+                    }).collect_view()}
                 </div>
             })}
         </section>
@@ -28,7 +41,7 @@ pub fn EscalatePage() -> impl IntoView {
 }
 
 #[component]
-fn Procedure(escalation: Escalation) -> impl IntoView {
+fn Procedure(escalation: Escalation, probe: Option<String>) -> impl IntoView {
     // The answers given so far; the walk itself is a rule of the shared crate.
     let answers = RwSignal::new(Vec::<usize>::new());
     let testid = format!("procedure-{}", escalation.id);
@@ -78,7 +91,7 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ol>
-            {current.cloned().map(|node| view! { <CurrentNode node answers escalation=escalation.id.clone()/> })}
+            {current.cloned().map(|node| view! { <CurrentNode node answers escalation=escalation.id.clone() probe=probe.clone()/> })}
         }
         .into_any()
     };
@@ -91,19 +104,38 @@ fn Procedure(escalation: Escalation) -> impl IntoView {
 }
 
 #[component]
-fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>, escalation: String) -> impl IntoView {
+fn CurrentNode(
+    node: Node,
+    answers: RwSignal<Vec<usize>>,
+    escalation: String,
+    probe: Option<String>,
+) -> impl IntoView {
     let answer = move |index: usize| answers.update(|answers| answers.push(index));
     match node {
-        Node::Step { text, .. } => view! {
+        Node::Step {
+            text,
+            retry_after_seconds,
+            ..
+        } => view! {
             <div class="node step">
                 <p>{text}</p>
+                {retry_after_seconds.zip(probe.clone()).map(|(seconds, probe)| view! { <Retry seconds probe/> })}
                 <button type="button" on:click=move |_| answer(0) data-testid="walk-done">"Done, next"</button>
             </div>
         }
         .into_any(),
-        Node::Question { text, options, .. } => view! {
+        Node::Question {
+            text,
+            options,
+            failing_for_seconds,
+            ..
+        } => view! {
             <div class="node question">
                 <p><strong>{text}</strong></p>
+                {failing_for_seconds.map(|seconds| {
+                    let clock = expect_context::<ServerClock>();
+                    view! { <p class="caption" data-testid="failing-for">{move || failing_for(clock, seconds)}</p> }
+                })}
                 <div class="options">
                     {options.into_iter().enumerate().map(|(index, choice)| view! {
                         <button type="button" on:click=move |_| answer(index) data-testid="walk-option">{choice.label}</button>
@@ -119,12 +151,91 @@ fn CurrentNode(node: Node, answers: RwSignal<Vec<usize>>, escalation: String) ->
                 <TextList lines=steps ordered=true/>
                 {(outcome == Outcome::Rollback).then(|| view! { <RollbackPanel/> })}
                 <div class="row">
-                    <RecordDecision escalation answers outcome/>
+                    <RecordDecision escalation answers outcome probe/>
                     <button type="button" class="quiet" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>
                 </div>
             </div>
         }
         .into_any(),
+    }
+}
+
+/// "Wait 30 s and retry": a timer on the server's clock, then the
+/// detecting check runs again by itself and its result is shown.
+#[component]
+fn Retry(seconds: u32, probe: String) -> impl IntoView {
+    let run = use_run();
+    let clock = expect_context::<ServerClock>();
+    // When the retry is due (server ms), and whether it was asked.
+    let due = RwSignal::new(None::<(i64, bool)>);
+    let probe = StoredValue::new(probe);
+    Effect::new(move |_| {
+        let now = clock.now_ms.get();
+        if let Some((at, false)) = due.get()
+            && now >= at
+        {
+            due.set(Some((at, true)));
+            let items = [probe.get_value()];
+            leptos::task::spawn_local(async move {
+                let _ = api::run_checks(run.project(), &items).await;
+            });
+        }
+    });
+    let status = move || {
+        let (at, asked) = due.get()?;
+        let left = (at - clock.now_ms.get()).div_euclid(1000);
+        Some(if !asked {
+            format!("Retrying in {} s…", left.max(0) + 1)
+        } else {
+            match run.observation(&probe.get_value()) {
+                Some(seen) => format!(
+                    "Retried: {} at {}. {}",
+                    seen.status.label(),
+                    short_time(&seen.at),
+                    seen.message
+                ),
+                None => "Retrying…".to_owned(),
+            }
+        })
+    };
+    let start = move |_| {
+        due.set(Some((
+            clock.now_ms.get_untracked() + i64::from(seconds) * 1000,
+            false,
+        )))
+    };
+    view! {
+        <button type="button" on:click=start data-testid="retry">{format!("Wait {seconds} s and retry")}</button>
+        <p class="caption" role="status" data-testid="retry-status">{status}</p>
+    }
+}
+
+/// What the samples say of how long the health URLs have been failing, and
+/// whether that is longer than `seconds` (when it is not 0).
+fn failing_for(clock: ServerClock, seconds: u32) -> String {
+    let now = clock.now_ms.get();
+    let report = clock.report.get();
+    let Some(Ok(report)) = report else {
+        return "Reading the health samples…".to_owned();
+    };
+    let failing: Vec<String> = report
+        .urls
+        .iter()
+        .filter_map(|url| {
+            let since = url.failing_since?;
+            let lasted = (now - since).div_euclid(1000);
+            let verdict = match seconds {
+                0 => String::new(),
+                _ if lasted > i64::from(seconds) => format!(": more than {}", span(seconds.into())),
+                _ => format!(": not yet {}", span(seconds.into())),
+            };
+            Some(format!("{} failing for {}{verdict}", url.url, span(lasted)))
+        })
+        .collect();
+    if failing.is_empty() {
+        "By the health samples, no URL is failing now.".to_owned()
+    } else {
+        format!("By the health samples: {}.", failing.join("; "))
     }
 }
 
@@ -134,16 +245,32 @@ fn RecordDecision(
     escalation: String,
     answers: RwSignal<Vec<usize>>,
     outcome: Outcome,
+    probe: Option<String>,
 ) -> impl IntoView {
     let run = use_run();
     let can_write = use_can_write();
+    let clock = expect_context::<ServerClock>();
     let recorded = RwSignal::new(false);
     let record = move |_| {
+        // The values that drove the decision: the check's latest result and
+        // how long the samples say it has been failing.
+        let mut evidence = Vec::new();
+        if let Some(seen) = probe.as_deref().and_then(|probe| run.observation(probe)) {
+            evidence.push(format!(
+                "{} at {}: {}",
+                seen.status.label(),
+                short_time(&seen.at),
+                seen.message
+            ));
+        }
+        if escalation == "health-check" {
+            evidence.push(failing_for(clock, 0));
+        }
         run.record(Change::DecisionTaken {
             escalation: escalation.clone(),
             answers: answers.get_untracked(),
             outcome,
-            note: String::new(),
+            note: evidence.join(" "),
         });
         recorded.set(true);
     };

@@ -509,3 +509,47 @@ fn every_problem_is_reported_at_once() {
         "{err}"
     );
 }
+
+#[test]
+fn the_health_tree_retries_after_30_seconds_and_measures_2_minutes_of_failing() {
+    let playbook = Playbook::default_launch().expect("the launch playbook");
+    let health = playbook
+        .escalations
+        .iter()
+        .find(|e| e.id == "health-check")
+        .expect("the health tree");
+    assert!(matches!(
+        health.node("wait-retry"),
+        Some(Node::Step {
+            retry_after_seconds: Some(30),
+            ..
+        })
+    ));
+    assert!(matches!(
+        health.node("persists"),
+        Some(Node::Question {
+            failing_for_seconds: Some(120),
+            ..
+        })
+    ));
+    // Elsewhere they are refused: the error-rate tree is not detected by a health check.
+    let source = include_str!("../../../../playbooks/launch.toml")
+        .replacen(
+            "next = \"find-cause\"",
+            "next = \"find-cause\"\nretry_after_seconds = 30",
+            1,
+        )
+        .replacen(
+            "text = \"Within 5 minutes: what is the root cause?\"",
+            "text = \"Within 5 minutes: what is the root cause?\"\nfailing_for_seconds = 60",
+            1,
+        );
+    let problems = Playbook::from_toml(&source)
+        .expect_err("refused")
+        .to_string();
+    assert!(problems.contains("failing_for_seconds"), "{problems}");
+    assert!(
+        !problems.contains("retry_after_seconds"),
+        "error rate has a live check: {problems}"
+    );
+}

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use domain::api::Role;
 use domain::chart::ErrorHours;
-use domain::health::{Report, Sample, Stats, TransitionReport, UrlReport, downsample};
+use domain::health::{
+    Report, Sample, Stats, TransitionReport, UrlReport, downsample, failing_since,
+};
 use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, Glance, Schedule, glance};
 use serde::{Deserialize, Serialize};
@@ -300,6 +302,7 @@ async fn health(
                 state: state.to_owned(),
                 since: known.map(|known| rfc3339(known.since.div_euclid(1000))),
                 stats: Stats::of(&mine),
+                failing_since: failing_since(&mine),
                 points: downsample(&mine, from, to, CHART_POINTS),
             }
         })

@@ -114,7 +114,7 @@ impl Watcher {
             {
                 continue;
             }
-            self.announce_overdue(state, &project, &run, now).await;
+            self.announce_overdue(state, &project, &run, now);
             let project = Arc::new(project);
             let checkpoints = &state.playbook.watch.checkpoints;
             let due = watch.schedule.snapshot_due(checkpoints, now, |hour| {
@@ -144,13 +144,7 @@ impl Watcher {
     }
 
     /// Tells Slack about each checkpoint that has fallen overdue, once.
-    async fn announce_overdue(
-        &self,
-        state: &AppState,
-        project: &Project,
-        run: &RunState,
-        now: i64,
-    ) {
+    fn announce_overdue(&self, state: &AppState, project: &Project, run: &RunState, now: i64) {
         let Some(watch) = &run.watch else { return };
         let late: Vec<(u32, String, i64)> = state
             .playbook
@@ -181,7 +175,9 @@ impl Watcher {
                 project.name,
                 span(late)
             );
-            self.notices.post(state, project.id, &text).await;
+            // A slow Slack must not hold up the round for every project.
+            let (state, project) = (state.clone(), project.id);
+            tokio::spawn(async move { state.watcher.notify(&state, project, &text).await });
         }
     }
 
@@ -309,7 +305,9 @@ impl Watcher {
             tracing::error!(%err, project = project.id, "a health change was not logged");
         }
         if let Some(text) = notice {
-            self.notices.post(state, project.id, &text).await;
+            // A slow Slack must not hold up the round for every project.
+            let (state, project) = (state.clone(), project.id);
+            tokio::spawn(async move { state.watcher.notify(&state, project, &text).await });
         }
     }
 }

@@ -73,7 +73,6 @@ async fn rollback(
         state.watcher.notify(&state, id, &start).await;
         let (state, actor) = (state.clone(), user.name.clone());
         tokio::spawn(async move {
-            let _running = running;
             let every = state.watcher.interval.min(DEPLOY_POLL);
             let ended = rolling.outcome(every).await;
             let live = ended.status == ActionStatus::Done;
@@ -87,6 +86,9 @@ async fn rollback(
             if let Err(err) = record(&state, id, kind, ended, &actor).await {
                 tracing::error!(%err, "the rollback's end could not be recorded");
             }
+            // The rollback is over once its deploy has ended, before the
+            // notice and the health check: another may start from here.
+            drop(running);
             state.watcher.notify(&state, id, &text).await;
             if let Some(health) = health_item(&state)
                 && let Err(err) = run_and_record(&state, &project, &health, ACTOR).await

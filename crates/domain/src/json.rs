@@ -241,6 +241,9 @@ impl NewEntry {
             } => Object::default()
                 .raw("start", &start.to_string())
                 .raw("grace_seconds", &grace_seconds.to_string()),
+            Change::CriterionWaived { criterion, reason } => Object::default()
+                .text("criterion", criterion)
+                .text("reason", reason),
             Change::HandoverAcknowledged { hour } => {
                 Object::default().raw("hour", &hour.to_string())
             }

@@ -19,6 +19,7 @@ pub mod playbook;
 pub mod project;
 pub mod route;
 pub mod run;
+pub mod signoff;
 pub mod snapshot;
 pub mod sync;
 pub mod watch;

@@ -11,6 +11,7 @@ mod submit;
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use export::cell;
 pub use export::{EntryFilter, KINDS, actors, markdown};
 pub use submit::{NewEntry, OP_ID_MAX, TEXT_MAX, note_text_problem, op_id_problem};
 
@@ -142,6 +143,11 @@ pub enum Change {
     HandoverAcknowledged {
         hour: u32,
     },
+    /// An admin accepts that a success criterion cannot be measured.
+    CriterionWaived {
+        criterion: String,
+        reason: String,
+    },
 }
 
 impl Entry {
@@ -245,6 +251,9 @@ impl Entry {
             ),
             Change::HandoverAcknowledged { hour } => {
                 format!("took the watch, acknowledging the handover at hour {hour}")
+            }
+            Change::CriterionWaived { criterion, reason } => {
+                format!("waived “{}”: {reason}", item(criterion))
             }
         }
     }
@@ -353,6 +362,13 @@ pub struct WatchRun {
     pub at: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotRecord {
     pub checkpoint: Option<u32>,
@@ -397,6 +413,8 @@ pub struct RunState {
     pub completed: Keyed<Completion>,
     /// Who acknowledged each checkpoint's handover, by hour.
     pub acknowledged: Keyed<Tick>,
+    /// The success criteria an admin waived, by id.
+    pub waivers: Keyed<Waiver>,
     /// Every snapshot, oldest first.
     pub snapshots: Vec<SnapshotRecord>,
     /// Each health URL's state, after its last change.
@@ -549,6 +567,14 @@ impl RunState {
                     detail: detail.clone(),
                 };
                 self.health.insert(url, state);
+            }
+            Change::CriterionWaived { criterion, reason } => {
+                let waiver = Waiver {
+                    reason: reason.clone(),
+                    by: entry.actor.clone(),
+                    at: entry.at.clone(),
+                };
+                self.waivers.insert(criterion, waiver);
             }
             Change::HandoverAcknowledged { hour } => {
                 self.acknowledged.insert(&hour.to_string(), who());

@@ -49,6 +49,12 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "runAction" => json!({}),
         "startWatch" => json!({}),
         "rollback" => json!({ "confirm": "not-the-name" }),
+        // Nothing is measured in a new project: every criterion can be waived.
+        "signOff" => json!({ "waivers": {
+            "success-error-rate": "r", "success-no-critical": "r", "success-health": "r",
+            "success-database": "r", "success-no-restarts": "r", "success-response-times": "r",
+            "success-background-jobs": "r", "success-websockets": "r"
+        } }),
         "append" => json!({
             "op_id": format!("op-{call}"),
             "kind": "ticked",
@@ -158,6 +164,7 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/projects/{id}/errors",
         "/api/watches",
         "/api/projects/{id}/rollback",
+        "/api/projects/{id}/sign-off",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {

@@ -666,3 +666,154 @@ async fn a_rollback_whose_deploy_fails_says_so_and_one_with_nothing_to_return_to
             .contains("no earlier live deploy")
     );
 }
+
+fn criterion<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no criterion {id} in {report}"))
+}
+
+#[tokio::test]
+async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_waived() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let (ana, dana) = (server.member("Ana").await, server.admin().await);
+    let path = format!("/api/projects/{project}/sign-off");
+    let fresh = json(ana.get(&path).await).await;
+    assert_eq!(fresh["approvable"], false);
+    assert_eq!(
+        criterion(&fresh, "success-health")["standing"],
+        "unmeasured"
+    );
+
+    // A watch with samples, a snapshot, the criteria's check, ticks by hand.
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    tokio::time::sleep(FAST_SAMPLING * 5).await;
+    assert_eq!(
+        ana.post(&format!("/api/projects/{project}/snapshots"), "")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let checked = ana
+        .post(
+            &format!("/api/projects/{project}/checks/success-no-critical"),
+            "",
+        )
+        .await;
+    assert_eq!(checked.status(), StatusCode::OK);
+    for (n, item) in ["success-database", "success-background-jobs"]
+        .iter()
+        .enumerate()
+    {
+        let (status, _) = ana
+            .append(
+                project,
+                &format!("tick-{n}"),
+                "ticked",
+                json!({ "item": item }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let report = json(ana.get(&path).await).await;
+    for met in [
+        "success-error-rate",
+        "success-no-critical",
+        "success-health",
+        "success-database",
+        "success-no-restarts",
+        "success-response-times",
+        "success-background-jobs",
+    ] {
+        assert_eq!(
+            criterion(&report, met)["standing"],
+            "met",
+            "{met}: {report}"
+        );
+    }
+    assert!(
+        criterion(&report, "success-health")["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("never down in")
+    );
+    assert_eq!(
+        criterion(&report, "success-websockets")["standing"],
+        "unmeasured"
+    );
+    assert_eq!(report["approvable"], false);
+
+    // Members cannot sign off; a blocked sign-off names what blocks it.
+    assert_eq!(ana.post(&path, "{}").await.status(), StatusCode::FORBIDDEN);
+    let blocked = dana.post(&path, "{}").await;
+    assert_eq!(blocked.status(), StatusCode::CONFLICT);
+    let said = json(blocked).await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("WebSocket connections stable"),
+        "{said}"
+    );
+    // A waiver is for what cannot be measured, with a reason.
+    let measured = dana
+        .post(
+            &path,
+            &json!({ "waivers": { "success-health": "fine" } }).to_string(),
+        )
+        .await;
+    assert_eq!(measured.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reasonless = dana
+        .post(
+            &path,
+            &json!({ "waivers": { "success-websockets": " " } }).to_string(),
+        )
+        .await;
+    assert_eq!(reasonless.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        log_of(&ana, project, "criterion_waived").await.is_empty(),
+        "a refused request records nothing"
+    );
+
+    let body = json!({ "waivers": { "success-websockets": "no WebSocket traffic in the first day" }, "note": "go" });
+    let signed = dana.post(&path, &body.to_string()).await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    let signed = json(signed).await;
+    assert_eq!(signed["approvable"], true);
+    assert_eq!(signed["signed_off_by"], "Dana");
+    assert_eq!(
+        criterion(&signed, "success-websockets")["standing"],
+        "waived"
+    );
+    assert_eq!(log_of(&ana, project, "criterion_waived").await.len(), 1);
+    assert_eq!(
+        log_of(&ana, project, "sign_off").await[0]["payload"]["approved"],
+        true
+    );
+    assert_eq!(
+        dana.post(&path, "{}").await.status(),
+        StatusCode::CONFLICT,
+        "once"
+    );
+    let watch = json(ana.get(&format!("/api/projects/{project}/watch")).await).await;
+    assert_eq!(watch["running"], false, "signed off: sampling stops");
+
+    let report = ana.get(&format!("{path}?format=markdown")).await;
+    assert_eq!(report.status(), StatusCode::OK);
+    assert!(common::header(&report, reqwest::header::CONTENT_TYPE).starts_with("text/markdown"));
+    let text = report.text().await.unwrap_or_default();
+    assert!(text.starts_with("# Launch sign-off: Voxanne"), "{text}");
+    assert!(text.contains("**Approved for launch** by Dana"), "{text}");
+    assert!(text.contains("| WebSocket connections stable | waived | waived by Dana: no WebSocket traffic in the first day"), "{text}");
+}

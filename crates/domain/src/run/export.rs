@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 15] = [
+pub const KINDS: [(&str, &str); 16] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -20,6 +20,7 @@ pub const KINDS: [(&str, &str); 15] = [
     ("health_changed", "Health"),
     ("restarted", "Restarts"),
     ("handover_acknowledged", "Handovers acknowledged"),
+    ("criterion_waived", "Waivers"),
 ];
 
 impl Change {
@@ -50,6 +51,7 @@ impl Change {
             Change::HealthChanged { .. } => 12,
             Change::Restarted { .. } => 13,
             Change::HandoverAcknowledged { .. } => 14,
+            Change::CriterionWaived { .. } => 15,
         }
     }
 }
@@ -138,7 +140,7 @@ pub fn markdown(title: &str, entries: &[Entry], playbook: &Playbook) -> String {
 /// breaks, no table, link, emphasis or code syntax, no HTML (a report is
 /// often opened in a renderer that allows it), and no `javascript:` URL for
 /// a renderer that links any scheme.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -120,6 +120,9 @@ impl Change {
                 (!playbook.watch.checkpoints.iter().any(|c| c.hour == *hour))
                     .then(|| format!("the watch has no checkpoint at hour {hour}"))
             }
+            Change::CriterionWaived { .. } => {
+                Some("an admin waives a criterion with POST /api/projects/{id}/sign-off".to_owned())
+            }
             Change::Snapshot { .. } | Change::HealthChanged { .. } | Change::Restarted { .. } => {
                 Some("snapshots and health changes are recorded by the proxy".to_owned())
             }

@@ -173,6 +173,14 @@ fn every_kind() -> Vec<Entry> {
             },
         ),
         entry(17, "gil", Change::HandoverAcknowledged { hour: 0 }),
+        entry(
+            18,
+            "dana",
+            Change::CriterionWaived {
+                criterion: "success-websockets".into(),
+                reason: "no sockets yet".into(),
+            },
+        ),
     ]
 }
 
@@ -233,6 +241,7 @@ fn every_kind_of_entry_lands_in_the_state() {
             "https://api.example/health is down: 503, down: database",
             "https://api.example/health restarted (uptime 2 h 00 min → 4 s)",
             "took the watch, acknowledging the handover at hour 0",
+            "waived “WebSocket connections stable”: no sockets yet",
         ]
     );
 }

@@ -8,6 +8,7 @@ mod openapi;
 mod playbook;
 mod projects;
 mod session;
+mod sign_off;
 mod watch;
 
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(checks::router())
         .merge(actions::router())
         .merge(watch::router())
+        .merge(sign_off::router())
         .merge(openapi::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

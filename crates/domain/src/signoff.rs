@@ -1,0 +1,506 @@
+//! The 24-hour sign-off, measured: each success criterion of the playbook
+//! judged from what the watch recorded (snapshots, health samples, restarts,
+//! checks, ticks), with its evidence; what cannot be measured needs an
+//! admin's waiver. Approved only when every criterion is met or waived.
+
+use nanoserde::{DeBin, SerBin};
+use serde::{Deserialize, Serialize};
+
+use crate::check::CheckKind;
+use crate::playbook::{Decimal, Item, Playbook};
+use crate::run::{CheckStatus, RunState, cell};
+use crate::snapshot::{Judgment, Verdict};
+
+/// What the sampler measured over the run, which the log does not hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunHealth {
+    pub samples: usize,
+    pub uptime_percent: Option<f64>,
+    /// How many times a health URL went down by the thresholds.
+    pub downs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Met,
+    NotMet,
+    /// Nothing recorded can tell: measure it, tick it, or waive it.
+    Unmeasured,
+    /// Not measurable, and an admin accepted that, with a reason.
+    Waived,
+}
+
+impl Standing {
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Met => "met",
+            Standing::NotMet => "not_met",
+            Standing::Unmeasured => "unmeasured",
+            Standing::Waived => "waived",
+        }
+    }
+}
+
+/// One criterion with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct Criterion {
+    pub id: String,
+    pub text: String,
+    pub standing: Standing,
+    /// What was recorded, in words: "on target in 6 snapshots", "down twice".
+    pub evidence: String,
+}
+
+/// Every criterion, and the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct SignOffReport {
+    pub criteria: Vec<Criterion>,
+    /// Every criterion met or waived.
+    pub approvable: bool,
+    /// Who signed off, and when, once someone has.
+    pub signed_off_by: Option<String>,
+    pub signed_off_at: Option<String>,
+}
+
+impl SignOffReport {
+    /// What keeps the launch from approval, criterion by criterion.
+    pub fn blocking(&self) -> Vec<String> {
+        self.criteria
+            .iter()
+            .filter(|c| !matches!(c.standing, Standing::Met | Standing::Waived))
+            .map(|c| format!("{}: {}", c.text, c.evidence))
+            .collect()
+    }
+}
+
+/// Judges every success criterion of `playbook` from `run` and `health`.
+pub fn evaluate(playbook: &Playbook, run: &RunState, health: &RunHealth) -> SignOffReport {
+    let criteria: Vec<Criterion> = playbook
+        .success_criteria
+        .iter()
+        .map(|item| {
+            let (standing, evidence) = judge(playbook, run, health, item);
+            let (standing, evidence) = match (standing, run.waivers.get(&item.id)) {
+                (Standing::Unmeasured, Some(waiver)) => (
+                    Standing::Waived,
+                    format!("waived by {}: {} ({evidence})", waiver.by, waiver.reason),
+                ),
+                (standing, _) => (standing, evidence),
+            };
+            Criterion {
+                id: item.id.clone(),
+                text: item.text.clone(),
+                standing,
+                evidence,
+            }
+        })
+        .collect();
+    let approvable = criteria
+        .iter()
+        .all(|c| matches!(c.standing, Standing::Met | Standing::Waived));
+    SignOffReport {
+        criteria,
+        approvable,
+        signed_off_by: run.sign_off.as_ref().map(|s| s.by.clone()),
+        signed_off_at: run.sign_off.as_ref().map(|s| s.at.clone()),
+    }
+}
+
+/// The sign-off as a Markdown report: the verdict, each criterion with its
+/// evidence, and every snapshot's conditions. People's text is escaped as in
+/// the timeline's export.
+pub fn markdown(project: &str, report: &SignOffReport, run: &RunState) -> String {
+    let verdict = match (&report.signed_off_by, report.approvable) {
+        (Some(by), _) => format!(
+            "**Approved for launch** by {} at {}.",
+            cell(by),
+            cell(report.signed_off_at.as_deref().unwrap_or(""))
+        ),
+        (None, true) => "Every criterion is met or waived: ready to approve.".to_owned(),
+        (None, false) => format!(
+            "**Not approved yet**: {} criteria block it.",
+            report.blocking().len()
+        ),
+    };
+    let mut out = format!(
+        "# Launch sign-off: {}
+
+{verdict}
+
+| Criterion | Standing | Evidence |\n| --- | --- | --- |\n",
+        cell(project)
+    );
+    for criterion in &report.criteria {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(&criterion.text),
+            criterion.standing.name(),
+            cell(&criterion.evidence)
+        ));
+    }
+    out.push_str("\n## Snapshots\n\n| When (UTC) | Checkpoint | Targets |\n| --- | --- | --- |\n");
+    for snapshot in &run.snapshots {
+        let conditions: Vec<String> = snapshot.judgments.iter().map(Judgment::condition).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(snapshot.at.get(..16).unwrap_or(&snapshot.at)),
+            snapshot
+                .checkpoint
+                .map_or_else(|| "asked".to_owned(), |hour| format!("hour {hour}")),
+            cell(&conditions.join("; "))
+        ));
+    }
+    if run.snapshots.is_empty() {
+        out.push_str("| | | No snapshot was taken. |\n");
+    }
+    out
+}
+
+fn judge(
+    playbook: &Playbook,
+    run: &RunState,
+    health: &RunHealth,
+    item: &Item,
+) -> (Standing, String) {
+    let Some(check) = item.verify.check() else {
+        return match run.tick(&item.id) {
+            Some(tick) => (
+                Standing::Met,
+                format!("confirmed by {} at {}", tick.by, tick.at),
+            ),
+            None => (
+                Standing::Unmeasured,
+                "no check can tell: tick it once confirmed, or an admin waives it".to_owned(),
+            ),
+        };
+    };
+    match check {
+        CheckKind::SentryErrorRate | CheckKind::SentryErrorCount => {
+            throughout(playbook, run, &[CheckKind::SentryErrorRate])
+        }
+        CheckKind::SentryP99 | CheckKind::HealthLatency => throughout(
+            playbook,
+            run,
+            &[CheckKind::SentryP99, CheckKind::HealthLatency],
+        ),
+        CheckKind::HealthEndpoint => match (health.samples, health.downs) {
+            (0, _) => (
+                Standing::Unmeasured,
+                "no health samples: start the watch with a health URL set".to_owned(),
+            ),
+            (samples, 0) => (
+                Standing::Met,
+                format!(
+                    "never down in {samples} samples, uptime {}%",
+                    Decimal(health.uptime_percent.unwrap_or(100.0))
+                ),
+            ),
+            (_, downs) => (
+                Standing::NotMet,
+                format!("down {downs} times during the run"),
+            ),
+        },
+        CheckKind::RenderDeployLive => match (health.samples, run.restarts.len()) {
+            (0, _) => (
+                Standing::Unmeasured,
+                "no health samples to see restarts by".to_owned(),
+            ),
+            (samples, 0) => (Standing::Met, format!("no restart in {samples} samples")),
+            (_, restarts) => {
+                let last = run.restarts.last().map_or("", |r| r.at.as_str());
+                (
+                    Standing::NotMet,
+                    format!("restarts: {restarts}, the last at {last}"),
+                )
+            }
+        },
+        // Any other check: its latest result, run for this criterion.
+        _ => match run.checks.get(&item.id) {
+            Some(seen) if seen.status == CheckStatus::Passed => {
+                (Standing::Met, format!("{} at {}", seen.message, seen.at))
+            }
+            Some(seen) if seen.status == CheckStatus::Failed => {
+                (Standing::NotMet, format!("{} at {}", seen.message, seen.at))
+            }
+            Some(seen) => (
+                Standing::Unmeasured,
+                format!("its check {}: {}", seen.status.label(), seen.message),
+            ),
+            None => (
+                Standing::Unmeasured,
+                "not checked yet: run its check".to_owned(),
+            ),
+        },
+    }
+}
+
+/// Met when every snapshot's judgment of the targets measured by `checks`
+/// passed, with at least one measured; the first failure otherwise.
+fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Standing, String) {
+    let measured_by = |judgment: &Judgment| {
+        playbook
+            .target(&judgment.target)
+            .and_then(|target| target.verify.check())
+            .is_some_and(|check| checks.contains(&check))
+    };
+    let mut measured = 0;
+    for snapshot in &run.snapshots {
+        for judgment in snapshot.judgments.iter().filter(|j| measured_by(j)) {
+            match judgment.status {
+                Verdict::Failed => {
+                    let when = snapshot
+                        .checkpoint
+                        .map_or_else(|| snapshot.at.clone(), |hour| format!("hour {hour}"));
+                    return (
+                        Standing::NotMet,
+                        format!("off target at {when}: {}", judgment.condition()),
+                    );
+                }
+                Verdict::Passed => measured += 1,
+                Verdict::NotMeasurable => {}
+            }
+        }
+    }
+    match measured {
+        0 => (
+            Standing::Unmeasured,
+            "no snapshot measured it: take one, or an admin waives it".to_owned(),
+        ),
+        n => (
+            Standing::Met,
+            format!(
+                "on target all {n} times it was measured, over {} snapshots",
+                run.snapshots.len()
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::{Bound, Comparison, Unit};
+    use crate::run::{Change, Entry};
+
+    fn entry(id: u64, actor: &str, change: Change) -> Entry {
+        Entry {
+            id,
+            op_id: format!("op-{id}"),
+            actor: actor.into(),
+            at: format!("2026-11-24T0{id}:00:00Z"),
+            change,
+        }
+    }
+
+    fn judged(target: &str, label: &str, status: Verdict, observed: f64, unit: Unit) -> Judgment {
+        Judgment {
+            target: target.into(),
+            label: label.into(),
+            status,
+            observed: Some(observed),
+            bound: Bound {
+                comparison: Comparison::Below,
+                value: if unit == Unit::Percent { 1.0 } else { 1000.0 },
+                unit,
+            },
+            measure: "m".into(),
+        }
+    }
+
+    fn standing(report: &SignOffReport, id: &str) -> (Standing, String) {
+        let c = report
+            .criteria
+            .iter()
+            .find(|c| c.id == id)
+            .expect("criterion");
+        (c.standing, c.evidence.clone())
+    }
+
+    #[test]
+    fn each_criterion_is_judged_from_what_the_watch_recorded() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        let health = RunHealth::default();
+        let report = evaluate(&playbook, &run, &health);
+        assert!(!report.approvable);
+        assert!(
+            report
+                .criteria
+                .iter()
+                .all(|c| c.standing == Standing::Unmeasured)
+        );
+        assert_eq!(report.blocking().len(), playbook.success_criteria.len());
+
+        run.apply(&entry(
+            1,
+            "Watchpost",
+            Change::Snapshot {
+                checkpoint: Some(4),
+                judgments: vec![
+                    judged(
+                        "error-rate",
+                        "Error rate",
+                        Verdict::Passed,
+                        0.4,
+                        Unit::Percent,
+                    ),
+                    judged("p99", "p99", Verdict::Passed, 400.0, Unit::Ms),
+                ],
+            },
+        ));
+        run.apply(&entry(
+            2,
+            "Watchpost",
+            Change::Snapshot {
+                checkpoint: Some(8),
+                judgments: vec![judged("p99", "p99", Verdict::Failed, 1400.0, Unit::Ms)],
+            },
+        ));
+        let healthy = RunHealth {
+            samples: 2880,
+            uptime_percent: Some(99.9),
+            downs: 0,
+        };
+        let report = evaluate(&playbook, &run, &healthy);
+        assert_eq!(
+            standing(&report, "success-error-rate"),
+            (
+                Standing::Met,
+                "on target all 1 times it was measured, over 2 snapshots".into()
+            )
+        );
+        assert_eq!(
+            standing(&report, "success-response-times"),
+            (
+                Standing::NotMet,
+                "off target at hour 8: p99 1400 ms > 1000 ms target".into()
+            )
+        );
+        assert_eq!(
+            standing(&report, "success-health"),
+            (
+                Standing::Met,
+                "never down in 2880 samples, uptime 99.9%".into()
+            )
+        );
+        assert_eq!(standing(&report, "success-no-restarts").0, Standing::Met);
+        let down = RunHealth {
+            downs: 2,
+            ..healthy
+        };
+        assert_eq!(
+            standing(&evaluate(&playbook, &run, &down), "success-health").0,
+            Standing::NotMet
+        );
+
+        run.apply(&entry(
+            3,
+            "Watchpost",
+            Change::Restarted {
+                url: "https://a.example/health".into(),
+                uptime_before: 7200,
+                uptime_after: 3,
+            },
+        ));
+        let (restarts, said) =
+            standing(&evaluate(&playbook, &run, &healthy), "success-no-restarts");
+        assert_eq!(restarts, Standing::NotMet);
+        assert!(
+            said == "restarts: 1, the last at 2026-11-24T03:00:00Z",
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn the_markdown_report_has_the_verdict_each_criterion_and_the_snapshots() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        run.apply(&entry(
+            1,
+            "Watchpost",
+            Change::Snapshot {
+                checkpoint: Some(4),
+                judgments: vec![judged(
+                    "error-rate",
+                    "Error rate",
+                    Verdict::Passed,
+                    0.4,
+                    Unit::Percent,
+                )],
+            },
+        ));
+        let report = evaluate(&playbook, &run, &RunHealth::default());
+        let text = markdown("Voxanne | <b>", &report, &run);
+        assert!(
+            text.starts_with("# Launch sign-off: Voxanne \\| &lt;b&gt;\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("**Not approved yet**: 7 criteria block it."),
+            "{text}"
+        );
+        assert!(
+            text.contains("| Error rate below 1% throughout the 24 hours | met | on target"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| 2026-11-24T01:00 | hour 4 | Error rate 0.4% &lt; 1% |"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn only_what_cannot_be_measured_is_waived_and_a_tick_confirms_by_hand() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        run.apply(&entry(
+            1,
+            "Dana",
+            Change::CriterionWaived {
+                criterion: "success-websockets".into(),
+                reason: "no WebSocket traffic yet".into(),
+            },
+        ));
+        run.apply(&entry(
+            2,
+            "Dana",
+            Change::CriterionWaived {
+                criterion: "success-health".into(),
+                reason: "trust me".into(),
+            },
+        ));
+        run.apply(&entry(
+            3,
+            "Ana",
+            Change::Ticked {
+                item: "success-database".into(),
+            },
+        ));
+        let down = RunHealth {
+            samples: 10,
+            uptime_percent: Some(70.0),
+            downs: 1,
+        };
+        let report = evaluate(&playbook, &run, &down);
+        assert_eq!(
+            standing(&report, "success-websockets"),
+            (
+                Standing::Waived,
+                "waived by Dana: no WebSocket traffic yet (no check can tell: tick it once confirmed, or an admin waives it)".into()
+            )
+        );
+        assert_eq!(
+            standing(&report, "success-health").0,
+            Standing::NotMet,
+            "a failure is not waived"
+        );
+        assert_eq!(
+            standing(&report, "success-database"),
+            (
+                Standing::Met,
+                "confirmed by Ana at 2026-11-24T03:00:00Z".into()
+            )
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The 24-hour sign-off, measured: `GET /api/projects/{id}/sign-off` judges
+//! each success criterion from what the watch recorded (as JSON, the app's
+//! binary form, or a Markdown report); `POST` it (admins) to waive what
+//! cannot be measured, with a reason, and to sign off when nothing blocks.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::api::Role;
+use domain::health::Stats;
+use domain::project::Project;
+use domain::run::{Change, RunState, TEXT_MAX};
+use domain::signoff::{RunHealth, SignOffReport, Standing, evaluate, markdown};
+use serde::Deserialize;
+
+use super::checks::runnable;
+use super::projects::find;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::extract::{Format, Json, Path, Query};
+use crate::guard::CurrentUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/projects/{id}/sign-off", get(show).post(sign_off))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShowQuery {
+    /// `markdown` for the report as a file.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ShowQuery>,
+    format: Format,
+) -> Result<Response> {
+    let project = find(&state, id).await?;
+    let run = state.runs.state(project.id).await?;
+    let report = report(&state, &project, &run).await?;
+    match query.format.as_deref() {
+        None => Ok(format.reply(&report)),
+        Some("markdown") => Ok((
+            [
+                (header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"sign-off.md\"",
+                ),
+            ],
+            markdown(&project.name, &report, &run),
+        )
+            .into_response()),
+        Some(other) => Err(Error::Invalid(format!(
+            "format “{other}” is not markdown; leave it out for JSON"
+        ))),
+    }
+}
+
+/// Every criterion judged now.
+async fn report(state: &AppState, project: &Project, run: &RunState) -> Result<SignOffReport> {
+    Ok(evaluate(
+        &state.playbook,
+        run,
+        &run_health(state, project, run).await?,
+    ))
+}
+
+/// What the sampler measured since the watch's start.
+async fn run_health(state: &AppState, project: &Project, run: &RunState) -> Result<RunHealth> {
+    let Some(watch) = &run.watch else {
+        return Ok(RunHealth::default());
+    };
+    let samples = state
+        .store
+        .samples(
+            project.id,
+            watch.schedule.start * 1000,
+            state.clock().now_ms(),
+        )
+        .await?;
+    let stats = Stats::of(samples.iter().map(|(_, sample)| sample));
+    let downs = state
+        .store
+        .entries_of_kinds(project.id, &["health_changed"])
+        .await?
+        .iter()
+        .filter(|entry| matches!(entry.change, Change::HealthChanged { up: false, .. }))
+        .count();
+    Ok(RunHealth {
+        samples: stats.samples,
+        uptime_percent: stats.uptime_percent,
+        downs,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignOff {
+    /// Criterion id → why it is accepted without being measured.
+    #[serde(default)]
+    waivers: BTreeMap<String, String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn sign_off(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    format: Format,
+    Json(body): Json<SignOff>,
+) -> Result<Response> {
+    user.require(Role::Admin, "signing off the launch")?;
+    let project = runnable(&state, id).await?;
+    let run = state.runs.state(project.id).await?;
+    if run.sign_off.is_some() {
+        return Err(Error::Conflict(
+            "the launch is already signed off".to_owned(),
+        ));
+    }
+    let before = report(&state, &project, &run).await?;
+    // A waiver is for what cannot be measured, never for a failure.
+    for (criterion, reason) in &body.waivers {
+        let Some(found) = before.criteria.iter().find(|c| c.id == *criterion) else {
+            return Err(Error::Invalid(format!(
+                "there is no success criterion “{criterion}”"
+            )));
+        };
+        if reason.trim().is_empty() || reason.chars().count() > TEXT_MAX {
+            return Err(Error::Invalid(format!(
+                "a waiver of “{}” needs a reason of 1 to {TEXT_MAX} characters",
+                found.text
+            )));
+        }
+        if !matches!(found.standing, Standing::Unmeasured | Standing::Waived) {
+            return Err(Error::Invalid(format!(
+                "“{}” is {}, not unmeasurable: only what cannot be measured is waived",
+                found.text,
+                found.standing.name().replace('_', " ")
+            )));
+        }
+    }
+    if body.note.chars().count() > TEXT_MAX {
+        return Err(Error::Invalid(format!(
+            "a sign-off note has at most {TEXT_MAX} characters"
+        )));
+    }
+    for (criterion, reason) in body.waivers {
+        let change = Change::CriterionWaived {
+            criterion,
+            reason: reason.trim().to_owned(),
+        };
+        state.runs.record(project.id, &change, &user.name).await?;
+    }
+    let run = state.runs.state(project.id).await?;
+    let after = report(&state, &project, &run).await?;
+    if !after.approvable {
+        return Err(Error::Conflict(format!(
+            "not approved: {}",
+            after.blocking().join("; ")
+        )));
+    }
+    let change = Change::SignOff {
+        approved: true,
+        note: body.note,
+    };
+    state.runs.record(project.id, &change, &user.name).await?;
+    let run = state.runs.state(project.id).await?;
+    Ok(format.reply(&report(&state, &project, &run).await?))
+}

@@ -808,8 +808,8 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         click(&c, &testid("confirm-complete")).await;
         wait_for_text(
             &c,
-            &format!("{} {}", testid("checkpoint-0"), testid("checkpoint-done")),
-            "Completed by Ana",
+            &format!("{} {}", testid("checkpoint-0"), testid("checkpoint-state")),
+            "done by Ana at",
         )
         .await;
         wait_for_text(
@@ -883,8 +883,8 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         click(&c, &testid("confirm-complete")).await;
         wait_for_text(
             &c,
-            &format!("{h4} {}", testid("checkpoint-done")),
-            "Completed by Ben",
+            &format!("{h4} {}", testid("checkpoint-state")),
+            "done by Ben at",
         )
         .await;
     }));
@@ -1030,4 +1030,61 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
     assert!(note.starts_with("failed at"), "{note}");
     assert!(note.contains("down: database"), "{note}");
     assert!(note.contains("failing for"), "{note}");
+}
+
+/// The sign-off, from what the watch measured: a watch that started a day
+/// ago, so the sign-off is due; the manual criteria ticked, the critical
+/// issues checked, a snapshot taken; what no check can tell is waived with
+/// a reason, and the launch is approved.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_launch_is_signed_off_from_what_the_watch_measured() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Ready).await;
+    let mut env = launch.env();
+    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+    let watchpost = Watchpost::start_with(env).await;
+    let id = watchpost
+        .create_configured_project(&launch.project_settings("Voxanne backend"))
+        .await;
+    let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(24 * 3600 + 60);
+    watchpost.start_watch(id, &day_ago.to_string()).await;
+    let url = watchpost.url(&format!("/projects/{id}/watch"));
+    let admin = watchpost.admin_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&url).await.expect("open the watch");
+        sign_in(&c, "Dana", &admin).await;
+        let criterion = |id: &str| testid(&format!("criterion-{id}"));
+        wait_for_text(&c, &testid("verdict"), "Not approved yet").await;
+        for item in ["success-database", "success-background-jobs"] {
+            click(&c, &format!("{} input", testid(&format!("item-{item}")))).await;
+        }
+        click(
+            &c,
+            &format!(
+                "{} {}",
+                testid("item-success-no-critical"),
+                testid("check-again")
+            ),
+        )
+        .await;
+        click(&c, &testid("take-snapshot")).await;
+        wait_for_text(&c, &criterion("success-no-critical"), "met").await;
+        wait_for_text(&c, &criterion("success-error-rate"), "met").await;
+        wait_for_text(&c, &criterion("success-health"), "never down in").await;
+        wait_for_text(&c, &criterion("success-database"), "confirmed by Dana").await;
+        // What no check can tell is waived with a reason.
+        replace_text(
+            &c,
+            &testid("waive-reason"),
+            "No WebSocket traffic on day one",
+        )
+        .await;
+        click(&c, &testid("sign-off")).await;
+        wait_for_text(&c, &testid("verdict"), "Approved for launch by Dana").await;
+        wait_for_text(&c, &criterion("success-websockets"), "waived by Dana").await;
+        screenshots(&c, "watch-sign-off", &testid("sign-off-panel")).await;
+    })
+    .await;
 }

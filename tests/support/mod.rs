@@ -140,6 +140,18 @@ impl Watchpost {
         project["id"].as_i64().expect("project id")
     }
 
+    /// Starts a project's watch from `start` (RFC 3339), through the API.
+    pub async fn start_watch(&self, project: i64, start: &str) {
+        let client = self.admin_client().await;
+        let response = client
+            .post(format!("{}/api/projects/{project}/watch", self.base))
+            .json(&json!({ "start": start }))
+            .send()
+            .await
+            .expect("start the watch");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    }
+
     /// A project's whole log, read through the API as an admin.
     pub async fn log(&self, project: i64) -> Value {
         let client = self.admin_client().await;

@@ -17,6 +17,7 @@ use domain::health::Report;
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Entry, NewEntry};
+use domain::signoff::SignOffReport;
 use domain::watch::Glance;
 use nanoserde::DeBin;
 use wasm_bindgen::{JsCast, JsValue};
@@ -174,6 +175,21 @@ pub async fn rollback(project: i64, confirm: String) -> Result<(), ApiError> {
     accepted(send("POST", &path, Some(body)).await?)
         .await
         .map(drop)
+}
+
+/// Each success criterion as the proxy measures it now.
+pub async fn sign_off_report(project: i64) -> Result<SignOffReport, ApiError> {
+    get(&format!("/api/projects/{project}/sign-off")).await
+}
+
+/// Waives what has a reason and signs off (admins); refused with what blocks it.
+pub async fn sign_off(
+    project: i64,
+    waivers: &[(String, String)],
+    note: &str,
+) -> Result<SignOffReport, ApiError> {
+    let body = domain::json::sign_off_request(waivers, note);
+    call("POST", &format!("/api/projects/{project}/sign-off"), body).await
 }
 
 /// Every open project's watch at a glance.

@@ -111,6 +111,21 @@ pub fn check_request(items: &[String]) -> String {
     Object::default().raw("items", &list(items)).finish()
 }
 
+/// `POST .../sign-off`: `{"waivers":{"<criterion>":"<reason>"},"note"}`;
+/// an empty reason is left out (that criterion is not waived).
+pub fn sign_off_request(waivers: &[(String, String)], note: &str) -> String {
+    let waivers = waivers
+        .iter()
+        .filter(|(_, reason)| !reason.trim().is_empty())
+        .fold(Object::default(), |object, (criterion, reason)| {
+            object.text(criterion, reason)
+        });
+    Object::default()
+        .raw("waivers", &waivers.finish())
+        .text("note", note)
+        .finish()
+}
+
 impl ProjectPatch {
     pub fn to_json(&self) -> String {
         // Destructured, so a field added to the patch and not written here
@@ -311,6 +326,20 @@ impl NewEntry {
 mod tests {
     use super::*;
     use crate::project::Platform;
+
+    #[test]
+    fn a_sign_off_request_waives_only_what_has_a_reason() {
+        let waivers = [
+            ("success-websockets".to_owned(), "no \"sockets\"".to_owned()),
+            ("success-database".to_owned(), " ".to_owned()),
+        ];
+        let json: serde_json::Value =
+            serde_json::from_str(&sign_off_request(&waivers, "go")).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({ "waivers": { "success-websockets": "no \"sockets\"" }, "note": "go" })
+        );
+    }
 
     #[test]
     fn strings_are_escaped_as_json_requires() {

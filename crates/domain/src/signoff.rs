@@ -40,6 +40,16 @@ impl Standing {
             Standing::Waived => "waived",
         }
     }
+
+    /// As a badge shows it, and the class that colours it.
+    pub fn badge(self) -> (&'static str, &'static str) {
+        match self {
+            Standing::Met => ("met", "passed"),
+            Standing::NotMet => ("not met", "failed"),
+            Standing::Unmeasured => ("unmeasured", "not_measurable"),
+            Standing::Waived => ("waived", "not_measurable"),
+        }
+    }
 }
 
 /// One criterion with its evidence.
@@ -64,6 +74,21 @@ pub struct SignOffReport {
 }
 
 impl SignOffReport {
+    /// The verdict in words: approved, ready, or how much blocks it.
+    pub fn verdict(&self) -> String {
+        match (&self.signed_off_by, self.approvable) {
+            (Some(by), _) => format!("Approved for launch by {by}."),
+            (None, true) => "Every criterion is met or waived: ready to sign off.".to_owned(),
+            (None, false) => format!(
+                "Not approved yet: {} criteria block it.",
+                self.criteria
+                    .iter()
+                    .filter(|c| !matches!(c.standing, Standing::Met | Standing::Waived))
+                    .count()
+            ),
+        }
+    }
+
     /// What keeps the launch from approval, criterion by criterion.
     pub fn blocking(&self) -> Vec<String> {
         self.criteria

@@ -57,7 +57,8 @@ impl CheckpointState {
         }
     }
 
-    /// "in 3 h 05 min", "due for 4 min", "overdue by 1 h 20 min", "done by Ana".
+    /// "in 3 h 05 min", "due for 4 min", "overdue by 1 h 20 min", "done by
+    /// Ana at 03:49 UTC".
     pub fn describe(&self) -> String {
         match self {
             CheckpointState::Upcoming { in_seconds } => format!("in {}", span(*in_seconds)),
@@ -65,7 +66,11 @@ impl CheckpointState {
             CheckpointState::Overdue { late_seconds } => {
                 format!("overdue by {}", span(*late_seconds))
             }
-            CheckpointState::Done(done) => format!("done by {}", done.by),
+            CheckpointState::Done(done) => format!(
+                "done by {} at {} UTC",
+                done.by,
+                done.at.get(11..16).unwrap_or(&done.at)
+            ),
         }
     }
 }
@@ -518,6 +523,15 @@ mod tests {
 
     #[test]
     fn states_and_spans_read_as_people_say_them() {
+        let done = Completion {
+            by: "Ana".into(),
+            at: "2026-11-24T03:49:10Z".into(),
+            note: String::new(),
+        };
+        assert_eq!(
+            CheckpointState::Done(done).describe(),
+            "done by Ana at 03:49 UTC"
+        );
         assert_eq!(span(45), "45 s");
         assert_eq!(span(12 * 60 + 5), "12 min");
         assert_eq!(span(3 * 3600 + 5 * 60), "3 h 05 min");

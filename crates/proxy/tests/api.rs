@@ -47,7 +47,8 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
         "updateProject" => json!({ "slack_channel": "#launch" }),
         "runChecks" => json!({ "items": ["render-service-exists", "health-endpoint-ok"] }),
         "runAction" => json!({}),
-        "startWatch" => json!({}),
+        // A day ago, so that the sign-off is due whichever runs first.
+        "startWatch" => json!({ "start": day_ago() }),
         "rollback" => json!({ "confirm": "not-the-name" }),
         // Nothing is measured in a new project: every criterion can be waived.
         "signOff" => json!({ "waivers": {
@@ -65,6 +66,11 @@ fn body_for(operation: &str, call: usize) -> Option<String> {
     Some(body.to_string())
 }
 
+/// RFC 3339, 24 hours and a minute ago.
+fn day_ago() -> String {
+    (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(24 * 3600 + 60)).to_string()
+}
+
 async fn client_for(server: &Server, role: &str) -> Client {
     match role {
         "viewer" => server.signed_in("Vic", VIEWER).await,
@@ -78,6 +84,16 @@ async fn client_for(server: &Server, role: &str) -> Client {
 async fn every_route_answers_by_role_and_fits_the_document() {
     let server = Server::start().await;
     let project = server.project("Voxanne").await;
+    // A watch that started a day ago: its sign-off is due.
+    let started = server
+        .admin()
+        .await
+        .post(
+            &format!("/api/projects/{project}/watch"),
+            &json!({ "start": day_ago() }).to_string(),
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
     let document = openapi(&server).await;
     let operations = operations(&document);
     assert!(operations.len() >= 15, "{} operations", operations.len());

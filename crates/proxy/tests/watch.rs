@@ -693,11 +693,26 @@ async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_wa
         "unmeasured"
     );
 
-    // A watch with samples, a snapshot, the criteria's check, ticks by hand.
+    // Signing off before the sign-off checkpoint is refused.
     assert_eq!(
         start_watch(&ana, project, json!({})).await.status(),
         StatusCode::CREATED
     );
+    let early = dana.post(&path, "{}").await;
+    assert_eq!(early.status(), StatusCode::CONFLICT);
+    let said = json(early).await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("the sign-off is due at"),
+        "{said}"
+    );
+    // A watch started a day ago, with samples, a snapshot, the criteria's
+    // check, ticks by hand.
+    let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(24 * 3600 + 60);
+    let restarted = start_watch(&ana, project, json!({ "start": day_ago.to_string() })).await;
+    assert_eq!(restarted.status(), StatusCode::CREATED);
     tokio::time::sleep(FAST_SAMPLING * 5).await;
     assert_eq!(
         ana.post(&format!("/api/projects/{project}/snapshots"), "")

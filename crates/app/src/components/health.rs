@@ -51,20 +51,23 @@ fn figures(report: Report) -> impl IntoView {
             }
         })
         .collect_view();
-    let transitions = report
-        .transitions
-        .into_iter()
-        .rev()
-        .take(5)
-        .map(|t| view! { <li>{format!("{} {}: {} {}", short_time(&t.at), t.url, t.kind, t.detail)}</li> })
-        .collect_view();
+    // The latest change; the timeline has every one, the chart marks them.
+    let last = report.transitions.last().map(|t| {
+        format!(
+            "Last change: {} {} {} {}",
+            short_time(&t.at),
+            t.url,
+            t.kind,
+            t.detail
+        )
+    });
     view! {
         <p class="caption">{every}</p>
         <table class="targets health-table">
             <thead><tr><th scope="col">"URL"</th><th scope="col">"State"</th><th scope="col">"Uptime"</th><th scope="col">"Latency"</th></tr></thead>
             <tbody>{urls}</tbody>
         </table>
-        <ul class="transitions" data-testid="transitions">{transitions}</ul>
+        <p class="caption" data-testid="transitions">{last}</p>
     }
     .into_any()
 }

@@ -9,6 +9,7 @@ pub mod first_event;
 pub mod health;
 pub mod item;
 pub mod rollback;
+pub mod sign_off;
 pub mod snapshot;
 pub mod sync;
 pub mod theme;

@@ -42,7 +42,7 @@ pub fn RollbackPanel() -> impl IntoView {
     };
     view! {
         <div class="rollback" data-testid="rollback">
-            <p>"The seeds' route: revert the last change and push; Render deploys the previous version."</p>
+            <p>"The seeds' route (Render then deploys the previous version):"</p>
             <pre class="shift-note">"git revert HEAD && git push"</pre>
             {is_admin.then(|| view! {
                 <form class="start-watch" on:submit=roll_back data-testid="rollback-form">

@@ -15,7 +15,8 @@ use crate::api;
 use crate::components::chart::ErrorsChart;
 use crate::components::clock::{ServerClock, both_zones};
 use crate::components::health::HealthPanel;
-use crate::components::item::{Checklist, short_time};
+use crate::components::item::Checklist;
+use crate::components::sign_off::SignOffPanel;
 use crate::components::snapshot::SnapshotPanel;
 use crate::components::{TextList, use_can_write, with_playbook};
 use crate::load::Load;
@@ -42,13 +43,15 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
             <HealthPanel clock/>
             <SnapshotPanel/>
         </div>
-        <article class="card" data-testid="errors">
+        <article class="card chart-card" data-testid="errors">
             <header><h4>"Errors"</h4></header>
             <ErrorsChart clock/>
         </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}
         </ol>
+
+        <SignOffPanel/>
 
         <h3>"At each checkpoint"</h3>
         <div class="grid">
@@ -179,10 +182,6 @@ fn CheckpointCard(
     let head = move || {
         standing().map(|(due, status)| {
             let class = format!("check-status state-{}", status.name());
-            let done = match &status {
-                CheckpointState::Done(done) => Some(format!("Completed by {} at {}", done.by, short_time(&done.at))),
-                _ => None,
-            };
             let note = match &status {
                 CheckpointState::Done(done) if !done.note.is_empty() => Some(done.note.clone()),
                 _ => None,
@@ -206,7 +205,6 @@ fn CheckpointCard(
                     <span class=class data-testid="checkpoint-state">{status.describe()}</span>
                     {format!(" · due {}", both_zones(due * 1000, &zone()))}
                 </p>
-                {done.map(|done| view! { <p class="caption" data-testid="checkpoint-done">{done}</p> })}
                 {note.map(|note| view! { <pre class="shift-note" data-testid="shift-note">{note}</pre> })}
                 {handover.filter(|_| can_write.get()).map(|by| view! {
                     <button type="button" on:click=move |_| run.record(Change::HandoverAcknowledged { hour }) data-testid="acknowledge-handover">

@@ -127,6 +127,30 @@ async fn sign_off(
             "the launch is already signed off".to_owned(),
         ));
     }
+    // "Throughout the 24 hours" means the 24 hours have passed.
+    let due = run.watch.as_ref().and_then(|watch| {
+        let checkpoint = state
+            .playbook
+            .watch
+            .checkpoints
+            .iter()
+            .find(|c| c.sign_off)?;
+        Some(watch.schedule.due_at(checkpoint))
+    });
+    match due {
+        None => {
+            return Err(Error::Conflict(
+                "start the watch first: the sign-off ends it".to_owned(),
+            ));
+        }
+        Some(due) if due > state.clock().now() => {
+            return Err(Error::Conflict(format!(
+                "the sign-off is due at {}; the criteria are measured until then",
+                crate::clock::rfc3339(due)
+            )));
+        }
+        Some(_) => {}
+    }
     let before = report(&state, &project, &run).await?;
     // A waiver is for what cannot be measured, never for a failure.
     for (criterion, reason) in &body.waivers {

@@ -161,7 +161,7 @@ struct CheckpointView {
     due_at: Option<String>,
     /// `not_started`, `upcoming`, `due`, `overdue` or `done`.
     state: &'static str,
-    /// "in 3 h 05 min", "overdue by 20 min", "done by Ana".
+    /// "in 3 h 05 min", "overdue by 20 min", "done by Ana at 03:49 UTC".
     describe: String,
     completed_by: Option<String>,
     completed_at: Option<String>,

@@ -1,0 +1,109 @@
+//! The sign-off at 24 hours: each success criterion as the proxy measured it,
+//! with its evidence; for admins, a reason to waive what cannot be measured,
+//! and "Sign off"; the Markdown report to download.
+
+use domain::api::Role;
+use domain::signoff::{SignOffReport, Standing};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::Submitted;
+use crate::state::use_auth;
+use crate::sync::use_run;
+
+#[component]
+pub fn SignOffPanel() -> impl IntoView {
+    let run = use_run();
+    let is_admin = use_auth().can(Role::Admin);
+    let report = RwSignal::new_local(None::<Result<SignOffReport, ApiError>>);
+    let refused = RwSignal::new(None::<String>);
+    // Judged again whenever the run changes (a snapshot, a check, a tick).
+    Effect::new(move |_| {
+        run.with_state(|state| state.last_entry);
+        leptos::task::spawn_local(async move {
+            let result = api::sign_off_report(run.project()).await;
+            let _ = report.try_set(Some(result));
+        });
+    });
+    let sign = move |ev: leptos::ev::SubmitEvent| {
+        let Some(form) = Submitted::read(&ev) else {
+            return;
+        };
+        // One reason, given for every criterion nothing could measure.
+        let reason = form.text("reason");
+        let waivers: Vec<(String, String)> = report.with_untracked(|report| match report {
+            Some(Ok(report)) => report
+                .criteria
+                .iter()
+                .filter(|c| c.standing == Standing::Unmeasured)
+                .map(|c| (c.id.clone(), reason.clone()))
+                .collect(),
+            _ => Vec::new(),
+        });
+        let note = form.text("note");
+        leptos::task::spawn_local(async move {
+            let result = api::sign_off(run.project(), &waivers, &note).await;
+            let _ = refused.try_set(result.err().map(|err| err.to_string()));
+        });
+    };
+    let body = move || {
+        let report = match report.get() {
+            None => {
+                return view! { <p class="loading" role="status">"Measuring the criteria…"</p> }
+                    .into_any();
+            }
+            Some(Err(err)) => {
+                return view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any();
+            }
+            Some(Ok(report)) => report,
+        };
+        let verdict = match (&report.signed_off_by, report.approvable) {
+            (Some(by), _) => format!("Approved for launch by {by}."),
+            (None, true) => "Every criterion is met or waived: ready to sign off.".to_owned(),
+            (None, false) => format!(
+                "Not approved yet: {} criteria block it.",
+                report.blocking().len()
+            ),
+        };
+        let open = report.signed_off_by.is_none() && is_admin;
+        let rows = report
+            .criteria
+            .into_iter()
+            .map(|c| {
+                let (label, class) = c.standing.badge();
+                view! {
+                    <li class="judgment" data-testid=format!("criterion-{}", c.id)>
+                        <span class=format!("check-status {class}")>{label}</span>
+                        <span>{c.text}</span>
+                        <small class="measure">{c.evidence}</small>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <p class="watch-status" data-testid="verdict">{verdict}</p>
+            <form class="shift-note-form" on:submit=sign>
+                <ul class="judgments">{rows}</ul>
+                {open.then(|| view! {
+                    <label>
+                        "Waive every unmeasured criterion, because"
+                        <input type="text" name="reason" maxlength="2000" data-testid="waive-reason"/>
+                    </label>
+                    <label>"Note" <input type="text" name="note" maxlength="2000"/></label>
+                    <button type="submit" data-testid="sign-off">"Sign off"</button>
+                })}
+            </form>
+        }
+        .into_any()
+    };
+    view! {
+        <article class="card" data-testid="sign-off-panel">
+            <header>
+                <h4>"Sign-off"</h4>
+                <a href=format!("/api/projects/{}/sign-off?format=markdown", run.project())>"Report (Markdown)"</a>
+            </header>
+            {body}
+            {move || refused.get().map(|why| view! { <p class="failure" role="alert" data-testid="sign-off-refused">{why}</p> })}
+        </article>
+    }
+}

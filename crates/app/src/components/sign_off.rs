@@ -57,14 +57,7 @@ pub fn SignOffPanel() -> impl IntoView {
             }
             Some(Ok(report)) => report,
         };
-        let verdict = match (&report.signed_off_by, report.approvable) {
-            (Some(by), _) => format!("Approved for launch by {by}."),
-            (None, true) => "Every criterion is met or waived: ready to sign off.".to_owned(),
-            (None, false) => format!(
-                "Not approved yet: {} criteria block it.",
-                report.blocking().len()
-            ),
-        };
+        let verdict = report.verdict();
         let open = report.signed_off_by.is_none() && is_admin;
         let rows = report
             .criteria

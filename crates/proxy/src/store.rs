@@ -374,6 +374,16 @@ impl Store {
         Ok(rows.into_iter().rev().map(sample_of).collect())
     }
 
+    /// The projects whose log has started a watch.
+    pub async fn watched_projects(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT DISTINCT project_id FROM entries WHERE kind = 'watch_scheduled'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// A project's entries of the given kinds, oldest first (the health
     /// changes of a window, for instance), read with an index on kind.
     pub async fn entries_of_kinds(

@@ -90,15 +90,23 @@ impl Watcher {
 
     /// One round: starts what each running watch needs now.
     async fn round(&self, state: &AppState) {
-        let projects = match state.store.projects().await {
-            Ok(projects) => projects,
-            Err(err) => {
+        // Only projects that started a watch: the others' runs are never
+        // folded (a server with a thousand projects and no watch does nothing).
+        let (projects, watched) = match (
+            state.store.projects().await,
+            state.store.watched_projects().await,
+        ) {
+            (Ok(projects), Ok(watched)) => (projects, watched),
+            (Err(err), _) | (_, Err(err)) => {
                 tracing::error!(%err, "the watcher cannot read the projects");
                 return;
             }
         };
         let now = state.clock().now();
-        for project in projects.into_iter().filter(|project| !project.archived) {
+        let watched_and_open = projects
+            .into_iter()
+            .filter(|project| !project.archived && watched.contains(&project.id));
+        for project in watched_and_open {
             let run = match state.runs.state(project.id).await {
                 Ok(run) => run,
                 Err(err) => {

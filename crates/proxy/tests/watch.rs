@@ -17,6 +17,14 @@ use tempfile::TempDir;
 /// Samples every 100 ms: thresholds of 3 and 2 samples pass in well under a second.
 const FAST_SAMPLING: Duration = Duration::from_millis(100);
 
+/// A proxy whose watcher samples every [`FAST_SAMPLING`].
+fn sampling() -> Options {
+    Options {
+        sample_interval: Some(FAST_SAMPLING),
+        ..Options::default()
+    }
+}
+
 async fn watched(launch: &Launch, options: Options) -> (Server, i64) {
     launch_server_in(TempDir::new().expect("dir"), launch, options).await
 }
@@ -193,13 +201,18 @@ async fn a_watch_keeps_the_seeds_schedule_from_its_start_and_refuses_bad_starts(
     assert_eq!(scheduled[0]["payload"]["grace_seconds"], 900);
 }
 
-fn target<'a>(snapshot: &'a Value, id: &str) -> &'a Value {
-    snapshot["targets"]
+/// The element of `answer[list]` whose `key` is `id`.
+fn find<'a>(answer: &'a Value, list: &str, key: &str, id: &str) -> &'a Value {
+    answer[list]
         .as_array()
-        .expect("targets")
+        .unwrap_or_else(|| panic!("no {list} in {answer}"))
         .iter()
-        .find(|target| target["target"] == id)
-        .unwrap_or_else(|| panic!("no target {id} in {snapshot}"))
+        .find(|element| element[key] == id)
+        .unwrap_or_else(|| panic!("no {id} in {list} of {answer}"))
+}
+
+fn target<'a>(snapshot: &'a Value, id: &str) -> &'a Value {
+    find(snapshot, "targets", "target", id)
 }
 
 #[tokio::test]
@@ -295,10 +308,7 @@ async fn a_snapshot_judges_every_target_by_what_the_services_measured() {
 #[tokio::test]
 async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_tells_slack() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        sample_interval: Some(FAST_SAMPLING),
-        ..Options::default()
-    };
+    let options = sampling();
     let (server, project) = watched(&launch, options).await;
     let ana = server.member("Ana").await;
     let url = launch.service.health.to_string();
@@ -546,10 +556,7 @@ async fn rollback(client: &Client, project: i64, confirm: &str) -> reqwest::Resp
 #[tokio::test]
 async fn an_admin_rolls_back_after_typing_the_service_name_and_the_deploy_is_followed() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        sample_interval: Some(FAST_SAMPLING),
-        ..Options::default()
-    };
+    let options = sampling();
     let (server, project) = watched(&launch, options).await;
     let (ana, dana) = (server.member("Ana").await, server.admin().await);
     assert_eq!(
@@ -630,10 +637,7 @@ async fn an_admin_rolls_back_after_typing_the_service_name_and_the_deploy_is_fol
 #[tokio::test]
 async fn a_rollback_whose_deploy_fails_says_so_and_one_with_nothing_to_return_to_does_nothing() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        sample_interval: Some(FAST_SAMPLING),
-        ..Options::default()
-    };
+    let options = sampling();
     let (server, project) = watched(&launch, options).await;
     let dana = server.admin().await;
     let started = json(rollback(&dana, project, "voxanne-backend").await).await;
@@ -668,21 +672,13 @@ async fn a_rollback_whose_deploy_fails_says_so_and_one_with_nothing_to_return_to
 }
 
 fn criterion<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["criteria"]
-        .as_array()
-        .expect("criteria")
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no criterion {id} in {report}"))
+    find(report, "criteria", "id", id)
 }
 
 #[tokio::test]
 async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_waived() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        sample_interval: Some(FAST_SAMPLING),
-        ..Options::default()
-    };
+    let options = sampling();
     let (server, project) = watched(&launch, options).await;
     let (ana, dana) = (server.member("Ana").await, server.admin().await);
     let path = format!("/api/projects/{project}/sign-off");

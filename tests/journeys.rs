@@ -6,7 +6,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
     Watchpost, answer_dialog, click, find, fits_a_phone, journey, replace_text, screenshot,
-    sign_in, testid, wait_for_text, wait_gone,
+    sign_in, testid, wait_for_text, wait_for_text_within, wait_gone,
 };
 
 #[tokio::test]
@@ -734,38 +734,39 @@ async fn screenshots(c: &fantoccini::Client, name: &str, css: &str) {
     c.set_window_size(1280, 900).await.expect("window size");
 }
 
-/// The watch keeps itself on a test clock (an hour of it in 5 seconds): it
-/// starts from the page, the proxy samples health and takes each
-/// checkpoint's snapshot by itself, the schedule counts down on the
-/// server's clock, a checkpoint is completed with a pre-filled shift note
-/// and handed over to a second person in another browser, who acknowledges
-/// it before completing the next, and a health endpoint going down is shown.
+/// A whole watch on a test clock (an hour of it in 2.5 seconds), from start
+/// to sign-off, between two browsers: Ana starts it and allows
+/// notifications; the proxy samples health and takes each checkpoint's
+/// snapshot by itself; the schedule counts down on the server's clock; Ana
+/// completes hour 0 with a pre-filled shift note and hands over to Ben, who
+/// acknowledges it before completing hour 4; Ana is notified of the
+/// checkpoints nobody completed; once hour 24 is due, Ben, an admin,
+/// confirms what only people can tell, waives what nothing measures, signs
+/// off, and opens the report, which fits A4 and Letter.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people() {
+async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_people() {
     use fakes::Launch;
     use fakes::launch::Stage;
     use tokio::sync::oneshot::channel;
 
     let launch = Launch::start(Stage::Ready).await;
-    let mut env = launch.env();
-    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
-    env.push(("WATCHPOST_TEST_CLOCK_SPEED", "720".to_owned()));
-    let watchpost = Watchpost::start_with(env).await;
-    let id = watchpost
-        .create_configured_project(&launch.project_settings("Voxanne backend"))
-        .await;
+    let (watchpost, id) = Watchpost::for_launch(&launch, 1440).await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
     let projects = watchpost.url("/");
+    let report = watchpost.url(&format!("/api/projects/{id}/sign-off?format=html"));
     let (ana_url, ben_url) = (url.clone(), url);
     let member = watchpost.member_passcode.clone();
-    let ben_code = member.clone();
+    let admin = watchpost.admin_passcode.clone();
     let (handed, handed_over) = channel::<()>();
     let (taken, ben_took_it) = channel::<()>();
 
     let ana = tokio::spawn(journey(move |c| async move {
         c.goto(&ana_url).await.expect("open the watch");
+        record_notifications(&c).await;
         sign_in(&c, "Ana", &member).await;
-        wait_for_text(&c, &testid("test-clock"), "720× faster").await;
+        click(&c, &testid("notify-me")).await;
+        wait_gone(&c, &testid("notify-me")).await;
+        wait_for_text(&c, &testid("test-clock"), "1440× faster").await;
         wait_for_text(&c, &testid("checkpoint-4"), "Hour 4").await;
         click(&c, &testid("start-watch-button")).await;
         wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
@@ -775,13 +776,13 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         wait_for_text(&c, &testid("judgment-health-latency"), "On target").await;
         wait_for_text(&c, &testid("health-state"), "up").await;
         let h0 = format!("{} {}", testid("checkpoint-0"), testid("checkpoint-state"));
-        // "due for …" and, once the 15 minutes of grace (1.25 s here) pass, "overdue by …".
+        // "due for …" and, once the 15 minutes of grace pass, "overdue by …".
         wait_for_text(&c, &h0, "due").await;
-        let h4 = format!("{} {}", testid("checkpoint-4"), testid("checkpoint-state"));
-        // A live countdown on the server's clock (12 minutes of it a second).
-        let countdown = wait_for_text(&c, &h4, "in ").await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let later = wait_for_text(&c, &h4, "").await;
+        let h24 = format!("{} {}", testid("checkpoint-24"), testid("checkpoint-state"));
+        // A live countdown on the server's clock (24 minutes of it a second).
+        let countdown = wait_for_text(&c, &h24, "in ").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let later = wait_for_text(&c, &h24, "in ").await;
         assert_ne!(countdown, later, "the countdown moves");
 
         // Completing hour 0 asks for a shift note, pre-filled with what is open.
@@ -806,12 +807,7 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         );
         screenshots(&c, "watch-shift-note", &testid("shift-note-form")).await;
         click(&c, &testid("confirm-complete")).await;
-        wait_for_text(
-            &c,
-            &format!("{} {}", testid("checkpoint-0"), testid("checkpoint-state")),
-            "done by Ana at",
-        )
-        .await;
+        wait_for_text(&c, &h0, "done by Ana at").await;
         wait_for_text(
             &c,
             &format!("{} {}", testid("checkpoint-0"), testid("shift-note")),
@@ -822,12 +818,7 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
         let _ = ben_took_it.await;
         wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
 
-        // The service goes down: three failed samples later, the page says so.
-        launch.service.set_healthy(false);
-        wait_for_text(&c, &testid("health-state"), "down").await;
-        wait_for_text(&c, &testid("transitions"), "down").await;
-        // The charts: response time with the down period marked, errors per hour.
-        wait_for_text(&c, &testid("latency-chart"), "red: down").await;
+        // The charts: response time, errors per hour; each with its words.
         let chart = find(&c, &format!("{} svg", testid("latency-chart"))).await;
         let said = chart
             .attr("aria-label")
@@ -838,28 +829,18 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
             said.starts_with("Response time of http://127.0.0.1"),
             "{said}"
         );
-        assert!(
-            c.find(Locator::Css(&format!(
-                "{} rect.down",
-                testid("latency-chart")
-            )))
-            .await
-            .is_ok()
-        );
-        let errors = wait_for_text(&c, &testid("errors-chart"), "Errors per hour").await;
-        assert!(errors.contains("15 errors in 5 hours"), "{errors}");
-        // Hour 4 comes (20 s on this clock) and is measured by itself.
-        wait_for_text(&c, &testid("snapshot-when"), "At hour 4").await;
+        wait_for_text(&c, &testid("errors-chart"), "Errors per hour").await;
         screenshots(&c, "watch-running", &testid("health")).await;
-        // The project list shows who has the watch and what is wrong.
+        // Nobody completes hour 8: Ana's browser says so by itself.
+        wait_for_notification(&c, "Hour 8 is overdue.").await;
+        // The project list shows who has the watch and what is late.
         c.goto(&projects).await.expect("open the projects");
         let glance = wait_for_text(&c, &testid("glance"), "On watch: Ben").await;
-        assert!(glance.contains("health down (1)"), "{glance}");
-        launch.service.set_healthy(true);
+        assert!(glance.contains("overdue"), "{glance}");
     }));
     let ben = tokio::spawn(journey(move |c| async move {
         c.goto(&ben_url).await.expect("open the watch");
-        sign_in(&c, "Ben", &ben_code).await;
+        sign_in(&c, "Ben", &admin).await;
         let _ = handed_over.await;
         // Hour 4 waits for the handover of hour 0 to be acknowledged.
         let h4 = testid("checkpoint-4");
@@ -887,12 +868,170 @@ async fn the_watch_runs_by_itself_on_a_test_clock_and_passes_between_two_people(
             "done by Ben at",
         )
         .await;
+
+        // Hour 24: a minute of this clock from the start.
+        wait_for_text_within(
+            &c,
+            &format!("{} {}", testid("checkpoint-24"), testid("checkpoint-state")),
+            "due",
+            Duration::from_secs(90),
+        )
+        .await;
+        let criterion = |id: &str| testid(&format!("criterion-{id}"));
+        for item in ["success-database", "success-background-jobs"] {
+            click(&c, &format!("{} input", testid(&format!("item-{item}")))).await;
+        }
+        click(
+            &c,
+            &format!(
+                "{} {}",
+                testid("item-success-no-critical"),
+                testid("check-again")
+            ),
+        )
+        .await;
+        wait_for_text(&c, &criterion("success-no-critical"), "met").await;
+        wait_for_text(&c, &criterion("success-error-rate"), "met").await;
+        wait_for_text(&c, &criterion("success-health"), "never down in").await;
+        wait_for_text(&c, &criterion("success-database"), "confirmed by Ben").await;
+        // What no check can tell is waived with a reason.
+        replace_text(
+            &c,
+            &testid("waive-reason"),
+            "No WebSocket traffic on day one",
+        )
+        .await;
+        click(&c, &testid("sign-off")).await;
+        wait_for_text(&c, &testid("verdict"), "Approved for launch by Ben").await;
+        wait_for_text(&c, &criterion("success-websockets"), "waived by Ben").await;
+        screenshots(&c, "watch-sign-off", &testid("sign-off-panel")).await;
+
+        // The report to print, as the panel links it.
+        let link = find(&c, &testid("print-report")).await;
+        let href = link.attr("href").await.expect("href").unwrap_or_default();
+        assert!(report.ends_with(&href), "{href}");
+        c.goto(&report).await.expect("open the report");
+        wait_for_text(&c, &testid("report-verdict"), "Approved for launch by Ben").await;
+        let checkpoints = wait_for_text(&c, &testid("report-checkpoints"), "Ana at").await;
+        assert!(checkpoints.contains("Not ticked"), "{checkpoints}");
+        find(&c, &format!("{} svg", testid("report-latency-chart"))).await;
+        let snapshots = wait_for_text(&c, &testid("report-snapshots"), "hour 20").await;
+        assert!(snapshots.contains("hour 0"), "{snapshots}");
+        fits_paper(&c).await;
+        c.set_window_size(794, 1123).await.expect("window size");
+        screenshot(&c, "report-a4").await;
     }));
     let (ana, ben) = tokio::join!(ana, ben);
     for outcome in [ana, ben] {
         if let Err(err) = outcome {
             std::panic::resume_unwind(err.into_panic());
         }
+    }
+}
+
+/// Replaces the browser's notifications with a recorder that allows them, so
+/// a journey can read what the app raised (headless Chromium shows none).
+async fn record_notifications(c: &fantoccini::Client) {
+    c.execute(
+        "window.raised = [];
+         window.Notification = class {
+             static permission = 'default';
+             static requestPermission() {
+                 window.Notification.permission = 'granted';
+                 return Promise.resolve('granted');
+             }
+             constructor(title, options) { window.raised.push(title + ': ' + options.body); }
+         };",
+        vec![],
+    )
+    .await
+    .expect("record notifications");
+}
+
+/// Waits until the app has raised a notification saying `expected`.
+async fn wait_for_notification(c: &fantoccini::Client, expected: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let raised = c
+            .execute("return window.raised || [];", vec![])
+            .await
+            .expect("read notifications");
+        let raised: Vec<String> = serde_json::from_value(raised).unwrap_or_default();
+        if raised.iter().any(|n| n.contains(expected)) {
+            assert!(
+                raised
+                    .iter()
+                    .all(|n| n.starts_with("Watchpost · Voxanne backend: ")),
+                "{raised:?}"
+            );
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notification said {expected:?}: {raised:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The report printed on A4 and on Letter: at each paper's printable width
+/// (12 mm margins), no table, chart or cell sticks out or scrolls sideways,
+/// and rows and charts never split across pages; the browser's own print
+/// makes a PDF of each.
+async fn fits_paper(c: &fantoccini::Client) {
+    use fantoccini::wd::{PrintConfiguration, PrintMargins, PrintSize};
+
+    // Printable widths in CSS pixels (96 per inch): A4 186 mm, Letter 191.9 mm.
+    for (paper, size, width) in [
+        ("A4", PrintSize::A4, 703),
+        ("Letter", PrintSize::US_LETTER, 725),
+    ] {
+        c.set_window_size(width, 1000).await.expect("window size");
+        let measured = c
+            .execute(
+                "const w = document.documentElement.clientWidth;
+                 const out = [...document.querySelectorAll('table, td, th, figure, svg')]
+                     .filter(e => e.getBoundingClientRect().right > w + 1 || e.scrollWidth > e.clientWidth + 1)
+                     .map(e => e.tagName + ' ' + e.textContent.slice(0, 40));
+                 const split = [...document.querySelectorAll('tr, figure')]
+                     .filter(e => getComputedStyle(e).breakInside !== 'avoid')
+                     .map(e => e.tagName);
+                 return { w, out, split, page: document.documentElement.scrollWidth };",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        assert_eq!(
+            measured["out"],
+            serde_json::json!([]),
+            "{paper}: {measured}"
+        );
+        assert_eq!(
+            measured["split"],
+            serde_json::json!([]),
+            "{paper}: {measured}"
+        );
+        assert!(
+            measured["page"].as_u64() <= measured["w"].as_u64(),
+            "{paper}: the page scrolls sideways: {measured}"
+        );
+        let margins = PrintMargins {
+            top: 1.2,
+            bottom: 1.2,
+            left: 1.2,
+            right: 1.2,
+        };
+        let pdf = c
+            .print(
+                PrintConfiguration::builder()
+                    .size(size)
+                    .margins(margins)
+                    .build()
+                    .expect("a print configuration"),
+            )
+            .await
+            .expect("print");
+        assert!(pdf.starts_with(b"%PDF"), "{paper}: a PDF");
     }
 }
 
@@ -905,12 +1044,7 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
     use fakes::launch::Stage;
 
     let launch = Launch::start(Stage::Ready).await;
-    let mut env = launch.env();
-    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
-    let watchpost = Watchpost::start_with(env).await;
-    let id = watchpost
-        .create_configured_project(&launch.project_settings("Voxanne backend"))
-        .await;
+    let (watchpost, id) = Watchpost::for_launch(&launch, 1).await;
     let url = watchpost.url(&format!("/projects/{id}/escalate"));
     let admin = watchpost.admin_passcode.clone();
     journey(move |c| async move {
@@ -961,13 +1095,8 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
     use fakes::launch::Stage;
 
     let launch = Launch::start(Stage::Ready).await;
-    let mut env = launch.env();
-    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
-    env.push(("WATCHPOST_TEST_CLOCK_SPEED", "60".to_owned()));
-    let watchpost = Watchpost::start_with(env).await;
-    let id = watchpost
-        .create_configured_project(&launch.project_settings("Voxanne backend"))
-        .await;
+    let (watchpost, id) = Watchpost::for_launch(&launch, 60).await;
+    let projects = watchpost.url("/");
     let (watch, escalate) = (
         watchpost.url(&format!("/projects/{id}/watch")),
         watchpost.url(&format!("/projects/{id}/escalate")),
@@ -980,6 +1109,15 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
         launch.service.set_healthy(false);
         wait_for_text(&c, &testid("health-state"), "down").await;
+        wait_for_text(&c, &testid("transitions"), "down").await;
+        // The response-time chart marks the down period.
+        wait_for_text(&c, &testid("latency-chart"), "red: down").await;
+        find(&c, &format!("{} rect.down", testid("latency-chart"))).await;
+        screenshots(&c, "watch-health-down", &testid("health")).await;
+        // The project list shows the health down and its escalation open.
+        c.goto(&projects).await.expect("open the projects");
+        let glance = wait_for_text(&c, &testid("glance"), "open: Health check fails").await;
+        assert!(glance.contains("health down (1)"), "{glance}");
 
         c.goto(&escalate).await.expect("open the escalations");
         let tree = testid("procedure-health-check");
@@ -1018,6 +1156,10 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
             "Roll back by Ana",
         )
         .await;
+        // Decided: no longer open, though the health is still down.
+        c.goto(&projects).await.expect("open the projects");
+        let glance = wait_for_text(&c, &testid("glance"), "health down (1)").await;
+        assert!(!glance.contains("open:"), "{glance}");
     })
     .await;
     let log: serde_json::Value = watchpost.log(id).await;
@@ -1030,61 +1172,4 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
     assert!(note.starts_with("failed at"), "{note}");
     assert!(note.contains("down: database"), "{note}");
     assert!(note.contains("failing for"), "{note}");
-}
-
-/// The sign-off, from what the watch measured: a watch that started a day
-/// ago, so the sign-off is due; the manual criteria ticked, the critical
-/// issues checked, a snapshot taken; what no check can tell is waived with
-/// a reason, and the launch is approved.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_launch_is_signed_off_from_what_the_watch_measured() {
-    use fakes::Launch;
-    use fakes::launch::Stage;
-
-    let launch = Launch::start(Stage::Ready).await;
-    let mut env = launch.env();
-    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
-    let watchpost = Watchpost::start_with(env).await;
-    let id = watchpost
-        .create_configured_project(&launch.project_settings("Voxanne backend"))
-        .await;
-    let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(24 * 3600 + 60);
-    watchpost.start_watch(id, &day_ago.to_string()).await;
-    let url = watchpost.url(&format!("/projects/{id}/watch"));
-    let admin = watchpost.admin_passcode.clone();
-    journey(move |c| async move {
-        c.goto(&url).await.expect("open the watch");
-        sign_in(&c, "Dana", &admin).await;
-        let criterion = |id: &str| testid(&format!("criterion-{id}"));
-        wait_for_text(&c, &testid("verdict"), "Not approved yet").await;
-        for item in ["success-database", "success-background-jobs"] {
-            click(&c, &format!("{} input", testid(&format!("item-{item}")))).await;
-        }
-        click(
-            &c,
-            &format!(
-                "{} {}",
-                testid("item-success-no-critical"),
-                testid("check-again")
-            ),
-        )
-        .await;
-        click(&c, &testid("take-snapshot")).await;
-        wait_for_text(&c, &criterion("success-no-critical"), "met").await;
-        wait_for_text(&c, &criterion("success-error-rate"), "met").await;
-        wait_for_text(&c, &criterion("success-health"), "never down in").await;
-        wait_for_text(&c, &criterion("success-database"), "confirmed by Dana").await;
-        // What no check can tell is waived with a reason.
-        replace_text(
-            &c,
-            &testid("waive-reason"),
-            "No WebSocket traffic on day one",
-        )
-        .await;
-        click(&c, &testid("sign-off")).await;
-        wait_for_text(&c, &testid("verdict"), "Approved for launch by Dana").await;
-        wait_for_text(&c, &criterion("success-websockets"), "waived by Dana").await;
-        screenshots(&c, "watch-sign-off", &testid("sign-off-panel")).await;
-    })
-    .await;
 }

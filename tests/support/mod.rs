@@ -125,6 +125,20 @@ impl Watchpost {
         }
     }
 
+    /// A proxy in front of `launch`'s fakes that samples health every
+    /// second, on a clock `speed` times faster than real time, with the
+    /// launch's service as a configured project: the proxy and its id.
+    pub async fn for_launch(launch: &fakes::Launch, speed: u32) -> (Self, i64) {
+        let mut env = launch.env();
+        env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+        env.push(("WATCHPOST_TEST_CLOCK_SPEED", speed.to_string()));
+        let watchpost = Watchpost::start_with(env).await;
+        let id = watchpost
+            .create_configured_project(&launch.project_settings("Voxanne backend"))
+            .await;
+        (watchpost, id)
+    }
+
     /// Creates a project with `settings` through the API, as an admin, and
     /// returns its id.
     pub async fn create_configured_project(&self, settings: &Value) -> i64 {
@@ -359,7 +373,18 @@ pub async fn replace_text(client: &Client, css: &str, text: &str) {
 
 /// Waits until the element's text contains `expected`, and returns the text.
 pub async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
-    let deadline = Instant::now() + UI_WAIT;
+    wait_for_text_within(client, css, expected, UI_WAIT).await
+}
+
+/// As [`wait_for_text`], for what takes longer than the app's reaction: a
+/// checkpoint falling due on a test clock.
+pub async fn wait_for_text_within(
+    client: &Client,
+    css: &str,
+    expected: &str,
+    within: Duration,
+) -> String {
+    let deadline = Instant::now() + within;
     let mut last = String::new();
     loop {
         if let Ok(element) = client.find(Locator::Css(css)).await {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::components::Loading;
 use crate::components::account::Account;
 use crate::components::connection::ConnectionBanner;
+use crate::components::notify::Notifications;
 use crate::components::theme::ThemeToggle;
 use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
@@ -28,10 +29,11 @@ pub fn App() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
             <Link to=Route::Projects class="brand">
-                <img class="brand-mark" src="/icon.svg" alt="" width="24" height="24"/>
+                <span class="brand-mark" aria-hidden="true"></span>
                 "Watchpost"
             </Link>
             <Account/>
+            {move || (signed_in.get() == Some(true)).then(|| view! { <Notifications/> })}
             <ThemeToggle/>
         </header>
         <ConnectionBanner/>

@@ -12,6 +12,7 @@ pub mod binary;
 pub mod chart;
 pub mod check;
 pub mod dsn;
+pub mod escalation;
 pub mod health;
 pub mod json;
 pub mod keyed;

@@ -382,6 +382,8 @@ pub struct HealthState {
     /// Unix ms.
     pub since: i64,
     pub detail: String,
+    /// When the change was recorded (the entry's time).
+    pub changed_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -565,6 +567,7 @@ impl RunState {
                     up: *up,
                     since: *since,
                     detail: detail.clone(),
+                    changed_at: entry.at.clone(),
                 };
                 self.health.insert(url, state);
             }

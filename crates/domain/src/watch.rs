@@ -5,6 +5,7 @@
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
+use crate::escalation::open_escalations;
 use crate::playbook::{Checkpoint, Playbook};
 use crate::run::{CheckStatus, RunState};
 use crate::snapshot::Verdict;
@@ -159,6 +160,8 @@ impl Schedule {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
 pub struct Glance {
     pub project: i64,
+    /// The project's name, for a notification's title.
+    pub name: String,
     pub started: bool,
     pub signed_off: bool,
     pub on_watch: Option<String>,
@@ -169,6 +172,80 @@ pub struct Glance {
     pub down: Vec<String>,
     /// Who left a shift note nobody has acknowledged yet.
     pub handover_from: Option<String>,
+    /// The titles of the escalation procedures open.
+    pub escalations: Vec<String>,
+    /// All of it in a line, for the project list (built here, so that the
+    /// app only shows it).
+    pub summary: String,
+    /// What needs someone, a sentence each: the app notifies what is new.
+    pub attention: Vec<String>,
+}
+
+impl Glance {
+    /// "On watch: Ana · hour 4 overdue · health down (1) · open: Health
+    /// check fails · Ben's handover waits".
+    fn describe(&self) -> String {
+        if !self.started {
+            return "Watch not started".to_owned();
+        }
+        if self.signed_off {
+            return "Signed off".to_owned();
+        }
+        let mut parts = vec![format!(
+            "On watch: {}",
+            self.on_watch.as_deref().unwrap_or("nobody")
+        )];
+        let hours = |hours: &[u32]| {
+            hours
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.overdue.is_empty() {
+            parts.push(format!("hour {} overdue", hours(&self.overdue)));
+        }
+        if !self.due.is_empty() {
+            parts.push(format!("hour {} due", hours(&self.due)));
+        }
+        if !self.down.is_empty() {
+            parts.push(format!("health down ({})", self.down.len()));
+        }
+        if !self.escalations.is_empty() {
+            parts.push(format!("open: {}", self.escalations.join(", ")));
+        }
+        if let Some(from) = &self.handover_from {
+            parts.push(format!("{from}'s handover waits"));
+        }
+        parts.join(" · ")
+    }
+
+    /// What needs someone now, a sentence each, as a notification says it.
+    fn attention(&self) -> Vec<String> {
+        let mut needs: Vec<String> = self
+            .overdue
+            .iter()
+            .map(|hour| format!("Hour {hour} is overdue."))
+            .collect();
+        needs.extend(self.down.iter().map(|url| format!("{url} is down.")));
+        needs.extend(
+            self.escalations
+                .iter()
+                .map(|title| format!("Escalation open: {title}.")),
+        );
+        if let Some(from) = &self.handover_from {
+            needs.push(format!("{from} handed the watch over: acknowledge it."));
+        }
+        needs
+    }
+
+    /// What needs someone now that did not at `before`: what a browser
+    /// notification raises.
+    pub fn news<'a>(&'a self, before: &'a Glance) -> impl Iterator<Item = &'a String> {
+        self.attention
+            .iter()
+            .filter(|needs| !before.attention.contains(needs))
+    }
 }
 
 /// `project`'s watch at `now`.
@@ -187,6 +264,10 @@ pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Gl
         handover_from: run
             .pending_handover(playbook)
             .map(|(_, done)| done.by.clone()),
+        escalations: open_escalations(playbook, run)
+            .iter()
+            .map(|open| open.escalation.title.clone())
+            .collect(),
         ..Glance::default()
     };
     if let Some(watch) = &run.watch {
@@ -199,6 +280,8 @@ pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Gl
             }
         }
     }
+    glance.summary = glance.describe();
+    glance.attention = glance.attention();
     glance
 }
 
@@ -239,6 +322,12 @@ pub fn shift_note(playbook: &Playbook, run: &RunState, hour: u32) -> String {
     }
     for (url, health) in run.health.iter().filter(|(_, health)| !health.up) {
         lines.push(format!("Down: {url} ({})", health.detail));
+    }
+    for open in open_escalations(playbook, run) {
+        lines.push(format!(
+            "Escalation open: {} (since {}, no decision yet)",
+            open.escalation.title, open.since
+        ));
     }
     if lines.is_empty() {
         "Everything at this checkpoint is done and on target.".to_owned()
@@ -450,13 +539,15 @@ mod tests {
                 up: false,
                 since: 0,
                 detail: "HTTP 503".into(),
+                changed_at: "2026-11-24T08:00:00Z".into(),
             },
         );
         assert_eq!(
             shift_note(&playbook, &run, 8),
             "Continued stability: no error spikes in the trend: could not run\n\
              Off target: Health endpoint 143 ms > 100 ms target\n\
-             Down: https://api.example/health (HTTP 503)"
+             Down: https://api.example/health (HTTP 503)\n\
+             Escalation open: Health check fails (since 2026-11-24T08:00:00Z, no decision yet)"
         );
     }
 
@@ -476,6 +567,7 @@ mod tests {
             glance(&playbook, &run, 7, START),
             Glance {
                 project: 7,
+                summary: "Watch not started".into(),
                 ..Glance::default()
             }
         );
@@ -505,12 +597,45 @@ mod tests {
                 detail: String::new(),
             },
         ));
+        let before = glance(&playbook, &run, 7, START + 60);
+        assert_eq!(
+            before.summary,
+            "On watch: Ana · health down (1) · open: Health check fails · Ana's handover waits"
+        );
         let seen = glance(&playbook, &run, 7, START + 8 * 3600 + 60);
         assert_eq!(seen.on_watch.as_deref(), Some("Ana"));
-        assert_eq!((seen.overdue, seen.due), (vec![4], vec![8]));
+        assert_eq!((seen.overdue.clone(), seen.due.clone()), (vec![4], vec![8]));
         assert_eq!(seen.down, ["https://a.example/health"]);
         assert_eq!(seen.handover_from.as_deref(), Some("Ana"));
+        assert_eq!(seen.escalations, ["Health check fails"]);
         assert!(seen.started && !seen.signed_off);
+        assert_eq!(
+            seen.summary,
+            "On watch: Ana · hour 4 overdue · hour 8 due · health down (1) · open: Health check fails · Ana's handover waits"
+        );
+        assert_eq!(
+            seen.attention,
+            [
+                "Hour 4 is overdue.",
+                "https://a.example/health is down.",
+                "Escalation open: Health check fails.",
+                "Ana handed the watch over: acknowledge it."
+            ]
+        );
+        // Only what is new is news.
+        let news = |now: &Glance, then: &Glance| now.news(then).cloned().collect::<Vec<_>>();
+        assert_eq!(news(&seen, &before), ["Hour 4 is overdue."]);
+        assert!(news(&seen, &seen).is_empty());
+        assert_eq!(news(&seen, &Glance::default()), seen.attention);
+        assert!(
+            news(&before, &seen).is_empty(),
+            "what went away is not news"
+        );
+        let quiet = Glance {
+            started: true,
+            ..Glance::default()
+        };
+        assert_eq!(quiet.describe(), "On watch: nobody");
     }
 
     #[test]

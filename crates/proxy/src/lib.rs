@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod guard;
 pub mod net;
+pub mod report;
 pub(crate) mod routes;
 pub mod runs;
 pub mod secret;
@@ -143,9 +144,15 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             guard::known_host,
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page of the proxy's own (the printable report) sets a stricter one.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            state.web.csp(),
+            {
+                let csp = state.web.csp();
+                move |response: &axum::response::Response| {
+                    (!web::is_subresource(response)).then(|| csp.clone())
+                }
+            },
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -139,6 +139,27 @@ async fn cache_control(request: Request, next: Next) -> Response<Body> {
     response
 }
 
+/// A stylesheet, a script, the wasm or the manifest: browsers apply a
+/// Content-Security-Policy to documents and workers only, so on these it
+/// would be about 370 bytes of the first load each, for nothing. Documents
+/// (the page, an SVG opened on its own, an API answer) keep it.
+pub fn is_subresource(response: &Response) -> bool {
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    matches!(
+        essence,
+        "text/css"
+            | "text/javascript"
+            | "application/javascript"
+            | "application/wasm"
+            | "application/manifest+json"
+    )
+}
+
 fn is_hashed(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);

@@ -138,6 +138,15 @@ async fn files_go_out_precompressed_and_answers_compressed_when_asked() {
 #[tokio::test]
 async fn security_headers_allow_only_the_app() {
     let server = Server::start().await;
+    // A policy does nothing on a stylesheet (only documents and workers
+    // have one), so the app's files are sent without its 370 bytes.
+    let style = server.anonymous().get("/style-0123456789abcdef.css").await;
+    assert_eq!(style.status(), StatusCode::OK);
+    assert_eq!(header(&style, CONTENT_SECURITY_POLICY), "");
+    assert_eq!(
+        header(&style, reqwest::header::X_CONTENT_TYPE_OPTIONS),
+        "nosniff"
+    );
     for path in ["/", "/api/health"] {
         let response = server.anonymous().get(path).await;
         let csp = header(&response, CONTENT_SECURITY_POLICY);

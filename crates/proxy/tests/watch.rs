@@ -337,6 +337,17 @@ async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_
     let down = health(&ana, project, "1h").await;
     assert_eq!(down["urls"][0]["state"], "down");
     assert!(down["urls"][0]["stats"]["uptime_percent"].as_f64() < Some(100.0));
+    // The project list shows the health check's escalation open, until decided.
+    let escalations =
+        || async { json(ana.get("/api/watches").await).await[0]["escalations"].clone() };
+    assert_eq!(escalations().await, json!(["Health check fails"]));
+    let decision =
+        json!({ "escalation": "health-check", "answers": [0, 1, 0, 1, 1], "outcome": "monitor" });
+    let (status, said) = ana
+        .append(project, "decided", "decision_taken", decision)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{said}");
+    assert_eq!(escalations().await, json!([]));
 
     launch.service.set_healthy(true);
     let changes = wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2).await;
@@ -827,4 +838,29 @@ async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_wa
     assert!(text.starts_with("# Launch sign-off: Voxanne"), "{text}");
     assert!(text.contains("**Approved for launch** by Dana"), "{text}");
     assert!(text.contains("| WebSocket connections stable | waived | waived by Dana: no WebSocket traffic in the first day"), "{text}");
+
+    // The page to print: the verdict, the charts from the samples and
+    // Sentry, every snapshot and the timeline, under its own strict policy.
+    let page = ana.get(&format!("{path}?format=html")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(common::header(&page, reqwest::header::CONTENT_TYPE).starts_with("text/html"));
+    let policy = common::header(&page, reqwest::header::CONTENT_SECURITY_POLICY);
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{policy}"
+    );
+    let html = page.text().await.unwrap_or_default();
+    for expected in [
+        "Approved for launch by Dana at",
+        "data-testid=\"report-latency-chart\"",
+        "<svg viewBox=",
+        "data-testid=\"report-errors-chart\"",
+        "data-testid=\"report-snapshots\"",
+        "signed off: approved for launch",
+        "waived by Dana: no WebSocket traffic in the first day",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    let unknown = ana.get(&format!("{path}?format=pdf")).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod first_event;
 pub mod health;
 pub mod item;
+pub mod notify;
 pub mod rollback;
 pub mod sign_off;
 pub mod snapshot;

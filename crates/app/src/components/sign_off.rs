@@ -1,6 +1,6 @@
 //! The sign-off at 24 hours: each success criterion as the proxy measured it,
 //! with its evidence; for admins, a reason to waive what cannot be measured,
-//! and "Sign off"; the Markdown report to download.
+//! and "Sign off"; the report, to print (it links its Markdown form).
 
 use domain::api::Role;
 use domain::signoff::{SignOffReport, Standing};
@@ -93,7 +93,7 @@ pub fn SignOffPanel() -> impl IntoView {
         <article class="card" data-testid="sign-off-panel">
             <header>
                 <h4>"Sign-off"</h4>
-                <a href=format!("/api/projects/{}/sign-off?format=markdown", run.project())>"Report (Markdown)"</a>
+                <a href=format!("/api/projects/{}/sign-off?format=html", run.project()) target="_blank" data-testid="print-report">"Report"</a>
             </header>
             {body}
             {move || refused.get().map(|why| view! { <p class="failure" role="alert" data-testid="sign-off-refused">{why}</p> })}

@@ -96,45 +96,11 @@ fn project_list((projects, glances): (Vec<Project>, Vec<Glance>)) -> impl IntoVi
                     <Link to=Route::Project { id: project.id, view: ProjectView::Setup }>{project.name}</Link>
                     {project.archived.then(|| view! { <span class="badge">"Archived"</span> })}
                     {glances.iter().find(|g| g.project == project.id).map(|g| view! {
-                        <span class="glance" data-testid="glance">{describe(g)}</span>
+                        <span class="glance" data-testid="glance">{g.summary.clone()}</span>
                     })}
                 </li>
             }).collect_view()}
         </ul>
     }
     .into_any()
-}
-
-/// "On watch: Ana · hour 4 overdue · health down · a handover waits".
-fn describe(glance: &Glance) -> String {
-    if !glance.started {
-        return "Watch not started".to_owned();
-    }
-    if glance.signed_off {
-        return "Signed off".to_owned();
-    }
-    let mut parts = vec![format!(
-        "On watch: {}",
-        glance.on_watch.as_deref().unwrap_or("nobody")
-    )];
-    let hours = |hours: &[u32]| {
-        hours
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if !glance.overdue.is_empty() {
-        parts.push(format!("hour {} overdue", hours(&glance.overdue)));
-    }
-    if !glance.due.is_empty() {
-        parts.push(format!("hour {} due", hours(&glance.due)));
-    }
-    if !glance.down.is_empty() {
-        parts.push(format!("health down ({})", glance.down.len()));
-    }
-    if let Some(from) = &glance.handover_from {
-        parts.push(format!("{from}'s handover waits"));
-    }
-    parts.join(" · ")
 }

@@ -1,6 +1,6 @@
 //! The 24-hour sign-off, measured: `GET /api/projects/{id}/sign-off` judges
 //! each success criterion from what the watch recorded (as JSON, the app's
-//! binary form, or a Markdown report); `POST` it (admins) to waive what
+//! binary form, a Markdown report, or a page to print); `POST` it (admins) to waive what
 //! cannot be measured, with a reason, and to sign off when nothing blocks.
 
 use std::collections::BTreeMap;
@@ -19,10 +19,12 @@ use serde::Deserialize;
 
 use super::checks::runnable;
 use super::projects::find;
+use super::watch::{error_hours, health_report};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query};
 use crate::guard::CurrentUser;
+use crate::report::{self, LaunchReport};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/projects/{id}/sign-off", get(show).post(sign_off))
@@ -31,7 +33,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShowQuery {
-    /// `markdown` for the report as a file.
+    /// `markdown` for the report as a file, `html` for a page to print.
     #[serde(default)]
     format: Option<String>,
 }
@@ -59,10 +61,49 @@ async fn show(
             markdown(&project.name, &report, &run),
         )
             .into_response()),
+        Some("html") => Ok((
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    report::CONTENT_SECURITY_POLICY.as_str(),
+                ),
+            ],
+            printable(&state, &project, &run, &report).await?,
+        )
+            .into_response()),
         Some(other) => Err(Error::Invalid(format!(
-            "format “{other}” is not markdown; leave it out for JSON"
+            "format “{other}” is not markdown or html; leave it out for JSON"
         ))),
     }
+}
+
+/// The report as a page to print: with the charts and the timeline.
+async fn printable(
+    state: &AppState,
+    project: &Project,
+    run: &RunState,
+    sign_off: &SignOffReport,
+) -> Result<String> {
+    // The watch's whole run, or the last day before one starts.
+    let window = if run.watch.is_some() { "run" } else { "24h" };
+    let health = health_report(state, project, run, window).await?;
+    let errors = error_hours(state, project, run, window).await?;
+    let mut timeline = Vec::new();
+    state
+        .store
+        .each_entry(project.id, 0, |entry| timeline.push(entry))
+        .await?;
+    Ok(report::html(&LaunchReport {
+        project,
+        playbook: &state.playbook,
+        run,
+        sign_off,
+        health: &health,
+        errors: &errors,
+        timeline: &timeline,
+        generated_at: state.clock().now(),
+    }))
 }
 
 /// Every criterion judged now.

@@ -11,6 +11,7 @@ use domain::chart::ErrorHours;
 use domain::health::{
     Report, Sample, Stats, TransitionReport, UrlReport, downsample, failing_since,
 };
+use domain::project::Project;
 use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, Glance, Schedule, glance};
 use serde::{Deserialize, Serialize};
@@ -47,21 +48,32 @@ async fn errors(
     State(state): State<AppState>,
     _user: CurrentUser,
     Path(id): Path<i64>,
-    Query(query): Query<HealthQuery>,
+    Query(query): Query<WindowQuery>,
     format: Format,
 ) -> Result<Reply<ErrorHours>> {
     let project = find(&state, id).await?;
     let run = state.runs.state(project.id).await?;
+    let window = query.window.as_deref().unwrap_or("24h");
+    Ok(Reply(
+        format,
+        error_hours(&state, &project, &run, window).await?,
+    ))
+}
+
+/// Sentry's accepted errors per hour over `window`.
+pub(super) async fn error_hours(
+    state: &AppState,
+    project: &Project,
+    run: &RunState,
+    window: &str,
+) -> Result<ErrorHours> {
     let now = state.clock().now_ms();
-    let from = window_start(query.window.as_deref().unwrap_or("24h"), &run, now)?;
+    let from = window_start(window, run, now)?;
     // Whole hours back to the window's start; a watch runs two days at most.
     let hours = u32::try_from((now - from).div_euclid(3_600_000) + 1)
         .unwrap_or(1)
         .clamp(1, 48);
-    Ok(Reply(
-        format,
-        state.checks.error_hours(&project, hours).await,
-    ))
+    Ok(state.checks.error_hours(project, hours).await)
 }
 
 /// Every open project's watch at a glance, for the project list.
@@ -77,7 +89,10 @@ async fn watches(
             continue;
         }
         let run = state.runs.state(project.id).await?;
-        glances.push(glance(&state.playbook, &run, project.id, now));
+        glances.push(Glance {
+            name: project.name,
+            ..glance(&state.playbook, &run, project.id, now)
+        });
     }
     Ok(Reply(format, glances))
 }
@@ -168,7 +183,7 @@ struct CheckpointView {
     note: Option<String>,
 }
 
-fn view(state: &AppState, project: &domain::project::Project, run: &RunState) -> WatchView {
+fn view(state: &AppState, project: &Project, run: &RunState) -> WatchView {
     let clock = state.clock();
     let now = clock.now();
     let schedule: Option<Schedule> = run.watch.as_ref().map(|watch| watch.schedule);
@@ -263,7 +278,7 @@ fn window_start(window: &str, run: &RunState, now: i64) -> Result<i64> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HealthQuery {
+struct WindowQuery {
     #[serde(default)]
     window: Option<String>,
 }
@@ -272,14 +287,27 @@ async fn health(
     State(state): State<AppState>,
     _user: CurrentUser,
     Path(id): Path<i64>,
-    Query(query): Query<HealthQuery>,
+    Query(query): Query<WindowQuery>,
     format: Format,
 ) -> Result<Reply<Report>> {
     let project = find(&state, id).await?;
     let run = state.runs.state(project.id).await?;
+    let window = query.window.as_deref().unwrap_or("1h");
+    Ok(Reply(
+        format,
+        health_report(&state, &project, &run, window).await?,
+    ))
+}
+
+/// The sampler's figures for `project` over `window`.
+pub(super) async fn health_report(
+    state: &AppState,
+    project: &Project,
+    run: &RunState,
+    window: &str,
+) -> Result<Report> {
     let to = state.clock().now_ms();
-    let window = query.window.unwrap_or_else(|| "1h".to_owned());
-    let from = window_start(&window, &run, to)?;
+    let from = window_start(window, run, to)?;
     let samples = state.store.samples(project.id, from, to).await?;
     let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
     let mut urls: Vec<UrlReport> = project
@@ -338,8 +366,8 @@ async fn health(
         })
         .collect();
     let clock = state.clock();
-    let report = Report {
-        window,
+    Ok(Report {
+        window: window.to_owned(),
         from: from_text,
         to: rfc3339(to.div_euclid(1000)),
         from_ms: from,
@@ -349,6 +377,5 @@ async fn health(
         overall,
         urls,
         transitions,
-    };
-    Ok(Reply(format, report))
+    })
 }

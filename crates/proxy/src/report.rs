@@ -1,0 +1,411 @@
+//! The launch report as a page to print or keep: the verdict and each
+//! criterion's evidence, the checkpoints with their shift notes, the charts,
+//! every snapshot and the whole timeline. Built here rather than in the app,
+//! so that it costs the first load nothing and prints the same from any
+//! browser; maud escapes every piece of people's text.
+//!
+//! Printing: tables take the page's width with fixed columns and wrap long
+//! words, so nothing is cut at the right edge of A4 or Letter; a row, a
+//! chart or a heading never splits across pages, and a table's header is
+//! repeated on each page it spans.
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use domain::chart::{
+    ErrorHours, describe_errors, describe_latency, down_bands, error_bars, latency_path, svg,
+};
+use domain::health::{Report, Stats};
+use domain::playbook::{Decimal, Playbook};
+use domain::project::Project;
+use domain::run::{Entry, RunState};
+use domain::signoff::SignOffReport;
+use domain::watch::utc;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use sha2::{Digest, Sha256};
+
+use crate::clock::unix_seconds;
+
+/// Everything the report shows, read by the route.
+#[derive(Debug)]
+pub struct LaunchReport<'a> {
+    pub project: &'a Project,
+    pub playbook: &'a Playbook,
+    pub run: &'a RunState,
+    pub sign_off: &'a SignOffReport,
+    /// The sampler's figures over the watch's run.
+    pub health: &'a Report,
+    pub errors: &'a ErrorHours,
+    pub timeline: &'a [Entry],
+    /// Unix seconds.
+    pub generated_at: i64,
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --line: #c8ccd2; --muted: #5b6270; --ok: #17753a; --bad: #b42318; --na: #8a6100; }
+* { box-sizing: border-box; }
+body { font: 10.5pt/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem auto; max-width: 60rem; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; break-after: avoid; page-break-after: avoid; }
+p { margin: .35rem 0; }
+.meta, .muted, figcaption { color: var(--muted); }
+.verdict { font-size: 1.1rem; font-weight: 600; padding: .5rem .75rem; border-left: .35rem solid var(--bad); }
+.verdict.approved { border-color: var(--ok); }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; margin: .25rem 0 1rem; }
+thead { display: table-header-group; }
+th, td { text-align: left; vertical-align: top; padding: .3rem .4rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+th { font-weight: 600; border-bottom-width: 2px; }
+tr, figure, .stats { break-inside: avoid; page-break-inside: avoid; }
+td.note { white-space: pre-line; }
+.w-when { width: 9.5rem; } .w-short { width: 6rem; } .w-who { width: 7rem; } .w-third { width: 33%; }
+.met, .passed { color: var(--ok); font-weight: 600; }
+.not_met, .failed { color: var(--bad); font-weight: 600; }
+.unmeasured, .waived, .not_measurable { color: var(--na); font-weight: 600; }
+figure { margin: .5rem 0 1rem; }
+figure svg { display: block; width: 100%; height: 9rem; border: 1px solid var(--line); }
+svg .line { fill: none; stroke: #2456a6; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+svg .down { fill: #d92d20; opacity: .3; }
+svg .bar { fill: #6941c6; }
+.stats { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; margin: .25rem 0; }
+.print-hint { border: 1px dashed var(--line); padding: .4rem .6rem; }
+@media (prefers-color-scheme: dark) {
+  :root { --line: #3a404a; --muted: #a3aab6; --ok: #4ade80; --bad: #f97066; --na: #fdb022; }
+  body { background: #14171c; color: #e8eaee; }
+  svg .line { stroke: #84adff; }
+}
+@media print {
+  :root { color-scheme: light; --line: #c8ccd2; --muted: #444; --ok: #17753a; --bad: #b42318; --na: #8a6100; }
+  body { margin: 0; max-width: none; padding: 0; background: #fff; color: #000; }
+  .print-hint { display: none; }
+  svg .line { stroke: #2456a6; }
+}
+@page { size: auto; margin: 14mm 12mm; }
+"#;
+
+/// The page's Content-Security-Policy: no script at all, and only this
+/// page's own stylesheet.
+pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
+    format!(
+        "default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    )
+});
+
+/// The report as a whole HTML page.
+pub fn html(report: &LaunchReport) -> String {
+    let project = report.project;
+    let title = format!("Launch report: {}", project.name);
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    h1 { (title) }
+                    p.meta {
+                        "Generated " (utc(report.generated_at)) " by Watchpost. "
+                        @if let Some(watch) = &report.run.watch {
+                            "Watch started " (utc(watch.schedule.start)) " by " (watch.by) "; "
+                            "times in UTC (the project's time zone is " (project.timezone) ")."
+                        } @else {
+                            "No watch has started."
+                        }
+                    }
+                    p.print-hint {
+                        "To print or save as PDF, use your browser's Print (Ctrl+P or ⌘P); A4 and Letter both fit. "
+                        a href="?format=markdown" data-testid="report-markdown" { "Download it as Markdown" }
+                    }
+                }
+                (verdict(report.sign_off))
+                (criteria(report.sign_off))
+                (checkpoints(report))
+                (charts(report))
+                (snapshots(report.run))
+                (timeline(report))
+            }
+        }
+    };
+    page.into_string()
+}
+
+/// An entry's time as the rest of the page writes times: `2026-11-23 14:05 UTC`.
+fn when(rfc3339: &str) -> String {
+    unix_seconds(rfc3339).map_or_else(|| rfc3339.to_owned(), utc)
+}
+
+fn verdict(sign_off: &SignOffReport) -> Markup {
+    let approved = sign_off.signed_off_by.is_some();
+    let text = match (&sign_off.signed_off_by, &sign_off.signed_off_at) {
+        (Some(by), Some(at)) => format!("Approved for launch by {by} at {}.", when(at)),
+        _ => sign_off.verdict(),
+    };
+    html! {
+        p.verdict.approved[approved] data-testid="report-verdict" { (text) }
+    }
+}
+
+fn criteria(sign_off: &SignOffReport) -> Markup {
+    html! {
+        h2 { "Success criteria" }
+        table data-testid="report-criteria" {
+            thead { tr { th.w-third { "Criterion" } th.w-short { "Standing" } th { "Evidence" } } }
+            tbody {
+                @for criterion in &sign_off.criteria {
+                    tr {
+                        td { (criterion.text) }
+                        td class=(criterion.standing.name()) { (criterion.standing.badge().0) }
+                        td { (criterion.evidence) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn checkpoints(report: &LaunchReport) -> Markup {
+    let Some(watch) = &report.run.watch else {
+        return html! {};
+    };
+    html! {
+        h2 { "Checkpoints" }
+        table data-testid="report-checkpoints" {
+            thead { tr { th.w-short { "Hour" } th { "Checkpoint" } th.w-when { "Due" } th { "Done" } th.w-third { "Shift note" } } }
+            tbody {
+                @for checkpoint in &report.playbook.watch.checkpoints {
+                    @let done = report.run.completion(checkpoint.hour);
+                    tr {
+                        td { (checkpoint.hour) }
+                        td { (checkpoint.title) }
+                        td { (utc(watch.schedule.due_at(checkpoint))) }
+                        td {
+                            @match done {
+                                Some(done) => { (done.by) " at " (when(&done.at)) }
+                                None => { span.muted { "not completed" } }
+                            }
+                        }
+                        td.note { @if let Some(done) = done { (done.note) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn charts(report: &LaunchReport) -> Markup {
+    let health = report.health;
+    let errors = report.errors;
+    html! {
+        h2 { "Health over the run" }
+        (stats("Every URL", &health.overall))
+        @for url in &health.urls {
+            @if !url.points.is_empty() {
+                @let (line, top) = latency_path(&url.points, health.from_ms, health.now_ms);
+                @let down = down_bands(&url.points, health.from_ms, health.now_ms);
+                @let label = describe_latency(&url.url, &url.points);
+                figure data-testid="report-latency-chart" {
+                    (PreEscaped(svg(&label, &down, &[], &line)))
+                    figcaption { "Response time, 0 to " (top) " ms; shaded: down. " (label) }
+                }
+                (stats(&url.url, &url.stats))
+            }
+        }
+        @if health.urls.iter().all(|url| url.points.is_empty()) {
+            p.muted { "No health samples were recorded." }
+        }
+        @if !health.transitions.is_empty() {
+            table {
+                thead { tr { th.w-when { "When" } th.w-short { "Change" } th.w-third { "URL" } th { "Detail" } } }
+                tbody {
+                    @for change in &health.transitions {
+                        tr { td { (when(&change.at)) } td { (change.kind) } td { (change.url) } td { (change.detail) } }
+                    }
+                }
+            }
+        }
+        h2 { "Errors per hour (Sentry)" }
+        @match &errors.problem {
+            Some(problem) => { p.muted { "Sentry could not say: " (problem) } }
+            None => {
+                @let to = health.now_ms.div_euclid(3_600_000) * 3600 + 3600;
+                @let from = errors.hours.first().map_or(to - 3600, |(at, _)| *at);
+                @let (bars, top) = error_bars(&errors.hours, from, to);
+                @let label = describe_errors(&errors.hours);
+                figure data-testid="report-errors-chart" {
+                    (PreEscaped(svg(&label, &[], &bars, "")))
+                    figcaption { "Errors per hour, 0 to " (top) ". " (label) }
+                }
+            }
+        }
+    }
+}
+
+fn stats(of: &str, stats: &Stats) -> Markup {
+    let ms = |value: Option<u32>| value.map_or_else(|| "–".to_owned(), |ms| format!("{ms} ms"));
+    html! {
+        div.stats {
+            strong { (of) }
+            span { "uptime " (stats.uptime_percent.map_or_else(|| "–".to_owned(), |p| format!("{}%", Decimal(p)))) }
+            span { "p50 " (ms(stats.p50_ms)) }
+            span { "p95 " (ms(stats.p95_ms)) }
+            span { "p99 " (ms(stats.p99_ms)) }
+            span { (stats.samples) " samples" }
+        }
+    }
+}
+
+fn snapshots(run: &RunState) -> Markup {
+    html! {
+        h2 { "Snapshots" }
+        @if run.snapshots.is_empty() {
+            p.muted { "No snapshot was taken." }
+        } @else {
+            table data-testid="report-snapshots" {
+                thead { tr { th.w-when { "When" } th.w-short { "Checkpoint" } th { "Target" } th.w-short { "Status" } } }
+                tbody {
+                    @for snapshot in &run.snapshots {
+                        @for judgment in &snapshot.judgments {
+                            tr {
+                                td { (when(&snapshot.at)) }
+                                td { @match snapshot.checkpoint { Some(hour) => { "hour " (hour) } None => { "asked" } } }
+                                td { (judgment.condition()) small.muted { " (" (judgment.measure) ")" } }
+                                td class=(judgment.status.name()) { (judgment.status.name().replace('_', " ")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn timeline(report: &LaunchReport) -> Markup {
+    html! {
+        h2 { "Timeline" }
+        table data-testid="report-timeline" {
+            thead { tr { th.w-when { "When" } th.w-who { "Who" } th { "What" } } }
+            tbody {
+                @for entry in report.timeline {
+                    tr { td { (when(&entry.at)) } td { (entry.actor) } td { (entry.describe(report.playbook)) } }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::run::Change;
+    use domain::signoff::{RunHealth, evaluate};
+
+    fn entry(id: u64, actor: &str, change: Change) -> Entry {
+        Entry {
+            id,
+            op_id: format!("op-{id}"),
+            actor: actor.into(),
+            at: format!("2026-11-24T0{id}:00:00Z"),
+            change,
+        }
+    }
+
+    #[test]
+    fn the_page_escapes_peoples_text_and_allows_only_its_own_style() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let project = Project {
+            id: 1,
+            name: "Voxanne <b>".into(),
+            archived: false,
+            sentry_org: None,
+            sentry_project: None,
+            sentry_frontend_project: None,
+            sentry_team: None,
+            render_service_id: None,
+            health_urls: Vec::new(),
+            platform: None,
+            slack_channel: None,
+            timezone: "Europe/London".into(),
+            transactions: Default::default(),
+            backup_status_url: None,
+        };
+        let health = Report {
+            window: "run".into(),
+            from: "2026-11-18T11:06:40Z".into(),
+            to: "2026-11-19T11:06:40Z".into(),
+            from_ms: 1_795_000_000_000,
+            now_ms: 1_795_086_400_000,
+            clock_speed: 1,
+            sample_interval_seconds: 30,
+            overall: Stats::of([]),
+            urls: Vec::new(),
+            transitions: Vec::new(),
+        };
+        let timeline = vec![
+            entry(
+                1,
+                "Ana",
+                Change::WatchScheduled {
+                    start: 1_795_000_000,
+                    grace_seconds: 900,
+                },
+            ),
+            entry(
+                2,
+                "<img src=x onerror=alert(1)>",
+                Change::CheckpointCompleted {
+                    hour: 0,
+                    note: "all <script>alert(1)</script> fine".into(),
+                },
+            ),
+        ];
+        let run = RunState::fold(&timeline);
+        let sign_off = evaluate(&playbook, &run, &RunHealth::default());
+        let page = html(&LaunchReport {
+            project: &project,
+            playbook: &playbook,
+            run: &run,
+            sign_off: &sign_off,
+            health: &health,
+            errors: &ErrorHours {
+                hours: vec![(1_794_999_600, 3), (1_795_003_200, 0)],
+                problem: None,
+            },
+            timeline: &timeline,
+            generated_at: 1_795_090_000,
+        });
+        assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+        assert!(page.contains("<title>Launch report: Voxanne &lt;b&gt;</title>"));
+        assert!(
+            !page.contains("<script>") && !page.contains("<img"),
+            "{page}"
+        );
+        assert!(page.contains("all &lt;script&gt;alert(1)&lt;/script&gt; fine"));
+        assert!(
+            page.contains("Not approved yet: 8 criteria block it."),
+            "{page}"
+        );
+        assert!(page.contains("Watch started 2026-11-18 11:06 UTC by Ana"));
+        assert!(page.contains("No health samples were recorded."));
+        assert!(page.contains("3 errors in 2 hours"), "{page}");
+        for section in ["report-criteria", "report-checkpoints", "report-timeline"] {
+            assert!(
+                page.contains(&format!("data-testid=\"{section}\"")),
+                "{section}"
+            );
+        }
+        // The policy's hash is of the stylesheet the page carries.
+        let style = page
+            .split_once("<style>")
+            .and_then(|(_, rest)| rest.split_once("</style>"))
+            .map(|(style, _)| style)
+            .expect("a stylesheet");
+        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
+        assert!(CONTENT_SECURITY_POLICY.contains(&format!("style-src 'sha256-{digest}'")));
+        assert!(CONTENT_SECURITY_POLICY.starts_with("default-src 'none'"));
+    }
+}

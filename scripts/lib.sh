@@ -18,7 +18,8 @@ WASM_LD=/usr/lib/llvm-22/bin/wasm-ld
 
 export PATH="$TOOLS_DIR/bin:$TOOLS_DIR/npm/node_modules/.bin:$PATH"
 
-say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+# Each line says how long the script has run, so that a slow step shows in CI's log.
+say() { printf '\033[1m==>\033[0m [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The wasm-bindgen version the app links, read from Cargo.lock: the CLI must match exactly.

@@ -1,7 +1,8 @@
 //! The 24-hour sign-off, measured: `GET /api/projects/{id}/sign-off` judges
 //! each success criterion from what the watch recorded (as JSON, the app's
-//! binary form, a Markdown report, or a page to print); `POST` it (admins) to waive what
-//! cannot be measured, with a reason, and to sign off when nothing blocks.
+//! binary form, a Markdown report, or a page to print); `POST` it (admins)
+//! to waive what cannot be measured, with a reason, and to sign off when
+//! nothing blocks.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +25,7 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query};
 use crate::guard::CurrentUser;
-use crate::report::{self, LaunchReport};
+use crate::report::{self as page, LaunchReport};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/projects/{id}/sign-off", get(show).post(sign_off))
@@ -66,7 +67,7 @@ async fn show(
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (
                     header::CONTENT_SECURITY_POLICY,
-                    report::CONTENT_SECURITY_POLICY.as_str(),
+                    page::CONTENT_SECURITY_POLICY.as_str(),
                 ),
             ],
             printable(&state, &project, &run, &report).await?,
@@ -94,7 +95,7 @@ async fn printable(
         .store
         .each_entry(project.id, 0, |entry| timeline.push(entry))
         .await?;
-    Ok(report::html(&LaunchReport {
+    Ok(page::html(&LaunchReport {
         project,
         playbook: &state.playbook,
         run,

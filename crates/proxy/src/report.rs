@@ -318,20 +318,9 @@ mod tests {
     fn the_page_escapes_peoples_text_and_allows_only_its_own_style() {
         let playbook = Playbook::default_launch().expect("the launch playbook");
         let project = Project {
-            id: 1,
             name: "Voxanne <b>".into(),
-            archived: false,
-            sentry_org: None,
-            sentry_project: None,
-            sentry_frontend_project: None,
-            sentry_team: None,
-            render_service_id: None,
-            health_urls: Vec::new(),
-            platform: None,
-            slack_channel: None,
             timezone: "Europe/London".into(),
-            transactions: Default::default(),
-            backup_status_url: None,
+            ..Project::blank(1)
         };
         let health = Report {
             window: "run".into(),

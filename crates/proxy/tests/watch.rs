@@ -337,6 +337,15 @@ async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_
     let down = health(&ana, project, "1h").await;
     assert_eq!(down["urls"][0]["state"], "down");
     assert!(down["urls"][0]["stats"]["uptime_percent"].as_f64() < Some(100.0));
+    // The run's state, with a URL's health in it, fits the document.
+    let document = json(ana.get("/api/openapi.json").await).await;
+    let state = json(ana.get(&format!("/api/projects/{project}/state")).await).await;
+    common::schema::check(
+        &document,
+        &json!({ "$ref": "#/components/schemas/RunState" }),
+        &state,
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{state}"));
     // The project list shows the health check's escalation open, until decided.
     let escalations =
         || async { json(ana.get("/api/watches").await).await[0]["escalations"].clone() };

@@ -47,7 +47,9 @@ async fn main() -> Result<(), Error> {
         .json()
         .await?;
     let project = project["id"].as_i64().ok_or("no project id")?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Idle: what signing in freed has gone back (the allocator's decay is a
+    // second, .cargo/config.toml).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = proxy.rss_kb()?;
 
     let (p50, p99, deliveries) = sync_latency(&proxy, &client, project).await?;

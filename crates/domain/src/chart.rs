@@ -130,6 +130,41 @@ pub fn error_bars(hours: &[(i64, u64)], from: i64, to: i64) -> (Vec<Rect>, u64) 
     (bars, top)
 }
 
+/// A chart as the watch tab and the report show it: its SVG markup, its
+/// axis's top, and the sentence a screen reader reads instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chart {
+    pub svg: String,
+    pub top: u64,
+    pub label: String,
+}
+
+/// `url`'s response time from `from` to `to` (Unix ms), its down periods
+/// marked.
+pub fn latency_chart(url: &str, points: &[Point], from: i64, to: i64) -> Chart {
+    let (line, top) = latency_path(points, from, to);
+    let label = describe_latency(url, points);
+    Chart {
+        svg: svg(&label, &down_bands(points, from, to), &[], &line),
+        top,
+        label,
+    }
+}
+
+/// Sentry's errors per hour, from the first hour counted to the end of the
+/// hour of `now_ms`.
+pub fn errors_chart(hours: &[(i64, u64)], now_ms: i64) -> Chart {
+    let to = now_ms.div_euclid(1000) / 3600 * 3600 + 3600;
+    let from = hours.first().map_or(to - 3600, |(at, _)| *at);
+    let (bars, top) = error_bars(hours, from, to);
+    let label = describe_errors(hours);
+    Chart {
+        svg: svg(&label, &[], &bars, ""),
+        top,
+        label,
+    }
+}
+
 /// The SVG markup of a chart: the app inserts it as it is, which costs the
 /// wasm far less than building each element as a view (measured by
 /// `scripts/size`: the charts as Leptos views cost 6.2 KB). Only numbers and
@@ -318,6 +353,17 @@ mod tests {
         assert_eq!(
             describe_errors(&[(0, 0), (3600, 0)]),
             "No errors in 2 h 00 min."
+        );
+        // The chart ends with the hour now is in: at 02:30 the three hours
+        // fill the width, as above.
+        let label = describe_errors(&hours);
+        assert_eq!(
+            errors_chart(&hours, 9_000_000),
+            Chart {
+                svg: svg(&label, &[], &bars, ""),
+                top: 5,
+                label,
+            }
         );
     }
 }

@@ -12,9 +12,7 @@
 use std::sync::LazyLock;
 
 use base64::Engine;
-use domain::chart::{
-    ErrorHours, describe_errors, describe_latency, down_bands, error_bars, latency_path, svg,
-};
+use domain::chart::{ErrorHours, errors_chart, latency_chart};
 use domain::health::{Report, Stats};
 use domain::playbook::{Decimal, Playbook};
 use domain::project::Project;
@@ -205,12 +203,10 @@ fn charts(report: &LaunchReport) -> Markup {
         (stats("Every URL", &health.overall))
         @for url in &health.urls {
             @if !url.points.is_empty() {
-                @let (line, top) = latency_path(&url.points, health.from_ms, health.now_ms);
-                @let down = down_bands(&url.points, health.from_ms, health.now_ms);
-                @let label = describe_latency(&url.url, &url.points);
+                @let chart = latency_chart(&url.url, &url.points, health.from_ms, health.now_ms);
                 figure data-testid="report-latency-chart" {
-                    (PreEscaped(svg(&label, &down, &[], &line)))
-                    figcaption { "Response time, 0 to " (top) " ms; shaded: down. " (label) }
+                    (PreEscaped(chart.svg))
+                    figcaption { "Response time, 0 to " (chart.top) " ms; shaded: down. " (chart.label) }
                 }
                 (stats(&url.url, &url.stats))
             }
@@ -232,13 +228,10 @@ fn charts(report: &LaunchReport) -> Markup {
         @match &errors.problem {
             Some(problem) => { p.muted { "Sentry could not say: " (problem) } }
             None => {
-                @let to = health.now_ms.div_euclid(3_600_000) * 3600 + 3600;
-                @let from = errors.hours.first().map_or(to - 3600, |(at, _)| *at);
-                @let (bars, top) = error_bars(&errors.hours, from, to);
-                @let label = describe_errors(&errors.hours);
+                @let chart = errors_chart(&errors.hours, health.now_ms);
                 figure data-testid="report-errors-chart" {
-                    (PreEscaped(svg(&label, &[], &bars, "")))
-                    figcaption { "Errors per hour, 0 to " (top) ". " (label) }
+                    (PreEscaped(chart.svg))
+                    figcaption { "Errors per hour, 0 to " (chart.top) ". " (chart.label) }
                 }
             }
         }

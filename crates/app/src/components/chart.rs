@@ -2,9 +2,7 @@
 //! health URL's response time with its down periods marked, and Sentry's
 //! errors per hour. Each has a sentence for screen readers.
 
-use domain::chart::{
-    ErrorHours, describe_errors, describe_latency, down_bands, error_bars, latency_path, svg,
-};
+use domain::chart::{Chart, ErrorHours, errors_chart, latency_chart};
 use domain::health::Report;
 use leptos::prelude::*;
 
@@ -42,11 +40,9 @@ pub fn LatencyCharts(clock: ServerClock) -> impl IntoView {
         urls.into_iter()
             .filter(|url| !url.points.is_empty())
             .map(|url| {
-                let (line, top) = latency_path(&url.points, from_ms, now_ms);
-                let down = down_bands(&url.points, from_ms, now_ms);
-                let label = describe_latency(&url.url, &url.points);
+                let Chart { svg, top, .. } = latency_chart(&url.url, &url.points, from_ms, now_ms);
                 let caption = format!("Response time, 0 to {top} ms; red: down");
-                figure(svg(&label, &down, &[], &line), caption, "latency-chart")
+                figure(svg, caption, "latency-chart")
             })
             .collect::<Vec<_>>()
     }
@@ -81,14 +77,8 @@ pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
                 ..
             })) => (String::new(), problem),
             Some(Ok(ErrorHours { hours, .. })) => {
-                let to = clock.now_ms.get_untracked().div_euclid(1000) / 3600 * 3600 + 3600;
-                let from = hours.first().map_or(to - 3600, |(at, _)| *at);
-                let (bars, top) = error_bars(&hours, from, to);
-                let label = describe_errors(&hours);
-                (
-                    svg(&label, &[], &bars, ""),
-                    format!("Errors per hour, 0 to {top}. {label}"),
-                )
+                let Chart { svg, top, label } = errors_chart(&hours, clock.now_ms.get_untracked());
+                (svg, format!("Errors per hour, 0 to {top}. {label}"))
             }
         };
         figure(markup, caption, "errors-chart")

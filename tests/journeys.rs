@@ -877,6 +877,9 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
             Duration::from_secs(90),
         )
         .await;
+        // The proxy measures the sign-off checkpoint too; the report below
+        // shows that snapshot, so it is awaited as a person would see it.
+        wait_for_text(&c, &testid("snapshot-when"), "At hour 24").await;
         let criterion = |id: &str| testid(&format!("criterion-{id}"));
         for item in ["success-database", "success-background-jobs"] {
             click(&c, &format!("{} input", testid(&format!("item-{item}")))).await;

@@ -54,9 +54,17 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Live streams the whole server holds open at most, by default.
 pub const MAX_STREAMS: usize = 2_000;
 
-/// What every handler can reach.
+/// What every handler can reach, behind one `Arc`: axum clones the state for
+/// each extractor and middleware of every request, and a clone of the fields
+/// themselves was some thirty reference counts and four allocations (the
+/// clients' URLs and secrets), a tenth of the proxy's CPU under load
+/// (`perf`, during `scripts/bench`).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The state's fields, read through [`AppState`]'s `Deref`.
+#[derive(Debug, Clone)]
+pub struct Shared {
     pub store: Store,
     pub checks: Checks,
     pub runs: Runs,
@@ -80,7 +88,7 @@ impl AppState {
         playbook: Playbook,
         web: WebApp,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             checks: Checks::new(&Services::default())
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
@@ -93,12 +101,18 @@ impl AppState {
             watcher: Watcher::default(),
             started: Instant::now(),
             request_timeout: REQUEST_TIMEOUT,
-        }
+        }))
+    }
+
+    /// The fields, to change while the state is built (a copy if it is
+    /// already shared, which it is not then).
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Live checks against the configured services.
     pub fn with_services(mut self, services: &Services) -> Result<Self, String> {
-        self.checks = Checks::new(services)?;
+        self.shared_mut().checks = Checks::new(services)?;
         Ok(self)
     }
 
@@ -109,13 +123,19 @@ impl AppState {
 
     /// Health URLs probed every `interval` while a watch runs.
     pub fn with_sample_interval(mut self, interval: Duration) -> Self {
-        self.watcher = Watcher::new(interval);
+        self.shared_mut().watcher = Watcher::new(interval);
         self
     }
 
     /// At most `max` live streams for the whole server.
     pub fn with_max_streams(mut self, max: usize) -> Self {
-        self.sessions = Sessions::new(self.store.clone(), max);
+        self.shared_mut().sessions = Sessions::new(self.store.clone(), max);
+        self
+    }
+
+    /// How long an answer may take to start.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.shared_mut().request_timeout = timeout;
         self
     }
 
@@ -131,6 +151,14 @@ impl AppState {
             .map_err(|err| format!("cannot update the sessions: {err}"))?;
         tracing::info!(changed, ended, "sign-in configuration reloaded");
         Ok(())
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -134,8 +134,8 @@ impl Server {
         )
         .with_max_streams(options.max_streams)
         .with_services(&options.services)
-        .expect("upstream clients");
-        state.request_timeout = options.request_timeout;
+        .expect("upstream clients")
+        .with_request_timeout(options.request_timeout);
         if let Some(interval) = options.sample_interval {
             state = state.with_sample_interval(interval);
         }

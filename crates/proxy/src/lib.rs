@@ -57,8 +57,8 @@ pub const MAX_STREAMS: usize = 2_000;
 /// What every handler can reach, behind one `Arc`: axum clones the state for
 /// each extractor and middleware of every request, and a clone of the fields
 /// themselves was some thirty reference counts and four allocations (the
-/// clients' URLs and secrets), a tenth of the proxy's CPU under load
-/// (`perf`, during `scripts/bench`).
+/// clients' URLs and secrets). Found with `perf` during `scripts/bench`: a
+/// project read at 50 at once took 2.1 ms at p50, 0.6-1.0 ms like this.
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Shared>);
 

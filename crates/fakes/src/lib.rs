@@ -1,6 +1,6 @@
 //! Fake Sentry, Render, Slack and service (health and backup status) servers
 //! on 127.0.0.1, whose routes and answers follow the services' OpenAPI
-//! documents in ../shared/specs. The proxy's tests drive them one by one;
+//! documents in `specs/` (copies of ../shared/specs). The proxy's tests drive them one by one;
 //! [`Launch`] starts all four as one launch that passes every check, for the
 //! tests that walk the whole setup and for the browser journeys.
 

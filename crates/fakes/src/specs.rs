@@ -1,4 +1,5 @@
-//! The upstream services' OpenAPI documents (../shared/specs, or
+//! The upstream services' OpenAPI documents (`crates/fakes/specs`, copies of
+//! those in ../shared/specs, so that a clone anywhere tests; or
 //! `WATCHPOST_SPECS`): the fakes build their answers from these documents'
 //! schemas, and tests check answers and requests against them with a real
 //! JSON Schema validator.
@@ -16,7 +17,7 @@ pub const RENDER: &str = "render-openapi-1.0.0.json";
 
 fn specs_dir() -> PathBuf {
     std::env::var_os("WATCHPOST_SPECS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs"),
         PathBuf::from,
     )
 }

@@ -479,6 +479,18 @@ impl Playbook {
         })
     }
 
+    /// How many ids a live check can be run for: the most one request may name.
+    pub fn checkable_count(&self) -> usize {
+        let items = self.items().filter(|item| item.verify.check().is_some());
+        let targets = self
+            .watch
+            .routine
+            .iter()
+            .flat_map(|check| &check.targets)
+            .filter(|target| target.verify.check().is_some());
+        items.count() + targets.count()
+    }
+
     /// Finds a target of the routine checks by id.
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.watch

@@ -17,9 +17,11 @@ use domain::alerts::{
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::project::Project;
+use domain::run::CheckStatus;
 use serde_json::{Value, json};
 
 use crate::checks::{Checks, Outcome};
+use crate::error::Error;
 use crate::lock;
 use crate::upstream::UpstreamError;
 use crate::upstream::render::Render;
@@ -126,6 +128,40 @@ const DEPLOY_FAILED: [&str; 5] = [
     "canceled",
     "deactivated",
 ];
+/// Render's statuses of a deploy still on its way to live.
+const DEPLOY_UNDER_WAY: [&str; 5] = [
+    "created",
+    "queued",
+    "build_in_progress",
+    "update_in_progress",
+    "pre_deploy_in_progress",
+];
+
+/// `, commit abc1234 “fix login”` for a deploy's commit, when it has one.
+fn commit_words(commit: Option<&crate::upstream::render::Commit>) -> String {
+    let Some(commit) = commit else {
+        return String::new();
+    };
+    let id: String = commit
+        .id
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(7)
+        .collect();
+    let message = commit
+        .message
+        .as_deref()
+        .and_then(|message| message.lines().next())
+        .map(|line| format!(" “{}”", line.chars().take(72).collect::<String>()))
+        .unwrap_or_default();
+    if id.is_empty() {
+        message
+    } else {
+        format!(", commit {id}{message}")
+    }
+}
+
 /// How long a rollback's deploy is followed.
 pub const DEPLOY_WAIT: Duration = Duration::from_secs(15 * 60);
 
@@ -194,8 +230,8 @@ impl RollingBack {
 /// the action ends.
 #[derive(Debug)]
 pub struct Running {
-    key: (i64, ActionKind),
-    under_way: Arc<Mutex<HashSet<(i64, ActionKind)>>>,
+    key: String,
+    under_way: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Drop for Running {
@@ -208,8 +244,20 @@ impl Checks {
     /// Claims `kind` for `project`, unless it is already under way (a double
     /// click, two admins at once): the same action runs once at a time.
     pub fn begin(&self, project: i64, kind: ActionKind) -> Option<Running> {
-        let key = (project, kind);
-        lock(&self.under_way).insert(key).then(|| Running {
+        self.claim(format!("project {project}: {}", kind.name()))
+    }
+
+    /// Claims the rollback of `project`'s Render service: two projects on
+    /// one service must not roll it back at once.
+    pub fn begin_rollback(&self, project: &Project) -> Option<Running> {
+        match &project.render_service_id {
+            Some(service) => self.claim(format!("render service {service}: rollback")),
+            None => self.begin(project.id, ActionKind::Rollback),
+        }
+    }
+
+    fn claim(&self, key: String) -> Option<Running> {
+        lock(&self.under_way).insert(key.clone()).then(|| Running {
             key,
             under_way: self.under_way.clone(),
         })
@@ -242,11 +290,16 @@ impl Checks {
     /// Rolls `project`'s Render service back to its previous live deploy,
     /// once `confirm` is the service's name; answers what it started and
     /// the deploy to follow.
+    ///
+    /// A newer deploy still building would replace the rollback when it
+    /// goes live, so the rollback goes ahead over it only when `over` names
+    /// it: the admin saw what is in progress and confirmed again.
     pub async fn rollback(
         &self,
         project: &Project,
         confirm: &str,
-    ) -> Result<(Acted, Option<RollingBack>), String> {
+        over: Option<&str>,
+    ) -> Result<(Acted, Option<RollingBack>), Error> {
         let (render, service) = match self.render_target(project) {
             Ok(target) => target,
             Err(outcome) => return Ok((Acted::stopped(outcome), None)),
@@ -256,9 +309,9 @@ impl Checks {
             Err(err) => return Ok((Acted::upstream("Render", &err), None)),
         };
         if confirm.trim() != name {
-            return Err(format!(
+            return Err(Error::Invalid(format!(
                 "type the service's name, “{name}”, to confirm the rollback"
-            ));
+            )));
         }
         let deploys = match render.deploys(service, 20).await {
             Ok(deploys) => deploys,
@@ -273,6 +326,36 @@ impl Checks {
                 .iter()
                 .find(|deploy| deploy.status.as_deref() == Some("deactivated"))
         });
+        let building = deploys[..live.unwrap_or(deploys.len())]
+            .iter()
+            .find(|deploy| {
+                deploy
+                    .status
+                    .as_deref()
+                    .is_some_and(|s| DEPLOY_UNDER_WAY.contains(&s))
+            });
+        if let Some(building) = building
+            && over != Some(building.id.as_str())
+        {
+            return Err(Error::DeployInProgress {
+                message: format!(
+                    "a newer deploy is {} on Render{}{}: when it goes live it replaces the rollback. Roll back anyway only if that deploy is the problem, or wait for it and decide again.",
+                    building
+                        .status
+                        .as_deref()
+                        .unwrap_or("in progress")
+                        .replace('_', " "),
+                    commit_words(building.commit.as_ref()),
+                    building
+                        .created_at
+                        .as_deref()
+                        .and_then(|at| at.get(11..16))
+                        .map(|hm| format!(", started at {hm} UTC"))
+                        .unwrap_or_default(),
+                ),
+                deploy: building.id.clone(),
+            });
+        }
         let Some(previous) = previous else {
             return Ok((
                 Acted::new(
@@ -615,20 +698,20 @@ impl Checks {
     }
 
     async fn slack_test(&self, project: &Project, actor: &str) -> Acted {
-        let Some(slack) = &self.slack else {
-            return Acted::stopped(Outcome::not_configured(crate::checks::NO_SLACK));
-        };
         let text = format!(
             "Watchpost: a test message from {actor} for “{}”. Launch alerts will come here.",
             project.name
         );
-        match slack.post(&text).await {
-            Ok(()) => Acted::new(
-                ActionStatus::Done,
-                "Slack accepted the test message: look for it in the channel.",
-            )
-            .with("webhook", slack.masked()),
-            Err(err) => Acted::upstream("Slack", &err),
+        let outcome = crate::checks::slack_tested(&self.notifier, project.id, &text)
+            .await
+            .outcome();
+        if outcome.status != CheckStatus::Passed {
+            return Acted::stopped(outcome);
+        }
+        Acted {
+            status: ActionStatus::Done,
+            message: format!("{} Look for it in the channel.", outcome.message),
+            changed: outcome.observed,
         }
     }
 

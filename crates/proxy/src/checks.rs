@@ -17,12 +17,14 @@ use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::{Bound, Decimal, Item, Playbook, Unit};
 use domain::project::Project;
-use domain::run::CheckStatus;
+use domain::run::{CheckStatus, Entry};
 use domain::snapshot::Measure;
+use domain::watch::span;
 use url::Url;
 
 use crate::config::Services;
 use crate::lock;
+use crate::notify::{Notifier, Posted, TEST_REUSED_FOR, Tested};
 use crate::upstream::health::{HealthProber, Probe};
 use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
@@ -89,20 +91,35 @@ impl Outcome {
         self
     }
 
-    /// A call that went wrong, worded for `service`.
+    /// A call that went wrong, worded for `service`: "check again" only
+    /// where another try can help (a timeout, a rate limit, a failing
+    /// server); what this server does not offer or answers differently is
+    /// `unsupported`, to verify by hand.
     pub(crate) fn upstream(service: &str, err: &UpstreamError) -> Self {
-        let status = match err {
-            UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => CheckStatus::Unsupported,
-            _ => CheckStatus::Error,
-        };
-        let next = match err {
-            UpstreamError::Unauthorized | UpstreamError::Forbidden => {
-                " Check the token in Watchpost's configuration."
+        use UpstreamError as E;
+        let (status, next) = match err {
+            E::Timeout(_) | E::Unreachable(_) | E::RateLimited(_) | E::Server(_) => {
+                (CheckStatus::Error, " Check again in a minute.")
             }
-            UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => {
-                " This check is not supported by this server; verify it by hand."
+            E::Unauthorized | E::Forbidden => (
+                CheckStatus::Error,
+                " Check the token in Watchpost's configuration.",
+            ),
+            E::Unsupported(_) | E::NotJson(_) | E::Malformed(_) | E::Pagination(_) => (
+                CheckStatus::Unsupported,
+                " This check is not supported by this server; verify it by hand.",
+            ),
+            E::ForeignHost(_) => (
+                CheckStatus::Error,
+                " Check the server's address in Watchpost's configuration.",
+            ),
+            E::Refused(_) => (
+                CheckStatus::Failed,
+                " Check the webhook in Watchpost's configuration: Slack may have removed it.",
+            ),
+            E::NotFound | E::Status(_) | E::TooLarge(_) => {
+                (CheckStatus::Error, " Verify it by hand.")
             }
-            _ => " Check again in a minute.",
         };
         Outcome::new(status, format!("{service} {err}.{next}"))
     }
@@ -230,8 +247,9 @@ pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
 type Key = (i64, String);
 
-/// A check's latest run: when it finished, what it found, how long it took.
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Outcome, u64)>>>;
+/// A check's latest run: when it finished, what it found, and the log entry
+/// that recorded it.
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Outcome, Entry)>>>;
 
 /// The clients of the configured services, and the results of recent runs.
 #[derive(Debug, Clone)]
@@ -239,13 +257,14 @@ pub struct Checks {
     sentry: Option<Sentry>,
     default_org: Option<String>,
     render: Option<Render>,
-    pub(crate) slack: Option<Slack>,
+    /// Slack, behind the one rate-limited notifier.
+    pub(crate) notifier: Arc<Notifier>,
     health: HealthProber,
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
     /// The actions under way (see `actions`).
-    pub(crate) under_way: Arc<Mutex<std::collections::HashSet<(i64, domain::action::ActionKind)>>>,
+    pub(crate) under_way: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Checks {
@@ -267,10 +286,12 @@ impl Checks {
                     key.clone(),
                 )
             }),
-            slack: services
-                .slack_webhook_url
-                .as_ref()
-                .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
+            notifier: Arc::new(Notifier::new(
+                services
+                    .slack_webhook_url
+                    .as_ref()
+                    .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
+            )),
             health: HealthProber::new(
                 services.call_limits.deadline.min(HEALTH_TIMEOUT),
                 services.allow_private_targets,
@@ -280,24 +301,36 @@ impl Checks {
         })
     }
 
-    /// Runs `item`'s check for `project`, or reuses a result younger than
-    /// [`FRESH_FOR`]. Returns the outcome and how long it took, in ms.
-    pub async fn run(&self, playbook: &Playbook, project: &Project, item: &Item) -> (Outcome, u64) {
+    /// Runs `item`'s check for `project` and records its result with
+    /// `record` (given the outcome and how long it took, in ms), or reuses
+    /// a result younger than [`FRESH_FOR`] and the entry that recorded it:
+    /// ten people asking at once make one call and one entry.
+    pub async fn run<E, Recorded>(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        item: &Item,
+        record: impl FnOnce(&Outcome, u64) -> Recorded,
+    ) -> Result<(Outcome, Entry), E>
+    where
+        Recorded: Future<Output = Result<Entry, E>>,
+    {
         let slot = lock(&self.recent)
             .entry((project.id, item.id.clone()))
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
-        if let Some((at, outcome, took)) = slot.as_ref()
+        if let Some((at, outcome, entry)) = slot.as_ref()
             && at.elapsed() < FRESH_FOR
         {
-            return (outcome.clone(), *took);
+            return Ok((outcome.clone(), entry.clone()));
         }
         let started = Instant::now();
         let outcome = self.check(playbook, project, item).await;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        *slot = Some((Instant::now(), outcome.clone(), took));
-        (outcome, took)
+        let entry = record(&outcome, took).await?;
+        *slot = Some((Instant::now(), outcome.clone(), entry.clone()));
+        Ok((outcome, entry))
     }
 
     /// Forgets `project`'s recent results: after an action changed a
@@ -1113,18 +1146,55 @@ impl Checks {
     }
 
     async fn slack_webhook(&self, project: &Project) -> Outcome {
-        let Some(slack) = &self.slack else {
-            return Outcome::not_configured(NO_SLACK);
-        };
         let text = format!(
             "Watchpost: a test message for “{}”. The launch alerts will come here.",
             project.name
         );
-        match slack.post(&text).await {
-            Ok(()) => {
-                Outcome::passed("Slack accepted a test message.").saw("webhook", slack.masked())
+        slack_tested(&self.notifier, project.id, &text)
+            .await
+            .outcome()
+    }
+}
+
+/// What a test message through the notifier says, for the check and the action.
+pub(crate) struct SlackTest {
+    tested: Tested,
+    webhook: String,
+}
+
+pub(crate) async fn slack_tested(notifier: &Notifier, project: i64, text: &str) -> SlackTest {
+    SlackTest {
+        tested: notifier.test(project, text).await,
+        webhook: notifier.masked().unwrap_or_default(),
+    }
+}
+
+impl SlackTest {
+    pub(crate) fn outcome(&self) -> Outcome {
+        let when = match self.tested.reused_after {
+            None => String::new(),
+            Some(ago) => format!(
+                " {} ago; Watchpost posts one test message every {} at most",
+                span(i64::try_from(ago.as_secs()).unwrap_or(i64::MAX)),
+                span(i64::try_from(TEST_REUSED_FOR.as_secs()).unwrap_or(i64::MAX)),
+            ),
+        };
+        match &self.tested.posted {
+            Posted::NotConfigured => Outcome::not_configured(NO_SLACK),
+            Posted::Sent => Outcome::passed(format!("Slack accepted a test message{when}."))
+                .saw("webhook", self.webhook.clone()),
+            Posted::HeldBack => Outcome::new(
+                CheckStatus::Error,
+                "Watchpost has posted several messages to this channel in the last minutes; to keep it readable the test message waits: check again in two minutes.",
+            )
+            .saw("webhook", self.webhook.clone()),
+            Posted::Failed(err) => {
+                let mut outcome = Outcome::upstream("Slack", err);
+                if self.tested.reused_after.is_some() {
+                    outcome.message = format!("{} (the test message{when}.)", outcome.message);
+                }
+                outcome.saw("webhook", self.webhook.clone())
             }
-            Err(err) => Outcome::upstream("Slack", &err).saw("webhook", slack.masked()),
         }
     }
 }

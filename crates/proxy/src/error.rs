@@ -36,6 +36,10 @@ pub enum Error {
     /// The request does not fit the current state (an archived project, an op_id reused).
     #[error("{0}")]
     Conflict(String),
+    /// A rollback would be overtaken by a newer deploy still on its way;
+    /// `deploy` is what to name in `over_deploy` to go ahead anyway.
+    #[error("{message}")]
+    DeployInProgress { message: String, deploy: String },
     #[error("{}; try again in {} seconds", limited_message(*.0), .1.as_secs())]
     TooManyAttempts(Limited, Duration),
     /// Beyond the caps on live streams.
@@ -70,6 +74,7 @@ impl Error {
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::DeployInProgress { .. } => (StatusCode::CONFLICT, "deploy_in_progress"),
             Error::TooManyAttempts(..) | Error::TooManyStreams(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
@@ -149,6 +154,9 @@ impl IntoResponse for Error {
                 .iter()
                 .map(|p| (p.field.to_owned(), p.message.clone()))
                 .collect(),
+            Error::DeployInProgress { deploy, .. } => {
+                [("over_deploy".to_owned(), deploy.clone())].into()
+            }
             _ => Default::default(),
         };
         let mut response = (

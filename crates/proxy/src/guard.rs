@@ -140,6 +140,16 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
 }
 
 fn cross_site(network: &Network, headers: &HeaderMap) -> Option<String> {
+    // A browser sends each once; two would be judged by whichever a reader
+    // takes first, so neither is trusted.
+    for name in [
+        header::ORIGIN,
+        header::HeaderName::from_static("sec-fetch-site"),
+    ] {
+        if headers.get_all(&name).iter().nth(1).is_some() {
+            return Some(format!("more than one {name} header"));
+        }
+    }
     let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
     if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site"))
         && site != "same-origin"
@@ -173,5 +183,20 @@ mod tests {
         assert!(cross(&[("origin", "https://127.0.0.1:8080")]).is_some());
         assert!(cross(&[("sec-fetch-site", "cross-site")]).is_some());
         assert!(cross(&[("sec-fetch-site", "same-site")]).is_some());
+        assert!(
+            cross(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("origin", "https://evil.example")
+            ])
+            .is_some(),
+            "two Origin headers"
+        );
+        assert!(
+            cross(&[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "cross-site")
+            ])
+            .is_some()
+        );
     }
 }

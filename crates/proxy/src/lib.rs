@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod guard;
 pub mod net;
+pub mod notify;
 pub mod report;
 pub(crate) mod routes;
 pub mod runs;
@@ -76,6 +77,8 @@ pub struct Shared {
     /// The sampler's and the scheduler's memory; [`watcher::Watcher::run`] drives it.
     pub watcher: Watcher,
     pub started: Instant,
+    /// Held while a sign-off is judged and stored: one at a time.
+    pub sign_offs: Arc<tokio::sync::Mutex<()>>,
     /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
     pub request_timeout: Duration,
 }
@@ -100,6 +103,7 @@ impl AppState {
             web: Arc::new(web),
             watcher: Watcher::default(),
             started: Instant::now(),
+            sign_offs: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
         }))
     }

@@ -42,14 +42,14 @@ struct Log {
     states: Arc<Mutex<HashMap<i64, RunState>>>,
 }
 
-/// An append waiting for the writer, and where its answer goes.
+/// Entries to append together, all or none, and where the answer goes.
 #[derive(Debug)]
 struct Append {
     project: i64,
-    op_id: String,
-    change: Change,
+    /// `(op_id, change)` in order.
+    changes: Vec<(String, Change)>,
     actor: String,
-    done: oneshot::Sender<Result<(Entry, bool), String>>,
+    done: oneshot::Sender<Result<Vec<(Entry, bool)>, String>>,
 }
 
 impl Runs {
@@ -74,6 +74,22 @@ impl Runs {
         change: &Change,
         actor: &str,
     ) -> Result<(Entry, bool), sqlx::Error> {
+        let mut stored = self
+            .append_together(project, vec![(op_id.to_owned(), change.clone())], actor)
+            .await?;
+        stored
+            .pop()
+            .ok_or_else(|| sqlx::Error::Protocol("an append stored nothing".into()))
+    }
+
+    /// Stores `changes` in one statement: all of them or, when the store
+    /// refuses one, none.
+    async fn append_together(
+        &self,
+        project: i64,
+        changes: Vec<(String, Change)>,
+        actor: &str,
+    ) -> Result<Vec<(Entry, bool)>, sqlx::Error> {
         let writer = self.writer.get_or_init(|| {
             let (queue, waiting) = mpsc::unbounded_channel();
             tokio::spawn(self.log.clone().write(waiting));
@@ -83,8 +99,7 @@ impl Runs {
         writer
             .send(Append {
                 project,
-                op_id: op_id.to_owned(),
-                change: change.clone(),
+                changes,
                 actor: actor.to_owned(),
                 done,
             })
@@ -103,10 +118,33 @@ impl Runs {
         change: &Change,
         actor: &str,
     ) -> Result<Entry, sqlx::Error> {
-        let mut bytes = [0u8; 16];
-        OsRng.fill_bytes(&mut bytes);
-        let op_id = format!("{}-{}", change.kind(), URL_SAFE_NO_PAD.encode(bytes));
-        Ok(self.append(project, &op_id, change, actor).await?.0)
+        let mut entries = self
+            .record_together(project, std::slice::from_ref(change), actor)
+            .await?;
+        entries
+            .pop()
+            .ok_or_else(|| sqlx::Error::Protocol("an append stored nothing".into()))
+    }
+
+    /// Appends changes the proxy made, each under a fresh random op id, all
+    /// or none: a sign-off and its waivers go in together.
+    pub async fn record_together(
+        &self,
+        project: i64,
+        changes: &[Change],
+        actor: &str,
+    ) -> Result<Vec<Entry>, sqlx::Error> {
+        let changes = changes
+            .iter()
+            .map(|change| {
+                let mut bytes = [0u8; 16];
+                OsRng.fill_bytes(&mut bytes);
+                let op_id = format!("{}-{}", change.kind(), URL_SAFE_NO_PAD.encode(bytes));
+                (op_id, change.clone())
+            })
+            .collect();
+        let stored = self.append_together(project, changes, actor).await?;
+        Ok(stored.into_iter().map(|(entry, _)| entry).collect())
     }
 
     /// New entries of `project` from now on.
@@ -144,6 +182,21 @@ impl Runs {
     }
 }
 
+/// The rows of `appends`, in order.
+fn rows(appends: &[Append]) -> Vec<NewRow<'_>> {
+    appends
+        .iter()
+        .flat_map(|append| {
+            append.changes.iter().map(|(op_id, change)| NewRow {
+                project: append.project,
+                op_id,
+                change,
+                actor: &append.actor,
+            })
+        })
+        .collect()
+}
+
 impl Log {
     /// The writer: takes every append waiting, stores them at once, then
     /// folds and broadcasts each new entry in id order. It ends when the
@@ -158,45 +211,39 @@ impl Log {
                 }
             }
             let _one_at_a_time = self.append_lock.lock().await;
-            let rows: Vec<NewRow<'_>> = batch
-                .iter()
-                .map(|append| NewRow {
-                    project: append.project,
-                    op_id: &append.op_id,
-                    change: &append.change,
-                    actor: &append.actor,
-                })
-                .collect();
             // One append the store refuses must not fail the others with it:
-            // a failed batch is tried again one by one.
-            let stored = match self.store.append_many(&rows).await {
-                Ok(stored) => stored.into_iter().map(Ok).collect(),
-                Err(_) if rows.len() > 1 => {
-                    let mut one_by_one = Vec::new();
-                    for row in &rows {
-                        one_by_one.push(
-                            self.store
-                                .append_many(std::slice::from_ref(row))
-                                .await
-                                .and_then(|mut stored| {
-                                    stored.pop().ok_or_else(|| {
-                                        sqlx::Error::Protocol("an append stored nothing".into())
-                                    })
-                                }),
-                        );
+            // a failed batch is tried again one append (all its rows) at a time.
+            let answers: Vec<Result<Vec<(Entry, bool)>, sqlx::Error>> =
+                match self.store.append_many(&rows(&batch)).await {
+                    Ok(stored) => {
+                        let mut stored = stored.into_iter();
+                        batch
+                            .iter()
+                            .map(|append| Ok(stored.by_ref().take(append.changes.len()).collect()))
+                            .collect()
                     }
-                    one_by_one
-                }
-                Err(err) => vec![Err(err)],
-            };
-            drop(rows);
-            for (append, stored) in batch.into_iter().zip(stored) {
-                let answer = match stored {
-                    Ok((entry, created)) => {
-                        if created {
-                            self.tell(append.project, &entry);
+                    Err(_) if batch.len() > 1 => {
+                        let mut one_by_one = Vec::new();
+                        for append in &batch {
+                            one_by_one.push(
+                                self.store
+                                    .append_many(&rows(std::slice::from_ref(append)))
+                                    .await,
+                            );
                         }
-                        Ok((entry, created))
+                        one_by_one
+                    }
+                    Err(err) => vec![Err(err)],
+                };
+            for (append, stored) in batch.into_iter().zip(answers) {
+                let answer = match stored {
+                    Ok(stored) => {
+                        for (entry, created) in &stored {
+                            if *created {
+                                self.tell(append.project, entry);
+                            }
+                        }
+                        Ok(stored)
                     }
                     Err(err) => {
                         tracing::error!(%err, "appending to the log failed");

@@ -32,6 +32,7 @@ pub mod health;
 pub mod render;
 pub mod sentry;
 pub mod slack;
+pub mod special;
 
 /// The bounds of one call to an upstream service.
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +93,15 @@ pub enum UpstreamError {
     TooLarge(usize),
     #[error("sent pagination Watchpost cannot follow: {0}")]
     Pagination(String),
+    /// The service understood and said no, in its own words (Slack's
+    /// `channel_not_found`).
+    #[error("refused it: “{0}”")]
+    Refused(String),
+    /// An answer named another host to continue on: the token stays home.
+    #[error(
+        "named another host, {0}, to continue on; Watchpost sends the token only to the server it was configured for"
+    )]
+    ForeignHost(String),
 }
 
 fn retry_hint(wait: Option<Duration>) -> String {
@@ -216,7 +226,9 @@ impl Upstream {
             let answer = self.read(&page_url, token).await?;
             let page: Vec<serde_json::Value> = parse(&answer.body)?;
             next = match paging {
-                Paging::LinkHeader => next_link(&answer.headers)?,
+                Paging::LinkHeader => next_link(&answer.headers)?
+                    .map(|next| same_origin(&page_url, next))
+                    .transpose()?,
                 Paging::Cursor { limit } => (page.len() >= limit)
                     .then(|| page.last().and_then(|last| last.get("cursor")?.as_str()))
                     .flatten()
@@ -514,6 +526,18 @@ fn next_link(headers: &HeaderMap) -> Result<Option<Url>, UpstreamError> {
         .map_err(|_| UpstreamError::Pagination("a next page that is not a URL".to_owned()))
 }
 
+/// `next` when it is on `from`'s origin (scheme, host and port): a page
+/// may not lead the token elsewhere.
+fn same_origin(from: &Url, next: Url) -> Result<Url, UpstreamError> {
+    if next.origin() == from.origin() {
+        Ok(next)
+    } else {
+        Err(UpstreamError::ForeignHost(
+            next.host_str().unwrap_or("an unnamed host").to_owned(),
+        ))
+    }
+}
+
 fn with_query(url: &Url, name: &str, value: &str) -> Url {
     let mut url = url.clone();
     let kept: Vec<(String, String)> = url
@@ -531,6 +555,21 @@ fn with_query(url: &Url, name: &str, value: &str) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_next_page_stays_on_the_origin_of_the_first() {
+        let from = Url::parse("https://sentry.io/api/0/organizations/acme/issues/").unwrap();
+        let next = |url: &str| same_origin(&from, Url::parse(url).unwrap());
+        assert!(next("https://sentry.io/api/0/organizations/acme/issues/?cursor=1").is_ok());
+        assert_eq!(
+            next("https://evil.example/api/0/?cursor=1"),
+            Err(UpstreamError::ForeignHost("evil.example".to_owned()))
+        );
+        assert!(
+            next("http://sentry.io/api/0/?cursor=1").is_err(),
+            "downgraded"
+        );
+    }
 
     #[test]
     fn waits_come_from_retry_after_or_sentrys_reset() {

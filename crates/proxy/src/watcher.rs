@@ -15,7 +15,6 @@
 //! the last samples, and sampling resumes for every running watch.
 
 use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +24,6 @@ use domain::project::Project;
 use domain::run::{Change, Entry, RunState};
 use domain::snapshot::{Judgment, judge};
 use domain::watch::{CheckpointState, span};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -38,11 +36,6 @@ pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Who the watcher's entries are by.
 pub const ACTOR: &str = "Watchpost";
-
-/// Slack messages per project: a burst of this many, then one per
-/// [`NOTICE_PERIOD`]; what is held back is counted in the next message.
-const NOTICE_BURST: u32 = 4;
-const NOTICE_PERIOD: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Job {
@@ -58,7 +51,6 @@ pub struct Watcher {
     /// Jobs under way: a slow probe or snapshot is never started twice.
     busy: Arc<Mutex<HashSet<(i64, Job)>>>,
     overdue: Arc<Mutex<Announced>>,
-    notices: Arc<Notices>,
 }
 
 impl Default for Watcher {
@@ -74,7 +66,6 @@ impl Watcher {
             trackers: Arc::default(),
             busy: Arc::default(),
             overdue: Arc::default(),
-            notices: Arc::new(Notices::new()),
         }
     }
 
@@ -185,13 +176,8 @@ impl Watcher {
             );
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.watcher.notify(&state, project, &text).await });
+            tokio::spawn(async move { state.checks.notifier.post(project, &text).await });
         }
-    }
-
-    /// Posts `text` to Slack for `project`, within its quota.
-    pub(crate) async fn notify(&self, state: &AppState, project: i64, text: &str) {
-        self.notices.post(state, project, text).await;
     }
 
     fn claim(&self, project: i64, job: Job) -> Option<Claim> {
@@ -315,7 +301,7 @@ impl Watcher {
         if let Some(text) = notice {
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.watcher.notify(&state, project, &text).await });
+            tokio::spawn(async move { state.checks.notifier.post(project, &text).await });
         }
     }
 }
@@ -382,49 +368,6 @@ fn problem(sample: &Sample) -> String {
             format!("HTTP {status}, {}", sample.failing)
         }
         (status, false) => format!("HTTP {status}, down: {}", sample.failing),
-    }
-}
-
-/// Slack messages, rate limited per project.
-#[derive(Debug)]
-struct Notices {
-    limiter: DefaultKeyedRateLimiter<i64>,
-    held_back: Mutex<HashMap<i64, u32>>,
-}
-
-impl Notices {
-    fn new() -> Self {
-        let burst = NonZeroU32::new(NOTICE_BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(NOTICE_PERIOD)
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Notices {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
-            held_back: Mutex::default(),
-        }
-    }
-
-    /// Posts `text` when Slack is configured and the project's quota allows;
-    /// otherwise counts it, to say so in the next message that goes out.
-    async fn post(&self, state: &AppState, project: i64, text: &str) {
-        let Some(slack) = &state.checks.slack else {
-            return;
-        };
-        if self.limiter.check_key(&project).is_err() {
-            *lock(&self.held_back).entry(project).or_default() += 1;
-            return;
-        }
-        let held = lock(&self.held_back).remove(&project).unwrap_or(0);
-        let text = if held > 0 {
-            format!(
-                "{text} ({held} earlier change(s) were not posted, to keep the channel readable; the timeline has them.)"
-            )
-        } else {
-            text.to_owned()
-        };
-        if let Err(err) = slack.post(&text).await {
-            tracing::warn!(%err, project, "a Slack notice was not posted");
-        }
     }
 }
 

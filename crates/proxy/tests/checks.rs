@@ -557,3 +557,84 @@ async fn an_unknown_item_is_refused_as_content_in_a_body_and_as_a_route_in_a_pat
         .await;
     assert_eq!(path.status(), StatusCode::NOT_FOUND);
 }
+
+/// The `check_result` entries of the project's log.
+async fn check_entries(client: &common::Client, project: i64) -> Vec<Value> {
+    let log = json(client.get(&format!("/api/projects/{project}/log")).await).await;
+    log.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|entry| entry["kind"] == "check_result")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_check_asked_again_is_neither_run_nor_logged_nor_posted_again() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let path = format!("/api/projects/{project}/checks");
+
+    // The same item three times is one check, one answer, one entry.
+    let twice = json!({ "items": ["slack-webhook-works", "render-deploy-live", "slack-webhook-works", "slack-webhook-works"] });
+    let reports = json(ana.post(&path, &twice.to_string()).await).await;
+    assert_eq!(reports.as_array().map(Vec::len), Some(2), "{reports}");
+    assert_eq!(check_entries(&ana, project).await.len(), 2);
+    assert_eq!(fakes.slack.messages().len(), 1);
+
+    // Asked again while fresh: the result comes back, the log keeps one entry.
+    let again = json(ana.post(&path, &twice.to_string()).await).await;
+    assert_eq!(again, reports, "the same entries, at the same time");
+    assert_eq!(check_entries(&ana, project).await.len(), 2);
+
+    // After the 5 seconds, Render is asked again; Slack is not posted to
+    // again for minutes, and the answer says when it was.
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    let later = run_checks(&ana, project, &twice).await;
+    assert_eq!(check_entries(&ana, project).await.len(), 4);
+    let slack = &later["slack-webhook-works"];
+    assert_eq!(slack["status"], "passed", "{slack}");
+    assert!(
+        slack["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(" ago;"),
+        "{slack}"
+    );
+    assert_eq!(fakes.slack.messages().len(), 1, "no second test message");
+
+    // More items than the playbook has checks is refused, and stores nothing.
+    let flood = json!({ "items": vec!["render-deploy-live"; 2_500] });
+    let refused = ana.post(&path, &flood.to_string()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(check_entries(&ana, project).await.len(), 4);
+}
+
+#[tokio::test]
+async fn what_is_posted_to_slack_is_shown_as_typed_never_as_a_mention() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let admin = server.admin().await;
+    let renamed = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &json!({ "name": "Vox <!channel> & <@U024BE7LH>" }).to_string(),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let checked = admin
+        .post(
+            &format!("/api/projects/{project}/checks/slack-webhook-works"),
+            "",
+        )
+        .await;
+    assert_eq!(checked.status(), StatusCode::OK);
+    let messages = fakes.slack.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("Vox &lt;!channel&gt; &amp; &lt;@U024BE7LH&gt;"),
+        "{messages:?}"
+    );
+    assert!(!messages[0].contains('<'), "{messages:?}");
+}

@@ -245,6 +245,24 @@ async fn refused_input_answers_with_a_message_and_changes_nothing() {
             json!({ "op_id": "a", "kind": "check_result", "payload": { "item": "h0-health", "check": "health.endpoint", "status": "passed", "observed": {}, "message": "fine", "duration_ms": 1 } }).to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        (
+            "a sign-off written by hand",
+            path.clone(),
+            json!({ "op_id": "a", "kind": "sign_off", "payload": { "approved": true } }).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "a snapshot made up by a browser",
+            path.clone(),
+            json!({ "op_id": "a", "kind": "snapshot", "payload": { "judgments": [] } }).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "a waiver written by hand",
+            path.clone(),
+            json!({ "op_id": "a", "kind": "criterion_waived", "payload": { "criterion": "success-websockets", "reason": "none" } }).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("an oversized body", path.clone(), big_note.to_string(), StatusCode::PAYLOAD_TOO_LARGE),
         (
             "an unknown project",

@@ -691,6 +691,73 @@ async fn a_rollback_whose_deploy_fails_says_so_and_one_with_nothing_to_return_to
     );
 }
 
+#[tokio::test]
+async fn one_rollback_at_a_time_per_service_and_never_blindly_over_a_newer_deploy() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = watched(&launch, sampling()).await;
+    let dana = server.admin().await;
+    // A second project watching the same Render service.
+    let other = server.project("Voxanne (staging view)").await;
+    let mut settings = launch.project_settings("Voxanne");
+    settings.as_object_mut().map(|o| o.remove("name"));
+    let patched = dana
+        .patch(&format!("/api/projects/{other}"), &settings.to_string())
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+
+    let started = json(rollback(&dana, project, "voxanne-backend").await).await;
+    assert_eq!(started["status"], "pending", "{started}");
+    let second = rollback(&dana, other, "voxanne-backend").await;
+    assert_eq!(
+        second.status(),
+        StatusCode::CONFLICT,
+        "the same service, another project"
+    );
+    assert!(log_of(&dana, other, "action_taken").await.is_empty());
+    set_deploy_status(&launch, "dep-3", "live");
+    wait_for_log(&dana, project, "action_taken", |e| e.len() >= 2).await;
+
+    // A newer deploy is building: the rollback says what it is and waits
+    // for a confirmation that names it.
+    fakes::lock(&launch.render.world)
+        .deploys
+        .values_mut()
+        .for_each(|deploys| {
+            deploys.insert(
+                0,
+                fakes::render::deploy("dep-9", "build_in_progress", "f00dfeedcafe"),
+            )
+        });
+    let posts = || {
+        fakes::lock(&launch.render.world)
+            .requests
+            .iter()
+            .filter(|request| request.0 == "POST")
+            .count()
+    };
+    let before = posts();
+    let over = rollback(&dana, other, "voxanne-backend").await;
+    assert_eq!(over.status(), StatusCode::CONFLICT);
+    let said = json(over).await;
+    assert_eq!(said["error"], "deploy_in_progress", "{said}");
+    assert_eq!(said["fields"]["over_deploy"], "dep-9");
+    let message = said["message"].as_str().unwrap_or_default();
+    assert!(message.contains("build in progress"), "{message}");
+    assert!(message.contains("commit f00dfee"), "{message}");
+    assert_eq!(posts(), before, "nothing was posted to Render");
+    assert!(log_of(&dana, other, "action_taken").await.is_empty());
+
+    let confirmed = dana
+        .post(
+            &format!("/api/projects/{other}/rollback"),
+            &json!({ "confirm": "voxanne-backend", "over_deploy": "dep-9" }).to_string(),
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(json(confirmed).await["status"], "pending");
+    assert_eq!(posts(), before + 1);
+}
+
 fn criterion<'a>(report: &'a Value, id: &str) -> &'a Value {
     find(report, "criteria", "id", id)
 }
@@ -743,6 +810,37 @@ async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_wa
         )
         .await;
     assert_eq!(checked.status(), StatusCode::OK);
+    // A sign-off still blocked (nobody ticked the database yet) stores
+    // nothing, not even the waiver it carried, which alone was valid.
+    let blocked = dana
+        .post(
+            &path,
+            &json!({ "waivers": { "success-websockets": "no WebSocket traffic" } }).to_string(),
+        )
+        .await;
+    assert_eq!(blocked.status(), StatusCode::CONFLICT);
+    assert!(
+        log_of(&ana, project, "criterion_waived").await.is_empty(),
+        "a refused sign-off stored its waiver"
+    );
+    // A member cannot approve the launch through the log either.
+    let (status, said) = ana
+        .append(
+            project,
+            "by-hand",
+            "sign_off",
+            json!({ "approved": true, "note": "looks fine" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{said}");
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("POST /api/projects/{id}/sign-off"),
+        "{said}"
+    );
+    assert!(log_of(&ana, project, "sign_off").await.is_empty());
     for (n, item) in ["success-database", "success-background-jobs"]
         .iter()
         .enumerate()

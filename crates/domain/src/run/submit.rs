@@ -74,12 +74,14 @@ impl Change {
                     None
                 }
             }
-            Change::CheckResult { .. } => {
-                Some("check results are recorded by the proxy when it runs a live check".to_owned())
-            }
-            Change::ActionTaken { .. } => {
-                Some("actions are recorded by the proxy when an admin asks it to act".to_owned())
-            }
+            Change::CheckResult { .. } => Some(
+                "check results are recorded by the proxy when it runs a live check: POST /api/projects/{id}/checks/{item}"
+                    .to_owned(),
+            ),
+            Change::ActionTaken { .. } => Some(
+                "actions are recorded by the proxy when an admin asks it to act: POST /api/projects/{id}/actions/{action}"
+                    .to_owned(),
+            ),
             Change::DecisionTaken {
                 escalation,
                 answers,
@@ -104,7 +106,12 @@ impl Change {
             Change::Handover { to, note } => validated_display_name(to)
                 .err()
                 .or_else(|| text_problem("a handover note", note)),
-            Change::SignOff { note, .. } => text_problem("a sign-off note", note),
+            // Approving the launch is measured first and is an admin's: a
+            // member's hand-written entry must never read "approved".
+            Change::SignOff { .. } => Some(
+                "an admin signs off with POST /api/projects/{id}/sign-off, which measures the criteria first"
+                    .to_owned(),
+            ),
             Change::WatchScheduled { .. } => Some(
                 "a watch is started with POST /api/projects/{id}/watch, which checks its start"
                     .to_owned(),
@@ -123,9 +130,13 @@ impl Change {
             Change::CriterionWaived { .. } => {
                 Some("an admin waives a criterion with POST /api/projects/{id}/sign-off".to_owned())
             }
-            Change::Snapshot { .. } | Change::HealthChanged { .. } | Change::Restarted { .. } => {
-                Some("snapshots and health changes are recorded by the proxy".to_owned())
-            }
+            Change::Snapshot { .. } => Some(
+                "snapshots are taken by the proxy, which measures every target: POST /api/projects/{id}/snapshots"
+                    .to_owned(),
+            ),
+            Change::HealthChanged { .. } | Change::Restarted { .. } => Some(
+                "health changes and restarts are recorded by the proxy's sampler, never by hand".to_owned(),
+            ),
         }
     }
 }

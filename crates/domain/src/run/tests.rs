@@ -561,6 +561,34 @@ fn people_may_add_only_what_fits_the_playbook() {
 }
 
 #[test]
+fn what_the_server_writes_is_never_written_by_hand() {
+    let playbook = Playbook::default_launch().unwrap();
+    let server_kinds = [
+        "sign_off",
+        "criterion_waived",
+        "watch_scheduled",
+        "check_result",
+        "action_taken",
+        "snapshot",
+        "health_changed",
+        "restarted",
+    ];
+    for entry in every_kind() {
+        let kind = entry.change.kind();
+        let problem = entry.change.problem(&playbook);
+        if server_kinds.contains(&kind) {
+            let problem = problem.unwrap_or_else(|| panic!("{kind} was accepted by hand"));
+            assert!(
+                problem.contains("POST /api/") || problem.contains("proxy"),
+                "{kind}: the refusal names where it is written: {problem}"
+            );
+        } else {
+            assert_eq!(problem, None, "{kind} is a person's to write");
+        }
+    }
+}
+
+#[test]
 fn operation_ids_are_short_and_plain() {
     assert_eq!(op_id_problem("7f9c2ba4-e88f-11ee-9a3b-0242ac120002"), None);
     assert!(op_id_problem("").is_some());

@@ -39,6 +39,9 @@ const DEPLOY_POLL: Duration = Duration::from_secs(5);
 struct RollbackBody {
     /// The Render service's name, typed by the admin.
     confirm: String,
+    /// The newer deploy in progress the admin has seen and rolls back over.
+    #[serde(default)]
+    over_deploy: Option<String>,
 }
 
 /// `POST /api/projects/{id}/rollback`: rolls the service back to its
@@ -53,24 +56,24 @@ async fn rollback(
     user.require(Role::Admin, "rolling production back")?;
     let kind = ActionKind::Rollback;
     let project = runnable(&state, id).await?;
-    let running = state.checks.begin(id, kind).ok_or_else(|| {
+    // One rollback at a time per Render service, whichever project asks.
+    let running = state.checks.begin_rollback(&project).ok_or_else(|| {
         Error::Conflict(
-            "a rollback is already under way for this project; it is followed in the timeline"
+            "a rollback of this service is already under way; it is followed in the timeline"
                 .to_owned(),
         )
     })?;
     let (acted, rolling) = state
         .checks
-        .rollback(&project, &body.confirm)
-        .await
-        .map_err(Error::Invalid)?;
+        .rollback(&project, &body.confirm, body.over_deploy.as_deref())
+        .await?;
     let entry = record(&state, id, kind, acted, &user.name).await?;
     if let Some(rolling) = rolling {
         let start = format!(
             ":rewind: {}: {} started a rollback on Render (deploy {}).",
             project.name, user.name, rolling.deploy
         );
-        state.watcher.notify(&state, id, &start).await;
+        state.checks.notifier.post(id, &start).await;
         let (state, actor) = (state.clone(), user.name.clone());
         tokio::spawn(async move {
             let every = state.watcher.interval.min(DEPLOY_POLL);
@@ -89,7 +92,7 @@ async fn rollback(
             // The rollback is over once its deploy has ended, before the
             // notice and the health check: another may start from here.
             drop(running);
-            state.watcher.notify(&state, id, &text).await;
+            state.checks.notifier.post(id, &text).await;
             if let Some(health) = health_item(&state)
                 && let Err(err) = run_and_record(&state, &project, &health, ACTOR).await
             {

@@ -106,10 +106,19 @@ async fn run_many(
             .cloned()
             .collect()
     } else {
+        let most = state.playbook.checkable_count();
+        if many.items.len() > most {
+            return Err(Error::Invalid(format!(
+                "ask for at most {most} items at once: the playbook has {most} live checks"
+            )));
+        }
+        // The same item twice is checked (and logged) once.
+        let mut seen = std::collections::HashSet::new();
         // An unknown id in the body is content the rules refuse (422), not
         // a missing resource: the project exists.
         many.items
             .iter()
+            .filter(|id| seen.insert(id.as_str()))
             .map(|id| {
                 live_item(&state, id).map_err(|err| match err {
                     Error::NotFound(message) => Error::Invalid(message),
@@ -191,27 +200,32 @@ async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> R
 }
 
 /// Runs the check, records its result, and returns what it found (with
-/// what it measured, which the entry does not keep) and the entry.
+/// what it measured, which the entry does not keep) and the entry. A result
+/// reused while fresh comes with the entry that recorded it, not a new one.
 pub(crate) async fn run_and_record(
     state: &AppState,
     project: &Project,
     item: &Item,
     actor: &str,
 ) -> Result<(Outcome, Entry)> {
-    let (outcome, duration_ms) = state.checks.run(&state.playbook, project, item).await;
-    let change = Change::CheckResult {
-        item: item.id.clone(),
-        check: item
-            .verify
-            .check()
-            .map(|kind| kind.name())
-            .unwrap_or_default()
-            .to_owned(),
-        status: outcome.status,
-        observed: outcome.observed.clone(),
-        message: outcome.message.clone(),
-        duration_ms,
-    };
-    let entry = state.runs.record(project.id, &change, actor).await?;
-    Ok((outcome, entry))
+    state
+        .checks
+        .run(&state.playbook, project, item, |outcome, duration_ms| {
+            let change = Change::CheckResult {
+                item: item.id.clone(),
+                check: item
+                    .verify
+                    .check()
+                    .map(|kind| kind.name())
+                    .unwrap_or_default()
+                    .to_owned(),
+                status: outcome.status,
+                observed: outcome.observed.clone(),
+                message: outcome.message.clone(),
+                duration_ms,
+            };
+            async move { state.runs.record(project.id, &change, actor).await }
+        })
+        .await
+        .map_err(Error::from)
 }

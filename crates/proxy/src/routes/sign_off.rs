@@ -14,7 +14,7 @@ use axum::routing::get;
 use domain::api::Role;
 use domain::health::Stats;
 use domain::project::Project;
-use domain::run::{Change, RunState, TEXT_MAX};
+use domain::run::{Change, Entry, RunState, TEXT_MAX};
 use domain::signoff::{RunHealth, SignOffReport, Standing, evaluate, markdown};
 use serde::Deserialize;
 
@@ -163,6 +163,8 @@ async fn sign_off(
 ) -> Result<Response> {
     user.require(Role::Admin, "signing off the launch")?;
     let project = runnable(&state, id).await?;
+    // Two admins signing off at once must not both find it open.
+    let _one_at_a_time = state.sign_offs.lock().await;
     let run = state.runs.state(project.id).await?;
     if run.sign_off.is_some() {
         return Err(Error::Conflict(
@@ -193,7 +195,8 @@ async fn sign_off(
         }
         Some(_) => {}
     }
-    let before = report(&state, &project, &run).await?;
+    let health = run_health(&state, &project, &run).await?;
+    let before = evaluate(&state.playbook, &run, &health);
     // A waiver is for what cannot be measured, never for a failure.
     for (criterion, reason) in &body.waivers {
         let Some(found) = before.criteria.iter().find(|c| c.id == *criterion) else {
@@ -220,26 +223,41 @@ async fn sign_off(
             "a sign-off note has at most {TEXT_MAX} characters"
         )));
     }
-    for (criterion, reason) in body.waivers {
-        let change = Change::CriterionWaived {
+    let mut changes: Vec<Change> = body
+        .waivers
+        .into_iter()
+        .map(|(criterion, reason)| Change::CriterionWaived {
             criterion,
             reason: reason.trim().to_owned(),
-        };
-        state.runs.record(project.id, &change, &user.name).await?;
+        })
+        .collect();
+    // Judged with the waivers as they would be stored, before anything is:
+    // a refused sign-off leaves the log as it was.
+    let mut waived = run.clone();
+    for change in &changes {
+        waived.apply(&Entry {
+            id: waived.last_entry + 1,
+            op_id: String::new(),
+            actor: user.name.clone(),
+            at: state.clock().now_rfc3339(),
+            change: change.clone(),
+        });
     }
-    let run = state.runs.state(project.id).await?;
-    let after = report(&state, &project, &run).await?;
+    let after = evaluate(&state.playbook, &waived, &health);
     if !after.approvable {
         return Err(Error::Conflict(format!(
             "not approved: {}",
             after.blocking().join("; ")
         )));
     }
-    let change = Change::SignOff {
+    changes.push(Change::SignOff {
         approved: true,
         note: body.note,
-    };
-    state.runs.record(project.id, &change, &user.name).await?;
+    });
+    state
+        .runs
+        .record_together(project.id, &changes, &user.name)
+        .await?;
     let run = state.runs.state(project.id).await?;
     Ok(format.reply(&report(&state, &project, &run).await?))
 }

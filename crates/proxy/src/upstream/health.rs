@@ -1,8 +1,9 @@
 //! Probing a team's health endpoint: a URL people typed, fetched by the
 //! server, so it is held to the SSRF rules (../shared/notes/upstream-apis.md):
 //! - http and https only;
-//! - no loopback, private, link-local, shared, multicast or unspecified
-//!   address, IPv4-mapped IPv6 included, checked on the addresses the name
+//! - no address of a special-purpose block ([`super::special`]: loopback,
+//!   private, link-local, shared, multicast, documentation, and the IPv6
+//!   forms that carry such an IPv4 address), checked on the addresses the name
 //!   resolves to, which are the only ones the client may connect to (so a
 //!   name that resolves differently a second time, DNS rebinding, gains
 //!   nothing);
@@ -12,7 +13,7 @@
 //! that really runs on such an address.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use url::{Host, Url};
 
 use super::UpstreamError;
+use super::special::is_public;
 
 /// Why a health URL is not fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -226,88 +228,5 @@ impl Resolve for PublicOnly {
                 _ => Ok(Box::new(allowed.into_iter()) as Addrs),
             }
         })
-    }
-}
-
-/// Whether an address is on the public internet.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => is_public_v4(ip),
-        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
-            Some(mapped) => is_public_v4(mapped),
-            None => is_public_v6(ip),
-        },
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        // Shared address space (carrier-grade NAT), 100.64.0.0/10.
-        || (a == 100 && (64..128).contains(&b))
-        // Benchmarking, 198.18.0.0/15; reserved, 240.0.0.0/4.
-        || (a == 198 && (b == 18 || b == 19))
-        || a >= 240)
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        // Unique local fc00::/7, link-local fe80::/10, site-local fec0::/10.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first & 0xffc0) == 0xfec0
-        // IPv4-compatible (deprecated) and NAT64 forms of internal addresses.
-        || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4) && first == 0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_addresses_of_every_class_are_not_public() {
-        for internal in [
-            "127.0.0.1",
-            "127.8.9.10",
-            "10.1.2.3",
-            "172.16.0.1",
-            "172.31.255.255",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "255.255.255.255",
-            "224.0.0.1",
-            "::1",
-            "::",
-            "fc00::1",
-            "fd12:3456::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "::ffff:169.254.169.254",
-            "ff02::1",
-        ] {
-            let ip: IpAddr = internal.parse().unwrap();
-            assert!(!is_public(ip), "{internal}");
-        }
-        for public in [
-            "93.184.216.34",
-            "1.1.1.1",
-            "2606:4700:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
     }
 }

@@ -226,6 +226,27 @@ fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     })
 }
 
+/// `region` when the token may go there: the configured server itself, or,
+/// for sentry.io, one of its region hosts (`https://us.sentry.io`) over https.
+fn region_of(base: &Url, region: Url) -> Result<Url, UpstreamError> {
+    let on_sentry_io = |url: &Url| {
+        url.host_str()
+            .is_some_and(|host| host == "sentry.io" || host.ends_with(".sentry.io"))
+    };
+    let same_deployment = region.origin() == base.origin()
+        || (on_sentry_io(base)
+            && on_sentry_io(&region)
+            && region.scheme() == "https"
+            && region.port().is_none());
+    if same_deployment {
+        Ok(region)
+    } else {
+        Err(UpstreamError::ForeignHost(
+            region.host_str().unwrap_or("an unnamed host").to_owned(),
+        ))
+    }
+}
+
 impl Sentry {
     /// `base` is the server's address (`https://sentry.io`); the API is under `/api/0/`.
     pub fn new(upstream: Upstream, base: Url, token: Secret) -> Self {
@@ -260,9 +281,14 @@ impl Sentry {
             return Ok(url.clone());
         }
         let region = match self.organization(org).await?.links.region_url {
-            Some(url) => Url::parse(&url).map_err(|_| {
-                UpstreamError::Malformed("the organization's region URL is not a URL".to_owned())
-            })?,
+            Some(url) => {
+                let url = Url::parse(&url).map_err(|_| {
+                    UpstreamError::Malformed(
+                        "the organization's region URL is not a URL".to_owned(),
+                    )
+                })?;
+                region_of(&self.base, url)?
+            }
             None => self.base.clone(),
         };
         lock(&self.regions).insert(org.to_owned(), region.clone());
@@ -598,6 +624,46 @@ impl Sentry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_goes_only_to_the_server_or_sentry_io_s_regions() {
+        let region = |base: &str, region: &str| {
+            region_of(&Url::parse(base).unwrap(), Url::parse(region).unwrap())
+        };
+        assert!(region("https://sentry.io", "https://us.sentry.io").is_ok());
+        assert!(region("https://sentry.io", "https://de.sentry.io/").is_ok());
+        assert!(region("https://ops.example.com", "https://ops.example.com/us").is_ok());
+        for (base, foreign, host) in [
+            ("https://sentry.io", "https://evil.example", "evil.example"),
+            ("https://sentry.io", "http://us.sentry.io", "us.sentry.io"),
+            (
+                "https://sentry.io",
+                "https://us.sentry.io:8443",
+                "us.sentry.io",
+            ),
+            (
+                "https://sentry.io",
+                "https://sentry.io.evil.example",
+                "sentry.io.evil.example",
+            ),
+            (
+                "https://ops.example.com",
+                "https://us.sentry.io",
+                "us.sentry.io",
+            ),
+            (
+                "https://ops.example.com",
+                "https://ops.example.com:444",
+                "ops.example.com",
+            ),
+        ] {
+            assert_eq!(
+                region(base, foreign),
+                Err(UpstreamError::ForeignHost(host.to_owned())),
+                "{base} -> {foreign}"
+            );
+        }
+    }
 
     #[test]
     fn urls_escape_each_segment_and_keep_a_base_path() {

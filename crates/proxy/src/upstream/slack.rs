@@ -18,9 +18,10 @@ impl Slack {
         Slack { upstream, webhook }
     }
 
-    /// Posts `text`; Slack answers `ok`, or a plain reason such as
-    /// `channel_not_found`, which becomes the error.
-    pub async fn post(&self, text: &str) -> Result<(), UpstreamError> {
+    /// Posts `text` as it is; Slack answers `ok`, or a plain reason such as
+    /// `channel_not_found`, which becomes the error. Only the notifier
+    /// calls this: it escapes the text and keeps the channel's quota.
+    pub(crate) async fn post(&self, text: &str) -> Result<(), UpstreamError> {
         let url = Url::parse(self.webhook.expose())
             .map_err(|_| UpstreamError::Unreachable("the webhook URL is not a URL".to_owned()))?;
         match self
@@ -29,10 +30,7 @@ impl Slack {
             .await
         {
             Ok(answer) if answer == "ok" => Ok(()),
-            Ok(answer) => Err(UpstreamError::Malformed(format!(
-                "Slack answered “{}”",
-                short(&answer)
-            ))),
+            Ok(answer) => Err(UpstreamError::Refused(short(&answer))),
             Err(err) => Err(err),
         }
     }

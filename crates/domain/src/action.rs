@@ -151,6 +151,16 @@ impl ActionStatus {
 /// The traces sample rate seed 000 recommends for production.
 pub const TRACES_SAMPLE_RATE: &str = "0.1";
 
+/// The title every test event Watchpost sends starts with, followed by its
+/// id; it also carries the tag `watchpost:test`. Counts, new issues and
+/// critical issues leave such issues out.
+pub const TEST_EVENT_TITLE: &str = "Watchpost test event";
+
+/// Whether an issue of that title is one of Watchpost's test events.
+pub fn is_test_event(title: &str) -> bool {
+    title.starts_with(TEST_EVENT_TITLE)
+}
+
 /// The env vars a Render service needs for Sentry (seed 000), with the value
 /// each should have: `SENTRY_DSN` is the project's public DSN; `NODE_ENV`
 /// only for Node.js; `SENTRY_RELEASE` the deployed commit, when known.

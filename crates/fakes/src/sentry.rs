@@ -180,14 +180,18 @@ pub fn slack_integration(status: &str) -> Value {
     )
 }
 
+/// An issue first seen two hours ago and last seen 30 minutes ago.
 pub fn issue(id: u64, level: &str, title: &str) -> Value {
+    let ago = |minutes: i64| {
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes)).to_string()
+    };
     answer(
         "get",
         ISSUES,
         json!({
             "id": id.to_string(), "shortId": format!("VOX-{id}"), "title": title, "level": level,
-            "status": "unresolved", "count": "3", "firstSeen": "2026-11-22T12:00:00Z",
-            "lastSeen": "2026-11-22T12:30:00Z", "permalink": format!("https://acme.sentry.io/issues/{id}/")
+            "status": "unresolved", "count": "3", "firstSeen": ago(120),
+            "lastSeen": ago(30), "permalink": format!("https://acme.sentry.io/issues/{id}/")
         }),
     )
 }
@@ -338,8 +342,16 @@ async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
 
 /// Event counts by hour, as `stats_v2` groups them by outcome.
 pub fn stats_answer(hourly: &[Option<u64>]) -> Value {
+    // The last hour is the one under way, as Sentry answers.
+    let now = jiff::Timestamp::now().as_second();
+    let current = now - now.rem_euclid(3600);
     let intervals: Vec<String> = (0..hourly.len())
-        .map(|hour| format!("2026-11-22T{:02}:00:00Z", hour % 24))
+        .map(|hour| {
+            let back = i64::try_from(hourly.len() - 1 - hour).unwrap_or(0);
+            jiff::Timestamp::from_second(current - back * 3600)
+                .map(|at| at.to_string())
+                .unwrap_or_default()
+        })
         .collect();
     let total: u64 = hourly.iter().flatten().sum();
     answer(

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use domain::action::{ActionKind, ActionStatus, env_vars_to_set, wanted_env_vars};
+use domain::action::{
+    ActionKind, ActionStatus, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
+};
 use domain::alerts::{
     FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES,
     SeedRule,
@@ -89,7 +91,7 @@ impl EventOnItsWay {
         loop {
             match self
                 .sentry
-                .issues_titled(&self.org, &self.project_id, &self.marker)
+                .issues_titled(&self.org, &self.project_id, &self.marker, "1h")
                 .await
             {
                 Ok(issues) if !issues.is_empty() => {
@@ -740,7 +742,7 @@ impl Checks {
         let mut bytes = [0u8; 16];
         OsRng.fill_bytes(&mut bytes);
         let event_id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let marker = format!("Watchpost test event {}", &event_id[..8]);
+        let marker = format!("{TEST_EVENT_TITLE} {}", &event_id[..8]);
         let event = json!({
             "event_id": event_id,
             "timestamp": jiff::Timestamp::now().to_string(),
@@ -749,7 +751,9 @@ impl Checks {
             "logger": "watchpost",
             "environment": "production",
             "message": { "formatted": marker },
-            "tags": { "source": "watchpost" },
+            // Every count and issue query leaves it out by its title; the
+            // tag lets people filter it out in Sentry too.
+            "tags": { "source": "watchpost", "watchpost": "test" },
         });
         let sent = Instant::now();
         if let Err(err) = sentry.send_event(&dsn, &event_id, &event).await {

@@ -117,7 +117,7 @@ impl Outcome {
                 CheckStatus::Failed,
                 " Check the webhook in Watchpost's configuration: Slack may have removed it.",
             ),
-            E::NotFound | E::Status(_) | E::TooLarge(_) => {
+            E::NotFound | E::Status(..) | E::TooLarge(_) => {
                 (CheckStatus::Error, " Verify it by hand.")
             }
         };
@@ -390,12 +390,9 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return problem(outcome),
         };
-        match sentry.hourly_errors(org, &id, &format!("{hours}h")).await {
-            Ok(series) => ErrorHours {
-                hours: series
-                    .into_iter()
-                    .filter_map(|(at, count)| Some((crate::clock::unix_seconds(&at)?, count)))
-                    .collect(),
+        match hourly_error_counts(sentry, org, &id, hours).await {
+            Ok(hours) => ErrorHours {
+                hours,
                 problem: None,
             },
             Err(err) => problem(Outcome::upstream("Sentry", &err)),
@@ -518,7 +515,9 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        match sentry.new_issues(org, &id, "24h", level).await {
+        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let marker = level.map(|level| format!("level:{level}"));
+        match sentry.new_issues(org, &id, since, marker.as_deref()).await {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No new unresolved issues in the last 24 hours.")
                     .saw("new issues", "0")
@@ -575,7 +574,7 @@ impl Checks {
                 err @ (UpstreamError::NotFound
                 | UpstreamError::Unsupported(_)
                 | UpstreamError::NotJson(_)
-                | UpstreamError::Status(400 | 422)),
+                | UpstreamError::Status(400 | 422, _)),
             ) => {
                 let why = format!("Sentry's events query {err}");
                 return errors_per_hour_instead(playbook, sentry, org, &id, &why).await;
@@ -779,7 +778,8 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        match sentry.top_issues(org, &id, "24h", 3).await {
+        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        match sentry.top_issues(org, &id, "24h", since, 3).await {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No unresolved issues in the last 24 hours.")
             }
@@ -1202,40 +1202,87 @@ impl SlackTest {
 /// Accepted errors in the last full hour of the Sentry project `id`, with the
 /// busiest hour and the day's total, against the playbook's target.
 async fn errors_per_hour(playbook: &Playbook, sentry: &Sentry, org: &str, id: &str) -> Outcome {
-    let hours = match sentry.hourly_errors(org, id, "24h").await {
+    let hours = match hourly_error_counts(sentry, org, id, 24).await {
         Ok(hours) => hours,
         Err(err) => return Outcome::upstream("Sentry", &err),
     };
-    // The last bucket is the hour still under way: judge the one before.
-    let last_full = hours.len().checked_sub(2).and_then(|at| hours.get(at));
-    let Some((hour, count)) = last_full else {
-        return Outcome::failed("Sentry returned no hourly counts yet; check again in an hour.");
+    let now = jiff::Timestamp::now().as_second();
+    let Some((hour, count)) = last_full_hour(&hours, now) else {
+        return Outcome::new(
+            CheckStatus::Error,
+            "Sentry has no complete hour of counts yet: check again in an hour.",
+        );
     };
     let total: u64 = hours.iter().map(|(_, count)| count).sum();
     let peak = hours.iter().map(|(_, count)| *count).max().unwrap_or(0);
     let bound = target_bound(playbook, CheckKind::SentryErrorCount, &Keyed::default());
     let outcome = match bound {
-        Some(bound) if bound.holds(*count as f64) => Outcome::passed(format!(
-            "{count} errors in the last full hour ({bound} per hour)."
+        Some(bound) if bound.holds(count as f64) => Outcome::passed(format!(
+            "{count} errors in the last full hour ({bound} target)."
         )),
         Some(bound) => Outcome::failed(format!(
-            "{count} errors in the last full hour, over the target ({bound} per hour): look at the top issues, and escalate if the rate keeps rising."
+            "{count} errors in the last full hour, over the {bound} target: look at the top issues, and escalate if the rate keeps rising."
         )),
         None => Outcome::passed(format!("{count} errors in the last full hour.")),
     };
     outcome
         .saw(
             "last full hour",
-            format!("{count} (from {})", short_hour(hour)),
+            format!(
+                "{count} (from {})",
+                short_hour(&crate::clock::rfc3339(hour))
+            ),
         )
         .saw("last 24 hours", total.to_string())
         .saw("busiest hour", peak.to_string())
         .saw("measure", "accepted error events per hour (Sentry stats)")
         .measured(
-            *count as f64,
+            count as f64,
             Unit::PerHour,
             "error events in the last full hour (Sentry stats)",
         )
+}
+
+/// Accepted errors per hour (Unix seconds of each hour's start) over the
+/// last `hours`, without Watchpost's own test events and without the hours
+/// still to come (GlitchTip's series runs an hour past the present).
+async fn hourly_error_counts(
+    sentry: &Sentry,
+    org: &str,
+    id: &str,
+    hours: u32,
+) -> Result<Vec<(i64, u64)>, UpstreamError> {
+    let series = sentry.hourly_errors(org, id, hours).await?;
+    let tests = sentry
+        .test_events(org, id, &format!("{hours}h"))
+        .await
+        .unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    let mut hours: Vec<(i64, u64)> = series
+        .into_iter()
+        .filter_map(|(at, count)| Some((crate::clock::unix_seconds(&at)?, count)))
+        .filter(|(start, _)| *start <= now)
+        .collect();
+    for (at, events) in tests {
+        let at = at.as_second();
+        if let Some((_, count)) = hours
+            .iter_mut()
+            .find(|(start, _)| (*start..*start + 3600).contains(&at))
+        {
+            *count = count.saturating_sub(events);
+        }
+    }
+    Ok(hours)
+}
+
+/// The latest hour that has ended by `now` (Unix seconds): the one the
+/// target is judged on, the current hour being still under way.
+fn last_full_hour(hours: &[(i64, u64)], now: i64) -> Option<(i64, u64)> {
+    hours
+        .iter()
+        .filter(|(start, _)| start + 3600 <= now)
+        .max_by_key(|(start, _)| *start)
+        .copied()
 }
 
 /// [`errors_per_hour`], saying why it stands in for a rate.
@@ -1259,6 +1306,34 @@ mod tests {
 
     fn at(text: &str) -> jiff::Timestamp {
         text.parse().expect("a timestamp")
+    }
+
+    #[test]
+    fn the_last_full_hour_is_found_by_its_time_not_its_place() {
+        let now = at("2026-12-06T01:30:00Z").as_second();
+        let hour = |text: &str| at(text).as_second();
+        // Sentry: the series ends with the hour under way.
+        let sentry = [
+            (hour("2026-12-05T23:00:00Z"), 4),
+            (hour("2026-12-06T00:00:00Z"), 2),
+            (hour("2026-12-06T01:00:00Z"), 9),
+        ];
+        assert_eq!(
+            last_full_hour(&sentry, now),
+            Some((hour("2026-12-06T00:00:00Z"), 2))
+        );
+        // GlitchTip: one hour more, still to come.
+        let glitchtip = [
+            sentry[0],
+            sentry[1],
+            sentry[2],
+            (hour("2026-12-06T02:00:00Z"), 0),
+        ];
+        assert_eq!(
+            last_full_hour(&glitchtip, now),
+            Some((hour("2026-12-06T00:00:00Z"), 2))
+        );
+        assert_eq!(last_full_hour(&sentry[2..], now), None, "no hour has ended");
     }
 
     #[test]

@@ -83,8 +83,10 @@ pub enum UpstreamError {
     RateLimited(Option<Duration>),
     #[error("failed ({0}); try again later")]
     Server(u16),
-    #[error("answered {0}")]
-    Status(u16),
+    /// A 4xx other than those above; the text names what the service
+    /// refused (a parameter) when its answer says.
+    #[error("answered {}{}", .0, refused_words(.1))]
+    Status(u16, String),
     #[error("answered {0} where JSON was expected")]
     NotJson(String),
     #[error("answered JSON that Watchpost cannot read: {0}")]
@@ -102,6 +104,14 @@ pub enum UpstreamError {
         "named another host, {0}, to continue on; Watchpost sends the token only to the server it was configured for"
     )]
     ForeignHost(String),
+}
+
+fn refused_words(what: &str) -> String {
+    if what.is_empty() {
+        String::new()
+    } else {
+        format!(", refusing {what}")
+    }
 }
 
 fn retry_hint(wait: Option<Duration>) -> String {
@@ -279,7 +289,7 @@ impl Upstream {
                 if status.is_success() {
                     Ok(text)
                 } else {
-                    Err(status_error(status, &headers))
+                    Err(status_error(status, &headers, &body))
                 }
             })
             .await?;
@@ -398,7 +408,10 @@ impl Upstream {
         let status = response.status();
         let headers = response.headers().clone();
         if !status.is_success() {
-            return Err(status_error(status, &headers));
+            // What a refusal says matters (a parameter's name, an error
+            // page where an endpoint is missing); a failure to read it does not.
+            let body = self.body(response).await.unwrap_or_default();
+            return Err(status_error(status, &headers, &body));
         }
         let content_type = headers
             .get(CONTENT_TYPE)
@@ -465,16 +478,64 @@ fn transport_error(err: reqwest::Error, deadline: Duration) -> UpstreamError {
     }
 }
 
-fn status_error(status: StatusCode, headers: &HeaderMap) -> UpstreamError {
+fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
+    // Sentry's API answers its errors in JSON; an HTML page for an API path
+    // is a server that has no such endpoint (Sentry-compatible servers send
+    // their web app's page for a 404, and some a bare 500 page).
+    let page = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().starts_with("text/html"))
+        || body.trim_ascii_start().starts_with(b"<");
     match status.as_u16() {
         401 => UpstreamError::Unauthorized,
         403 => UpstreamError::Forbidden,
+        404 if page => UpstreamError::Unsupported(404),
         404 => UpstreamError::NotFound,
+        500 if page => UpstreamError::Unsupported(500),
         405 | 501 => UpstreamError::Unsupported(status.as_u16()),
         429 => UpstreamError::RateLimited(asked_wait(headers)),
         code @ 500..=599 => UpstreamError::Server(code),
-        code => UpstreamError::Status(code),
+        code => UpstreamError::Status(code, refused_parameters(body)),
     }
+}
+
+/// What a 4xx answer says was refused, briefly: the parameters named by
+/// django-ninja's and pydantic's `{"detail": [{"loc": [..., "statsPeriod"],
+/// "msg"}]}`, by Django REST framework's `{"statsPeriod": ["..."]}`, or
+/// Sentry's `{"detail": "..."}`. Only names and short texts, never the body.
+fn refused_parameters(body: &[u8]) -> String {
+    const MOST: usize = 120;
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return String::new();
+    };
+    let text = match &answer {
+        serde_json::Value::Object(fields) => match fields.get("detail") {
+            Some(serde_json::Value::Array(problems)) => {
+                let names: Vec<String> = problems
+                    .iter()
+                    .filter_map(|problem| {
+                        let name = problem["loc"].as_array()?.last()?;
+                        Some(
+                            name.as_str()
+                                .map_or_else(|| name.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect();
+                format!("the parameter {}", names.join(", "))
+            }
+            Some(serde_json::Value::String(detail)) => format!("“{detail}”"),
+            _ => format!(
+                "the parameter {}",
+                fields.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        },
+        _ => String::new(),
+    };
+    if text == "the parameter " {
+        return String::new();
+    }
+    text.chars().take(MOST).collect()
 }
 
 /// `Retry-After` (seconds or an HTTP date), else Sentry's
@@ -500,7 +561,11 @@ fn asked_wait(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs_f64((reset - now).max(0.0)))
 }
 
-/// The `rel="next"` page, when its `results` says there is one.
+/// The `rel="next"` page, when its `results` says there is one. Read
+/// leniently, as servers deviate from RFC 8288: GlitchTip 5 sends the
+/// header wrapped as a Python set (`{'<…>; rel="next"; results="false"'}`).
+/// Each `<url>` is taken with the `name=value` parameters after it; a
+/// header with no `<url>` at all cannot say whether more pages follow.
 fn next_link(headers: &HeaderMap) -> Result<Option<Url>, UpstreamError> {
     let Some(value) = headers.get(LINK) else {
         return Ok(None);
@@ -508,22 +573,53 @@ fn next_link(headers: &HeaderMap) -> Result<Option<Url>, UpstreamError> {
     let value = value
         .to_str()
         .map_err(|_| UpstreamError::Pagination("a Link header that is not text".to_owned()))?;
-    let links = parse_link_header::parse_with_rel(value).map_err(|err| {
-        UpstreamError::Pagination(format!("a Link header that does not parse ({err})"))
-    })?;
-    let Some(next) = links.get("next") else {
+    let links = links(value);
+    if links.is_empty() {
+        return Err(UpstreamError::Pagination(
+            "a Link header without a link in it".to_owned(),
+        ));
+    }
+    let param = |params: &[(String, String)], name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let Some((url, params)) = links.iter().find(|(_, params)| {
+        param(params, "rel").is_some_and(|rel| rel.split_whitespace().any(|rel| rel == "next"))
+    }) else {
         return Ok(None);
     };
-    if next
-        .params
-        .get("results")
-        .is_some_and(|results| results == "false")
-    {
+    if param(params, "results").is_some_and(|results| results == "false") {
         return Ok(None);
     }
-    Url::parse(&next.raw_uri)
+    Url::parse(url)
         .map(Some)
         .map_err(|_| UpstreamError::Pagination("a next page that is not a URL".to_owned()))
+}
+
+/// Every `<url>; name="value"; …` of a Link header, parameter names in
+/// lower case, values without their quotes.
+fn links(header: &str) -> Vec<(String, Vec<(String, String)>)> {
+    header
+        .split('<')
+        .skip(1)
+        .filter_map(|part| {
+            let (url, rest) = part.split_once('>')?;
+            let params = rest
+                .split(';')
+                .filter_map(|param| {
+                    let (name, value) = param.split_once('=')?;
+                    let value = value
+                        .trim()
+                        .trim_end_matches([',', '\'', '}', ' '])
+                        .trim_matches('"');
+                    Some((name.trim().to_ascii_lowercase(), value.to_owned()))
+                })
+                .collect();
+            Some((url.trim().to_owned(), params))
+        })
+        .collect()
 }
 
 /// `next` when it is on `from`'s origin (scheme, host and port): a page
@@ -572,6 +668,76 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_says_what_was_refused_and_an_error_page_is_a_missing_endpoint() {
+        let json = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, value.parse().unwrap());
+            headers
+        };
+        let (api, page) = (json("application/json"), json("text/html; charset=utf-8"));
+        let ninja = br#"{"detail": [{"type": "missing", "loc": ["query", "statsPeriod"], "msg": "Field required"}]}"#;
+        assert_eq!(
+            status_error(StatusCode::UNPROCESSABLE_ENTITY, &api, ninja),
+            UpstreamError::Status(422, "the parameter statsPeriod".to_owned())
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::BAD_REQUEST,
+                &api,
+                br#"{"detail": "Invalid query"}"#
+            ),
+            UpstreamError::Status(400, "“Invalid query”".to_owned())
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::BAD_REQUEST,
+                &api,
+                br#"{"interval": ["Not a valid choice."]}"#
+            ),
+            UpstreamError::Status(400, "the parameter interval".to_owned())
+        );
+        assert_eq!(
+            status_error(StatusCode::BAD_REQUEST, &api, b"oops").to_string(),
+            "answered 400"
+        );
+        assert_eq!(
+            status_error(StatusCode::NOT_FOUND, &api, br#"{"detail": "Not Found"}"#),
+            UpstreamError::NotFound,
+            "a missing project"
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::NOT_FOUND,
+                &page,
+                b"<!DOCTYPE html><title>GlitchTip</title>"
+            ),
+            UpstreamError::Unsupported(404),
+            "the web app's page for an unknown API path"
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &page,
+                b"<h1>Server Error (500)</h1>"
+            ),
+            UpstreamError::Unsupported(500)
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &api,
+                br#"{"detail": "Internal Error"}"#
+            ),
+            UpstreamError::Server(500)
+        );
+        assert_eq!(
+            status_error(StatusCode::BAD_GATEWAY, &page, b"<html>bad gateway</html>"),
+            UpstreamError::Server(502),
+            "a gateway's page: another try may help"
+        );
+    }
+
+    #[test]
     fn waits_come_from_retry_after_or_sentrys_reset() {
         let mut headers = HeaderMap::new();
         assert_eq!(asked_wait(&headers), None);
@@ -606,11 +772,20 @@ mod tests {
         );
         let last = more.replace(r#"results="true""#, r#"results="false""#);
         assert_eq!(link(&last).unwrap(), None);
-        for broken in [
-            "<https://x/>; rel",
-            "no-angle-brackets; rel=\"next\"",
-            "garbage",
-        ] {
+        // GlitchTip 5's form: a Python set around the links, no cursor.
+        let glitchtip = r#"{'<http://gt.example/api/0/projects/acme/voxanne/keys/>; rel="previous"; results="false", <http://gt.example/api/0/projects/acme/voxanne/keys/?cursor=2>; rel="next"; results="true"'}"#;
+        assert_eq!(
+            link(glitchtip).unwrap().map(|url| url.to_string()),
+            Some("http://gt.example/api/0/projects/acme/voxanne/keys/?cursor=2".to_owned())
+        );
+        let glitchtip_last = glitchtip.replace(r#"results="true""#, r#"results="false""#);
+        assert_eq!(link(&glitchtip_last).unwrap(), None);
+        assert_eq!(
+            link("<https://x/>; rel").unwrap(),
+            None,
+            "a link that is not next: the last page"
+        );
+        for broken in ["no-angle-brackets; rel=\"next\"", "garbage"] {
             assert!(
                 matches!(link(broken), Err(UpstreamError::Pagination(_))),
                 "{broken}"

@@ -56,7 +56,7 @@ async fn answer(fault: Fault, uri: axum::http::Uri) -> Response {
         "bad-link" if uri.path().ends_with("/organizations/acme/") => {
             json(r#"{"slug": "acme", "links": {}}"#).into_response()
         }
-        "bad-link" => ([(header::LINK, "<https://x/>; rel")], json("[]")).into_response(),
+        "bad-link" => ([(header::LINK, "next page, maybe")], json("[]")).into_response(),
         _ => StatusCode::IM_A_TEAPOT.into_response(),
     }
 }

@@ -118,6 +118,10 @@ fn the_fakes_answers_fit_sentrys_document() {
     assert!(specs::validate(document, schema, &broken).is_err());
 }
 
+fn day_ago() -> jiff::Timestamp {
+    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)
+}
+
 #[tokio::test]
 async fn the_client_reads_sentry_through_the_organizations_region() {
     let fake = FakeSentry::start(world()).await;
@@ -148,13 +152,13 @@ async fn the_client_reads_sentry_through_the_organizations_region() {
     assert_eq!(slack[0].status, "active");
 
     let issues = sentry
-        .new_issues("acme", "4", "24h", Some("fatal"))
+        .new_issues("acme", "4", day_ago(), Some("level:fatal"))
         .await
         .expect("issues");
     assert_eq!(issues[0].short_id, "VOX-11");
     assert_eq!(issues[0].count, "3");
     let top = sentry
-        .top_issues("acme", "4", "24h", 3)
+        .top_issues("acme", "4", "24h", day_ago(), 3)
         .await
         .expect("issues");
     assert_eq!(top.len(), 1);
@@ -183,7 +187,7 @@ async fn the_clients_requests_use_only_what_sentrys_document_declares() {
         .await
         .expect("integrations");
     sentry
-        .new_issues("acme", "4", "24h", None)
+        .new_issues("acme", "4", day_ago(), None)
         .await
         .expect("issues");
     let document = specs::document(SENTRY);

@@ -6,6 +6,7 @@
 //! deserialized, so it cannot be relayed.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use url::Url;
 
+use domain::action::{TEST_EVENT_TITLE, is_test_event};
 use domain::alerts::{IssueRule, MetricRule};
 
 use super::{Paging, Upstream, UpstreamError};
@@ -26,6 +28,29 @@ pub struct Sentry {
     token: Secret,
     /// Each organization's region host (`links.regionUrl`), once asked.
     regions: Arc<Mutex<HashMap<String, Url>>>,
+    /// Whether the server names the issue list's orders as GlitchTip does
+    /// (`-first_seen`), learned from its refusal of Sentry's (`new`).
+    ninja_sorts: Arc<AtomicBool>,
+}
+
+/// An order of the issue list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first seen first.
+    New,
+    /// Most events first.
+    Freq,
+}
+
+impl Sort {
+    fn name(self, ninja: bool) -> &'static str {
+        match (self, ninja) {
+            (Sort::New, false) => "new",
+            (Sort::Freq, false) => "freq",
+            (Sort::New, true) => "-first_seen",
+            (Sort::Freq, true) => "-count",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,9 +81,16 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientKey {
+    #[serde(default)]
     pub name: String,
+    /// Absent in GlitchTip's answers, whose keys are all active.
+    #[serde(default = "active")]
     pub is_active: bool,
     pub dsn: Dsn,
+}
+
+fn active() -> bool {
+    true
 }
 
 /// A key's DSNs: only the public one, which SDKs embed.
@@ -96,6 +128,22 @@ pub struct Issue {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub permalink: String,
+}
+
+impl Issue {
+    /// Whether the issue was first seen before `at`; one whose first
+    /// sighting cannot be read counts as new, never as old.
+    fn seen_before(&self, at: jiff::Timestamp) -> bool {
+        seen(self.first_seen.as_deref()).is_some_and(|first| first < at)
+    }
+
+    fn last_seen_before(&self, at: jiff::Timestamp) -> bool {
+        seen(self.last_seen.as_deref()).is_some_and(|last| last < at)
+    }
+}
+
+fn seen(text: Option<&str>) -> Option<jiff::Timestamp> {
+    text?.parse().ok()
 }
 
 /// A legacy metric alert rule (`/organizations/{org}/alert-rules/`).
@@ -208,6 +256,7 @@ struct Stats {
 
 #[derive(Debug, Deserialize)]
 struct StatsGroup {
+    #[serde(default)]
     by: serde_json::Map<String, serde_json::Value>,
     series: serde_json::Map<String, serde_json::Value>,
 }
@@ -255,6 +304,7 @@ impl Sentry {
             base,
             token,
             regions: Arc::default(),
+            ninja_sorts: Arc::default(),
         }
     }
 
@@ -347,55 +397,88 @@ impl Sentry {
         self.list(&url).await
     }
 
-    /// Unresolved issues of a project first seen within `period` (`24h`),
-    /// at `level` when given, newest first.
+    /// Unresolved issues of a project first seen since `since`, matching
+    /// `marker` (`level:fatal`, `severity:critical`) when given, newest
+    /// first. The window goes as `start` and `end`, and is applied again
+    /// to each issue's `firstSeen` here: GlitchTip reads `start` as "first
+    /// seen since" and a `firstSeen:` search term as a tag, Sentry reads
+    /// `start` as the window of events.
     pub async fn new_issues(
         &self,
         org: &str,
         project_id: &str,
-        period: &str,
-        level: Option<&str>,
+        since: jiff::Timestamp,
+        marker: Option<&str>,
     ) -> Result<Vec<Issue>, UpstreamError> {
-        let query = match level {
-            Some(level) => format!("is:unresolved level:{level} firstSeen:-{period}"),
-            None => format!("is:unresolved firstSeen:-{period}"),
+        let query = match marker {
+            Some(marker) => format!("is:unresolved {marker}"),
+            None => "is:unresolved".to_owned(),
         };
-        self.issues(org, project_id, &query, period, "new", 100)
-            .await
+        let window = [
+            ("start", since.to_string()),
+            ("end", jiff::Timestamp::now().to_string()),
+        ];
+        let issues = self
+            .issues(org, project_id, &query, &window, Sort::New, 100)
+            .await?;
+        Ok(issues
+            .into_iter()
+            .filter(|issue| !issue.seen_before(since) && !is_test_event(&issue.title))
+            .collect())
     }
 
-    /// The unresolved issues with the most events within `period`.
+    /// The unresolved issues with the most events within `period`; an
+    /// issue last seen before it is left out (servers that do not window
+    /// the list count an issue's whole life).
     pub async fn top_issues(
         &self,
         org: &str,
         project_id: &str,
         period: &str,
+        since: jiff::Timestamp,
         limit: usize,
     ) -> Result<Vec<Issue>, UpstreamError> {
+        let window = [("statsPeriod", period.to_owned())];
         let mut issues = self
-            .issues(org, project_id, "is:unresolved", period, "freq", limit)
+            .issues(org, project_id, "is:unresolved", &window, Sort::Freq, limit)
             .await?;
+        issues.retain(|issue| !issue.last_seen_before(since) && !is_test_event(&issue.title));
         issues.truncate(limit);
         Ok(issues)
     }
 
+    /// The issue list, in Sentry's names; a server that refuses the name of
+    /// the order is asked again in GlitchTip's, and remembered.
     async fn issues(
         &self,
         org: &str,
         project_id: &str,
         query: &str,
-        period: &str,
-        sort: &str,
+        window: &[(&str, String)],
+        sort: Sort,
         limit: usize,
     ) -> Result<Vec<Issue>, UpstreamError> {
-        let mut url = self.org_url(org, &["organizations", org, "issues"]).await?;
-        url.query_pairs_mut()
-            .append_pair("project", project_id)
-            .append_pair("query", query)
-            .append_pair("statsPeriod", period)
-            .append_pair("sort", sort)
-            .append_pair("limit", &limit.to_string());
-        self.list(&url).await
+        let base = self.org_url(org, &["organizations", org, "issues"]).await?;
+        let url = |ninja: bool| {
+            let mut url = base.clone();
+            url.query_pairs_mut()
+                .append_pair("project", project_id)
+                .append_pair("query", query)
+                .extend_pairs(window)
+                .append_pair("sort", sort.name(ninja))
+                .append_pair("limit", &limit.to_string());
+            url
+        };
+        let ninja = self.ninja_sorts.load(Ordering::Relaxed);
+        match self.list(&url(ninja)).await {
+            Err(UpstreamError::Status(400 | 422, refused))
+                if !ninja && refused.contains("sort") =>
+            {
+                self.ninja_sorts.store(true, Ordering::Relaxed);
+                self.list(&url(true)).await
+            }
+            answer => answer,
+        }
     }
 
     /// Issue alert rules of a project, from the legacy API.
@@ -526,14 +609,42 @@ impl Sentry {
         org: &str,
         project_id: &str,
         text: &str,
+        period: &str,
     ) -> Result<Vec<Issue>, UpstreamError> {
         let query = format!("is:unresolved \"{text}\"");
+        let window = [("statsPeriod", period.to_owned())];
         let issues = self
-            .issues(org, project_id, &query, "1h", "new", 25)
+            .issues(org, project_id, &query, &window, Sort::New, 25)
             .await?;
         Ok(issues
             .into_iter()
             .filter(|issue| issue.title.contains(text))
+            .collect())
+    }
+
+    /// Watchpost's own test events within `period`, resolved or not, with
+    /// when each was first seen and how many events it holds: what the
+    /// hourly counts leave out.
+    pub async fn test_events(
+        &self,
+        org: &str,
+        project_id: &str,
+        period: &str,
+    ) -> Result<Vec<(jiff::Timestamp, u64)>, UpstreamError> {
+        let query = format!("\"{TEST_EVENT_TITLE}\"");
+        let window = [("statsPeriod", period.to_owned())];
+        let issues = self
+            .issues(org, project_id, &query, &window, Sort::New, 100)
+            .await?;
+        Ok(issues
+            .iter()
+            .filter(|issue| is_test_event(&issue.title))
+            .filter_map(|issue| {
+                Some((
+                    seen(issue.first_seen.as_deref())?,
+                    issue.count.parse().unwrap_or(1),
+                ))
+            })
             .collect())
     }
 
@@ -578,14 +689,24 @@ impl Sentry {
         Ok(())
     }
 
-    /// Accepted error events per hour over `period`, oldest first; the last
-    /// hour is the current one, still counting.
+    /// Accepted error events per hour over the last `hours`, oldest first;
+    /// the last hour is the current one, still counting. The window goes
+    /// as `start` and `end`, which GlitchTip requires and Sentry accepts.
     pub async fn hourly_errors(
         &self,
         org: &str,
         project_id: &str,
-        period: &str,
+        hours: u32,
     ) -> Result<Vec<(String, u64)>, UpstreamError> {
+        let end = jiff::Timestamp::now();
+        let start = end - jiff::SignedDuration::from_hours(i64::from(hours.max(1)) - 1);
+        let start = start
+            .round(
+                jiff::TimestampRound::new()
+                    .smallest(jiff::Unit::Hour)
+                    .mode(jiff::RoundMode::Trunc),
+            )
+            .unwrap_or(start);
         let mut url = self
             .org_url(org, &["organizations", org, "stats_v2"])
             .await?;
@@ -595,13 +716,18 @@ impl Sentry {
             .append_pair("category", "error")
             .append_pair("outcome", "accepted")
             .append_pair("interval", "1h")
-            .append_pair("statsPeriod", period)
+            .append_pair("start", &start.to_string())
+            .append_pair("end", &end.to_string())
             .append_pair("project", project_id);
         let stats: Stats = self.upstream.get(&url, Some(&self.token)).await?;
+        // GlitchTip does not group by outcome: its one group is the count.
         let accepted = stats
             .groups
             .iter()
-            .find(|group| group.by.get("outcome").and_then(|o| o.as_str()) == Some("accepted"));
+            .find(|group| match group.by.get("outcome") {
+                Some(outcome) => outcome.as_str() == Some("accepted"),
+                None => true,
+            });
         let series: Vec<u64> = accepted
             .and_then(|group| group.series.get("sum(quantity)"))
             .and_then(|series| series.as_array())

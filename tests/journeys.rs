@@ -694,7 +694,7 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         click(&c, &format!("{} {}", item("health-endpoint-ok"), testid("check-again"))).await;
         let broken = wait_for_text(&c, &status("health-endpoint-ok"), "failed").await;
         assert_eq!(broken, "failed");
-        let said = wait_for_text(&c, &item("health-endpoint-ok"), "down: database").await;
+        let said = wait_for_text(&c, &item("health-endpoint-ok"), "services.database: “false”").await;
         assert!(said.contains("escalation tab"), "{said}");
 
         screenshot(&c, "setup-broken-light").await;
@@ -1175,6 +1175,6 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         .unwrap_or_default();
     let note = decision["payload"]["note"].as_str().unwrap_or_default();
     assert!(note.starts_with("failed at"), "{note}");
-    assert!(note.contains("down: database"), "{note}");
+    assert!(note.contains("services.database: “false”"), "{note}");
     assert!(note.contains("failing for"), "{note}");
 }

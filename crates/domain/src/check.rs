@@ -70,6 +70,8 @@ const PROJECTS: Option<&[&str]> = Some(&["backend", "frontend"]);
 const ALERT_RULES: Option<&[&str]> = Some(&["high_error_rate", "new_issue", "error_spike"]);
 const ENDPOINTS: Option<&[&str]> = Some(&["health", "calls", "webhooks", "assistants"]);
 const LOG_LEVELS: Option<&[&str]> = Some(&["error", "warning"]);
+/// `only = "critical"`: the issues the project's critical markers match.
+const CRITICAL: Option<&[&str]> = Some(&["critical"]);
 
 checks! {
     SentryProject = "sentry.project", "Sentry: the project exists", [required("project", PROJECTS)];
@@ -79,7 +81,7 @@ checks! {
     SentrySlack = "sentry.slack_integration", "Sentry: the Slack integration is installed", [];
     SentryErrorRate = "sentry.error_rate", "Sentry: error rate", [];
     SentryErrorCount = "sentry.error_count", "Sentry: errors per hour", [];
-    SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("level", None)];
+    SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("only", CRITICAL), optional("level", None)];
     SentryTopIssues = "sentry.top_issues", "Sentry: top unresolved issues", [];
     SentryP99 = "sentry.p99", "Sentry: p99 transaction duration", [optional("endpoint", ENDPOINTS)];
     RenderService = "render.service", "Render: the service exists", [];

@@ -144,6 +144,9 @@ impl ProjectPatch {
             timezone,
             transactions,
             backup_status_url,
+            backup_min_mb,
+            critical,
+            health_conditions,
         } = self;
         let mut object = Object::default();
         if let Some(name) = name {
@@ -163,13 +166,24 @@ impl ProjectPatch {
         ] {
             object = object.patch(key, value.as_ref().map(Option::as_deref));
         }
-        if let Some(urls) = health_urls {
-            let urls = urls.iter().map(|url| {
-                let mut out = String::new();
-                string(&mut out, url);
-                out
-            });
-            object = object.raw("health_urls", &list(urls));
+        for (key, texts) in [
+            ("health_urls", health_urls),
+            ("critical", critical),
+            ("health_conditions", health_conditions),
+        ] {
+            if let Some(texts) = texts {
+                let texts = texts.iter().map(|text| {
+                    let mut out = String::new();
+                    string(&mut out, text);
+                    out
+                });
+                object = object.raw(key, &list(texts));
+            }
+        }
+        match backup_min_mb {
+            None => {}
+            Some(None) => object = object.raw("backup_min_mb", "null"),
+            Some(Some(mb)) => object = object.raw("backup_min_mb", &mb.to_string()),
         }
         object = object.patch(
             "platform",
@@ -373,6 +387,9 @@ mod tests {
                 "POST /api/calls".to_owned(),
             )])),
             backup_status_url: Some(None),
+            backup_min_mb: Some(Some(250)),
+            critical: Some(vec!["severity:critical".into()]),
+            health_conditions: Some(vec![r#"[BODY].status == any(ok, "healthy")"#.into()]),
             ..ProjectPatch::default()
         };
         let json = patch.to_json();
@@ -382,6 +399,7 @@ mod tests {
         assert_eq!(back, patch);
         let cleared = ProjectPatch {
             platform: Some(None),
+            backup_min_mb: Some(None),
             ..ProjectPatch::default()
         };
         let back: ProjectPatch =

@@ -11,6 +11,7 @@ pub mod api;
 pub mod binary;
 pub mod chart;
 pub mod check;
+pub mod condition;
 pub mod dsn;
 pub mod escalation;
 pub mod health;

@@ -33,7 +33,22 @@ pub struct Project {
     pub transactions: Keyed<String>,
     /// Where the latest backup verification can be read (`backup.recent`).
     pub backup_status_url: Option<String>,
+    /// The smallest backup, in MB, that counts; `None` is seed 002's 100 MB.
+    pub backup_min_mb: Option<u32>,
+    /// Sentry search terms that each mark an issue critical (`severity:critical`);
+    /// empty means the seeds' ([`DEFAULT_CRITICAL`]).
+    pub critical: Vec<String>,
+    /// What a health URL's answer must show ([`crate::condition`]); empty
+    /// means the defaults.
+    pub health_conditions: Vec<String>,
 }
+
+/// What marks a critical issue when a project names nothing: seed 001 tags
+/// its critical errors `severity:critical` at level error; a crash is `fatal`.
+pub const DEFAULT_CRITICAL: [&str; 2] = ["severity:critical", "level:fatal"];
+/// Seed 002's smallest healthy backup.
+pub const DEFAULT_BACKUP_MIN_MB: u32 = 100;
+const CRITICAL_MAX: usize = 5;
 
 /// The seeds' endpoints whose response time comes from a Sentry transaction
 /// (the health endpoint is timed by probing it).
@@ -113,6 +128,14 @@ pub struct ProjectPatch {
     pub transactions: Option<Keyed<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub backup_status_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub backup_min_mb: Option<Option<u32>>,
+    /// Replaces the whole list; empty means the seeds'.
+    #[serde(default, deserialize_with = "present")]
+    pub critical: Option<Vec<String>>,
+    /// Replaces the whole list; empty means the defaults.
+    #[serde(default, deserialize_with = "present")]
+    pub health_conditions: Option<Vec<String>>,
 }
 
 /// A field that may be absent but never `null` (it has no "unset").
@@ -160,6 +183,18 @@ impl Project {
             timezone: "UTC".to_owned(),
             transactions: Keyed::default(),
             backup_status_url: None,
+            backup_min_mb: None,
+            critical: Vec::new(),
+            health_conditions: Vec::new(),
+        }
+    }
+
+    /// The search terms that mark a critical issue: the project's, or the seeds'.
+    pub fn critical_markers(&self) -> Vec<String> {
+        if self.critical.is_empty() {
+            DEFAULT_CRITICAL.iter().map(|m| (*m).to_owned()).collect()
+        } else {
+            self.critical.clone()
         }
     }
 
@@ -214,6 +249,13 @@ impl Project {
                 },
             ),
             backup_status_url: text(patch.backup_status_url, &self.backup_status_url),
+            backup_min_mb: patch.backup_min_mb.unwrap_or(self.backup_min_mb),
+            critical: patch
+                .critical
+                .map_or_else(|| self.critical.clone(), |terms| lines(&terms)),
+            health_conditions: patch
+                .health_conditions
+                .map_or_else(|| self.health_conditions.clone(), |texts| lines(&texts)),
         }
     }
 
@@ -298,6 +340,18 @@ impl Project {
                 );
             }
         }
+        if let Some(message) = critical_problem(&self.critical) {
+            add("critical", message);
+        }
+        if let Some(message) = crate::condition::conditions_problem(&self.health_conditions) {
+            add("health_conditions", message);
+        }
+        if self.backup_min_mb.is_some_and(|mb| mb > 10_000_000) {
+            add(
+                "backup_min_mb",
+                "the smallest backup is given in MB, at most 10,000,000".to_owned(),
+            );
+        }
         if !is_timezone(&self.timezone) {
             add(
                 "timezone",
@@ -309,6 +363,37 @@ impl Project {
         }
         problems
     }
+}
+
+/// Trimmed, without the empty ones.
+fn lines(texts: &[String]) -> Vec<String> {
+    texts
+        .iter()
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .collect()
+}
+
+/// Each marker is one Sentry search term, `key:value`, as seed 001 writes
+/// them (`severity:critical`, `level:fatal`, `error_type:bolna_api_failure`).
+fn critical_problem(terms: &[String]) -> Option<String> {
+    if terms.len() > CRITICAL_MAX {
+        return Some(format!(
+            "at most {CRITICAL_MAX} search terms mark a critical issue"
+        ));
+    }
+    terms.iter().find_map(|term| {
+        let valid = term.split_once(':').is_some_and(|(key, value)| {
+            !key.is_empty()
+                && !value.is_empty()
+                && term.len() <= 100
+                && !term.starts_with('!')
+                && term.chars().all(|c| c.is_ascii_graphic())
+        });
+        (!valid).then(|| {
+            format!("“{term}” is not a Sentry search term like severity:critical or level:fatal")
+        })
+    })
 }
 
 /// A trimmed project name, or why it cannot be used.
@@ -394,6 +479,12 @@ pub struct ProjectForm {
     pub backup_status_url: String,
     /// One per [`MAPPED_ENDPOINTS`], in that order.
     pub transactions: [String; 3],
+    /// Whole megabytes, or empty for the seed's.
+    pub backup_min_mb: String,
+    /// One search term per line.
+    pub critical: String,
+    /// One condition per line.
+    pub health_conditions: String,
 }
 
 impl ProjectForm {
@@ -422,11 +513,26 @@ impl ProjectForm {
                     .cloned()
                     .unwrap_or_default()
             }),
+            backup_min_mb: project
+                .backup_min_mb
+                .map(|mb| mb.to_string())
+                .unwrap_or_default(),
+            critical: project.critical.join("\n"),
+            health_conditions: project.health_conditions.join("\n"),
         }
     }
 
     /// Every field, as a `PATCH`: the proxy validates and answers per field.
+    /// A size that is not a whole number is sent as one no backup can reach,
+    /// which the proxy refuses beside its field.
     pub fn patch(&self) -> ProjectPatch {
+        let split = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
         let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
         ProjectPatch {
             name: Some(self.name.clone()),
@@ -435,14 +541,7 @@ impl ProjectForm {
             sentry_project: optional(&self.sentry_project),
             sentry_frontend_project: optional(&self.sentry_frontend_project),
             render_service_id: optional(&self.render_service_id),
-            health_urls: Some(
-                self.health_urls
-                    .lines()
-                    .map(str::trim)
-                    .filter(|line| !line.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            ),
+            health_urls: Some(split(&self.health_urls)),
             platform: Some(Platform::from_name(&self.platform)),
             slack_channel: optional(&self.slack_channel),
             timezone: Some(self.timezone.trim().to_owned()),
@@ -456,6 +555,12 @@ impl ProjectForm {
                     .collect(),
             ),
             backup_status_url: optional(&self.backup_status_url),
+            backup_min_mb: Some(match self.backup_min_mb.trim() {
+                "" => None,
+                mb => Some(mb.parse().unwrap_or(u32::MAX)),
+            }),
+            critical: Some(split(&self.critical)),
+            health_conditions: Some(split(&self.health_conditions)),
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
 use crate::upstream::{Upstream, UpstreamError};
+use domain::action::is_test_event;
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,14 @@ impl Outcome {
 }
 
 /// `2026-11-22T13:00:00Z` → `13:00 UTC`.
+/// `2026-11-22T13:00:00Z` → `2026-11-22 13:00 UTC`.
+fn day_and_hour(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(hm)) => format!("{day} {hm} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
 fn short_hour(rfc3339: &str) -> String {
     rfc3339
         .get(11..16)
@@ -352,7 +361,14 @@ impl Checks {
             CheckKind::SentryDsn => self.sentry_dsn(project, param("project")).await,
             CheckKind::SentryEvents => self.sentry_events(project, param("project")).await,
             CheckKind::SentrySlack => self.sentry_slack(project).await,
-            CheckKind::SentryNewIssues => self.sentry_new_issues(project, param("level")).await,
+            CheckKind::SentryNewIssues => {
+                let markers = match (param("only"), param("level")) {
+                    (Some("critical"), _) => project.critical_markers(),
+                    (_, Some(level)) => vec![format!("level:{level}")],
+                    _ => Vec::new(),
+                };
+                self.sentry_new_issues(project, &markers).await
+            }
             CheckKind::RenderService => self.render_service(project).await,
             CheckKind::RenderEnvVar => {
                 self.render_env_var(project, param("key").unwrap_or_default(), param("equals"))
@@ -472,22 +488,60 @@ impl Checks {
         }
     }
 
+    /// Events arrived in the last 24 hours: an issue seen within them, or
+    /// transactions counted within them. Watchpost's test event counts (it
+    /// came through the DSN) and is named as such.
     async fn sentry_events(&self, project: &Project, which: Option<&str>) -> Outcome {
         let (sentry, org, slug) = match self.sentry_target(project, which) {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        match sentry.project(org, slug).await {
-            Ok(found) => match found.first_event {
-                Some(first) => {
-                    Outcome::passed("Sentry has received events.").saw("first event", first)
-                }
-                None => Outcome::failed(
-                    "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initialises the SDK, and send a test event.",
-                ),
-            },
-            Err(err) => Outcome::upstream("Sentry", &err),
+        let found = match sentry.project(org, slug).await {
+            Ok(found) => found,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        if found.first_event.is_none() {
+            return Outcome::failed(
+                "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initialises the SDK, and send a test event.",
+            );
         }
+        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let latest = match sentry.latest_issue(org, &found.id, "24h").await {
+            Ok(latest) => latest.filter(|issue| !issue.last_seen_before(since)),
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let transactions: u64 = match sentry.hourly(org, &found.id, 24, "transaction").await {
+            Ok(hours) => hours.iter().map(|(_, count)| count).sum(),
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let mut outcome = match &latest {
+            Some(issue) => {
+                let at = issue.last_seen.clone().unwrap_or_default();
+                let whose = if is_test_event(&issue.title) {
+                    " (Watchpost's test event: the DSN works; your app's own events will follow it)"
+                } else {
+                    ""
+                };
+                Outcome::passed(format!(
+                    "Sentry received an event in the last 24 hours, the latest at {}{whose}.",
+                    day_and_hour(&at)
+                ))
+                .saw("latest event", at)
+            }
+            None if transactions > 0 => Outcome::passed(format!(
+                "Sentry received {transactions} transactions in the last 24 hours, and no error."
+            )),
+            None => Outcome::failed(format!(
+                "Sentry has received no event in the last 24 hours (the first arrived {}): check that the service runs and that SENTRY_DSN is still set on the host.",
+                found
+                    .first_event
+                    .as_deref()
+                    .map(day_and_hour)
+                    .unwrap_or_default()
+            )),
+        };
+        outcome = outcome.saw("transactions, last 24 hours", transactions.to_string());
+        outcome
     }
 
     async fn sentry_slack(&self, project: &Project) -> Outcome {
@@ -510,34 +564,50 @@ impl Checks {
         }
     }
 
-    async fn sentry_new_issues(&self, project: &Project, level: Option<&str>) -> Outcome {
+    /// New unresolved issues in the last 24 hours; with `markers`, those
+    /// any of them matches (one query each, merged), named in the message.
+    async fn sentry_new_issues(&self, project: &Project, markers: &[String]) -> Outcome {
         let (sentry, org, id) = match self.sentry_project_id(project).await {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
         let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
-        let marker = level.map(|level| format!("level:{level}"));
-        match sentry.new_issues(org, &id, since, marker.as_deref()).await {
-            Ok(issues) if issues.is_empty() => {
-                Outcome::passed("No new unresolved issues in the last 24 hours.")
-                    .saw("new issues", "0")
-                    .measured(0.0, Unit::Count, "new unresolved issues, last 24 hours")
+        let mut issues: Vec<Issue> = Vec::new();
+        let queries: Vec<Option<&str>> = if markers.is_empty() {
+            vec![None]
+        } else {
+            markers.iter().map(|marker| Some(marker.as_str())).collect()
+        };
+        for marker in queries {
+            match sentry.new_issues(org, &id, since, marker).await {
+                Ok(found) => {
+                    for issue in found {
+                        if !issues.iter().any(|seen| seen.id == issue.id) {
+                            issues.push(issue);
+                        }
+                    }
+                }
+                Err(err) => return Outcome::upstream("Sentry", &err),
             }
-            Ok(issues) => {
-                Outcome::failed(format!(
-                    "{} new unresolved issue(s) in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
-                    issues.len()
-                ))
-                .saw("new issues", issues.len().to_string())
-                .with_issues(&issues[..issues.len().min(5)])
-                .measured(
-                    issues.len() as f64,
-                    Unit::Count,
-                    "new unresolved issues, last 24 hours",
-                )
-            }
-            Err(err) => Outcome::upstream("Sentry", &err),
         }
+        let what = if markers.is_empty() {
+            "new unresolved issues".to_owned()
+        } else {
+            format!("new critical issues ({})", markers.join(" or "))
+        };
+        let measure = format!("{what}, last 24 hours");
+        let outcome = if issues.is_empty() {
+            Outcome::passed(format!("No {what} in the last 24 hours."))
+        } else {
+            Outcome::failed(format!(
+                "{} {what} in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
+                issues.len()
+            ))
+            .with_issues(&issues[..issues.len().min(5)])
+        };
+        outcome
+            .saw("new issues", issues.len().to_string())
+            .measured(issues.len() as f64, Unit::Count, measure)
     }
 
     pub(crate) async fn sentry_project_id<'a>(
@@ -1022,7 +1092,7 @@ impl Checks {
         }
     }
 
-    /// Every health URL of the project, probed; `None` when there are none.
+    /// Every health URL of the project, probed and judged by its conditions.
     pub(crate) async fn probes(
         &self,
         project: &Project,
@@ -1032,13 +1102,18 @@ impl Checks {
                 "No health URL is set: an admin adds one (https://…/health) in the project's settings.",
             ));
         }
+        let conditions = domain::condition::conditions(&project.health_conditions);
         let mut probes = Vec::new();
         for text in &project.health_urls {
             let probe = match Url::parse(text) {
-                Ok(url) => self.health.probe(&url).await.map_err(|err| match err {
-                    Ok(refused) => refused.to_string(),
-                    Err(upstream) => format!("it {upstream}"),
-                }),
+                Ok(url) => self
+                    .health
+                    .probe(&url, &conditions)
+                    .await
+                    .map_err(|err| match err {
+                        Ok(refused) => refused.to_string(),
+                        Err(upstream) => format!("it {upstream}"),
+                    }),
                 Err(_) => Err("it is not a URL".to_owned()),
             };
             probes.push((text.clone(), probe));
@@ -1056,25 +1131,23 @@ impl Checks {
         for (url, probe) in probes {
             match probe {
                 Ok(probe) => {
-                    let failing = probe.failing_services();
                     let summary = format!(
-                        "{} {}, {} ms{}",
+                        "{}{}, {} ms",
                         probe.status,
                         probe
-                            .report
-                            .as_ref()
-                            .map_or("(not the health JSON)", |r| r.status.as_str()),
+                            .status_word()
+                            .map(|word| format!(" {word}"))
+                            .unwrap_or_default(),
                         probe.latency.as_millis(),
-                        if failing.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", down: {}", failing.join(", "))
-                        }
                     );
                     if !probe.is_healthy() {
-                        problems.push(format!("{url} answered {summary}"));
+                        let unmet: Vec<String> =
+                            probe.unmet.iter().map(ToString::to_string).collect();
+                        problems.push(format!("{url} does not meet {}", unmet.join("; ")));
+                        observed.insert(&url, format!("{summary}; not met: {}", unmet.join("; ")));
+                    } else {
+                        observed.insert(&url, summary);
                     }
-                    observed.insert(&url, summary);
                 }
                 Err(why) => {
                     problems.push(format!("{url}: {why}"));
@@ -1083,7 +1156,7 @@ impl Checks {
             }
         }
         let mut outcome = if problems.is_empty() {
-            Outcome::passed("Every health endpoint answers ok with every service up.")
+            Outcome::passed("Every health endpoint meets its conditions.")
         } else {
             Outcome::failed(format!(
                 "{}. Open the service's logs; if it persists for minutes, follow “Health check failing” in the escalation tab.",

@@ -135,7 +135,8 @@ impl Store {
             "UPDATE projects SET name = ?, archived = ?, sentry_org = ?, sentry_project = ?,
                 sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
                 platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
-                transactions = ?, backup_status_url = ?
+                transactions = ?, backup_status_url = ?, critical = ?,
+                health_conditions = ?, backup_min_mb = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -151,6 +152,9 @@ impl Store {
         .bind(&project.sentry_team)
         .bind(serde_json::to_string(&project.transactions).unwrap_or_else(|_| "{}".into()))
         .bind(&project.backup_status_url)
+        .bind(serde_json::to_string(&project.critical).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&project.health_conditions).unwrap_or_else(|_| "[]".into()))
+        .bind(project.backup_min_mb)
         .bind(project.id)
         .execute(&self.pool)
         .await?;
@@ -547,7 +551,7 @@ fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample
 
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
-    sentry_team, transactions, backup_status_url";
+    sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -565,12 +569,17 @@ struct ProjectRow {
     sentry_team: Option<String>,
     transactions: String,
     backup_status_url: Option<String>,
+    critical: String,
+    health_conditions: String,
+    backup_min_mb: Option<u32>,
 }
 
 impl ProjectRow {
     fn into_project(self) -> Result<Project, sqlx::Error> {
-        let health_urls = serde_json::from_str(&self.health_urls)
-            .map_err(|err| sqlx::Error::Decode(err.into()))?;
+        let json = |text: &str| -> Result<Vec<String>, sqlx::Error> {
+            serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(err.into()))
+        };
+        let health_urls = json(&self.health_urls)?;
         let transactions = serde_json::from_str(&self.transactions)
             .map_err(|err| sqlx::Error::Decode(err.into()))?;
         Ok(Project {
@@ -588,6 +597,9 @@ impl ProjectRow {
             sentry_team: self.sentry_team,
             transactions,
             backup_status_url: self.backup_status_url,
+            backup_min_mb: self.backup_min_mb,
+            critical: json(&self.critical)?,
+            health_conditions: json(&self.health_conditions)?,
         })
     }
 }

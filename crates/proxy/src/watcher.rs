@@ -328,26 +328,22 @@ impl Drop for Claim {
 
 fn to_sample(at: i64, probe: &Result<Probe, String>) -> Sample {
     match probe {
-        Ok(probe) => {
-            let failing = probe.failing_services().join(", ");
-            Sample {
-                at,
-                ok: probe.is_healthy(),
-                status: probe.status,
-                latency_ms: Some(u32::try_from(probe.latency.as_millis()).unwrap_or(u32::MAX)),
-                uptime: probe
-                    .report
-                    .as_ref()
-                    .and_then(|report| report.uptime)
-                    .filter(|uptime| uptime.is_finite() && *uptime >= 0.0)
-                    .map(|uptime| uptime as u64),
-                failing: if failing.is_empty() && probe.report.is_none() {
-                    "not the health JSON".to_owned()
-                } else {
-                    failing
-                },
-            }
-        }
+        Ok(probe) => Sample {
+            at,
+            ok: probe.is_healthy(),
+            status: probe.status,
+            latency_ms: Some(u32::try_from(probe.latency.as_millis()).unwrap_or(u32::MAX)),
+            uptime: probe
+                .uptime()
+                .filter(|uptime| uptime.is_finite() && *uptime >= 0.0)
+                .map(|uptime| uptime as u64),
+            failing: probe
+                .unmet
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
         Err(why) => Sample {
             at,
             ok: false,
@@ -359,15 +355,12 @@ fn to_sample(at: i64, probe: &Result<Probe, String>) -> Sample {
     }
 }
 
-/// What a failing sample shows, for people: "HTTP 503, down: database".
+/// What a failing sample shows, for people: "HTTP 503, not met: [STATUS] < 300 (saw 503)".
 fn problem(sample: &Sample) -> String {
     match (sample.status, sample.failing.is_empty()) {
         (0, _) => sample.failing.clone(),
         (status, true) => format!("HTTP {status}"),
-        (status, false) if sample.failing.contains(' ') => {
-            format!("HTTP {status}, {}", sample.failing)
-        }
-        (status, false) => format!("HTTP {status}, down: {}", sample.failing),
+        (status, false) => format!("HTTP {status}, not met: {}", sample.failing),
     }
 }
 

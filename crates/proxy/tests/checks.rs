@@ -155,13 +155,47 @@ async fn the_watch_items_measure_errors_and_list_issues() {
     );
     let critical = &reports["h4-new-critical"];
     assert_eq!(critical["status"], "failed", "{critical}");
-    let asked: Vec<_> = fakes.sentry.requests();
-    assert!(asked.iter().any(|(path, query)| {
-        path.ends_with("/issues/")
-            && query
-                .iter()
-                .any(|(k, v)| k == "query" && v.contains("level:fatal"))
-    }));
+    // Critical is what seed 001 tags critical, or a crash: one query each.
+    let asked = |term: &str| {
+        fakes.sentry.requests().iter().any(|(path, query)| {
+            path.ends_with("/issues/")
+                && query
+                    .iter()
+                    .any(|(k, v)| k == "query" && v.split(' ').any(|t| t == term))
+        })
+    };
+    assert!(asked("level:fatal") && asked("severity:critical"));
+    assert_eq!(
+        critical["observed"]["new issues"], "1",
+        "one issue, found twice: {critical}"
+    );
+    assert!(
+        critical["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(severity:critical or level:fatal)"),
+        "{critical}"
+    );
+
+    // A project names its own markers.
+    let admin = server.admin().await;
+    let set = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &json!({ "critical": ["error_type:bolna_api_failure"] }).to_string(),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    run_checks(&ana, project, &json!({ "items": ["h4-new-critical"] })).await;
+    assert!(asked("error_type:bolna_api_failure"));
+    let refused = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &json!({ "critical": ["!severity:critical"] }).to_string(),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
@@ -249,8 +283,8 @@ async fn a_broken_service_turns_its_step_red_with_what_to_do() {
         health["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("down: database"),
-        "{health}"
+            .contains("[BODY].services.*? == true (saw services.database: “false”)"),
+        "the condition not met and the value seen: {health}"
     );
     let dsn = &reports["render-dsn-matches"];
     assert_eq!(dsn["status"], "failed");

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use domain::condition::{Condition, conditions};
 use serde_json::json;
 use url::Url;
 use watchpost_proxy::upstream::UpstreamError;
@@ -70,6 +71,11 @@ async fn service() -> (Url, Arc<AtomicUsize>) {
     (url, hits)
 }
 
+/// The conditions a project without its own is judged by.
+fn defaults() -> Vec<Condition> {
+    conditions(&[])
+}
+
 fn prober(allow_private: bool) -> HealthProber {
     HealthProber::new(Duration::from_secs(2), allow_private).expect("prober")
 }
@@ -78,40 +84,60 @@ fn prober(allow_private: bool) -> HealthProber {
 async fn a_healthy_endpoint_and_a_degraded_one_are_told_apart() {
     let (base, _) = service().await;
     let probe = prober(true)
-        .probe(&base.join("health").unwrap())
+        .probe(&base.join("health").unwrap(), &defaults())
         .await
         .expect("probe");
     assert!(probe.is_healthy(), "{probe:?}");
-    assert_eq!(probe.report.as_ref().and_then(|r| r.uptime), Some(3600.0));
+    assert_eq!(probe.uptime(), Some(3600.0));
     assert!(probe.latency < Duration::from_secs(1));
 
     let degraded = prober(true)
-        .probe(&base.join("degraded").unwrap())
+        .probe(&base.join("degraded").unwrap(), &defaults())
         .await
         .expect("probe");
     assert!(!degraded.is_healthy());
     assert_eq!(degraded.status, 503);
-    assert_eq!(degraded.failing_services(), ["database"]);
+    let unmet: Vec<String> = degraded.unmet.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        unmet,
+        [
+            "[STATUS] < 300 (saw 503)",
+            "[BODY].status? == any(ok, healthy, up, pass) (saw status: “degraded”)",
+            "[BODY].services.*? == true (saw services.database: “false”)",
+        ]
+    );
 
+    // A plain 200 page passes the defaults; a team that asks for its JSON
+    // says so in its conditions.
     let page = prober(true)
-        .probe(&base.join("page").unwrap())
+        .probe(&base.join("page").unwrap(), &defaults())
         .await
         .expect("probe");
-    assert!(
-        !page.is_healthy(),
-        "a page that is not the seeds' JSON is not healthy"
+    assert!(page.is_healthy(), "{page:?}");
+    let strict = conditions(&["[BODY].status == ok".to_owned()]);
+    let page = prober(true)
+        .probe(&base.join("page").unwrap(), &strict)
+        .await
+        .expect("probe");
+    assert_eq!(
+        page.unmet
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["[BODY].status == ok (saw a body that is not JSON)"]
     );
-    assert_eq!(page.report, None);
 
     let moved = prober(true)
-        .probe(&base.join("moved").unwrap())
+        .probe(&base.join("moved").unwrap(), &defaults())
         .await
         .expect("probe");
     assert!(
         moved.is_healthy(),
         "a redirect on the same host is followed"
     );
-    let elsewhere = prober(true).probe(&base.join("elsewhere").unwrap()).await;
+    let elsewhere = prober(true)
+        .probe(&base.join("elsewhere").unwrap(), &defaults())
+        .await;
     assert!(
         matches!(elsewhere, Err(Err(UpstreamError::Unreachable(ref why))) if why.contains("another host")),
         "{elsewhere:?}"
@@ -136,7 +162,7 @@ async fn internal_addresses_are_refused_before_anything_is_sent() {
         "http://0.0.0.0/health".to_owned(),
         "http://100.64.0.1/health".to_owned(),
     ] {
-        let refused = prober.probe(&Url::parse(&url).unwrap()).await;
+        let refused = prober.probe(&Url::parse(&url).unwrap(), &defaults()).await;
         assert!(
             matches!(refused, Err(Ok(Refused::Internal(_)))),
             "{url}: {refused:?}"
@@ -144,7 +170,10 @@ async fn internal_addresses_are_refused_before_anything_is_sent() {
     }
     // A name that resolves to loopback: refused on the resolved address.
     let by_name = prober
-        .probe(&Url::parse(&format!("http://localhost:{port}/health")).unwrap())
+        .probe(
+            &Url::parse(&format!("http://localhost:{port}/health")).unwrap(),
+            &defaults(),
+        )
         .await;
     assert!(
         matches!(by_name, Err(Ok(Refused::Internal(ip))) if ip.is_loopback()),
@@ -152,13 +181,16 @@ async fn internal_addresses_are_refused_before_anything_is_sent() {
     );
     assert_eq!(
         prober
-            .probe(&Url::parse("ftp://example.com/health").unwrap())
+            .probe(
+                &Url::parse("ftp://example.com/health").unwrap(),
+                &defaults()
+            )
             .await,
         Err(Ok(Refused::Scheme))
     );
     assert_eq!(
         prober
-            .probe(&Url::parse("file:///etc/passwd").unwrap())
+            .probe(&Url::parse("file:///etc/passwd").unwrap(), &defaults())
             .await,
         Err(Ok(Refused::Scheme))
     );

@@ -333,7 +333,10 @@ async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_
     let changes = wait_for_log(&ana, project, "health_changed", |e| !e.is_empty()).await;
     assert_eq!(changes[0]["actor"], "Watchpost");
     assert_eq!(changes[0]["payload"]["up"], false);
-    assert_eq!(changes[0]["payload"]["detail"], "HTTP 200, down: database");
+    assert_eq!(
+        changes[0]["payload"]["detail"],
+        "HTTP 200, not met: [BODY].status? == any(ok, healthy, up, pass) (saw status: “degraded”); [BODY].services.*? == true (saw services.database: “false”)"
+    );
     let down = health(&ana, project, "1h").await;
     assert_eq!(down["urls"][0]["state"], "down");
     assert!(down["urls"][0]["stats"]["uptime_percent"].as_f64() < Some(100.0));
@@ -383,7 +386,8 @@ async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_
     let messages = launch.slack.messages();
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert!(
-        messages[0].contains("is down (HTTP 200, down: database)"),
+        messages[0].contains("is down (HTTP 200, not met: ")
+            && messages[0].contains("services.database: “false”"),
         "{}",
         messages[0]
     );

@@ -88,6 +88,9 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             sentry_team: text("sentry_team"),
             backup_status_url: text("backup_status_url"),
             transactions: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("transaction-{endpoint}"))),
+            backup_min_mb: text("backup_min_mb"),
+            critical: text("critical"),
+            health_conditions: text("health_conditions"),
         };
         save(form.patch(), "Saved.");
     };
@@ -149,6 +152,32 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             "Answers the newest backup verification (see the README).",
             form.backup_status_url,
         ),
+        (
+            "backup_min_mb",
+            "Smallest healthy backup (MB)",
+            "Empty: 100 MB, as the backup runbook says.",
+            form.backup_min_mb,
+        ),
+    ];
+    let lists = [
+        (
+            "health_urls",
+            "Health URLs",
+            "One per line, up to 5.",
+            form.health_urls,
+        ),
+        (
+            "health_conditions",
+            "Health conditions",
+            "One per line, such as [STATUS] == 200 or [BODY].status == any(ok, healthy). Empty: a 2xx, and any status and services the body reports are healthy.",
+            form.health_conditions,
+        ),
+        (
+            "critical",
+            "What marks a critical issue",
+            "Sentry search terms, one per line. Empty: severity:critical or level:fatal.",
+            form.critical,
+        ),
     ];
     let transactions = form.transactions.clone();
 
@@ -165,9 +194,11 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                         <input id=name name=name type="text" value=value data-testid=format!("field-{name}")/>
                     </Field>
                 }).collect_view()}
-                <Field name="health_urls" label="Health URLs" hint="One per line, up to 5." problems>
-                    <textarea id="health_urls" name="health_urls" rows="2" data-testid="field-health_urls">{form.health_urls}</textarea>
-                </Field>
+                {lists.into_iter().map(|(name, label, hint, value)| view! {
+                    <Field name label hint problems>
+                        <textarea id=name name=name rows="2" data-testid=format!("field-{name}")>{value}</textarea>
+                    </Field>
+                }).collect_view()}
                 <fieldset class="field" data-testid="field-transactions">
                     <legend>"Transactions"</legend>
                     <small class="hint">"The Sentry transaction each endpoint's p99 is read from, as Sentry names it (POST /api/calls)."</small>

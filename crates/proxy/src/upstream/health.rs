@@ -12,13 +12,12 @@
 //! `WATCHPOST_ALLOW_PRIVATE_TARGETS=1` lifts the address rule, for a service
 //! that really runs on such an address.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use domain::condition::{Answer, Condition, Unmet, unmet};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use serde::Deserialize;
 use url::{Host, Url};
 
 use super::UpstreamError;
@@ -37,41 +36,32 @@ pub enum Refused {
     NoHost,
 }
 
-/// What an endpoint answered, as the seeds ask health endpoints to answer.
+/// What an endpoint answered, judged by the project's conditions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
     pub status: u16,
     pub latency: Duration,
-    /// `None` when the body is not the seeds' JSON.
-    pub report: Option<HealthReport>,
-}
-
-/// `{"status": "ok", "services": {"database": true, …}, "timestamp", "uptime"}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct HealthReport {
-    pub status: String,
-    #[serde(default)]
-    pub services: BTreeMap<String, bool>,
-    pub uptime: Option<f64>,
+    /// The body, when it is JSON.
+    pub body: Option<serde_json::Value>,
+    /// The conditions it did not meet.
+    pub unmet: Vec<Unmet>,
 }
 
 impl Probe {
-    /// Healthy: a 2xx, `status` ok, and every service true.
+    /// Up: every condition met.
     pub fn is_healthy(&self) -> bool {
-        (200..300).contains(&self.status)
-            && self.report.as_ref().is_some_and(|report| {
-                report.status == "ok" && report.services.values().all(|up| *up)
-            })
+        self.unmet.is_empty()
     }
 
-    /// The services the endpoint reports down.
-    pub fn failing_services(&self) -> Vec<String> {
-        self.report
-            .iter()
-            .flat_map(|report| report.services.iter())
-            .filter(|(_, up)| !**up)
-            .map(|(name, _)| name.clone())
-            .collect()
+    /// The seeds' `uptime` (seconds since the service started), when the
+    /// body has one: a falling uptime is a restart.
+    pub fn uptime(&self) -> Option<f64> {
+        self.body.as_ref()?.get("uptime")?.as_f64()
+    }
+
+    /// What the body says of itself: its `status`, when it has one.
+    pub fn status_word(&self) -> Option<&str> {
+        self.body.as_ref()?.get("status")?.as_str()
     }
 }
 
@@ -131,15 +121,28 @@ impl HealthProber {
         }
     }
 
-    /// `GET url` as a health endpoint, timed. A refused URL or address is
+    /// `GET url` as a health endpoint, timed and judged by `conditions`. A
+    /// refused URL or address is
     /// `Err(Ok(refused))`; anything that went wrong on the way is
     /// `Err(Err(upstream))`.
-    pub async fn probe(&self, url: &Url) -> Result<Probe, Result<Refused, UpstreamError>> {
+    pub async fn probe(
+        &self,
+        url: &Url,
+        conditions: &[Condition],
+    ) -> Result<Probe, Result<Refused, UpstreamError>> {
         let fetched = self.fetch(url).await?;
+        let body: Option<serde_json::Value> = serde_json::from_slice(&fetched.body).ok();
+        let answer = Answer {
+            status: fetched.status,
+            response_ms: u64::try_from(fetched.latency.as_millis()).unwrap_or(u64::MAX),
+            body: body.as_ref(),
+        };
+        let unmet = unmet(conditions, &answer);
         Ok(Probe {
             status: fetched.status,
             latency: fetched.latency,
-            report: serde_json::from_slice(&fetched.body).ok(),
+            body,
+            unmet,
         })
     }
 

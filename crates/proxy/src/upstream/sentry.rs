@@ -40,6 +40,8 @@ pub enum Sort {
     New,
     /// Most events first.
     Freq,
+    /// Latest event first.
+    Date,
 }
 
 impl Sort {
@@ -49,6 +51,8 @@ impl Sort {
             (Sort::Freq, false) => "freq",
             (Sort::New, true) => "-first_seen",
             (Sort::Freq, true) => "-count",
+            (Sort::Date, false) => "date",
+            (Sort::Date, true) => "-last_seen",
         }
     }
 }
@@ -137,7 +141,7 @@ impl Issue {
         seen(self.first_seen.as_deref()).is_some_and(|first| first < at)
     }
 
-    fn last_seen_before(&self, at: jiff::Timestamp) -> bool {
+    pub fn last_seen_before(&self, at: jiff::Timestamp) -> bool {
         seen(self.last_seen.as_deref()).is_some_and(|last| last < at)
     }
 }
@@ -447,8 +451,9 @@ impl Sentry {
         Ok(issues)
     }
 
-    /// The issue list, in Sentry's names; a server that refuses the name of
-    /// the order is asked again in GlitchTip's, and remembered.
+    /// The first page of the issue list, in Sentry's names; a server that
+    /// refuses the name of the order is asked again in GlitchTip's, and
+    /// remembered.
     async fn issues(
         &self,
         org: &str,
@@ -469,13 +474,15 @@ impl Sentry {
                 .append_pair("limit", &limit.to_string());
             url
         };
+        // One page: `limit` is all any check reads.
+        let page = |url: Url| async move { self.upstream.get(&url, Some(&self.token)).await };
         let ninja = self.ninja_sorts.load(Ordering::Relaxed);
-        match self.list(&url(ninja)).await {
+        match page(url(ninja)).await {
             Err(UpstreamError::Status(400 | 422, refused))
                 if !ninja && refused.contains("sort") =>
             {
                 self.ninja_sorts.store(true, Ordering::Relaxed);
-                self.list(&url(true)).await
+                page(url(true)).await
             }
             answer => answer,
         }
@@ -622,6 +629,21 @@ impl Sentry {
             .collect())
     }
 
+    /// The issue with the latest event, resolved or not, when one had an
+    /// event within `period`.
+    pub async fn latest_issue(
+        &self,
+        org: &str,
+        project_id: &str,
+        period: &str,
+    ) -> Result<Option<Issue>, UpstreamError> {
+        let window = [("statsPeriod", period.to_owned())];
+        let issues = self
+            .issues(org, project_id, "", &window, Sort::Date, 1)
+            .await?;
+        Ok(issues.into_iter().next())
+    }
+
     /// Watchpost's own test events within `period`, resolved or not, with
     /// when each was first seen and how many events it holds: what the
     /// hourly counts leave out.
@@ -698,6 +720,18 @@ impl Sentry {
         project_id: &str,
         hours: u32,
     ) -> Result<Vec<(String, u64)>, UpstreamError> {
+        self.hourly(org, project_id, hours, "error").await
+    }
+
+    /// Accepted events of `category` (`error`, `transaction`) per hour, as
+    /// [`Sentry::hourly_errors`].
+    pub async fn hourly(
+        &self,
+        org: &str,
+        project_id: &str,
+        hours: u32,
+        category: &str,
+    ) -> Result<Vec<(String, u64)>, UpstreamError> {
         let end = jiff::Timestamp::now();
         let start = end - jiff::SignedDuration::from_hours(i64::from(hours.max(1)) - 1);
         let start = start
@@ -713,7 +747,7 @@ impl Sentry {
         url.query_pairs_mut()
             .append_pair("field", "sum(quantity)")
             .append_pair("groupBy", "outcome")
-            .append_pair("category", "error")
+            .append_pair("category", category)
             .append_pair("outcome", "accepted")
             .append_pair("interval", "1h")
             .append_pair("start", &start.to_string())

@@ -189,37 +189,87 @@ impl BackupVerification {
         }
     }
 
-    /// Passed: it succeeded less than 24 hours before `now`.
-    fn judge(&self, now: jiff::Timestamp) -> Outcome {
-        let age = now.duration_since(self.verified_at);
-        let hours = age.as_secs() / 3600;
-        let fresh = age < jiff::SignedDuration::from_hours(24);
-        let mut outcome = match (self.status.as_str(), fresh) {
-            ("success", true) => Outcome::passed(format!(
-                "The last backup verification succeeded {hours} h ago."
-            )),
-            ("success", false) => Outcome::failed(format!(
-                "The last backup verification is {hours} h old, more than 24 h: check that the daily verification job (0 5 * * * UTC) still runs."
-            )),
-            (status, _) => Outcome::failed(format!(
-                "The last backup verification ended “{status}”: read its error details and verify the backup by hand before launch."
-            )),
+    /// Seed 002's conditions, each shown: the verification succeeded with
+    /// no failed check, less than 24 hours before `now`, of a backup younger
+    /// than 24 hours and larger than `min_mb`. A condition the row cannot
+    /// answer (no `checks_failed`, no size) leaves the check unmeasured.
+    fn judge(&self, now: jiff::Timestamp, min_mb: u32) -> Outcome {
+        let verified_hours = now.duration_since(self.verified_at).as_secs_f64() / 3600.0;
+        let number = |value: f64| Decimal((value * 10.0).round() / 10.0).to_string();
+        // (condition, met or unknown, what was seen)
+        let conditions: [(String, Option<bool>, String); 5] = [
+            (
+                "status is success".into(),
+                Some(self.status == "success"),
+                self.status.clone(),
+            ),
+            (
+                "no failed check".into(),
+                self.checks_failed.map(|failed| failed == 0),
+                self.checks_failed
+                    .map_or_else(|| "not reported".into(), |n| format!("{n} failed")),
+            ),
+            (
+                "verified within 24 h".into(),
+                Some(verified_hours < 24.0),
+                format!("{} h ago", number(verified_hours)),
+            ),
+            (
+                "backup younger than 24 h".into(),
+                Some(self.backup_age_hours.is_none_or(|hours| hours < 24.0)),
+                self.backup_age_hours.map_or_else(
+                    || "age not reported: the verification's own time counts".into(),
+                    |hours| format!("{} h old when verified", number(hours)),
+                ),
+            ),
+            (
+                format!("larger than {min_mb} MB"),
+                self.backup_size_mb.map(|mb| mb > f64::from(min_mb)),
+                self.backup_size_mb
+                    .map_or_else(|| "not reported".into(), |mb| format!("{} MB", number(mb))),
+            ),
+        ];
+        let unmet: Vec<String> = conditions
+            .iter()
+            .filter(|(_, met, _)| *met == Some(false))
+            .map(|(condition, _, seen)| format!("{condition} (saw {seen})"))
+            .collect();
+        let unknown: Vec<&str> = conditions
+            .iter()
+            .filter(|(_, met, _)| met.is_none())
+            .map(|(condition, _, _)| condition.as_str())
+            .collect();
+        let mut outcome = if !unmet.is_empty() {
+            Outcome::failed(format!(
+                "The last backup verification does not meet: {}. Read its error details, check that the daily job (0 5 * * * UTC) runs, and verify the backup by hand before launch.",
+                unmet.join("; ")
+            ))
+        } else if !unknown.is_empty() {
+            Outcome::new(
+                CheckStatus::Unsupported,
+                format!(
+                    "The backup status URL does not report what “{}” needs: have it answer checks_failed and backup_size_mb, as backup_verification_log holds them, or verify by hand.",
+                    unknown.join("”, “")
+                ),
+            )
+        } else {
+            Outcome::passed(format!(
+                "The last backup verification succeeded {} h ago: every check passed, the backup is recent and larger than {min_mb} MB.",
+                number(verified_hours)
+            ))
+        };
+        for (condition, met, seen) in &conditions {
+            let mark = match met {
+                Some(true) => "met",
+                Some(false) => "not met",
+                None => "not reported",
+            };
+            outcome = outcome.saw(condition, format!("{mark}: {seen}"));
         }
-        .saw("verified at", self.verified_at.to_string())
-        .saw("status", self.status.clone());
-        let number = |value: f64| Decimal(value).to_string();
+        outcome = outcome.saw("verified at", self.verified_at.to_string());
         for (name, value) in [
             ("backup id", self.backup_id.as_ref().map(json_text)),
-            (
-                "backup age",
-                self.backup_age_hours.map(|h| format!("{} h", number(h))),
-            ),
-            (
-                "backup size",
-                self.backup_size_mb.map(|mb| format!("{} MB", number(mb))),
-            ),
             ("checks passed", self.checks_passed.map(|n| n.to_string())),
-            ("checks failed", self.checks_failed.map(|n| n.to_string())),
             (
                 "error details",
                 self.error_details
@@ -1049,7 +1099,12 @@ impl Checks {
                 "The backup status URL did not answer a backup verification (a JSON object, or a list of them, with verified_at and status, as in backup_verification_log): see the README.",
             );
         };
-        latest.judge(jiff::Timestamp::now())
+        latest.judge(
+            jiff::Timestamp::now(),
+            project
+                .backup_min_mb
+                .unwrap_or(domain::project::DEFAULT_BACKUP_MIN_MB),
+        )
     }
 
     async fn render_deploy_live(&self, project: &Project) -> Outcome {
@@ -1410,40 +1465,82 @@ mod tests {
     }
 
     #[test]
-    fn a_backup_passes_when_its_last_verification_succeeded_within_a_day() {
-        let row = |verified: &str, status: &str| {
-            format!(
-                r#"{{"verified_at": "{verified}", "status": "{status}", "backup_size_mb": 812.4}}"#
-            )
-        };
+    fn a_backup_passes_only_when_every_condition_of_seed_002_is_seen() {
         let now = at("2026-11-23T12:00:00Z");
-        let fresh = BackupVerification::latest(row("2026-11-23T05:00:00Z", "success").as_bytes())
+        let row = |fields: &str| {
+            BackupVerification::latest(
+                format!(
+                    r#"{{"verified_at": "2026-11-23T05:00:00Z", "status": "success", {fields}}}"#
+                )
+                .as_bytes(),
+            )
             .expect("a row")
-            .judge(now);
+            .judge(now, 100)
+        };
+        let good = r#""checks_passed": 5, "checks_failed": 0, "backup_age_hours": 3.5, "backup_size_mb": 812.4"#;
+        let fresh = row(good);
         assert_eq!(fresh.status, CheckStatus::Passed, "{}", fresh.message);
         assert_eq!(
-            fresh.observed.get("backup size").map(String::as_str),
-            Some("812.4 MB")
+            fresh.observed.get("larger than 100 MB").map(String::as_str),
+            Some("met: 812.4 MB")
         );
-        let old = BackupVerification::latest(row("2026-11-22T05:00:00Z", "success").as_bytes())
-            .expect("a row")
-            .judge(now);
-        assert_eq!(old.status, CheckStatus::Failed);
-        assert!(old.message.contains("31 h old"), "{}", old.message);
-        let warned = BackupVerification::latest(row("2026-11-23T05:00:00Z", "warning").as_bytes())
-            .expect("a row")
-            .judge(now);
+        for (fields, unmet) in [
+            (
+                good.replace("\"checks_failed\": 0", "\"checks_failed\": 2"),
+                "no failed check (saw 2 failed)",
+            ),
+            (
+                good.replace("3.5", "30"),
+                "backup younger than 24 h (saw 30 h old when verified)",
+            ),
+            (
+                good.replace("812.4", "42"),
+                "larger than 100 MB (saw 42 MB)",
+            ),
+        ] {
+            let judged = row(&fields);
+            assert_eq!(judged.status, CheckStatus::Failed, "{fields}");
+            assert!(judged.message.contains(unmet), "{}", judged.message);
+        }
+        let old = BackupVerification::latest(
+            format!(r#"{{"verified_at": "2026-11-22T05:00:00Z", "status": "success", {good}}}"#)
+                .as_bytes(),
+        )
+        .expect("a row")
+        .judge(now, 100);
         assert!(
-            warned.message.contains("ended “warning”"),
+            old.message.contains("verified within 24 h (saw 31 h ago)"),
+            "{}",
+            old.message
+        );
+        let warned = BackupVerification::latest(
+            format!(r#"{{"verified_at": "2026-11-23T05:00:00Z", "status": "warning", {good}}}"#)
+                .as_bytes(),
+        )
+        .expect("a row")
+        .judge(now, 100);
+        assert!(
+            warned.message.contains("status is success (saw warning)"),
             "{}",
             warned.message
+        );
+        // What the row does not say is not measured: never a pass.
+        let silent = row(r#""backup_size_mb": 812.4"#);
+        assert_eq!(
+            silent.status,
+            CheckStatus::Unsupported,
+            "{}",
+            silent.message
+        );
+        assert!(
+            silent.message.contains("no failed check"),
+            "{}",
+            silent.message
         );
 
         // A list, as Supabase's REST API answers: the newest row counts.
         let list = format!(
-            "[{}, {}]",
-            row("2026-11-21T05:00:00Z", "failure"),
-            row("2026-11-23T05:00:00Z", "success")
+            r#"[{{"verified_at": "2026-11-21T05:00:00Z", "status": "failure"}}, {{"verified_at": "2026-11-23T05:00:00Z", "status": "success", {good}}}]"#
         );
         let newest = BackupVerification::latest(list.as_bytes()).expect("a row");
         assert_eq!(newest.status, "success");

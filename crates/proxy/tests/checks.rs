@@ -458,7 +458,7 @@ async fn the_watch_measures_rates_latencies_logs_and_backups_against_the_targets
     assert_eq!(reports["routine-no-timeouts"]["status"], "passed");
     let backup = &reports["backup-verified"];
     assert_eq!(backup["status"], "passed", "{backup}");
-    assert_eq!(backup["observed"]["backup size"], "812.4 MB");
+    assert_eq!(backup["observed"]["larger than 100 MB"], "met: 812.4 MB");
     let asked = fakes.render.requests();
     assert!(
         asked.iter().any(|(_, path, query, _)| path == "/v1/logs"
@@ -505,7 +505,10 @@ async fn the_watch_measures_rates_latencies_logs_and_backups_against_the_targets
     );
     let backup = &reports["backup-verified"];
     assert_eq!(backup["status"], "failed", "{backup}");
-    assert!(message(backup).contains("more than 24 h"), "{backup}");
+    assert!(
+        message(backup).contains("verified within 24 h (saw "),
+        "{backup}"
+    );
 }
 
 #[tokio::test]

@@ -70,23 +70,24 @@ pub struct MetricRule {
     pub threshold: Option<f64>,
     /// Minutes compared against, for a percent-change alert.
     pub comparison_delta: Option<u32>,
+    /// `events` or `transactions`, when the server says.
+    pub dataset: Option<String>,
+    /// How many notifications it sends (email, Slack, …).
+    pub actions: usize,
 }
 
 impl MetricRule {
     /// Whether the rule watches what the seed rule does.
+    /// A rule that is not named as the seed's counts as it only when it
+    /// watches the same thing; its threshold is then compared by
+    /// [`MetricSpec::differences`].
     pub fn does(&self, seed: SeedRule) -> bool {
         let rate = self.aggregate.contains("failure_rate()");
-        // A failure rate threshold is a fraction in some servers and a percentage in others.
-        let threshold_is = |percent: f64| {
-            self.threshold
-                .is_some_and(|t| (t - percent).abs() < 1e-9 || (t - percent / 100.0).abs() < 1e-9)
-        };
         match seed {
             SeedRule::HighErrorRate => {
                 rate && self.above
                     && self.comparison_delta.is_none()
                     && self.time_window_minutes == 5
-                    && threshold_is(5.0)
             }
             SeedRule::ErrorSpike => {
                 self.above
@@ -122,11 +123,13 @@ impl MetricRule {
     }
 }
 
-/// An issue alert rule: its name and its conditions' ids.
+/// An issue alert rule: its name, its conditions' ids and how many
+/// notifications it sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueRule {
     pub name: String,
     pub conditions: Vec<String>,
+    pub actions: usize,
 }
 
 impl IssueRule {
@@ -175,6 +178,102 @@ pub struct MetricSpec {
     pub comparison_delta: Option<u32>,
 }
 
+/// A failure rate's threshold as people read it: `0.05 (5%)`.
+fn threshold_words(aggregate: &str, threshold: f64) -> String {
+    if aggregate.contains("failure_rate()") {
+        format!(
+            "{} ({}%)",
+            Decimal(threshold),
+            Decimal((threshold * 10_000.0).round() / 100.0)
+        )
+    } else {
+        Decimal(threshold).to_string()
+    }
+}
+
+impl MetricSpec {
+    /// How `rule` differs from this rule of `seed` (such as "seed 000"), in
+    /// words; empty when it watches what the seed asks and notifies someone.
+    pub fn differences(&self, rule: &MetricRule, seed: &str) -> Vec<String> {
+        let mut differences = Vec::new();
+        if rule.aggregate != self.aggregate {
+            differences.push(format!(
+                "it measures {} where {seed} says {}",
+                rule.aggregate, self.aggregate
+            ));
+        }
+        if let Some(dataset) = &rule.dataset
+            && dataset != self.dataset
+        {
+            differences.push(format!(
+                "it reads {dataset} where {seed} says {}",
+                self.dataset
+            ));
+        }
+        if rule.time_window_minutes != self.time_window_minutes {
+            differences.push(format!(
+                "its window is {} minutes where {seed} says {}",
+                rule.time_window_minutes, self.time_window_minutes
+            ));
+        }
+        if !rule.above {
+            differences.push(format!(
+                "it alerts below its threshold where {seed} says above"
+            ));
+        }
+        match (self.comparison_delta, rule.comparison_delta) {
+            (Some(_), None) => differences.push(format!(
+                "it alerts on a fixed value where {seed} says a rise against an earlier period"
+            )),
+            (None, Some(_)) => differences.push(format!(
+                "it alerts on a rise against an earlier period where {seed} says a fixed value"
+            )),
+            _ => {}
+        }
+        // A percent-change threshold is stored as the change (50) by some
+        // servers and as the share of before (150) by others.
+        let threshold_matches = rule.threshold.is_some_and(|t| {
+            (t - self.threshold).abs() < 1e-9
+                || (self.comparison_delta.is_some() && (t - (100.0 + self.threshold)).abs() < 1e-9)
+        });
+        if !threshold_matches {
+            differences.push(format!(
+                "its threshold is {} where {seed} says {}",
+                rule.threshold.map_or_else(
+                    || "missing".to_owned(),
+                    |t| threshold_words(&rule.aggregate, t)
+                ),
+                threshold_words(self.aggregate, self.threshold)
+            ));
+        }
+        if rule.actions == 0 {
+            differences.push("it exists but notifies nobody".to_owned());
+        }
+        differences
+    }
+}
+
+impl IssueSpec {
+    /// How `rule` differs from this issue rule, in words; empty when it
+    /// fires as the seed asks and notifies someone.
+    pub fn differences(&self, rule: &IssueRule, seed: &str) -> Vec<String> {
+        let mut differences = Vec::new();
+        let has = |id: &str, short: &str| rule.conditions.iter().any(|c| c == id || c == short);
+        if !has(FIRST_SEEN_CONDITION, "first_seen_event") {
+            differences.push(format!("it does not fire on a new issue, as {seed} asks"));
+        }
+        if self.regressions && !has(REGRESSION_CONDITION, "regression_event") {
+            differences.push(format!(
+                "it does not fire on a regressed issue, as {seed} asks"
+            ));
+        }
+        if rule.actions == 0 {
+            differences.push("it exists but notifies nobody".to_owned());
+        }
+        differences
+    }
+}
+
 impl RuleSpec {
     pub fn name(self) -> &'static str {
         match self {
@@ -194,16 +293,20 @@ impl SeedRule {
     /// The rule as seed 000 defines it.
     pub fn spec(self) -> RuleSpec {
         match self {
-            // Sentry servers differ on whether a failure-rate threshold is a
-            // fraction or a percentage; the check accepts both, and 5 is
-            // what Sentry's own form stores.
+            // `failure_rate()` is a fraction, and a metric alert compares
+            // its threshold with the aggregate as it is: 5% is 0.05. Settled
+            // from Sentry's source (getsentry/sentry): the rule form stores
+            // the number typed (triggers/thresholdControl.tsx), the chart
+            // draws the threshold on the aggregate's own scale
+            // (triggers/chart/thresholdsChart.tsx), and only crash-free
+            // session aggregates are in percent (alerts/utils isSessionAggregate).
             SeedRule::HighErrorRate => RuleSpec::Metric(MetricSpec {
                 name: self.name(),
                 aggregate: "failure_rate()",
                 dataset: "transactions",
                 query: "",
                 time_window_minutes: 5,
-                threshold: 5.0,
+                threshold: 0.05,
                 comparison_delta: None,
             }),
             SeedRule::NewIssue => RuleSpec::Issue(IssueSpec {
@@ -283,54 +386,116 @@ mod tests {
             above: true,
             threshold: Some(threshold),
             comparison_delta: delta,
+            dataset: None,
+            actions: 1,
+        }
+    }
+
+    fn spec(seed: SeedRule) -> MetricSpec {
+        match seed.spec() {
+            RuleSpec::Metric(spec) => spec,
+            RuleSpec::Issue(_) => unreachable!("{seed:?} is a metric rule"),
         }
     }
 
     #[test]
     fn the_seed_rules_are_recognised_by_condition() {
-        assert!(metric("failure_rate()", 5, 5.0, None).does(SeedRule::HighErrorRate));
         assert!(metric("failure_rate()", 5, 0.05, None).does(SeedRule::HighErrorRate));
-        assert!(!metric("failure_rate()", 10, 5.0, None).does(SeedRule::HighErrorRate));
-        assert!(!metric("count()", 5, 5.0, None).does(SeedRule::HighErrorRate));
+        assert!(!metric("failure_rate()", 10, 0.05, None).does(SeedRule::HighErrorRate));
+        assert!(!metric("count()", 5, 0.05, None).does(SeedRule::HighErrorRate));
         assert!(metric("count()", 10, 50.0, Some(10)).does(SeedRule::ErrorSpike));
         assert!(!metric("count()", 10, 50.0, None).does(SeedRule::ErrorSpike));
         let new_issue = IssueRule {
             name: "x".into(),
             conditions: vec![FIRST_SEEN_CONDITION.into()],
+            actions: 1,
         };
         assert!(new_issue.does(SeedRule::NewIssue));
         assert!(!new_issue.does(SeedRule::HighErrorRate));
     }
 
     #[test]
+    fn a_rule_that_differs_from_the_seed_says_how() {
+        let high = spec(SeedRule::HighErrorRate);
+        assert!(
+            high.differences(&metric("failure_rate()", 5, 0.05, None), "seed 000")
+                .is_empty()
+        );
+        // 5 is 500%: a fraction never reaches it.
+        assert_eq!(
+            high.differences(&metric("failure_rate()", 5, 5.0, None), "seed 000"),
+            ["its threshold is 5 (500%) where seed 000 says 0.05 (5%)"]
+        );
+        let silent = MetricRule {
+            actions: 0,
+            ..metric("failure_rate()", 10, 0.05, None)
+        };
+        assert_eq!(
+            high.differences(&silent, "seed 000"),
+            [
+                "its window is 10 minutes where seed 000 says 5",
+                "it exists but notifies nobody"
+            ]
+        );
+        let spike = spec(SeedRule::ErrorSpike);
+        assert!(
+            spike
+                .differences(&metric("count()", 10, 50.0, Some(60)), "seed 000")
+                .is_empty()
+        );
+        assert!(
+            spike
+                .differences(&metric("count()", 10, 150.0, Some(10)), "seed 000")
+                .is_empty()
+        );
+        assert_eq!(
+            spike.differences(&metric("count()", 10, 50.0, None), "seed 000"),
+            ["it alerts on a fixed value where seed 000 says a rise against an earlier period"]
+        );
+        let RuleSpec::Issue(new_issue) = SeedRule::NewIssue.spec() else {
+            unreachable!("an issue rule")
+        };
+        let quiet = IssueRule {
+            name: "New Production Issue".into(),
+            conditions: vec!["sentry.rules.conditions.every_event.EveryEventCondition".into()],
+            actions: 0,
+        };
+        assert_eq!(
+            new_issue.differences(&quiet, "seed 000"),
+            [
+                "it does not fire on a new issue, as seed 000 asks",
+                "it exists but notifies nobody"
+            ]
+        );
+    }
+
+    #[test]
     fn the_rules_watchpost_creates_are_the_ones_it_recognises() {
         for seed in SeedRule::ALL {
             match seed.spec() {
-                RuleSpec::Metric(MetricSpec {
-                    name,
-                    aggregate,
-                    time_window_minutes,
-                    threshold,
-                    comparison_delta,
-                    ..
-                }) => {
+                RuleSpec::Metric(spec) => {
                     let made = MetricRule {
-                        name: name.into(),
-                        aggregate: aggregate.into(),
-                        time_window_minutes,
+                        name: spec.name.into(),
+                        aggregate: spec.aggregate.into(),
+                        time_window_minutes: spec.time_window_minutes,
                         above: true,
-                        threshold: Some(threshold),
-                        comparison_delta,
+                        threshold: Some(spec.threshold),
+                        comparison_delta: spec.comparison_delta,
+                        dataset: Some(spec.dataset.into()),
+                        actions: 1,
                     };
                     assert!(made.does(seed), "{seed:?}");
-                    assert!(seed.named(name));
+                    assert!(spec.differences(&made, "seed 000").is_empty(), "{seed:?}");
+                    assert!(seed.named(spec.name));
                 }
-                RuleSpec::Issue(IssueSpec { name, .. }) => {
+                RuleSpec::Issue(spec) => {
                     let made = IssueRule {
-                        name: name.into(),
+                        name: spec.name.into(),
                         conditions: vec![FIRST_SEEN_CONDITION.into()],
+                        actions: 1,
                     };
                     assert!(made.does(seed), "{seed:?}");
+                    assert!(spec.differences(&made, "seed 000").is_empty(), "{seed:?}");
                 }
             }
         }

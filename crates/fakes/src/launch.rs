@@ -145,7 +145,7 @@ impl Launch {
                 domain::alerts::FIRST_SEEN_CONDITION,
             )]);
             world.metric_rules = Some(vec![
-                sentry::metric_rule("High Error Rate Alert", "failure_rate()", 5, 5.0, None),
+                sentry::metric_rule("High Error Rate Alert", "failure_rate()", 5, 0.05, None),
                 sentry::metric_rule("Error Rate Spike", "count()", 10, 50.0, Some(10)),
             ]);
             world.transactions = healthy_transactions();

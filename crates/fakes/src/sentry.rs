@@ -33,6 +33,8 @@ pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/work
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
 pub const DETECTORS: &str =
     "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/";
+pub const DETECTOR: &str =
+    "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/";
 pub const TEAM_PROJECTS: &str =
     "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/projects/";
 /// The public key of every client key the fake makes.
@@ -98,11 +100,13 @@ pub fn answer_in(spec: &str, method: &str, path: &str, fields: Value) -> Value {
     specs::overlay(specs::example(document, schema), fields)
 }
 
+/// A project of the team `launch` (id 2), whose alerts can email it.
 pub fn project(id: u64, slug: &str, platform: &str, first_event: Option<&str>) -> Value {
     answer(
         "get",
         PROJECT,
-        json!({ "id": id.to_string(), "slug": slug, "name": slug, "platform": platform, "firstEvent": first_event }),
+        json!({ "id": id.to_string(), "slug": slug, "name": slug, "platform": platform, "firstEvent": first_event,
+            "teams": [{ "id": "2", "slug": "launch", "name": "Launch" }] }),
     )
 }
 
@@ -143,7 +147,8 @@ pub fn metric_rule(
         json!({
             "id": "7", "name": name, "aggregate": aggregate, "timeWindow": window, "thresholdType": 0,
             "comparisonDelta": delta, "projects": ["voxanne"], "query": "",
-            "triggers": [{ "label": "critical", "alertThreshold": threshold }]
+            "triggers": [{ "label": "critical", "alertThreshold": threshold,
+                "actions": [{ "type": "email", "targetType": "team", "targetIdentifier": "1" }] }]
         }),
     )
 }
@@ -154,7 +159,8 @@ pub fn issue_rule(name: &str, condition: &str) -> Value {
         SENTRY_LEGACY,
         "get",
         ISSUE_RULES,
-        json!({ "id": "8", "name": name, "conditions": [{ "id": condition }], "actionMatch": "all", "frequency": 30 }),
+        json!({ "id": "8", "name": name, "conditions": [{ "id": condition }], "actionMatch": "all", "frequency": 30,
+            "actions": [{ "id": "sentry.mail.actions.NotifyEmailAction", "targetType": "IssueOwners" }] }),
     )
 }
 
@@ -167,7 +173,10 @@ pub fn workflow(name: &str, condition_type: &str) -> Value {
             "id": "9", "name": name,
             "triggers": { "id": "1", "organizationId": "1", "logicType": "any-short",
                 "conditions": [{ "id": "1", "type": condition_type, "comparison": true, "conditionResult": true }],
-                "actions": [] }
+                "actions": [] },
+            "actionFilters": [{ "id": "2", "organizationId": "1", "logicType": "any", "conditions": [],
+                "actions": [{ "id": "3", "type": "email", "integrationId": null, "data": { "fallthroughType": "ActiveMembers" },
+                    "config": { "targetType": "issue_owners", "targetDisplay": null, "targetIdentifier": "" }, "status": "active" }] }]
         }),
     )
 }
@@ -229,6 +238,10 @@ impl FakeSentry {
             .route(
                 "/api/0/organizations/{org}/projects/{project}/detectors/",
                 post(new_detector),
+            )
+            .route(
+                "/api/0/organizations/{org}/detectors/{id}/",
+                get(show_detector),
             )
             .fallback(web_page);
         let api = api
@@ -401,7 +414,19 @@ async fn new_workflow(
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
     let mut world = fake.change(&uri, &body);
-    let made = answer("get", WORKFLOWS, body);
+    // Sentry takes snake case and answers in camel case.
+    let mut answered = body;
+    if let Some(fields) = answered.as_object_mut() {
+        for (snake, camel) in [
+            ("action_filters", "actionFilters"),
+            ("detector_ids", "detectorIds"),
+        ] {
+            if let Some(value) = fields.remove(snake) {
+                fields.insert(camel.to_owned(), value);
+            }
+        }
+    }
+    let made = answer("get", WORKFLOWS, answered);
     world.workflows.push(made.clone());
     created(made)
 }
@@ -444,12 +469,38 @@ async fn new_detector(
     let id = (500 + world.detectors.len()).to_string();
     let document = specs::document(SENTRY);
     let schema = specs::response_schema(document, "post", DETECTORS, "201");
+    // As Sentry answers it: the query under its subscription, camel case.
+    let source = &body["data_sources"][0];
     let made = specs::overlay(
         specs::example(document, schema),
-        json!({ "id": id, "name": body["name"], "type": body["type"] }),
+        json!({
+            "id": id, "name": body["name"], "type": body["type"],
+            "dataSources": [{ "type": "snuba_query_subscription", "queryObj": { "snubaQuery": {
+                "dataset": source["dataset"], "query": source["query"],
+                "aggregate": source["aggregate"], "timeWindow": source["timeWindow"]
+            } } }],
+            "conditionGroup": { "logicType": "any", "conditions": body["condition_group"]["conditions"], "actions": [] },
+            "config": body["config"],
+        }),
     );
     world.detectors.push(made.clone());
     created(made)
+}
+
+async fn show_detector(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let world = fake.record(&uri);
+    match world
+        .detectors
+        .iter()
+        .find(|detector| detector["id"] == id.as_str())
+    {
+        Some(detector) => axum::Json(detector.clone()).into_response(),
+        None => not_found(),
+    }
 }
 
 /// A project made in a team, with a default client key whose DSN points at

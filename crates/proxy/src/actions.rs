@@ -450,14 +450,34 @@ impl Checks {
         if options.seed_003_rules {
             wanted.extend(SEED_003_RULES.iter().map(|spec| (*spec, None)));
         }
-        // Where Sentry's Slack integration is installed, the rules post to
-        // the project's channel too.
+        // Every rule notifies: by email (the project's team for a metric
+        // rule, the issue's owners else active members for an issue rule),
+        // and where Sentry's Slack integration is installed, the project's
+        // channel too.
         let slack = match (&project.slack_channel, sentry.slack_integrations(org).await) {
             (Some(channel), Ok(found)) => found
                 .into_iter()
                 .find(|i| i.provider.key == "slack" && i.status == "active")
                 .map(|integration| (integration.id, channel.clone())),
             _ => None,
+        };
+        let team = match sentry.project(org, slug).await {
+            Ok(found) => found
+                .teams
+                .iter()
+                .find(|team| {
+                    project
+                        .sentry_team
+                        .as_deref()
+                        .is_none_or(|slug| team.slug == slug)
+                })
+                .or_else(|| found.teams.first())
+                .map(|team| team.id.clone()),
+            Err(err) => return Acted::upstream("Sentry", &err),
+        };
+        let notify = Notify {
+            team: team.as_deref(),
+            slack: slack.as_ref(),
         };
         // What the server has: the legacy rules, or (where it lacks that API)
         // the current alerts, each as what it watches.
@@ -490,18 +510,23 @@ impl Checks {
             }
             let failed = |err: UpstreamError| format!("not created: Sentry {err}");
             let made: Result<&str, String> = match (spec, legacy) {
+                // A metric rule emails a team: without one (and without
+                // Slack) it would notify nobody.
+                (RuleSpec::Metric(_), true) if notify.team.is_none() && notify.slack.is_none() => {
+                    Err("not created: it would notify nobody; set the project's Sentry team (or a Slack channel with Sentry's Slack integration) in the settings".to_owned())
+                }
                 (RuleSpec::Issue(issue), true) => sentry
-                    .create_issue_rule(org, slug, &legacy_issue_rule(&issue, slack.as_ref()))
+                    .create_issue_rule(org, slug, &legacy_issue_rule(&issue, notify.slack))
                     .await
                     .map(|_| "created")
                     .map_err(failed),
                 (RuleSpec::Metric(metric), true) => sentry
-                    .create_metric_rule(org, &legacy_metric_rule(&metric, slug))
+                    .create_metric_rule(org, &legacy_metric_rule(&metric, slug, &notify))
                     .await
                     .map(|_| "created")
                     .map_err(failed),
                 (RuleSpec::Issue(issue), false) if issue.message_contains.is_empty() => sentry
-                    .create_workflow(org, &workflow(spec, None))
+                    .create_workflow(org, &workflow(spec, None, &notify))
                     .await
                     .map(|_| "created as an alert")
                     .map_err(failed),
@@ -510,7 +535,7 @@ impl Checks {
                 (RuleSpec::Metric(metric), false) => {
                     match sentry.create_detector(org, slug, &detector(&metric)).await {
                         Ok(monitor) => sentry
-                            .create_workflow(org, &workflow(spec, Some(&monitor.id)))
+                            .create_workflow(org, &workflow(spec, Some(&monitor.id), &notify))
                             .await
                             .map(|_| "created as a monitor and its alert")
                             .map_err(failed),
@@ -831,8 +856,17 @@ fn legacy_issue_rule(spec: &IssueSpec, slack: Option<&(String, String)>) -> Valu
     })
 }
 
-/// A legacy metric alert rule's body, for the project `slug`.
-fn legacy_metric_rule(spec: &MetricSpec, slug: &str) -> Value {
+/// Whom a created rule notifies: the project's Sentry team by email (its
+/// id), and a Slack channel through Sentry's integration (its id, the channel).
+#[derive(Debug, Clone, Copy)]
+struct Notify<'a> {
+    team: Option<&'a str>,
+    slack: Option<&'a (String, String)>,
+}
+
+/// A legacy metric alert rule's body, for the project `slug`: its critical
+/// trigger emails the team and posts to Slack where it can.
+fn legacy_metric_rule(spec: &MetricSpec, slug: &str, notify: &Notify<'_>) -> Value {
     let MetricSpec {
         name,
         aggregate,
@@ -850,7 +884,7 @@ fn legacy_metric_rule(spec: &MetricSpec, slug: &str) -> Value {
         "timeWindow": time_window_minutes,
         "projects": [slug],
         "thresholdType": 0,
-        "triggers": [{ "label": "critical", "alertThreshold": threshold, "actions": [] }],
+        "triggers": [{ "label": "critical", "alertThreshold": threshold, "actions": trigger_actions(notify) }],
     });
     if let Some(delta) = comparison_delta {
         body["comparisonDelta"] = json!(delta);
@@ -858,9 +892,25 @@ fn legacy_metric_rule(spec: &MetricSpec, slug: &str) -> Value {
     body
 }
 
+/// A legacy metric trigger's actions: email to the team, Slack.
+fn trigger_actions(notify: &Notify<'_>) -> Vec<Value> {
+    let mut actions = Vec::new();
+    if let Some(team) = notify.team {
+        actions.push(json!({ "type": "email", "targetType": "team", "targetIdentifier": team }));
+    }
+    if let Some((integration, channel)) = notify.slack {
+        actions.push(json!({
+            "type": "slack", "targetType": "specific",
+            "targetIdentifier": channel, "integrationId": integration.parse::<u64>().ok()
+        }));
+    }
+    actions
+}
+
 /// An alert of the current API: on a new (or regressed) issue for an issue
-/// rule, or on an issue of `monitor` for a metric rule.
-fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
+/// rule, or on an issue of `monitor` for a metric rule; it emails the
+/// issue's owners (else the active members) and posts to Slack where it can.
+fn workflow(spec: RuleSpec, monitor: Option<&str>, notify: &Notify<'_>) -> Value {
     let (name, frequency, conditions) = match spec {
         RuleSpec::Issue(IssueSpec {
             name,
@@ -887,12 +937,33 @@ fn workflow(spec: RuleSpec, monitor: Option<&str>) -> Value {
         // The document's (snake case) names, which Sentry also accepts in
         // camel case.
         "triggers": { "logic_type": "any-short", "conditions": conditions, "actions": [] },
-        "action_filters": [],
+        "action_filters": [{ "logic_type": "any", "conditions": [], "actions": workflow_actions(notify) }],
     });
     if let Some(id) = monitor.and_then(|id| id.parse::<u64>().ok()) {
         body["detector_ids"] = json!([id]);
     }
     body
+}
+
+/// A current alert's actions: email to the issue's owners, Slack.
+fn workflow_actions(notify: &Notify<'_>) -> Vec<Value> {
+    let mut actions = vec![json!({
+        "type": "email", "integrationId": null,
+        "data": { "fallthroughType": "ActiveMembers" },
+        "config": { "targetType": "issue_owners", "targetDisplay": null, "targetIdentifier": "" },
+        "status": "active"
+    })];
+    if let Some((integration, channel)) = notify.slack {
+        actions.push(json!({
+            "type": "slack", "integrationId": integration, "data": {},
+            "config": {
+                "targetType": "specific", "targetIdentifier": "",
+                "targetDisplay": channel.trim_start_matches('#')
+            },
+            "status": "active"
+        }));
+    }
+    actions
 }
 
 /// A metric monitor of the current API: `aggregate` over the window above the

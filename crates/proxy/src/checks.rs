@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::CheckKind;
-use domain::alerts::SeedRule;
+use domain::alerts::{RuleSpec, SeedRule};
 use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -796,6 +796,11 @@ impl Checks {
 
     /// The seed's rule, found by name or condition, through the legacy
     /// alert-rule API or, where the server lacks it, the current one.
+    /// Seed 000's rule, found by its name or by what it watches, and
+    /// compared with the seed: its aggregate, window, threshold and
+    /// comparison (a metric rule) or its conditions (an issue rule), and
+    /// that it notifies someone. A rule named right that differs is failed,
+    /// saying how.
     async fn sentry_alert_rule(&self, project: &Project, rule: &str) -> Outcome {
         let Some(seed) = SeedRule::from_param(rule) else {
             return Outcome::new(
@@ -807,65 +812,72 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let found = |name: &str, by_name: bool, condition: String, via: &str| {
-            Outcome::passed(format!(
-                "Sentry has “{name}”{}.",
-                if by_name {
-                    ""
-                } else {
-                    ", recognised by its condition"
-                }
-            ))
-            .saw("rule", name)
-            .saw("condition", condition)
-            .saw("via", via)
+        let judged = |name: &str, condition: String, differences: Vec<String>, via: &str| {
+            let outcome = if differences.is_empty() {
+                Outcome::passed(format!(
+                    "Sentry has “{name}”{}, watching {} and notifying someone.",
+                    if seed.named(name) {
+                        ""
+                    } else {
+                        ", recognised by its condition"
+                    },
+                    seed.condition()
+                ))
+            } else {
+                Outcome::failed(format!(
+                    "“{name}” exists, but {}: Watchpost's “Create the alert rules” adds what is missing to new rules; correct this one under Alerts in Sentry.",
+                    differences.join("; ")
+                ))
+            };
+            outcome
+                .saw("rule", name)
+                .saw("condition", condition)
+                .saw("via", via)
         };
-        let legacy = if seed.is_metric() {
-            sentry.legacy_metric_rules(org).await.map(|rules| {
-                rules
+        let missing = || {
+            Outcome::failed(format!(
+                "Sentry has no alert for “{}” ({}): create it with Watchpost's “Create the alert rules”, or under Alerts in Sentry, notifying by email or Slack.",
+                seed.condition(),
+                seed.name(),
+            ))
+        };
+        let legacy = match seed.spec() {
+            RuleSpec::Metric(spec) => sentry.legacy_metric_rules(org).await.map(|rules| {
+                let rules: Vec<_> = rules
                     .iter()
                     .filter(|rule| {
                         rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug)
                     })
                     .map(|rule| rule.facts())
-                    .find(|facts| seed.named(&facts.name) || facts.does(seed))
+                    .collect();
+                rules
+                    .iter()
+                    .find(|facts| seed.named(&facts.name))
+                    .or_else(|| rules.iter().find(|facts| facts.does(seed)))
                     .map(|facts| {
-                        found(
+                        judged(
                             &facts.name,
-                            seed.named(&facts.name),
                             facts.describe(),
+                            spec.differences(facts, "seed 000"),
                             "metric alert rules",
                         )
                     })
-            })
-        } else {
-            sentry.legacy_issue_rules(org, slug).await.map(|rules| {
+            }),
+            RuleSpec::Issue(spec) => sentry.legacy_issue_rules(org, slug).await.map(|rules| {
+                let rules: Vec<_> = rules.iter().map(|rule| rule.facts()).collect();
                 rules
                     .iter()
-                    .map(|rule| rule.facts())
-                    .find(|facts| seed.named(&facts.name) || facts.does(seed))
+                    .find(|facts| seed.named(&facts.name))
+                    .or_else(|| rules.iter().find(|facts| facts.does(seed)))
                     .map(|facts| {
-                        let condition = if facts.does(seed) {
-                            seed.condition()
-                        } else {
-                            "other conditions"
-                        };
-                        found(
+                        judged(
                             &facts.name,
-                            seed.named(&facts.name),
-                            condition.to_owned(),
+                            facts.conditions.join(", "),
+                            spec.differences(facts, "seed 000"),
                             "issue alert rules",
                         )
                     })
-            })
-        };
-        let missing = || {
-            Outcome::failed(format!(
-                "Sentry has no alert for “{}” ({}): create “{}” under Alerts in Sentry.",
-                seed.condition(),
-                seed.name(),
-                seed.name()
-            ))
+            }),
         };
         match legacy {
             Ok(Some(outcome)) => return outcome,
@@ -876,20 +888,68 @@ impl Checks {
             Err(err) => return Outcome::upstream("Sentry", &err),
         }
         // A server without the legacy endpoints: its current alerts.
-        match sentry.workflows(org).await {
-            Ok(workflows) => workflows
-                .iter()
-                .map(|workflow| workflow.facts())
-                .find(|facts| seed.named(&facts.name) || facts.does(seed))
-                .map_or_else(missing, |facts| {
-                    found(
-                        &facts.name,
-                        seed.named(&facts.name),
-                        seed.condition().to_owned(),
-                        "monitors and alerts",
-                    )
-                }),
-            Err(err) => Outcome::upstream("Sentry", &err),
+        let workflows = match sentry.workflows(org).await {
+            Ok(workflows) => workflows,
+            Err(
+                UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_),
+            ) => {
+                return Outcome::new(
+                    CheckStatus::Unsupported,
+                    format!(
+                        "This server has neither Sentry's alert rules nor its monitors and alerts, so Watchpost cannot read “{}”: set up an alert for {} in the server's own alert settings, notifying by email or Slack, and check it there.",
+                        seed.name(),
+                        seed.condition()
+                    ),
+                );
+            }
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let facts: Vec<_> = workflows.iter().map(|workflow| workflow.facts()).collect();
+        let Some(at) = facts
+            .iter()
+            .position(|facts| seed.named(&facts.name))
+            .or_else(|| facts.iter().position(|facts| facts.does(seed)))
+        else {
+            return missing();
+        };
+        let (found, alert) = (&facts[at], &workflows[at]);
+        match seed.spec() {
+            RuleSpec::Issue(spec) => judged(
+                &found.name,
+                seed.condition().to_owned(),
+                spec.differences(found, "seed 000"),
+                "monitors and alerts",
+            ),
+            // The condition lives in the alert's monitor.
+            RuleSpec::Metric(spec) => {
+                let ids: Vec<String> = alert
+                    .detector_ids
+                    .iter()
+                    .flatten()
+                    .map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned))
+                    .collect();
+                for id in ids {
+                    match sentry.detector(org, &id).await {
+                        Ok(monitor) => {
+                            let watched = monitor.facts(found.actions);
+                            return judged(
+                                &found.name,
+                                watched.describe(),
+                                spec.differences(&watched, "seed 000"),
+                                "monitors and alerts",
+                            );
+                        }
+                        Err(UpstreamError::NotFound) => continue,
+                        Err(err) => return Outcome::upstream("Sentry", &err),
+                    }
+                }
+                Outcome::failed(format!(
+                    "The alert “{}” watches no monitor, so nothing raises it: create the alert rules again with Watchpost, or connect it to a monitor under Alerts in Sentry.",
+                    found.name
+                ))
+                .saw("rule", found.name.clone())
+                .saw("via", "monitors and alerts")
+            }
         }
     }
 

@@ -88,6 +88,34 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
     ] {
         assert_eq!(rules["changed"][name], "created", "{rules}");
     }
+    // Every rule notifies: the metric rules email the project's team, the
+    // issue rule the issue's owners (else the active members).
+    for (path, body) in fake_sentry_changes(&launch) {
+        if path.ends_with("/alert-rules/") {
+            let action = &body["triggers"][0]["actions"][0];
+            assert_eq!(action["type"], "email", "{body}");
+            assert_eq!(action["targetType"], "team", "{body}");
+            assert!(
+                action["targetIdentifier"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty()),
+                "{body}"
+            );
+        } else if path.ends_with("/rules/") {
+            assert_eq!(
+                body["actions"][0]["id"], "sentry.mail.actions.NotifyEmailAction",
+                "{body}"
+            );
+        }
+    }
+    for item in [
+        "alert-high-error-rate",
+        "alert-new-issue",
+        "alert-error-spike",
+    ] {
+        let report = check(&admin, project, item).await;
+        assert_eq!(report["status"], "passed", "{item}: {report}");
+    }
     let with_seed_003 = act(
         &admin,
         project,
@@ -262,13 +290,23 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
             .expect("a monitor for the error rate");
         assert_eq!(rate["data_sources"][0]["aggregate"], "failure_rate()");
         assert_eq!(rate["data_sources"][0]["timeWindow"], 300);
-        assert_eq!(rate["condition_group"]["conditions"][0]["comparison"], 5.0);
-        let linked = world.changes.iter().any(|(path, body)| {
-            path.ends_with("/workflows/")
-                && body["name"] == "High Error Rate Alert"
-                && body["detector_ids"][0].is_u64()
-        });
-        assert!(linked, "the alert notifies on the monitor's issues");
+        // 5% as failure_rate() measures it: a fraction.
+        assert_eq!(rate["condition_group"]["conditions"][0]["comparison"], 0.05);
+        let alert = world
+            .changes
+            .iter()
+            .find(|(path, body)| {
+                path.ends_with("/workflows/") && body["name"] == "High Error Rate Alert"
+            })
+            .map(|(_, body)| body.clone())
+            .expect("an alert for the monitor");
+        assert!(
+            alert["detector_ids"][0].is_u64(),
+            "the alert is raised by the monitor's issues"
+        );
+        let actions = &alert["action_filters"][0]["actions"];
+        assert_eq!(actions[0]["type"], "email", "{alert}");
+        assert_eq!(actions[0]["config"]["targetType"], "issue_owners");
     }
     changes_fit_the_documents(&launch);
 }

@@ -237,6 +237,36 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
             .contains("New Production Issue")
     );
 
+    // Named right is not enough: a rule must watch what the seed says and
+    // notify someone.
+    {
+        let mut world = fakes.sentry.world.lock().expect("lock");
+        let mut silent =
+            fake_sentry::metric_rule("High Error Rate Alert", "failure_rate()", 5, 5.0, None);
+        silent["triggers"][0]["actions"] = json!([]);
+        world.metric_rules = Some(vec![silent]);
+        let mut quiet =
+            fake_sentry::issue_rule("New Production Issue", domain::alerts::FIRST_SEEN_CONDITION);
+        quiet["actions"] = json!([]);
+        world.issue_rules = Some(vec![quiet]);
+    }
+    tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
+    let reports = run_checks(&ana, project, &rules).await;
+    let high = &reports["alert-high-error-rate"];
+    assert_eq!(high["status"], "failed", "{high}");
+    assert!(
+        message(high).contains(
+            "its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"
+        ),
+        "{high}"
+    );
+    let new_issue = &reports["alert-new-issue"];
+    assert_eq!(new_issue["status"], "failed", "{new_issue}");
+    assert!(
+        message(new_issue).contains("notifies nobody"),
+        "{new_issue}"
+    );
+
     // A server with only the current API answers the legacy paths with a page.
     {
         let mut world = fakes.sentry.world.lock().expect("lock");

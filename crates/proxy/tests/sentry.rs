@@ -81,7 +81,7 @@ fn the_fakes_answers_fit_sentrys_document() {
                 "High Error Rate Alert",
                 "failure_rate()",
                 5,
-                5.0,
+                0.05,
                 None
             )]),
         ),

@@ -80,6 +80,17 @@ pub struct Project {
     pub platform: Option<String>,
     /// `None` until the first event arrives.
     pub first_event: Option<String>,
+    /// The teams the project belongs to: whom its alerts can email.
+    #[serde(default)]
+    pub teams: Vec<TeamRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TeamRef {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
+    #[serde(default)]
+    pub slug: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -165,6 +176,8 @@ pub struct LegacyMetricRule {
     pub projects: Vec<String>,
     #[serde(default)]
     pub triggers: Vec<LegacyTrigger>,
+    #[serde(default)]
+    pub dataset: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -172,6 +185,9 @@ pub struct LegacyMetricRule {
 pub struct LegacyTrigger {
     pub label: String,
     pub alert_threshold: Option<f64>,
+    /// Only counted: what each notifies is Sentry's to know.
+    #[serde(default)]
+    pub actions: Vec<serde_json::Value>,
 }
 
 impl LegacyMetricRule {
@@ -187,6 +203,12 @@ impl LegacyMetricRule {
                 .find(|trigger| trigger.label == "critical")
                 .and_then(|trigger| trigger.alert_threshold),
             comparison_delta: self.comparison_delta.map(|delta| delta as u32),
+            dataset: self.dataset.clone(),
+            actions: self
+                .triggers
+                .iter()
+                .map(|trigger| trigger.actions.len())
+                .sum(),
         }
     }
 }
@@ -197,6 +219,8 @@ pub struct LegacyIssueRule {
     pub name: String,
     #[serde(default)]
     pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub actions: Vec<serde_json::Value>,
 }
 
 impl LegacyIssueRule {
@@ -208,6 +232,7 @@ impl LegacyIssueRule {
                 .iter()
                 .filter_map(|condition| condition.get("id")?.as_str().map(str::to_owned))
                 .collect(),
+            actions: self.actions.len(),
         }
     }
 }
@@ -218,6 +243,80 @@ pub struct Workflow {
     pub name: String,
     #[serde(default)]
     pub triggers: Option<WorkflowTriggers>,
+    #[serde(default, alias = "action_filters", rename = "actionFilters")]
+    pub action_filters: Vec<WorkflowActionFilter>,
+    /// The monitors whose issues it alerts on.
+    #[serde(default, alias = "detector_ids", rename = "detectorIds")]
+    pub detector_ids: Option<Vec<serde_json::Value>>,
+}
+
+/// A monitor of the current API: what a metric alert watches.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Detector {
+    pub name: String,
+    #[serde(default)]
+    pub data_sources: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub condition_group: Option<serde_json::Value>,
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+impl Detector {
+    /// The monitor as a metric rule, alerting through `actions` notifications.
+    pub fn facts(&self, actions: usize) -> MetricRule {
+        let query = self
+            .data_sources
+            .iter()
+            .flatten()
+            .find_map(|source| source.pointer("/queryObj/snubaQuery"))
+            .cloned()
+            .unwrap_or_default();
+        // The condition that raises the issue: above (gt, gte) or below.
+        let raises = self
+            .condition_group
+            .as_ref()
+            .and_then(|group| group["conditions"].as_array())
+            .and_then(|conditions| {
+                conditions.iter().find(|condition| {
+                    condition["conditionResult"]
+                        .as_u64()
+                        .is_some_and(|result| result > 0)
+                })
+            })
+            .cloned()
+            .unwrap_or_default();
+        let seconds = |value: &serde_json::Value| value.as_f64().map(|s| (s / 60.0) as u32);
+        MetricRule {
+            name: self.name.clone(),
+            aggregate: query["aggregate"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("span.duration", "transaction.duration"),
+            time_window_minutes: seconds(&query["timeWindow"]).unwrap_or(0),
+            above: matches!(raises["type"].as_str(), Some("gt" | "gte")),
+            threshold: raises["comparison"].as_f64(),
+            comparison_delta: (self.config["detectionType"] == "percent")
+                .then(|| seconds(&self.config["comparisonDelta"]))
+                .flatten(),
+            // The current API keeps transactions as spans.
+            dataset: query["dataset"].as_str().map(|dataset| {
+                if dataset == "events_analytics_platform" {
+                    "transactions".to_owned()
+                } else {
+                    dataset.to_owned()
+                }
+            }),
+            actions,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WorkflowActionFilter {
+    #[serde(default)]
+    pub actions: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -236,6 +335,7 @@ impl Workflow {
                 .flat_map(|triggers| &triggers.conditions)
                 .filter_map(|condition| condition.get("type")?.as_str().map(str::to_owned))
                 .collect(),
+            actions: self.action_filters.iter().map(|f| f.actions.len()).sum(),
         }
     }
 }
@@ -512,6 +612,14 @@ impl Sentry {
     }
 
     /// Alerts of the current API.
+    /// One monitor of the current API.
+    pub async fn detector(&self, org: &str, id: &str) -> Result<Detector, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "detectors", id])
+            .await?;
+        self.upstream.get(&url, Some(&self.token)).await
+    }
+
     pub async fn workflows(&self, org: &str) -> Result<Vec<Workflow>, UpstreamError> {
         let url = self
             .org_url(org, &["organizations", org, "workflows"])

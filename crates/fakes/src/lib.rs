@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use url::Url;
 
 pub mod launch;
+pub mod recorded;
 pub mod render;
 pub mod sentry;
 pub mod service;

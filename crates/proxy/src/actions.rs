@@ -485,6 +485,16 @@ impl Checks {
             Ok((issue_rules, metric_rules)) => (issue_rules, metric_rules, true),
             Err(None) => match sentry.workflows(org).await {
                 Ok(found) => (found.iter().map(|w| w.facts()).collect(), Vec::new(), false),
+                Err(
+                    UpstreamError::NotFound
+                    | UpstreamError::Unsupported(_)
+                    | UpstreamError::NotJson(_),
+                ) => {
+                    return Acted::new(
+                        ActionStatus::Failed,
+                        "This server has neither Sentry's alert rules nor its monitors and alerts: set up the three alerts of the setup in its own alert settings, each notifying by email or Slack.",
+                    );
+                }
                 Err(err) => return Acted::upstream("Sentry", &err),
             },
             Err(Some(err)) => return Acted::upstream("Sentry", &err),

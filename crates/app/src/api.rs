@@ -167,10 +167,14 @@ pub async fn run_action(
 
 /// Rolls the Render service back (admins), `confirm` being its name as
 /// typed. What follows comes over the live stream, as `action_taken` entries.
-pub async fn rollback(project: i64, confirm: String) -> Result<(), ApiError> {
-    let body = domain::json::Object::default()
-        .text("confirm", &confirm)
-        .finish();
+/// Rolls back (admins); `over` names the newer deploy in progress the admin
+/// saw and rolls back over.
+pub async fn rollback(project: i64, confirm: String, over: Option<String>) -> Result<(), ApiError> {
+    let mut body = domain::json::Object::default().text("confirm", &confirm);
+    if let Some(deploy) = &over {
+        body = body.text("over_deploy", deploy);
+    }
+    let body = body.finish();
     let path = format!("/api/projects/{project}/rollback");
     accepted(send("POST", &path, Some(body)).await?)
         .await

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::CheckKind;
 use crate::playbook::Item;
+use crate::playbook::Sdk;
 use crate::project::{Platform, Project};
 
 /// Defines [`ActionKind`] with its wire name and label in one table.
@@ -61,7 +62,9 @@ impl ActionKind {
                 Some(ActionKind::CreateProject)
             }
             CheckKind::SentryAlertRule => Some(ActionKind::CreateAlertRules),
-            CheckKind::RenderEnvVar | CheckKind::RenderDsnMatches => Some(ActionKind::SetEnvVars),
+            CheckKind::RenderEnvVar | CheckKind::RenderDsnMatches | CheckKind::SentryRelease => {
+                Some(ActionKind::SetEnvVars)
+            }
             CheckKind::RenderDeployLive => Some(ActionKind::Deploy),
             CheckKind::SlackWebhook => Some(ActionKind::SlackTest),
             CheckKind::SentryEvents => Some(ActionKind::TestEvent),
@@ -148,9 +151,6 @@ impl ActionStatus {
     }
 }
 
-/// The traces sample rate seed 000 recommends for production.
-pub const TRACES_SAMPLE_RATE: &str = "0.1";
-
 /// The title every test event Watchpost sends starts with, followed by its
 /// id; it also carries the tag `watchpost:test`. Counts, new issues and
 /// critical issues leave such issues out.
@@ -161,61 +161,71 @@ pub fn is_test_event(title: &str) -> bool {
     title.starts_with(TEST_EVENT_TITLE)
 }
 
-/// The env vars a Render service needs for Sentry (seed 000), with the value
-/// each should have: `SENTRY_DSN` is the project's public DSN; `NODE_ENV`
-/// only for Node.js; `SENTRY_RELEASE` the deployed commit, when known.
-pub fn wanted_env_vars(
-    public_dsn: &str,
-    platform: Option<Platform>,
-    deployed_commit: Option<&str>,
-) -> Vec<(&'static str, String)> {
-    let mut wanted = vec![
-        ("SENTRY_DSN", public_dsn.to_owned()),
-        ("SENTRY_ENVIRONMENT", "production".to_owned()),
-        ("SENTRY_TRACES_SAMPLE_RATE", TRACES_SAMPLE_RATE.to_owned()),
-        ("SENTRY_SEND_DEFAULT_PII", "false".to_owned()),
-    ];
-    if matches!(platform, Some(Platform::Node | Platform::Nextjs)) {
-        wanted.push(("NODE_ENV", "production".to_owned()));
-    }
-    if let Some(commit) = deployed_commit {
-        wanted.push(("SENTRY_RELEASE", commit.to_owned()));
-    }
+/// The env vars a Render service needs for Sentry, with the value each
+/// should have: the DSN variable holds the project's public DSN, the rest
+/// come from the platform's seed (`sdk`).
+pub fn wanted_env_vars(public_dsn: &str, sdk: &Sdk) -> Vec<(String, String)> {
+    let mut wanted = vec![(sdk.dsn.clone(), public_dsn.to_owned())];
+    wanted.extend(
+        sdk.settings
+            .iter()
+            .map(|setting| (setting.key.clone(), setting.value.clone())),
+    );
     wanted
 }
-
-/// Variables whose value, once set, is the team's choice: set when missing,
-/// never overwritten.
-const TEAM_S_CHOICE: [&str; 2] = ["SENTRY_TRACES_SAMPLE_RATE", "SENTRY_RELEASE"];
 
 /// Which of `wanted` to set, given what the service has: a variable that is
 /// missing, or (but for the team's own choices) whose value differs.
 /// `present` says whether a present value is the wanted one.
 pub fn env_vars_to_set<'a>(
-    wanted: &'a [(&'static str, String)],
+    wanted: &'a [(String, String)],
+    sdk: &Sdk,
     present: impl Fn(&str) -> Option<bool>,
-) -> Vec<&'a (&'static str, String)> {
+) -> Vec<&'a (String, String)> {
+    let team_s_choice = |key: &str| {
+        sdk.settings
+            .iter()
+            .any(|setting| setting.key == key && setting.team_choice)
+    };
     wanted
         .iter()
         .filter(|(key, _)| match present(key) {
             None => true,
-            Some(same) => !same && !TEAM_S_CHOICE.contains(key),
+            Some(same) => !same && !team_s_choice(key),
         })
         .collect()
 }
 
+/// The variable a fixed release was set in, which the next deploy leaves
+/// stale: the snippets take the release from the deployed commit instead.
+pub const FIXED_RELEASE: &str = "SENTRY_RELEASE";
+
 /// The SDK's start-up code for a platform, filled in with the project's
-/// public DSN and the seeds' settings, for the "wait for the first event" view.
-pub fn sdk_snippet(platform: Platform, public_dsn: &str) -> String {
-    match platform {
+/// public DSN and its seed's settings, for the "initialize Sentry" step and
+/// the "wait for the first event" view. The release is the commit Render
+/// deployed (`RENDER_GIT_COMMIT`), so it follows every deploy.
+pub fn sdk_snippet(sdk: &Sdk, public_dsn: &str) -> String {
+    let value = |key: &str, default: &str| {
+        sdk.settings
+            .iter()
+            .find(|setting| setting.key == key)
+            .map_or_else(|| default.to_owned(), |setting| setting.value.clone())
+    };
+    let (traces, profiles, errors) = (
+        value("SENTRY_TRACES_SAMPLE_RATE", "0.1"),
+        value("SENTRY_PROFILES_SAMPLE_RATE", "0"),
+        value("SENTRY_SAMPLE_RATE", "1.0"),
+    );
+    let dsn = &sdk.dsn;
+    match sdk.platform {
         Platform::Node => format!(
-            "// instrument.js, required before anything else\nconst Sentry = require(\"@sentry/node\");\n\nSentry.init({{\n  dsn: process.env.SENTRY_DSN || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  tracesSampleRate: {TRACES_SAMPLE_RATE},\n  sendDefaultPii: false,\n}});\n\n// after all routes of the Express app:\n// Sentry.setupExpressErrorHandler(app);\n"
+            "// instrument.js, required before anything else\nconst Sentry = require(\"@sentry/node\");\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE || {traces}),\n  profilesSampleRate: Number(process.env.SENTRY_PROFILES_SAMPLE_RATE || {profiles}),\n  sendDefaultPii: false,\n}});\n\n// after all routes of the Express app:\n// Sentry.setupExpressErrorHandler(app);\n"
         ),
         Platform::Fastapi => format!(
-            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"SENTRY_DSN\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    traces_sample_rate={TRACES_SAMPLE_RATE},\n    send_default_pii=False,\n)\n"
+            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"{dsn}\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    release=os.environ.get(\"RENDER_GIT_COMMIT\"),\n    sample_rate=float(os.environ.get(\"SENTRY_SAMPLE_RATE\", \"{errors}\")),\n    traces_sample_rate=float(os.environ.get(\"SENTRY_TRACES_SAMPLE_RATE\", \"{traces}\")),\n    profiles_sample_rate=float(os.environ.get(\"SENTRY_PROFILES_SAMPLE_RATE\", \"{profiles}\")),\n    send_default_pii=False,\n)\n"
         ),
         Platform::Nextjs => format!(
-            "// sentry.server.config.ts and sentry.client.config.ts\nimport * as Sentry from \"@sentry/nextjs\";\n\nSentry.init({{\n  dsn: process.env.NEXT_PUBLIC_SENTRY_DSN || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  tracesSampleRate: {TRACES_SAMPLE_RATE},\n  sendDefaultPii: false,\n}});\n"
+            "// sentry.server.config.ts and sentry.client.config.ts\nimport * as Sentry from \"@sentry/nextjs\";\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT || \"production\",\n  // Render sets RENDER_GIT_COMMIT at build time; next.config exposes it.\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: {traces},\n  sendDefaultPii: false,\n}});\n"
         ),
     }
 }
@@ -259,50 +269,95 @@ mod tests {
         );
     }
 
+    fn sdk(platform: Platform) -> Sdk {
+        crate::Playbook::default_launch()
+            .expect("the launch playbook")
+            .sdk_for(platform)
+            .cloned()
+            .expect("an SDK for every platform")
+    }
+
     #[test]
-    fn only_missing_or_wrong_variables_are_set_and_a_chosen_sample_rate_stays() {
-        let wanted = wanted_env_vars(
-            "https://k@o1.ingest.sentry.io/4",
-            Some(Platform::Node),
-            Some("b2c3d4e"),
-        );
-        let keys: Vec<&str> = wanted.iter().map(|(key, _)| *key).collect();
-        assert!(keys.contains(&"NODE_ENV"));
-        assert!(wanted.contains(&("SENTRY_RELEASE", "b2c3d4e".to_owned())));
-        let fastapi = wanted_env_vars(
-            "https://k@o1.ingest.sentry.io/4",
-            Some(Platform::Fastapi),
-            None,
-        );
-        assert!(
-            !fastapi
+    fn each_platform_gets_its_own_seed_s_values_and_a_chosen_sample_rate_stays() {
+        let dsn = "https://k@o1.ingest.sentry.io/4";
+        let node = sdk(Platform::Node);
+        let wanted = wanted_env_vars(dsn, &node);
+        let value = |wanted: &[(String, String)], key: &str| {
+            wanted
                 .iter()
-                .any(|(key, _)| *key == "NODE_ENV" || *key == "SENTRY_RELEASE")
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(value(&wanted, "SENTRY_DSN").as_deref(), Some(dsn));
+        assert_eq!(value(&wanted, "NODE_ENV").as_deref(), Some("production"));
+        assert_eq!(
+            value(&wanted, "SENTRY_TRACES_SAMPLE_RATE").as_deref(),
+            Some("0.1")
+        );
+        assert_eq!(
+            value(&wanted, FIXED_RELEASE),
+            None,
+            "the release follows deploys"
+        );
+        let fastapi = wanted_env_vars(dsn, &sdk(Platform::Fastapi));
+        assert_eq!(
+            value(&fastapi, "SENTRY_TRACES_SAMPLE_RATE").as_deref(),
+            Some("0.05")
+        );
+        assert_eq!(
+            value(&fastapi, "SENTRY_SAMPLE_RATE").as_deref(),
+            Some("0.8")
+        );
+        assert_eq!(
+            value(&fastapi, "SENTRY_PROFILES_SAMPLE_RATE").as_deref(),
+            Some("0.02")
+        );
+        assert_eq!(value(&fastapi, "NODE_ENV"), None);
+        let nextjs = wanted_env_vars(dsn, &sdk(Platform::Nextjs));
+        assert_eq!(
+            value(&nextjs, "NEXT_PUBLIC_SENTRY_DSN").as_deref(),
+            Some(dsn)
+        );
+        assert_eq!(
+            value(&nextjs, "NEXT_PUBLIC_SENTRY_ENVIRONMENT").as_deref(),
+            Some("production")
         );
 
-        let set = env_vars_to_set(&wanted, |key| match key {
+        let set = env_vars_to_set(&wanted, &node, |key| match key {
             "SENTRY_DSN" => Some(true),
             "SENTRY_ENVIRONMENT" => Some(false),
-            "SENTRY_TRACES_SAMPLE_RATE" | "SENTRY_RELEASE" => Some(false),
+            "SENTRY_TRACES_SAMPLE_RATE" => Some(false),
             _ => None,
         });
-        let set: Vec<&str> = set.iter().map(|(key, _)| *key).collect();
+        let set: Vec<&str> = set.iter().map(|(key, _)| key.as_str()).collect();
         assert_eq!(
             set,
-            ["SENTRY_ENVIRONMENT", "SENTRY_SEND_DEFAULT_PII", "NODE_ENV"]
+            [
+                "SENTRY_ENVIRONMENT",
+                "SENTRY_PROFILES_SAMPLE_RATE",
+                "SENTRY_SEND_DEFAULT_PII",
+                "NODE_ENV"
+            ],
+            "a sample rate the team set stays"
         );
     }
 
     #[test]
-    fn snippets_carry_the_dsn_and_the_seeds_settings() {
+    fn snippets_carry_the_dsn_the_seed_s_settings_and_a_release_that_follows_deploys() {
         for platform in Platform::ALL {
-            let snippet = sdk_snippet(platform, "https://k@o1.ingest.sentry.io/4");
+            let sdk = sdk(platform);
+            let snippet = sdk_snippet(&sdk, "https://k@o1.ingest.sentry.io/4");
             assert!(
                 snippet.contains("https://k@o1.ingest.sentry.io/4"),
                 "{snippet}"
             );
-            assert!(snippet.contains("0.1"), "{snippet}");
+            assert!(snippet.contains(&sdk.dsn), "{snippet}");
+            assert!(snippet.contains("RENDER_GIT_COMMIT"), "{snippet}");
             assert!(snippet.to_lowercase().contains("production"), "{snippet}");
+        }
+        let fastapi = sdk_snippet(&sdk(Platform::Fastapi), "https://k@o1.ingest.sentry.io/4");
+        for value in ["\"0.05\"", "\"0.8\"", "\"0.02\""] {
+            assert!(fastapi.contains(value), "seed 003's {value}: {fastapi}");
         }
     }
 

@@ -81,6 +81,7 @@ checks! {
     SentrySlack = "sentry.slack_integration", "Sentry: the Slack integration is installed", [];
     SentryErrorRate = "sentry.error_rate", "Sentry: error rate", [];
     SentryErrorCount = "sentry.error_count", "Sentry: errors per hour", [];
+    SentryRelease = "sentry.release", "Sentry: the live deploy's release has events", [];
     SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("only", CRITICAL), optional("level", None)];
     SentryTopIssues = "sentry.top_issues", "Sentry: top unresolved issues", [];
     SentryP99 = "sentry.p99", "Sentry: p99 transaction duration", [optional("endpoint", ENDPOINTS)];

@@ -27,6 +27,33 @@ pub struct Playbook {
     pub escalations: Vec<Escalation>,
     /// What must hold at the 24-hour sign-off.
     pub success_criteria: Vec<Item>,
+    /// Each platform's SDK settings, from its own seed.
+    #[serde(default)]
+    pub sdk: Vec<Sdk>,
+}
+
+/// The SDK settings a platform's seed gives: set on the host by "Set the env
+/// vars", compared by the env var checks, written into the SDK snippet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
+#[serde(deny_unknown_fields)]
+pub struct Sdk {
+    pub platform: crate::project::Platform,
+    /// The variable the DSN goes in (`SENTRY_DSN`, `NEXT_PUBLIC_SENTRY_DSN`).
+    pub dsn: String,
+    pub settings: Vec<SdkSetting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
+#[serde(deny_unknown_fields)]
+pub struct SdkSetting {
+    pub key: String,
+    pub value: String,
+    /// The document the value comes from: "seed 003".
+    pub seed: String,
+    /// A value the team may choose (a sample rate): set when missing, never
+    /// overwritten, and shown beside the seed's.
+    #[serde(default)]
+    pub team_choice: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]
@@ -491,6 +518,11 @@ impl Playbook {
         items.count() + targets.count()
     }
 
+    /// The SDK settings of `platform`'s seed, when the playbook has them.
+    pub fn sdk_for(&self, platform: crate::project::Platform) -> Option<&Sdk> {
+        self.sdk.iter().find(|sdk| sdk.platform == platform)
+    }
+
     /// Finds a target of the routine checks by id.
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.watch
@@ -570,6 +602,35 @@ impl Playbook {
         }
         if self.success_criteria.is_empty() {
             report.push("success_criteria", "the sign-off has no success criteria");
+        }
+        for (i, sdk) in self.sdk.iter().enumerate() {
+            let at = format!("sdk[{i}]");
+            if self.sdk[..i]
+                .iter()
+                .any(|other| other.platform == sdk.platform)
+            {
+                report.push(&at, "a second SDK for the same platform");
+            }
+            let variable = |name: &str| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            };
+            if !variable(&sdk.dsn) {
+                report.push(&at, "dsn names an env var, such as SENTRY_DSN");
+            }
+            for (j, setting) in sdk.settings.iter().enumerate() {
+                let at = format!("{at}.settings[{j}]");
+                if !variable(&setting.key) {
+                    report.push(
+                        &at,
+                        "key names an env var, such as SENTRY_TRACES_SAMPLE_RATE",
+                    );
+                } else if setting.value.is_empty() || setting.seed.trim().is_empty() {
+                    report.push(&at, "a setting has a value and the seed it comes from");
+                }
+            }
         }
         report.problems
     }

@@ -240,8 +240,10 @@ fn judge(
                 )
             }
         },
-        // Any other check: its latest result, run for this criterion.
-        _ => match run.checks.get(&item.id) {
+        // Any other check: its latest result, whichever item of the
+        // playbook ran the same check with the same parameters (the
+        // hour-24 checkpoint's, the routine's), or the criterion's own.
+        _ => match latest_result(playbook, run, item) {
             Some(seen) if seen.status == CheckStatus::Passed => {
                 (Standing::Met, format!("{} at {}", seen.message, seen.at))
             }
@@ -260,20 +262,55 @@ fn judge(
     }
 }
 
-/// Met when every snapshot's judgment of the targets measured by `checks`
-/// passed, with at least one measured; the first failure otherwise.
+/// The latest result of `item`'s check as any item runs it with the same
+/// parameters.
+fn latest_result<'a>(
+    playbook: &Playbook,
+    run: &'a RunState,
+    item: &Item,
+) -> Option<&'a crate::run::Observation> {
+    run.checks
+        .iter()
+        .filter(|(id, _)| {
+            *id == item.id
+                || playbook
+                    .checkable(id)
+                    .is_some_and(|other| other.verify == item.verify && other.with == item.with)
+        })
+        .map(|(_, seen)| seen)
+        .max_by(|a, b| a.at.cmp(&b.at))
+}
+
+/// Met only when every target measured by `checks` was measured, and on
+/// target, in every snapshot; the first failure otherwise. A target a
+/// snapshot could not measure leaves the criterion unmeasured, saying which
+/// targets, how often, and why: a measure that errored never counts as met.
 fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Standing, String) {
-    let measured_by = |judgment: &Judgment| {
-        playbook
-            .target(&judgment.target)
-            .and_then(|target| target.verify.check())
-            .is_some_and(|check| checks.contains(&check))
-    };
-    let mut measured = 0;
+    let targets: Vec<&crate::playbook::Target> = playbook
+        .watch
+        .routine
+        .iter()
+        .flat_map(|routine| &routine.targets)
+        .filter(|target| {
+            target
+                .verify
+                .check()
+                .is_some_and(|check| checks.contains(&check))
+        })
+        .collect();
+    if run.snapshots.is_empty() {
+        return (
+            Standing::Unmeasured,
+            "no snapshot was taken: take one, or an admin waives it".to_owned(),
+        );
+    }
+    // Per target: snapshots that measured it, and why the others could not.
+    let mut measured = vec![0usize; targets.len()];
+    let mut missed: Vec<Vec<String>> = vec![Vec::new(); targets.len()];
     for snapshot in &run.snapshots {
-        for judgment in snapshot.judgments.iter().filter(|j| measured_by(j)) {
-            match judgment.status {
-                Verdict::Failed => {
+        for (at, target) in targets.iter().enumerate() {
+            match snapshot.judgments.iter().find(|j| j.target == target.id) {
+                Some(judgment) if judgment.status == Verdict::Failed => {
                     let when = snapshot
                         .checkpoint
                         .map_or_else(|| snapshot.at.clone(), |hour| format!("hour {hour}"));
@@ -282,24 +319,60 @@ fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Sta
                         format!("off target at {when}: {}", judgment.condition()),
                     );
                 }
-                Verdict::Passed => measured += 1,
-                Verdict::NotMeasurable => {}
+                Some(judgment) if judgment.status == Verdict::Passed => measured[at] += 1,
+                Some(judgment) => missed[at].push(judgment.measure.clone()),
+                None => missed[at].push("not in the snapshot".to_owned()),
             }
         }
     }
-    match measured {
-        0 => (
-            Standing::Unmeasured,
-            "no snapshot measured it: take one, or an admin waives it".to_owned(),
-        ),
-        n => (
-            Standing::Met,
+    let snapshots = run.snapshots.len();
+    let unmeasured: Vec<String> = targets
+        .iter()
+        .zip(&measured)
+        .zip(&missed)
+        .filter(|(_, why)| !why.is_empty())
+        .map(|((target, count), why)| {
+            let mut reasons: Vec<&String> = why.iter().collect();
+            reasons.dedup();
             format!(
-                "on target all {n} times it was measured, over {} snapshots",
-                run.snapshots.len()
-            ),
-        ),
+                "{} measured in {count} of {snapshots} snapshots (not in {}: {})",
+                target.label,
+                why.len(),
+                reasons
+                    .iter()
+                    .map(|reason| reason.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })
+        .collect();
+    if targets.is_empty() || !unmeasured.is_empty() {
+        let on_target: Vec<&str> = targets
+            .iter()
+            .zip(&missed)
+            .filter(|(_, why)| why.is_empty())
+            .map(|(target, _)| target.label.as_str())
+            .collect();
+        let mut evidence = unmeasured.join("; ");
+        if !on_target.is_empty() {
+            evidence.push_str(&format!("; on target every time: {}", on_target.join(", ")));
+        }
+        return (
+            Standing::Unmeasured,
+            format!("partly measured: {evidence}. Measure the rest, or an admin waives it"),
+        );
     }
+    (
+        Standing::Met,
+        format!(
+            "on target in all {snapshots} snapshots: {}",
+            targets
+                .iter()
+                .map(|target| target.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -388,11 +461,12 @@ mod tests {
             downs: 0,
         };
         let report = evaluate(&playbook, &run, &healthy);
+        // Measured at hour 4 only: not met, and not unmeasured either.
         assert_eq!(
             standing(&report, "success-error-rate"),
             (
-                Standing::Met,
-                "on target all 1 times it was measured, over 2 snapshots".into()
+                Standing::Unmeasured,
+                "partly measured: Error rate measured in 1 of 2 snapshots (not in 1: not in the snapshot). Measure the rest, or an admin waives it".into()
             )
         );
         assert_eq!(
@@ -435,6 +509,103 @@ mod tests {
             said == "restarts: 1, the last at 2026-11-24T03:00:00Z",
             "{said}"
         );
+    }
+
+    /// A real service tried from outside: three snapshots, the error rate
+    /// never measurable (no events query), the health endpoint's time
+    /// measured, the calls endpoint's errored, and the critical-issues check
+    /// run by the hour-24 checkpoint's item.
+    #[test]
+    fn a_criterion_is_met_only_when_every_measure_it_names_was_measured() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        let not_measurable = |target: &str, label: &str, why: &str| Judgment {
+            status: Verdict::NotMeasurable,
+            observed: None,
+            measure: why.into(),
+            ..judged(target, label, Verdict::Passed, 0.0, Unit::Ms)
+        };
+        for (id, hour) in [(1, 4), (2, 8), (3, 12)] {
+            let mut judgments = vec![
+                not_measurable(
+                    "error-rate",
+                    "Error rate",
+                    "Sentry's events query is not offered",
+                ),
+                judged(
+                    "health-latency",
+                    "Health endpoint",
+                    Verdict::Passed,
+                    40.0,
+                    Unit::Ms,
+                ),
+                not_measurable("calls-latency", "Calls endpoint", "Sentry failed (500)"),
+            ];
+            for (target, label) in [
+                ("webhooks-latency", "Webhooks"),
+                ("assistants-latency", "Assistants (known slow)"),
+                ("p99", "p99, most endpoints"),
+            ] {
+                judgments.push(judged(target, label, Verdict::Passed, 120.0, Unit::Ms));
+            }
+            run.apply(&entry(
+                id,
+                "Watchpost",
+                Change::Snapshot {
+                    checkpoint: Some(hour),
+                    judgments,
+                },
+            ));
+        }
+        run.apply(&entry(
+            4,
+            "Watchpost",
+            Change::CheckResult {
+                item: "h24-no-critical".into(),
+                check: "sentry.new_issues".into(),
+                status: CheckStatus::Passed,
+                observed: Default::default(),
+                message: "No new critical issues in the last 24 hours.".into(),
+                duration_ms: 40,
+            },
+        ));
+        let report = evaluate(&playbook, &run, &RunHealth::default());
+        let (times, said) = standing(&report, "success-response-times");
+        assert_eq!(
+            times,
+            Standing::Unmeasured,
+            "a met resting on an errored measure: {said}"
+        );
+        assert!(
+            said.contains(
+                "Calls endpoint measured in 0 of 3 snapshots (not in 3: Sentry failed (500))"
+            ),
+            "{said}"
+        );
+        assert!(
+            said.contains("on target every time: Health endpoint"),
+            "{said}"
+        );
+        let (rate, said) = standing(&report, "success-error-rate");
+        assert_eq!(rate, Standing::Unmeasured);
+        assert!(
+            said.contains("Error rate measured in 0 of 3 snapshots (not in 3: Sentry's events query is not offered)"),
+            "{said}"
+        );
+        assert_eq!(
+            standing(&report, "success-no-critical"),
+            (
+                Standing::Met,
+                "No new critical issues in the last 24 hours. at 2026-11-24T04:00:00Z".into()
+            ),
+            "the hour-24 item ran the same check"
+        );
+        // No criterion can be met by what was not measured.
+        for criterion in &report.criteria {
+            if criterion.standing == Standing::Met {
+                assert!(!criterion.evidence.contains("not in "), "{criterion:?}");
+            }
+        }
     }
 
     #[test]

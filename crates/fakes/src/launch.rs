@@ -149,6 +149,8 @@ impl Launch {
                 sentry::metric_rule("Error Rate Spike", "count()", 10, 50.0, Some(10)),
             ]);
             world.transactions = healthy_transactions();
+            // The live deploy's commit, as the SDK reports it.
+            world.releases = vec!["b2c3d4e".into()];
         }
         let with_secret = dsn.replacen('@', &format!(":{DSN_RENDER_SECRET}@"), 1);
         let mut world = crate::lock(&self.render.world);
@@ -159,7 +161,7 @@ impl Launch {
                 ("SENTRY_ENVIRONMENT", "production"),
                 ("SENTRY_TRACES_SAMPLE_RATE", "0.1"),
                 ("SENTRY_SEND_DEFAULT_PII", "false"),
-                ("SENTRY_RELEASE", "b2c3d4e"),
+                ("SENTRY_PROFILES_SAMPLE_RATE", "0.1"),
                 ("NODE_ENV", "production"),
                 (
                     "DATABASE_URL",

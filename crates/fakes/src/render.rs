@@ -76,7 +76,10 @@ impl FakeRender {
         let app = Router::new()
             .route("/v1/services/{id}", get(show_service))
             .route("/v1/services/{id}/env-vars", get(env_vars))
-            .route("/v1/services/{id}/env-vars/{key}", put(set_env_var))
+            .route(
+                "/v1/services/{id}/env-vars/{key}",
+                put(set_env_var).delete(delete_env_var),
+            )
             .route("/v1/services/{id}/deploys", get(deploys).post(new_deploy))
             .route("/v1/services/{id}/rollback", post(rollback))
             .route("/v1/logs", get(logs))
@@ -165,6 +168,24 @@ async fn set_env_var(
         None => vars.push((key.clone(), value.clone())),
     }
     axum::Json(json!({ "key": key, "value": value })).into_response()
+}
+
+async fn delete_env_var(
+    State(world): Shared,
+    uri: OriginalUri,
+    Path((id, key)): Path<(String, String)>,
+) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "DELETE", &uri, None);
+    let Some(vars) = world.env.get_mut(&id) else {
+        return not_found();
+    };
+    let before = vars.len();
+    vars.retain(|(k, _)| *k != key);
+    if vars.len() == before {
+        return not_found();
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn deploys(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {

@@ -22,7 +22,7 @@ const ORG: &str = "/api/0/organizations/{organization_id_or_slug}/";
 const PROJECT: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/";
 const KEYS: &str = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/";
 const INTEGRATIONS: &str = "/api/0/organizations/{organization_id_or_slug}/integrations/";
-const ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
+pub const ISSUES: &str = "/api/0/organizations/{organization_id_or_slug}/issues/";
 const STATS: &str = "/api/0/organizations/{organization_id_or_slug}/stats_v2/";
 /// In the legacy document only.
 pub const ISSUE_RULES: &str =
@@ -33,6 +33,7 @@ pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/work
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
 pub const DETECTORS: &str =
     "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/";
+pub const RELEASE: &str = "/api/0/organizations/{organization_id_or_slug}/releases/{version}/";
 pub const DETECTOR: &str =
     "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/";
 pub const TEAM_PROJECTS: &str =
@@ -65,6 +66,8 @@ pub struct World {
     pub transactions: Vec<Transaction>,
     /// Teams a project can be created in.
     pub teams: Vec<String>,
+    /// Releases that have events, by version.
+    pub releases: Vec<String>,
     /// Events that arrived through a DSN (the envelope endpoint), as sent.
     pub envelopes: Vec<String>,
     /// Every request: the path (with its region prefix) and the query.
@@ -225,7 +228,10 @@ impl FakeSentry {
                 "/api/0/organizations/{org}/integrations/",
                 get(integrations),
             )
-            .route("/api/0/organizations/{org}/issues/", get(issues))
+            .route(
+                "/api/0/organizations/{org}/issues/",
+                get(issues).put(update_issues),
+            )
             .route("/api/0/organizations/{org}/stats_v2/", get(stats))
             .route("/api/0/projects/{org}/{project}/rules/", get(issue_rules))
             .route("/api/0/organizations/{org}/alert-rules/", get(metric_rules))
@@ -242,6 +248,10 @@ impl FakeSentry {
             .route(
                 "/api/0/organizations/{org}/detectors/{id}/",
                 get(show_detector),
+            )
+            .route(
+                "/api/0/organizations/{org}/releases/{version}/",
+                get(show_release),
             )
             .fallback(web_page);
         let api = api
@@ -351,6 +361,28 @@ async fn integrations(State(fake): State<Fake>, uri: OriginalUri) -> Response {
 async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
     axum::Json(world.issues.clone()).into_response()
+}
+
+/// `PUT …/issues/?id=…`: the issues named take the body's status.
+async fn update_issues(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let ids: Vec<String> = crate::query_pairs(&uri)
+        .into_iter()
+        .filter(|(name, _)| name == "id")
+        .map(|(_, id)| id)
+        .collect();
+    for issue in world.issues.iter_mut().filter(|issue| {
+        issue["id"]
+            .as_str()
+            .is_some_and(|id| ids.iter().any(|wanted| wanted == id))
+    }) {
+        issue["status"] = body["status"].clone();
+    }
+    axum::Json(json!({ "status": body["status"] })).into_response()
 }
 
 /// Event counts by hour, as `stats_v2` groups them by outcome.
@@ -485,6 +517,23 @@ async fn new_detector(
     );
     world.detectors.push(made.clone());
     created(made)
+}
+
+async fn show_release(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, version)): Path<(String, String)>,
+) -> Response {
+    let world = fake.record(&uri);
+    if !world.releases.contains(&version) {
+        return not_found();
+    }
+    axum::Json(answer(
+        "get",
+        RELEASE,
+        json!({ "version": version, "lastEvent": jiff::Timestamp::now().to_string() }),
+    ))
+    .into_response()
 }
 
 async fn show_detector(
@@ -656,6 +705,8 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "events"] => Some(EVENTS),
         ["api", "0", "teams", _, _, "projects"] => Some(TEAM_PROJECTS),
         ["api", "0", "organizations", _, "projects", _, "detectors"] => Some(DETECTORS),
+        ["api", "0", "organizations", _, "detectors", _] => Some(DETECTOR),
+        ["api", "0", "organizations", _, "releases", _] => Some(RELEASE),
         _ => None,
     }
 }

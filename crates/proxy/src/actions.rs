@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use domain::action::{
-    ActionKind, ActionStatus, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
+    ActionKind, ActionStatus, FIXED_RELEASE, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
 };
 use domain::alerts::{
     FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES,
@@ -18,6 +18,7 @@ use domain::alerts::{
 };
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
+use domain::playbook::Playbook;
 use domain::project::Project;
 use domain::run::CheckStatus;
 use serde_json::{Value, json};
@@ -97,12 +98,26 @@ impl EventOnItsWay {
                 Ok(issues) if !issues.is_empty() => {
                     let took = self.sent.elapsed().as_secs_f64();
                     let issue = &issues[0];
+                    // Resolved, so that it does not stay among the new issues.
+                    let resolved = match self
+                        .sentry
+                        .resolve_issue(&self.org, &self.project_id, &issue.id)
+                        .await
+                    {
+                        Ok(()) => "resolved by Watchpost, so it does not stay among the new issues"
+                            .to_owned(),
+                        Err(err) => format!(
+                            "left open: Sentry {err}. Resolve {} in Sentry (Watchpost leaves test events out of its counts either way)",
+                            issue.short_id
+                        ),
+                    };
                     return Acted::new(
                         ActionStatus::Done,
-                        format!("The test event arrived in Sentry after {took:.1} s."),
+                        format!("The test event arrived in Sentry after {took:.1} s; its issue was {resolved}."),
                     )
                     .with("issue", format!("{} {}", issue.short_id, issue.permalink))
-                    .with("arrived after", format!("{took:.1} s"));
+                    .with("arrived after", format!("{took:.1} s"))
+                    .with("issue status", if resolved.starts_with("resolved") { "resolved" } else { "open" });
                 }
                 Ok(_) | Err(_) if self.sent.elapsed() + EVENT_POLL < EVENT_WAIT => {
                     tokio::time::sleep(EVENT_POLL).await;
@@ -269,6 +284,7 @@ impl Checks {
     /// A test event also returns what to wait for.
     pub async fn act(
         &self,
+        playbook: &Playbook,
         project: &Project,
         kind: ActionKind,
         options: ActionOptions,
@@ -277,7 +293,7 @@ impl Checks {
         let acted = match kind {
             ActionKind::CreateProject => self.create_project(project).await,
             ActionKind::CreateAlertRules => self.create_alert_rules(project, options).await,
-            ActionKind::SetEnvVars => self.set_env_vars(project).await,
+            ActionKind::SetEnvVars => self.set_env_vars(playbook, project).await,
             ActionKind::Deploy => self.deploy(project).await,
             ActionKind::SlackTest => self.slack_test(project, actor).await,
             ActionKind::TestEvent => return self.test_event(project).await,
@@ -620,7 +636,16 @@ impl Checks {
         ))
     }
 
-    async fn set_env_vars(&self, project: &Project) -> Acted {
+    async fn set_env_vars(&self, playbook: &Playbook, project: &Project) -> Acted {
+        let Some(sdk) = project
+            .platform
+            .and_then(|platform| playbook.sdk_for(platform))
+        else {
+            return Acted::new(
+                ActionStatus::Failed,
+                "No platform is set: choose Node.js, FastAPI or Next.js in the project's settings; each platform's seed gives its own settings.",
+            );
+        };
         let (render, service) = match self.render_target(project) {
             Ok(target) => target,
             Err(outcome) => return Acted::stopped(outcome),
@@ -646,33 +671,36 @@ impl Checks {
             Ok(vars) => vars,
             Err(err) => return Acted::upstream("Render", &err),
         };
-        // Release tracking: the commit Render deployed last (the seeds'
-        // `git rev-parse HEAD`).
-        let deployed = match render.deploys(service, 1).await {
-            Ok(deploys) => deploys
-                .into_iter()
-                .next()
-                .and_then(|deploy| deploy.commit?.id),
-            Err(err) => return Acted::upstream("Render", &err),
-        };
-        let wanted = wanted_env_vars(&dsn.public(), project.platform, deployed.as_deref());
-        let to_set = env_vars_to_set(&wanted, |key| {
+        let wanted = wanted_env_vars(&dsn.public(), sdk);
+        let to_set = env_vars_to_set(&wanted, sdk, |key| {
             let var = present.iter().find(|var| var.key == key)?;
-            Some(if key == "SENTRY_DSN" {
+            Some(if key == sdk.dsn {
                 Dsn::parse(var.value.expose()).is_some_and(|set| set.same_as(&dsn))
             } else {
                 wanted
                     .iter()
-                    .any(|(k, value)| *k == key && value == var.value.expose())
+                    .any(|(k, value)| k == key && value == var.value.expose())
             })
         });
-        if to_set.is_empty() {
+        // A fixed release outlives the next deploy: the SDK takes it from
+        // the deployed commit instead.
+        let fixed_release = present.iter().any(|var| var.key == FIXED_RELEASE);
+        if to_set.is_empty() && !fixed_release {
             return Acted::new(
                 ActionStatus::Unchanged,
                 "The Render service already has every Sentry variable.",
             );
         }
         let mut acted = Acted::new(ActionStatus::Done, "");
+        if fixed_release {
+            if let Err(err) = render.delete_env_var(service, FIXED_RELEASE).await {
+                return Acted::upstream("Render", &err).with(FIXED_RELEASE, "not removed");
+            }
+            acted = acted.with(
+                FIXED_RELEASE,
+                "removed: the SDK takes the release from RENDER_GIT_COMMIT",
+            );
+        }
         for (key, value) in &to_set {
             let secret = crate::secret::Secret::new(value.as_str());
             if let Err(err) = render.set_env_var(service, key, &secret).await {
@@ -680,15 +708,20 @@ impl Checks {
                 failed.changed = acted.changed;
                 return failed.with(key, "not set");
             }
-            let shown = if *key == "SENTRY_DSN" {
+            let shown = if *key == sdk.dsn {
                 "set to the project's public DSN".to_owned()
             } else {
                 format!("set to {value}")
             };
             acted = acted.with(key, shown);
         }
+        let removed = if fixed_release {
+            format!(" and removed the fixed {FIXED_RELEASE}")
+        } else {
+            String::new()
+        };
         acted.message = format!(
-            "Set {} on Render; they take effect at the next deploy: deploy now to use them.",
+            "Set {}{removed} on Render; they take effect at the next deploy: deploy now to use them.",
             counted(to_set.len(), "variable")
         );
         acted

@@ -15,7 +15,7 @@ use domain::alerts::{RuleSpec, SeedRule};
 use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
-use domain::playbook::{Bound, Decimal, Item, Playbook, Unit};
+use domain::playbook::{Bound, Decimal, Item, Playbook, SdkSetting, Unit};
 use domain::project::Project;
 use domain::run::{CheckStatus, Entry};
 use domain::snapshot::Measure;
@@ -30,7 +30,7 @@ use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
 use crate::upstream::{Upstream, UpstreamError};
-use domain::action::is_test_event;
+use domain::action::{FIXED_RELEASE, is_test_event};
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq)]
@@ -410,6 +410,7 @@ impl Checks {
             CheckKind::SentryProject => self.sentry_project(project, param("project")).await,
             CheckKind::SentryDsn => self.sentry_dsn(project, param("project")).await,
             CheckKind::SentryEvents => self.sentry_events(project, param("project")).await,
+            CheckKind::SentryRelease => self.sentry_release(project).await,
             CheckKind::SentrySlack => self.sentry_slack(project).await,
             CheckKind::SentryNewIssues => {
                 let markers = match (param("only"), param("level")) {
@@ -421,10 +422,30 @@ impl Checks {
             }
             CheckKind::RenderService => self.render_service(project).await,
             CheckKind::RenderEnvVar => {
-                self.render_env_var(project, param("key").unwrap_or_default(), param("equals"))
+                let seed = project
+                    .platform
+                    .and_then(|platform| playbook.sdk_for(platform))
+                    .and_then(|sdk| {
+                        sdk.settings
+                            .iter()
+                            .find(|setting| Some(setting.key.as_str()) == param("key"))
+                    });
+                self.render_env_var(
+                    project,
+                    param("key").unwrap_or_default(),
+                    param("equals"),
+                    seed,
+                )
+                .await
+            }
+            CheckKind::RenderDsnMatches => {
+                let variable = project
+                    .platform
+                    .and_then(|platform| playbook.sdk_for(platform))
+                    .map_or("SENTRY_DSN", |sdk| sdk.dsn.as_str());
+                self.render_dsn_matches(project, param("project"), variable)
                     .await
             }
-            CheckKind::RenderDsnMatches => self.render_dsn_matches(project, param("project")).await,
             CheckKind::RenderDeployLive => self.render_deploy_live(project).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
@@ -1009,7 +1030,16 @@ impl Checks {
         }
     }
 
-    async fn render_env_var(&self, project: &Project, key: &str, equals: Option<&str>) -> Outcome {
+    /// `key` on the service: present, equal to `equals`, or compared with
+    /// the platform's seed (`seed`): a team's own value for a setting that
+    /// is its choice stays, shown beside the seed's, never relayed.
+    async fn render_env_var(
+        &self,
+        project: &Project,
+        key: &str,
+        equals: Option<&str>,
+        seed: Option<&SdkSetting>,
+    ) -> Outcome {
         let (render, service) = match self.render_target(project) {
             Ok(target) => target,
             Err(outcome) => return outcome,
@@ -1018,23 +1048,111 @@ impl Checks {
             Ok(vars) => vars,
             Err(err) => return Outcome::upstream("Render", &err),
         };
-        match (vars.iter().find(|var| var.key == key), equals) {
-            (None, _) => Outcome::failed(format!(
+        let Some(var) = vars.iter().find(|var| var.key == key) else {
+            return Outcome::failed(format!(
                 "{key} is not set on the Render service: an admin can set it from here, or add it under Environment in Render."
             ))
-            .saw(key, "missing"),
-            (Some(var), Some(expected)) if var.value.expose() == expected => {
+            .saw(key, "missing");
+        };
+        let says = |setting: &SdkSetting| format!("{} says {}", setting.seed, setting.value);
+        match (equals, seed) {
+            (Some(expected), _) if var.value.expose() == expected => {
                 Outcome::passed(format!("{key} is {expected}.")).saw(key, "matches")
             }
-            (Some(_), Some(expected)) => Outcome::failed(format!(
+            (Some(expected), _) => Outcome::failed(format!(
                 "{key} is set, but not to {expected}: change it in Render (or from here), then redeploy."
             ))
             .saw(key, "differs"),
-            (Some(_), None) => Outcome::passed(format!("{key} is set.")).saw(key, "present"),
+            (None, Some(setting)) if var.value.expose() == setting.value => Outcome::passed(
+                format!("{key} is {}, as {} says.", setting.value, setting.seed),
+            )
+            .saw(key, "matches")
+            .saw("seed", says(setting)),
+            (None, Some(setting)) if setting.team_choice => Outcome::passed(format!(
+                "{key} is set to the team's own value; {}.",
+                says(setting)
+            ))
+            .saw(key, "the team's own value")
+            .saw("seed", says(setting)),
+            (None, Some(setting)) => Outcome::failed(format!(
+                "{key} is set, but not as {}: change it in Render (or from here), then redeploy.",
+                says(setting)
+            ))
+            .saw(key, "differs")
+            .saw("seed", says(setting)),
+            (None, None) => Outcome::passed(format!("{key} is set.")).saw(key, "present"),
         }
     }
 
-    async fn render_dsn_matches(&self, project: &Project, which: Option<&str>) -> Outcome {
+    /// The live deploy's commit is a release Sentry has seen events of: the
+    /// SDK takes its release from `RENDER_GIT_COMMIT`, so it follows every
+    /// deploy; a fixed `SENTRY_RELEASE` on the service would not.
+    async fn sentry_release(&self, project: &Project) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let (sentry, org, _) = match self.sentry_target(project, None) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let deploys = match render.deploys(service, 20).await {
+            Ok(deploys) => deploys,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let Some(live) = deploys
+            .iter()
+            .find(|deploy| deploy.status.as_deref() == Some("live"))
+        else {
+            return Outcome::failed(
+                "The service has no live deploy yet: deploy it, then send an event.",
+            );
+        };
+        let Some(commit) = live.commit.as_ref().and_then(|commit| commit.id.clone()) else {
+            return Outcome::new(
+                CheckStatus::Unsupported,
+                "Render does not say which commit is live, so its release cannot be looked up: check Releases in Sentry by hand.",
+            );
+        };
+        let short: String = commit.chars().take(7).collect();
+        match render.env_vars(service).await {
+            Ok(vars) if vars.iter().any(|var| var.key == FIXED_RELEASE) => {
+                return Outcome::failed(format!(
+                    "{FIXED_RELEASE} is fixed on the service, so every event carries that value whatever is deployed: remove it (“Set the env vars” does) and let the SDK take the release from RENDER_GIT_COMMIT."
+                ))
+                .saw("live commit", short)
+                .saw(FIXED_RELEASE, "fixed");
+            }
+            Ok(_) => {}
+            Err(err) => return Outcome::upstream("Render", &err),
+        }
+        match sentry.release(org, &commit).await {
+            Ok(release) => match release.last_event {
+                Some(at) => Outcome::passed(format!(
+                    "Sentry has events of the live release {short}, the latest at {}.",
+                    day_and_hour(&at)
+                ))
+                .saw("release", short)
+                .saw("latest event", at),
+                None => Outcome::failed(format!(
+                    "Sentry knows the release {short} but has no event of it yet: send one (or wait for the app's first), and check that the SDK sets its release from RENDER_GIT_COMMIT."
+                ))
+                .saw("release", short),
+            },
+            Err(UpstreamError::NotFound) => Outcome::failed(format!(
+                "Sentry has no release {short}, the live deploy's commit: set the SDK's release from RENDER_GIT_COMMIT (the SDK snippet does), deploy, and send an event."
+            ))
+            .saw("live commit", short),
+            Err(err) => Outcome::upstream("Sentry", &err),
+        }
+    }
+
+    async fn render_dsn_matches(
+        &self,
+        project: &Project,
+        which: Option<&str>,
+        variable: &str,
+    ) -> Outcome {
         let (render, service) = match self.render_target(project) {
             Ok(target) => target,
             Err(outcome) => return outcome,
@@ -1059,25 +1177,27 @@ impl Checks {
         let Some(expected) = sentry_dsns.first() else {
             return Outcome::failed("The Sentry project has no active client key to compare with.");
         };
-        let Some(var) = vars.iter().find(|var| var.key == "SENTRY_DSN") else {
-            return Outcome::failed(
-                "SENTRY_DSN is not set on the Render service: an admin can set it from here to the project's DSN.",
-            )
+        let Some(var) = vars.iter().find(|var| var.key == variable) else {
+            return Outcome::failed(format!(
+                "{variable} is not set on the Render service: an admin can set it from here to the project's DSN."
+            ))
             .saw("Sentry DSN", expected.public());
         };
         match Dsn::parse(var.value.expose()) {
             Some(set) if sentry_dsns.iter().any(|dsn| dsn.same_as(&set)) => {
-                Outcome::passed("SENTRY_DSN on Render is the Sentry project's DSN.")
-                    .saw("SENTRY_DSN", set.masked())
+                Outcome::passed(format!("{variable} on Render is the Sentry project's DSN."))
+                    .saw(variable, set.masked())
                     .saw("Sentry DSN", expected.public())
             }
-            Some(set) => Outcome::failed(
-                "SENTRY_DSN on Render is another project's or key's DSN: set it to the Sentry project's DSN, then redeploy.",
-            )
-            .saw("SENTRY_DSN", set.masked())
+            Some(set) => Outcome::failed(format!(
+                "{variable} on Render is another project's or key's DSN: set it to the Sentry project's DSN, then redeploy."
+            ))
+            .saw(variable, set.masked())
             .saw("Sentry DSN", expected.public()),
-            None => Outcome::failed("SENTRY_DSN on Render is not a DSN: set it to the Sentry project's DSN.")
-                .saw("SENTRY_DSN", "not a DSN")
+            None => Outcome::failed(format!(
+                "{variable} on Render is not a DSN: set it to the Sentry project's DSN."
+            ))
+            .saw(variable, "not a DSN")
                 .saw("Sentry DSN", expected.public()),
         }
     }

@@ -269,6 +269,35 @@ impl Upstream {
         parse(&answer.body)
     }
 
+    /// A change without a body whose answer has none either (a `DELETE`
+    /// answered 204), sent once.
+    pub async fn send_for_status(
+        &self,
+        method: Method,
+        url: &Url,
+        token: Option<&Secret>,
+    ) -> Result<(), UpstreamError> {
+        let mut request = self.http.request(method, url.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        self.within_deadline(async {
+            let response = request
+                .send()
+                .await
+                .map_err(|err| transport_error(err, self.limits.deadline))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            if status.is_success() {
+                Ok(())
+            } else {
+                let body = self.body(response).await.unwrap_or_default();
+                Err(status_error(status, &headers, &body))
+            }
+        })
+        .await
+    }
+
     /// A change whose answer is text, not JSON (Slack's webhooks answer `ok`).
     pub async fn send_for_text(
         &self,

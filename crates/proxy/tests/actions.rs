@@ -42,9 +42,16 @@ fn changes_fit_the_documents(launch: &Launch) {
             SENTRY
         };
         let document = specs::document(spec);
-        let schema = specs::request_schema(document, "post", template);
-        specs::validate(document, schema, body)
-            .unwrap_or_else(|err| panic!("POST {path}: {err}\n{body}"));
+        // Every change is a POST (a create), but resolving an issue: a PUT.
+        let method = if template == fake_sentry::ISSUES { "put" } else { "post" };
+        let mut schema = specs::request_schema(document, method, template).clone();
+        if method == "put" {
+            // The document marks every field of this bulk update required,
+            // while its description has each change only what it names.
+            schema.as_object_mut().map(|fields| fields.remove("required"));
+        }
+        specs::validate(document, &schema, body)
+            .unwrap_or_else(|err| panic!("{method} {path}: {err}\n{body}"));
     }
     let document = specs::document(RENDER);
     for (method, path, _, body) in launch.render.requests() {
@@ -141,8 +148,14 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
     );
     assert_eq!(env["changed"]["NODE_ENV"], "set to production");
     assert_eq!(
-        env["changed"]["SENTRY_RELEASE"], "set to b2c3d4e",
-        "the deployed commit"
+        env["changed"]["SENTRY_TRACES_SAMPLE_RATE"], "set to 0.1",
+        "seed 002's rate for Node.js"
+    );
+    assert_eq!(env["changed"]["SENTRY_PROFILES_SAMPLE_RATE"], "set to 0.1");
+    assert_eq!(
+        env["changed"]["SENTRY_RELEASE"],
+        Value::Null,
+        "the release follows deploys: never fixed"
     );
     assert_eq!(
         act(&admin, project, "render.set_env_vars", "{}").await["status"],
@@ -180,6 +193,24 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
     assert!(
         launch.sentry.world.lock().expect("lock").envelopes[0].contains(&marker),
         "the event went through the DSN"
+    );
+    // Tagged as Watchpost's, and resolved once seen: it is no new issue.
+    assert!(
+        launch.sentry.world.lock().expect("lock").envelopes[0].contains("\"watchpost\":\"test\""),
+        "the test event is tagged watchpost:test"
+    );
+    assert_eq!(arrived["changed"]["issue status"], "resolved", "{arrived}");
+    assert!(
+        launch
+            .sentry
+            .world
+            .lock()
+            .expect("lock")
+            .issues
+            .iter()
+            .any(|issue| issue["title"].as_str().is_some_and(|t| t.contains(&marker))
+                && issue["status"] == "resolved"),
+        "Sentry has it resolved"
     );
 
     for item in [
@@ -379,5 +410,81 @@ async fn actions_are_for_admins_named_and_never_doubled() {
             .as_str()
             .unwrap_or_default()
             .contains("Render")
+    );
+}
+
+#[tokio::test]
+async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = common::launch_server(&launch).await;
+    let admin = server.admin().await;
+    let env = |key: &str| {
+        fakes::lock(&launch.render.world)
+            .env
+            .values()
+            .flatten()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    // What an earlier Watchpost set: a release fixed at one commit.
+    fakes::lock(&launch.render.world)
+        .env
+        .values_mut()
+        .for_each(|vars| vars.push(("SENTRY_RELEASE".into(), "a1b2c3d".into())));
+    let stale = check(&admin, project, "sentry-release-live").await;
+    assert_eq!(stale["status"], "failed", "{stale}");
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SENTRY_RELEASE is fixed on the service"),
+        "{stale}"
+    );
+    let fixed = act(&admin, project, "render.set_env_vars", "{}").await;
+    assert_eq!(fixed["status"], "done", "{fixed}");
+    assert!(
+        fixed["changed"]["SENTRY_RELEASE"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("removed"),
+        "{fixed}"
+    );
+    assert_eq!(env("SENTRY_RELEASE"), None);
+    let live = check(&admin, project, "sentry-release-live").await;
+    assert_eq!(live["status"], "passed", "{live}");
+    assert_eq!(live["observed"]["release"], "b2c3d4e");
+
+    // A FastAPI service: seed 003's rates, a team's own rate kept and shown
+    // beside the seed's.
+    let patched = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &serde_json::json!({ "platform": "fastapi" }).to_string(),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    fakes::lock(&launch.render.world)
+        .env
+        .values_mut()
+        .for_each(|vars| vars.retain(|(k, _)| k != "SENTRY_PROFILES_SAMPLE_RATE"));
+    let set = act(&admin, project, "render.set_env_vars", "{}").await;
+    assert_eq!(set["changed"]["SENTRY_SAMPLE_RATE"], "set to 0.8", "{set}");
+    assert_eq!(set["changed"]["SENTRY_PROFILES_SAMPLE_RATE"], "set to 0.02");
+    assert_eq!(
+        set["changed"]["SENTRY_TRACES_SAMPLE_RATE"],
+        Value::Null,
+        "the team's 0.1 stays"
+    );
+    assert_eq!(env("SENTRY_TRACES_SAMPLE_RATE").as_deref(), Some("0.1"));
+    let rate = check(&admin, project, "render-env-traces-sample-rate").await;
+    assert_eq!(rate["status"], "passed", "{rate}");
+    assert_eq!(rate["observed"]["seed"], "seed 003 says 0.05");
+    assert_eq!(
+        rate["observed"]["SENTRY_TRACES_SAMPLE_RATE"],
+        "the team's own value"
+    );
+    assert!(
+        !rate.to_string().contains("\"0.1\""),
+        "the service's own value is never relayed: {rate}"
     );
 }

@@ -63,7 +63,7 @@ async fn check_all_turns_the_configured_setup_green_from_what_the_services_say()
         "render-env-sentry-environment",
         "render-env-traces-sample-rate",
         "render-env-send-default-pii",
-        "render-env-sentry-release",
+        "sentry-release-live",
         "sentry-backend-events",
         "render-service-exists",
         "render-dsn-matches",

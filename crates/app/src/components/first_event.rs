@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::use_can_write;
 use crate::load::Load;
-use crate::state::use_project;
+use crate::state::{use_playbook, use_project};
 use crate::sync::use_run;
 
 /// How long the app waits, and how often it asks.
@@ -34,6 +34,7 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
     let run = use_run();
     let can_write = use_can_write();
     let project = use_project();
+    let playbook = use_playbook();
     let item_id = item.clone();
     let arrived = Memo::new(move |_| {
         run.observation(&item_id)
@@ -123,7 +124,11 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
                 .observation("sentry-backend-dsn")
                 .and_then(|o| o.observed.get("public DSN").cloned())
                 .unwrap_or_else(|| "https://<public key>@<host>/<project id>".to_owned());
-            let code = sdk_snippet(platform.unwrap_or(Platform::Node), &dsn);
+            let sdk = match playbook.get() {
+                Load::Ready(playbook) => playbook.sdk_for(platform.unwrap_or(Platform::Node)).cloned(),
+                _ => None,
+            };
+            let code = sdk.map(|sdk| sdk_snippet(&sdk, &dsn)).unwrap_or_default();
             let to_copy = code.clone();
             let copy = move |_| {
                 if let Some(window) = web_sys::window() {

@@ -18,16 +18,32 @@ pub fn RollbackPanel() -> impl IntoView {
     let run = use_run();
     let is_admin = use_auth().can(Role::Admin);
     let asking = RwSignal::new(None::<String>);
+    // A newer deploy in progress: the name typed and that deploy, to confirm again.
+    let over = RwSignal::new(None::<(String, String)>);
+    let send = move |confirm: String, over_deploy: Option<String>| {
+        asking.set(Some("Asking Render to roll back…".to_owned()));
+        over.set(None);
+        leptos::task::spawn_local(async move {
+            let result = api::rollback(run.project(), confirm.clone(), over_deploy).await;
+            if let Err(api::ApiError::Refused { fields, .. }) = &result
+                && let Some(deploy) = fields.get("over_deploy")
+            {
+                let _ = over.try_set(Some((confirm, deploy.clone())));
+            }
+            let _ = asking.try_set(result.err().map(|err| err.to_string()));
+        });
+    };
     let roll_back = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let confirm = Submitted::read(&ev)
             .map(|form| form.text("confirm"))
             .unwrap_or_default();
-        asking.set(Some("Asking Render to roll back…".to_owned()));
-        leptos::task::spawn_local(async move {
-            let result = api::rollback(run.project(), confirm).await;
-            let _ = asking.try_set(result.err().map(|err| err.to_string()));
-        });
+        send(confirm, None);
+    };
+    let anyway = move |_| {
+        if let Some((confirm, deploy)) = over.get_untracked() {
+            send(confirm, Some(deploy));
+        }
     };
     let last = move || {
         run.action(ActionKind::Rollback.name()).map(|record| {
@@ -54,6 +70,9 @@ pub fn RollbackPanel() -> impl IntoView {
                 </form>
             })}
             {move || asking.get().map(|text| view! { <p class="checking" role="status">{text}</p> })}
+            {move || over.get().map(|_| view! {
+                <button type="button" on:click=anyway data-testid="rollback-anyway">"Roll back anyway"</button>
+            })}
             {last}
         </div>
     }

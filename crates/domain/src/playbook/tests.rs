@@ -44,7 +44,7 @@ fn the_setup_wizard_covers_sentry_render_and_slack() {
         "sentry-backend-dsn",
         "render-env-send-default-pii",
         "render-env-traces-sample-rate",
-        "render-env-sentry-release",
+        "sentry-release-live",
         "render-dsn-matches",
         "sentry-backend-events",
         "slack-webhook-works",

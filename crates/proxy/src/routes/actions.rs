@@ -176,7 +176,10 @@ async fn act(
             kind.label()
         ))
     })?;
-    let (acted, on_its_way) = state.checks.act(&project, kind, options, &user.name).await;
+    let (acted, on_its_way) = state
+        .checks
+        .act(&state.playbook, &project, kind, options, &user.name)
+        .await;
     state.checks.forget(id);
     let entry = record(&state, id, kind, acted, &user.name).await?;
     match on_its_way {

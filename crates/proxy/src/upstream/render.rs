@@ -148,6 +148,14 @@ impl Render {
         Ok(listed.into_iter().map(|item| item.deploy).collect())
     }
 
+    /// Removes one variable; the others stay as they are.
+    pub async fn delete_env_var(&self, service: &str, key: &str) -> Result<(), UpstreamError> {
+        let url = self.url(&["services", service, "env-vars", key]);
+        self.upstream
+            .send_for_status(reqwest::Method::DELETE, &url, Some(&self.key))
+            .await
+    }
+
     /// Sets one variable; the others stay as they are.
     pub async fn set_env_var(
         &self,

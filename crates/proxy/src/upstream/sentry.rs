@@ -340,6 +340,16 @@ impl Workflow {
     }
 }
 
+/// A release, as far as Watchpost reads it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    pub version: String,
+    /// When its latest event arrived; `None` before any.
+    #[serde(default)]
+    pub last_event: Option<String>,
+}
+
 /// What a create answers that Watchpost uses: the new thing's id.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Created {
@@ -612,6 +622,37 @@ impl Sentry {
     }
 
     /// Alerts of the current API.
+    /// Marks the issue `id` of the project resolved.
+    pub async fn resolve_issue(
+        &self,
+        org: &str,
+        project_id: &str,
+        id: &str,
+    ) -> Result<(), UpstreamError> {
+        let mut url = self.org_url(org, &["organizations", org, "issues"]).await?;
+        url.query_pairs_mut()
+            .append_pair("project", project_id)
+            .append_pair("id", id);
+        let _: serde_json::Value = self
+            .upstream
+            .send(
+                Method::PUT,
+                &url,
+                Some(&self.token),
+                &json!({ "status": "resolved" }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The release `version` of the organization.
+    pub async fn release(&self, org: &str, version: &str) -> Result<Release, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "releases", version])
+            .await?;
+        self.upstream.get(&url, Some(&self.token)).await
+    }
+
     /// One monitor of the current API.
     pub async fn detector(&self, org: &str, id: &str) -> Result<Detector, UpstreamError> {
         let url = self

@@ -43,12 +43,18 @@ fn changes_fit_the_documents(launch: &Launch) {
         };
         let document = specs::document(spec);
         // Every change is a POST (a create), but resolving an issue: a PUT.
-        let method = if template == fake_sentry::ISSUES { "put" } else { "post" };
+        let method = if template == fake_sentry::ISSUES {
+            "put"
+        } else {
+            "post"
+        };
         let mut schema = specs::request_schema(document, method, template).clone();
         if method == "put" {
             // The document marks every field of this bulk update required,
             // while its description has each change only what it names.
-            schema.as_object_mut().map(|fields| fields.remove("required"));
+            if let Some(fields) = schema.as_object_mut() {
+                fields.remove("required");
+            }
         }
         specs::validate(document, &schema, body)
             .unwrap_or_else(|err| panic!("{method} {path}: {err}\n{body}"));
@@ -208,8 +214,10 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
             .expect("lock")
             .issues
             .iter()
-            .any(|issue| issue["title"].as_str().is_some_and(|t| t.contains(&marker))
-                && issue["status"] == "resolved"),
+            .any(
+                |issue| issue["title"].as_str().is_some_and(|t| t.contains(&marker))
+                    && issue["status"] == "resolved"
+            ),
         "Sentry has it resolved"
     );
 

@@ -553,3 +553,34 @@ fn the_health_tree_retries_after_30_seconds_and_measures_2_minutes_of_failing() 
         "error rate has a live check: {problems}"
     );
 }
+
+#[test]
+fn every_platform_has_its_seed_s_sdk_settings_and_bad_ones_are_named() {
+    let playbook = launch();
+    for platform in crate::project::Platform::ALL {
+        let sdk = playbook
+            .sdk_for(platform)
+            .expect("settings for every platform");
+        assert!(
+            sdk.settings.iter().all(|s| s.seed.starts_with("seed ")),
+            "each value names its seed: {sdk:?}"
+        );
+    }
+    let mut broken = launch();
+    let mut twice = broken.sdk[0].clone();
+    twice.settings[0].key = "sentry traces".into();
+    broken.sdk.push(twice);
+    let problems: Vec<String> = broken.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("a second SDK for the same platform")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("sdk[3].settings[0]: key names an env var")),
+        "{problems:?}"
+    );
+}

@@ -656,7 +656,8 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
         let snippet = wait_for_text(&c, &testid("sdk-snippet"), "Sentry.init").await;
         assert!(snippet.contains("Initialise Sentry in Node.js"), "{snippet}");
-        assert!(snippet.contains("tracesSampleRate: 0.1"), "{snippet}");
+        assert!(snippet.contains("SENTRY_TRACES_SAMPLE_RATE || 0.1"), "seed 002's rate: {snippet}");
+        assert!(snippet.contains("release: process.env.RENDER_GIT_COMMIT"), "{snippet}");
         assert!(snippet.contains("http://publickey@127.0.0.1"), "the public DSN: {snippet}");
         screenshots(&c, "setup-first-event", &testid("first-event")).await;
         click(&c, &format!("{} {}", item("sentry-backend-events"), testid("action-sentry.test_event"))).await;
@@ -665,6 +666,17 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         assert!(arrived.contains("VOX-"), "{arrived}");
         wait_for_text(&c, &status("sentry-backend-events"), "passed").await;
         wait_gone(&c, &testid("first-event")).await;
+
+        // The app, deployed with the snippet, reports the live commit as its
+        // release (Watchpost's own test event carries none).
+        let live = fakes::lock(&launch.render.world)
+            .deploys
+            .values()
+            .flatten()
+            .find(|deploy| deploy["status"] == "live")
+            .and_then(|deploy| deploy["commit"]["id"].as_str().map(str::to_owned))
+            .expect("a live deploy");
+        fakes::lock(&launch.sentry.world).releases.push(live);
 
         // Every live step of every section, green from what the services say.
         tokio::time::sleep(Duration::from_secs(5)).await;

@@ -102,7 +102,7 @@ impl Outcome {
             E::Timeout(_) | E::Unreachable(_) | E::RateLimited(_) | E::Server(_) => {
                 (CheckStatus::Error, " Check again in a minute.")
             }
-            E::Unauthorized | E::Forbidden => (
+            E::Unauthorized | E::Forbidden(_) => (
                 CheckStatus::Error,
                 " Check the token in Watchpost's configuration.",
             ),

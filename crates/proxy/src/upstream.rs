@@ -73,8 +73,8 @@ pub enum UpstreamError {
     Unreachable(String),
     #[error("refused the token (401): check that it is valid and not revoked")]
     Unauthorized,
-    #[error("refused access (403): the token lacks a scope or permission this needs")]
-    Forbidden,
+    #[error("refused access (403): {}", lacking(*.0))]
+    Forbidden(Option<&'static str>),
     #[error("has no such resource (404)")]
     NotFound,
     #[error("does not offer this endpoint ({0}); it may be an older or Sentry-compatible server")]
@@ -104,6 +104,13 @@ pub enum UpstreamError {
         "named another host, {0}, to continue on; Watchpost sends the token only to the server it was configured for"
     )]
     ForeignHost(String),
+}
+
+fn lacking(scope: Option<&str>) -> String {
+    match scope {
+        Some(scope) => format!("the token lacks the scope {scope}, which this needs"),
+        None => "the token lacks a scope or permission this needs".to_owned(),
+    }
 }
 
 fn refused_words(what: &str) -> String {
@@ -518,7 +525,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Upstrea
         || body.trim_ascii_start().starts_with(b"<");
     match status.as_u16() {
         401 => UpstreamError::Unauthorized,
-        403 => UpstreamError::Forbidden,
+        403 => UpstreamError::Forbidden(None),
         404 if page => UpstreamError::Unsupported(404),
         404 => UpstreamError::NotFound,
         500 if page => UpstreamError::Unsupported(500),

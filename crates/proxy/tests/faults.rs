@@ -170,7 +170,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
             "403",
             [
                 ("error", "refused access (403)"),
-                ("error", "lacks a scope"),
+                ("error", "lacks the scope org:read"),
                 ("error", "refused access (403)"),
                 ("error", "refused access (403)"),
                 ("error", "refused access (403)"),

@@ -190,7 +190,7 @@ async fn every_fault_becomes_a_clear_error() {
     assert_eq!(get(&base, "fault/ok").await, Ok(json!({ "ok": true })));
     let cases = [
         ("fault/401", UpstreamError::Unauthorized),
-        ("fault/403", UpstreamError::Forbidden),
+        ("fault/403", UpstreamError::Forbidden(None)),
         ("fault/404", UpstreamError::NotFound),
         ("fault/405", UpstreamError::Unsupported(405)),
         (

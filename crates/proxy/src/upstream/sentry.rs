@@ -410,6 +410,34 @@ fn region_of(base: &Url, region: Url) -> Result<Url, UpstreamError> {
     }
 }
 
+/// A 403 with the scope the request needs, as Sentry's token settings name
+/// it: read by the request's method and path.
+fn scoped(err: UpstreamError, method: &Method, url: &Url) -> UpstreamError {
+    let UpstreamError::Forbidden(None) = err else {
+        return err;
+    };
+    let path = url.path();
+    let has = |part: &str| path.contains(part);
+    let write = *method != Method::GET;
+    let scope =
+        if has("/rules/") || has("/alert-rules/") || has("/workflows/") || has("/detectors/") {
+            if write { "alerts:write" } else { "alerts:read" }
+        } else if has("/issues/") {
+            if write { "event:write" } else { "event:read" }
+        } else if has("/releases/") {
+            "project:releases"
+        } else if has("/integrations/") {
+            "org:integrations"
+        } else if has("/teams/") && write {
+            "project:write"
+        } else if has("/projects/") {
+            "project:read"
+        } else {
+            "org:read"
+        };
+    UpstreamError::Forbidden(Some(scope))
+}
+
 impl Sentry {
     /// `base` is the server's address (`https://sentry.io`); the API is under `/api/0/`.
     pub fn new(upstream: Upstream, base: Url, token: Secret) -> Self {
@@ -436,7 +464,7 @@ impl Sentry {
 
     pub async fn organization(&self, org: &str) -> Result<Organization, UpstreamError> {
         let url = Self::url(&self.base, &["organizations", org]);
-        self.upstream.get(&url, Some(&self.token)).await
+        self.get(&url).await
     }
 
     /// Where `org`'s data lives: its region host on sentry.io, else the base.
@@ -459,6 +487,14 @@ impl Sentry {
         Ok(region)
     }
 
+    /// `GET url` as JSON; a 403 names the scope the request needs.
+    async fn get<T: serde::de::DeserializeOwned>(&self, url: &Url) -> Result<T, UpstreamError> {
+        self.upstream
+            .get(url, Some(&self.token))
+            .await
+            .map_err(|err| scoped(err, &Method::GET, url))
+    }
+
     async fn org_url(&self, org: &str, segments: &[&str]) -> Result<Url, UpstreamError> {
         Ok(Self::url(&self.region(org).await?, segments))
     }
@@ -471,6 +507,7 @@ impl Sentry {
         self.upstream
             .get_all(url, Some(&self.token), Paging::LinkHeader)
             .await
+            .map_err(|err| scoped(err, &Method::GET, url))
     }
 
     /// A change under `org`'s region: `POST` of `body` to `segments`.
@@ -484,11 +521,12 @@ impl Sentry {
         self.upstream
             .send(Method::POST, &url, Some(&self.token), body)
             .await
+            .map_err(|err| scoped(err, &Method::POST, &url))
     }
 
     pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {
         let url = self.org_url(org, &["projects", org, project]).await?;
-        self.upstream.get(&url, Some(&self.token)).await
+        self.get(&url).await
     }
 
     pub async fn client_keys(
@@ -585,7 +623,7 @@ impl Sentry {
             url
         };
         // One page: `limit` is all any check reads.
-        let page = |url: Url| async move { self.upstream.get(&url, Some(&self.token)).await };
+        let page = |url: Url| async move { self.get(&url).await };
         let ninja = self.ninja_sorts.load(Ordering::Relaxed);
         match page(url(ninja)).await {
             Err(UpstreamError::Status(400 | 422, refused))
@@ -650,7 +688,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["organizations", org, "releases", version])
             .await?;
-        self.upstream.get(&url, Some(&self.token)).await
+        self.get(&url).await
     }
 
     /// One monitor of the current API.
@@ -658,7 +696,7 @@ impl Sentry {
         let url = self
             .org_url(org, &["organizations", org, "detectors", id])
             .await?;
-        self.upstream.get(&url, Some(&self.token)).await
+        self.get(&url).await
     }
 
     pub async fn workflows(&self, org: &str) -> Result<Vec<Workflow>, UpstreamError> {
@@ -692,7 +730,7 @@ impl Sentry {
                 .append_pair("statsPeriod", period)
                 .append_pair("per_page", "1");
         }
-        let table: EventsTable = self.upstream.get(&url, Some(&self.token)).await?;
+        let table: EventsTable = self.get(&url).await?;
         let row = table.data.first();
         Ok(fields
             .iter()
@@ -902,7 +940,7 @@ impl Sentry {
             .append_pair("start", &start.to_string())
             .append_pair("end", &end.to_string())
             .append_pair("project", project_id);
-        let stats: Stats = self.upstream.get(&url, Some(&self.token)).await?;
+        let stats: Stats = self.get(&url).await?;
         // GlitchTip does not group by outcome: its one group is the count.
         let accepted = stats
             .groups
@@ -933,6 +971,66 @@ impl Sentry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_names_the_scope_the_request_needs() {
+        let at = |path: &str| Url::parse(&format!("https://sentry.io{path}")).unwrap();
+        let forbidden = || UpstreamError::Forbidden(None);
+        for (method, path, scope) in [
+            (
+                Method::GET,
+                "/api/0/projects/acme/voxanne/keys/",
+                "project:read",
+            ),
+            (
+                Method::GET,
+                "/api/0/organizations/acme/issues/",
+                "event:read",
+            ),
+            (
+                Method::PUT,
+                "/api/0/organizations/acme/issues/",
+                "event:write",
+            ),
+            (
+                Method::GET,
+                "/api/0/organizations/acme/alert-rules/",
+                "alerts:read",
+            ),
+            (
+                Method::POST,
+                "/api/0/projects/acme/voxanne/rules/",
+                "alerts:write",
+            ),
+            (
+                Method::POST,
+                "/api/0/teams/acme/backend/projects/",
+                "project:write",
+            ),
+            (
+                Method::GET,
+                "/api/0/organizations/acme/stats_v2/",
+                "org:read",
+            ),
+            (
+                Method::GET,
+                "/api/0/organizations/acme/releases/abc/",
+                "project:releases",
+            ),
+        ] {
+            assert_eq!(
+                scoped(forbidden(), &method, &at(path)).to_string(),
+                format!(
+                    "refused access (403): the token lacks the scope {scope}, which this needs"
+                ),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(
+            scoped(UpstreamError::NotFound, &Method::GET, &at("/x/")),
+            UpstreamError::NotFound
+        );
+    }
 
     #[test]
     fn the_token_goes_only_to_the_server_or_sentry_io_s_regions() {

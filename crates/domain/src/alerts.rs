@@ -330,6 +330,86 @@ impl SeedRule {
     }
 }
 
+/// A rule the playbook asks for (`rule = "…"`): one of seed 000's three, or
+/// one of seed 003's production rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wanted {
+    pub spec: RuleSpec,
+    /// The document it comes from: "seed 000".
+    pub seed: &'static str,
+    /// What it watches, in words.
+    pub condition: &'static str,
+    seed_000: Option<SeedRule>,
+}
+
+/// The playbook's names of seed 003's rules, in [`SEED_003_RULES`]' order.
+pub const SEED_003_PARAMS: [&str; 5] = [
+    "payment_errors",
+    "database_errors",
+    "auth_failures",
+    "error_count",
+    "slow_transactions",
+];
+
+const SEED_003_CONDITIONS: [&str; 5] = [
+    "a new or regressed issue mentioning payment or stripe",
+    "a new or regressed issue mentioning database or connection",
+    "more than 10 auth errors in 5 minutes",
+    "more than 50 errors in 15 minutes",
+    "p95 transaction duration above 5 s over an hour",
+];
+
+impl Wanted {
+    pub fn from_param(name: &str) -> Option<Wanted> {
+        if let Some(seed) = SeedRule::from_param(name) {
+            return Some(Wanted {
+                spec: seed.spec(),
+                seed: "seed 000",
+                condition: seed.condition(),
+                seed_000: Some(seed),
+            });
+        }
+        let at = SEED_003_PARAMS.iter().position(|param| *param == name)?;
+        Some(Wanted {
+            spec: SEED_003_RULES[at],
+            seed: "seed 003",
+            condition: SEED_003_CONDITIONS[at],
+            seed_000: None,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name()
+    }
+
+    pub fn named(&self, name: &str) -> bool {
+        name.trim().eq_ignore_ascii_case(self.name())
+    }
+
+    /// Whether a metric rule not named as this one watches what it does.
+    pub fn does_metric(&self, rule: &MetricRule) -> bool {
+        match (self.seed_000, self.spec) {
+            (Some(seed), _) => rule.does(seed),
+            (None, RuleSpec::Metric(spec)) => {
+                rule.aggregate == spec.aggregate
+                    && rule.time_window_minutes == spec.time_window_minutes
+                    && rule.comparison_delta.is_some() == spec.comparison_delta.is_some()
+            }
+            (None, RuleSpec::Issue(_)) => false,
+        }
+    }
+
+    /// Whether an issue rule not named as this one fires as it does.
+    pub fn does_issue(&self, rule: &IssueRule) -> bool {
+        match (self.seed_000, self.spec) {
+            (Some(seed), _) => rule.does(seed),
+            // Seed 003's issue rules differ only by their filters: a name is
+            // what tells them apart.
+            (None, _) => false,
+        }
+    }
+}
+
 /// Seed 003's production alert rules, as far as Sentry can express them
 /// (who receives them, email or SMS, stays a choice made in Sentry).
 pub const SEED_003_RULES: [RuleSpec; 5] = [
@@ -499,6 +579,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn seed_003_s_rules_are_asked_for_by_name_and_compared_as_seed_003_says() {
+        for (param, spec) in SEED_003_PARAMS.iter().zip(SEED_003_RULES) {
+            let wanted = Wanted::from_param(param).expect("a rule");
+            assert_eq!(wanted.spec, spec);
+            assert_eq!(wanted.seed, "seed 003");
+        }
+        let count = Wanted::from_param("error_count").expect("a rule");
+        let RuleSpec::Metric(spec) = count.spec else {
+            unreachable!("a metric rule")
+        };
+        assert!(count.does_metric(&metric("count()", 15, 50.0, None)));
+        assert_eq!(
+            spec.differences(&metric("count()", 15, 100.0, None), count.seed),
+            ["its threshold is 100 where seed 003 says 50"]
+        );
+        assert_eq!(
+            Wanted::from_param("new_issue").map(|w| w.seed),
+            Some("seed 000")
+        );
+        assert_eq!(Wanted::from_param("nope"), None);
     }
 
     #[test]

@@ -67,7 +67,16 @@ const fn optional(name: &'static str, one_of: Option<&'static [&'static str]>) -
 }
 
 const PROJECTS: Option<&[&str]> = Some(&["backend", "frontend"]);
-const ALERT_RULES: Option<&[&str]> = Some(&["high_error_rate", "new_issue", "error_spike"]);
+const ALERT_RULES: Option<&[&str]> = Some(&[
+    "high_error_rate",
+    "new_issue",
+    "error_spike",
+    "payment_errors",
+    "database_errors",
+    "auth_failures",
+    "error_count",
+    "slow_transactions",
+]);
 const ENDPOINTS: Option<&[&str]> = Some(&["health", "calls", "webhooks", "assistants"]);
 const LOG_LEVELS: Option<&[&str]> = Some(&["error", "warning"]);
 /// `only = "critical"`: the issues the project's critical markers match.

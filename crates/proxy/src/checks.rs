@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::CheckKind;
-use domain::alerts::{RuleSpec, SeedRule};
+use domain::alerts::{RuleSpec, Wanted};
 use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -815,15 +815,14 @@ impl Checks {
             .measured(ms, Unit::Ms, format!("p99 of {what}, last hour"))
     }
 
-    /// The seed's rule, found by name or condition, through the legacy
-    /// alert-rule API or, where the server lacks it, the current one.
-    /// Seed 000's rule, found by its name or by what it watches, and
-    /// compared with the seed: its aggregate, window, threshold and
-    /// comparison (a metric rule) or its conditions (an issue rule), and
-    /// that it notifies someone. A rule named right that differs is failed,
-    /// saying how.
+    /// The rule the item names (seed 000's, or one of seed 003's), found by
+    /// its name or by what it watches through the legacy alert-rule API or,
+    /// where the server lacks it, the current one, and compared with its
+    /// seed: its aggregate, window, threshold and comparison (a metric rule)
+    /// or its conditions (an issue rule), and that it notifies someone. A
+    /// rule named right that differs is failed, saying how.
     async fn sentry_alert_rule(&self, project: &Project, rule: &str) -> Outcome {
-        let Some(seed) = SeedRule::from_param(rule) else {
+        let Some(seed) = Wanted::from_param(rule) else {
             return Outcome::new(
                 CheckStatus::Error,
                 format!("the playbook names an unknown rule “{rule}”"),
@@ -842,7 +841,7 @@ impl Checks {
                     } else {
                         ", recognised by its condition"
                     },
-                    seed.condition()
+                    seed.condition
                 ))
             } else {
                 Outcome::failed(format!(
@@ -858,11 +857,11 @@ impl Checks {
         let missing = || {
             Outcome::failed(format!(
                 "Sentry has no alert for “{}” ({}): create it with Watchpost's “Create the alert rules”, or under Alerts in Sentry, notifying by email or Slack.",
-                seed.condition(),
+                seed.condition,
                 seed.name(),
             ))
         };
-        let legacy = match seed.spec() {
+        let legacy = match seed.spec {
             RuleSpec::Metric(spec) => sentry.legacy_metric_rules(org).await.map(|rules| {
                 let rules: Vec<_> = rules
                     .iter()
@@ -874,12 +873,12 @@ impl Checks {
                 rules
                     .iter()
                     .find(|facts| seed.named(&facts.name))
-                    .or_else(|| rules.iter().find(|facts| facts.does(seed)))
+                    .or_else(|| rules.iter().find(|facts| seed.does_metric(facts)))
                     .map(|facts| {
                         judged(
                             &facts.name,
                             facts.describe(),
-                            spec.differences(facts, "seed 000"),
+                            spec.differences(facts, seed.seed),
                             "metric alert rules",
                         )
                     })
@@ -889,12 +888,12 @@ impl Checks {
                 rules
                     .iter()
                     .find(|facts| seed.named(&facts.name))
-                    .or_else(|| rules.iter().find(|facts| facts.does(seed)))
+                    .or_else(|| rules.iter().find(|facts| seed.does_issue(facts)))
                     .map(|facts| {
                         judged(
                             &facts.name,
                             facts.conditions.join(", "),
-                            spec.differences(facts, "seed 000"),
+                            spec.differences(facts, seed.seed),
                             "issue alert rules",
                         )
                     })
@@ -919,7 +918,7 @@ impl Checks {
                     format!(
                         "This server has neither Sentry's alert rules nor its monitors and alerts, so Watchpost cannot read “{}”: set up an alert for {} in the server's own alert settings, notifying by email or Slack, and check it there.",
                         seed.name(),
-                        seed.condition()
+                        seed.condition
                     ),
                 );
             }
@@ -929,16 +928,16 @@ impl Checks {
         let Some(at) = facts
             .iter()
             .position(|facts| seed.named(&facts.name))
-            .or_else(|| facts.iter().position(|facts| facts.does(seed)))
+            .or_else(|| facts.iter().position(|facts| seed.does_issue(facts)))
         else {
             return missing();
         };
         let (found, alert) = (&facts[at], &workflows[at]);
-        match seed.spec() {
+        match seed.spec {
             RuleSpec::Issue(spec) => judged(
                 &found.name,
-                seed.condition().to_owned(),
-                spec.differences(found, "seed 000"),
+                seed.condition.to_owned(),
+                spec.differences(found, seed.seed),
                 "monitors and alerts",
             ),
             // The condition lives in the alert's monitor.
@@ -956,7 +955,7 @@ impl Checks {
                             return judged(
                                 &found.name,
                                 watched.describe(),
-                                spec.differences(&watched, "seed 000"),
+                                spec.differences(&watched, seed.seed),
                                 "monitors and alerts",
                             );
                         }

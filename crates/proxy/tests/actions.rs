@@ -145,6 +145,24 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
         "created"
     );
     assert_eq!(with_seed_003["message"], "Created 5 alert rules in Sentry.");
+    // Seed 003's rules turn green as they are, each with its notification.
+    for item in [
+        "alert-payment-errors",
+        "alert-database-errors",
+        "alert-auth-failures",
+        "alert-error-count",
+        "alert-slow-transactions",
+    ] {
+        let report = check(&admin, project, item).await;
+        assert_eq!(report["status"], "passed", "{item}: {report}");
+        assert!(
+            report["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("notifying someone"),
+            "{item}: {report}"
+        );
+    }
 
     let env = act(&admin, project, "render.set_env_vars", "{}").await;
     assert_eq!(env["status"], "done", "{env}");

@@ -33,6 +33,8 @@ pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/work
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
 pub const DETECTORS: &str =
     "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/";
+pub const ISSUE_TAG: &str =
+    "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/tags/{key}/";
 pub const RELEASE: &str = "/api/0/organizations/{organization_id_or_slug}/releases/{version}/";
 pub const DETECTOR: &str =
     "/api/0/organizations/{organization_id_or_slug}/detectors/{detector_id}/";
@@ -68,6 +70,8 @@ pub struct World {
     pub teams: Vec<String>,
     /// Releases that have events, by version.
     pub releases: Vec<String>,
+    /// Tags of issues: (issue id, key, value).
+    pub issue_tags: Vec<(String, String, String)>,
     /// Events that arrived through a DSN (the envelope endpoint), as sent.
     pub envelopes: Vec<String>,
     /// Every request: the path (with its region prefix) and the query.
@@ -252,6 +256,10 @@ impl FakeSentry {
             .route(
                 "/api/0/organizations/{org}/releases/{version}/",
                 get(show_release),
+            )
+            .route(
+                "/api/0/organizations/{org}/issues/{id}/tags/{key}/",
+                get(issue_tag),
             )
             .fallback(web_page);
         let api = api
@@ -519,6 +527,32 @@ async fn new_detector(
     created(made)
 }
 
+async fn issue_tag(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, id, key)): Path<(String, String, String)>,
+) -> Response {
+    let world = fake.record(&uri);
+    let values: Vec<Value> = world
+        .issue_tags
+        .iter()
+        .filter(|(issue, tag, _)| *issue == id && *tag == key)
+        .map(|(_, _, value)| {
+            let now = jiff::Timestamp::now().to_string();
+            json!({ "key": key, "name": value, "value": value, "count": 1, "firstSeen": now, "lastSeen": now })
+        })
+        .collect();
+    if values.is_empty() {
+        return not_found();
+    }
+    axum::Json(answer(
+        "get",
+        ISSUE_TAG,
+        json!({ "key": key, "name": key, "topValues": values }),
+    ))
+    .into_response()
+}
+
 async fn show_release(
     State(fake): State<Fake>,
     uri: OriginalUri,
@@ -707,6 +741,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "projects", _, "detectors"] => Some(DETECTORS),
         ["api", "0", "organizations", _, "detectors", _] => Some(DETECTOR),
         ["api", "0", "organizations", _, "releases", _] => Some(RELEASE),
+        ["api", "0", "organizations", _, "issues", _, "tags", _] => Some(ISSUE_TAG),
         _ => None,
     }
 }

@@ -667,7 +667,7 @@ impl Checks {
             format!("new critical issues ({})", markers.join(" or "))
         };
         let measure = format!("{what}, last 24 hours");
-        let outcome = if issues.is_empty() {
+        let mut outcome = if issues.is_empty() {
             Outcome::passed(format!("No {what} in the last 24 hours."))
         } else {
             Outcome::failed(format!(
@@ -676,6 +676,21 @@ impl Checks {
             ))
             .with_issues(&issues[..issues.len().min(5)])
         };
+        // Seed 001 names each critical error's kind in its `error_type` tag:
+        // shown beside the issue, when the server tells.
+        if !markers.is_empty() {
+            for issue in issues.iter().take(5) {
+                if let Ok(types) = sentry.issue_tag_values(org, &issue.id, "error_type").await
+                    && !types.is_empty()
+                    && let Some(line) = outcome.observed.get(&issue.short_id).cloned()
+                {
+                    outcome.observed.insert(
+                        &issue.short_id,
+                        format!("{line}; error_type {}", types.join(", ")),
+                    );
+                }
+            }
+        }
         outcome
             .saw("new issues", issues.len().to_string())
             .measured(issues.len() as f64, Unit::Count, measure)

@@ -142,6 +142,8 @@ async fn the_watch_items_measure_errors_and_list_issues() {
 
     fakes.sentry.world.lock().expect("lock").issues =
         vec![fake_sentry::issue(11, "fatal", "TypeError: x is undefined")];
+    fakes.sentry.world.lock().expect("lock").issue_tags =
+        vec![("11".into(), "error_type".into(), "bolna_api_failure".into())];
     fakes.sentry.world.lock().expect("lock").hourly_errors = vec![Some(1), Some(12), Some(0)];
     // Results younger than 5 seconds are reused; these are new questions after that.
     tokio::time::sleep(watchpost_proxy::checks::FRESH_FOR).await;
@@ -168,6 +170,13 @@ async fn the_watch_items_measure_errors_and_list_issues() {
     assert_eq!(
         critical["observed"]["new issues"], "1",
         "one issue, found twice: {critical}"
+    );
+    assert!(
+        critical["observed"]["VOX-11"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("; error_type bolna_api_failure"),
+        "seed 001's error_type beside the issue: {critical}"
     );
     assert!(
         critical["message"]

@@ -127,17 +127,17 @@ async fn every_check_against_glitchtip_is_passed_failed_or_unsupported_with_what
         "{reports:?}"
     );
     let critical = &reports["h4-new-critical"]["observed"];
+    let seen = |id: &str| critical[id].as_str().unwrap_or_default().to_owned();
+    // Seed 001's error_type beside each, from GlitchTip's own tags path.
+    assert!(seen("VOXANNE-2").contains("BolnaApiError"), "{critical}");
     assert!(
-        critical["VOXANNE-2"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("BolnaApiError")
+        seen("VOXANNE-2").ends_with("; error_type bolna_api_failure"),
+        "{critical}"
     );
+    assert!(seen("VOXANNE-4").contains("fatal"), "{critical}");
     assert!(
-        critical["VOXANNE-4"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("fatal")
+        seen("VOXANNE-4").ends_with("; error_type memory"),
+        "{critical}"
     );
     assert!(
         !reports["new-issues"]

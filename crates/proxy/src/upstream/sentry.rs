@@ -340,6 +340,20 @@ impl Workflow {
     }
 }
 
+/// A tag of an issue and its most frequent values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssueTag {
+    #[serde(default)]
+    top_values: Option<Vec<TagValue>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct TagValue {
+    #[serde(default)]
+    value: Option<String>,
+}
+
 /// A release, as far as Watchpost reads it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -660,6 +674,36 @@ impl Sentry {
     }
 
     /// Alerts of the current API.
+    /// The values of the tag `key` on the issue `id`, most frequent first;
+    /// none when the issue has no such tag. GlitchTip keeps them elsewhere
+    /// (`/issues/{id}/tags/?key=`), asked where Sentry's path is a web page.
+    pub async fn issue_tag_values(
+        &self,
+        org: &str,
+        id: &str,
+        key: &str,
+    ) -> Result<Vec<String>, UpstreamError> {
+        let url = self
+            .org_url(org, &["organizations", org, "issues", id, "tags", key])
+            .await?;
+        let values = |tags: Vec<IssueTag>| -> Vec<String> {
+            tags.into_iter()
+                .flat_map(|tag| tag.top_values.unwrap_or_default())
+                .filter_map(|value| value.value)
+                .collect()
+        };
+        match self.get::<IssueTag>(&url).await {
+            Ok(tag) => Ok(values(vec![tag])),
+            Err(UpstreamError::NotFound) => Ok(Vec::new()),
+            Err(UpstreamError::Unsupported(_) | UpstreamError::NotJson(_)) => {
+                let mut url = Self::url(&self.region(org).await?, &["issues", id, "tags"]);
+                url.query_pairs_mut().append_pair("key", key);
+                Ok(values(self.get(&url).await?))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// Marks the issue `id` of the project resolved.
     pub async fn resolve_issue(
         &self,

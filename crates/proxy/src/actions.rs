@@ -159,13 +159,7 @@ fn commit_words(commit: Option<&crate::upstream::render::Commit>) -> String {
     let Some(commit) = commit else {
         return String::new();
     };
-    let id: String = commit
-        .id
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .take(7)
-        .collect();
+    let id = commit.short();
     let message = commit
         .message
         .as_deref()

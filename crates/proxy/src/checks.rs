@@ -1128,7 +1128,7 @@ impl Checks {
                 "Render does not say which commit is live, so its release cannot be looked up: check Releases in Sentry by hand.",
             );
         };
-        let short: String = commit.chars().take(7).collect();
+        let short = crate::upstream::render::short(&commit);
         match render.env_vars(service).await {
             Ok(vars) if vars.iter().any(|var| var.key == FIXED_RELEASE) => {
                 return Outcome::failed(format!(
@@ -1323,13 +1323,7 @@ impl Checks {
                     .saw("status", status)
                     .saw("deploy", deploy.id.clone());
                     if let Some(commit) = &deploy.commit {
-                        let id: String = commit
-                            .id
-                            .as_deref()
-                            .unwrap_or_default()
-                            .chars()
-                            .take(7)
-                            .collect();
+                        let id = commit.short();
                         let message = commit.message.as_deref().unwrap_or_default();
                         outcome =
                             outcome.saw("commit", format!("{id} {message}").trim().to_owned());

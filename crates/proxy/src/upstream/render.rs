@@ -66,6 +66,18 @@ pub struct Commit {
     pub message: Option<String>,
 }
 
+impl Commit {
+    /// The commit's id as people read it: its first seven characters.
+    pub fn short(&self) -> String {
+        short(self.id.as_deref().unwrap_or_default())
+    }
+}
+
+/// A commit id's first seven characters.
+pub fn short(id: &str) -> String {
+    id.chars().take(7).collect()
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EnvVarWithCursor {

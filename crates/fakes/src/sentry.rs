@@ -29,6 +29,12 @@ pub const ISSUE_RULES: &str =
     "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/rules/";
 /// In the legacy document only.
 pub const METRIC_RULES: &str = "/api/0/organizations/{organization_id_or_slug}/alert-rules/";
+/// In the legacy document only.
+pub const ISSUE_RULE: &str =
+    "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/rules/{rule_id}/";
+/// In the legacy document only.
+pub const METRIC_RULE: &str =
+    "/api/0/organizations/{organization_id_or_slug}/alert-rules/{alert_rule_id}/";
 pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/workflows/";
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
 pub const DETECTORS: &str =
@@ -152,7 +158,7 @@ pub fn metric_rule(
         "get",
         METRIC_RULES,
         json!({
-            "id": "7", "name": name, "aggregate": aggregate, "timeWindow": window, "thresholdType": 0,
+            "id": next_rule_id(), "name": name, "aggregate": aggregate, "timeWindow": window, "thresholdType": 0,
             "comparisonDelta": delta, "projects": ["voxanne"], "query": "",
             "triggers": [{ "label": "critical", "alertThreshold": threshold,
                 "actions": [{ "type": "email", "targetType": "team", "targetIdentifier": "1" }] }]
@@ -166,7 +172,7 @@ pub fn issue_rule(name: &str, condition: &str) -> Value {
         SENTRY_LEGACY,
         "get",
         ISSUE_RULES,
-        json!({ "id": "8", "name": name, "conditions": [{ "id": condition }], "actionMatch": "all", "frequency": 30,
+        json!({ "id": next_rule_id(), "name": name, "conditions": [{ "id": condition }], "actionMatch": "all", "frequency": 30,
             "actions": [{ "id": "sentry.mail.actions.NotifyEmailAction", "targetType": "IssueOwners" }] }),
     )
 }
@@ -270,6 +276,14 @@ impl FakeSentry {
             .route(
                 "/api/0/organizations/{org}/alert-rules/",
                 post(new_metric_rule),
+            )
+            .route(
+                "/api/0/projects/{org}/{project}/rules/{id}/",
+                axum::routing::put(update_issue_rule),
+            )
+            .route(
+                "/api/0/organizations/{org}/alert-rules/{id}/",
+                axum::routing::put(update_metric_rule),
             )
             // Ingestion, where a DSN points: the fake is its own ingest host.
             .route("/api/{project_id}/envelope/", post(envelope));
@@ -489,15 +503,62 @@ async fn new_metric_rule(
     new_legacy_rule(world.metric_rules.as_mut(), METRIC_RULES, body)
 }
 
+/// A new rule's id: unique across the fakes of a test process.
+fn next_rule_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(700);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .to_string()
+}
+
 /// A legacy rule added to `rules`, as `template` answers it; without the
 /// legacy API (`None`), the web page some servers answer instead.
 fn new_legacy_rule(rules: Option<&mut Vec<Value>>, template: &str, body: Value) -> Response {
     let Some(rules) = rules else {
         return html_page();
     };
-    let made = answer_in(SENTRY_LEGACY, "get", template, body);
+    let mut made = answer_in(SENTRY_LEGACY, "get", template, body);
+    made["id"] = json!(next_rule_id());
     rules.push(made.clone());
     created(made)
+}
+
+/// `PUT` of a legacy rule: the rule `id` becomes what the body says.
+fn replaced_legacy_rule(
+    rules: Option<&mut Vec<Value>>,
+    template: &str,
+    id: &str,
+    body: Value,
+) -> Response {
+    let Some(rules) = rules else {
+        return html_page();
+    };
+    let Some(rule) = rules.iter_mut().find(|rule| rule["id"] == id) else {
+        return not_found();
+    };
+    let mut made = answer_in(SENTRY_LEGACY, "get", template, body);
+    made["id"] = json!(id);
+    *rule = made.clone();
+    axum::Json(made).into_response()
+}
+
+async fn update_issue_rule(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, _, id)): Path<(String, String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    replaced_legacy_rule(world.issue_rules.as_mut(), ISSUE_RULES, &id, body)
+}
+
+async fn update_metric_rule(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, id)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    replaced_legacy_rule(world.metric_rules.as_mut(), METRIC_RULES, &id, body)
 }
 
 async fn new_detector(
@@ -734,7 +795,9 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "issues"] => Some(ISSUES),
         ["api", "0", "organizations", _, "stats_v2"] => Some(STATS),
         ["api", "0", "projects", _, _, "rules"] => Some(ISSUE_RULES),
+        ["api", "0", "projects", _, _, "rules", _] => Some(ISSUE_RULE),
         ["api", "0", "organizations", _, "alert-rules"] => Some(METRIC_RULES),
+        ["api", "0", "organizations", _, "alert-rules", _] => Some(METRIC_RULE),
         ["api", "0", "organizations", _, "workflows"] => Some(WORKFLOWS),
         ["api", "0", "organizations", _, "events"] => Some(EVENTS),
         ["api", "0", "teams", _, _, "projects"] => Some(TEAM_PROJECTS),

@@ -494,7 +494,11 @@ impl Checks {
         let (issue_rules, metric_rules, legacy) = match self.legacy_rules(sentry, org, slug).await {
             Ok((issue_rules, metric_rules)) => (issue_rules, metric_rules, true),
             Err(None) => match sentry.workflows(org).await {
-                Ok(found) => (found.iter().map(|w| w.facts()).collect(), Vec::new(), false),
+                Ok(found) => (
+                    found.iter().map(|w| (String::new(), w.facts())).collect(),
+                    Vec::new(),
+                    false,
+                ),
                 Err(
                     UpstreamError::NotFound
                     | UpstreamError::Unsupported(_)
@@ -510,23 +514,101 @@ impl Checks {
             Err(Some(err)) => return Acted::upstream("Sentry", &err),
         };
         let mut acted = Acted::new(ActionStatus::Unchanged, "");
-        let (mut created, mut left) = (0, Vec::new());
+        let (mut created, mut corrected, mut left) = (0, 0, Vec::new());
         for (spec, seed) in wanted {
             let name = spec.name();
-            let found =
-                |rule_name: &str, does_it: bool| rule_name.eq_ignore_ascii_case(name) || does_it;
-            // The current API keeps every rule as an alert.
-            let exists = match spec {
-                RuleSpec::Metric(_) if legacy => metric_rules
-                    .iter()
-                    .any(|rule| found(&rule.name, seed.is_some_and(|seed| rule.does(seed)))),
-                _ => issue_rules
-                    .iter()
-                    .any(|rule| found(&rule.name, seed.is_some_and(|seed| rule.does(seed)))),
+            let which = if seed.is_some() {
+                "seed 000"
+            } else {
+                "seed 003"
             };
-            if exists {
-                acted = acted.with(name, "already there");
-                continue;
+            let named = |rule_name: &str| rule_name.trim().eq_ignore_ascii_case(name);
+            // A rule there already, named so or watching the same, and how
+            // it differs from the seed. The current API keeps every rule as
+            // an alert, its conditions in a monitor: only its name and
+            // notification are compared here.
+            let existing: Option<(&str, Vec<String>)> =
+                match spec {
+                    RuleSpec::Metric(metric) if legacy => metric_rules
+                        .iter()
+                        .find(|(_, rule)| named(&rule.name))
+                        .or_else(|| {
+                            metric_rules
+                                .iter()
+                                .find(|(_, rule)| seed.is_some_and(|seed| rule.does(seed)))
+                        })
+                        .map(|(id, rule)| (id.as_str(), metric.differences(rule, which))),
+                    RuleSpec::Issue(issue) => issue_rules
+                        .iter()
+                        .find(|(_, rule)| named(&rule.name))
+                        .or_else(|| {
+                            issue_rules
+                                .iter()
+                                .find(|(_, rule)| seed.is_some_and(|seed| rule.does(seed)))
+                        })
+                        .map(|(id, rule)| (id.as_str(), issue.differences(rule, which))),
+                    RuleSpec::Metric(_) => issue_rules
+                        .iter()
+                        .find(|(_, rule)| named(&rule.name))
+                        .map(|(id, rule)| {
+                            let silent = (rule.actions == 0)
+                                .then(|| "it exists but notifies nobody".to_owned());
+                            (id.as_str(), silent.into_iter().collect())
+                        }),
+                };
+            match existing {
+                Some((_, differences)) if differences.is_empty() => {
+                    acted = acted.with(name, "already there");
+                    continue;
+                }
+                // A legacy rule that differs is set as the seed says.
+                Some((id, differences)) if legacy && !id.is_empty() => {
+                    let corrected_rule = match spec {
+                        RuleSpec::Issue(issue) => {
+                            sentry
+                                .update_issue_rule(
+                                    org,
+                                    slug,
+                                    id,
+                                    &legacy_issue_rule(&issue, notify.slack),
+                                )
+                                .await
+                        }
+                        RuleSpec::Metric(metric) => {
+                            sentry
+                                .update_metric_rule(
+                                    org,
+                                    id,
+                                    &legacy_metric_rule(&metric, slug, &notify),
+                                )
+                                .await
+                        }
+                    };
+                    match corrected_rule {
+                        Ok(_) => {
+                            corrected += 1;
+                            acted =
+                                acted.with(name, format!("corrected: {}", differences.join("; ")));
+                        }
+                        Err(err) => {
+                            left.push(name);
+                            acted = acted.with(name, format!("not corrected: Sentry {err}"));
+                        }
+                    }
+                    continue;
+                }
+                Some((_, differences)) => {
+                    left.push(name);
+                    acted = acted.with(
+                        name,
+                        format!(
+                            "{}: correct it under Alerts in Sentry",
+                            differences.join("; ")
+                        ),
+                    );
+                    continue;
+                }
+                None => {}
             }
             let failed = |err: UpstreamError| format!("not created: Sentry {err}");
             let made: Result<&str, String> = match (spec, legacy) {
@@ -578,17 +660,33 @@ impl Checks {
                 }
             }
         }
-        acted.status = match (created, left.is_empty()) {
+        acted.status = match (created + corrected, left.is_empty()) {
             (0, true) => ActionStatus::Unchanged,
             (0, false) => ActionStatus::Failed,
             _ => ActionStatus::Done,
         };
-        acted.message = match (created, left.as_slice()) {
-            (0, []) => "Sentry already has every alert rule.".to_owned(),
-            (n, []) => format!("Created {} in Sentry.", counted(n, "alert rule")),
-            (n, left) => format!(
-                "Created {}; create {} in Sentry by hand.",
-                counted(n, "alert rule"),
+        let mut done = Vec::new();
+        if created > 0 {
+            done.push(format!("Created {}", counted(created, "alert rule")));
+        }
+        if corrected > 0 {
+            done.push(format!(
+                "{} {} as the seeds say",
+                if created > 0 {
+                    "corrected"
+                } else {
+                    "Corrected"
+                },
+                counted(corrected, "alert rule")
+            ));
+        }
+        acted.message = match (done.is_empty(), left.as_slice()) {
+            (true, []) => "Sentry already has every alert rule.".to_owned(),
+            (false, []) => format!("{} in Sentry.", done.join(" and ")),
+            (true, left) => format!("Create {} in Sentry by hand.", left.join(", ")),
+            (false, left) => format!(
+                "{}; create or correct {} in Sentry by hand.",
+                done.join(" and "),
                 left.join(", ")
             ),
         };
@@ -604,8 +702,8 @@ impl Checks {
         slug: &str,
     ) -> Result<
         (
-            Vec<domain::alerts::IssueRule>,
-            Vec<domain::alerts::MetricRule>,
+            Vec<(String, domain::alerts::IssueRule)>,
+            Vec<(String, domain::alerts::MetricRule)>,
         ),
         Option<UpstreamError>,
     > {
@@ -621,11 +719,14 @@ impl Checks {
             .map_err(missing)?;
         let metric = sentry.legacy_metric_rules(org).await.map_err(missing)?;
         Ok((
-            issue.iter().map(|rule| rule.facts()).collect(),
+            issue
+                .iter()
+                .map(|rule| (rule.id.clone(), rule.facts()))
+                .collect(),
             metric
                 .iter()
                 .filter(|rule| rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug))
-                .map(|rule| rule.facts())
+                .map(|rule| (rule.id.clone(), rule.facts()))
                 .collect(),
         ))
     }

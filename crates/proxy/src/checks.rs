@@ -860,7 +860,7 @@ impl Checks {
                 ))
             } else {
                 Outcome::failed(format!(
-                    "“{name}” exists, but {}: Watchpost's “Create the alert rules” adds what is missing to new rules; correct this one under Alerts in Sentry.",
+                    "“{name}” exists, but {}: Watchpost's “Create the alert rules” corrects it (on Sentry's alert-rule API), or correct it under Alerts in Sentry.",
                     differences.join("; ")
                 ))
             };

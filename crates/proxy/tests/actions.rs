@@ -35,21 +35,32 @@ fn changes_fit_the_documents(launch: &Launch) {
     for (path, body) in &fake_sentry_changes(launch) {
         let template = fake_sentry::template_of(path)
             .unwrap_or_else(|| panic!("{path} is not in Sentry's documents"));
-        let spec = if template == fake_sentry::ISSUE_RULES || template == fake_sentry::METRIC_RULES
-        {
+        let legacy = [
+            fake_sentry::ISSUE_RULES,
+            fake_sentry::METRIC_RULES,
+            fake_sentry::ISSUE_RULE,
+            fake_sentry::METRIC_RULE,
+        ];
+        let spec = if legacy.contains(&template) {
             SENTRY_LEGACY
         } else {
             SENTRY
         };
         let document = specs::document(spec);
-        // Every change is a POST (a create), but resolving an issue: a PUT.
-        let method = if template == fake_sentry::ISSUES {
+        // Creates are POSTs; resolving an issue and correcting a rule, PUTs.
+        let method = if [
+            fake_sentry::ISSUES,
+            fake_sentry::ISSUE_RULE,
+            fake_sentry::METRIC_RULE,
+        ]
+        .contains(&template)
+        {
             "put"
         } else {
             "post"
         };
         let mut schema = specs::request_schema(document, method, template).clone();
-        if method == "put" {
+        if template == fake_sentry::ISSUES {
             // The document marks every field of this bulk update required,
             // while its description has each change only what it names.
             if let Some(fields) = schema.as_object_mut() {
@@ -513,4 +524,39 @@ async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings(
         !rate.to_string().contains("\"0.1\""),
         "the service's own value is never relayed: {rate}"
     );
+}
+
+#[tokio::test]
+async fn a_rule_that_differs_from_the_seed_is_corrected_by_the_action() {
+    let launch = Launch::start(Stage::Ready).await;
+    {
+        let mut world = launch.sentry.world.lock().expect("lock");
+        let mut silent =
+            fake_sentry::metric_rule("High Error Rate Alert", "failure_rate()", 5, 5.0, None);
+        silent["triggers"][0]["actions"] = serde_json::json!([]);
+        world.metric_rules = Some(vec![silent]);
+    }
+    let (server, project) = common::launch_server(&launch).await;
+    let admin = server.admin().await;
+    let before = check(&admin, project, "alert-high-error-rate").await;
+    assert_eq!(before["status"], "failed", "{before}");
+    let rules = act(&admin, project, "sentry.create_alert_rules", "{}").await;
+    assert_eq!(rules["status"], "done", "{rules}");
+    let said = rules["changed"]["High Error Rate Alert"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("corrected: its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"),
+        "{rules}"
+    );
+    assert!(
+        rules["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("corrected 1 alert rule as the seeds say"),
+        "{rules}"
+    );
+    let after = check(&admin, project, "alert-high-error-rate").await;
+    assert_eq!(after["status"], "passed", "{after}");
+    changes_fit_the_documents(&launch);
 }

@@ -165,6 +165,8 @@ fn seen(text: Option<&str>) -> Option<jiff::Timestamp> {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyMetricRule {
+    #[serde(default, deserialize_with = "id")]
+    pub id: String,
     pub name: String,
     pub aggregate: String,
     pub time_window: f64,
@@ -216,6 +218,8 @@ impl LegacyMetricRule {
 /// A legacy issue alert rule (`/projects/{org}/{project}/rules/`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LegacyIssueRule {
+    #[serde(default, deserialize_with = "id")]
+    pub id: String,
     pub name: String,
     #[serde(default)]
     pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -531,11 +535,54 @@ impl Sentry {
         segments: &[&str],
         body: &serde_json::Value,
     ) -> Result<T, UpstreamError> {
+        self.change(Method::POST, org, segments, body).await
+    }
+
+    async fn change<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        org: &str,
+        segments: &[&str],
+        body: &serde_json::Value,
+    ) -> Result<T, UpstreamError> {
         let url = self.org_url(org, segments).await?;
         self.upstream
-            .send(Method::POST, &url, Some(&self.token), body)
+            .send(method.clone(), &url, Some(&self.token), body)
             .await
-            .map_err(|err| scoped(err, &Method::POST, &url))
+            .map_err(|err| scoped(err, &method, &url))
+    }
+
+    /// Replaces the legacy issue rule `id` with `body`.
+    pub async fn update_issue_rule(
+        &self,
+        org: &str,
+        project: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Created, UpstreamError> {
+        self.change(
+            Method::PUT,
+            org,
+            &["projects", org, project, "rules", id],
+            body,
+        )
+        .await
+    }
+
+    /// Replaces the legacy metric rule `id` with `body`.
+    pub async fn update_metric_rule(
+        &self,
+        org: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Created, UpstreamError> {
+        self.change(
+            Method::PUT,
+            org,
+            &["organizations", org, "alert-rules", id],
+            body,
+        )
+        .await
     }
 
     pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {

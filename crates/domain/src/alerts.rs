@@ -378,12 +378,35 @@ impl Wanted {
         })
     }
 
+    /// Seed 000's three rules, and with `seed_003` also seed 003's five.
+    pub fn all(seed_003: bool) -> impl Iterator<Item = Wanted> {
+        let seed_003 = if seed_003 { &SEED_003_PARAMS[..] } else { &[] };
+        ["high_error_rate", "new_issue", "error_spike"]
+            .iter()
+            .chain(seed_003)
+            .filter_map(|param| Wanted::from_param(param))
+    }
+
     pub fn name(&self) -> &'static str {
         self.spec.name()
     }
 
     pub fn named(&self, name: &str) -> bool {
         name.trim().eq_ignore_ascii_case(self.name())
+    }
+
+    /// The rule among `rules` that is this one: the one named so, else one
+    /// that `watches` the same.
+    pub fn find<'a, T>(
+        &self,
+        rules: &'a [T],
+        name: impl Fn(&T) -> &str,
+        watches: impl Fn(&T) -> bool,
+    ) -> Option<&'a T> {
+        rules
+            .iter()
+            .find(|rule| self.named(name(rule)))
+            .or_else(|| rules.iter().find(|rule| watches(rule)))
     }
 
     /// Whether a metric rule not named as this one watches what it does.
@@ -602,6 +625,21 @@ mod tests {
             Some("seed 000")
         );
         assert_eq!(Wanted::from_param("nope"), None);
+        assert_eq!(Wanted::all(false).count(), 3);
+        assert_eq!(Wanted::all(true).count(), 8);
+        let rules = [
+            metric("count()", 15, 50.0, None),
+            MetricRule {
+                name: "High Error Rate".into(),
+                ..metric("count()", 60, 1.0, None)
+            },
+        ];
+        let found = count.find(&rules, |r| &r.name, |r| count.does_metric(r));
+        assert_eq!(
+            found.map(|r| r.time_window_minutes),
+            Some(60),
+            "the name first"
+        );
     }
 
     #[test]

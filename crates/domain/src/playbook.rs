@@ -523,6 +523,11 @@ impl Playbook {
         self.sdk.iter().find(|sdk| sdk.platform == platform)
     }
 
+    /// The SDK settings of the project's platform, once it has one.
+    pub fn sdk_of(&self, project: &crate::project::Project) -> Option<&Sdk> {
+        self.sdk_for(project.platform?)
+    }
+
     /// Finds a target of the routine checks by id.
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.watch

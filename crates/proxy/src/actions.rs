@@ -13,8 +13,7 @@ use domain::action::{
     ActionKind, ActionStatus, FIXED_RELEASE, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
 };
 use domain::alerts::{
-    FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, SEED_003_RULES,
-    SeedRule,
+    FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
 };
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -453,13 +452,6 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return Acted::stopped(outcome),
         };
-        let mut wanted: Vec<(RuleSpec, Option<SeedRule>)> = SeedRule::ALL
-            .iter()
-            .map(|seed| (seed.spec(), Some(*seed)))
-            .collect();
-        if options.seed_003_rules {
-            wanted.extend(SEED_003_RULES.iter().map(|spec| (*spec, None)));
-        }
         // Every rule notifies: by email (the project's team for a metric
         // rule, the issue's owners else active members for an issue rule),
         // and where Sentry's Slack integration is installed, the project's
@@ -515,41 +507,30 @@ impl Checks {
         };
         let mut acted = Acted::new(ActionStatus::Unchanged, "");
         let (mut created, mut corrected, mut left) = (0, 0, Vec::new());
-        for (spec, seed) in wanted {
-            let name = spec.name();
-            let which = if seed.is_some() {
-                "seed 000"
-            } else {
-                "seed 003"
-            };
-            let named = |rule_name: &str| rule_name.trim().eq_ignore_ascii_case(name);
+        for wanted in Wanted::all(options.seed_003_rules) {
+            let (spec, name) = (wanted.spec, wanted.name());
             // A rule there already, named so or watching the same, and how
-            // it differs from the seed. The current API keeps every rule as
+            // it differs from its seed. The current API keeps every rule as
             // an alert, its conditions in a monitor: only its name and
             // notification are compared here.
             let existing: Option<(&str, Vec<String>)> =
                 match spec {
-                    RuleSpec::Metric(metric) if legacy => metric_rules
-                        .iter()
-                        .find(|(_, rule)| named(&rule.name))
-                        .or_else(|| {
-                            metric_rules
-                                .iter()
-                                .find(|(_, rule)| seed.is_some_and(|seed| rule.does(seed)))
-                        })
-                        .map(|(id, rule)| (id.as_str(), metric.differences(rule, which))),
-                    RuleSpec::Issue(issue) => issue_rules
-                        .iter()
-                        .find(|(_, rule)| named(&rule.name))
-                        .or_else(|| {
-                            issue_rules
-                                .iter()
-                                .find(|(_, rule)| seed.is_some_and(|seed| rule.does(seed)))
-                        })
-                        .map(|(id, rule)| (id.as_str(), issue.differences(rule, which))),
-                    RuleSpec::Metric(_) => issue_rules
-                        .iter()
-                        .find(|(_, rule)| named(&rule.name))
+                    RuleSpec::Metric(metric) if legacy => wanted
+                        .find(
+                            &metric_rules,
+                            |(_, r)| &r.name,
+                            |(_, r)| wanted.does_metric(r),
+                        )
+                        .map(|(id, rule)| (id.as_str(), metric.differences(rule, wanted.seed))),
+                    RuleSpec::Issue(issue) => wanted
+                        .find(
+                            &issue_rules,
+                            |(_, r)| &r.name,
+                            |(_, r)| wanted.does_issue(r),
+                        )
+                        .map(|(id, rule)| (id.as_str(), issue.differences(rule, wanted.seed))),
+                    RuleSpec::Metric(_) => wanted
+                        .find(&issue_rules, |(_, r)| &r.name, |_| false)
                         .map(|(id, rule)| {
                             let silent = (rule.actions == 0)
                                 .then(|| "it exists but notifies nobody".to_owned());
@@ -732,10 +713,7 @@ impl Checks {
     }
 
     async fn set_env_vars(&self, playbook: &Playbook, project: &Project) -> Acted {
-        let Some(sdk) = project
-            .platform
-            .and_then(|platform| playbook.sdk_for(platform))
-        else {
+        let Some(sdk) = playbook.sdk_of(project) else {
             return Acted::new(
                 ActionStatus::Failed,
                 "No platform is set: choose Node.js, FastAPI or Next.js in the project's settings; each platform's seed gives its own settings.",

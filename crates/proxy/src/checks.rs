@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::CheckKind;
+use domain::action::{FIXED_RELEASE, is_test_event};
 use domain::alerts::{RuleSpec, Wanted};
 use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
@@ -30,7 +31,6 @@ use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
 use crate::upstream::{Upstream, UpstreamError};
-use domain::action::{FIXED_RELEASE, is_test_event};
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +126,11 @@ impl Outcome {
     }
 }
 
-/// `2026-11-22T13:00:00Z` → `13:00 UTC`.
+/// The start of the last 24 hours, which the issue and event checks look at.
+fn day_ago() -> jiff::Timestamp {
+    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)
+}
+
 /// `2026-11-22T13:00:00Z` → `2026-11-22 13:00 UTC`.
 fn day_and_hour(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
@@ -135,6 +139,7 @@ fn day_and_hour(rfc3339: &str) -> String {
     }
 }
 
+/// `2026-11-22T13:00:00Z` → `13:00 UTC`.
 fn short_hour(rfc3339: &str) -> String {
     rfc3339
         .get(11..16)
@@ -422,14 +427,11 @@ impl Checks {
             }
             CheckKind::RenderService => self.render_service(project).await,
             CheckKind::RenderEnvVar => {
-                let seed = project
-                    .platform
-                    .and_then(|platform| playbook.sdk_for(platform))
-                    .and_then(|sdk| {
-                        sdk.settings
-                            .iter()
-                            .find(|setting| Some(setting.key.as_str()) == param("key"))
-                    });
+                let seed = playbook.sdk_of(project).and_then(|sdk| {
+                    sdk.settings
+                        .iter()
+                        .find(|setting| Some(setting.key.as_str()) == param("key"))
+                });
                 self.render_env_var(
                     project,
                     param("key").unwrap_or_default(),
@@ -439,9 +441,8 @@ impl Checks {
                 .await
             }
             CheckKind::RenderDsnMatches => {
-                let variable = project
-                    .platform
-                    .and_then(|platform| playbook.sdk_for(platform))
+                let variable = playbook
+                    .sdk_of(project)
                     .map_or("SENTRY_DSN", |sdk| sdk.dsn.as_str());
                 self.render_dsn_matches(project, param("project"), variable)
                     .await
@@ -576,7 +577,7 @@ impl Checks {
                 "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initialises the SDK, and send a test event.",
             );
         }
-        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let since = day_ago();
         let latest = match sentry.latest_issue(org, &found.id, "24h").await {
             Ok(latest) => latest.filter(|issue| !issue.last_seen_before(since)),
             Err(err) => return Outcome::upstream("Sentry", &err),
@@ -642,7 +643,7 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let since = day_ago();
         let mut issues: Vec<Issue> = Vec::new();
         let queries: Vec<Option<&str>> = if markers.is_empty() {
             vec![None]
@@ -885,10 +886,7 @@ impl Checks {
                     })
                     .map(|rule| rule.facts())
                     .collect();
-                rules
-                    .iter()
-                    .find(|facts| seed.named(&facts.name))
-                    .or_else(|| rules.iter().find(|facts| seed.does_metric(facts)))
+                seed.find(&rules, |r| &r.name, |r| seed.does_metric(r))
                     .map(|facts| {
                         judged(
                             &facts.name,
@@ -900,10 +898,7 @@ impl Checks {
             }),
             RuleSpec::Issue(spec) => sentry.legacy_issue_rules(org, slug).await.map(|rules| {
                 let rules: Vec<_> = rules.iter().map(|rule| rule.facts()).collect();
-                rules
-                    .iter()
-                    .find(|facts| seed.named(&facts.name))
-                    .or_else(|| rules.iter().find(|facts| seed.does_issue(facts)))
+                seed.find(&rules, |r| &r.name, |r| seed.does_issue(r))
                     .map(|facts| {
                         judged(
                             &facts.name,
@@ -939,15 +934,14 @@ impl Checks {
             }
             Err(err) => return Outcome::upstream("Sentry", &err),
         };
-        let facts: Vec<_> = workflows.iter().map(|workflow| workflow.facts()).collect();
-        let Some(at) = facts
-            .iter()
-            .position(|facts| seed.named(&facts.name))
-            .or_else(|| facts.iter().position(|facts| seed.does_issue(facts)))
-        else {
+        let alerts: Vec<_> = workflows.iter().map(|w| (w, w.facts())).collect();
+        let Some((alert, found)) = seed.find(
+            &alerts,
+            |(_, facts)| &facts.name,
+            |(_, facts)| seed.does_issue(facts),
+        ) else {
             return missing();
         };
-        let (found, alert) = (&facts[at], &workflows[at]);
         match seed.spec {
             RuleSpec::Issue(spec) => judged(
                 &found.name,
@@ -993,7 +987,7 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let since = day_ago();
         match sentry.top_issues(org, &id, "24h", since, 3).await {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No unresolved issues in the last 24 hours.")
@@ -1655,16 +1649,14 @@ mod tests {
     #[test]
     fn a_backup_passes_only_when_every_condition_of_seed_002_is_seen() {
         let now = at("2026-11-23T12:00:00Z");
-        let row = |fields: &str| {
+        let verified = |at: &str, status: &str, fields: &str| {
             BackupVerification::latest(
-                format!(
-                    r#"{{"verified_at": "2026-11-23T05:00:00Z", "status": "success", {fields}}}"#
-                )
-                .as_bytes(),
+                format!(r#"{{"verified_at": "{at}", "status": "{status}", {fields}}}"#).as_bytes(),
             )
             .expect("a row")
             .judge(now, 100)
         };
+        let row = |fields: &str| verified("2026-11-23T05:00:00Z", "success", fields);
         let good = r#""checks_passed": 5, "checks_failed": 0, "backup_age_hours": 3.5, "backup_size_mb": 812.4"#;
         let fresh = row(good);
         assert_eq!(fresh.status, CheckStatus::Passed, "{}", fresh.message);
@@ -1690,23 +1682,13 @@ mod tests {
             assert_eq!(judged.status, CheckStatus::Failed, "{fields}");
             assert!(judged.message.contains(unmet), "{}", judged.message);
         }
-        let old = BackupVerification::latest(
-            format!(r#"{{"verified_at": "2026-11-22T05:00:00Z", "status": "success", {good}}}"#)
-                .as_bytes(),
-        )
-        .expect("a row")
-        .judge(now, 100);
+        let old = verified("2026-11-22T05:00:00Z", "success", good);
         assert!(
             old.message.contains("verified within 24 h (saw 31 h ago)"),
             "{}",
             old.message
         );
-        let warned = BackupVerification::latest(
-            format!(r#"{{"verified_at": "2026-11-23T05:00:00Z", "status": "warning", {good}}}"#)
-                .as_bytes(),
-        )
-        .expect("a row")
-        .judge(now, 100);
+        let warned = verified("2026-11-23T05:00:00Z", "warning", good);
         assert!(
             warned.message.contains("status is success (saw warning)"),
             "{}",

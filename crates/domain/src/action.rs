@@ -222,7 +222,7 @@ pub fn sdk_snippet(sdk: &Sdk, public_dsn: &str) -> String {
             "// instrument.js, required before anything else\nconst Sentry = require(\"@sentry/node\");\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE || {traces}),\n  profilesSampleRate: Number(process.env.SENTRY_PROFILES_SAMPLE_RATE || {profiles}),\n  sendDefaultPii: false,\n}});\n\n// after all routes of the Express app:\n// Sentry.setupExpressErrorHandler(app);\n"
         ),
         Platform::Fastapi => format!(
-            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"{dsn}\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    release=os.environ.get(\"RENDER_GIT_COMMIT\"),\n    sample_rate=float(os.environ.get(\"SENTRY_SAMPLE_RATE\", \"{errors}\")),\n    traces_sample_rate=float(os.environ.get(\"SENTRY_TRACES_SAMPLE_RATE\", \"{traces}\")),\n    profiles_sample_rate=float(os.environ.get(\"SENTRY_PROFILES_SAMPLE_RATE\", \"{profiles}\")),\n    send_default_pii=False,\n)\n"
+            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"{dsn}\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    release=os.environ.get(\"RENDER_GIT_COMMIT\"),\n    sample_rate=float(os.environ.get(\"SENTRY_SAMPLE_RATE\", \"{errors}\")),\n    traces_sample_rate=float(os.environ.get(\"SENTRY_TRACES_SAMPLE_RATE\", \"{traces}\")),\n    profiles_sample_rate=float(os.environ.get(\"SENTRY_PROFILES_SAMPLE_RATE\", \"{profiles}\")),\n    send_default_pii=False,\n)\n\n# Where payments are handled, the tags the payments alert rule reads:\n# sentry_sdk.set_tag(\"feature_area\", \"payments\")\n# sentry_sdk.set_tag(\"external_service\", \"stripe\")\n"
         ),
         Platform::Nextjs => format!(
             "// sentry.server.config.ts and sentry.client.config.ts\nimport * as Sentry from \"@sentry/nextjs\";\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT || \"production\",\n  // Render sets RENDER_GIT_COMMIT at build time; next.config exposes it.\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: {traces},\n  sendDefaultPii: false,\n}});\n"
@@ -356,6 +356,13 @@ mod tests {
             assert!(snippet.to_lowercase().contains("production"), "{snippet}");
         }
         let fastapi = sdk_snippet(&sdk(Platform::Fastapi), "https://k@o1.ingest.sentry.io/4");
+        // The tags the payments rule reads, as the snippet sets them.
+        for filter in crate::alerts::PAYMENT_TAGS {
+            let crate::alerts::Filter::Tag { key, .. } = filter else {
+                unreachable!("tags")
+            };
+            assert!(fastapi.contains(&format!("set_tag(\"{key}\"")), "{fastapi}");
+        }
         for value in ["\"0.05\"", "\"0.8\"", "\"0.02\""] {
             assert!(fastapi.contains(value), "seed 003's {value}: {fastapi}");
         }

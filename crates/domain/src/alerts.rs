@@ -123,13 +123,54 @@ impl MetricRule {
     }
 }
 
-/// An issue alert rule: its name, its conditions' ids and how many
-/// notifications it sends.
+/// An issue alert rule: its name, its conditions' ids, its filters in
+/// words ([`filter_words`]) and how many notifications it sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueRule {
     pub name: String,
     pub conditions: Vec<String>,
+    pub filters: Vec<String>,
+    /// Whether any one filter lets an event through (else all must).
+    pub any_filter: bool,
     pub actions: usize,
+}
+
+/// What an issue rule lets through: an event whose message, or whose tag
+/// `key`, contains the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    Message(&'static str),
+    Tag {
+        key: &'static str,
+        value: &'static str,
+    },
+}
+
+impl Filter {
+    pub fn words(self) -> String {
+        match self {
+            Filter::Message(text) => filter_words("message", "co", text),
+            Filter::Tag { key, value } => filter_words(&format!("tag {key}"), "co", value),
+        }
+    }
+}
+
+/// A rule's filter in words, from what it looks at (`message`, `tag
+/// feature_area`), Sentry's match code (`co`) and the value:
+/// `message contains payment`.
+pub fn filter_words(on: &str, matching: &str, value: &str) -> String {
+    let verb = match matching {
+        "co" => "contains",
+        "nc" => "does not contain",
+        "eq" => "is",
+        "ne" => "is not",
+        "sw" => "starts with",
+        "ew" => "ends with",
+        "is" => "is set",
+        "ns" => "is not set",
+        other => other,
+    };
+    format!("{on} {verb} {value}").trim_end().to_owned()
 }
 
 impl IssueRule {
@@ -154,12 +195,12 @@ pub enum RuleSpec {
 }
 
 /// An issue alert: a new (or, with `regressions`, a regressed) issue,
-/// optionally only when its message contains one of `message_contains`.
+/// only of an event one of `filters` lets through, when there are any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IssueSpec {
     pub name: &'static str,
     pub regressions: bool,
-    pub message_contains: &'static [&'static str],
+    pub filters: &'static [Filter],
     /// Minutes between two alerts of the same issue.
     pub frequency_minutes: u32,
 }
@@ -267,6 +308,17 @@ impl IssueSpec {
                 "it does not fire on a regressed issue, as {seed} asks"
             ));
         }
+        for filter in self.filters {
+            let words = filter.words();
+            if !rule.filters.contains(&words) {
+                differences.push(format!("it does not look for “{words}”, as {seed} asks"));
+            }
+        }
+        if self.filters.len() > 1 && !rule.any_filter {
+            differences.push(format!(
+                "it needs every filter to match where {seed} asks for any one"
+            ));
+        }
         if rule.actions == 0 {
             differences.push("it exists but notifies nobody".to_owned());
         }
@@ -312,7 +364,7 @@ impl SeedRule {
             SeedRule::NewIssue => RuleSpec::Issue(IssueSpec {
                 name: self.name(),
                 regressions: false,
-                message_contains: &[],
+                filters: &[],
                 frequency_minutes: 30,
             }),
             // "Up 50% in 10 minutes": the count over 10 minutes compared with
@@ -352,7 +404,7 @@ pub const SEED_003_PARAMS: [&str; 5] = [
 ];
 
 const SEED_003_CONDITIONS: [&str; 5] = [
-    "a new or regressed issue mentioning payment or stripe",
+    "a new or regressed issue tagged payment or stripe",
     "a new or regressed issue mentioning database or connection",
     "more than 10 auth errors in 5 minutes",
     "more than 50 errors in 15 minutes",
@@ -433,19 +485,36 @@ impl Wanted {
     }
 }
 
+/// The tags seed 003 asks every error to carry that its payments rule
+/// reads: the feature area (`payments`) and the external service
+/// (`stripe`). The seed names what they hold, not their keys; these are
+/// its words, and the FastAPI snippet sets them.
+pub const PAYMENT_TAGS: [Filter; 2] = [
+    Filter::Tag {
+        key: "feature_area",
+        value: "payment",
+    },
+    Filter::Tag {
+        key: "external_service",
+        value: "stripe",
+    },
+];
+
 /// Seed 003's production alert rules, as far as Sentry can express them
 /// (who receives them, email or SMS, stays a choice made in Sentry).
 pub const SEED_003_RULES: [RuleSpec; 5] = [
+    // "Error tag contains payment OR stripe".
     RuleSpec::Issue(IssueSpec {
         name: "Payment Processing Errors",
         regressions: true,
-        message_contains: &["payment", "stripe"],
+        filters: &PAYMENT_TAGS,
         frequency_minutes: 5,
     }),
+    // "Error message contains database OR connection".
     RuleSpec::Issue(IssueSpec {
         name: "Database Connection Errors",
         regressions: true,
-        message_contains: &["database", "connection"],
+        filters: &[Filter::Message("database"), Filter::Message("connection")],
         frequency_minutes: 5,
     }),
     RuleSpec::Metric(MetricSpec {
@@ -511,6 +580,8 @@ mod tests {
         let new_issue = IssueRule {
             name: "x".into(),
             conditions: vec![FIRST_SEEN_CONDITION.into()],
+            filters: Vec::new(),
+            any_filter: true,
             actions: 1,
         };
         assert!(new_issue.does(SeedRule::NewIssue));
@@ -561,6 +632,8 @@ mod tests {
         let quiet = IssueRule {
             name: "New Production Issue".into(),
             conditions: vec!["sentry.rules.conditions.every_event.EveryEventCondition".into()],
+            filters: Vec::new(),
+            any_filter: true,
             actions: 0,
         };
         assert_eq!(
@@ -595,6 +668,8 @@ mod tests {
                     let made = IssueRule {
                         name: spec.name.into(),
                         conditions: vec![FIRST_SEEN_CONDITION.into()],
+                        filters: Vec::new(),
+                        any_filter: true,
                         actions: 1,
                     };
                     assert!(made.does(seed), "{seed:?}");
@@ -602,6 +677,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_payments_rule_reads_tags_and_fires_on_either() {
+        let RuleSpec::Issue(payments) = SEED_003_RULES[0] else {
+            unreachable!("an issue rule")
+        };
+        let rule = |filters: &[&str], any_filter| IssueRule {
+            name: payments.name.into(),
+            conditions: vec![FIRST_SEEN_CONDITION.into(), REGRESSION_CONDITION.into()],
+            filters: filters.iter().map(|f| (*f).to_owned()).collect(),
+            any_filter,
+            actions: 2,
+        };
+        let as_made: Vec<String> = PAYMENT_TAGS.iter().map(|f| f.words()).collect();
+        assert_eq!(
+            as_made,
+            [
+                "tag feature_area contains payment",
+                "tag external_service contains stripe"
+            ]
+        );
+        let as_made: Vec<&str> = as_made.iter().map(String::as_str).collect();
+        assert!(
+            payments
+                .differences(&rule(&as_made, true), "seed 003")
+                .is_empty()
+        );
+        // On the message instead of a tag, and needing both.
+        assert_eq!(
+            payments.differences(
+                &rule(
+                    &["message contains payment", "message contains stripe"],
+                    false
+                ),
+                "seed 003"
+            ),
+            [
+                "it does not look for “tag feature_area contains payment”, as seed 003 asks",
+                "it does not look for “tag external_service contains stripe”, as seed 003 asks",
+                "it needs every filter to match where seed 003 asks for any one"
+            ]
+        );
+        assert_eq!(
+            filter_words("tag level", "eq", "error"),
+            "tag level is error"
+        );
+        assert_eq!(filter_words("message", "is", ""), "message is set");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Project {
     pub sentry_frontend_project: Option<String>,
     /// The Sentry team a project created from Watchpost belongs to.
     pub sentry_team: Option<String>,
+    /// The Sentry environment the launch runs in (`production`); `None`
+    /// reads events of every environment.
+    pub sentry_environment: Option<String>,
     pub render_service_id: Option<String>,
     pub health_urls: Vec<String>,
     pub platform: Option<Platform>,
@@ -114,6 +117,8 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub sentry_team: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    pub sentry_environment: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
     pub render_service_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub health_urls: Option<Vec<String>>,
@@ -164,6 +169,7 @@ pub const HEALTH_URLS_MAX: usize = 5;
 const SLUG_MAX: usize = 50;
 const URL_MAX: usize = 500;
 const SLACK_CHANNEL_MAX: usize = 80;
+const ENVIRONMENT_MAX: usize = 64;
 
 impl Project {
     /// A project as `POST /api/projects` starts it, before the patch is applied.
@@ -176,6 +182,7 @@ impl Project {
             sentry_project: None,
             sentry_frontend_project: None,
             sentry_team: None,
+            sentry_environment: None,
             render_service_id: None,
             health_urls: Vec::new(),
             platform: None,
@@ -217,6 +224,7 @@ impl Project {
                 &self.sentry_frontend_project,
             ),
             sentry_team: text(patch.sentry_team, &self.sentry_team),
+            sentry_environment: text(patch.sentry_environment, &self.sentry_environment),
             render_service_id: text(patch.render_service_id, &self.render_service_id),
             health_urls: patch.health_urls.map_or_else(
                 || self.health_urls.clone(),
@@ -275,6 +283,21 @@ impl Project {
         ] {
             if let Some(message) = slug.as_deref().and_then(slug_problem) {
                 add(field, message);
+            }
+        }
+        if let Some(environment) = &self.sentry_environment {
+            // Sentry's own rule for an environment's name.
+            let valid = environment.chars().count() <= ENVIRONMENT_MAX
+                && !environment
+                    .chars()
+                    .any(|c| c == '/' || c.is_whitespace() || c.is_control());
+            if !valid {
+                add(
+                    "sentry_environment",
+                    format!(
+                        "a Sentry environment is one word of at most {ENVIRONMENT_MAX} characters, without /, as in production"
+                    ),
+                );
             }
         }
         if self.sentry_frontend_project.is_some()
@@ -476,6 +499,7 @@ pub struct ProjectForm {
     pub slack_channel: String,
     pub timezone: String,
     pub sentry_team: String,
+    pub sentry_environment: String,
     pub backup_status_url: String,
     /// One per [`MAPPED_ENDPOINTS`], in that order.
     pub transactions: [String; 3],
@@ -505,6 +529,7 @@ impl ProjectForm {
             slack_channel: text(&project.slack_channel),
             timezone: project.timezone.clone(),
             sentry_team: text(&project.sentry_team),
+            sentry_environment: text(&project.sentry_environment),
             backup_status_url: text(&project.backup_status_url),
             transactions: MAPPED_ENDPOINTS.map(|endpoint| {
                 project
@@ -546,6 +571,7 @@ impl ProjectForm {
             slack_channel: optional(&self.slack_channel),
             timezone: Some(self.timezone.trim().to_owned()),
             sentry_team: optional(&self.sentry_team),
+            sentry_environment: optional(&self.sentry_environment),
             transactions: Some(
                 MAPPED_ENDPOINTS
                     .iter()
@@ -635,6 +661,7 @@ mod tests {
             name: Some(" ".into()),
             sentry_org: Some(Some("My Org".into())),
             sentry_project: Some(Some("12345".into())),
+            sentry_environment: Some(Some("prod/eu west".into())),
             render_service_id: Some(Some("d0abc123".into())),
             health_urls: Some(vec!["ftp://x".into()]),
             slack_channel: Some(Some("#Production Alerts".into())),
@@ -647,6 +674,7 @@ mod tests {
                 "name",
                 "sentry_org",
                 "sentry_project",
+                "sentry_environment",
                 "render_service_id",
                 "health_urls",
                 "slack_channel",

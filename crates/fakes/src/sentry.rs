@@ -36,6 +36,8 @@ pub const ISSUE_RULE: &str =
 pub const METRIC_RULE: &str =
     "/api/0/organizations/{organization_id_or_slug}/alert-rules/{alert_rule_id}/";
 pub const WORKFLOWS: &str = "/api/0/organizations/{organization_id_or_slug}/workflows/";
+pub const WORKFLOW: &str =
+    "/api/0/organizations/{organization_id_or_slug}/workflows/{workflow_id}/";
 pub const EVENTS: &str = "/api/0/organizations/{organization_id_or_slug}/events/";
 pub const DETECTORS: &str =
     "/api/0/organizations/{organization_id_or_slug}/projects/{project_id_or_slug}/detectors/";
@@ -78,6 +80,9 @@ pub struct World {
     pub releases: Vec<String>,
     /// Tags of issues: (issue id, key, value).
     pub issue_tags: Vec<(String, String, String)>,
+    /// The environment of an issue's events, by issue id; an issue not
+    /// named here is seen in every environment.
+    pub issue_environments: HashMap<String, String>,
     /// Events that arrived through a DSN (the envelope endpoint), as sent.
     pub envelopes: Vec<String>,
     /// Every request: the path (with its region prefix) and the query.
@@ -177,6 +182,29 @@ pub fn issue_rule(name: &str, condition: &str) -> Value {
     )
 }
 
+/// A legacy issue rule on new and regressed issues, letting through an
+/// event whose `attribute` contains the text, any one of `filters`.
+pub fn filtered_issue_rule(name: &str, filters: &[(&str, &str)]) -> Value {
+    let filters: Vec<Value> = filters
+        .iter()
+        .map(|(attribute, value)| {
+            json!({ "id": "sentry.rules.filters.event_attribute.EventAttributeFilter",
+                "attribute": attribute, "match": "co", "value": value })
+        })
+        .collect();
+    let mut rule = issue_rule(
+        name,
+        "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition",
+    );
+    rule["conditions"] = json!([
+        { "id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition" },
+        { "id": "sentry.rules.conditions.regression_event.RegressionEventCondition" }
+    ]);
+    rule["filters"] = json!(filters);
+    rule["filterMatch"] = json!("any");
+    rule
+}
+
 /// An alert of the current API, triggered by `condition_type`.
 pub fn workflow(name: &str, condition_type: &str) -> Value {
     answer(
@@ -257,7 +285,11 @@ impl FakeSentry {
             )
             .route(
                 "/api/0/organizations/{org}/detectors/{id}/",
-                get(show_detector),
+                get(show_detector).put(update_detector),
+            )
+            .route(
+                "/api/0/organizations/{org}/workflows/{id}/",
+                axum::routing::put(update_workflow),
             )
             .route(
                 "/api/0/organizations/{org}/releases/{version}/",
@@ -380,9 +412,25 @@ async fn integrations(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     axum::Json(world.integrations.clone()).into_response()
 }
 
+/// The issues, those of the `environment` asked for only.
 async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
-    axum::Json(world.issues.clone()).into_response()
+    let environments: Vec<String> = crate::query_pairs(&uri)
+        .into_iter()
+        .filter(|(name, _)| name == "environment")
+        .map(|(_, environment)| environment)
+        .collect();
+    let issues: Vec<&Value> = world
+        .issues
+        .iter()
+        .filter(|issue| {
+            let seen_in = issue["id"]
+                .as_str()
+                .and_then(|id| world.issue_environments.get(id));
+            environments.is_empty() || seen_in.is_none_or(|seen| environments.contains(seen))
+        })
+        .collect();
+    axum::Json(issues).into_response()
 }
 
 /// `PUT …/issues/?id=…`: the issues named take the body's status.
@@ -468,21 +516,78 @@ async fn new_workflow(
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
     let mut world = fake.change(&uri, &body);
-    // Sentry takes snake case and answers in camel case.
+    let made = workflow_answer(&next_rule_id(), body);
+    world.workflows.push(made.clone());
+    created(made)
+}
+
+/// An alert `id` as Sentry answers it: what was sent, in camel case.
+fn workflow_answer(id: &str, body: Value) -> Value {
     let mut answered = body;
     if let Some(fields) = answered.as_object_mut() {
         for (snake, camel) in [
             ("action_filters", "actionFilters"),
             ("detector_ids", "detectorIds"),
+            ("logic_type", "logicType"),
         ] {
             if let Some(value) = fields.remove(snake) {
                 fields.insert(camel.to_owned(), value);
             }
         }
+        if let Some(groups) = fields
+            .get_mut("actionFilters")
+            .and_then(Value::as_array_mut)
+        {
+            for group in groups.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(logic) = group.remove("logic_type") {
+                    group.insert("logicType".to_owned(), logic);
+                }
+            }
+        }
     }
-    let made = answer("get", WORKFLOWS, answered);
-    world.workflows.push(made.clone());
-    created(made)
+    let mut made = answer("get", WORKFLOWS, answered);
+    made["id"] = json!(id);
+    made
+}
+
+/// `PUT` of an alert: it becomes what the body says.
+async fn update_workflow(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, id)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let made = workflow_answer(&id, body);
+    match world.workflows.iter_mut().find(|alert| alert["id"] == id) {
+        Some(alert) => {
+            *alert = made.clone();
+            axum::Json(made).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+/// `PUT` of a monitor: it becomes what the body says.
+async fn update_detector(
+    State(fake): State<Fake>,
+    uri: OriginalUri,
+    Path((_, id)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut world = fake.change(&uri, &body);
+    let made = detector_answer(&id, &body);
+    match world
+        .detectors
+        .iter_mut()
+        .find(|monitor| monitor["id"] == id.as_str())
+    {
+        Some(monitor) => {
+            *monitor = made.clone();
+            axum::Json(made).into_response()
+        }
+        None => not_found(),
+    }
 }
 
 async fn new_issue_rule(
@@ -568,11 +673,18 @@ async fn new_detector(
 ) -> Response {
     let mut world = fake.change(&uri, &body);
     let id = (500 + world.detectors.len()).to_string();
+    let made = detector_answer(&id, &body);
+    world.detectors.push(made.clone());
+    created(made)
+}
+
+/// A monitor `id` as Sentry answers it: the query under its subscription,
+/// in camel case.
+fn detector_answer(id: &str, body: &Value) -> Value {
     let document = specs::document(SENTRY);
     let schema = specs::response_schema(document, "post", DETECTORS, "201");
-    // As Sentry answers it: the query under its subscription, camel case.
     let source = &body["data_sources"][0];
-    let made = specs::overlay(
+    specs::overlay(
         specs::example(document, schema),
         json!({
             "id": id, "name": body["name"], "type": body["type"],
@@ -583,9 +695,7 @@ async fn new_detector(
             "conditionGroup": { "logicType": "any", "conditions": body["condition_group"]["conditions"], "actions": [] },
             "config": body["config"],
         }),
-    );
-    world.detectors.push(made.clone());
-    created(made)
+    )
 }
 
 async fn issue_tag(
@@ -799,6 +909,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["api", "0", "organizations", _, "alert-rules"] => Some(METRIC_RULES),
         ["api", "0", "organizations", _, "alert-rules", _] => Some(METRIC_RULE),
         ["api", "0", "organizations", _, "workflows"] => Some(WORKFLOWS),
+        ["api", "0", "organizations", _, "workflows", _] => Some(WORKFLOW),
         ["api", "0", "organizations", _, "events"] => Some(EVENTS),
         ["api", "0", "teams", _, _, "projects"] => Some(TEAM_PROJECTS),
         ["api", "0", "organizations", _, "projects", _, "detectors"] => Some(DETECTORS),

@@ -13,7 +13,7 @@ use domain::action::{
     ActionKind, ActionStatus, FIXED_RELEASE, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
 };
 use domain::alerts::{
-    FIRST_SEEN_CONDITION, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
+    FIRST_SEEN_CONDITION, Filter, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
 };
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -22,6 +22,7 @@ use domain::project::Project;
 use domain::run::CheckStatus;
 use serde_json::{Value, json};
 
+use crate::alert_rules::{Held, Rules};
 use crate::checks::{Checks, Outcome};
 use crate::error::Error;
 use crate::lock;
@@ -481,95 +482,45 @@ impl Checks {
             team: team.as_deref(),
             slack: slack.as_ref(),
         };
-        // What the server has: the legacy rules, or (where it lacks that API)
-        // the current alerts, each as what it watches.
-        let (issue_rules, metric_rules, legacy) = match self.legacy_rules(sentry, org, slug).await {
-            Ok((issue_rules, metric_rules)) => (issue_rules, metric_rules, true),
-            Err(None) => match sentry.workflows(org).await {
-                Ok(found) => (
-                    found.iter().map(|w| (String::new(), w.facts())).collect(),
-                    Vec::new(),
-                    false,
-                ),
-                Err(
-                    UpstreamError::NotFound
-                    | UpstreamError::Unsupported(_)
-                    | UpstreamError::NotJson(_),
-                ) => {
-                    return Acted::new(
-                        ActionStatus::Failed,
-                        "This server has neither Sentry's alert rules nor its monitors and alerts: set up the three alerts of the setup in its own alert settings, each notifying by email or Slack.",
-                    );
-                }
-                Err(err) => return Acted::upstream("Sentry", &err),
-            },
-            Err(Some(err)) => return Acted::upstream("Sentry", &err),
+        let rules = match Rules::read(sentry, org, slug).await {
+            Ok(Rules::Neither) => {
+                return Acted::new(
+                    ActionStatus::Failed,
+                    "This server has neither Sentry's alert rules nor its monitors and alerts: set up the three alerts of the setup in its own alert settings, each notifying by email or Slack.",
+                );
+            }
+            Ok(rules) => rules,
+            Err(err) => return Acted::upstream("Sentry", &err),
         };
+        let legacy = matches!(rules, Rules::Legacy { .. });
         let mut acted = Acted::new(ActionStatus::Unchanged, "");
         let (mut created, mut corrected, mut left) = (0, 0, Vec::new());
         for wanted in Wanted::all(options.seed_003_rules) {
             let (spec, name) = (wanted.spec, wanted.name());
-            // A rule there already, named so or watching the same, and how
-            // it differs from its seed. The current API keeps every rule as
-            // an alert, its conditions in a monitor: only its name and
-            // notification are compared here.
-            let existing: Option<(&str, Vec<String>)> =
-                match spec {
-                    RuleSpec::Metric(metric) if legacy => wanted
-                        .find(
-                            &metric_rules,
-                            |(_, r)| &r.name,
-                            |(_, r)| wanted.does_metric(r),
-                        )
-                        .map(|(id, rule)| (id.as_str(), metric.differences(rule, wanted.seed))),
-                    RuleSpec::Issue(issue) => wanted
-                        .find(
-                            &issue_rules,
-                            |(_, r)| &r.name,
-                            |(_, r)| wanted.does_issue(r),
-                        )
-                        .map(|(id, rule)| (id.as_str(), issue.differences(rule, wanted.seed))),
-                    RuleSpec::Metric(_) => wanted
-                        .find(&issue_rules, |(_, r)| &r.name, |_| false)
-                        .map(|(id, rule)| {
-                            let silent = (rule.actions == 0)
-                                .then(|| "it exists but notifies nobody".to_owned());
-                            (id.as_str(), silent.into_iter().collect())
-                        }),
-                };
-            match existing {
-                Some((_, differences)) if differences.is_empty() => {
+            // A legacy metric rule emails a team: without one (and without
+            // Slack) it would notify nobody.
+            let silent = legacy
+                && matches!(spec, RuleSpec::Metric(_))
+                && notify.team.is_none()
+                && notify.slack.is_none();
+            // A rule there already, named so or watching the same: left as
+            // it is when it is as its seed says, else set as the seed says.
+            match rules.find(sentry, org, &wanted).await {
+                Ok(Some(found)) if found.differences.is_empty() => {
                     acted = acted.with(name, "already there");
                     continue;
                 }
-                // A legacy rule that differs is set as the seed says.
-                Some((id, differences)) if legacy && !id.is_empty() => {
-                    let corrected_rule = match spec {
-                        RuleSpec::Issue(issue) => {
-                            sentry
-                                .update_issue_rule(
-                                    org,
-                                    slug,
-                                    id,
-                                    &legacy_issue_rule(&issue, notify.slack),
-                                )
-                                .await
-                        }
-                        RuleSpec::Metric(metric) => {
-                            sentry
-                                .update_metric_rule(
-                                    org,
-                                    id,
-                                    &legacy_metric_rule(&metric, slug, &notify),
-                                )
-                                .await
-                        }
-                    };
-                    match corrected_rule {
-                        Ok(_) => {
+                Ok(Some(_)) if silent => {
+                    left.push(name);
+                    acted = acted.with(name, format!("not corrected: {NOBODY}"));
+                    continue;
+                }
+                Ok(Some(found)) => {
+                    match correct(sentry, org, slug, spec, &found.held, &notify).await {
+                        Ok(()) => {
                             corrected += 1;
-                            acted =
-                                acted.with(name, format!("corrected: {}", differences.join("; ")));
+                            acted = acted
+                                .with(name, format!("corrected: {}", found.differences.join("; ")));
                         }
                         Err(err) => {
                             left.push(name);
@@ -578,26 +529,16 @@ impl Checks {
                     }
                     continue;
                 }
-                Some((_, differences)) => {
+                Ok(None) => {}
+                Err(err) => {
                     left.push(name);
-                    acted = acted.with(
-                        name,
-                        format!(
-                            "{}: correct it under Alerts in Sentry",
-                            differences.join("; ")
-                        ),
-                    );
+                    acted = acted.with(name, format!("not read: Sentry {err}"));
                     continue;
                 }
-                None => {}
             }
             let failed = |err: UpstreamError| format!("not created: Sentry {err}");
             let made: Result<&str, String> = match (spec, legacy) {
-                // A metric rule emails a team: without one (and without
-                // Slack) it would notify nobody.
-                (RuleSpec::Metric(_), true) if notify.team.is_none() && notify.slack.is_none() => {
-                    Err("not created: it would notify nobody; set the project's Sentry team (or a Slack channel with Sentry's Slack integration) in the settings".to_owned())
-                }
+                _ if silent => Err(format!("not created: {NOBODY}")),
                 (RuleSpec::Issue(issue), true) => sentry
                     .create_issue_rule(org, slug, &legacy_issue_rule(&issue, notify.slack))
                     .await
@@ -608,7 +549,7 @@ impl Checks {
                     .await
                     .map(|_| "created")
                     .map_err(failed),
-                (RuleSpec::Issue(issue), false) if issue.message_contains.is_empty() => sentry
+                (RuleSpec::Issue(_), false) => sentry
                     .create_workflow(org, &workflow(spec, None, &notify))
                     .await
                     .map(|_| "created as an alert")
@@ -625,10 +566,6 @@ impl Checks {
                         Err(err) => Err(failed(err)),
                     }
                 }
-                (RuleSpec::Issue(_), false) => Err(
-                    "this server's alert API cannot filter by message from here: create it under Alerts in Sentry"
-                        .to_owned(),
-                ),
             };
             match made {
                 Ok(how) => {
@@ -672,44 +609,6 @@ impl Checks {
             ),
         };
         acted
-    }
-
-    /// The legacy issue and metric rules, or `Err(None)` when the server
-    /// lacks the legacy API.
-    async fn legacy_rules(
-        &self,
-        sentry: &Sentry,
-        org: &str,
-        slug: &str,
-    ) -> Result<
-        (
-            Vec<(String, domain::alerts::IssueRule)>,
-            Vec<(String, domain::alerts::MetricRule)>,
-        ),
-        Option<UpstreamError>,
-    > {
-        let missing = |err: UpstreamError| match err {
-            UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_) => {
-                None
-            }
-            err => Some(err),
-        };
-        let issue = sentry
-            .legacy_issue_rules(org, slug)
-            .await
-            .map_err(missing)?;
-        let metric = sentry.legacy_metric_rules(org).await.map_err(missing)?;
-        Ok((
-            issue
-                .iter()
-                .map(|rule| (rule.id.clone(), rule.facts()))
-                .collect(),
-            metric
-                .iter()
-                .filter(|rule| rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug))
-                .map(|rule| (rule.id.clone(), rule.facts()))
-                .collect(),
-        ))
     }
 
     async fn set_env_vars(&self, playbook: &Playbook, project: &Project) -> Acted {
@@ -920,6 +819,55 @@ impl Checks {
     }
 }
 
+/// Replaces the rule `held` as `spec` says, notifying `notify`. A current
+/// metric alert's monitor is replaced too, or made when it has none.
+async fn correct(
+    sentry: &Sentry,
+    org: &str,
+    slug: &str,
+    spec: RuleSpec,
+    held: &Held,
+    notify: &Notify<'_>,
+) -> Result<(), UpstreamError> {
+    match (held, spec) {
+        (Held::Legacy(id), RuleSpec::Issue(issue)) => sentry
+            .update_issue_rule(org, slug, id, &legacy_issue_rule(&issue, notify.slack))
+            .await
+            .map(drop),
+        (Held::Legacy(id), RuleSpec::Metric(metric)) => sentry
+            .update_metric_rule(org, id, &legacy_metric_rule(&metric, slug, notify))
+            .await
+            .map(drop),
+        (Held::Alert { id, .. }, RuleSpec::Issue(_)) => sentry
+            .update_workflow(org, id, &workflow(spec, None, notify))
+            .await
+            .map(drop),
+        (Held::Alert { id, monitor }, RuleSpec::Metric(metric)) => {
+            let monitor = match monitor {
+                Some(monitor) => {
+                    sentry
+                        .update_detector(org, monitor, &detector(&metric))
+                        .await?;
+                    monitor.clone()
+                }
+                None => {
+                    sentry
+                        .create_detector(org, slug, &detector(&metric))
+                        .await?
+                        .id
+                }
+            };
+            sentry
+                .update_workflow(org, id, &workflow(spec, Some(&monitor), notify))
+                .await
+                .map(drop)
+        }
+    }
+}
+
+/// Why a legacy metric rule is neither created nor corrected.
+const NOBODY: &str = "it would notify nobody; set the project's Sentry team (or a Slack channel with Sentry's Slack integration) in the settings";
+
 /// `1 alert rule`, `3 alert rules`.
 fn counted(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -935,20 +883,24 @@ fn legacy_issue_rule(spec: &IssueSpec, slack: Option<&(String, String)>) -> Valu
     let IssueSpec {
         name,
         regressions,
-        message_contains,
+        filters,
         frequency_minutes,
     } = *spec;
     let mut conditions = vec![json!({ "id": FIRST_SEEN_CONDITION })];
     if regressions {
         conditions.push(json!({ "id": REGRESSION_CONDITION }));
     }
-    let filters: Vec<Value> = message_contains
+    let filters: Vec<Value> = filters
         .iter()
-        .map(|text| {
-            json!({
+        .map(|filter| match *filter {
+            Filter::Message(text) => json!({
                 "id": "sentry.rules.filters.event_attribute.EventAttributeFilter",
                 "attribute": "message", "match": "co", "value": text
-            })
+            }),
+            Filter::Tag { key, value } => json!({
+                "id": "sentry.rules.filters.tagged_event.TaggedEventFilter",
+                "key": key, "match": "co", "value": value
+            }),
         })
         .collect();
     let mut actions = vec![json!({
@@ -1027,12 +979,12 @@ fn trigger_actions(notify: &Notify<'_>) -> Vec<Value> {
 /// rule, or on an issue of `monitor` for a metric rule; it emails the
 /// issue's owners (else the active members) and posts to Slack where it can.
 fn workflow(spec: RuleSpec, monitor: Option<&str>, notify: &Notify<'_>) -> Value {
-    let (name, frequency, conditions) = match spec {
+    let (name, frequency, conditions, filters) = match spec {
         RuleSpec::Issue(IssueSpec {
             name,
             regressions,
             frequency_minutes,
-            ..
+            filters,
         }) => {
             let mut conditions = vec![
                 json!({ "type": "first_seen_event", "comparison": true, "conditionResult": true }),
@@ -1042,10 +994,23 @@ fn workflow(spec: RuleSpec, monitor: Option<&str>, notify: &Notify<'_>) -> Value
                     json!({ "type": "regression_event", "comparison": true, "conditionResult": true }),
                 );
             }
-            (name, frequency_minutes, conditions)
+            (name, frequency_minutes, conditions, filters)
         }
-        RuleSpec::Metric(MetricSpec { name, .. }) => (name, 30, Vec::new()),
+        RuleSpec::Metric(MetricSpec { name, .. }) => (name, 30, Vec::new(), &[][..]),
     };
+    let filters: Vec<Value> = filters
+        .iter()
+        .map(|filter| match *filter {
+            Filter::Message(text) => json!({
+                "type": "event_attribute", "conditionResult": true,
+                "comparison": { "attribute": "message", "match": "co", "value": text }
+            }),
+            Filter::Tag { key, value } => json!({
+                "type": "tagged_event", "conditionResult": true,
+                "comparison": { "key": key, "match": "co", "value": value }
+            }),
+        })
+        .collect();
     let mut body = json!({
         "name": name,
         "enabled": true,
@@ -1053,7 +1018,7 @@ fn workflow(spec: RuleSpec, monitor: Option<&str>, notify: &Notify<'_>) -> Value
         // The document's (snake case) names, which Sentry also accepts in
         // camel case.
         "triggers": { "logic_type": "any-short", "conditions": conditions, "actions": [] },
-        "action_filters": [{ "logic_type": "any", "conditions": [], "actions": workflow_actions(notify) }],
+        "action_filters": [{ "logic_type": "any", "conditions": filters, "actions": workflow_actions(notify) }],
     });
     if let Some(id) = monitor.and_then(|id| id.parse::<u64>().ok()) {
         body["detector_ids"] = json!([id]);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use domain::CheckKind;
 use domain::action::{FIXED_RELEASE, is_test_event};
-use domain::alerts::{RuleSpec, Wanted};
+use domain::alerts::Wanted;
 use domain::chart::ErrorHours;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
@@ -23,6 +23,8 @@ use domain::snapshot::Measure;
 use domain::watch::span;
 use url::Url;
 
+use crate::alert_rules::{Found, Rules};
+use crate::clock::Clock;
 use crate::config::Services;
 use crate::lock;
 use crate::notify::{Notifier, Posted, TEST_REUSED_FOR, Tested};
@@ -311,9 +313,9 @@ pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
 type Key = (i64, String);
 
-/// A check's latest run: when it finished, what it found, and the log entry
-/// that recorded it.
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Outcome, Entry)>>>;
+/// A check's latest run: when it finished (the server clock's ms), the
+/// settings it ran with, what it found, and the log entry that recorded it.
+type Slot = Arc<tokio::sync::Mutex<Option<(i64, Project, Outcome, Entry)>>>;
 
 /// The clients of the configured services, and the results of recent runs.
 #[derive(Debug, Clone)]
@@ -327,12 +329,14 @@ pub struct Checks {
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
+    /// What "fresh" is read by.
+    clock: Clock,
     /// The actions under way (see `actions`).
     pub(crate) under_way: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Checks {
-    pub fn new(services: &Services) -> Result<Self, String> {
+    pub fn new(services: &Services, clock: Clock) -> Result<Self, String> {
         let upstream = Upstream::new(services.call_limits)?;
         Ok(Checks {
             sentry: services.sentry_auth_token.as_ref().map(|token| {
@@ -361,6 +365,7 @@ impl Checks {
                 services.allow_private_targets,
             )?,
             recent: Arc::default(),
+            clock,
             under_way: Arc::default(),
         })
     }
@@ -368,7 +373,8 @@ impl Checks {
     /// Runs `item`'s check for `project` and records its result with
     /// `record` (given the outcome and how long it took, in ms), or reuses
     /// a result younger than [`FRESH_FOR`] and the entry that recorded it:
-    /// ten people asking at once make one call and one entry.
+    /// ten people asking at once make one call and one entry. A result of
+    /// other settings is never reused: a corrected setting is checked anew.
     pub async fn run<E, Recorded>(
         &self,
         playbook: &Playbook,
@@ -384,8 +390,10 @@ impl Checks {
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
-        if let Some((at, outcome, entry)) = slot.as_ref()
-            && at.elapsed() < FRESH_FOR
+        let fresh_ms = i64::try_from(FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        if let Some((at, settings, outcome, entry)) = slot.as_ref()
+            && self.clock.now_ms() - at < fresh_ms
+            && settings == project
         {
             return Ok((outcome.clone(), entry.clone()));
         }
@@ -393,7 +401,12 @@ impl Checks {
         let outcome = self.check(playbook, project, item).await;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let entry = record(&outcome, took).await?;
-        *slot = Some((Instant::now(), outcome.clone(), entry.clone()));
+        *slot = Some((
+            self.clock.now_ms(),
+            project.clone(),
+            outcome.clone(),
+            entry.clone(),
+        ));
         Ok((outcome, entry))
     }
 
@@ -578,7 +591,12 @@ impl Checks {
             );
         }
         let since = day_ago();
-        let latest = match sentry.latest_issue(org, &found.id, "24h").await {
+        let environment = project.sentry_environment.as_deref();
+        let within = environment.map_or_else(String::new, |name| format!(" in {name}"));
+        let latest = match sentry
+            .latest_issue(org, &found.id, "24h", environment)
+            .await
+        {
             Ok(latest) => latest.filter(|issue| !issue.last_seen_before(since)),
             Err(err) => return Outcome::upstream("Sentry", &err),
         };
@@ -595,16 +613,24 @@ impl Checks {
                     ""
                 };
                 Outcome::passed(format!(
-                    "Sentry received an event in the last 24 hours, the latest at {}{whose}.",
+                    "Sentry received an event{within} in the last 24 hours, the latest at {}{whose}.",
                     day_and_hour(&at)
                 ))
                 .saw("latest event", at)
             }
+            // Sentry's counts do not tell environments apart: transactions
+            // of staging would pass for production's.
+            None if transactions > 0 && environment.is_some() => Outcome::new(
+                CheckStatus::Unsupported,
+                format!(
+                    "No error{within} in the last 24 hours, and {transactions} transactions of every environment together: Sentry's counts do not tell which were{within}. Look in Sentry → Performance, filtered to the environment, or send a test event."
+                ),
+            ),
             None if transactions > 0 => Outcome::passed(format!(
                 "Sentry received {transactions} transactions in the last 24 hours, and no error."
             )),
             None => Outcome::failed(format!(
-                "Sentry has received no event in the last 24 hours (the first arrived {}): check that the service runs and that SENTRY_DSN is still set on the host.",
+                "Sentry has received no event{within} in the last 24 hours (the first arrived {}): check that the service runs, that SENTRY_DSN is still set on the host, and that the SDK's environment is the project's.",
                 found
                     .first_event
                     .as_deref()
@@ -613,6 +639,9 @@ impl Checks {
             )),
         };
         outcome = outcome.saw("transactions, last 24 hours", transactions.to_string());
+        if let Some(environment) = environment {
+            outcome = outcome.saw("environment", environment);
+        }
         outcome
     }
 
@@ -848,8 +877,9 @@ impl Checks {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let judged = |name: &str, condition: String, differences: Vec<String>, via: &str| {
-            let outcome = if differences.is_empty() {
+        let judged = |found: Found| {
+            let name = &found.name;
+            let outcome = if found.differences.is_empty() {
                 Outcome::passed(format!(
                     "Sentry has “{name}”{}, watching {} and notifying someone.",
                     if seed.named(name) {
@@ -861,14 +891,14 @@ impl Checks {
                 ))
             } else {
                 Outcome::failed(format!(
-                    "“{name}” exists, but {}: Watchpost's “Create the alert rules” corrects it (on Sentry's alert-rule API), or correct it under Alerts in Sentry.",
-                    differences.join("; ")
+                    "“{name}” exists, but {}: Watchpost's “Create the alert rules” corrects it, or correct it under Alerts in Sentry.",
+                    found.differences.join("; ")
                 ))
             };
             outcome
-                .saw("rule", name)
-                .saw("condition", condition)
-                .saw("via", via)
+                .saw("rule", name.clone())
+                .saw("condition", found.condition.clone())
+                .saw("via", found.via)
         };
         let missing = || {
             Outcome::failed(format!(
@@ -877,52 +907,8 @@ impl Checks {
                 seed.name(),
             ))
         };
-        let legacy = match seed.spec {
-            RuleSpec::Metric(spec) => sentry.legacy_metric_rules(org).await.map(|rules| {
-                let rules: Vec<_> = rules
-                    .iter()
-                    .filter(|rule| {
-                        rule.projects.is_empty() || rule.projects.iter().any(|p| p == slug)
-                    })
-                    .map(|rule| rule.facts())
-                    .collect();
-                seed.find(&rules, |r| &r.name, |r| seed.does_metric(r))
-                    .map(|facts| {
-                        judged(
-                            &facts.name,
-                            facts.describe(),
-                            spec.differences(facts, seed.seed),
-                            "metric alert rules",
-                        )
-                    })
-            }),
-            RuleSpec::Issue(spec) => sentry.legacy_issue_rules(org, slug).await.map(|rules| {
-                let rules: Vec<_> = rules.iter().map(|rule| rule.facts()).collect();
-                seed.find(&rules, |r| &r.name, |r| seed.does_issue(r))
-                    .map(|facts| {
-                        judged(
-                            &facts.name,
-                            facts.conditions.join(", "),
-                            spec.differences(facts, seed.seed),
-                            "issue alert rules",
-                        )
-                    })
-            }),
-        };
-        match legacy {
-            Ok(Some(outcome)) => return outcome,
-            Ok(None) => return missing(),
-            Err(
-                UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_),
-            ) => {}
-            Err(err) => return Outcome::upstream("Sentry", &err),
-        }
-        // A server without the legacy endpoints: its current alerts.
-        let workflows = match sentry.workflows(org).await {
-            Ok(workflows) => workflows,
-            Err(
-                UpstreamError::NotFound | UpstreamError::Unsupported(_) | UpstreamError::NotJson(_),
-            ) => {
+        let rules = match Rules::read(sentry, org, slug).await {
+            Ok(Rules::Neither) => {
                 return Outcome::new(
                     CheckStatus::Unsupported,
                     format!(
@@ -932,53 +918,13 @@ impl Checks {
                     ),
                 );
             }
+            Ok(rules) => rules,
             Err(err) => return Outcome::upstream("Sentry", &err),
         };
-        let alerts: Vec<_> = workflows.iter().map(|w| (w, w.facts())).collect();
-        let Some((alert, found)) = seed.find(
-            &alerts,
-            |(_, facts)| &facts.name,
-            |(_, facts)| seed.does_issue(facts),
-        ) else {
-            return missing();
-        };
-        match seed.spec {
-            RuleSpec::Issue(spec) => judged(
-                &found.name,
-                seed.condition.to_owned(),
-                spec.differences(found, seed.seed),
-                "monitors and alerts",
-            ),
-            // The condition lives in the alert's monitor.
-            RuleSpec::Metric(spec) => {
-                let ids: Vec<String> = alert
-                    .detector_ids
-                    .iter()
-                    .flatten()
-                    .map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned))
-                    .collect();
-                for id in ids {
-                    match sentry.detector(org, &id).await {
-                        Ok(monitor) => {
-                            let watched = monitor.facts(found.actions);
-                            return judged(
-                                &found.name,
-                                watched.describe(),
-                                spec.differences(&watched, seed.seed),
-                                "monitors and alerts",
-                            );
-                        }
-                        Err(UpstreamError::NotFound) => continue,
-                        Err(err) => return Outcome::upstream("Sentry", &err),
-                    }
-                }
-                Outcome::failed(format!(
-                    "The alert “{}” watches no monitor, so nothing raises it: create the alert rules again with Watchpost, or connect it to a monitor under Alerts in Sentry.",
-                    found.name
-                ))
-                .saw("rule", found.name.clone())
-                .saw("via", "monitors and alerts")
-            }
+        match rules.find(sentry, org, &seed).await {
+            Ok(Some(found)) => judged(found),
+            Ok(None) => missing(),
+            Err(err) => Outcome::upstream("Sentry", &err),
         }
     }
 

@@ -2,6 +2,7 @@
 //! the only holder of API tokens. `main.rs` wires configuration to [`app`].
 
 pub mod actions;
+pub mod alert_rules;
 pub mod auth;
 pub mod checks;
 pub mod clock;
@@ -92,7 +93,7 @@ impl AppState {
         web: WebApp,
     ) -> Self {
         AppState(Arc::new(Shared {
-            checks: Checks::new(&Services::default())
+            checks: Checks::new(&Services::default(), *store.clock())
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
@@ -116,7 +117,8 @@ impl AppState {
 
     /// Live checks against the configured services.
     pub fn with_services(mut self, services: &Services) -> Result<Self, String> {
-        self.shared_mut().checks = Checks::new(services)?;
+        let clock = *self.clock();
+        self.shared_mut().checks = Checks::new(services, clock)?;
         Ok(self)
     }
 

@@ -136,7 +136,7 @@ impl Store {
                 sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
                 platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
                 transactions = ?, backup_status_url = ?, critical = ?,
-                health_conditions = ?, backup_min_mb = ?
+                health_conditions = ?, backup_min_mb = ?, sentry_environment = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -155,6 +155,7 @@ impl Store {
         .bind(serde_json::to_string(&project.critical).unwrap_or_else(|_| "[]".into()))
         .bind(serde_json::to_string(&project.health_conditions).unwrap_or_else(|_| "[]".into()))
         .bind(project.backup_min_mb)
+        .bind(&project.sentry_environment)
         .bind(project.id)
         .execute(&self.pool)
         .await?;
@@ -551,7 +552,8 @@ fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample
 
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
-    sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb";
+    sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb, \
+    sentry_environment";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -572,6 +574,7 @@ struct ProjectRow {
     critical: String,
     health_conditions: String,
     backup_min_mb: Option<u32>,
+    sentry_environment: Option<String>,
 }
 
 impl ProjectRow {
@@ -595,6 +598,7 @@ impl ProjectRow {
             slack_channel: self.slack_channel,
             timezone: self.timezone,
             sentry_team: self.sentry_team,
+            sentry_environment: self.sentry_environment,
             transactions,
             backup_status_url: self.backup_status_url,
             backup_min_mb: self.backup_min_mb,

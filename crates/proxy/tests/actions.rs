@@ -11,7 +11,7 @@ use common::{Client, json};
 use fakes::Launch;
 use fakes::launch::{SERVICE, Stage};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 async fn act(admin: &Client, project: i64, action: &str, body: &str) -> Value {
     let response = admin
@@ -52,6 +52,8 @@ fn changes_fit_the_documents(launch: &Launch) {
             fake_sentry::ISSUES,
             fake_sentry::ISSUE_RULE,
             fake_sentry::METRIC_RULE,
+            fake_sentry::WORKFLOW,
+            fake_sentry::DETECTOR,
         ]
         .contains(&template)
         {
@@ -298,7 +300,17 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
         world.issue_rules = None;
         world.metric_rules = None;
     }
-    let (server, project) = common::launch_server(&launch).await;
+    // A fast clock: a check's result is not reused seconds later, when
+    // the test has changed the rules in Sentry since.
+    let (server, project) = common::launch_server_in(
+        tempfile::TempDir::new().expect("dir"),
+        &launch,
+        common::Options {
+            clock_speed: 3600,
+            ..common::Options::default()
+        },
+    )
+    .await;
     let admin = server.admin().await;
     let rules = act(
         &admin,
@@ -322,24 +334,18 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
             "{rules}"
         );
     }
-    // Filtering by message is not something this API takes from here.
-    assert!(
-        rules["changed"]["Payment Processing Errors"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("under Alerts in Sentry"),
-        "{rules}"
-    );
-    assert!(
-        rules["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("by hand")
+    // Seed 003's filters go into the alert's filters: the payments rule
+    // reads the tags, either one enough.
+    assert_eq!(
+        rules["changed"]["Payment Processing Errors"],
+        "created as an alert"
     );
     for item in [
         "alert-new-issue",
         "alert-high-error-rate",
         "alert-error-spike",
+        "alert-payment-errors",
+        "alert-database-errors",
     ] {
         assert_eq!(
             check(&admin, project, item).await["status"],
@@ -375,7 +381,56 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
         let actions = &alert["action_filters"][0]["actions"];
         assert_eq!(actions[0]["type"], "email", "{alert}");
         assert_eq!(actions[0]["config"]["targetType"], "issue_owners");
+        let (_, payments) = world
+            .changes
+            .iter()
+            .find(|(_, body)| body["name"] == "Payment Processing Errors")
+            .expect("the payments alert");
+        let filters = &payments["action_filters"][0];
+        assert_eq!(filters["logic_type"], "any");
+        assert_eq!(filters["conditions"][0]["type"], "tagged_event");
+        assert_eq!(
+            filters["conditions"][0]["comparison"],
+            json!({ "key": "feature_area", "match": "co", "value": "payment" })
+        );
     }
+    changes_fit_the_documents(&launch);
+
+    // An alert changed in Sentry since: its monitor's threshold, and its
+    // notification gone. The check says so; the action replaces both.
+    {
+        let mut world = launch.sentry.world.lock().expect("lock");
+        for monitor in &mut world.detectors {
+            if monitor["name"] == "High Error Rate Alert" {
+                monitor["conditionGroup"]["conditions"][0]["comparison"] = json!(5);
+            }
+        }
+        for alert in &mut world.workflows {
+            if alert["name"] == "High Error Rate Alert" {
+                alert["actionFilters"][0]["actions"] = json!([]);
+            }
+        }
+    }
+    let before = check(&admin, project, "alert-high-error-rate").await;
+    assert_eq!(before["status"], "failed", "{before}");
+    assert!(
+        before["message"].as_str().unwrap_or_default().contains(
+            "its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"
+        ),
+        "{before}"
+    );
+    let rules = act(&admin, project, "sentry.create_alert_rules", "{}").await;
+    assert_eq!(rules["status"], "done", "{rules}");
+    assert!(
+        rules["changed"]["High Error Rate Alert"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("corrected: its threshold is 5 (500%)"),
+        "{rules}"
+    );
+    assert_eq!(rules["changed"]["New Production Issue"], "already there");
+    let after = check(&admin, project, "alert-high-error-rate").await;
+    assert_eq!(after["status"], "passed", "{after}");
     changes_fit_the_documents(&launch);
 }
 
@@ -557,6 +612,45 @@ async fn a_rule_that_differs_from_the_seed_is_corrected_by_the_action() {
         "{rules}"
     );
     let after = check(&admin, project, "alert-high-error-rate").await;
+    assert_eq!(after["status"], "passed", "{after}");
+    changes_fit_the_documents(&launch);
+
+    // Seed 003's payments rule on the message, where the seed reads tags.
+    launch
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .issue_rules
+        .get_or_insert_with(Vec::new)
+        .push(fake_sentry::filtered_issue_rule(
+            "Payment Processing Errors",
+            &[("message", "payment"), ("message", "stripe")],
+        ));
+    let before = check(&admin, project, "alert-payment-errors").await;
+    assert_eq!(before["status"], "failed", "{before}");
+    assert!(
+        before["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("it does not look for “tag feature_area contains payment”, as seed 003 asks"),
+        "{before}"
+    );
+    let rules = act(
+        &admin,
+        project,
+        "sentry.create_alert_rules",
+        r#"{"seed_003_rules":true}"#,
+    )
+    .await;
+    assert!(
+        rules["changed"]["Payment Processing Errors"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("corrected: it does not look for"),
+        "{rules}"
+    );
+    let after = check(&admin, project, "alert-payment-errors").await;
     assert_eq!(after["status"], "passed", "{after}");
     changes_fit_the_documents(&launch);
 }

@@ -714,3 +714,78 @@ async fn what_is_posted_to_slack_is_shown_as_typed_never_as_a_mention() {
     );
     assert!(!messages[0].contains('<'), "{messages:?}");
 }
+
+#[tokio::test]
+async fn events_are_read_in_the_projects_environment_when_it_names_one() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let admin = server.admin().await;
+    let saved = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"sentry_environment": "production"}"#,
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let events = json!({ "items": ["sentry-backend-events"] });
+    // The one recent issue is staging's, and the transactions count every
+    // environment together: nothing shows production's events.
+    {
+        let mut world = fakes.sentry.world.lock().expect("lock");
+        world
+            .issues
+            .push(fake_sentry::issue(21, "error", "ValueError: bad slot"));
+        world
+            .issue_environments
+            .insert("21".into(), "staging".into());
+    }
+    let report = &run_checks(&admin, project, &events).await["sentry-backend-events"];
+    assert_eq!(report["status"], "unsupported", "{report}");
+    assert!(
+        message(report).contains("do not tell which were in production"),
+        "{report}"
+    );
+    assert!(
+        fakes.sentry.requests().iter().any(|(path, query)| {
+            path.ends_with("/issues/")
+                && query
+                    .iter()
+                    .any(|(name, value)| name == "environment" && value == "production")
+        }),
+        "the issues are asked for in production only"
+    );
+    // Without transactions either, it failed: no event in the environment.
+    // A result is reused for 5 seconds, but never across changed settings.
+    fakes.sentry.world.lock().expect("lock").hourly_errors = vec![Some(0); 24];
+    let saved = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"sentry_environment": "prod"}"#,
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let report = &run_checks(&admin, project, &events).await["sentry-backend-events"];
+    assert_eq!(report["status"], "failed", "{report}");
+    assert!(message(report).contains("no event in prod in"), "{report}");
+    // An issue seen in production passes, saying where.
+    admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"sentry_environment": "production"}"#,
+        )
+        .await;
+    fakes
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .issue_environments
+        .clear();
+    let report = &run_checks(&admin, project, &events).await["sentry-backend-events"];
+    assert_eq!(report["status"], "passed", "{report}");
+    assert!(
+        message(report).contains("an event in production"),
+        "{report}"
+    );
+    assert_eq!(report["observed"]["environment"], "production");
+}

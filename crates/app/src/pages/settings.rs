@@ -86,6 +86,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             slack_channel: text("slack_channel"),
             timezone: text("timezone"),
             sentry_team: text("sentry_team"),
+            sentry_environment: text("sentry_environment"),
             backup_status_url: text("backup_status_url"),
             transactions: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("transaction-{endpoint}"))),
             backup_min_mb: text("backup_min_mb"),
@@ -127,6 +128,12 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             "Sentry team",
             "The team a project created from here joins.",
             form.sentry_team,
+        ),
+        (
+            "sentry_environment",
+            "Sentry environment",
+            "As the SDK names it, such as production. Empty: every environment.",
+            form.sentry_environment,
         ),
         (
             "render_service_id",

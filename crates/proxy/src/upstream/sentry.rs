@@ -224,6 +224,10 @@ pub struct LegacyIssueRule {
     #[serde(default)]
     pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
+    pub filters: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, rename = "filterMatch")]
+    pub filter_match: Option<String>,
+    #[serde(default)]
     pub actions: Vec<serde_json::Value>,
 }
 
@@ -236,14 +240,56 @@ impl LegacyIssueRule {
                 .iter()
                 .filter_map(|condition| condition.get("id")?.as_str().map(str::to_owned))
                 .collect(),
+            // Older rules keep the event's attributes among the conditions.
+            filters: self
+                .filters
+                .iter()
+                .chain(&self.conditions)
+                .filter_map(|filter| {
+                    let id = filter.get("id")?.as_str()?;
+                    filter_words(id, filter, filter)
+                })
+                .collect(),
+            any_filter: self.filter_match.as_deref() == Some("any"),
             actions: self.actions.len(),
         }
     }
 }
 
+/// A filter in words ([`domain::alerts::filter_words`]), from its kind
+/// (`…TaggedEventFilter`, `tagged_event`, `…EventAttributeCondition`) and
+/// where its key and comparison are: the filter itself (legacy) or its
+/// `comparison` (current).
+fn filter_words(
+    kind: &str,
+    keyed: &serde_json::Map<String, serde_json::Value>,
+    compared: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    let text = |map: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        map.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let on = if kind.contains("tagged_event") || kind.contains("TaggedEvent") {
+        format!("tag {}", text(keyed, "key"))
+    } else if kind.contains("event_attribute") || kind.contains("EventAttribute") {
+        text(keyed, "attribute")
+    } else {
+        return None;
+    };
+    Some(domain::alerts::filter_words(
+        &on,
+        &text(compared, "match"),
+        &text(compared, "value"),
+    ))
+}
+
 /// An alert of the current "monitors and alerts" API (`/workflows/`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Workflow {
+    #[serde(default, deserialize_with = "id")]
+    pub id: String,
     pub name: String,
     #[serde(default)]
     pub triggers: Option<WorkflowTriggers>,
@@ -319,6 +365,10 @@ impl Detector {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkflowActionFilter {
+    #[serde(default, alias = "logic_type", rename = "logicType")]
+    pub logic_type: Option<String>,
+    #[serde(default)]
+    pub conditions: Vec<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub actions: Vec<serde_json::Value>,
 }
@@ -330,6 +380,15 @@ pub struct WorkflowTriggers {
 }
 
 impl Workflow {
+    /// The ids of the monitors whose issues it alerts on.
+    pub fn monitors(&self) -> Vec<String> {
+        self.detector_ids
+            .iter()
+            .flatten()
+            .map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned))
+            .collect()
+    }
+
     pub fn facts(&self) -> IssueRule {
         IssueRule {
             name: self.name.clone(),
@@ -339,6 +398,22 @@ impl Workflow {
                 .flat_map(|triggers| &triggers.conditions)
                 .filter_map(|condition| condition.get("type")?.as_str().map(str::to_owned))
                 .collect(),
+            filters: self
+                .action_filters
+                .iter()
+                .flat_map(|group| &group.conditions)
+                .filter_map(|condition| {
+                    let kind = condition.get("type")?.as_str()?;
+                    let compared = condition.get("comparison")?.as_object()?;
+                    filter_words(kind, compared, compared)
+                })
+                .collect(),
+            any_filter: self.action_filters.iter().all(|group| {
+                group
+                    .logic_type
+                    .as_deref()
+                    .is_none_or(|logic| logic.starts_with("any"))
+            }),
             actions: self.action_filters.iter().map(|f| f.actions.len()).sum(),
         }
     }
@@ -585,6 +660,38 @@ impl Sentry {
         .await
     }
 
+    /// Replaces the current API's alert `id` with `body`.
+    pub async fn update_workflow(
+        &self,
+        org: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Created, UpstreamError> {
+        self.change(
+            Method::PUT,
+            org,
+            &["organizations", org, "workflows", id],
+            body,
+        )
+        .await
+    }
+
+    /// Replaces the current API's monitor `id` with `body`.
+    pub async fn update_detector(
+        &self,
+        org: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Created, UpstreamError> {
+        self.change(
+            Method::PUT,
+            org,
+            &["organizations", org, "detectors", id],
+            body,
+        )
+        .await
+    }
+
     pub async fn project(&self, org: &str, project: &str) -> Result<Project, UpstreamError> {
         let url = self.org_url(org, &["projects", org, project]).await?;
         self.get(&url).await
@@ -720,7 +827,6 @@ impl Sentry {
         self.list(&url).await
     }
 
-    /// Alerts of the current API.
     /// The values of the tag `key` on the issue `id`, most frequent first;
     /// none when the issue has no such tag. GlitchTip keeps them elsewhere
     /// (`/issues/{id}/tags/?key=`), asked where Sentry's path is a web page.
@@ -790,6 +896,7 @@ impl Sentry {
         self.get(&url).await
     }
 
+    /// Alerts of the current API.
     pub async fn workflows(&self, org: &str) -> Result<Vec<Workflow>, UpstreamError> {
         let url = self
             .org_url(org, &["organizations", org, "workflows"])
@@ -908,14 +1015,18 @@ impl Sentry {
     }
 
     /// The issue with the latest event, resolved or not, when one had an
-    /// event within `period`.
+    /// event within `period` (in `environment`, when given).
     pub async fn latest_issue(
         &self,
         org: &str,
         project_id: &str,
         period: &str,
+        environment: Option<&str>,
     ) -> Result<Option<Issue>, UpstreamError> {
-        let window = [("statsPeriod", period.to_owned())];
+        let mut window = vec![("statsPeriod", period.to_owned())];
+        if let Some(environment) = environment {
+            window.push(("environment", environment.to_owned()));
+        }
         let issues = self
             .issues(org, project_id, "", &window, Sort::Date, 1)
             .await?;

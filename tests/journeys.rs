@@ -104,6 +104,8 @@ async fn the_watch_shows_every_checkpoint_target_and_criterion() {
     journey(move |c| async move {
         c.goto(&url).await.expect("open the watch");
         sign_in(&c, "Ana", &member).await;
+        // Before the watch, nothing needs anyone, and the strip says so calmly.
+        wait_for_text(&c, &testid("attention-calm"), "Nothing needs anyone").await;
         for hour in [0, 4, 8, 12, 16, 20] {
             wait_for_text(
                 &c,
@@ -869,7 +871,11 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
             "Not ticked",
         )
         .await;
-        click(&c, &testid("acknowledge-handover")).await;
+        // The handover waits in the strip above the tabs, taken right there.
+        wait_for_text(&c, &testid("need-handover"), "Ana handed the watch over").await;
+        screenshots(&c, "attention-handover", &testid("attention")).await;
+        click(&c, &testid("take-watch")).await;
+        wait_gone(&c, &testid("need-handover")).await;
         wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
         let _ = taken.send(());
         // Once it is due, Ben completes hour 4.
@@ -1127,6 +1133,16 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
         launch.service.set_healthy(false);
         wait_for_text(&c, &testid("health-state"), "down").await;
+        // Above every tab: the outage and the procedure it opened, first.
+        wait_for_text(
+            &c,
+            &testid("need-escalation"),
+            "Happening now: Health check fails",
+        )
+        .await;
+        let down = wait_for_text(&c, &testid("need-down"), "/health is down").await;
+        assert!(down.contains("ago"), "{down}");
+        screenshots(&c, "attention-outage", &testid("attention")).await;
         wait_for_text(&c, &testid("transitions"), "down").await;
         // The response-time chart marks the down period.
         wait_for_text(&c, &testid("latency-chart"), "red: down").await;

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod alerts;
 pub mod api;
+pub mod attention;
 pub mod binary;
 pub mod chart;
 pub mod check;

@@ -5,6 +5,7 @@
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
+use crate::attention::{Need, needs, summary};
 use crate::escalation::open_escalations;
 use crate::playbook::{Checkpoint, Playbook};
 use crate::run::{CheckStatus, RunState};
@@ -165,20 +166,11 @@ pub struct Glance {
     pub started: bool,
     pub signed_off: bool,
     pub on_watch: Option<String>,
-    /// Hours of the checkpoints overdue, and of those due now.
-    pub overdue: Vec<u32>,
-    pub due: Vec<u32>,
-    /// Health URLs down.
-    pub down: Vec<String>,
-    /// Who left a shift note nobody has acknowledged yet.
-    pub handover_from: Option<String>,
-    /// The titles of the escalation procedures open.
-    pub escalations: Vec<String>,
+    /// What needs someone, most urgent first ([`needs`]).
+    pub needs: Vec<Need>,
     /// All of it in a line, for the project list (built here, so that the
     /// app only shows it).
     pub summary: String,
-    /// What needs someone, a sentence each: the app notifies what is new.
-    pub attention: Vec<String>,
 }
 
 impl Glance {
@@ -191,60 +183,22 @@ impl Glance {
         if self.signed_off {
             return "Signed off".to_owned();
         }
-        let mut parts = vec![format!(
-            "On watch: {}",
-            self.on_watch.as_deref().unwrap_or("nobody")
-        )];
-        let hours = |hours: &[u32]| {
-            hours
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if !self.overdue.is_empty() {
-            parts.push(format!("hour {} overdue", hours(&self.overdue)));
+        let on_watch = format!("On watch: {}", self.on_watch.as_deref().unwrap_or("nobody"));
+        match summary(&self.needs) {
+            needs if needs.is_empty() => on_watch,
+            needs => format!("{on_watch} · {needs}"),
         }
-        if !self.due.is_empty() {
-            parts.push(format!("hour {} due", hours(&self.due)));
-        }
-        if !self.down.is_empty() {
-            parts.push(format!("health down ({})", self.down.len()));
-        }
-        if !self.escalations.is_empty() {
-            parts.push(format!("open: {}", self.escalations.join(", ")));
-        }
-        if let Some(from) = &self.handover_from {
-            parts.push(format!("{from}'s handover waits"));
-        }
-        parts.join(" · ")
     }
 
-    /// What needs someone now, a sentence each, as a notification says it.
-    fn attention(&self) -> Vec<String> {
-        let mut needs: Vec<String> = self
-            .overdue
+    /// What needs someone now that did not at `before`, a sentence each:
+    /// what a browser notification raises.
+    pub fn news(&self, before: &Glance) -> Vec<String> {
+        let then: Vec<String> = before.needs.iter().map(Need::sentence).collect();
+        self.needs
             .iter()
-            .map(|hour| format!("Hour {hour} is overdue."))
-            .collect();
-        needs.extend(self.down.iter().map(|url| format!("{url} is down.")));
-        needs.extend(
-            self.escalations
-                .iter()
-                .map(|title| format!("Escalation open: {title}.")),
-        );
-        if let Some(from) = &self.handover_from {
-            needs.push(format!("{from} handed the watch over: acknowledge it."));
-        }
-        needs
-    }
-
-    /// What needs someone now that did not at `before`: what a browser
-    /// notification raises.
-    pub fn news<'a>(&'a self, before: &'a Glance) -> impl Iterator<Item = &'a String> {
-        self.attention
-            .iter()
-            .filter(|needs| !before.attention.contains(needs))
+            .map(Need::sentence)
+            .filter(|sentence| !then.contains(sentence))
+            .collect()
     }
 }
 
@@ -255,33 +209,10 @@ pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Gl
         started: run.watch.is_some(),
         signed_off: run.sign_off.is_some(),
         on_watch: run.on_watch.clone(),
-        down: run
-            .health
-            .iter()
-            .filter(|(_, health)| !health.up)
-            .map(|(url, _)| url.to_owned())
-            .collect(),
-        handover_from: run
-            .pending_handover(playbook)
-            .map(|(_, done)| done.by.clone()),
-        escalations: open_escalations(playbook, run)
-            .iter()
-            .map(|open| open.escalation.title.clone())
-            .collect(),
+        needs: needs(playbook, run, now),
         ..Glance::default()
     };
-    if let Some(watch) = &run.watch {
-        for checkpoint in &playbook.watch.checkpoints {
-            let done = run.completion(checkpoint.hour);
-            match watch.schedule.state(checkpoint, done, now) {
-                CheckpointState::Overdue { .. } => glance.overdue.push(checkpoint.hour),
-                CheckpointState::Due { .. } => glance.due.push(checkpoint.hour),
-                CheckpointState::Upcoming { .. } | CheckpointState::Done(_) => {}
-            }
-        }
-    }
     glance.summary = glance.describe();
-    glance.attention = glance.attention();
     glance
 }
 
@@ -600,37 +531,20 @@ mod tests {
         let before = glance(&playbook, &run, 7, START + 60);
         assert_eq!(
             before.summary,
-            "On watch: Ana · health down (1) · open: Health check fails · Ana's handover waits"
+            "On watch: Ana · open: Health check fails · health down (1) · Ana's handover waits"
         );
         let seen = glance(&playbook, &run, 7, START + 8 * 3600 + 60);
         assert_eq!(seen.on_watch.as_deref(), Some("Ana"));
-        assert_eq!((seen.overdue.clone(), seen.due.clone()), (vec![4], vec![8]));
-        assert_eq!(seen.down, ["https://a.example/health"]);
-        assert_eq!(seen.handover_from.as_deref(), Some("Ana"));
-        assert_eq!(seen.escalations, ["Health check fails"]);
         assert!(seen.started && !seen.signed_off);
         assert_eq!(
             seen.summary,
-            "On watch: Ana · hour 4 overdue · hour 8 due · health down (1) · open: Health check fails · Ana's handover waits"
-        );
-        assert_eq!(
-            seen.attention,
-            [
-                "Hour 4 is overdue.",
-                "https://a.example/health is down.",
-                "Escalation open: Health check fails.",
-                "Ana handed the watch over: acknowledge it."
-            ]
+            "On watch: Ana · open: Health check fails · health down (1) · hour 4 overdue · Ana's handover waits · hour 8 due"
         );
         // Only what is new is news.
-        let news = |now: &Glance, then: &Glance| now.news(then).cloned().collect::<Vec<_>>();
-        assert_eq!(news(&seen, &before), ["Hour 4 is overdue."]);
-        assert!(news(&seen, &seen).is_empty());
-        assert_eq!(news(&seen, &Glance::default()), seen.attention);
-        assert!(
-            news(&before, &seen).is_empty(),
-            "what went away is not news"
-        );
+        assert_eq!(seen.news(&before), ["Hour 4 is overdue.", "Hour 8 is due."]);
+        assert!(seen.news(&seen).is_empty());
+        assert_eq!(seen.news(&Glance::default()).len(), seen.needs.len());
+        assert!(before.news(&seen).is_empty(), "what went away is not news");
         let quiet = Glance {
             started: true,
             ..Glance::default()

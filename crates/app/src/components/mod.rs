@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod action;
+pub mod attention;
 pub mod chart;
 pub mod clock;
 pub mod connection;

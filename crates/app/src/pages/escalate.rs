@@ -17,9 +17,6 @@ use crate::sync::use_run;
 
 #[component]
 pub fn EscalatePage() -> impl IntoView {
-    // The server's clock times a retry; its health report tells how long a
-    // URL has been failing.
-    provide_context(ServerClock::start(use_run()));
     view! {
         <section class="page" data-testid="escalate-page">
             <h2>"When things go wrong"</h2>

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::ReadOnlyNote;
+use crate::components::attention::AttentionStrip;
+use crate::components::clock::ServerClock;
 use crate::components::sync::{Refused, SyncStatus};
 use crate::load::Loader;
 use crate::pages::escalate::EscalatePage;
@@ -23,7 +25,10 @@ pub fn ProjectPage(id: i64) -> impl IntoView {
     let project: OpenProject =
         Loader::new(move || async move { api::project(id).await.map_err(|err| auth.noticed(err)) });
     provide_context(project);
-    provide_context(Run::start(id, auth));
+    let run = Run::start(id, auth);
+    provide_context(run);
+    // One server clock for every tab: countdowns, the strip, the retries.
+    provide_context(ServerClock::start(run));
     let route = use_route();
     let view = Memo::new(move |_| match route.get() {
         Route::Project { view, .. } => view,
@@ -48,6 +53,7 @@ pub fn ProjectPage(id: i64) -> impl IntoView {
                     <Link to=Route::Project { id, view: tab } testid=format!("tab-{}", tab.slug())>{tab.title()}</Link>
                 })}
             </nav>
+            <AttentionStrip/>
             {move || match view.get() {
                 ProjectView::Setup => view! { <SetupPage/> }.into_any(),
                 ProjectView::Watch => view! { <WatchPage/> }.into_any(),

@@ -35,7 +35,7 @@ pub fn WatchPage() -> impl IntoView {
 
 #[component]
 fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
-    let clock = ServerClock::start(use_run());
+    let clock = expect_context::<ServerClock>();
     let watch = playbook.watch.clone();
     view! {
         <WatchHead clock/>

@@ -1155,6 +1155,27 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
 
         c.goto(&escalate).await.expect("open the escalations");
         let tree = testid("procedure-health-check");
+        // The procedure that is happening comes first, open and marked; the
+        // others are folded away.
+        wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("happening")),
+            "Happening now since",
+        )
+        .await;
+        let first = find(&c, &format!("{} details", testid("escalate-page"))).await;
+        assert_eq!(
+            first.attr("data-testid").await.expect("attr").as_deref(),
+            Some("procedure-health-check"),
+            "first in the page's order"
+        );
+        let folded = find(&c, &testid("procedure-new-critical-issue")).await;
+        assert_eq!(
+            folded.attr("open").await.expect("attr"),
+            None,
+            "folded away"
+        );
+        screenshots(&c, "escalate-happening", &testid("escalate-page")).await;
         click(&c, &format!("{tree} {}", testid("retry"))).await;
         // 30 s of a clock 60 times faster: half a second.
         wait_for_text(

@@ -349,17 +349,32 @@ async fn the_sampler_marks_a_url_down_after_three_failures_and_up_after_two_and_
         &state,
     )
     .unwrap_or_else(|err| panic!("{err}\n{state}"));
-    // The project list shows the health check's escalation open, until decided.
-    let escalations =
-        || async { json(ana.get("/api/watches").await).await[0]["escalations"].clone() };
-    assert_eq!(escalations().await, json!(["Health check fails"]));
+    // The project list shows the health check's escalation open, until
+    // decided, and the glance fits the document.
+    let glances = json(ana.get("/api/watches").await).await;
+    common::schema::check(
+        &document,
+        &json!({ "type": "array", "items": { "$ref": "#/components/schemas/Glance" } }),
+        &glances,
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{glances}"));
+    let escalations = || async {
+        let glances = json(ana.get("/api/watches").await).await;
+        glances[0]["needs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|need| need["Escalation"]["title"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(escalations().await, ["Health check fails"]);
     let decision =
         json!({ "escalation": "health-check", "answers": [0, 1, 0, 1, 1], "outcome": "monitor" });
     let (status, said) = ana
         .append(project, "decided", "decision_taken", decision)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{said}");
-    assert_eq!(escalations().await, json!([]));
+    assert!(escalations().await.is_empty());
 
     launch.service.set_healthy(true);
     let changes = wait_for_log(&ana, project, "health_changed", |e| e.len() >= 2).await;

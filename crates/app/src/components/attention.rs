@@ -9,10 +9,8 @@ use domain::watch::span;
 use leptos::prelude::*;
 
 use crate::components::clock::{ServerClock, clock_time};
-use crate::components::{use_can_write, with_playbook};
-use crate::load::Load;
+use crate::components::{project_zone, use_can_write, with_playbook};
 use crate::router::Link;
-use crate::state::use_project;
 use crate::sync::use_run;
 
 #[component]
@@ -50,12 +48,8 @@ fn NeedLine(need: Need) -> impl IntoView {
     let run = use_run();
     let clock = expect_context::<ServerClock>();
     let can_write = use_can_write();
-    let project = use_project();
+    let zone = project_zone();
     let id = run.project();
-    let zone = move || match project.get() {
-        Load::Ready(project) => project.timezone,
-        Load::Loading | Load::Failed(_) => "UTC".to_owned(),
-    };
     // "since Mon 14:05 CET, 12 min ago", in the project's zone, kept
     // current by the server's clock.
     let since = move |at: &str| -> Box<dyn Fn() -> String + Send + Sync> {

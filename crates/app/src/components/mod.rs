@@ -115,6 +115,15 @@ pub fn use_can_write() -> Memo<bool> {
     })
 }
 
+/// The project's time zone, once the project has loaded.
+pub fn project_zone() -> impl Fn() -> String + Copy {
+    let project = use_project();
+    move || match project.get() {
+        Load::Ready(project) => project.timezone,
+        Load::Loading | Load::Failed(_) => "UTC".to_owned(),
+    }
+}
+
 /// Why the controls are disabled, when they are.
 #[component]
 pub fn ReadOnlyNote() -> impl IntoView {

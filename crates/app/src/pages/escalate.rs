@@ -3,16 +3,17 @@
 use std::sync::Arc;
 
 use domain::Playbook;
+use domain::escalation::open_escalations;
 use domain::playbook::{Escalation, Node, Outcome};
 use domain::run::Change;
 use domain::watch::span;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::clock::ServerClock;
+use crate::components::clock::{ServerClock, clock_time};
 use crate::components::item::short_time;
 use crate::components::rollback::RollbackPanel;
-use crate::components::{TextList, use_can_write, with_playbook};
+use crate::components::{TextList, project_zone, use_can_write, with_playbook};
 use crate::sync::use_run;
 
 #[component]
@@ -20,25 +21,73 @@ pub fn EscalatePage() -> impl IntoView {
     view! {
         <section class="page" data-testid="escalate-page">
             <h2>"When things go wrong"</h2>
-            {with_playbook(|playbook: Arc<Playbook>| view! {
-                <p class="lede">"Pick what is happening and answer each question; the procedure ends in a decision."</p>
-                <div class="grid">
-                    {playbook.escalations.iter().cloned().map(|escalation| {
-                        // The item whose check detects this trouble: what a retry runs again.
-                        let probe = playbook
-                            .items()
-                            .find(|item| item.verify.check().is_some() && item.verify == escalation.detected_by)
-                            .map(|item| item.id.clone());
-                        view! { <Procedure escalation probe/> }
-                    }).collect_view()}
-                </div>
+            {with_playbook(|playbook: Arc<Playbook>| {
+                // What is happening, by the run: those procedures come first,
+                // open; the others fold away while one is happening. Each
+                // procedure stays the same component, so a walk under way
+                // keeps its answers when another opens.
+                let run = use_run();
+                let happening = {
+                    let playbook = playbook.clone();
+                    Memo::new(move |_| {
+                        run.with_state(|state| {
+                            open_escalations(&playbook, state)
+                                .into_iter()
+                                .map(|open| (open.escalation.id.clone(), open.since))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                };
+                view! {
+                    <p class="lede">{move || if happening.get().is_empty() {
+                        "Nothing is happening now. Pick what is happening and answer each question; the procedure ends in a decision."
+                    } else {
+                        "What is happening comes first. Answer each question; the procedure ends in a decision."
+                    }}</p>
+                    <div class="grid">
+                        // Keyed: a procedure moves to the front as itself.
+                        <For
+                            each={
+                                let playbook = playbook.clone();
+                                move || {
+                                    let mut ordered = playbook.escalations.clone();
+                                    happening.with(|open| {
+                                        ordered.sort_by_key(|escalation| !open.iter().any(|(id, _)| *id == escalation.id));
+                                    });
+                                    ordered
+                                }
+                            }
+                            key=|escalation| escalation.id.clone()
+                            children=move |escalation| {
+                                // The item whose check detects this trouble: what a retry runs again.
+                                let probe = playbook
+                                    .items()
+                                    .find(|item| item.verify.check().is_some() && item.verify == escalation.detected_by)
+                                    .map(|item| item.id.clone());
+                                let id = escalation.id.clone();
+                                let since = Signal::derive(move || {
+                                    happening.with(|open| open.iter().find(|(open, _)| *open == id).map(|(_, since)| since.clone()))
+                                });
+                                let quiet = Signal::derive(move || !happening.with(Vec::is_empty));
+                                view! { <Procedure escalation probe since quiet/> }
+                            }
+                        />
+                    </div>
+                }
             })}
         </section>
     }
 }
 
+/// One procedure: when `since` is set it is happening (since then), and
+/// comes first; while another is happening (`quiet`) it folds away.
 #[component]
-fn Procedure(escalation: Escalation, probe: Option<String>) -> impl IntoView {
+fn Procedure(
+    escalation: Escalation,
+    probe: Option<String>,
+    since: Signal<Option<String>>,
+    quiet: Signal<bool>,
+) -> impl IntoView {
     // The answers given so far; the walk itself is a rule of the shared crate.
     let answers = RwSignal::new(Vec::<usize>::new());
     let testid = format!("procedure-{}", escalation.id);
@@ -57,15 +106,31 @@ fn Procedure(escalation: Escalation, probe: Option<String>) -> impl IntoView {
                 )
             })
         };
+        let detected_by = escalation.detected_by.check().map(|check| check.label());
+        let zone = project_zone();
+        let happening = move || {
+            since.get().map(|since| {
+                let at = js_sys::Date::parse(&since);
+                let when = if at.is_nan() {
+                    String::new()
+                } else {
+                    format!(" since {}", clock_time(at as i64, Some(&zone())))
+                };
+                let by = detected_by.map(|label| format!(", detected by {label}")).unwrap_or_default();
+                view! { <p class="happening" data-testid="happening">{format!("Happening now{when}{by}.")}</p> }
+            })
+        };
         view! {
-            <header>
+            <summary>
                 <h3>{escalation.title.clone()}</h3>
-                <p>{escalation.trigger.clone()}</p>
-                <p class="detected-by">
-                    {escalation.detected_by.check().map(|check| format!("Detected by {}", check.label()))}
-                </p>
-                <p class="decided" data-testid="last-decision">{last}</p>
-            </header>
+            </summary>
+            {happening}
+            <p>{escalation.trigger.clone()}</p>
+            // Said in the "happening" line while it happens: never twice.
+            <p class="detected-by">
+                {move || since.with(Option::is_none).then_some(detected_by).flatten().map(|label| format!("Detected by {label}"))}
+            </p>
+            <p class="decided" data-testid="last-decision">{last}</p>
         }
     };
     let walk = move || {
@@ -92,11 +157,17 @@ fn Procedure(escalation: Escalation, probe: Option<String>) -> impl IntoView {
         }
         .into_any()
     };
+    let is_happening = move || since.with(Option::is_some);
     view! {
-        <article class="card procedure" data-testid=testid>
+        <details
+            class="card procedure"
+            class:is-happening=is_happening
+            prop:open=move || is_happening() || !quiet.get()
+            data-testid=testid
+        >
             {header}
             <div class="walk" aria-live="polite">{walk}</div>
-        </article>
+        </details>
     }
 }
 

@@ -18,9 +18,7 @@ use crate::components::health::HealthPanel;
 use crate::components::item::Checklist;
 use crate::components::sign_off::SignOffPanel;
 use crate::components::snapshot::SnapshotPanel;
-use crate::components::{TextList, use_can_write, with_playbook};
-use crate::load::Load;
-use crate::state::use_project;
+use crate::components::{TextList, project_zone, use_can_write, with_playbook};
 use crate::sync::use_run;
 
 #[component]
@@ -73,15 +71,6 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         <div class="card">
             <Checklist items=playbook.success_criteria.clone() testid="success-criteria"/>
         </div>
-    }
-}
-
-/// The project's time zone, once the project has loaded.
-fn project_zone() -> impl Fn() -> String + Copy {
-    let project = use_project();
-    move || match project.get() {
-        Load::Ready(project) => project.timezone,
-        Load::Loading | Load::Failed(_) => "UTC".to_owned(),
     }
 }
 

@@ -876,6 +876,14 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         screenshots(&c, "attention-handover", &testid("attention")).await;
         click(&c, &testid("take-watch")).await;
         wait_gone(&c, &testid("need-handover")).await;
+        // "Sign off" cannot succeed before hour 24: disabled, saying when.
+        wait_for_text(&c, &testid("sign-off-why-not"), "The sign-off opens").await;
+        let button = find(&c, &testid("sign-off")).await;
+        assert!(
+            button.attr("disabled").await.expect("attr").is_some(),
+            "disabled until it can succeed"
+        );
+        screenshots(&c, "sign-off-closed", &testid("sign-off-panel")).await;
         wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
         let _ = taken.send(());
         // Once it is due, Ben completes hour 4.

@@ -99,6 +99,37 @@ impl SignOffReport {
     }
 }
 
+/// Why the sign-off cannot be given yet, if it cannot: the proxy refuses it
+/// for this, and the app disables its button saying so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    AlreadySigned,
+    /// The watch has not started: the sign-off ends it.
+    NotStarted,
+    /// "Throughout the 24 hours" means the 24 hours have passed: it opens
+    /// at this time (Unix seconds), and the criteria are measured until then.
+    Until(i64),
+}
+
+/// Whether the sign-off is open in `run` at `now` (Unix seconds).
+pub fn closed(playbook: &Playbook, run: &RunState, now: i64) -> Option<Closed> {
+    if run.sign_off.is_some() {
+        return Some(Closed::AlreadySigned);
+    }
+    let Some(watch) = &run.watch else {
+        return Some(Closed::NotStarted);
+    };
+    let due = playbook
+        .watch
+        .checkpoints
+        .iter()
+        .find(|checkpoint| checkpoint.sign_off)
+        .map_or(watch.schedule.start, |checkpoint| {
+            watch.schedule.due_at(checkpoint)
+        });
+    (now < due).then_some(Closed::Until(due))
+}
+
 /// Judges every success criterion of `playbook` from `run` and `health`.
 pub fn evaluate(playbook: &Playbook, run: &RunState, health: &RunHealth) -> SignOffReport {
     let criteria: Vec<Criterion> = playbook
@@ -378,6 +409,31 @@ fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sign_off_opens_when_the_watch_has_run_its_hours() {
+        use crate::run::{Change, Entry};
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        assert_eq!(closed(&playbook, &run, 0), Some(Closed::NotStarted));
+        run.apply(&Entry {
+            id: 1,
+            op_id: "op-1".into(),
+            actor: "Ana".into(),
+            at: "2026-11-23T10:00:00Z".into(),
+            change: Change::WatchScheduled {
+                start: 1_000,
+                grace_seconds: 900,
+            },
+        });
+        let opens = 1_000 + 24 * 3600;
+        assert_eq!(
+            closed(&playbook, &run, opens - 1),
+            Some(Closed::Until(opens))
+        );
+        assert_eq!(closed(&playbook, &run, opens), None);
+    }
+
     use crate::playbook::{Bound, Comparison, Unit};
     use crate::run::{Change, Entry};
 

@@ -50,11 +50,13 @@ async fn schemathesis_finds_nothing_the_document_does_not_say() {
         .expect("a cookie")
         .to_owned();
     let document = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let settings = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
     let base = server.base.clone();
     let output = tokio::time::timeout(
         Duration::from_secs(300),
         tokio::task::spawn_blocking(move || {
             Command::new(schemathesis)
+                .args(["--config-file", settings])
                 .args(["run", document, "--url", &base])
                 .args(["--header", &format!("Cookie: {cookie}")])
                 // Signing out would end the session the rest of the run uses.

@@ -2,18 +2,51 @@
 //! with its evidence; for admins, a reason to waive what cannot be measured,
 //! and "Sign off"; the report, to print (it links its Markdown form).
 
+use std::sync::Arc;
+
+use domain::Playbook;
 use domain::api::Role;
-use domain::signoff::{SignOffReport, Standing};
+use domain::signoff::{Closed, SignOffReport, Standing, closed};
+use domain::watch::span;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::Submitted;
+use crate::components::clock::{ServerClock, clock_time};
+use crate::components::{Submitted, project_zone};
 use crate::state::use_auth;
 use crate::sync::use_run;
 
 #[component]
-pub fn SignOffPanel() -> impl IntoView {
+pub fn SignOffPanel(playbook: Arc<Playbook>) -> impl IntoView {
     let run = use_run();
+    let clock = expect_context::<ServerClock>();
+    let zone = project_zone();
+    // Why "Sign off" cannot succeed now, said beside it: the time it opens,
+    // or the criteria not met (what cannot be measured is waived instead).
+    let why_not = move |report: &SignOffReport| -> Option<String> {
+        let now = clock.now();
+        match run.with_state(|state| closed(&playbook, state, now)) {
+            Some(Closed::AlreadySigned) => None,
+            Some(Closed::NotStarted) => {
+                Some("The sign-off opens 24 hours after the watch starts.".to_owned())
+            }
+            Some(Closed::Until(due)) => Some(format!(
+                "The sign-off opens {}, in {}.",
+                clock_time(due * 1000, Some(&zone())),
+                span(due - now)
+            )),
+            None => {
+                let not_met: Vec<&str> = report
+                    .criteria
+                    .iter()
+                    .filter(|c| c.standing == Standing::NotMet)
+                    .map(|c| c.text.as_str())
+                    .collect();
+                (!not_met.is_empty())
+                    .then(|| format!("Not met, which no waiver covers: {}.", not_met.join("; ")))
+            }
+        }
+    };
     let is_admin = use_auth().can(Role::Admin);
     let report = RwSignal::new_local(None::<Result<SignOffReport, ApiError>>);
     let refused = RwSignal::new(None::<String>);
@@ -46,6 +79,12 @@ pub fn SignOffPanel() -> impl IntoView {
             let _ = refused.try_set(result.err().map(|err| err.to_string()));
         });
     };
+    let why = Memo::new(move |_| {
+        report.with(|report| match report {
+            Some(Ok(report)) => why_not(report),
+            _ => None,
+        })
+    });
     let body = move || {
         let report = match report.get() {
             None => {
@@ -59,6 +98,11 @@ pub fn SignOffPanel() -> impl IntoView {
         };
         let verdict = report.verdict();
         let open = report.signed_off_by.is_none() && is_admin;
+        let unmeasured = report
+            .criteria
+            .iter()
+            .any(|c| c.standing == Standing::Unmeasured);
+
         let rows = report
             .criteria
             .into_iter()
@@ -78,12 +122,17 @@ pub fn SignOffPanel() -> impl IntoView {
             <form class="shift-note-form" on:submit=sign>
                 <ul class="judgments">{rows}</ul>
                 {open.then(|| view! {
-                    <label>
-                        "Waive every unmeasured criterion, because"
-                        <input type="text" name="reason" maxlength="2000" data-testid="waive-reason"/>
-                    </label>
+                    {unmeasured.then(|| view! {
+                        <label>
+                            "Waive every unmeasured criterion, because"
+                            <input type="text" name="reason" maxlength="2000" required data-testid="waive-reason"/>
+                        </label>
+                    })}
                     <label>"Note" <input type="text" name="note" maxlength="2000"/></label>
-                    <button type="submit" data-testid="sign-off">"Sign off"</button>
+                    <div class="row">
+                        <button type="submit" disabled=move || why.get().is_some() data-testid="sign-off">"Sign off"</button>
+                        {move || why.get().map(|why| view! { <p class="why-not" data-testid="sign-off-why-not">{why}</p> })}
+                    </div>
                 })}
             </form>
         }

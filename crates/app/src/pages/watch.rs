@@ -49,7 +49,7 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}
         </ol>
 
-        <SignOffPanel/>
+        <SignOffPanel playbook=playbook.clone()/>
 
         <h3>"At each checkpoint"</h3>
         <div class="grid">

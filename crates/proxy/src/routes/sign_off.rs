@@ -15,7 +15,7 @@ use domain::api::Role;
 use domain::health::Stats;
 use domain::project::Project;
 use domain::run::{Change, Entry, RunState, TEXT_MAX};
-use domain::signoff::{RunHealth, SignOffReport, Standing, evaluate, markdown};
+use domain::signoff::{Closed, RunHealth, SignOffReport, Standing, closed, evaluate, markdown};
 use serde::Deserialize;
 
 use super::checks::runnable;
@@ -166,34 +166,24 @@ async fn sign_off(
     // Two admins signing off at once must not both find it open.
     let _one_at_a_time = state.sign_offs.lock().await;
     let run = state.runs.state(project.id).await?;
-    if run.sign_off.is_some() {
-        return Err(Error::Conflict(
-            "the launch is already signed off".to_owned(),
-        ));
-    }
-    // "Throughout the 24 hours" means the 24 hours have passed.
-    let due = run.watch.as_ref().and_then(|watch| {
-        let checkpoint = state
-            .playbook
-            .watch
-            .checkpoints
-            .iter()
-            .find(|c| c.sign_off)?;
-        Some(watch.schedule.due_at(checkpoint))
-    });
-    match due {
-        None => {
+    match closed(&state.playbook, &run, state.clock().now()) {
+        Some(Closed::AlreadySigned) => {
+            return Err(Error::Conflict(
+                "the launch is already signed off".to_owned(),
+            ));
+        }
+        Some(Closed::NotStarted) => {
             return Err(Error::Conflict(
                 "start the watch first: the sign-off ends it".to_owned(),
             ));
         }
-        Some(due) if due > state.clock().now() => {
+        Some(Closed::Until(due)) => {
             return Err(Error::Conflict(format!(
                 "the sign-off is due at {}; the criteria are measured until then",
                 crate::clock::rfc3339(due)
             )));
         }
-        Some(_) => {}
+        None => {}
     }
     let health = run_health(&state, &project, &run).await?;
     let before = evaluate(&state.playbook, &run, &health);

@@ -171,7 +171,7 @@ pub fn needs(playbook: &Playbook, run: &RunState, now: i64) -> Vec<Need> {
         .checks
         .iter()
         .filter(|(_, seen)| seen.status == CheckStatus::NotConfigured)
-        .filter_map(|(item, _)| playbook.item(item).map(|item| item.text.clone()))
+        .map(|(item, _)| playbook.label_of(item).to_owned())
         .collect();
     if !unset.is_empty() {
         alarms.push(Need::Settings { items: unset });

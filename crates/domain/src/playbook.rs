@@ -493,6 +493,14 @@ impl Playbook {
         self.items().find(|item| item.id == id)
     }
 
+    /// What people call the item or routine target `id`: its text or
+    /// label; the id itself only when the playbook has neither.
+    pub fn label_of<'a>(&'a self, id: &'a str) -> &'a str {
+        self.item(id)
+            .map(|item| item.text.as_str())
+            .unwrap_or_else(|| self.target(id).map_or(id, |target| target.label.as_str()))
+    }
+
     /// An item, or a routine target as the item that measures it: what a
     /// live check can be run for.
     pub fn checkable(&self, id: &str) -> Option<Item> {

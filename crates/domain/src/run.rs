@@ -19,7 +19,7 @@ use crate::action::ActionKind;
 pub use crate::action::ActionStatus;
 use crate::keyed::Keyed;
 use crate::playbook::{Decimal, Outcome, Playbook};
-use crate::snapshot::Judgment;
+use crate::snapshot::{Judgment, Verdict};
 use crate::watch::{Completion, Schedule, span};
 
 /// One thing someone did.
@@ -151,9 +151,10 @@ pub enum Change {
 }
 
 impl Entry {
-    /// What the entry did, in words, for the timeline: "ticked “Baseline metrics recorded”".
+    /// What the entry did, in one line, for the timeline: "ticked “Baseline
+    /// metrics recorded”"; what it saw in detail is [`Entry::details`].
     pub fn describe(&self, playbook: &Playbook) -> String {
-        let item = |id| playbook.item(id).map_or(id, |item| item.text.as_str());
+        let item = |id| playbook.label_of(id);
         match &self.change {
             Change::Ticked { item: id } => format!("ticked “{}”", item(id)),
             Change::Unticked { item: id } => format!("unticked “{}”", item(id)),
@@ -169,13 +170,8 @@ impl Entry {
                 format!("recorded {label}: {}", Decimal(*value))
             }
             Change::CheckResult {
-                item: id,
-                status,
-                message,
-                ..
-            } => {
-                format!("checked “{}”: {}. {message}", item(id), status.label())
-            }
+                item: id, status, ..
+            } => format!("checked “{}”: {}", item(id), status.label()),
             Change::DecisionTaken {
                 escalation,
                 outcome,
@@ -193,14 +189,9 @@ impl Entry {
             Change::SignOff {
                 approved: false, ..
             } => "signed off: not approved".to_owned(),
-            Change::ActionTaken {
-                action,
-                status,
-                message,
-                ..
-            } => {
+            Change::ActionTaken { action, status, .. } => {
                 let label = ActionKind::from_name(action).map(ActionKind::label);
-                format!("{}: {}. {message}", label.unwrap_or(action), status.label())
+                format!("{}: {}", label.unwrap_or(action), status.label())
             }
             Change::WatchScheduled {
                 start,
@@ -210,27 +201,23 @@ impl Entry {
                 crate::watch::utc(*start),
                 span(*grace_seconds)
             ),
-            Change::CheckpointCompleted { hour, note } => {
+            Change::CheckpointCompleted { hour, .. } => {
                 let title = playbook
                     .watch
                     .checkpoints
                     .iter()
                     .find(|c| c.hour == *hour)
                     .map_or("", |c| c.title.as_str());
-                if note.is_empty() {
-                    format!("completed hour {hour} “{title}”")
-                } else {
-                    format!("completed hour {hour} “{title}”: {note}")
-                }
+                format!("completed hour {hour} “{title}”")
             }
             Change::Snapshot {
                 checkpoint,
                 judgments,
             } => {
-                let conditions: Vec<String> = judgments.iter().map(Judgment::condition).collect();
+                let tally = snapshot_tally(judgments);
                 match checkpoint {
-                    Some(hour) => format!("snapshot at hour {hour}: {}", conditions.join("; ")),
-                    None => format!("snapshot: {}", conditions.join("; ")),
+                    Some(hour) => format!("snapshot at hour {hour}: {tally}"),
+                    None => format!("snapshot: {tally}"),
                 }
             }
             Change::HealthChanged {
@@ -257,6 +244,61 @@ impl Entry {
             }
         }
     }
+
+    /// What the entry saw or said beyond its line, one point each: a
+    /// check's or an action's message, a snapshot's every target, a shift
+    /// note's lines, a decision's evidence. Empty when the line says it all.
+    pub fn details(&self) -> Vec<String> {
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        match &self.change {
+            Change::CheckResult { message, .. }
+            | Change::ActionTaken { message, .. }
+            | Change::CheckpointCompleted { note: message, .. }
+            | Change::DecisionTaken { note: message, .. }
+            | Change::Handover { note: message, .. }
+            | Change::SignOff { note: message, .. } => lines(message),
+            Change::Snapshot { judgments, .. } => {
+                judgments.iter().map(Judgment::condition).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The line and its details together, for the exports and the report.
+    pub fn describe_fully(&self, playbook: &Playbook) -> String {
+        let details = self.details();
+        if details.is_empty() {
+            self.describe(playbook)
+        } else {
+            format!("{}: {}", self.describe(playbook), details.join("; "))
+        }
+    }
+}
+
+/// A snapshot in a few words: "5 on target, 1 off (p99 1240 ms > 1000 ms
+/// target), 2 not measurable".
+fn snapshot_tally(judgments: &[Judgment]) -> String {
+    let count = |verdict| judgments.iter().filter(|j| j.status == verdict).count();
+    let off: Vec<String> = judgments
+        .iter()
+        .filter(|j| j.status == Verdict::Failed)
+        .map(Judgment::condition)
+        .collect();
+    let mut parts = vec![format!("{} on target", count(Verdict::Passed))];
+    if !off.is_empty() {
+        parts.push(format!("{} off ({})", off.len(), off.join("; ")));
+    }
+    let unmeasured = count(Verdict::NotMeasurable);
+    if unmeasured > 0 {
+        parts.push(format!("{unmeasured} not measurable"));
+    }
+    parts.join(", ")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]

@@ -284,7 +284,7 @@ fn timeline(report: &LaunchReport) -> Markup {
             thead { tr { th.w-when { "When" } th.w-who { "Who" } th { "What" } } }
             tbody {
                 @for entry in report.timeline {
-                    tr { td { (when(&entry.at)) } td { (entry.actor) } td { (entry.describe(report.playbook)) } }
+                    tr { td { (when(&entry.at)) } td { (entry.actor) } td { (entry.describe_fully(report.playbook)) } }
                 }
             }
         }

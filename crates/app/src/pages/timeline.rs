@@ -5,7 +5,7 @@ use domain::run::{Change, EntryFilter, KINDS, actors, note_text_problem};
 use leptos::prelude::*;
 
 use crate::components::item::short_time;
-use crate::components::{Submitted, use_can_write, with_playbook};
+use crate::components::{Submitted, TextList, use_can_write, with_playbook};
 use crate::sync::use_run;
 
 #[component]
@@ -84,12 +84,28 @@ pub fn TimelinePage() -> impl IntoView {
                             <span class="pending">"waiting to be saved"</span>
                         </li>
                     }).collect_view();
-                    let stored = entries.into_iter().map(|entry| view! {
-                        <li data-testid="timeline-entry" data-kind=entry.change.kind()>
-                            <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
-                            <span class="who">{entry.actor.clone()}</span>
-                            <span>{entry.describe(&playbook)}</span>
-                        </li>
+                    // One line each; what it saw opens beneath it.
+                    let stored = entries.into_iter().map(|entry| {
+                        let details = entry.details();
+                        let line = entry.describe(&playbook);
+                        let said = if details.is_empty() {
+                            view! { <span>{line}</span> }.into_any()
+                        } else {
+                            view! {
+                                <details class="entry-details">
+                                    <summary>{line}</summary>
+                                    <TextList lines=details/>
+                                </details>
+                            }
+                            .into_any()
+                        };
+                        view! {
+                            <li data-testid="timeline-entry" data-kind=entry.change.kind()>
+                                <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
+                                <span class="who">{entry.actor.clone()}</span>
+                                {said}
+                            </li>
+                        }
                     }).collect_view();
                     view! { <ol class="timeline" data-testid="timeline">{waiting}{stored}</ol> }.into_any()
                 }

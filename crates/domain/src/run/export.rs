@@ -127,7 +127,7 @@ pub fn markdown(title: &str, entries: &[Entry], playbook: &Playbook) -> String {
             "| {} | {} | {} |\n",
             cell(&when),
             cell(&entry.actor),
-            cell(&entry.describe(playbook))
+            cell(&entry.describe_fully(playbook))
         ));
     }
     if entries.is_empty() {

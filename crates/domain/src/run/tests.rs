@@ -231,13 +231,19 @@ fn every_kind_of_entry_lands_in_the_state() {
 
     let playbook = Playbook::default_launch().unwrap();
     let said: Vec<String> = log[9..].iter().map(|e| e.describe(&playbook)).collect();
+    // What each saw is in its details, and all of it in the exports.
+    assert_eq!(log[9].details(), ["Set 1 variable."]);
+    assert_eq!(
+        log[11].describe_fully(&playbook),
+        "completed hour 0 “Start: baseline”: baseline: 0.2% errors"
+    );
     assert_eq!(
         said,
         [
-            "Set the missing env vars: done. Set 1 variable.",
+            "Set the missing env vars: done",
             "scheduled the watch from 2026-11-18 11:06 UTC, overdue 15 min after each checkpoint",
-            "completed hour 0 “Start: baseline”: baseline: 0.2% errors",
-            "snapshot at hour 4: Health endpoint 143 ms > 100 ms target",
+            "completed hour 0 “Start: baseline”",
+            "snapshot at hour 4: 0 on target, 1 off (Health endpoint 143 ms > 100 ms target)",
             "https://api.example/health is down: 503, down: database",
             "https://api.example/health restarted (uptime 2 h 00 min → 4 s)",
             "took the watch, acknowledging the handover at hour 0",
@@ -351,7 +357,16 @@ fn entries_are_described_in_the_playbook_s_words() {
             CheckStatus::Unsupported,
             "The server has no such endpoint."
         )),
-        "checked “The health endpoint responds”: not supported by this server. The server has no such endpoint."
+        "checked “The health endpoint responds”: not supported by this server"
+    );
+    assert_eq!(
+        say(check_result(
+            "p99",
+            CheckStatus::Passed,
+            "p99 of all: 210 ms."
+        )),
+        "checked “p99, most endpoints”: passed",
+        "a routine target by its label, not its id"
     );
 }
 

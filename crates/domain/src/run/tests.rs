@@ -142,7 +142,7 @@ fn every_kind() -> Vec<Entry> {
                 judgments: vec![Judgment {
                     target: "health-latency".into(),
                     label: "Health endpoint".into(),
-                    status: crate::snapshot::Verdict::Failed,
+                    status: Verdict::Failed,
                     observed: Some(143.0),
                     bound: crate::playbook::Bound {
                         comparison: crate::playbook::Comparison::Below,

@@ -1091,6 +1091,15 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
         )
         .await;
         wait_for_text(&c, &testid("rollback"), "git revert HEAD && git push").await;
+        // Before anyone types: the name to type, what it leaves and returns to.
+        wait_for_text(
+            &c,
+            &testid("rollback-form"),
+            "Type “voxanne-backend” to confirm",
+        )
+        .await;
+        let plan = wait_for_text(&c, &testid("rollback-plan"), "Returns to a1b2c3d").await;
+        assert!(plan.contains("Leaves b2c3d4e Ship it"), "{plan}");
 
         replace_text(&c, &testid("rollback-confirm"), "voxanne").await;
         click(&c, &testid("rollback-button")).await;
@@ -1113,6 +1122,14 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
             }
         }
         wait_for_text(&c, &testid("rollback-status"), "The rollback is live after").await;
+        // The health check the proxy runs after it, where it was started.
+        wait_for_text(
+            &c,
+            &testid("rollback-health"),
+            "Health after the rollback: passed",
+        )
+        .await;
+        screenshots(&c, "escalate-rollback-done", &testid("rollback")).await;
     })
     .await;
 }

@@ -10,7 +10,7 @@ use std::fmt;
 
 use domain::Playbook;
 use domain::action::ActionKind;
-use domain::api::{Health, Session, SignIn};
+use domain::api::{Health, RollbackPreview, Session, SignIn};
 use domain::binary::{self, MEDIA_TYPE};
 use domain::chart::ErrorHours;
 use domain::health::Report;
@@ -179,6 +179,11 @@ pub async fn rollback(project: i64, confirm: String, over: Option<String>) -> Re
     accepted(send("POST", &path, Some(body)).await?)
         .await
         .map(drop)
+}
+
+/// What a rollback of the project's Render service would do now.
+pub async fn rollback_plan(project: i64) -> Result<RollbackPreview, ApiError> {
+    get(&format!("/api/projects/{project}/rollback")).await
 }
 
 /// Each success criterion as the proxy measures it now.

@@ -251,3 +251,29 @@ mod tests {
         );
     }
 }
+
+/// What a rollback of a project's Render service would do now
+/// (`GET /api/projects/{id}/rollback`), for its confirmation to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct RollbackPreview {
+    /// The service's name on Render: what the admin types to confirm.
+    pub service: Option<String>,
+    /// The live deploy it leaves.
+    pub leaves: Option<DeployWords>,
+    /// The earlier live deploy it returns to.
+    pub returns_to: Option<DeployWords>,
+    /// A newer deploy under way, which would replace the rollback.
+    pub building: Option<DeployWords>,
+    /// Why the rest could not be read, and what to do.
+    pub problem: Option<String>,
+}
+
+/// A deploy as people read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct DeployWords {
+    pub deploy: String,
+    /// `b2c3d4e Ship it`: the short id and the message's first line.
+    pub commit: String,
+    /// When it was created (RFC 3339), when the host says.
+    pub at: Option<String>,
+}

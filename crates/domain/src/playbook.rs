@@ -493,6 +493,15 @@ impl Playbook {
         self.items().find(|item| item.id == id)
     }
 
+    /// The routine's health item: what is checked again after a rollback.
+    pub fn health_item(&self) -> Option<&Item> {
+        self.watch
+            .routine
+            .iter()
+            .flat_map(|routine| &routine.items)
+            .find(|item| item.verify.check() == Some(CheckKind::HealthEndpoint))
+    }
+
     /// What people call the item or routine target `id`: its text or
     /// label; the id itself only when the playbook has neither.
     pub fn label_of<'a>(&'a self, id: &'a str) -> &'a str {

@@ -27,7 +27,7 @@ use crate::checks::{Checks, Outcome};
 use crate::error::Error;
 use crate::lock;
 use crate::upstream::UpstreamError;
-use crate::upstream::render::Render;
+use crate::upstream::render::{Deploy, Render};
 use crate::upstream::sentry::Sentry;
 
 /// What an admin may choose for an action.
@@ -153,6 +153,21 @@ const DEPLOY_UNDER_WAY: [&str; 5] = [
     "update_in_progress",
     "pre_deploy_in_progress",
 ];
+
+/// What a rollback would do ([`Checks::rollback_plan`]).
+#[derive(Debug, Clone)]
+pub struct RollbackPlan {
+    render: Render,
+    service: String,
+    /// The service's name on Render: what the admin types to confirm.
+    pub name: String,
+    /// The live deploy it leaves.
+    pub leaves: Option<Deploy>,
+    /// The earlier live deploy it returns to.
+    pub returns_to: Option<Deploy>,
+    /// A newer deploy under way, which would replace the rollback.
+    pub building: Option<Deploy>,
+}
 
 /// `, commit abc1234 “fix login”` for a deploy's commit, when it has one.
 fn commit_words(commit: Option<&crate::upstream::render::Commit>) -> String {
@@ -299,6 +314,49 @@ impl Checks {
         (acted, None)
     }
 
+    /// What rolling `project`'s Render service back would do now: the
+    /// service's name (what the admin types), the live deploy it leaves, the
+    /// earlier live one it returns to, and a newer deploy under way.
+    pub async fn rollback_plan(&self, project: &Project) -> Result<RollbackPlan, Acted> {
+        let (render, service) = self.render_target(project).map_err(Acted::stopped)?;
+        let name = render
+            .service(service)
+            .await
+            .map_err(|err| Acted::upstream("Render", &err))?
+            .name;
+        let deploys = render
+            .deploys(service, 20)
+            .await
+            .map_err(|err| Acted::upstream("Render", &err))?;
+        // Newest first: the live deploy, then the one live before it.
+        let live = deploys
+            .iter()
+            .position(|deploy| deploy.status.as_deref() == Some("live"));
+        let returns_to = live.and_then(|at| {
+            deploys[at + 1..]
+                .iter()
+                .find(|deploy| deploy.status.as_deref() == Some("deactivated"))
+                .cloned()
+        });
+        let building = deploys[..live.unwrap_or(deploys.len())]
+            .iter()
+            .find(|deploy| {
+                deploy
+                    .status
+                    .as_deref()
+                    .is_some_and(|s| DEPLOY_UNDER_WAY.contains(&s))
+            })
+            .cloned();
+        Ok(RollbackPlan {
+            render: render.clone(),
+            service: service.to_owned(),
+            name,
+            leaves: live.map(|at| deploys[at].clone()),
+            returns_to,
+            building,
+        })
+    }
+
     /// Rolls `project`'s Render service back to its previous live deploy,
     /// once `confirm` is the service's name; answers what it started and
     /// the deploy to follow.
@@ -312,41 +370,17 @@ impl Checks {
         confirm: &str,
         over: Option<&str>,
     ) -> Result<(Acted, Option<RollingBack>), Error> {
-        let (render, service) = match self.render_target(project) {
-            Ok(target) => target,
-            Err(outcome) => return Ok((Acted::stopped(outcome), None)),
+        let plan = match self.rollback_plan(project).await {
+            Ok(plan) => plan,
+            Err(acted) => return Ok((acted, None)),
         };
-        let name = match render.service(service).await {
-            Ok(found) => found.name,
-            Err(err) => return Ok((Acted::upstream("Render", &err), None)),
-        };
-        if confirm.trim() != name {
+        if confirm.trim() != plan.name {
             return Err(Error::Invalid(format!(
-                "type the service's name, “{name}”, to confirm the rollback"
+                "type the service's name, “{}”, to confirm the rollback",
+                plan.name
             )));
         }
-        let deploys = match render.deploys(service, 20).await {
-            Ok(deploys) => deploys,
-            Err(err) => return Ok((Acted::upstream("Render", &err), None)),
-        };
-        // Newest first: the live deploy, then the one live before it.
-        let live = deploys
-            .iter()
-            .position(|deploy| deploy.status.as_deref() == Some("live"));
-        let previous = live.and_then(|at| {
-            deploys[at + 1..]
-                .iter()
-                .find(|deploy| deploy.status.as_deref() == Some("deactivated"))
-        });
-        let building = deploys[..live.unwrap_or(deploys.len())]
-            .iter()
-            .find(|deploy| {
-                deploy
-                    .status
-                    .as_deref()
-                    .is_some_and(|s| DEPLOY_UNDER_WAY.contains(&s))
-            });
-        if let Some(building) = building
+        if let Some(building) = &plan.building
             && over != Some(building.id.as_str())
         {
             return Err(Error::DeployInProgress {
@@ -368,7 +402,7 @@ impl Checks {
                 deploy: building.id.clone(),
             });
         }
-        let Some(previous) = previous else {
+        let Some(previous) = &plan.returns_to else {
             return Ok((
                 Acted::new(
                     ActionStatus::Failed,
@@ -382,7 +416,7 @@ impl Checks {
             .as_ref()
             .and_then(|commit| commit.id.clone())
             .unwrap_or_default();
-        match render.rollback(service, &previous.id).await {
+        match plan.render.rollback(&plan.service, &previous.id).await {
             Ok(deploy) => Ok((
                 Acted::new(
                     ActionStatus::Pending,
@@ -391,8 +425,8 @@ impl Checks {
                 .with("deploy", deploy.id.clone())
                 .with("to", format!("{} ({commit})", previous.id)),
                 Some(RollingBack {
-                    render: render.clone(),
-                    service: service.to_owned(),
+                    render: plan.render.clone(),
+                    service: plan.service.clone(),
                     deploy: deploy.id,
                     started: Instant::now(),
                 }),

@@ -598,6 +598,26 @@ async fn an_admin_rolls_back_after_typing_the_service_name_and_the_deploy_is_fol
     let options = sampling();
     let (server, project) = watched(&launch, options).await;
     let (ana, dana) = (server.member("Ana").await, server.admin().await);
+    // What it would do, before anyone types: the name, what it leaves and
+    // what it returns to; and that answer fits the document.
+    let plan = json(ana.get(&format!("/api/projects/{project}/rollback")).await).await;
+    assert_eq!(plan["service"], "voxanne-backend", "{plan}");
+    assert_eq!(plan["leaves"]["commit"], "b2c3d4e Ship it");
+    assert_eq!(plan["returns_to"]["deploy"], "dep-1");
+    assert!(
+        plan["returns_to"]["commit"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("a1b2c3d"))
+    );
+    assert_eq!(plan["building"], Value::Null);
+    assert_eq!(plan["problem"], Value::Null);
+    let document = json(ana.get("/api/openapi.json").await).await;
+    common::schema::check(
+        &document,
+        &json!({ "$ref": "#/components/schemas/RollbackPreview" }),
+        &plan,
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{plan}"));
     assert_eq!(
         rollback(&ana, project, "voxanne-backend").await.status(),
         StatusCode::FORBIDDEN

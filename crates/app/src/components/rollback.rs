@@ -1,22 +1,63 @@
-//! Rolling back, where a decision tree ends in "roll back": the seeds' route
-//! (`git revert HEAD && git push`) and, for admins, "Roll back on Render"
-//! after typing the service's name; then the rollback as the proxy follows
-//! it (under way, live, or failed with what to do).
+//! Rolling back, where a decision tree ends in "roll back": the revert
+//! route (`git revert HEAD && git push`) and, for admins, "Roll back on
+//! Render" after typing the service's name, shown with what the rollback
+//! leaves and returns to before anyone types; then the rollback as the
+//! proxy follows it, and the health check it runs after.
 
-use domain::action::ActionKind;
-use domain::api::Role;
+use domain::action::{ActionKind, ActionStatus};
+use domain::api::{DeployWords, Role, RollbackPreview};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::components::Submitted;
 use crate::components::item::short_time;
-use crate::state::use_auth;
+use crate::load::Load;
+use crate::state::{use_auth, use_playbook};
 use crate::sync::use_run;
+
+/// `b2c3d4e Ship it (deployed Sun 14:05 UTC)`.
+fn deploy_line(deploy: &DeployWords) -> String {
+    match &deploy.at {
+        Some(at) => format!("{} (deployed {})", deploy.commit, short_time(at)),
+        None => deploy.commit.clone(),
+    }
+}
+
+/// What the rollback will do: the deploy it leaves, the one it returns to,
+/// a newer one under way.
+fn preview_lines(preview: &RollbackPreview) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(leaves) = &preview.leaves {
+        lines.push(format!("Leaves {}", deploy_line(leaves)));
+    }
+    match &preview.returns_to {
+        Some(to) => lines.push(format!("Returns to {}", deploy_line(to))),
+        None => lines.push(
+            "Render has no earlier live deploy to return to: revert the change instead.".to_owned(),
+        ),
+    }
+    if let Some(building) = &preview.building {
+        lines.push(format!(
+            "A newer deploy is on its way ({}): when it goes live, it replaces the rollback.",
+            deploy_line(building)
+        ));
+    }
+    lines
+}
 
 #[component]
 pub fn RollbackPanel() -> impl IntoView {
     let run = use_run();
     let is_admin = use_auth().can(Role::Admin);
+    let playbook = use_playbook();
+    // What a rollback would do, read when the panel opens.
+    let preview = RwSignal::new_local(None::<Result<RollbackPreview, api::ApiError>>);
+    if is_admin {
+        leptos::task::spawn_local(async move {
+            let read = api::rollback_plan(run.project()).await;
+            let _ = preview.try_set(Some(read));
+        });
+    }
     let asking = RwSignal::new(None::<String>);
     // A newer deploy in progress: the name typed and that deploy, to confirm again.
     let over = RwSignal::new(None::<(String, String)>);
@@ -56,14 +97,64 @@ pub fn RollbackPanel() -> impl IntoView {
             }
         })
     };
+    // Once the rollback has ended, the health check the proxy runs after it.
+    let health_after = move || {
+        let record = run.action(ActionKind::Rollback.name())?;
+        if record.status == ActionStatus::Pending {
+            return None;
+        }
+        let Load::Ready(playbook) = playbook.get() else {
+            return None;
+        };
+        let item = playbook.health_item()?;
+        let seen = run
+            .observation(&item.id)
+            .filter(|seen| seen.at >= record.at);
+        Some(match seen {
+            Some(seen) => view! {
+                <p class=format!("check-result {}", seen.status.name()) data-testid="rollback-health">
+                    {format!("Health after the rollback: {} at {}. {}", seen.status.label(), short_time(&seen.at), seen.message)}
+                </p>
+            }
+            .into_any(),
+            None => view! {
+                <p class="checking" role="status" data-testid="rollback-health">"Checking the health endpoint after the rollback…"</p>
+            }
+            .into_any(),
+        })
+    };
+    let name = move || {
+        preview.with(|preview| match preview {
+            Some(Ok(preview)) => preview.service.clone(),
+            _ => None,
+        })
+    };
+    let plan = move || {
+        preview.with(|preview| match preview {
+            None => view! { <p class="loading" role="status">"Asking Render what a rollback would do…"</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="failure">{format!("What a rollback would do could not be read: {err}")}</p> }.into_any(),
+            Some(Ok(RollbackPreview { problem: Some(problem), .. })) => view! { <p class="failure">{problem.clone()}</p> }.into_any(),
+            Some(Ok(preview)) => view! {
+                <ul class="rollback-plan" data-testid="rollback-plan">
+                    {preview_lines(preview).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+        })
+    };
     view! {
         <div class="rollback" data-testid="rollback">
-            <p>"The seeds' route (Render then deploys the previous version):"</p>
+            <p>"Revert the change (Render then deploys the previous version):"</p>
             <pre class="shift-note">"git revert HEAD && git push"</pre>
             {is_admin.then(|| view! {
                 <form class="start-watch" on:submit=roll_back data-testid="rollback-form">
+                    <p><strong>"Or roll back on Render."</strong></p>
+                    {plan}
                     <label>
-                        "Or roll back on Render: type the service's name"
+                        {move || match name() {
+                            Some(name) => format!("Type “{name}” to confirm"),
+                            None => "Type the service's name to confirm".to_owned(),
+                        }}
                         <input type="text" name="confirm" autocomplete="off" data-testid="rollback-confirm"/>
                     </label>
                     <button type="submit" data-testid="rollback-button">"Roll back on Render"</button>
@@ -74,6 +165,7 @@ pub fn RollbackPanel() -> impl IntoView {
                 <button type="button" on:click=anyway data-testid="rollback-anyway">"Roll back anyway"</button>
             })}
             {last}
+            {health_after}
         </div>
     }
 }

@@ -44,7 +44,7 @@ pub fn EscalatePage() -> impl IntoView {
                     } else {
                         "What is happening comes first. Answer each question; the procedure ends in a decision."
                     }}</p>
-                    <div class="grid">
+                    <div class="grid procedures">
                         // Keyed: a procedure moves to the front as itself.
                         <For
                             each={

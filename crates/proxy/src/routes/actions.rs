@@ -6,29 +6,27 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::Role;
+use domain::api::{DeployWords, Role, RollbackPreview};
 use domain::keyed::Keyed;
 use domain::run::{Change, Entry};
 use std::time::Duration;
 
-use domain::CheckKind;
-use domain::playbook::Item;
 use serde::{Deserialize, Serialize};
 
 use super::checks::{run_and_record, runnable};
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
 use crate::error::{Error, Result};
-use crate::extract::{Json, Path};
+use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
 use crate::watcher::ACTOR;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects/{id}/actions/{action}", post(act))
-        .route("/projects/{id}/rollback", post(rollback))
+        .route("/projects/{id}/rollback", get(plan).post(rollback))
 }
 
 /// How often a rollback's deploy is asked about, at most.
@@ -93,7 +91,7 @@ async fn rollback(
             // notice and the health check: another may start from here.
             drop(running);
             state.checks.notifier.post(id, &text).await;
-            if let Some(health) = health_item(&state)
+            if let Some(health) = state.playbook.health_item().cloned()
                 && let Err(err) = run_and_record(&state, &project, &health, ACTOR).await
             {
                 tracing::error!(%err, "the health check after a rollback could not be recorded");
@@ -105,16 +103,47 @@ async fn rollback(
         .ok_or_else(|| Error::Internal("a rollback was stored as another kind".to_owned()))
 }
 
-/// The routine's health item: what is checked again after a rollback.
-fn health_item(state: &AppState) -> Option<Item> {
-    state
-        .playbook
-        .watch
-        .routine
-        .iter()
-        .flat_map(|routine| &routine.items)
-        .find(|item| item.verify.check() == Some(CheckKind::HealthEndpoint))
-        .cloned()
+/// `GET /api/projects/{id}/rollback`: what a rollback would do now, for
+/// the confirmation to show before anyone types: the service's name, the
+/// deploy it leaves, the one it returns to, a newer one under way. What
+/// cannot be read is the `problem`, in words.
+async fn plan(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    format: Format,
+) -> Result<Reply<RollbackPreview>> {
+    let project = runnable(&state, id).await?;
+    let preview = match state.checks.rollback_plan(&project).await {
+        Ok(plan) => RollbackPreview {
+            service: Some(plan.name),
+            leaves: plan.leaves.as_ref().map(deploy_words),
+            returns_to: plan.returns_to.as_ref().map(deploy_words),
+            building: plan.building.as_ref().map(deploy_words),
+            problem: None,
+        },
+        Err(acted) => RollbackPreview {
+            problem: Some(acted.message),
+            ..RollbackPreview::default()
+        },
+    };
+    Ok(Reply(format, preview))
+}
+
+/// A deploy as the confirmation shows it.
+fn deploy_words(deploy: &crate::upstream::render::Deploy) -> DeployWords {
+    DeployWords {
+        deploy: deploy.id.clone(),
+        commit: deploy.commit.as_ref().map_or_else(String::new, |commit| {
+            let message = commit
+                .message
+                .as_deref()
+                .and_then(|message| message.lines().next())
+                .unwrap_or_default();
+            format!("{} {message}", commit.short()).trim().to_owned()
+        }),
+        at: deploy.created_at.clone(),
+    }
 }
 
 /// What an action did, as the API answers it.

@@ -93,6 +93,7 @@ pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
 /// The report as a whole HTML page.
 pub fn html(report: &LaunchReport) -> String {
     let project = report.project;
+    let times = Times::of(project);
     let title = format!("Launch report: {}", project.name);
     let page = html! {
         (DOCTYPE)
@@ -107,10 +108,10 @@ pub fn html(report: &LaunchReport) -> String {
                 header {
                     h1 { (title) }
                     p.meta {
-                        "Generated " (utc(report.generated_at)) " by Watchpost. "
+                        "Generated " (times.unix(report.generated_at)) " by Watchpost. "
                         @if let Some(watch) = &report.run.watch {
-                            "Watch started " (utc(watch.schedule.start)) " by " (watch.by) "; "
-                            "times in UTC (the project's time zone is " (project.timezone) ")."
+                            "Watch started " (times.unix(watch.schedule.start)) " by " (watch.by) "; "
+                            "times in the project's time zone, " (project.timezone) " (" (times.offset(watch.schedule.start)) ")."
                         } @else {
                             "No watch has started."
                         }
@@ -120,27 +121,51 @@ pub fn html(report: &LaunchReport) -> String {
                         a href="?format=markdown" data-testid="report-markdown" { "Download it as Markdown" }
                     }
                 }
-                (verdict(report.sign_off))
+                (verdict(report.sign_off, &times))
                 (criteria(report.sign_off))
-                (checkpoints(report))
-                (charts(report))
-                (snapshots(report.run))
-                (timeline(report))
+                (checkpoints(report, &times))
+                (charts(report, &times))
+                (snapshots(report.run, &times))
+                (timeline(report, &times))
             }
         }
     };
     page.into_string()
 }
 
-/// An entry's time as the rest of the page writes times: `2026-11-23 14:05 UTC`.
-fn when(rfc3339: &str) -> String {
-    unix_seconds(rfc3339).map_or_else(|| rfc3339.to_owned(), utc)
+/// The page's times, in the project's time zone: `2026-11-23 14:05 CET`.
+struct Times(jiff::tz::TimeZone);
+
+impl Times {
+    fn of(project: &Project) -> Self {
+        Times(jiff::tz::TimeZone::get(&project.timezone).unwrap_or(jiff::tz::TimeZone::UTC))
+    }
+
+    fn unix(&self, seconds: i64) -> String {
+        self.format(seconds, "%Y-%m-%d %H:%M %Z")
+    }
+
+    fn when(&self, rfc3339: &str) -> String {
+        unix_seconds(rfc3339).map_or_else(|| rfc3339.to_owned(), |at| self.unix(at))
+    }
+
+    /// The zone's offset at `seconds`, `UTC+01:00`, for the page's header.
+    fn offset(&self, seconds: i64) -> String {
+        format!("UTC{}", self.format(seconds, "%:z"))
+    }
+
+    fn format(&self, seconds: i64, pattern: &str) -> String {
+        jiff::Timestamp::from_second(seconds).map_or_else(
+            |_| utc(seconds),
+            |at| at.to_zoned(self.0.clone()).strftime(pattern).to_string(),
+        )
+    }
 }
 
-fn verdict(sign_off: &SignOffReport) -> Markup {
+fn verdict(sign_off: &SignOffReport, times: &Times) -> Markup {
     let approved = sign_off.signed_off_by.is_some();
     let text = match (&sign_off.signed_off_by, &sign_off.signed_off_at) {
-        (Some(by), Some(at)) => format!("Approved for launch by {by} at {}.", when(at)),
+        (Some(by), Some(at)) => format!("Approved for launch by {by} at {}.", times.when(at)),
         _ => sign_off.verdict(),
     };
     html! {
@@ -166,7 +191,7 @@ fn criteria(sign_off: &SignOffReport) -> Markup {
     }
 }
 
-fn checkpoints(report: &LaunchReport) -> Markup {
+fn checkpoints(report: &LaunchReport, times: &Times) -> Markup {
     let Some(watch) = &report.run.watch else {
         return html! {};
     };
@@ -180,10 +205,10 @@ fn checkpoints(report: &LaunchReport) -> Markup {
                     tr {
                         td { (checkpoint.hour) }
                         td { (checkpoint.title) }
-                        td { (utc(watch.schedule.due_at(checkpoint))) }
+                        td { (times.unix(watch.schedule.due_at(checkpoint))) }
                         td {
                             @match done {
-                                Some(done) => { (done.by) " at " (when(&done.at)) }
+                                Some(done) => { (done.by) " at " (times.when(&done.at)) }
                                 None => { span.muted { "not completed" } }
                             }
                         }
@@ -195,7 +220,7 @@ fn checkpoints(report: &LaunchReport) -> Markup {
     }
 }
 
-fn charts(report: &LaunchReport) -> Markup {
+fn charts(report: &LaunchReport, times: &Times) -> Markup {
     let health = report.health;
     let errors = report.errors;
     html! {
@@ -219,7 +244,7 @@ fn charts(report: &LaunchReport) -> Markup {
                 thead { tr { th.w-when { "When" } th.w-short { "Change" } th.w-third { "URL" } th { "Detail" } } }
                 tbody {
                     @for change in &health.transitions {
-                        tr { td { (when(&change.at)) } td { (change.kind) } td { (change.url) } td { (change.detail) } }
+                        tr { td { (times.when(&change.at)) } td { (change.kind) } td { (change.url) } td { (change.detail) } }
                     }
                 }
             }
@@ -252,7 +277,7 @@ fn stats(of: &str, stats: &Stats) -> Markup {
     }
 }
 
-fn snapshots(run: &RunState) -> Markup {
+fn snapshots(run: &RunState, times: &Times) -> Markup {
     html! {
         h2 { "Snapshots" }
         @if run.snapshots.is_empty() {
@@ -264,7 +289,7 @@ fn snapshots(run: &RunState) -> Markup {
                     @for snapshot in &run.snapshots {
                         @for judgment in &snapshot.judgments {
                             tr {
-                                td { (when(&snapshot.at)) }
+                                td { (times.when(&snapshot.at)) }
                                 td { @match snapshot.checkpoint { Some(hour) => { "hour " (hour) } None => { "asked" } } }
                                 td { (judgment.condition()) small.muted { " (" (judgment.measure) ")" } }
                                 td class=(judgment.status.name()) { (judgment.status.name().replace('_', " ")) }
@@ -277,14 +302,14 @@ fn snapshots(run: &RunState) -> Markup {
     }
 }
 
-fn timeline(report: &LaunchReport) -> Markup {
+fn timeline(report: &LaunchReport, times: &Times) -> Markup {
     html! {
         h2 { "Timeline" }
         table data-testid="report-timeline" {
             thead { tr { th.w-when { "When" } th.w-who { "Who" } th { "What" } } }
             tbody {
                 @for entry in report.timeline {
-                    tr { td { (when(&entry.at)) } td { (entry.actor) } td { (entry.describe_fully(report.playbook)) } }
+                    tr { td { (times.when(&entry.at)) } td { (entry.actor) } td { (entry.describe_fully(report.playbook)) } }
                 }
             }
         }
@@ -371,7 +396,12 @@ mod tests {
             page.contains("Not approved yet: 8 criteria block it."),
             "{page}"
         );
-        assert!(page.contains("Watch started 2026-11-18 11:06 UTC by Ana"));
+        // In the project's zone, with its offset once.
+        assert!(
+            page.contains("Watch started 2026-11-18 11:06 GMT by Ana"),
+            "{page}"
+        );
+        assert!(page.contains("Europe/London (UTC+00:00)"), "{page}");
         assert!(page.contains("No health samples were recorded."));
         assert!(page.contains("3 errors in 2 hours"), "{page}");
         for section in ["report-criteria", "report-checkpoints", "report-timeline"] {

@@ -9,8 +9,11 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::action::ItemActions;
+use crate::components::clock::clock_time;
 use crate::components::first_event::FirstEventWait;
 use crate::components::use_can_write;
+use crate::load::Load;
+use crate::state::OpenProject;
 use crate::sync::use_run;
 
 #[component]
@@ -117,11 +120,18 @@ pub fn pairs(pairs: &Keyed<String>) -> impl IntoView + use<> {
     view! { <dl>{rows}</dl> }
 }
 
-/// `2026-11-22T13:05:09.123Z` → `13:05 UTC`.
+/// `2026-11-22T13:05:09.123Z` → `Sun, 14:05 CET`: in the project's time
+/// zone (UTC outside a project), and with the day, as a watch spans two.
 pub fn short_time(rfc3339: &str) -> String {
-    rfc3339
-        .get(11..16)
-        .map_or_else(|| rfc3339.to_owned(), |hm| format!("{hm} UTC"))
+    let at = js_sys::Date::parse(rfc3339);
+    if at.is_nan() {
+        return rfc3339.to_owned();
+    }
+    let zone = use_context::<OpenProject>().and_then(|project| match project.get() {
+        Load::Ready(project) => Some(project.timezone),
+        Load::Loading | Load::Failed(_) => None,
+    });
+    clock_time(at as i64, Some(zone.as_deref().unwrap_or("UTC")))
 }
 
 /// A list of checklist items.

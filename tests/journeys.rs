@@ -1099,7 +1099,7 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
         )
         .await;
         let plan = wait_for_text(&c, &testid("rollback-plan"), "Returns to a1b2c3d").await;
-        assert!(plan.contains("Leaves b2c3d4e Ship it"), "{plan}");
+        assert!(plan.contains("Leaves b2c3d4e Ship it, deployed"), "{plan}");
 
         replace_text(&c, &testid("rollback-confirm"), "voxanne").await;
         click(&c, &testid("rollback-button")).await;

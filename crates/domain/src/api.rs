@@ -258,22 +258,9 @@ mod tests {
 pub struct RollbackPreview {
     /// The service's name on Render: what the admin types to confirm.
     pub service: Option<String>,
-    /// The live deploy it leaves.
-    pub leaves: Option<DeployWords>,
-    /// The earlier live deploy it returns to.
-    pub returns_to: Option<DeployWords>,
-    /// A newer deploy under way, which would replace the rollback.
-    pub building: Option<DeployWords>,
+    /// What it will do, a sentence each, in the project's time zone: the
+    /// deploy it leaves, the one it returns to, a newer one on its way.
+    pub plan: Vec<String>,
     /// Why the rest could not be read, and what to do.
     pub problem: Option<String>,
-}
-
-/// A deploy as people read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
-pub struct DeployWords {
-    pub deploy: String,
-    /// `b2c3d4e Ship it`: the short id and the message's first line.
-    pub commit: String,
-    /// When it was created (RFC 3339), when the host says.
-    pub at: Option<String>,
 }

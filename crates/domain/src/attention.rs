@@ -2,9 +2,6 @@
 //! that the strip on every project tab, the project list's line and the
 //! browser's notifications all read.
 
-use nanoserde::{DeBin, SerBin};
-use serde::{Deserialize, Serialize};
-
 use crate::escalation::open_escalations;
 use crate::playbook::Playbook;
 use crate::run::{CheckStatus, RunState};
@@ -12,7 +9,7 @@ use crate::watch::CheckpointState;
 
 /// One thing that needs someone. Times are RFC 3339 (`since`) or Unix
 /// seconds (`due`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
     /// An escalation procedure is happening: its trigger is true, and no
     /// decision was taken since.

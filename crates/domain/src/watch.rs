@@ -166,8 +166,11 @@ pub struct Glance {
     pub started: bool,
     pub signed_off: bool,
     pub on_watch: Option<String>,
-    /// What needs someone, most urgent first ([`needs`]).
-    pub needs: Vec<Need>,
+    /// What needs someone, most urgent first ([`needs`]), a sentence each.
+    /// Sentences rather than the needs themselves: the app decodes these
+    /// for the list and its notifications (the needs' binary decoder cost
+    /// the wasm 0.9 KB), and judges the needs of an open project itself.
+    pub attention: Vec<String>,
     /// All of it in a line, for the project list (built here, so that the
     /// app only shows it).
     pub summary: String,
@@ -184,35 +187,33 @@ impl Glance {
             return "Signed off".to_owned();
         }
         let on_watch = format!("On watch: {}", self.on_watch.as_deref().unwrap_or("nobody"));
-        match summary(&self.needs) {
-            needs if needs.is_empty() => on_watch,
-            needs => format!("{on_watch} · {needs}"),
-        }
+        on_watch
     }
 
     /// What needs someone now that did not at `before`, a sentence each:
     /// what a browser notification raises.
-    pub fn news(&self, before: &Glance) -> Vec<String> {
-        let then: Vec<String> = before.needs.iter().map(Need::sentence).collect();
-        self.needs
+    pub fn news<'a>(&'a self, before: &'a Glance) -> impl Iterator<Item = &'a String> {
+        self.attention
             .iter()
-            .map(Need::sentence)
-            .filter(|sentence| !then.contains(sentence))
-            .collect()
+            .filter(|sentence| !before.attention.contains(sentence))
     }
 }
 
 /// `project`'s watch at `now`.
 pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Glance {
+    let found = needs(playbook, run, now);
     let mut glance = Glance {
         project,
         started: run.watch.is_some(),
         signed_off: run.sign_off.is_some(),
         on_watch: run.on_watch.clone(),
-        needs: needs(playbook, run, now),
+        attention: found.iter().map(Need::sentence).collect(),
         ..Glance::default()
     };
-    glance.summary = glance.describe();
+    glance.summary = match (glance.describe(), summary(&found)) {
+        (on_watch, needs) if needs.is_empty() || !glance.started || glance.signed_off => on_watch,
+        (on_watch, needs) => format!("{on_watch} · {needs}"),
+    };
     glance
 }
 
@@ -541,10 +542,17 @@ mod tests {
             "On watch: Ana · open: Health check fails · health down (1) · hour 4 overdue · Ana's handover waits · hour 8 due"
         );
         // Only what is new is news.
-        assert_eq!(seen.news(&before), ["Hour 4 is overdue.", "Hour 8 is due."]);
-        assert!(seen.news(&seen).is_empty());
-        assert_eq!(seen.news(&Glance::default()).len(), seen.needs.len());
-        assert!(before.news(&seen).is_empty(), "what went away is not news");
+        let news = |now: &Glance, then: &Glance| now.news(then).cloned().collect::<Vec<_>>();
+        assert_eq!(
+            news(&seen, &before),
+            ["Hour 4 is overdue.", "Hour 8 is due."]
+        );
+        assert!(news(&seen, &seen).is_empty());
+        assert_eq!(news(&seen, &Glance::default()), seen.attention);
+        assert!(
+            news(&before, &seen).is_empty(),
+            "what went away is not news"
+        );
         let quiet = Glance {
             started: true,
             ..Glance::default()

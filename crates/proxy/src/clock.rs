@@ -63,6 +63,15 @@ pub fn rfc3339(unix_seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Unix seconds as people in `zone` (an IANA name) read them: `Sun 14:05 CET`.
+pub fn local_time(unix_seconds: i64, zone: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_second(unix_seconds).map_or_else(
+        |_| rfc3339(unix_seconds),
+        |at| at.to_zoned(zone).strftime("%a %H:%M %Z").to_string(),
+    )
+}
+
 /// RFC 3339 as Unix seconds.
 pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
     rfc3339

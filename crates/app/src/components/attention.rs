@@ -50,22 +50,6 @@ fn NeedLine(need: Need) -> impl IntoView {
     let can_write = use_can_write();
     let zone = project_zone();
     let id = run.project();
-    // "since Mon 14:05 CET, 12 min ago", in the project's zone, kept
-    // current by the server's clock.
-    let since = move |at: &str| -> Box<dyn Fn() -> String + Send + Sync> {
-        let at_ms = js_sys::Date::parse(at);
-        if at_ms.is_nan() {
-            return Box::new(String::new);
-        }
-        let at_ms = at_ms as i64;
-        let at = clock_time(at_ms, Some(&zone()));
-        Box::new(move || {
-            let ago = (clock.now_ms.get() - at_ms) / 1000;
-            format!("since {at}, {} ago", span(ago))
-        })
-    };
-    let fixed =
-        |text: String| -> Box<dyn Fn() -> String + Send + Sync> { Box::new(move || text.clone()) };
     let tab = move |view: ProjectView, text: &'static str| {
         view! { <Link to=Route::Project { id, view } class="go">{text}</Link> }
     };
@@ -75,32 +59,25 @@ fn NeedLine(need: Need) -> impl IntoView {
         "need"
     };
     let testid = format!("need-{}", need.kind());
-    let (what, detail, act) = match &need {
+    let time = |unix_ms: i64| clock_time(unix_ms, Some(&zone()));
+    // What it is, its detail, since when (Unix ms: "since Mon 14:05 CET,
+    // 12 min ago", kept current by the server's clock), where to act.
+    let (what, detail, since, act) = match &need {
         Need::Escalation {
             title,
             trigger,
-            since: at,
+            since,
             ..
         } => (
             format!("Happening now: {title}"),
-            {
-                let (trigger, since) = (trigger.clone(), since(at));
-                Box::new(move || format!("{trigger} · {}", since()))
-                    as Box<dyn Fn() -> String + Send + Sync>
-            },
+            trigger.clone(),
+            Some(since),
             tab(ProjectView::Escalate, "Open the procedure").into_any(),
         ),
-        Need::Down {
-            url,
-            detail,
-            since: at,
-        } => (
+        Need::Down { url, detail, since } => (
             format!("{} is down", host_and_path(url)),
-            {
-                let (detail, since) = (detail.clone(), since(at));
-                Box::new(move || format!("{detail} · {}", since()))
-                    as Box<dyn Fn() -> String + Send + Sync>
-            },
+            detail.clone(),
+            Some(since),
             tab(ProjectView::Watch, "See the health").into_any(),
         ),
         Need::Checkpoint { hour, due, overdue } => (
@@ -108,7 +85,8 @@ fn NeedLine(need: Need) -> impl IntoView {
                 "Hour {hour} is {}",
                 if *overdue { "overdue" } else { "due now" }
             ),
-            fixed(format!("due at {}", clock_time(due * 1000, Some(&zone())))),
+            format!("due at {}", time(due * 1000)),
+            None,
             tab(ProjectView::Watch, "Complete it").into_any(),
         ),
         Need::SignOff { due, overdue } => (
@@ -116,14 +94,16 @@ fn NeedLine(need: Need) -> impl IntoView {
                 "The sign-off is {}",
                 if *overdue { "overdue" } else { "due" }
             ),
-            fixed(format!("due at {}", clock_time(due * 1000, Some(&zone())))),
+            format!("due at {}", time(due * 1000)),
+            None,
             tab(ProjectView::Watch, "Go to the sign-off").into_any(),
         ),
         Need::Handover { hour, from } => {
             let hour = *hour;
             (
                 format!("{from} handed the watch over"),
-                fixed(format!("hour {hour}: read the shift note on the Watch tab")),
+                format!("hour {hour}: read the shift note on the Watch tab"),
+                None,
                 view! {
                     <button type="button" class="go" disabled=move || !can_write.get()
                         on:click=move |_| run.record(Change::HandoverAcknowledged { hour })
@@ -134,9 +114,21 @@ fn NeedLine(need: Need) -> impl IntoView {
         }
         Need::Settings { items } => (
             need.sentence().trim_end_matches('.').to_owned(),
-            fixed(items.join(" · ")),
+            items.join(" · "),
+            None,
             tab(ProjectView::Settings, "Open the settings").into_any(),
         ),
+    };
+    let since = since
+        .map(|at| js_sys::Date::parse(at))
+        .filter(|at| !at.is_nan())
+        .map(|at| (at as i64, time(at as i64)));
+    let detail = move || match &since {
+        Some((at_ms, at)) => {
+            let ago = (clock.now_ms.get() - at_ms) / 1000;
+            format!("{detail} · since {at}, {} ago", span(ago))
+        }
+        None => detail.clone(),
     };
     view! {
         <li class=class data-testid=testid>

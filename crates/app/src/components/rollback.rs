@@ -5,7 +5,7 @@
 //! proxy follows it, and the health check it runs after.
 
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::{DeployWords, Role, RollbackPreview};
+use domain::api::{Role, RollbackPreview};
 use leptos::prelude::*;
 
 use crate::api;
@@ -14,36 +14,6 @@ use crate::components::item::short_time;
 use crate::load::Load;
 use crate::state::{use_auth, use_playbook};
 use crate::sync::use_run;
-
-/// `b2c3d4e Ship it (deployed Sun 14:05 UTC)`.
-fn deploy_line(deploy: &DeployWords) -> String {
-    match &deploy.at {
-        Some(at) => format!("{} (deployed {})", deploy.commit, short_time(at)),
-        None => deploy.commit.clone(),
-    }
-}
-
-/// What the rollback will do: the deploy it leaves, the one it returns to,
-/// a newer one under way.
-fn preview_lines(preview: &RollbackPreview) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(leaves) = &preview.leaves {
-        lines.push(format!("Leaves {}", deploy_line(leaves)));
-    }
-    match &preview.returns_to {
-        Some(to) => lines.push(format!("Returns to {}", deploy_line(to))),
-        None => lines.push(
-            "Render has no earlier live deploy to return to: revert the change instead.".to_owned(),
-        ),
-    }
-    if let Some(building) = &preview.building {
-        lines.push(format!(
-            "A newer deploy is on its way ({}): when it goes live, it replaces the rollback.",
-            deploy_line(building)
-        ));
-    }
-    lines
-}
 
 #[component]
 pub fn RollbackPanel() -> impl IntoView {
@@ -136,7 +106,7 @@ pub fn RollbackPanel() -> impl IntoView {
             Some(Ok(RollbackPreview { problem: Some(problem), .. })) => view! { <p class="failure">{problem.clone()}</p> }.into_any(),
             Some(Ok(preview)) => view! {
                 <ul class="rollback-plan" data-testid="rollback-plan">
-                    {preview_lines(preview).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                    {preview.plan.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
                 </ul>
             }
             .into_any(),

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::{DeployWords, Role, RollbackPreview};
+use domain::api::{Role, RollbackPreview};
 use domain::keyed::Keyed;
 use domain::run::{Change, Entry};
 use std::time::Duration;
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::{run_and_record, runnable};
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
+use crate::clock::{local_time, unix_seconds};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
@@ -115,35 +116,50 @@ async fn plan(
 ) -> Result<Reply<RollbackPreview>> {
     let project = runnable(&state, id).await?;
     let preview = match state.checks.rollback_plan(&project).await {
-        Ok(plan) => RollbackPreview {
-            service: Some(plan.name),
-            leaves: plan.leaves.as_ref().map(deploy_words),
-            returns_to: plan.returns_to.as_ref().map(deploy_words),
-            building: plan.building.as_ref().map(deploy_words),
-            problem: None,
-        },
+        Ok(plan) => {
+            let deploy = |deploy: &crate::upstream::render::Deploy| {
+                let commit = deploy.commit.as_ref().map_or_else(String::new, |commit| {
+                    let message = commit
+                        .message
+                        .as_deref()
+                        .and_then(|message| message.lines().next())
+                        .unwrap_or_default();
+                    format!("{} {message}", commit.short()).trim().to_owned()
+                });
+                match deploy.created_at.as_deref().and_then(unix_seconds) {
+                    Some(at) => format!("{commit}, deployed {}", local_time(at, &project.timezone)),
+                    None => commit,
+                }
+            };
+            let mut said = Vec::new();
+            if let Some(leaves) = &plan.leaves {
+                said.push(format!("Leaves {}.", deploy(leaves)));
+            }
+            said.push(match &plan.returns_to {
+                Some(to) => format!("Returns to {}.", deploy(to)),
+                None => {
+                    "Render has no earlier live deploy to return to: revert the change instead."
+                        .to_owned()
+                }
+            });
+            if let Some(building) = &plan.building {
+                said.push(format!(
+                    "A newer deploy is on its way ({}): when it goes live, it replaces the rollback.",
+                    deploy(building)
+                ));
+            }
+            RollbackPreview {
+                service: Some(plan.name),
+                plan: said,
+                problem: None,
+            }
+        }
         Err(acted) => RollbackPreview {
             problem: Some(acted.message),
             ..RollbackPreview::default()
         },
     };
     Ok(Reply(format, preview))
-}
-
-/// A deploy as the confirmation shows it.
-fn deploy_words(deploy: &crate::upstream::render::Deploy) -> DeployWords {
-    DeployWords {
-        deploy: deploy.id.clone(),
-        commit: deploy.commit.as_ref().map_or_else(String::new, |commit| {
-            let message = commit
-                .message
-                .as_deref()
-                .and_then(|message| message.lines().next())
-                .unwrap_or_default();
-            format!("{} {message}", commit.short()).trim().to_owned()
-        }),
-        at: deploy.created_at.clone(),
-    }
 }
 
 /// What an action did, as the API answers it.

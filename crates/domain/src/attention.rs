@@ -40,8 +40,8 @@ impl Need {
     /// The need as a sentence, as a notification says it.
     pub fn sentence(&self) -> String {
         match self {
-            Need::Escalation { title, .. } => format!("Escalation open: {title}."),
-            Need::Down { url, .. } => format!("{} is down.", host_and_path(url)),
+            Need::Escalation { title, .. } => format!("{ESCALATION_OPEN}{title}."),
+            Need::Down { url, .. } => format!("{}{DOWN}", host_and_path(url)),
             Need::Checkpoint {
                 hour,
                 overdue: true,
@@ -101,6 +101,11 @@ impl Need {
         }
     }
 }
+
+/// How the sentences of an escalation and of a URL down begin and end: a
+/// notification tells when they go away too.
+pub const ESCALATION_OPEN: &str = "Escalation open: ";
+pub const DOWN: &str = " is down.";
 
 /// `api.example.com/health` of `https://api.example.com/health`: what people
 /// read of a URL.

@@ -5,7 +5,7 @@
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{Need, needs, summary};
+use crate::attention::{DOWN, ESCALATION_OPEN, Need, needs, summary};
 use crate::escalation::open_escalations;
 use crate::playbook::{Checkpoint, Playbook};
 use crate::run::{CheckStatus, RunState};
@@ -190,12 +190,28 @@ impl Glance {
         on_watch
     }
 
-    /// What needs someone now that did not at `before`, a sentence each:
-    /// what a browser notification raises.
-    pub fn news<'a>(&'a self, before: &'a Glance) -> impl Iterator<Item = &'a String> {
-        self.attention
+    /// What needs someone now that did not at `before`, a sentence each,
+    /// and the end of what people wait to hear ended (a URL up again, an
+    /// escalation closed): what browser notifications raise.
+    pub fn news(&self, before: &Glance) -> Vec<String> {
+        let mut news: Vec<String> = self
+            .attention
             .iter()
             .filter(|sentence| !before.attention.contains(sentence))
+            .cloned()
+            .collect();
+        for gone in before
+            .attention
+            .iter()
+            .filter(|sentence| !self.attention.contains(sentence))
+        {
+            if let Some(url) = gone.strip_suffix(DOWN) {
+                news.push(format!("{url} is up again."));
+            } else if let Some(title) = gone.strip_prefix(ESCALATION_OPEN) {
+                news.push(format!("Escalation closed: {title}"));
+            }
+        }
+        news
     }
 }
 
@@ -542,16 +558,31 @@ mod tests {
             "On watch: Ana · open: Health check fails · health down (1) · hour 4 overdue · Ana's handover waits · hour 8 due"
         );
         // Only what is new is news.
-        let news = |now: &Glance, then: &Glance| now.news(then).cloned().collect::<Vec<_>>();
-        assert_eq!(
-            news(&seen, &before),
-            ["Hour 4 is overdue.", "Hour 8 is due."]
-        );
-        assert!(news(&seen, &seen).is_empty());
-        assert_eq!(news(&seen, &Glance::default()), seen.attention);
+        assert_eq!(seen.news(&before), ["Hour 4 is overdue.", "Hour 8 is due."]);
+        assert!(seen.news(&seen).is_empty());
+        assert_eq!(seen.news(&Glance::default()), seen.attention);
         assert!(
-            news(&before, &seen).is_empty(),
-            "what went away is not news"
+            before.news(&seen).is_empty(),
+            "a checkpoint done is not news"
+        );
+        // Health back up and the escalation closed are.
+        run.apply(&entry(
+            4,
+            "Watchpost",
+            Change::HealthChanged {
+                url: "https://a.example/health".into(),
+                up: true,
+                since: 0,
+                detail: String::new(),
+            },
+        ));
+        let back = glance(&playbook, &run, 7, START + 60);
+        assert_eq!(
+            back.news(&before),
+            [
+                "Escalation closed: Health check fails.",
+                "a.example/health is up again."
+            ]
         );
         let quiet = Glance {
             started: true,

@@ -41,7 +41,7 @@ pub fn Notifications() -> impl IntoView {
                 for glance in &now {
                     let then = before.iter().find(|b| b.project == glance.project);
                     for news in glance.news(then.unwrap_or(&nothing)) {
-                        raise(&glance.name, news);
+                        raise(&glance.name, &news);
                     }
                 }
             }

@@ -18,6 +18,7 @@ use domain::playbook::{Decimal, Playbook};
 use domain::project::Project;
 use domain::run::{Entry, RunState};
 use domain::signoff::SignOffReport;
+use domain::snapshot::Verdict;
 use domain::watch::utc;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sha2::{Digest, Sha256};
@@ -56,6 +57,8 @@ th { font-weight: 600; border-bottom-width: 2px; }
 tr, figure, .stats { break-inside: avoid; page-break-inside: avoid; }
 td.note { white-space: pre-line; }
 .w-when { width: 9.5rem; } .w-short { width: 6rem; } .w-who { width: 7rem; } .w-third { width: 33%; }
+/* Headings and status words never break inside a word ("unmeasur|ed"). */
+th, td.met, td.not_met, td.unmeasured, td.waived, td.passed, td.failed, td.not_measurable { overflow-wrap: normal; word-break: normal; hyphens: manual; }
 .met, .passed { color: var(--ok); font-weight: 600; }
 .not_met, .failed { color: var(--bad); font-weight: 600; }
 .unmeasured, .waived, .not_measurable { color: var(--na); font-weight: 600; }
@@ -121,12 +124,15 @@ pub fn html(report: &LaunchReport) -> String {
                         a href="?format=markdown" data-testid="report-markdown" { "Download it as Markdown" }
                     }
                 }
-                (verdict(report.sign_off, &times))
-                (criteria(report.sign_off))
-                (checkpoints(report, &times))
-                (charts(report, &times))
-                (snapshots(report.run, &times))
-                (timeline(report, &times))
+                // The first page carries the verdict, the criteria and the charts.
+                main {
+                    (verdict(report.sign_off, &times))
+                    (criteria(report.sign_off))
+                    (charts(report, &times))
+                    (checkpoints(report, &times))
+                    (snapshots(report.run, &times))
+                    (timeline(report, &times))
+                }
             }
         }
     };
@@ -277,7 +283,10 @@ fn stats(of: &str, stats: &Stats) -> Markup {
     }
 }
 
+/// The snapshots' measured targets row by row; what could not be measured
+/// is counted in its snapshot's row and said once below, grouped by target.
 fn snapshots(run: &RunState, times: &Times) -> Markup {
+    let unmeasured = unmeasured_targets(run);
     html! {
         h2 { "Snapshots" }
         @if run.snapshots.is_empty() {
@@ -287,19 +296,68 @@ fn snapshots(run: &RunState, times: &Times) -> Markup {
                 thead { tr { th.w-when { "When" } th.w-short { "Checkpoint" } th { "Target" } th.w-short { "Status" } } }
                 tbody {
                     @for snapshot in &run.snapshots {
-                        @for judgment in &snapshot.judgments {
+                        @let not_measured = snapshot.judgments.iter().filter(|j| j.status == Verdict::NotMeasurable).count();
+                        @for judgment in snapshot.judgments.iter().filter(|j| j.status != Verdict::NotMeasurable) {
                             tr {
                                 td { (times.when(&snapshot.at)) }
-                                td { @match snapshot.checkpoint { Some(hour) => { "hour " (hour) } None => { "asked" } } }
+                                td { (checkpoint_words(snapshot.checkpoint)) }
                                 td { (judgment.condition()) small.muted { " (" (judgment.measure) ")" } }
                                 td class=(judgment.status.name()) { (judgment.status.name().replace('_', " ")) }
+                            }
+                        }
+                        @if not_measured > 0 {
+                            tr {
+                                td { (times.when(&snapshot.at)) }
+                                td { (checkpoint_words(snapshot.checkpoint)) }
+                                td.muted { (not_measured) " target(s): see below" }
+                                td.not_measurable { "not measurable" }
                             }
                         }
                     }
                 }
             }
+            @if !unmeasured.is_empty() {
+                p data-testid="report-unmeasured" {
+                    (unmeasured.len()) " target(s) could not be measured at "
+                    (run.snapshots.iter().filter(|s| s.judgments.iter().any(|j| j.status == Verdict::NotMeasurable)).count())
+                    " snapshot(s): "
+                    @for (at, (label, count, why)) in unmeasured.iter().enumerate() {
+                        @if at > 0 { "; " }
+                        (label) " (" (count) "×: " (why) ")"
+                    }
+                    "."
+                }
+            }
         }
     }
+}
+
+fn checkpoint_words(checkpoint: Option<u32>) -> String {
+    checkpoint.map_or_else(|| "asked".to_owned(), |hour| format!("hour {hour}"))
+}
+
+/// Each target some snapshot could not measure: its label, in how many
+/// snapshots, and why (the latest reason), in the playbook's order.
+fn unmeasured_targets(run: &RunState) -> Vec<(String, usize, String)> {
+    let mut found: Vec<(String, usize, String)> = Vec::new();
+    for judgment in run
+        .snapshots
+        .iter()
+        .flat_map(|snapshot| &snapshot.judgments)
+        .filter(|judgment| judgment.status == Verdict::NotMeasurable)
+    {
+        match found
+            .iter_mut()
+            .find(|(label, ..)| *label == judgment.label)
+        {
+            Some((_, count, why)) => {
+                *count += 1;
+                why.clone_from(&judgment.measure);
+            }
+            None => found.push((judgment.label.clone(), 1, judgment.measure.clone())),
+        }
+    }
+    found
 }
 
 fn timeline(report: &LaunchReport, times: &Times) -> Markup {
@@ -419,5 +477,53 @@ mod tests {
         let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
         assert!(CONTENT_SECURITY_POLICY.contains(&format!("style-src 'sha256-{digest}'")));
         assert!(CONTENT_SECURITY_POLICY.starts_with("default-src 'none'"));
+        // One landmark; the verdict, the criteria and the charts come first.
+        assert!(page.contains("<main>"), "{page}");
+        let at = |testid: &str| {
+            page.find(&format!("data-testid=\"{testid}\""))
+                .unwrap_or(usize::MAX)
+        };
+        assert!(at("report-criteria") < at("report-checkpoints"));
+    }
+
+    #[test]
+    fn what_could_not_be_measured_is_said_once_grouped_by_target() {
+        use domain::playbook::{Bound, Comparison, Unit};
+        use domain::snapshot::Judgment;
+        let judgment = |label: &str, status: Verdict, measure: &str| Judgment {
+            target: label.to_lowercase(),
+            label: label.into(),
+            status,
+            observed: (status != Verdict::NotMeasurable).then_some(0.5),
+            bound: Bound {
+                comparison: Comparison::Below,
+                value: 1.0,
+                unit: Unit::Percent,
+            },
+            measure: measure.into(),
+        };
+        let snapshot = |id: u64, hour: u32| {
+            entry(
+                id,
+                "Watchpost",
+                Change::Snapshot {
+                    checkpoint: Some(hour),
+                    judgments: vec![
+                        judgment("Error rate", Verdict::Passed, "failure_rate()"),
+                        judgment("p99", Verdict::NotMeasurable, "no transactions"),
+                        judgment("Webhooks", Verdict::NotMeasurable, "no transaction mapped"),
+                    ],
+                },
+            )
+        };
+        let run = RunState::fold(&[snapshot(1, 0), snapshot(2, 4)]);
+        let times = Times(jiff::tz::TimeZone::UTC);
+        let page = snapshots(&run, &times).into_string();
+        assert!(
+            page.contains("2 target(s) could not be measured at 2 snapshot(s): p99 (2×: no transactions); Webhooks (2×: no transaction mapped)."),
+            "{page}"
+        );
+        assert_eq!(page.matches("see below").count(), 2, "one row per snapshot");
+        assert_eq!(page.matches("Error rate").count(), 2);
     }
 }

@@ -163,6 +163,15 @@ pub fn evaluate(playbook: &Playbook, run: &RunState, health: &RunHealth) -> Sign
     }
 }
 
+/// An entry's time as the evidence says it: `2026-11-24 03:00 UTC`, not
+/// RFC 3339 (the project's zone is the report's and the app's to apply).
+fn readable(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
 /// The sign-off as a Markdown report: the verdict, each criterion with its
 /// evidence, and every snapshot's conditions. People's text is escaped as in
 /// the timeline's export.
@@ -171,7 +180,7 @@ pub fn markdown(project: &str, report: &SignOffReport, run: &RunState) -> String
         (Some(by), _) => format!(
             "**Approved for launch** by {} at {}.",
             cell(by),
-            cell(report.signed_off_at.as_deref().unwrap_or(""))
+            readable(report.signed_off_at.as_deref().unwrap_or(""))
         ),
         (None, true) => "Every criterion is met or waived: ready to approve.".to_owned(),
         (None, false) => format!(
@@ -223,7 +232,7 @@ fn judge(
         return match run.tick(&item.id) {
             Some(tick) => (
                 Standing::Met,
-                format!("confirmed by {} at {}", tick.by, tick.at),
+                format!("confirmed by {} at {}", tick.by, readable(&tick.at)),
             ),
             None => (
                 Standing::Unmeasured,
@@ -264,7 +273,10 @@ fn judge(
             ),
             (samples, 0) => (Standing::Met, format!("no restart in {samples} samples")),
             (_, restarts) => {
-                let last = run.restarts.last().map_or("", |r| r.at.as_str());
+                let last = run
+                    .restarts
+                    .last()
+                    .map_or_else(String::new, |r| readable(&r.at));
                 (
                     Standing::NotMet,
                     format!("restarts: {restarts}, the last at {last}"),
@@ -275,12 +287,14 @@ fn judge(
         // playbook ran the same check with the same parameters (the
         // hour-24 checkpoint's, the routine's), or the criterion's own.
         _ => match latest_result(playbook, run, item) {
-            Some(seen) if seen.status == CheckStatus::Passed => {
-                (Standing::Met, format!("{} at {}", seen.message, seen.at))
-            }
-            Some(seen) if seen.status == CheckStatus::Failed => {
-                (Standing::NotMet, format!("{} at {}", seen.message, seen.at))
-            }
+            Some(seen) if seen.status == CheckStatus::Passed => (
+                Standing::Met,
+                format!("{} Checked {}.", seen.message, readable(&seen.at)),
+            ),
+            Some(seen) if seen.status == CheckStatus::Failed => (
+                Standing::NotMet,
+                format!("{} Checked {}.", seen.message, readable(&seen.at)),
+            ),
             Some(seen) => (
                 Standing::Unmeasured,
                 format!("its check {}: {}", seen.status.label(), seen.message),
@@ -344,7 +358,7 @@ fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Sta
                 Some(judgment) if judgment.status == Verdict::Failed => {
                     let when = snapshot
                         .checkpoint
-                        .map_or_else(|| snapshot.at.clone(), |hour| format!("hour {hour}"));
+                        .map_or_else(|| readable(&snapshot.at), |hour| format!("hour {hour}"));
                     return (
                         Standing::NotMet,
                         format!("off target at {when}: {}", judgment.condition()),
@@ -562,7 +576,7 @@ mod tests {
             standing(&evaluate(&playbook, &run, &healthy), "success-no-restarts");
         assert_eq!(restarts, Standing::NotMet);
         assert!(
-            said == "restarts: 1, the last at 2026-11-24T03:00:00Z",
+            said == "restarts: 1, the last at 2026-11-24 03:00 UTC",
             "{said}"
         );
     }
@@ -652,7 +666,7 @@ mod tests {
             standing(&report, "success-no-critical"),
             (
                 Standing::Met,
-                "No new critical issues in the last 24 hours. at 2026-11-24T04:00:00Z".into()
+                "No new critical issues in the last 24 hours. Checked 2026-11-24 04:00 UTC.".into()
             ),
             "the hour-24 item ran the same check"
         );
@@ -751,7 +765,7 @@ mod tests {
             standing(&report, "success-database"),
             (
                 Standing::Met,
-                "confirmed by Ana at 2026-11-24T03:00:00Z".into()
+                "confirmed by Ana at 2026-11-24 03:00 UTC".into()
             )
         );
     }

@@ -216,11 +216,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn nothing_needs_anyone_before_the_watch_or_when_all_is_well() {
-        let playbook = Playbook::default_launch().expect("the launch playbook");
+    /// A watch started at `START` whose hour 0 Ana has completed.
+    fn hour_0_done() -> RunState {
         let mut run = RunState::default();
-        assert!(needs(&playbook, &run, START).is_empty());
         run.apply(&entry(
             1,
             "Ana",
@@ -237,6 +235,14 @@ mod tests {
                 note: String::new(),
             },
         ));
+        run
+    }
+
+    #[test]
+    fn nothing_needs_anyone_before_the_watch_or_when_all_is_well() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        assert!(needs(&playbook, &RunState::default(), START).is_empty());
+        let mut run = hour_0_done();
         run.apply(&entry(3, "Ben", Change::HandoverAcknowledged { hour: 0 }));
         assert!(needs(&playbook, &run, START + 3600).is_empty());
     }
@@ -244,23 +250,7 @@ mod tests {
     #[test]
     fn an_outage_comes_first_then_what_is_late_then_what_is_due() {
         let playbook = Playbook::default_launch().expect("the launch playbook");
-        let mut run = RunState::default();
-        run.apply(&entry(
-            1,
-            "Ana",
-            Change::WatchScheduled {
-                start: START,
-                grace_seconds: 900,
-            },
-        ));
-        run.apply(&entry(
-            2,
-            "Ana",
-            Change::CheckpointCompleted {
-                hour: 0,
-                note: String::new(),
-            },
-        ));
+        let mut run = hour_0_done();
         run.apply(&entry(
             3,
             "Watchpost",

@@ -177,9 +177,9 @@ pub struct Glance {
 }
 
 impl Glance {
-    /// "On watch: Ana · hour 4 overdue · health down (1) · open: Health
-    /// check fails · Ben's handover waits".
-    fn describe(&self) -> String {
+    /// "On watch: Ana · open: Health check fails · health down (1) · hour 4
+    /// overdue · Ben's handover waits", from `needs`.
+    fn describe(&self, needs: &[Need]) -> String {
         if !self.started {
             return "Watch not started".to_owned();
         }
@@ -187,7 +187,10 @@ impl Glance {
             return "Signed off".to_owned();
         }
         let on_watch = format!("On watch: {}", self.on_watch.as_deref().unwrap_or("nobody"));
-        on_watch
+        match summary(needs) {
+            needs if needs.is_empty() => on_watch,
+            needs => format!("{on_watch} · {needs}"),
+        }
     }
 
     /// What needs someone now that did not at `before`, a sentence each,
@@ -226,10 +229,7 @@ pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Gl
         attention: found.iter().map(Need::sentence).collect(),
         ..Glance::default()
     };
-    glance.summary = match (glance.describe(), summary(&found)) {
-        (on_watch, needs) if needs.is_empty() || !glance.started || glance.signed_off => on_watch,
-        (on_watch, needs) => format!("{on_watch} · {needs}"),
-    };
+    glance.summary = glance.describe(&found);
     glance
 }
 
@@ -588,7 +588,7 @@ mod tests {
             started: true,
             ..Glance::default()
         };
-        assert_eq!(quiet.describe(), "On watch: nobody");
+        assert_eq!(quiet.describe(&[]), "On watch: nobody");
     }
 
     #[test]

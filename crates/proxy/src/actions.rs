@@ -15,6 +15,7 @@ use domain::action::{
 use domain::alerts::{
     FIRST_SEEN_CONDITION, Filter, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
 };
+use domain::api::RollbackPreview;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::Playbook;
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::alert_rules::{Held, Rules};
 use crate::checks::{Checks, Outcome};
+use crate::clock::{local_time, unix_seconds};
 use crate::error::Error;
 use crate::lock;
 use crate::upstream::UpstreamError;
@@ -355,6 +357,58 @@ impl Checks {
             returns_to,
             building,
         })
+    }
+
+    /// What a rollback of `project`'s service would do, in words, for its
+    /// confirmation: the name to type, the deploy it leaves and the one it
+    /// returns to (in the project's zone), a newer one on its way.
+    pub async fn rollback_preview(&self, project: &Project) -> RollbackPreview {
+        match self.rollback_plan(project).await {
+            Ok(plan) => {
+                let deploy = |deploy: &Deploy| {
+                    let commit = deploy.commit.as_ref().map_or_else(String::new, |commit| {
+                        let message = commit
+                            .message
+                            .as_deref()
+                            .and_then(|message| message.lines().next())
+                            .unwrap_or_default();
+                        format!("{} {message}", commit.short()).trim().to_owned()
+                    });
+                    match deploy.created_at.as_deref().and_then(unix_seconds) {
+                        Some(at) => {
+                            format!("{commit}, deployed {}", local_time(at, &project.timezone))
+                        }
+                        None => commit,
+                    }
+                };
+                let mut said = Vec::new();
+                if let Some(leaves) = &plan.leaves {
+                    said.push(format!("Leaves {}.", deploy(leaves)));
+                }
+                said.push(match &plan.returns_to {
+                    Some(to) => format!("Returns to {}.", deploy(to)),
+                    None => {
+                        "Render has no earlier live deploy to return to: revert the change instead."
+                            .to_owned()
+                    }
+                });
+                if let Some(building) = &plan.building {
+                    said.push(format!(
+                    "A newer deploy is on its way ({}): when it goes live, it replaces the rollback.",
+                    deploy(building)
+                ));
+                }
+                RollbackPreview {
+                    service: Some(plan.name),
+                    plan: said,
+                    problem: None,
+                }
+            }
+            Err(acted) => RollbackPreview {
+                problem: Some(acted.message),
+                ..RollbackPreview::default()
+            },
+        }
     }
 
     /// Rolls `project`'s Render service back to its previous live deploy,

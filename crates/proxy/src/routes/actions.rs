@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use super::checks::{run_and_record, runnable};
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
-use crate::clock::{local_time, unix_seconds};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
@@ -115,50 +114,7 @@ async fn plan(
     format: Format,
 ) -> Result<Reply<RollbackPreview>> {
     let project = runnable(&state, id).await?;
-    let preview = match state.checks.rollback_plan(&project).await {
-        Ok(plan) => {
-            let deploy = |deploy: &crate::upstream::render::Deploy| {
-                let commit = deploy.commit.as_ref().map_or_else(String::new, |commit| {
-                    let message = commit
-                        .message
-                        .as_deref()
-                        .and_then(|message| message.lines().next())
-                        .unwrap_or_default();
-                    format!("{} {message}", commit.short()).trim().to_owned()
-                });
-                match deploy.created_at.as_deref().and_then(unix_seconds) {
-                    Some(at) => format!("{commit}, deployed {}", local_time(at, &project.timezone)),
-                    None => commit,
-                }
-            };
-            let mut said = Vec::new();
-            if let Some(leaves) = &plan.leaves {
-                said.push(format!("Leaves {}.", deploy(leaves)));
-            }
-            said.push(match &plan.returns_to {
-                Some(to) => format!("Returns to {}.", deploy(to)),
-                None => {
-                    "Render has no earlier live deploy to return to: revert the change instead."
-                        .to_owned()
-                }
-            });
-            if let Some(building) = &plan.building {
-                said.push(format!(
-                    "A newer deploy is on its way ({}): when it goes live, it replaces the rollback.",
-                    deploy(building)
-                ));
-            }
-            RollbackPreview {
-                service: Some(plan.name),
-                plan: said,
-                problem: None,
-            }
-        }
-        Err(acted) => RollbackPreview {
-            problem: Some(acted.message),
-            ..RollbackPreview::default()
-        },
-    };
+    let preview = state.checks.rollback_preview(&project).await;
     Ok(Reply(format, preview))
 }
 

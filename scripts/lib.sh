@@ -10,6 +10,7 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
 TERSER_VERSION="5.51.2"           # npm package: minifies wasm-bindgen's JS, which Trunk's minifier cannot parse
 SCHEMATHESIS_VERSION="4.32.5"     # PyPI: fuzzes the proxy's API against its OpenAPI document
+AXE_VERSION="4.11.1"              # npm package: the journeys' accessibility checker
 # Seconds each `rustup ... add` may take before the offline route takes over.
 RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
 # Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
@@ -77,6 +78,20 @@ ensure_npm_tool() {
   say "installing $package $version from npm"
   mkdir -p "$TOOLS_DIR/npm"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "$package@$version" >/dev/null
+}
+
+# axe-core, which the journeys run in every page they screenshot; prints the
+# path of its script.
+ensure_axe() {
+  local axe="$TOOLS_DIR/npm/node_modules/axe-core"
+  if grep -qF "\"version\": \"$AXE_VERSION\"" "$axe/package.json" 2>/dev/null; then
+    say "axe-core $AXE_VERSION present"
+  else
+    say "installing axe-core $AXE_VERSION from npm"
+    mkdir -p "$TOOLS_DIR/npm"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "axe-core@$AXE_VERSION" >/dev/null
+  fi
+  echo "$axe/axe.min.js"
 }
 
 # Schemathesis in its own virtual environment in the tools cache; prints the

@@ -6,8 +6,26 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
     Watchpost, answer_dialog, click, find, fits_a_phone, journey, replace_text, screenshot,
-    sign_in, testid, wait_for_text, wait_for_text_within, wait_gone,
+    sign_in, testid, unplain_words, wait_for_text, wait_for_text_within, wait_gone,
 };
+
+/// The word check every screenshot runs finds what it must, and lets the
+/// team's own words through.
+#[test]
+fn the_word_check_finds_ids_status_codes_and_seeds() {
+    assert_eq!(
+        unplain_words("Checked \"error-rate\" (HTTP 409); see seed 003 and the README."),
+        ["error-rate", "HTTP 409", "seed 003", "README"]
+    );
+    assert_eq!(
+        unplain_words("ran sentry.error_rate."),
+        ["sentry.error_rate"]
+    );
+    assert!(
+        unplain_words("Error rate 0.5% < 1%; p99 409 ms; answered 503 at Sun 14:05 CET.")
+            .is_empty()
+    );
+}
 
 #[tokio::test]
 async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
@@ -464,7 +482,7 @@ async fn an_admin_changes_a_projects_settings() {
         replace_text(&c, &field("timezone"), "Mars/Olympus").await;
         click(&c, &testid("settings-save")).await;
         wait_for_text(&c, &testid("error-timezone"), "not a time zone name").await;
-        wait_for_text(&c, &testid("settings-error"), "HTTP 422").await;
+        wait_for_text(&c, &testid("settings-error"), "A setting cannot be used").await;
 
         replace_text(&c, &field("timezone"), "Europe/London").await;
         // The Sentry transaction each endpoint's p99 is read from.
@@ -638,9 +656,9 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         wait_for_text(&c, &status("alert-high-error-rate"), "failed").await;
         click(&c, &format!("{} {}", item("alert-high-error-rate"), testid("action-sentry.create_alert_rules"))).await;
         answer_dialog(&c, true).await;
-        // Seed 003's production rules too: their optional step turns green.
-        let seed_003 = answer_dialog(&c, true).await;
-        assert!(seed_003.contains("seed 003"), "{seed_003}");
+        // The monitoring guide's production rules too: their optional step turns green.
+        let guide = answer_dialog(&c, true).await;
+        assert!(guide.contains("Sentry monitoring guide"), "{guide}");
         let rules = wait_for_text(&c, &item("alert-high-error-rate"), "Created 8 alert rules").await;
         assert!(rules.contains("New Production Issue"), "{rules}");
 
@@ -658,7 +676,7 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         click(&c, &testid("wait-first-event")).await;
         wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
         let snippet = wait_for_text(&c, &testid("sdk-snippet"), "Sentry.init").await;
-        assert!(snippet.contains("Initialise Sentry in Node.js"), "{snippet}");
+        assert!(snippet.contains("Initialize Sentry in Node.js"), "{snippet}");
         assert!(snippet.contains("SENTRY_TRACES_SAMPLE_RATE || 0.1"), "seed 002's rate: {snippet}");
         assert!(snippet.contains("release: process.env.RENDER_GIT_COMMIT"), "{snippet}");
         assert!(snippet.contains("http://publickey@127.0.0.1"), "the public DSN: {snippet}");
@@ -840,11 +858,18 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
             .await
             .expect("a label")
             .unwrap_or_default();
-        assert!(
-            said.starts_with("Response time of http://127.0.0.1"),
-            "{said}"
-        );
-        wait_for_text(&c, &testid("errors-chart"), "Errors per hour").await;
+        assert!(said.starts_with("Response time of 127.0.0.1"), "{said}");
+        // Drawn by the proxy with its axes: the watch's hours, the target.
+        let markup = chart
+            .prop("outerHTML")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        for axis in [">hour 0</text>", ">target 100 ms</text>"] {
+            assert!(markup.contains(axis), "{axis} in {markup}");
+        }
+        wait_for_text(&c, &testid("errors-chart"), "errors in").await;
         screenshots(&c, "watch-running", &testid("health")).await;
         // Nobody completes hour 8: Ana's browser says so by itself.
         wait_for_notification(&c, "Hour 8 is overdue.").await;
@@ -1170,7 +1195,7 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         screenshots(&c, "attention-outage", &testid("attention")).await;
         wait_for_text(&c, &testid("transitions"), "down").await;
         // The response-time chart marks the down period.
-        wait_for_text(&c, &testid("latency-chart"), "red: down").await;
+        wait_for_text(&c, &testid("latency-chart"), "down once (shaded)").await;
         find(&c, &format!("{} rect.down", testid("latency-chart"))).await;
         screenshots(&c, "watch-health-down", &testid("health")).await;
         // The project list shows the health down and its escalation open.
@@ -1210,19 +1235,23 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         )
         .await;
         click(&c, &format!("{tree} {}", testid("walk-done"))).await;
+        // The retry answered "Does the health check pass now?": not asked again.
+        let path = wait_for_text(
+            &c,
+            &format!("{tree} {}", testid("measured-answer")),
+            "by the retry",
+        )
+        .await;
+        assert!(!path.is_empty());
+        wait_for_text(&c, &format!("{tree} .walk-path"), "→ No, still failing").await;
         let option = |n: usize| format!("{tree} {}:nth-of-type({n})", testid("walk-option"));
-        click(&c, &option(2)).await; // still failing
         click(&c, &format!("{tree} {}", testid("walk-done"))).await; // Render logs checked
         click(&c, &option(1)).await; // the database shows false
         click(&c, &format!("{tree} {}", testid("walk-done"))).await; // Supabase checked
-        let measured = wait_for_text(
-            &c,
-            &format!("{tree} {}", testid("failing-for")),
-            "more than 2 min",
-        )
-        .await;
-        assert!(measured.contains("failing for"), "{measured}");
-        click(&c, &option(1)).await; // yes, more than 2 minutes
+        // "Failing for more than 2 minutes?": the samples answer it.
+        let measured =
+            wait_for_text(&c, &format!("{tree} .walk-path"), "by the health samples").await;
+        assert!(measured.contains("more than 2 min"), "{measured}");
         wait_for_text(
             &c,
             &format!("{tree} {}", testid("walk-outcome")),

@@ -421,6 +421,8 @@ pub fn screenshot_dir() -> PathBuf {
 }
 
 pub async fn screenshot(client: &Client, name: &str) {
+    plain_words(client, name).await;
+    accessible(client, name).await;
     let png = client.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
@@ -459,4 +461,100 @@ pub async fn fits_a_phone(client: &Client, name: &str) {
         .await
         .expect("measure");
     assert_eq!(overflow, json!([]), "{name} is wider than a phone");
+}
+
+/// The page speaks the team's words: no HTTP status, no "seed" or "README",
+/// and no id of an item, a target, a check or an action where its label
+/// belongs. Every screenshot checks the page it shows.
+pub async fn plain_words(client: &Client, name: &str) {
+    let text = client
+        .execute("return document.body.innerText", vec![])
+        .await
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let found = unplain_words(&text);
+    assert!(found.is_empty(), "{name} shows {found:?} in: {text}");
+}
+
+/// What in `text` is not the team's words (see [`plain_words`]).
+pub fn unplain_words(text: &str) -> Vec<String> {
+    let playbook = domain::Playbook::default_launch().expect("the shipped playbook");
+    let ids = playbook
+        .items()
+        .map(|item| item.id.clone())
+        .chain(
+            playbook
+                .watch
+                .routine
+                .iter()
+                .flat_map(|routine| routine.targets.iter().map(|target| target.id.clone())),
+        )
+        // An id that is a plain word ("p99") may be said.
+        .filter(|id| id.contains(['-', '_', '.']))
+        .chain(
+            domain::check::CheckKind::ALL
+                .iter()
+                .map(|kind| kind.name().to_owned()),
+        )
+        .chain(
+            domain::action::ActionKind::ALL
+                .iter()
+                .map(|kind| kind.name().to_owned()),
+        );
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .map(|word| word.trim_end_matches('.'))
+        .filter(|word| !word.is_empty())
+        .collect();
+    let mut found: Vec<String> = ids.filter(|id| words.contains(&id.as_str())).collect();
+    for pair in words.windows(2) {
+        let number = pair[1].len() == 3 && pair[1].bytes().all(|b| b.is_ascii_digit());
+        if (pair[0] == "HTTP" || pair[0].eq_ignore_ascii_case("seed")) && number {
+            found.push(format!("{} {}", pair[0], pair[1]));
+        }
+    }
+    for word in ["README", "seeds", "Seed"] {
+        if words.contains(&word) {
+            found.push(word.to_owned());
+        }
+    }
+    found
+}
+
+/// axe-core finds no critical or serious violation in the page as it is now.
+/// Every screenshot checks the page it shows.
+pub async fn accessible(client: &Client, name: &str) {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let axe = AXE.get_or_init(|| {
+        let path = required_env("WATCHPOST_AXE");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("cannot read axe-core at {}: {err}", path.display()))
+    });
+    let present = client
+        .execute("return typeof window.axe === 'object'", vec![])
+        .await
+        .ok()
+        .and_then(|value| value.as_bool())
+        .unwrap_or(false);
+    if !present {
+        client
+            .execute(&format!("{axe}\nreturn true;"), vec![])
+            .await
+            .expect("inject axe-core");
+    }
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(result => done(result.violations
+                 .filter(v => v.impact === 'critical' || v.impact === 'serious')
+                 .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)))
+               .catch(err => done([`axe failed: ${err}`]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    let violations: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+    assert!(violations.is_empty(), "{name}: {violations:#?}");
 }

@@ -61,9 +61,8 @@ impl fmt::Display for ApiError {
             ApiError::Unreachable => f.write_str(
                 "Cannot reach the Watchpost proxy. Check that it is still running (scripts/run), then retry.",
             ),
-            ApiError::Refused {
-                status, message, ..
-            } => write!(f, "{message} (HTTP {status})"),
+            // The proxy's own words: what went wrong and what to do.
+            ApiError::Refused { message, .. } => f.write_str(message),
             ApiError::Garbled(detail) => write!(
                 f,
                 "The proxy sent an answer this page cannot read ({detail}). Reload the page; the app may be out of date."
@@ -263,7 +262,9 @@ fn refused(status: u16, body: &str) -> ApiError {
         |value: &JsValue, name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
     let message = field(&error, "message")
         .and_then(|message| message.as_string())
-        .unwrap_or_else(|| "The proxy refused the request.".to_owned());
+        .unwrap_or_else(|| {
+            "Watchpost could not do this just now. Try again in a moment.".to_owned()
+        });
     let mut fields = Keyed::default();
     if let Some(problems) = field(&error, "fields").filter(JsValue::is_object) {
         let problems: js_sys::Object = problems.unchecked_into();

@@ -233,7 +233,7 @@ fn threshold_words(aggregate: &str, threshold: f64) -> String {
 }
 
 impl MetricSpec {
-    /// How `rule` differs from this rule of `seed` (such as "seed 000"), in
+    /// How `rule` differs from this rule of `seed` (such as "the Sentry alerts guide"), in
     /// words; empty when it watches what the seed asks and notifies someone.
     pub fn differences(&self, rule: &MetricRule, seed: &str) -> Vec<String> {
         let mut differences = Vec::new();
@@ -387,7 +387,7 @@ impl SeedRule {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Wanted {
     pub spec: RuleSpec,
-    /// The document it comes from: "seed 000".
+    /// The document it comes from: "the Sentry alerts guide".
     pub seed: &'static str,
     /// What it watches, in words.
     pub condition: &'static str,
@@ -416,7 +416,7 @@ impl Wanted {
         if let Some(seed) = SeedRule::from_param(name) {
             return Some(Wanted {
                 spec: seed.spec(),
-                seed: "seed 000",
+                seed: "the Sentry alerts guide",
                 condition: seed.condition(),
                 seed_000: Some(seed),
             });
@@ -424,7 +424,7 @@ impl Wanted {
         let at = SEED_003_PARAMS.iter().position(|param| *param == name)?;
         Some(Wanted {
             spec: SEED_003_RULES[at],
-            seed: "seed 003",
+            seed: "the Sentry monitoring guide",
             condition: SEED_003_CONDITIONS[at],
             seed_000: None,
         })
@@ -592,39 +592,56 @@ mod tests {
     fn a_rule_that_differs_from_the_seed_says_how() {
         let high = spec(SeedRule::HighErrorRate);
         assert!(
-            high.differences(&metric("failure_rate()", 5, 0.05, None), "seed 000")
-                .is_empty()
+            high.differences(
+                &metric("failure_rate()", 5, 0.05, None),
+                "the Sentry alerts guide"
+            )
+            .is_empty()
         );
         // 5 is 500%: a fraction never reaches it.
         assert_eq!(
-            high.differences(&metric("failure_rate()", 5, 5.0, None), "seed 000"),
-            ["its threshold is 5 (500%) where seed 000 says 0.05 (5%)"]
+            high.differences(
+                &metric("failure_rate()", 5, 5.0, None),
+                "the Sentry alerts guide"
+            ),
+            ["its threshold is 5 (500%) where the Sentry alerts guide says 0.05 (5%)"]
         );
         let silent = MetricRule {
             actions: 0,
             ..metric("failure_rate()", 10, 0.05, None)
         };
         assert_eq!(
-            high.differences(&silent, "seed 000"),
+            high.differences(&silent, "the Sentry alerts guide"),
             [
-                "its window is 10 minutes where seed 000 says 5",
+                "its window is 10 minutes where the Sentry alerts guide says 5",
                 "it exists but notifies nobody"
             ]
         );
         let spike = spec(SeedRule::ErrorSpike);
         assert!(
             spike
-                .differences(&metric("count()", 10, 50.0, Some(60)), "seed 000")
+                .differences(
+                    &metric("count()", 10, 50.0, Some(60)),
+                    "the Sentry alerts guide"
+                )
                 .is_empty()
         );
         assert!(
             spike
-                .differences(&metric("count()", 10, 150.0, Some(10)), "seed 000")
+                .differences(
+                    &metric("count()", 10, 150.0, Some(10)),
+                    "the Sentry alerts guide"
+                )
                 .is_empty()
         );
         assert_eq!(
-            spike.differences(&metric("count()", 10, 50.0, None), "seed 000"),
-            ["it alerts on a fixed value where seed 000 says a rise against an earlier period"]
+            spike.differences(
+                &metric("count()", 10, 50.0, None),
+                "the Sentry alerts guide"
+            ),
+            [
+                "it alerts on a fixed value where the Sentry alerts guide says a rise against an earlier period"
+            ]
         );
         let RuleSpec::Issue(new_issue) = SeedRule::NewIssue.spec() else {
             unreachable!("an issue rule")
@@ -637,9 +654,9 @@ mod tests {
             actions: 0,
         };
         assert_eq!(
-            new_issue.differences(&quiet, "seed 000"),
+            new_issue.differences(&quiet, "the Sentry alerts guide"),
             [
-                "it does not fire on a new issue, as seed 000 asks",
+                "it does not fire on a new issue, as the Sentry alerts guide asks",
                 "it exists but notifies nobody"
             ]
         );
@@ -661,7 +678,11 @@ mod tests {
                         actions: 1,
                     };
                     assert!(made.does(seed), "{seed:?}");
-                    assert!(spec.differences(&made, "seed 000").is_empty(), "{seed:?}");
+                    assert!(
+                        spec.differences(&made, "the Sentry alerts guide")
+                            .is_empty(),
+                        "{seed:?}"
+                    );
                     assert!(seed.named(spec.name));
                 }
                 RuleSpec::Issue(spec) => {
@@ -673,7 +694,11 @@ mod tests {
                         actions: 1,
                     };
                     assert!(made.does(seed), "{seed:?}");
-                    assert!(spec.differences(&made, "seed 000").is_empty(), "{seed:?}");
+                    assert!(
+                        spec.differences(&made, "the Sentry alerts guide")
+                            .is_empty(),
+                        "{seed:?}"
+                    );
                 }
             }
         }
@@ -702,7 +727,7 @@ mod tests {
         let as_made: Vec<&str> = as_made.iter().map(String::as_str).collect();
         assert!(
             payments
-                .differences(&rule(&as_made, true), "seed 003")
+                .differences(&rule(&as_made, true), "the Sentry monitoring guide")
                 .is_empty()
         );
         // On the message instead of a tag, and needing both.
@@ -712,12 +737,12 @@ mod tests {
                     &["message contains payment", "message contains stripe"],
                     false
                 ),
-                "seed 003"
+                "the Sentry monitoring guide"
             ),
             [
-                "it does not look for “tag feature_area contains payment”, as seed 003 asks",
-                "it does not look for “tag external_service contains stripe”, as seed 003 asks",
-                "it needs every filter to match where seed 003 asks for any one"
+                "it does not look for “tag feature_area contains payment”, as the Sentry monitoring guide asks",
+                "it does not look for “tag external_service contains stripe”, as the Sentry monitoring guide asks",
+                "it needs every filter to match where the Sentry monitoring guide asks for any one"
             ]
         );
         assert_eq!(
@@ -732,7 +757,7 @@ mod tests {
         for (param, spec) in SEED_003_PARAMS.iter().zip(SEED_003_RULES) {
             let wanted = Wanted::from_param(param).expect("a rule");
             assert_eq!(wanted.spec, spec);
-            assert_eq!(wanted.seed, "seed 003");
+            assert_eq!(wanted.seed, "the Sentry monitoring guide");
         }
         let count = Wanted::from_param("error_count").expect("a rule");
         let RuleSpec::Metric(spec) = count.spec else {
@@ -741,11 +766,11 @@ mod tests {
         assert!(count.does_metric(&metric("count()", 15, 50.0, None)));
         assert_eq!(
             spec.differences(&metric("count()", 15, 100.0, None), count.seed),
-            ["its threshold is 100 where seed 003 says 50"]
+            ["its threshold is 100 where the Sentry monitoring guide says 50"]
         );
         assert_eq!(
             Wanted::from_param("new_issue").map(|w| w.seed),
-            Some("seed 000")
+            Some("the Sentry alerts guide")
         );
         assert_eq!(Wanted::from_param("nope"), None);
         assert_eq!(Wanted::all(false).count(), 3);

@@ -1,17 +1,32 @@
-//! The watch's charts as geometry: where each point, bar and down period
-//! goes in an SVG's view box, and a sentence a screen reader reads instead.
-//! Coordinates are whole numbers, so that the app never formats a float
-//! (see ARCHITECTURE.md on what costs the wasm most).
+//! The watch's charts, drawn as SVG for the Watch tab and the printed report
+//! alike: each health URL's response time with its down periods marked, and
+//! Sentry's errors per hour, each with a time axis, a value axis, the target as
+//! a line, and a sentence a screen reader reads instead. The proxy draws them
+//! (it knows the project's zone); the app only places the markup, so none of
+//! this is in the wasm. Only numbers, axis labels and escaped text go in.
 
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
+use crate::attention::host_and_path;
 use crate::health::Point;
-use crate::watch::{span, utc};
+use crate::watch::span;
 
-/// The view box every chart is drawn in; the SVG scales to its box.
+/// The plot's view box: it stretches to the chart's width; its height is the
+/// plot's height in pixels, so text drawn beside it keeps its shape.
 pub const WIDTH: i64 = 600;
-pub const HEIGHT: i64 = 150;
+pub const HEIGHT: i64 = 140;
+/// Above the plot, and the height of one line of tick labels below it.
+const TOP: i64 = 6;
+const LINE: i64 = 14;
+
+/// A chart ready to show: its SVG markup and its caption.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct Chart {
+    pub svg: String,
+    /// What it shows in words, or when its first point will come.
+    pub caption: String,
+}
 
 /// Accepted Sentry errors per hour (`GET /api/projects/{id}/errors`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
@@ -20,6 +35,37 @@ pub struct ErrorHours {
     pub hours: Vec<(i64, u64)>,
     /// Why there are none, when Sentry could not say.
     pub problem: Option<String>,
+    /// The hours drawn (empty when Sentry could not say).
+    pub chart: Chart,
+}
+
+/// A mark on the time axis: when (Unix seconds) and what it reads, as the
+/// project's zone tells it ("14:00", "Mon 02:00"), with the watch's hour
+/// below it when the tick falls on one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    pub at: i64,
+    pub label: String,
+    pub hour: Option<i64>,
+}
+
+/// What every chart of one screen shares: its window (Unix ms), its time
+/// axis, and how a time reads in the project's zone.
+pub struct Frame<'a> {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub ticks: &'a [Tick],
+    pub time: &'a dyn Fn(i64) -> String,
+}
+
+impl std::fmt::Debug for Frame<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("from_ms", &self.from_ms)
+            .field("to_ms", &self.to_ms)
+            .field("ticks", &self.ticks)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A rectangle in the view box.
@@ -45,9 +91,36 @@ pub fn nice_max(max: u64) -> u64 {
     }
 }
 
+/// Where the time axis has its marks, from `from` to `to` (Unix seconds):
+/// at most seven, a quarter of an hour to a day apart. During a watch they
+/// fall on its hours counted from `run_start` (every 4 hours: the
+/// checkpoints); otherwise on round hours of the project's clock, whose
+/// offset from UTC is `offset`.
+pub fn tick_times(from: i64, to: i64, run_start: Option<i64>, offset: i64) -> Vec<i64> {
+    const STEPS: [i64; 8] = [900, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400];
+    let span = (to - from).max(1);
+    let step = STEPS
+        .into_iter()
+        .find(|step| span / step <= 6)
+        .unwrap_or(86_400);
+    let anchor = run_start.unwrap_or(-offset);
+    let first = from + (anchor - from).rem_euclid(step);
+    (0..)
+        .map(|k| first + k * step)
+        .take_while(|at| *at <= to)
+        .collect()
+}
+
+/// Where the hour starting at each of `hours` ends, with the hour of
+/// `now_ms`: the errors chart's window in Unix ms, from the first hour counted.
+pub fn hours_window(hours: &[(i64, u64)], now_ms: i64) -> (i64, i64) {
+    let to = now_ms.div_euclid(3_600_000) * 3600 + 3600;
+    let from = hours.first().map_or(to - 3600, |(at, _)| *at);
+    (from * 1000, to * 1000)
+}
+
 /// Where time `at` (any unit) falls between `from` and `to` across the width.
-/// (64-bit arithmetic: a window of years in ms times the width still fits,
-/// and 128-bit division would add its routines to the wasm.)
+/// (64-bit arithmetic: a window of years in ms times the width still fits.)
 fn x_of(at: i64, from: i64, to: i64) -> i64 {
     let range = (to - from).max(1);
     (at - from).clamp(0, range).saturating_mul(WIDTH) / range
@@ -60,15 +133,8 @@ fn y_of(value: u64, top: u64) -> i64 {
 }
 
 /// The latency line of a health chart (an SVG path's `d`), broken where a
-/// probe got no answer, and its axis top in ms.
-pub fn latency_path(points: &[Point], from: i64, to: i64) -> (String, u64) {
-    let top = nice_max(
-        points
-            .iter()
-            .filter_map(|p| p.latency_ms)
-            .max()
-            .map_or(1, u64::from),
-    );
+/// probe got no answer.
+pub fn latency_path(points: &[Point], from: i64, to: i64, top: u64) -> String {
     let mut path = String::new();
     let mut pen_down = false;
     for point in points {
@@ -82,7 +148,7 @@ pub fn latency_path(points: &[Point], from: i64, to: i64) -> (String, u64) {
             None => pen_down = false,
         }
     }
-    (path, top)
+    path
 }
 
 /// The periods when a health URL was failing, as bands across the chart: from
@@ -110,82 +176,186 @@ pub fn down_bands(points: &[Point], from: i64, to: i64) -> Vec<Rect> {
     bands
 }
 
-/// One bar per hour of errors, and the axis top.
-pub fn error_bars(hours: &[(i64, u64)], from: i64, to: i64) -> (Vec<Rect>, u64) {
-    let top = nice_max(hours.iter().map(|(_, count)| *count).max().unwrap_or(1));
-    let bars = hours
+/// One bar per hour of errors (hours in Unix seconds, the window in ms).
+pub fn error_bars(hours: &[(i64, u64)], from_ms: i64, to_ms: i64, top: u64) -> Vec<Rect> {
+    hours
         .iter()
         .filter(|(_, count)| *count > 0)
         .map(|(at, count)| {
-            let x = x_of(*at, from, to);
+            let x = x_of(at * 1000, from_ms, to_ms);
             let y = y_of(*count, top);
             Rect {
                 x,
                 y,
-                width: (x_of(at + 3600, from, to) - x - 1).max(1),
+                width: (x_of((at + 3600) * 1000, from_ms, to_ms) - x - 1).max(1),
                 height: HEIGHT - y,
             }
         })
+        .collect()
+}
+
+/// `url`'s response time over the frame, its down periods shaded, with
+/// `target_ms` as a line; `empty` says when the first sample will come.
+pub fn latency_chart(
+    url: &str,
+    points: &[Point],
+    frame: &Frame,
+    target_ms: Option<u64>,
+    empty: &str,
+) -> Chart {
+    let slowest = points.iter().filter_map(|p| p.latency_ms).max();
+    let top = nice_max(slowest.map_or(1, u64::from).max(target_ms.unwrap_or(0)));
+    let mut body = String::new();
+    for band in down_bands(points, frame.from_ms, frame.to_ms) {
+        body.push_str(&rect("down", band));
+    }
+    let line = latency_path(points, frame.from_ms, frame.to_ms, top);
+    if !line.is_empty() {
+        body.push_str(&format!(r#"<path class="line" d="{line}"/>"#));
+    }
+    let caption = if points.is_empty() {
+        empty.to_owned()
+    } else {
+        describe_latency(url, points, frame.time)
+    };
+    let axis = Axis {
+        top,
+        unit: " ms",
+        target: target_ms,
+    };
+    Chart {
+        svg: draw(frame, &axis, &body, &caption),
+        caption,
+    }
+}
+
+/// Sentry's errors per hour over the frame, with `target` (errors per hour)
+/// as a line; `empty` says when the first hour will be counted.
+pub fn errors_chart(
+    hours: &[(i64, u64)],
+    frame: &Frame,
+    target: Option<u64>,
+    empty: &str,
+) -> Chart {
+    let most = hours.iter().map(|(_, count)| *count).max();
+    let top = nice_max(most.unwrap_or(1).max(target.unwrap_or(0)));
+    let body: String = error_bars(hours, frame.from_ms, frame.to_ms, top)
+        .into_iter()
+        .map(|bar| rect("bar", bar))
         .collect();
-    (bars, top)
-}
-
-/// A chart as the watch tab and the report show it: its SVG markup, its
-/// axis's top, and the sentence a screen reader reads instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chart {
-    pub svg: String,
-    pub top: u64,
-    pub label: String,
-}
-
-/// `url`'s response time from `from` to `to` (Unix ms), its down periods
-/// marked.
-pub fn latency_chart(url: &str, points: &[Point], from: i64, to: i64) -> Chart {
-    let (line, top) = latency_path(points, from, to);
-    let label = describe_latency(url, points);
-    Chart {
-        svg: svg(&label, &down_bands(points, from, to), &[], &line),
+    let caption = if hours.is_empty() {
+        empty.to_owned()
+    } else {
+        describe_errors(hours, frame.time)
+    };
+    let axis = Axis {
         top,
-        label,
+        unit: " per hour",
+        target,
+    };
+    Chart {
+        svg: draw(frame, &axis, &body, &caption),
+        caption,
     }
 }
 
-/// Sentry's errors per hour, from the first hour counted to the end of the
-/// hour of `now_ms`.
-pub fn errors_chart(hours: &[(i64, u64)], now_ms: i64) -> Chart {
-    let to = now_ms.div_euclid(1000) / 3600 * 3600 + 3600;
-    let from = hours.first().map_or(to - 3600, |(at, _)| *at);
-    let (bars, top) = error_bars(hours, from, to);
-    let label = describe_errors(hours);
-    Chart {
-        svg: svg(&label, &[], &bars, ""),
-        top,
-        label,
-    }
+/// A chart's value axis: from 0 to `top`, and its target.
+struct Axis {
+    top: u64,
+    unit: &'static str,
+    target: Option<u64>,
 }
 
-/// The SVG markup of a chart: the app inserts it as it is, which costs the
-/// wasm far less than building each element as a view (measured by
-/// `scripts/size`: the charts as Leptos views cost 6.2 KB). Only numbers and
-/// the escaped `label` go in.
-pub fn svg(label: &str, down: &[Rect], bars: &[Rect], line: &str) -> String {
-    let mut out = format!(
-        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="none" role="img" aria-label="{}">"#,
-        escape(label)
+fn rect(class: &str, r: Rect) -> String {
+    format!(
+        r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"/>"#,
+        r.x, r.y, r.width, r.height
+    )
+}
+
+/// The chart's markup: an outer SVG in pixels that holds the text, so that
+/// labels keep their shape at any width, around a plot whose view box
+/// stretches to the width. Gridlines mark the top, the middle and each tick;
+/// the target is a dashed line with its value.
+fn draw(frame: &Frame, axis: &Axis, body: &str, label: &str) -> String {
+    let rows = if frame.ticks.iter().any(|tick| tick.hour.is_some()) {
+        2
+    } else {
+        1
+    };
+    let height = TOP + HEIGHT + rows * LINE + 4;
+    let mut plot = format!(
+        r#"<svg class="plot" y="{TOP}" width="100%" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="none"><rect class="area" width="{WIDTH}" height="{HEIGHT}"/>"#
     );
-    for (class, rects) in [("down", down), ("bar", bars)] {
-        for r in rects {
-            out.push_str(&format!(
-                r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"/>"#,
-                r.x, r.y, r.width, r.height
+    let mut text = String::new();
+    let mut grid = |y: i64| plot.push_str(&format!(r#"<path class="grid" d="M0 {y}H{WIDTH}"/>"#));
+    for value in [axis.top, axis.top / 2] {
+        let y = y_of(value, axis.top);
+        grid(y);
+        text.push_str(&format!(
+            r#"<text class="value" x="4" y="{}">{}{}</text>"#,
+            TOP + y + 11,
+            grouped(value),
+            axis.unit
+        ));
+    }
+    for (index, tick) in frame.ticks.iter().enumerate() {
+        let x = x_of(tick.at * 1000, frame.from_ms, frame.to_ms);
+        // Every other label is "minor": a phone's narrow chart shows half.
+        let minor = if index % 2 == 1 { " minor" } else { "" };
+        plot.push_str(&format!(r#"<path class="grid" d="M{x} 0V{HEIGHT}"/>"#));
+        // Per mille of the width as a percentage with one decimal: no floats.
+        let permille = x * 1000 / WIDTH;
+        let anchor = match permille {
+            0..40 => "start",
+            961.. => "end",
+            _ => "middle",
+        };
+        let at = format!(
+            r#"x="{}.{}%" text-anchor="{anchor}""#,
+            permille / 10,
+            permille % 10
+        );
+        let y = TOP + HEIGHT + LINE;
+        text.push_str(&format!(
+            r#"<text class="tick{minor}" {at} y="{y}">{}</text>"#,
+            escape(&tick.label)
+        ));
+        if let Some(hour) = tick.hour {
+            text.push_str(&format!(
+                r#"<text class="hour{minor}" {at} y="{}">hour {hour}</text>"#,
+                y + LINE
             ));
         }
     }
-    if !line.is_empty() {
-        out.push_str(&format!(r#"<path class="line" d="{line}"/>"#));
+    plot.push_str(body);
+    if let Some(target) = axis.target {
+        let y = y_of(target, axis.top);
+        plot.push_str(&format!(r#"<path class="target" d="M0 {y}H{WIDTH}"/>"#));
+        text.push_str(&format!(
+            r#"<text class="target" x="100%" dx="-4" y="{}" text-anchor="end">target {}{}</text>"#,
+            TOP + (y - 3).max(10),
+            grouped(target),
+            axis.unit
+        ));
     }
-    out.push_str("</svg>");
+    plot.push_str("</svg>");
+    format!(
+        r#"<svg class="chart-svg" width="100%" height="{height}" role="img" aria-label="{}">{plot}{text}</svg>"#,
+        escape(label)
+    )
+}
+
+/// `1,240` for 1240: numbers as people read them.
+pub fn grouped(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
     out
 }
 
@@ -205,8 +375,8 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// What the latency chart shows, in words.
-pub fn describe_latency(url: &str, points: &[Point]) -> String {
+/// What the latency chart shows, in words, times as `time` says them.
+pub fn describe_latency(url: &str, points: &[Point], time: &dyn Fn(i64) -> String) -> String {
     let slowest = points
         .iter()
         .filter_map(|p| Some((p.latency_ms?, p.at)))
@@ -216,30 +386,33 @@ pub fn describe_latency(url: &str, points: &[Point]) -> String {
         .zip(std::iter::once(None).chain(points.iter().map(Some)))
         .filter(|(point, before)| !point.ok && before.is_none_or(|b| b.ok))
         .count();
-    let mut text = format!("Response time of {url}");
+    let mut text = format!("Response time of {}", host_and_path(url));
     match slowest {
         Some((ms, at)) => text.push_str(&format!(
-            ": slowest {ms} ms, at {}",
-            utc(at.div_euclid(1000))
+            ": slowest {} ms, at {}",
+            grouped(u64::from(ms)),
+            time(at.div_euclid(1000))
         )),
         None => text.push_str(": no answer yet"),
     }
     match downs {
         0 => text.push_str("; never down."),
-        1 => text.push_str("; down once."),
-        n => text.push_str(&format!("; down {n} times.")),
+        1 => text.push_str("; down once (shaded)."),
+        n => text.push_str(&format!("; down {n} times (shaded).")),
     }
     text
 }
 
-/// What the errors chart shows, in words.
-pub fn describe_errors(hours: &[(i64, u64)]) -> String {
+/// What the errors chart shows, in words, times as `time` says them.
+pub fn describe_errors(hours: &[(i64, u64)], time: &dyn Fn(i64) -> String) -> String {
     let total: u64 = hours.iter().map(|(_, count)| count).sum();
     match hours.iter().max_by_key(|(_, count)| *count) {
         Some((at, most)) if *most > 0 => format!(
-            "{total} errors in {} hours; the most, {most}, in the hour from {}.",
+            "{} errors in {} hours; the most, {}, in the hour from {}.",
+            grouped(total),
             hours.len(),
-            utc(*at)
+            grouped(*most),
+            time(*at)
         ),
         _ => format!("No errors in {}.", span(hours.len() as i64 * 3600)),
     }
@@ -248,15 +421,57 @@ pub fn describe_errors(hours: &[(i64, u64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::watch::utc;
 
     fn point(at: i64, ok: bool, latency_ms: Option<u32>) -> Point {
         Point { at, ok, latency_ms }
+    }
+
+    fn frame<'a>(from_ms: i64, to_ms: i64, ticks: &'a [Tick]) -> Frame<'a> {
+        Frame {
+            from_ms,
+            to_ms,
+            ticks,
+            time: &utc,
+        }
     }
 
     #[test]
     fn an_axis_tops_at_one_two_or_five_times_a_power_of_ten() {
         let tops: Vec<u64> = [0, 1, 3, 7, 10, 11, 143, 600, 5001].map(nice_max).to_vec();
         assert_eq!(tops, [1, 1, 5, 10, 10, 20, 200, 1000, 10_000]);
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        let grouped: Vec<String> = [0, 999, 1000, 1_234_567].map(grouped).to_vec();
+        assert_eq!(grouped, ["0", "999", "1,000", "1,234,567"]);
+    }
+
+    #[test]
+    fn a_watch_is_marked_at_its_checkpoints_and_other_windows_at_round_local_hours() {
+        let start = 1_795_000_000;
+        let hours: Vec<i64> = tick_times(start, start + 24 * 3600, Some(start), 0)
+            .iter()
+            .map(|at| (at - start) / 3600)
+            .collect();
+        assert_eq!(hours, [0, 4, 8, 12, 16, 20, 24]);
+        // Three hours into a watch: every half hour from its start.
+        let minutes: Vec<i64> = tick_times(start, start + 3 * 3600 + 60, Some(start), 0)
+            .iter()
+            .map(|at| (at - start) / 60)
+            .collect();
+        assert_eq!(minutes, [0, 30, 60, 90, 120, 150, 180]);
+        // A day in Central European Time (UTC+1): 00:00, 04:00, … local.
+        let from = 1_795_000_000; // 11:06:40 UTC, 12:06:40 CET
+        let ticks = tick_times(from, from + 24 * 3600, None, 3600);
+        assert_eq!(ticks.len(), 6);
+        assert!(ticks.iter().all(|at| (at + 3600) % (4 * 3600) == 0));
+        assert_eq!(utc(ticks[0]), "2026-11-18 15:00 UTC"); // 16:00 CET
+        // An hour: every quarter.
+        let ticks = tick_times(from, from + 3600, None, 3600);
+        assert_eq!(ticks.len(), 4);
+        assert!(ticks.iter().all(|at| at % 900 == 0));
     }
 
     #[test]
@@ -267,10 +482,8 @@ mod tests {
             point(600, false, None),
             point(1000, true, Some(50)),
         ];
-        let (path, top) = latency_path(&points, 0, 1000);
-        assert_eq!(top, 200);
-        assert_eq!(path, "M0 75L300 0M600 113");
-        assert_eq!(latency_path(&[], 0, 10), (String::new(), 1));
+        assert_eq!(latency_path(&points, 0, 1000, 200), "M0 70L300 0M600 105");
+        assert_eq!(latency_path(&[], 0, 10, 1), "");
     }
 
     #[test]
@@ -301,69 +514,112 @@ mod tests {
             ]
         );
         assert_eq!(
-            describe_latency("https://a.example/health", &points),
-            "Response time of https://a.example/health: slowest 1 ms, at 1970-01-01 00:00 UTC; down 2 times."
+            describe_latency("https://a.example/health", &points, &utc),
+            "Response time of a.example/health: slowest 1 ms, at 1970-01-01 00:00 UTC; down 2 times (shaded)."
         );
     }
 
     #[test]
-    fn the_markup_holds_only_numbers_and_the_escaped_label() {
-        let band = Rect {
-            x: 1,
-            y: 0,
-            width: 2,
-            height: HEIGHT,
-        };
-        let markup = svg("a \"<script>'&", &[band], &[], "M0 1L2 3");
-        assert_eq!(
-            markup,
-            "<svg viewBox=\"0 0 600 150\" preserveAspectRatio=\"none\" role=\"img\" \
-             aria-label=\"a &quot;&lt;script&gt;&#39;&amp;\">\
-             <rect class=\"down\" x=\"1\" y=\"0\" width=\"2\" height=\"150\"/>\
-             <path class=\"line\" d=\"M0 1L2 3\"/></svg>"
+    fn a_latency_chart_has_its_axes_its_target_and_only_escaped_text() {
+        let ticks = [
+            Tick {
+                at: 0,
+                label: "Mon 01:00".to_owned(),
+                hour: Some(0),
+            },
+            Tick {
+                at: 3600,
+                label: "02:00".to_owned(),
+                hour: Some(1),
+            },
+        ];
+        let points = [point(0, true, Some(40)), point(1_800_000, false, None)];
+        let chart = latency_chart(
+            "https://x.example/\"<script>",
+            &points,
+            &frame(0, 3_600_000, &ticks),
+            Some(100),
+            "unused",
         );
+        let svg = &chart.svg;
+        // The axis tops at the target when every answer was faster.
+        assert!(
+            svg.contains(r#"<text class="value" x="4" y="17">100 ms</text>"#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#">50 ms</text>"#), "{svg}");
+        assert!(
+            svg.contains(r#"<path class="target" d="M0 0H600"/>"#),
+            "{svg}"
+        );
+        assert!(svg.contains(">target 100 ms</text>"), "{svg}");
+        assert!(
+            svg.contains(r#"x="0.0%" text-anchor="start" y="160">Mon 01:00</text>"#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"x="100.0%" text-anchor="end" y="174">hour 1</text>"#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"<rect class="down" x="300" y="0" width="300""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"<path class="line" d="M0 84"/>"#), "{svg}");
+        assert!(svg.contains("x.example/&quot;&lt;script&gt;"), "{svg}");
+        assert!(!svg.contains("<script"), "{svg}");
+        assert_eq!(
+            chart.caption,
+            "Response time of x.example/\"<script>: slowest 40 ms, at 1970-01-01 00:00 UTC; down once (shaded)."
+        );
+        // No samples yet: the axes, and when the first comes.
+        let empty = latency_chart("https://x.example", &[], &frame(0, 1, &[]), None, "Soon.");
+        assert_eq!(empty.caption, "Soon.");
+        assert!(!empty.svg.contains("class=\"line\""));
+        assert!(empty.svg.contains("aria-label=\"Soon.\""));
     }
 
     #[test]
     fn an_hour_of_errors_is_a_bar_as_tall_as_its_share_of_the_axis() {
         let hours = [(0, 2), (3600, 0), (7200, 5)];
-        let (bars, top) = error_bars(&hours, 0, 3 * 3600);
-        assert_eq!(top, 5);
+        // At 02:30 the three hours fill the width.
+        let (from_ms, to_ms) = hours_window(&hours, 9_000_000);
+        assert_eq!((from_ms, to_ms), (0, 3 * 3_600_000));
+        let bars = error_bars(&hours, from_ms, to_ms, 5);
         assert_eq!(
             bars,
             [
                 Rect {
                     x: 0,
-                    y: 90,
+                    y: 84,
                     width: 199,
-                    height: 60
+                    height: 56
                 },
                 Rect {
                     x: 400,
                     y: 0,
                     width: 199,
-                    height: 150
+                    height: 140
                 },
             ]
         );
         assert_eq!(
-            describe_errors(&hours),
+            describe_errors(&hours, &utc),
             "7 errors in 3 hours; the most, 5, in the hour from 1970-01-01 02:00 UTC."
         );
         assert_eq!(
-            describe_errors(&[(0, 0), (3600, 0)]),
+            describe_errors(&[(0, 0), (3600, 0)], &utc),
             "No errors in 2 h 00 min."
         );
-        // The chart ends with the hour now is in: at 02:30 the three hours
-        // fill the width, as above.
-        let label = describe_errors(&hours);
-        assert_eq!(
-            errors_chart(&hours, 9_000_000),
-            Chart {
-                svg: svg(&label, &[], &bars, ""),
-                top: 5,
-                label,
-            }
+        let chart = errors_chart(&hours, &frame(from_ms, to_ms, &[]), Some(5), "unused");
+        assert!(chart.svg.contains(&rect("bar", bars[1])), "{}", chart.svg);
+        assert!(
+            chart.svg.contains(">target 5 per hour</text>"),
+            "{}",
+            chart.svg
         );
+        assert_eq!(chart.caption, describe_errors(&hours, &utc));
+        let empty = errors_chart(&[], &frame(0, 3_600_000, &[]), Some(5), "At 15:00.");
+        assert_eq!(empty.caption, "At 15:00.");
     }
 }

@@ -74,6 +74,17 @@ impl Op {
             .find(|(_, op)| *op == self)
             .map_or("==", |(text, _)| text)
     }
+
+    fn words(self) -> &'static str {
+        match self {
+            Op::Eq => "should be",
+            Op::Ne => "should not be",
+            Op::Lt => "should be below",
+            Op::Le => "should be at most",
+            Op::Gt => "should be above",
+            Op::Ge => "should be at least",
+        }
+    }
 }
 
 /// What a health URL answered, as the conditions read it.
@@ -85,16 +96,17 @@ pub struct Answer<'a> {
     pub body: Option<&'a serde_json::Value>,
 }
 
-/// A condition that was not met, and what was seen instead.
+/// A condition that was not met, in words ("the status code should be
+/// below 300"), and what was seen instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmet {
-    pub condition: String,
+    pub wanted: String,
     pub seen: String,
 }
 
 impl fmt::Display for Unmet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (saw {})", self.condition, self.seen)
+        write!(f, "{} (saw {})", self.wanted, self.seen)
     }
 }
 
@@ -174,13 +186,13 @@ impl Condition {
     /// Whether `answer` meets the condition; what was seen when it does not.
     pub fn check(&self, answer: &Answer<'_>) -> Result<(), Unmet> {
         let unmet = |seen: String| Unmet {
-            condition: self.to_string(),
+            wanted: self.words(),
             seen,
         };
         // Each value with where it was, for a body: `services.database`.
         let values: Vec<(String, String)> = match &self.subject {
             Subject::Status => vec![(String::new(), answer.status.to_string())],
-            Subject::ResponseTime => vec![(String::new(), answer.response_ms.to_string())],
+            Subject::ResponseTime => vec![(String::new(), format!("{} ms", answer.response_ms))],
             Subject::Body { path, optional } => {
                 match answer.body.and_then(|body| at(body, path, String::new())) {
                     Some(values) => values
@@ -198,11 +210,48 @@ impl Condition {
         match values.iter().find(|(_, value)| !self.holds(value)) {
             None => Ok(()),
             Some((place, value)) if place.is_empty() => Err(unmet(value.clone())),
-            Some((place, value)) => Err(unmet(format!("{place}: “{value}”"))),
+            // The place, where the words say "every …" rather than naming it.
+            Some((place, value)) => match &self.subject {
+                Subject::Body { path, .. } if path.join(".") == *place => {
+                    Err(unmet(format!("“{value}”")))
+                }
+                _ => Err(unmet(format!("{place}: “{value}”"))),
+            },
         }
     }
 
+    /// The condition as people say it: "the status code should be below
+    /// 300", "status should be ok, healthy, up or pass".
+    pub fn words(&self) -> String {
+        let subject = match &self.subject {
+            Subject::Status => "the status code".to_owned(),
+            Subject::ResponseTime => "the response time".to_owned(),
+            Subject::Body { path, .. } if path.is_empty() => "the body".to_owned(),
+            Subject::Body { path, .. } if path.iter().any(|key| key == "*") => {
+                format!("every {}", path.join("."))
+            }
+            Subject::Body { path, .. } => path.join("."),
+        };
+        let unit = if matches!(self.subject, Subject::ResponseTime) {
+            " ms"
+        } else {
+            ""
+        };
+        let (op, expected) = match self.expected.split_last() {
+            Some(_) if self.op == Op::Ne && self.expected.len() > 1 => {
+                ("should be none of", self.expected.join(", "))
+            }
+            Some((last, rest)) if !rest.is_empty() => {
+                (self.op.words(), format!("{} or {last}", rest.join(", ")))
+            }
+            _ => (self.op.words(), self.expected.join("")),
+        };
+        format!("{subject} {op} {expected}{unit}")
+    }
+
     fn holds(&self, value: &str) -> bool {
+        // A response time is seen as "75 ms".
+        let value = value.strip_suffix(" ms").unwrap_or(value);
         let number = |text: &str| text.parse::<f64>().ok();
         let one = |expected: &str| match self.op {
             Op::Eq => {
@@ -385,13 +434,16 @@ mod tests {
                 200,
                 Some(json!({ "status": "ok", "services": { "database": false, "vapi": true } }))
             ),
-            ["[BODY].services.*? == true (saw services.database: “false”)"]
+            ["every services.* should be true (saw services.database: “false”)"]
         );
         assert_eq!(
             judged(&[], 200, Some(json!({ "status": "degraded" }))),
-            ["[BODY].status? == any(ok, healthy, up, pass) (saw status: “degraded”)"]
+            ["status should be ok, healthy, up or pass (saw “degraded”)"]
         );
-        assert_eq!(judged(&[], 503, None), ["[STATUS] < 300 (saw 503)"]);
+        assert_eq!(
+            judged(&[], 503, None),
+            ["the status code should be below 300 (saw 503)"]
+        );
     }
 
     #[test]
@@ -404,16 +456,16 @@ mod tests {
         assert!(judged(&own, 200, Some(json!({ "db": { "latency_ms": 12 } }))).is_empty());
         assert_eq!(
             judged(&own, 200, Some(json!({ "db": { "latency_ms": 75.5 } }))),
-            ["[BODY].db.latency_ms < 50 (saw db.latency_ms: “75.5”)"]
+            ["db.latency_ms should be below 50 (saw “75.5”)"]
         );
         assert_eq!(
             judged(&own, 200, Some(json!({ "status": "ok" }))),
-            ["[BODY].db.latency_ms < 50 (saw nothing there)"],
+            ["db.latency_ms should be below 50 (saw nothing there)"],
             "a path without the ? must be there"
         );
         assert_eq!(
             judged(&own, 200, None),
-            ["[BODY].db.latency_ms < 50 (saw a body that is not JSON)"]
+            ["db.latency_ms should be below 50 (saw a body that is not JSON)"]
         );
         let checks = [
             "[BODY].checks.*.state != any(down, failing)",
@@ -422,7 +474,7 @@ mod tests {
         let body = json!({ "checks": [{ "name": "db", "state": "up" }, { "name": "queue", "state": "down" }] });
         assert_eq!(
             judged(&checks, 200, Some(body)),
-            ["[BODY].checks.*.state != any(down, failing) (saw checks.1.state: “down”)"]
+            ["every checks.*.state should be none of down, failing (saw checks.1.state: “down”)"]
         );
     }
 

@@ -232,6 +232,8 @@ pub struct UrlReport {
     pub failing_since: Option<i64>,
     /// The chart's points.
     pub points: Vec<Point>,
+    /// The points drawn, in the project's zone.
+    pub chart: crate::chart::Chart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]

@@ -48,7 +48,8 @@ pub struct Sdk {
 pub struct SdkSetting {
     pub key: String,
     pub value: String,
-    /// The document the value comes from: "seed 003".
+    /// The document the value comes from, as the team calls it: "the
+    /// Sentry monitoring guide".
     pub seed: String,
     /// A value the team may choose (a sample rate): set when missing, never
     /// overwritten, and shown beside the seed's.
@@ -302,6 +303,10 @@ pub enum Node {
         /// minutes"): the app says which answer the samples give.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         failing_for_seconds: Option<u32>,
+        /// The first option holds when the retry of the step before passed
+        /// ("does the health check pass now?"): the retry answers it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answered_by_retry: bool,
     },
     /// Where a branch ends: the decision taken.
     Outcome {
@@ -378,6 +383,30 @@ impl Node {
     }
 
     /// The nodes this one leads to, in option order.
+    /// The answer Watchpost's own measurements give, when they give one,
+    /// so that the walk does not ask it: the retry's result (`retry_passed`),
+    /// or how long the health samples say a URL has been failing
+    /// (`failing_for`, in seconds; 0 when none is). Either way the first
+    /// option is the one that holds.
+    pub fn measured_answer(
+        &self,
+        retry_passed: Option<bool>,
+        failing_for: Option<i64>,
+    ) -> Option<usize> {
+        let first_holds = match self {
+            Node::Question {
+                answered_by_retry: true,
+                ..
+            } => retry_passed?,
+            Node::Question {
+                failing_for_seconds: Some(limit),
+                ..
+            } => failing_for? > i64::from(*limit),
+            _ => return None,
+        };
+        Some(if first_holds { 0 } else { 1 })
+    }
+
     pub fn successors(&self) -> Vec<&str> {
         match self {
             Node::Step { next, .. } => vec![next.as_str()],
@@ -552,6 +581,18 @@ impl Playbook {
             .iter()
             .flat_map(|check| &check.targets)
             .find(|target| target.id == id)
+    }
+
+    /// The bound that `check` measures in `unit`, as a whole number: the
+    /// line a chart draws (the health endpoint's response time, the errors
+    /// per hour).
+    pub fn chart_target(&self, check: CheckKind, unit: Unit) -> Option<u64> {
+        self.watch
+            .routine
+            .iter()
+            .flat_map(|routine| &routine.targets)
+            .find(|target| target.verify.check() == Some(check) && target.bound.unit == unit)
+            .map(|target| target.bound.value.max(0.0) as u64)
     }
 
     /// Everything wrong with a parsed playbook; empty when it is valid.
@@ -766,6 +807,22 @@ fn check_tree(report: &mut Report, at: &str, escalation: &Escalation) {
             report.push(
                 &format!("{at}.nodes[{n}].failing_for_seconds"),
                 "how long something has been failing is measured for health endpoints only: set `detected_by = \"health.endpoint\"`".to_owned(),
+            );
+        }
+        let after_retry = escalation.nodes.iter().any(|before| {
+            matches!(before, Node::Step { next, retry_after_seconds: Some(_), .. } if next == node.id())
+        });
+        if matches!(
+            node,
+            Node::Question {
+                answered_by_retry: true,
+                ..
+            }
+        ) && !after_retry
+        {
+            report.push(
+                &format!("{at}.nodes[{n}].answered_by_retry"),
+                "only a question that follows a step with `retry_after_seconds` is answered by the retry".to_owned(),
             );
         }
         if let Node::Question { options, .. } = node

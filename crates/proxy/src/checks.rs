@@ -484,8 +484,8 @@ impl Checks {
     /// chart; what went wrong instead, in the checks' words.
     pub(crate) async fn error_hours(&self, project: &Project, hours: u32) -> ErrorHours {
         let problem = |outcome: Outcome| ErrorHours {
-            hours: Vec::new(),
             problem: Some(outcome.message),
+            ..ErrorHours::default()
         };
         let (sentry, org, id) = match self.sentry_project_id(project).await {
             Ok(target) => target,
@@ -494,7 +494,7 @@ impl Checks {
         match hourly_error_counts(sentry, org, &id, hours).await {
             Ok(hours) => ErrorHours {
                 hours,
-                problem: None,
+                ..ErrorHours::default()
             },
             Err(err) => problem(Outcome::upstream("Sentry", &err)),
         }
@@ -587,7 +587,7 @@ impl Checks {
         };
         if found.first_event.is_none() {
             return Outcome::failed(
-                "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initialises the SDK, and send a test event.",
+                "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initializes the SDK, and send a test event.",
             );
         }
         let since = day_ago();
@@ -885,7 +885,7 @@ impl Checks {
                     if seed.named(name) {
                         ""
                     } else {
-                        ", recognised by its condition"
+                        ", recognized by its condition"
                     },
                     seed.condition
                 ))
@@ -1021,19 +1021,19 @@ impl Checks {
                 format!("{key} is {}, as {} says.", setting.value, setting.seed),
             )
             .saw(key, "matches")
-            .saw("seed", says(setting)),
+            .saw("guide", says(setting)),
             (None, Some(setting)) if setting.team_choice => Outcome::passed(format!(
                 "{key} is set to the team's own value; {}.",
                 says(setting)
             ))
             .saw(key, "the team's own value")
-            .saw("seed", says(setting)),
+            .saw("guide", says(setting)),
             (None, Some(setting)) => Outcome::failed(format!(
                 "{key} is set, but not as {}: change it in Render (or from here), then redeploy.",
                 says(setting)
             ))
             .saw(key, "differs")
-            .saw("seed", says(setting)),
+            .saw("guide", says(setting)),
             (None, None) => Outcome::passed(format!("{key} is set.")).saw(key, "present"),
         }
     }
@@ -1230,7 +1230,7 @@ impl Checks {
         };
         let Some(latest) = BackupVerification::latest(&body) else {
             return Outcome::failed(
-                "The backup status URL did not answer a backup verification (a JSON object, or a list of them, with verified_at and status, as in backup_verification_log): see the README.",
+                "The backup status URL did not answer a backup verification: it should answer a JSON object, or a list of them, with verified_at and status.",
             );
         };
         latest.judge(
@@ -1315,7 +1315,7 @@ impl Checks {
             match probe {
                 Ok(probe) => {
                     let summary = format!(
-                        "{}{}, {} ms",
+                        "answered {}{} in {} ms",
                         probe.status,
                         probe
                             .status_word()
@@ -1326,8 +1326,8 @@ impl Checks {
                     if !probe.is_healthy() {
                         let unmet: Vec<String> =
                             probe.unmet.iter().map(ToString::to_string).collect();
-                        problems.push(format!("{url} does not meet {}", unmet.join("; ")));
-                        observed.insert(&url, format!("{summary}; not met: {}", unmet.join("; ")));
+                        problems.push(format!("{url}: {}", unmet.join("; ")));
+                        observed.insert(&url, format!("{summary}, but {}", unmet.join("; ")));
                     } else {
                         observed.insert(&url, summary);
                     }

@@ -134,7 +134,8 @@ fn limited_message(limited: Limited) -> &'static str {
 
 fn fields_message(problems: &[FieldProblem]) -> String {
     match problems {
-        [one] => format!("{}: {}", one.field, one.message),
+        // The form marks each field; the message names no field by its id.
+        [one] => format!("A setting cannot be used: {}", one.message),
         _ => format!("{} settings cannot be used; see each field", problems.len()),
     }
 }

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod alert_rules;
 pub mod auth;
+pub mod charts;
 pub mod checks;
 pub mod clock;
 pub mod config;

@@ -12,7 +12,7 @@
 use std::sync::LazyLock;
 
 use base64::Engine;
-use domain::chart::{ErrorHours, errors_chart, latency_chart};
+use domain::chart::ErrorHours;
 use domain::health::{Report, Stats};
 use domain::playbook::{Decimal, Playbook};
 use domain::project::Project;
@@ -63,10 +63,16 @@ th, td.met, td.not_met, td.unmeasured, td.waived, td.passed, td.failed, td.not_m
 .not_met, .failed { color: var(--bad); font-weight: 600; }
 .unmeasured, .waived, .not_measurable { color: var(--na); font-weight: 600; }
 figure { margin: .5rem 0 1rem; }
-figure svg { display: block; width: 100%; height: 9rem; border: 1px solid var(--line); }
-svg .line { fill: none; stroke: #2456a6; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+figure svg { display: block; width: 100%; overflow: visible; }
+svg path { fill: none; vector-effect: non-scaling-stroke; }
+svg .area { fill: none; stroke: var(--line); vector-effect: non-scaling-stroke; }
+svg .grid { stroke: var(--line); stroke-width: .5; }
+svg .line { stroke: #2456a6; stroke-width: 1.5; }
+svg path.target { stroke: var(--bad); stroke-dasharray: 5 4; }
 svg .down { fill: #d92d20; opacity: .3; }
 svg .bar { fill: #6941c6; }
+svg text { font-size: 9px; fill: var(--muted); }
+svg text.target { fill: var(--bad); }
 .stats { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; margin: .25rem 0; }
 .print-hint { border: 1px dashed var(--line); padding: .4rem .6rem; }
 @media (prefers-color-scheme: dark) {
@@ -234,10 +240,9 @@ fn charts(report: &LaunchReport, times: &Times) -> Markup {
         (stats("Every URL", &health.overall))
         @for url in &health.urls {
             @if !url.points.is_empty() {
-                @let chart = latency_chart(&url.url, &url.points, health.from_ms, health.now_ms);
                 figure data-testid="report-latency-chart" {
-                    (PreEscaped(chart.svg))
-                    figcaption { "Response time, 0 to " (chart.top) " ms; shaded: down. " (chart.label) }
+                    (PreEscaped(&url.chart.svg))
+                    figcaption { (url.chart.caption) }
                 }
                 (stats(&url.url, &url.stats))
             }
@@ -259,10 +264,9 @@ fn charts(report: &LaunchReport, times: &Times) -> Markup {
         @match &errors.problem {
             Some(problem) => { p.muted { "Sentry could not say: " (problem) } }
             None => {
-                @let chart = errors_chart(&errors.hours, health.now_ms);
                 figure data-testid="report-errors-chart" {
-                    (PreEscaped(chart.svg))
-                    figcaption { "Errors per hour, 0 to " (chart.top) ". " (chart.label) }
+                    (PreEscaped(&errors.chart.svg))
+                    figcaption { (errors.chart.caption) }
                 }
             }
         }
@@ -377,6 +381,7 @@ fn timeline(report: &LaunchReport, times: &Times) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::Charts;
     use domain::run::Change;
     use domain::signoff::{RunHealth, evaluate};
 
@@ -430,16 +435,20 @@ mod tests {
         ];
         let run = RunState::fold(&timeline);
         let sign_off = evaluate(&playbook, &run, &RunHealth::default());
+        let hours = vec![(1_794_999_600, 3), (1_795_003_200, 0)];
+        let errors = ErrorHours {
+            chart: Charts::of_hours(&playbook, &project.timezone, &run, &hours, health.now_ms)
+                .errors(&hours),
+            hours,
+            ..ErrorHours::default()
+        };
         let page = html(&LaunchReport {
             project: &project,
             playbook: &playbook,
             run: &run,
             sign_off: &sign_off,
             health: &health,
-            errors: &ErrorHours {
-                hours: vec![(1_794_999_600, 3), (1_795_003_200, 0)],
-                problem: None,
-            },
+            errors: &errors,
             timeline: &timeline,
             generated_at: 1_795_090_000,
         });

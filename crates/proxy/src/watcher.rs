@@ -355,12 +355,13 @@ fn to_sample(at: i64, probe: &Result<Probe, String>) -> Sample {
     }
 }
 
-/// What a failing sample shows, for people: "HTTP 503, not met: [STATUS] < 300 (saw 503)".
+/// What a failing sample shows, for people: "answered 503, but the status
+/// code should be below 300 (saw 503)".
 fn problem(sample: &Sample) -> String {
     match (sample.status, sample.failing.is_empty()) {
         (0, _) => sample.failing.clone(),
-        (status, true) => format!("HTTP {status}"),
-        (status, false) => format!("HTTP {status}, not met: {}", sample.failing),
+        (status, true) => format!("answered {status}"),
+        (status, false) => format!("answered {status}, but {}", sample.failing),
     }
 }
 

@@ -415,7 +415,7 @@ async fn a_server_with_only_the_current_alert_api_gets_what_it_can_take() {
     assert_eq!(before["status"], "failed", "{before}");
     assert!(
         before["message"].as_str().unwrap_or_default().contains(
-            "its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"
+            "its threshold is 5 (500%) where the Sentry alerts guide says 0.05 (5%); it exists but notifies nobody"
         ),
         "{before}"
     );
@@ -570,7 +570,10 @@ async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings(
     assert_eq!(env("SENTRY_TRACES_SAMPLE_RATE").as_deref(), Some("0.1"));
     let rate = check(&admin, project, "render-env-traces-sample-rate").await;
     assert_eq!(rate["status"], "passed", "{rate}");
-    assert_eq!(rate["observed"]["seed"], "seed 003 says 0.05");
+    assert_eq!(
+        rate["observed"]["guide"],
+        "the Sentry monitoring guide says 0.05"
+    );
     assert_eq!(
         rate["observed"]["SENTRY_TRACES_SAMPLE_RATE"],
         "the team's own value"
@@ -601,7 +604,7 @@ async fn a_rule_that_differs_from_the_seed_is_corrected_by_the_action() {
         .as_str()
         .unwrap_or_default();
     assert!(
-        said.starts_with("corrected: its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"),
+        said.starts_with("corrected: its threshold is 5 (500%) where the Sentry alerts guide says 0.05 (5%); it exists but notifies nobody"),
         "{rules}"
     );
     assert!(
@@ -633,7 +636,7 @@ async fn a_rule_that_differs_from_the_seed_is_corrected_by_the_action() {
         before["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("it does not look for “tag feature_area contains payment”, as seed 003 asks"),
+            .contains("it does not look for “tag feature_area contains payment”, as the Sentry monitoring guide asks"),
         "{before}"
     );
     let rules = act(

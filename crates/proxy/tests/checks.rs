@@ -265,7 +265,7 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
     assert_eq!(high["status"], "failed", "{high}");
     assert!(
         message(high).contains(
-            "its threshold is 5 (500%) where seed 000 says 0.05 (5%); it exists but notifies nobody"
+            "its threshold is 5 (500%) where the Sentry alerts guide says 0.05 (5%); it exists but notifies nobody"
         ),
         "{high}"
     );
@@ -322,7 +322,7 @@ async fn a_broken_service_turns_its_step_red_with_what_to_do() {
         health["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("[BODY].services.*? == true (saw services.database: “false”)"),
+            .contains("every services.* should be true (saw services.database: “false”)"),
         "the condition not met and the value seen: {health}"
     );
     let dsn = &reports["render-dsn-matches"];

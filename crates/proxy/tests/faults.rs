@@ -163,7 +163,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("error", "refused the token (401)"),
                 ("error", "refused the token (401)"),
                 ("error", "refused the token (401)"),
-                ("failed", "[STATUS] < 300 (saw 401)"),
+                ("failed", "the status code should be below 300 (saw 401)"),
             ],
         ),
         (
@@ -174,7 +174,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("error", "refused access (403)"),
                 ("error", "refused access (403)"),
                 ("error", "refused access (403)"),
-                ("failed", "[STATUS] < 300 (saw 403)"),
+                ("failed", "the status code should be below 300 (saw 403)"),
             ],
         ),
         (
@@ -185,7 +185,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("failed", "Render has no service"),
                 ("error", "has no such resource (404)"),
                 ("error", "has no such resource (404)"),
-                ("failed", "[STATUS] < 300 (saw 404)"),
+                ("failed", "the status code should be below 300 (saw 404)"),
             ],
         ),
         (
@@ -196,7 +196,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("unsupported", "does not offer this endpoint (405)"),
                 ("unsupported", "does not offer this endpoint (405)"),
                 ("unsupported", "does not offer this endpoint (405)"),
-                ("failed", "[STATUS] < 300 (saw 405)"),
+                ("failed", "the status code should be below 300 (saw 405)"),
             ],
         ),
         (
@@ -207,7 +207,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("error", "limiting requests (429)"),
                 ("error", "limiting requests (429)"),
                 ("error", "limiting requests (429)"),
-                ("failed", "[STATUS] < 300 (saw 429)"),
+                ("failed", "the status code should be below 300 (saw 429)"),
             ],
         ),
         (
@@ -218,7 +218,7 @@ fn expectations() -> Vec<(&'static str, [(&'static str, &'static str); 6])> {
                 ("error", "failed (500)"),
                 ("error", "failed (500)"),
                 ("error", "failed (500)"),
-                ("failed", "[STATUS] < 300 (saw 500)"),
+                ("failed", "the status code should be below 300 (saw 500)"),
             ],
         ),
         (

@@ -67,7 +67,7 @@ pub fn ItemActions(item: Item, kind: ActionKind) -> impl IntoView {
         }
         let seed_003 = kind == ActionKind::CreateAlertRules
             && window
-                .confirm_with_message("Also create seed 003's production rules (payments, database, auth spike, error count, performance)?")
+                .confirm_with_message("Also create the production rules of the Sentry monitoring guide (payments, database, auth spike, error count, performance)?")
                 .unwrap_or(false);
         // What the action may have changed is checked again once it is done.
         let recheck: Vec<String> = match playbook.get() {

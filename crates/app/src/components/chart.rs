@@ -1,8 +1,9 @@
-//! The watch's charts, drawn as SVG from `domain::chart`'s geometry: each
-//! health URL's response time with its down periods marked, and Sentry's
-//! errors per hour. Each has a sentence for screen readers.
+//! The watch's charts: each health URL's response time with its down periods
+//! marked, and Sentry's errors per hour. The proxy draws them (in the
+//! project's zone, with axes and targets); the app places the markup, which
+//! keeps the drawing out of the wasm.
 
-use domain::chart::{Chart, ErrorHours, errors_chart, latency_chart};
+use domain::chart::{Chart, ErrorHours};
 use domain::health::Report;
 use leptos::prelude::*;
 
@@ -13,8 +14,8 @@ use crate::sync::use_run;
 /// How often Sentry's hourly counts are asked for again.
 const ERRORS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// A chart: its SVG (built by `domain::chart`, numbers and an escaped
-/// label only) and its caption.
+/// A chart: its SVG (drawn by `domain::chart`: numbers, axis labels and
+/// escaped text only) and its caption.
 fn figure(markup: String, caption: String, testid: &'static str) -> impl IntoView {
     view! {
         <figure class="chart" data-testid=testid>
@@ -28,29 +29,18 @@ fn figure(markup: String, caption: String, testid: &'static str) -> impl IntoVie
 #[component]
 pub fn LatencyCharts(clock: ServerClock) -> impl IntoView {
     move || {
-        let Some(Ok(Report {
-            urls,
-            from_ms,
-            now_ms,
-            ..
-        })) = clock.report.get()
-        else {
+        let Some(Ok(Report { urls, .. })) = clock.report.get() else {
             return Vec::new();
         };
         urls.into_iter()
-            .filter(|url| !url.points.is_empty())
-            .map(|url| {
-                let Chart { svg, top, .. } = latency_chart(&url.url, &url.points, from_ms, now_ms);
-                let caption = format!("Response time, 0 to {top} ms; red: down");
-                figure(svg, caption, "latency-chart")
-            })
+            .map(|url| figure(url.chart.svg, url.chart.caption, "latency-chart"))
             .collect::<Vec<_>>()
     }
 }
 
 /// Sentry's errors per hour, asked for now and every few minutes.
 #[component]
-pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
+pub fn ErrorsChart() -> impl IntoView {
     let run = use_run();
     let hours = RwSignal::new_local(None::<Result<ErrorHours, ApiError>>);
     let fetch = move || {
@@ -76,10 +66,10 @@ pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
                 problem: Some(problem),
                 ..
             })) => (String::new(), problem),
-            Some(Ok(ErrorHours { hours, .. })) => {
-                let Chart { svg, top, label } = errors_chart(&hours, clock.now_ms.get_untracked());
-                (svg, format!("Errors per hour, 0 to {top}. {label}"))
-            }
+            Some(Ok(ErrorHours {
+                chart: Chart { svg, caption },
+                ..
+            })) => (svg, caption),
         };
         figure(markup, caption, "errors-chart")
     }

@@ -110,7 +110,7 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
                 )
             }
             Wait::TimedOut => (
-                "No event arrived within 5 minutes. Check that SENTRY_DSN is set on the host and the service was redeployed, that the SDK is initialised before the app starts, and that an error actually happened (or send a test event).".to_owned(),
+                "No event arrived within 5 minutes. Check that SENTRY_DSN is set on the host and the service was redeployed, that the SDK is initialized before the app starts, and that an error actually happened (or send a test event).".to_owned(),
                 "Wait again",
             ),
         };
@@ -137,8 +137,8 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
                 }
             };
             let caption = platform.map_or_else(
-                || "Initialise Sentry (Node.js shown: set the platform in the settings for yours)".to_owned(),
-                |platform| format!("Initialise Sentry in {}", platform.label()),
+                || "Initialize Sentry (Node.js shown: set the platform in the settings for yours)".to_owned(),
+                |platform| format!("Initialize Sentry in {}", platform.label()),
             );
             view! {
                 <figure class="snippet" data-testid="sdk-snippet">
@@ -148,7 +148,7 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
                             {if copied.get() { "Copied" } else { "Copy" }}
                         </button>
                     </figcaption>
-                    <pre><code>{code}</code></pre>
+                    <pre tabindex="0"><code>{code}</code></pre>
                 </figure>
             }
         });

@@ -1,6 +1,7 @@
 //! The sampler's figures: each health URL's state, uptime and latency
 //! percentiles over the run, and its downs, ups and restarts.
 
+use domain::attention::host_and_path;
 use domain::health::{Report, Stats};
 use domain::playbook::Decimal;
 use leptos::prelude::*;
@@ -44,7 +45,7 @@ fn figures(report: Report) -> impl IntoView {
             let since = url.since.map(|at| format!(" since {}", short_time(&at)));
             view! {
                 <tr data-testid="health-url">
-                    <th scope="row">{url.url}</th>
+                    <th scope="row" class="url">{host_and_path(&url.url).to_owned()}</th>
                     <td><span class=format!("check-status {state}") data-testid="health-state">{state.clone()}</span>{since}</td>
                     {stats(&url.stats)}
                 </tr>
@@ -54,9 +55,9 @@ fn figures(report: Report) -> impl IntoView {
     // The latest change; the timeline has every one, the chart marks them.
     let last = report.transitions.last().map(|t| {
         format!(
-            "Last change: {} {} {} {}",
+            "Last change, {}: {} {} ({})",
             short_time(&t.at),
-            t.url,
+            host_and_path(&t.url),
             t.kind,
             t.detail
         )

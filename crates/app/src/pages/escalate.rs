@@ -5,7 +5,7 @@ use std::sync::Arc;
 use domain::Playbook;
 use domain::escalation::open_escalations;
 use domain::playbook::{Escalation, Node, Outcome};
-use domain::run::Change;
+use domain::run::{Change, CheckStatus};
 use domain::watch::span;
 use leptos::prelude::*;
 
@@ -15,6 +15,29 @@ use crate::components::item::short_time;
 use crate::components::rollback::RollbackPanel;
 use crate::components::{TextList, project_zone, use_can_write, with_playbook};
 use crate::sync::use_run;
+
+/// A walk through one procedure: each answer so far, with what answered it
+/// when Watchpost's own measurements did ("the retry found it failing"), and
+/// the result of the walk's retry once it has one (passed or not).
+#[derive(Clone, Copy)]
+struct Walk {
+    answers: RwSignal<Vec<(usize, Option<String>)>>,
+    retried: RwSignal<Option<bool>>,
+}
+
+impl Walk {
+    fn new() -> Self {
+        Walk {
+            answers: RwSignal::new(Vec::new()),
+            retried: RwSignal::new(None),
+        }
+    }
+
+    fn indices(&self) -> Vec<usize> {
+        self.answers
+            .with(|answers| answers.iter().map(|(index, _)| *index).collect())
+    }
+}
 
 #[component]
 pub fn EscalatePage() -> impl IntoView {
@@ -28,7 +51,7 @@ pub fn EscalatePage() -> impl IntoView {
                 // live here, so a walk under way keeps them. (A keyed list
                 // that moves the components instead cost 6.1 KB on the wire.)
                 let run = use_run();
-                let walks: Vec<(Escalation, Option<String>, RwSignal<Vec<usize>>)> = playbook
+                let walks: Vec<(Escalation, Option<String>, Walk)> = playbook
                     .escalations
                     .iter()
                     .map(|escalation| {
@@ -37,7 +60,7 @@ pub fn EscalatePage() -> impl IntoView {
                             .items()
                             .find(|item| item.verify.check().is_some() && item.verify == escalation.detected_by)
                             .map(|item| item.id.clone());
-                        (escalation.clone(), probe, RwSignal::new(Vec::new()))
+                        (escalation.clone(), probe, Walk::new())
                     })
                     .collect();
                 let happening = {
@@ -59,10 +82,10 @@ pub fn EscalatePage() -> impl IntoView {
                             let since_of = |id: &str| open.iter().find(|(open, _)| open == id).map(|(_, since)| since.clone());
                             let mut ordered = walks.clone();
                             ordered.sort_by_key(|(escalation, ..)| since_of(&escalation.id).is_none());
-                            ordered.into_iter().map(|(escalation, probe, answers)| {
+                            ordered.into_iter().map(|(escalation, probe, walk)| {
                                 let since = since_of(&escalation.id);
                                 let quiet = !open.is_empty();
-                                view! { <Procedure escalation probe answers since quiet/> }
+                                view! { <Procedure escalation probe walk since quiet/> }
                             }).collect_view()
                         }}
                     </div>
@@ -72,14 +95,14 @@ pub fn EscalatePage() -> impl IntoView {
     }
 }
 
-/// One procedure, with the `answers` of its walk so far (the walk itself is
-/// a rule of the shared crate): when `since` is set it is happening (since
-/// then); while another is happening (`quiet`) it is folded.
+/// One procedure, with its `walk` so far (the walk itself is a rule of the
+/// shared crate): when `since` is set it is happening (since then); while
+/// another is happening (`quiet`) it is folded.
 #[component]
 fn Procedure(
     escalation: Escalation,
     probe: Option<String>,
-    answers: RwSignal<Vec<usize>>,
+    walk: Walk,
     since: Option<String>,
     quiet: bool,
 ) -> impl IntoView {
@@ -125,9 +148,10 @@ fn Procedure(
             <p class="decided" data-testid="last-decision">{last}</p>
         }
     };
-    let walk = move || {
-        let given = answers.get();
-        let path = match escalation.walk(&given) {
+    let steps = move || {
+        let given = walk.answers.get();
+        let indices: Vec<usize> = given.iter().map(|(index, _)| *index).collect();
+        let path = match escalation.walk(&indices) {
             Ok(path) => path,
             Err(err) => {
                 return view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any();
@@ -138,14 +162,15 @@ fn Procedure(
             .map_or((None, &[][..]), |(last, rest)| (Some(*last), rest));
         view! {
             <ol class="walk-path">
-                {passed.iter().zip(&given).map(|(node, answer)| view! {
+                {passed.iter().zip(given.clone()).map(|(node, (answer, by))| view! {
                     <li>
                         <span>{node.text().to_owned()}</span>
-                        {node.answer_label(*answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
+                        {node.answer_label(answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
+                        {by.map(|by| view! { <span class="caption" data-testid="measured-answer">{format!(" ({by})")}</span> })}
                     </li>
                 }).collect_view()}
             </ol>
-            {current.cloned().map(|node| view! { <CurrentNode node answers escalation=escalation.id.clone() probe=probe.clone()/> })}
+            {current.cloned().map(|node| view! { <CurrentNode node walk depth=given.len() escalation=escalation.id.clone() probe=probe.clone()/> })}
         }
         .into_any()
     };
@@ -158,19 +183,51 @@ fn Procedure(
             data-testid=testid
         >
             {header}
-            <div class="walk" aria-live="polite">{walk}</div>
+            <div class="walk" aria-live="polite">{steps}</div>
         </details>
     }
 }
 
+/// The node the walk is at, `depth` answers in. A question that Watchpost's
+/// measurements answer is answered by them, and the walk goes on.
 #[component]
 fn CurrentNode(
     node: Node,
-    answers: RwSignal<Vec<usize>>,
+    walk: Walk,
+    depth: usize,
     escalation: String,
     probe: Option<String>,
 ) -> impl IntoView {
-    let answer = move |index: usize| answers.update(|answers| answers.push(index));
+    let answer = move |index: usize| walk.answers.update(|answers| answers.push((index, None)));
+    let clock = expect_context::<ServerClock>();
+    {
+        let node = node.clone();
+        Effect::new(move |_| {
+            let failing = longest_failing(clock);
+            let retried = walk.retried.get();
+            let Some(index) = node.measured_answer(retried, failing) else {
+                return;
+            };
+            let by = match retried.filter(|_| {
+                matches!(
+                    node,
+                    Node::Question {
+                        answered_by_retry: true,
+                        ..
+                    }
+                )
+            }) {
+                Some(_) => "by the retry".to_owned(),
+                None => format!("by the health samples: {}", failing_for(clock, 0)),
+            };
+            // Once, at this depth: the effect may run again before the walk moves on.
+            walk.answers.update(|answers| {
+                if answers.len() == depth {
+                    answers.push((index, Some(by)));
+                }
+            });
+        });
+    }
     match node {
         Node::Step {
             text,
@@ -179,7 +236,7 @@ fn CurrentNode(
         } => view! {
             <div class="node step">
                 <p>{text}</p>
-                {retry_after_seconds.zip(probe.clone()).map(|(seconds, probe)| view! { <Retry seconds probe/> })}
+                {retry_after_seconds.zip(probe.clone()).map(|(seconds, probe)| view! { <Retry seconds probe retried=walk.retried/> })}
                 <button type="button" on:click=move |_| answer(0) data-testid="walk-done">"Done, next"</button>
             </div>
         }
@@ -193,7 +250,6 @@ fn CurrentNode(
             <div class="node question">
                 <p><strong>{text}</strong></p>
                 {failing_for_seconds.map(|seconds| {
-                    let clock = expect_context::<ServerClock>();
                     view! { <p class="caption" data-testid="failing-for">{move || failing_for(clock, seconds)}</p> }
                 })}
                 <div class="options">
@@ -211,8 +267,8 @@ fn CurrentNode(
                 <TextList lines=steps ordered=true/>
                 {(outcome == Outcome::Rollback).then(|| view! { <RollbackPanel/> })}
                 <div class="row">
-                    <RecordDecision escalation answers outcome probe/>
-                    <button type="button" class="quiet" on:click=move |_| answers.set(Vec::new()) data-testid="walk-restart">"Start over"</button>
+                    <RecordDecision escalation walk outcome probe/>
+                    <button type="button" class="quiet" on:click=move |_| { walk.answers.set(Vec::new()); walk.retried.set(None); } data-testid="walk-restart">"Start over"</button>
                 </div>
             </div>
         }
@@ -223,7 +279,7 @@ fn CurrentNode(
 /// "Wait 30 s and retry": a timer on the server's clock, then the
 /// detecting check runs again by itself and its result is shown.
 #[component]
-fn Retry(seconds: u32, probe: String) -> impl IntoView {
+fn Retry(seconds: u32, probe: String, retried: RwSignal<Option<bool>>) -> impl IntoView {
     let run = use_run();
     let clock = expect_context::<ServerClock>();
     // When the retry is due (server ms), and whether it was asked.
@@ -239,6 +295,20 @@ fn Retry(seconds: u32, probe: String) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let _ = api::run_checks(run.project(), &items).await;
             });
+        }
+    });
+    // The retry's result, once the log has it: what answers the question
+    // after this step. Only a pass or a failure answers it.
+    Effect::new(move |_| {
+        if let Some((at, true)) = due.get()
+            && let Some(seen) = run.observation(&probe.get_value())
+            && js_sys::Date::parse(&seen.at) as i64 >= at - 1000
+        {
+            match seen.status {
+                CheckStatus::Passed => retried.set(Some(true)),
+                CheckStatus::Failed => retried.set(Some(false)),
+                _ => {}
+            }
         }
     });
     let status = move || {
@@ -268,6 +338,22 @@ fn Retry(seconds: u32, probe: String) -> impl IntoView {
         <button type="button" on:click=start data-testid="retry">{format!("Wait {seconds} s and retry")}</button>
         <p class="caption" role="status" data-testid="retry-status">{status}</p>
     }
+}
+
+/// How long (seconds) the health URL failing longest has been failing by
+/// the samples: 0 when none is, `None` when no URL has been sampled.
+fn longest_failing(clock: ServerClock) -> Option<i64> {
+    let now = clock.now_ms.get();
+    clock.report.with(|report| {
+        let urls = &report.as_ref()?.as_ref().ok()?.urls;
+        let sampled = urls.iter().filter(|url| url.state != "unknown");
+        sampled
+            .map(|url| {
+                url.failing_since
+                    .map_or(0, |since| (now - since).div_euclid(1000))
+            })
+            .max()
+    })
 }
 
 /// What the samples say of how long the health URLs have been failing, and
@@ -303,7 +389,7 @@ fn failing_for(clock: ServerClock, seconds: u32) -> String {
 #[component]
 fn RecordDecision(
     escalation: String,
-    answers: RwSignal<Vec<usize>>,
+    walk: Walk,
     outcome: Outcome,
     probe: Option<String>,
 ) -> impl IntoView {
@@ -328,7 +414,7 @@ fn RecordDecision(
         }
         run.record(Change::DecisionTaken {
             escalation: escalation.clone(),
-            answers: answers.get_untracked(),
+            answers: walk.indices(),
             outcome,
             note: evidence.join(" "),
         });

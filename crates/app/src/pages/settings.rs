@@ -156,7 +156,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
         (
             "backup_status_url",
             "Backup status URL",
-            "Answers the newest backup verification (see the README).",
+            "Answers the newest backup verification: JSON with verified_at and status.",
             form.backup_status_url,
         ),
         (

@@ -43,7 +43,7 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         </div>
         <article class="card chart-card" data-testid="errors">
             <header><h4>"Errors"</h4></header>
-            <ErrorsChart clock/>
+            <ErrorsChart/>
         </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}

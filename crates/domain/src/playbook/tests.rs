@@ -562,8 +562,10 @@ fn every_platform_has_its_seed_s_sdk_settings_and_bad_ones_are_named() {
             .sdk_for(platform)
             .expect("settings for every platform");
         assert!(
-            sdk.settings.iter().all(|s| s.seed.starts_with("seed ")),
-            "each value names its seed: {sdk:?}"
+            sdk.settings
+                .iter()
+                .all(|s| s.seed.starts_with("the ") && !s.seed.contains("seed")),
+            "each value names its document as the team calls it: {sdk:?}"
         );
     }
     let mut broken = launch();
@@ -581,6 +583,73 @@ fn every_platform_has_its_seed_s_sdk_settings_and_bad_ones_are_named() {
         problems
             .iter()
             .any(|p| p.contains("sdk[3].settings[0]: key names an env var")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_charts_draw_the_playbooks_own_targets() {
+    let playbook = launch();
+    assert_eq!(
+        playbook.chart_target(CheckKind::HealthLatency, Unit::Ms),
+        Some(100)
+    );
+    assert_eq!(
+        playbook.chart_target(CheckKind::SentryErrorCount, Unit::PerHour),
+        Some(5)
+    );
+    assert_eq!(
+        playbook.chart_target(CheckKind::SentryErrorCount, Unit::Ms),
+        None
+    );
+}
+
+#[test]
+fn what_watchpost_measured_answers_the_question_instead_of_asking_it() {
+    let playbook = launch();
+    let health = playbook
+        .escalations
+        .iter()
+        .find(|escalation| escalation.id == "health-check")
+        .expect("the health tree");
+    let recovered = health.node("recovered").expect("does it pass now?");
+    assert_eq!(recovered.measured_answer(Some(true), None), Some(0), "Yes");
+    assert_eq!(
+        recovered.measured_answer(Some(false), Some(600)),
+        Some(1),
+        "No, still failing"
+    );
+    assert_eq!(
+        recovered.measured_answer(None, Some(600)),
+        None,
+        "no retry yet"
+    );
+    let persists = health.node("persists").expect("failing for 2 minutes?");
+    assert_eq!(persists.measured_answer(None, Some(180)), Some(0));
+    assert_eq!(persists.measured_answer(None, Some(120)), Some(1));
+    assert_eq!(
+        persists.measured_answer(None, Some(0)),
+        Some(1),
+        "nothing failing"
+    );
+    assert_eq!(
+        persists.measured_answer(Some(false), None),
+        None,
+        "no samples read"
+    );
+    let asked = health
+        .node("database-false")
+        .expect("a question nobody measures");
+    assert_eq!(asked.measured_answer(Some(false), Some(600)), None);
+    // Only a question right after a retry is answered by it.
+    let problems = problems(edited(
+        "text = \"Does the health answer show the database as false?\"",
+        "text = \"Does the health answer show the database as false?\"\nanswered_by_retry = true",
+    ));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("answered_by_retry")),
         "{problems:?}"
     );
 }

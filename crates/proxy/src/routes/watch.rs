@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use domain::api::Role;
-use domain::chart::ErrorHours;
+use domain::chart::{Chart, ErrorHours};
 use domain::health::{
     Report, Sample, Stats, TransitionReport, UrlReport, downsample, failing_since,
 };
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::runnable;
 use super::projects::find;
 use crate::AppState;
+use crate::charts::Charts;
 use crate::clock::{rfc3339, unix_seconds};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query, Reply};
@@ -73,7 +74,13 @@ pub(super) async fn error_hours(
     let hours = u32::try_from((now - from).div_euclid(3_600_000) + 1)
         .unwrap_or(1)
         .clamp(1, 48);
-    Ok(state.checks.error_hours(project, hours).await)
+    let mut errors = state.checks.error_hours(project, hours).await;
+    if errors.problem.is_none() {
+        errors.chart =
+            Charts::of_hours(&state.playbook, &project.timezone, run, &errors.hours, now)
+                .errors(&errors.hours);
+    }
+    Ok(errors)
 }
 
 /// Every open project's watch at a glance, for the project list.
@@ -309,6 +316,17 @@ pub(super) async fn health_report(
     let to = state.clock().now_ms();
     let from = window_start(window, run, to)?;
     let samples = state.store.samples(project.id, from, to).await?;
+    let charts = Charts::new(&state.playbook, &project.timezone, run, from, to);
+    let sampling = run
+        .watch
+        .as_ref()
+        .filter(|watch| {
+            let duration = state.playbook.watch.duration_hours;
+            watch
+                .schedule
+                .is_running(duration, run.sign_off.is_some(), to.div_euclid(1000))
+        })
+        .map(|_| state.watcher.interval.as_secs());
     let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
     let mut urls: Vec<UrlReport> = project
         .health_urls
@@ -332,10 +350,14 @@ pub(super) async fn health_report(
                 stats: Stats::of(&mine),
                 failing_since: failing_since(&mine),
                 points: downsample(&mine, from, to, CHART_POINTS),
+                chart: Chart::default(),
             }
         })
         .collect();
     urls.sort_by(|a, b| a.url.cmp(&b.url));
+    for url in &mut urls {
+        url.chart = charts.latency(&url.url, &url.points, sampling);
+    }
     let from_text = rfc3339(from.div_euclid(1000));
     let transitions = state
         .store

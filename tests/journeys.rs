@@ -5,7 +5,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, answer_dialog, click, find, fits_a_phone, journey, replace_text, screenshot,
+    Watchpost, click, confirm_action, find, fits_a_phone, journey, replace_text, screenshot,
     sign_in, testid, unplain_words, wait_for_text, wait_for_text_within, wait_gone,
 };
 
@@ -52,6 +52,12 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
             .expect("open project");
 
         wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;
+        // A new project: the settings come first, and the strip says which.
+        let first = wait_for_text(&c, &testid("need-settings"), "Fill in the settings first").await;
+        assert!(
+            first.contains("Render service id") && first.contains("Open the settings"),
+            "{first}"
+        );
         let section = wait_for_text(
             &c,
             &testid("wizard-section"),
@@ -116,7 +122,15 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
 #[tokio::test]
 async fn the_watch_shows_every_checkpoint_target_and_criterion() {
     let watchpost = Watchpost::start().await;
-    let id = watchpost.create_project("Launch").await;
+    let id = watchpost
+        .create_configured_project(&serde_json::json!({
+            "name": "Launch",
+            "sentry_project": "voxanne",
+            "platform": "node",
+            "render_service_id": "srv-1",
+            "health_urls": ["http://127.0.0.1:9/health"],
+        }))
+        .await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
     let member = watchpost.member_passcode.clone();
     journey(move |c| async move {
@@ -262,11 +276,11 @@ async fn an_unreachable_proxy_is_shown_and_recovers() {
         let banner = wait_for_text(
             &c,
             &testid("connection-banner"),
-            "Cannot reach the Watchpost proxy",
+            "Watchpost cannot be reached",
         )
         .await;
         assert!(
-            banner.contains("scripts/run"),
+            banner.contains("Check this device's connection"),
             "the banner says what to do: {banner}"
         );
         let _ = restarted.await;
@@ -646,8 +660,16 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         screenshots(&c, "setup-action", &item("sentry-backend-project-exists")).await;
 
         // Each action is confirmed first, and says what it will do.
-        click(&c, &format!("{} {}", item("sentry-backend-project-exists"), testid("action-sentry.create_project"))).await;
-        let asked = answer_dialog(&c, true).await;
+        let project_item = item("sentry-backend-project-exists");
+        click(&c, &format!("{project_item} {}", testid("action-sentry.create_project"))).await;
+        // The confirmation is in the page, and takes the focus: Escape closes it.
+        wait_for_text(&c, &testid("confirm-plan"), "Create the Sentry project").await;
+        let focused = c.active_element().await.expect("the focus");
+        assert_eq!(focused.attr("data-testid").await.ok().flatten().as_deref(), Some("confirm-dialog"));
+        focused.send_keys(&char::from(Key::Escape).to_string()).await.expect("Escape");
+        wait_gone(&c, &testid("confirm-dialog")).await;
+        click(&c, &format!("{project_item} {}", testid("action-sentry.create_project"))).await;
+        let asked = confirm_action(&c, &project_item).await;
         assert_eq!(asked, "Create the Sentry project “voxanne” (Node.js) in the team “launch”?");
         wait_for_text(&c, &status("sentry-backend-project-exists"), "passed").await;
         wait_for_text(&c, &item("sentry-backend-project-exists"), "Create the Sentry project: done").await;
@@ -655,16 +677,24 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         click(&c, &testid("check-all-sentry")).await;
         wait_for_text(&c, &status("alert-high-error-rate"), "failed").await;
         click(&c, &format!("{} {}", item("alert-high-error-rate"), testid("action-sentry.create_alert_rules"))).await;
-        answer_dialog(&c, true).await;
         // The monitoring guide's production rules too: their optional step turns green.
-        let guide = answer_dialog(&c, true).await;
-        assert!(guide.contains("Sentry monitoring guide"), "{guide}");
+        let guide = wait_for_text(&c, &testid("confirm-dialog"), "Sentry monitoring guide").await;
+        assert!(guide.contains("Create the alert rules of the playbook"), "{guide}");
+        click(&c, &testid("confirm-guide")).await;
+        confirm_action(&c, &item("alert-high-error-rate")).await;
         let rules = wait_for_text(&c, &item("alert-high-error-rate"), "Created 8 alert rules").await;
         assert!(rules.contains("New Production Issue"), "{rules}");
 
         wait_for_text(&c, &status("render-env-sentry-environment"), "failed").await;
-        click(&c, &format!("{} {}", item("render-env-sentry-environment"), testid("action-render.set_env_vars"))).await;
-        answer_dialog(&c, true).await;
+        let env_item = item("render-env-sentry-environment");
+        click(&c, &format!("{env_item} {}", testid("action-render.set_env_vars"))).await;
+        // Each variable it will set on the service, named; the DSN masked.
+        let plan = wait_for_text(&c, &testid("confirm-plan"), "SENTRY_DSN = ").await;
+        assert!(plan.contains("Set these variables on “voxanne-backend”?"), "{plan}");
+        assert!(plan.contains("SENTRY_ENVIRONMENT = production (new)"), "{plan}");
+        assert!(plan.contains("http://public…@") && !plan.contains("publickey@"), "masked: {plan}");
+        screenshots(&c, "setup-env-confirm", &testid("confirm-dialog")).await;
+        confirm_action(&c, &env_item).await;
         wait_for_text(&c, &status("render-env-sentry-environment"), "passed").await;
         // The variables apply at the next deploy, which is offered.
         let set = wait_for_text(&c, &item("render-env-sentry-environment"), "Deploy on Render").await;
@@ -682,7 +712,7 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         assert!(snippet.contains("http://publickey@127.0.0.1"), "the public DSN: {snippet}");
         screenshots(&c, "setup-first-event", &testid("first-event")).await;
         click(&c, &format!("{} {}", item("sentry-backend-events"), testid("action-sentry.test_event"))).await;
-        answer_dialog(&c, true).await;
+        confirm_action(&c, &item("sentry-backend-events")).await;
         let arrived = wait_for_text(&c, &item("sentry-backend-events"), "arrived in Sentry after").await;
         assert!(arrived.contains("VOX-"), "{arrived}");
         wait_for_text(&c, &status("sentry-backend-events"), "passed").await;
@@ -1033,8 +1063,8 @@ async fn wait_for_notification(c: &fantoccini::Client, expected: &str) {
 
 /// The report printed on A4 and on Letter: at each paper's printable width
 /// (12 mm margins), no table, chart or cell sticks out or scrolls sideways,
-/// and rows and charts never split across pages; the browser's own print
-/// makes a PDF of each.
+/// no word breaks across lines, and rows and charts never split across
+/// pages; the browser's own print makes a PDF of each.
 async fn fits_paper(c: &fantoccini::Client) {
     use fantoccini::wd::{PrintConfiguration, PrintMargins, PrintSize};
 
@@ -1053,7 +1083,19 @@ async fn fits_paper(c: &fantoccini::Client) {
                  const split = [...document.querySelectorAll('tr, figure')]
                      .filter(e => getComputedStyle(e).breakInside !== 'avoid')
                      .map(e => e.tagName);
-                 return { w, out, split, page: document.documentElement.scrollWidth };",
+                 // A word (up to 24 letters: not a hash or a URL) on two lines.
+                 const broken = [];
+                 const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+                 for (let node; (node = walker.nextNode()); ) {
+                     for (const m of node.data.matchAll(/[A-Za-z][A-Za-z'’-]{1,23}/g)) {
+                         const r = document.createRange();
+                         r.setStart(node, m.index);
+                         r.setEnd(node, m.index + m[0].length);
+                         const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                         if (lines.size > 1) broken.push(m[0]);
+                     }
+                 }
+                 return { w, out, split, broken, page: document.documentElement.scrollWidth };",
                 vec![],
             )
             .await
@@ -1067,6 +1109,11 @@ async fn fits_paper(c: &fantoccini::Client) {
             measured["split"],
             serde_json::json!([]),
             "{paper}: {measured}"
+        );
+        assert_eq!(
+            measured["broken"],
+            serde_json::json!([]),
+            "{paper}: words broken across lines: {measured}"
         );
         assert!(
             measured["page"].as_u64() <= measured["w"].as_u64(),
@@ -1251,7 +1298,10 @@ async fn a_failing_health_check_is_retried_and_measured_before_the_decision() {
         // "Failing for more than 2 minutes?": the samples answer it.
         let measured =
             wait_for_text(&c, &format!("{tree} .walk-path"), "by the health samples").await;
-        assert!(measured.contains("more than 2 min"), "{measured}");
+        assert!(
+            measured.contains("2 minutes? → Yes (by the health samples)"),
+            "{measured}"
+        );
         wait_for_text(
             &c,
             &format!("{tree} {}", testid("walk-outcome")),

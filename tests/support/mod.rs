@@ -349,13 +349,20 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|err| panic!("{css} did not appear: {err}"))
 }
 
-/// Waits for an element and clicks it.
+/// Waits for an element and clicks it. A live view may draw the element
+/// anew between finding and clicking it (on a fast test clock, the strip
+/// changes every few milliseconds): then it is found again.
 pub async fn click(client: &Client, css: &str) {
-    find(client, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+    let deadline = Instant::now() + UI_WAIT;
+    loop {
+        match find(client, css).await.click().await {
+            Ok(_) => return,
+            Err(fantoccini::error::CmdError::Standard(err))
+                if err.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    && Instant::now() < deadline => {}
+            Err(err) => panic!("cannot click {css}: {err}"),
+        }
+    }
 }
 
 /// Waits for a text field and replaces what it holds with `text`.
@@ -428,23 +435,13 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-/// Waits for the browser's own dialog (`window.confirm`), answers it, and
-/// returns what it asked.
-pub async fn answer_dialog(client: &Client, accept: bool) -> String {
-    let deadline = Instant::now() + UI_WAIT;
-    loop {
-        if let Ok(text) = client.get_alert_text().await {
-            let answered = if accept {
-                client.accept_alert().await
-            } else {
-                client.dismiss_alert().await
-            };
-            answered.unwrap_or_else(|err| panic!("cannot answer the dialog: {err}"));
-            return text;
-        }
-        assert!(Instant::now() < deadline, "no dialog appeared");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits for the in-page confirmation of an action within `scope`, returns
+/// what it says the action will do, and confirms it.
+pub async fn confirm_action(client: &Client, scope: &str) -> String {
+    let plan = wait_for_text(client, &format!("{scope} {}", testid("confirm-plan")), "").await;
+    click(client, &format!("{scope} {}", testid("confirm-yes"))).await;
+    wait_gone(client, &format!("{scope} {}", testid("confirm-dialog"))).await;
+    plan
 }
 
 /// Nothing on the page may stick out sideways on a phone; code scrolls

@@ -10,9 +10,8 @@ use std::fmt;
 
 use domain::Playbook;
 use domain::action::ActionKind;
-use domain::api::{Health, RollbackPreview, Session, SignIn};
+use domain::api::{ActionPreview, Health, Session, SignIn};
 use domain::binary::{self, MEDIA_TYPE};
-use domain::chart::ErrorHours;
 use domain::health::Report;
 use domain::keyed::Keyed;
 use domain::project::{Project, ProjectPatch};
@@ -36,8 +35,9 @@ pub enum ApiError {
         /// For a form: what is wrong with each field.
         fields: Keyed<String>,
     },
-    /// The proxy answered something this app does not understand.
-    Garbled(String),
+    /// The proxy answered something this app does not understand: the page
+    /// is older than the proxy.
+    Garbled,
 }
 
 impl ApiError {
@@ -45,7 +45,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Refused { status, .. } => Some(*status),
-            ApiError::Unreachable | ApiError::Garbled(_) => None,
+            ApiError::Unreachable | ApiError::Garbled => None,
         }
     }
 
@@ -59,13 +59,12 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Unreachable => f.write_str(
-                "Cannot reach the Watchpost proxy. Check that it is still running (scripts/run), then retry.",
+                "Watchpost cannot be reached. Check this device's connection, then try again.",
             ),
             // The proxy's own words: what went wrong and what to do.
             ApiError::Refused { message, .. } => f.write_str(message),
-            ApiError::Garbled(detail) => write!(
-                f,
-                "The proxy sent an answer this page cannot read ({detail}). Reload the page; the app may be out of date."
+            ApiError::Garbled => f.write_str(
+                "Watchpost sent an answer this page cannot read. Reload the page: it is out of date.",
             ),
         }
     }
@@ -165,9 +164,9 @@ pub async fn run_action(
 }
 
 /// Rolls the Render service back (admins), `confirm` being its name as
-/// typed. What follows comes over the live stream, as `action_taken` entries.
-/// Rolls back (admins); `over` names the newer deploy in progress the admin
-/// saw and rolls back over.
+/// typed and `over` the newer deploy in progress the admin saw and rolls
+/// back over. What follows comes over the live stream, as `action_taken`
+/// entries.
 pub async fn rollback(project: i64, confirm: String, over: Option<String>) -> Result<(), ApiError> {
     let mut body = domain::json::Object::default().text("confirm", &confirm);
     if let Some(deploy) = &over {
@@ -180,9 +179,13 @@ pub async fn rollback(project: i64, confirm: String, over: Option<String>) -> Re
         .map(drop)
 }
 
-/// What a rollback of the project's Render service would do now.
-pub async fn rollback_plan(project: i64) -> Result<RollbackPreview, ApiError> {
-    get(&format!("/api/projects/{project}/rollback")).await
+/// What an action would do now, for its confirmation.
+pub async fn action_preview(project: i64, action: ActionKind) -> Result<ActionPreview, ApiError> {
+    let path = match action {
+        ActionKind::Rollback => format!("/api/projects/{project}/rollback"),
+        _ => format!("/api/projects/{project}/actions/{}", action.name()),
+    };
+    get(&path).await
 }
 
 /// Each success criterion as the proxy measures it now.
@@ -227,11 +230,6 @@ pub async fn take_snapshot(project: i64) -> Result<(), ApiError> {
 /// The sampler's figures for `window` (`1h`, `24h` or `run`), with the server's clock.
 pub async fn health_report(project: i64, window: &str) -> Result<Report, ApiError> {
     get(&format!("/api/projects/{project}/health?window={window}")).await
-}
-
-/// Sentry's errors per hour over `window`, for the chart.
-pub async fn error_hours(project: i64, window: &str) -> Result<ErrorHours, ApiError> {
-    get(&format!("/api/projects/{project}/errors?window={window}")).await
 }
 
 async fn get<T: DeBin>(path: &str) -> Result<T, ApiError> {
@@ -289,7 +287,7 @@ async fn parse<T: DeBin>(response: &Response) -> Result<T, ApiError> {
         .await
         .map_err(|_| ApiError::Unreachable)?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    binary::decode(&bytes).map_err(ApiError::Garbled)
+    binary::decode(&bytes).map_err(|_| ApiError::Garbled)
 }
 
 async fn text(response: &Response) -> Result<String, ApiError> {

@@ -252,14 +252,17 @@ mod tests {
     }
 }
 
-/// What a rollback of a project's Render service would do now
-/// (`GET /api/projects/{id}/rollback`), for its confirmation to show.
+/// What an action would do now, for its confirmation to show: a rollback of
+/// the project's Render service (`GET /api/projects/{id}/rollback`), or any
+/// other action (`GET /api/projects/{id}/actions/{action}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
-pub struct RollbackPreview {
-    /// The service's name on Render: what the admin types to confirm.
+pub struct ActionPreview {
+    /// The Render service's name, where the action changes one: what the
+    /// admin types to confirm a rollback.
     pub service: Option<String>,
     /// What it will do, a sentence each, in the project's time zone: the
-    /// deploy it leaves, the one it returns to, a newer one on its way.
+    /// deploy a rollback leaves and the one it returns to; each variable set
+    /// on Render, its value masked where it is not the playbook's.
     pub plan: Vec<String>,
     /// Why the rest could not be read, and what to do.
     pub problem: Option<String>,

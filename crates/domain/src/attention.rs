@@ -4,6 +4,7 @@
 
 use crate::escalation::open_escalations;
 use crate::playbook::Playbook;
+use crate::project::Project;
 use crate::run::{CheckStatus, RunState};
 use crate::watch::CheckpointState;
 
@@ -32,8 +33,12 @@ pub enum Need {
     SignOff { due: i64, overdue: bool },
     /// A shift note nobody has acknowledged: the watch waits to be taken.
     Handover { hour: u32, from: String },
-    /// Checks that cannot run until a setting is filled in, by item text.
-    Settings { items: Vec<String> },
+    /// Settings the setup cannot do without, by label, and the checks that
+    /// could not run for a setting, by item text.
+    Settings {
+        missing: Vec<&'static str>,
+        items: Vec<String>,
+    },
 }
 
 impl Need {
@@ -53,9 +58,21 @@ impl Need {
             Need::Handover { from, .. } => {
                 format!("{from} handed the watch over: take it.")
             }
-            Need::Settings { items } => match items.as_slice() {
-                [one] => format!("“{one}” needs a setting."),
-                many => format!("{} checks need a setting.", many.len()),
+            Need::Settings { missing, items } => match (missing.as_slice(), items.as_slice()) {
+                ([], [one]) => format!("“{one}” needs a setting."),
+                ([], many) => format!("{} checks need a setting.", many.len()),
+                (missing, _) => {
+                    // By hand: joining `&str`s would add its own code to the wasm.
+                    let mut said = "Fill in the settings first: ".to_owned();
+                    for (index, label) in missing.iter().enumerate() {
+                        if index > 0 {
+                            said.push_str(", ");
+                        }
+                        said.push_str(label);
+                    }
+                    said.push('.');
+                    said
+                }
             },
         }
     }
@@ -74,7 +91,8 @@ impl Need {
             Need::SignOff { overdue: true, .. } => "sign-off overdue".to_owned(),
             Need::SignOff { .. } => "sign-off due".to_owned(),
             Need::Handover { from, .. } => format!("{from}'s handover waits"),
-            Need::Settings { items } => format!("settings missing for {}", items.len()),
+            Need::Settings { missing, .. } if !missing.is_empty() => "settings missing".to_owned(),
+            Need::Settings { items, .. } => format!("settings missing for {}", items.len()),
         }
     }
 
@@ -114,10 +132,11 @@ pub fn host_and_path(url: &str) -> &str {
     rest.strip_suffix('/').unwrap_or(rest)
 }
 
-/// What needs someone in `run` at `now` (Unix seconds), most urgent first:
-/// escalations happening, health down, what is overdue, the handover to
-/// take, what is due, and the checks waiting for a setting.
-pub fn needs(playbook: &Playbook, run: &RunState, now: i64) -> Vec<Need> {
+/// What needs someone in `project`'s `run` at `now` (Unix seconds), most
+/// urgent first: escalations happening, health down, what is overdue, the
+/// handover to take, what is due, and the settings still missing (before
+/// anyone runs a check: a new admin's first step) or that checks wait for.
+pub fn needs(playbook: &Playbook, project: &Project, run: &RunState, now: i64) -> Vec<Need> {
     let mut alarms: Vec<Need> = open_escalations(playbook, run)
         .into_iter()
         .map(|open| Need::Escalation {
@@ -175,8 +194,12 @@ pub fn needs(playbook: &Playbook, run: &RunState, now: i64) -> Vec<Need> {
         .filter(|(_, seen)| seen.status == CheckStatus::NotConfigured)
         .map(|(item, _)| playbook.label_of(item).to_owned())
         .collect();
-    if !unset.is_empty() {
-        alarms.push(Need::Settings { items: unset });
+    let missing = project.missing_settings();
+    if !unset.is_empty() || !missing.is_empty() {
+        alarms.push(Need::Settings {
+            missing,
+            items: unset,
+        });
     }
     alarms
 }
@@ -216,6 +239,10 @@ mod tests {
         }
     }
 
+    fn set_up() -> Project {
+        Project::set_up(7)
+    }
+
     /// A watch started at `START` whose hour 0 Ana has completed.
     fn hour_0_done() -> RunState {
         let mut run = RunState::default();
@@ -241,10 +268,10 @@ mod tests {
     #[test]
     fn nothing_needs_anyone_before_the_watch_or_when_all_is_well() {
         let playbook = Playbook::default_launch().expect("the launch playbook");
-        assert!(needs(&playbook, &RunState::default(), START).is_empty());
+        assert!(needs(&playbook, &set_up(), &RunState::default(), START).is_empty());
         let mut run = hour_0_done();
         run.apply(&entry(3, "Ben", Change::HandoverAcknowledged { hour: 0 }));
-        assert!(needs(&playbook, &run, START + 3600).is_empty());
+        assert!(needs(&playbook, &set_up(), &run, START + 3600).is_empty());
     }
 
     #[test]
@@ -261,7 +288,7 @@ mod tests {
                 detail: "answered 503".into(),
             },
         ));
-        let found = needs(&playbook, &run, START + 8 * 3600 + 60);
+        let found = needs(&playbook, &set_up(), &run, START + 8 * 3600 + 60);
         let kinds: Vec<&str> = found.iter().map(Need::kind).collect();
         assert_eq!(
             kinds,
@@ -288,7 +315,7 @@ mod tests {
             "open: Health check fails · health down (1) · hour 4 overdue · Ana's handover waits · hour 8 due"
         );
         // The sign-off's own words, at hour 24; nothing once signed off.
-        let late = needs(&playbook, &run, START + 24 * 3600 + 60);
+        let late = needs(&playbook, &set_up(), &run, START + 24 * 3600 + 60);
         assert!(late.contains(&Need::SignOff {
             due: START + 24 * 3600,
             overdue: false
@@ -313,9 +340,32 @@ mod tests {
                 },
             ));
         }
-        let found = needs(&playbook, &run, START);
+        let found = needs(&playbook, &set_up(), &run, START);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].sentence(), "2 checks need a setting.");
         assert_eq!(summary(&found), "settings missing for 2");
+    }
+
+    #[test]
+    fn a_new_project_is_told_which_settings_to_fill_in_first() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let new = Project::blank(7);
+        let found = needs(&playbook, &new, &RunState::default(), START);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].sentence(),
+            "Fill in the settings first: Sentry project (backend), Platform, Render service id, Health URLs."
+        );
+        assert!(!found[0].is_alarm());
+        let almost = Project {
+            health_urls: Vec::new(),
+            ..set_up()
+        };
+        let found = needs(&playbook, &almost, &RunState::default(), START);
+        assert_eq!(
+            found[0].sentence(),
+            "Fill in the settings first: Health URLs."
+        );
+        assert_eq!(summary(&found), "settings missing");
     }
 }

@@ -218,6 +218,9 @@ pub struct Report {
     pub urls: Vec<UrlReport>,
     /// Downs, ups and restarts within the window, oldest first.
     pub transitions: Vec<TransitionReport>,
+    /// Sentry's errors per hour, drawn over the run (or the last 24 hours
+    /// before it), or why Sentry could not say: the Watch tab's errors chart.
+    pub errors: crate::chart::Chart,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]

@@ -172,6 +172,20 @@ const SLACK_CHANNEL_MAX: usize = 80;
 const ENVIRONMENT_MAX: usize = 64;
 
 impl Project {
+    /// The settings the setup cannot do without that are not filled in, as
+    /// the settings page labels them: what a new admin fills in first.
+    pub fn missing_settings(&self) -> Vec<&'static str> {
+        [
+            (self.sentry_project.is_none(), "Sentry project (backend)"),
+            (self.platform.is_none(), "Platform"),
+            (self.render_service_id.is_none(), "Render service id"),
+            (self.health_urls.is_empty(), "Health URLs"),
+        ]
+        .into_iter()
+        .filter_map(|(missing, label)| missing.then_some(label))
+        .collect()
+    }
+
     /// A project as `POST /api/projects` starts it, before the patch is applied.
     pub fn blank(id: i64) -> Self {
         Project {
@@ -193,6 +207,18 @@ impl Project {
             backup_min_mb: None,
             critical: Vec::new(),
             health_conditions: Vec::new(),
+        }
+    }
+
+    /// A project whose essential settings are filled in, for tests.
+    #[cfg(test)]
+    pub(crate) fn set_up(id: i64) -> Self {
+        Project {
+            sentry_project: Some("voxanne".into()),
+            platform: Some(Platform::Node),
+            render_service_id: Some("srv-1".into()),
+            health_urls: vec!["https://api.example.com/health".into()],
+            ..Project::blank(id)
         }
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::attention::{DOWN, ESCALATION_OPEN, Need, needs, summary};
 use crate::escalation::open_escalations;
 use crate::playbook::{Checkpoint, Playbook};
+use crate::project::Project;
 use crate::run::{CheckStatus, RunState};
 use crate::snapshot::Verdict;
 
@@ -219,10 +220,11 @@ impl Glance {
 }
 
 /// `project`'s watch at `now`.
-pub fn glance(playbook: &Playbook, run: &RunState, project: i64, now: i64) -> Glance {
-    let found = needs(playbook, run, now);
+pub fn glance(playbook: &Playbook, project: &Project, run: &RunState, now: i64) -> Glance {
+    let found = needs(playbook, project, run, now);
     let mut glance = Glance {
-        project,
+        project: project.id,
+        name: project.name.clone(),
         started: run.watch.is_some(),
         signed_off: run.sign_off.is_some(),
         on_watch: run.on_watch.clone(),
@@ -511,8 +513,9 @@ mod tests {
             change,
         };
         let mut run = RunState::default();
+        let project = Project::set_up(7);
         assert_eq!(
-            glance(&playbook, &run, 7, START),
+            glance(&playbook, &project, &run, START),
             Glance {
                 project: 7,
                 summary: "Watch not started".into(),
@@ -545,12 +548,12 @@ mod tests {
                 detail: String::new(),
             },
         ));
-        let before = glance(&playbook, &run, 7, START + 60);
+        let before = glance(&playbook, &project, &run, START + 60);
         assert_eq!(
             before.summary,
             "On watch: Ana · open: Health check fails · health down (1) · Ana's handover waits"
         );
-        let seen = glance(&playbook, &run, 7, START + 8 * 3600 + 60);
+        let seen = glance(&playbook, &project, &run, START + 8 * 3600 + 60);
         assert_eq!(seen.on_watch.as_deref(), Some("Ana"));
         assert!(seen.started && !seen.signed_off);
         assert_eq!(
@@ -576,7 +579,7 @@ mod tests {
                 detail: String::new(),
             },
         ));
-        let back = glance(&playbook, &run, 7, START + 60);
+        let back = glance(&playbook, &project, &run, START + 60);
         assert_eq!(
             back.news(&before),
             [

@@ -15,7 +15,7 @@ use domain::action::{
 use domain::alerts::{
     FIRST_SEEN_CONDITION, Filter, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
 };
-use domain::api::RollbackPreview;
+use domain::api::ActionPreview;
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::Playbook;
@@ -155,6 +155,51 @@ const DEPLOY_UNDER_WAY: [&str; 5] = [
     "update_in_progress",
     "pre_deploy_in_progress",
 ];
+
+/// What "Set the env vars" would change ([`Checks::env_vars_plan`]).
+#[derive(Debug)]
+struct EnvVarsPlan {
+    /// The platform's DSN variable, and the project's DSN.
+    dsn_key: String,
+    dsn: Dsn,
+    /// Each variable to set, its value, and whether it replaces one.
+    to_set: Vec<(String, String, bool)>,
+    fixed_release: bool,
+}
+
+/// "Set the env vars"' confirmation: the question, then each variable, the
+/// DSN masked and no value it replaces shown.
+fn env_vars_words(plan: &EnvVarsPlan, service: &str) -> Vec<String> {
+    let mut said: Vec<String> = plan
+        .to_set
+        .iter()
+        .map(|(key, value, replaces)| {
+            let value = if *key == plan.dsn_key {
+                plan.dsn.masked()
+            } else {
+                value.clone()
+            };
+            let how = if *replaces {
+                "replacing its value"
+            } else {
+                "new"
+            };
+            format!("{key} = {value} ({how})")
+        })
+        .collect();
+    if plan.fixed_release {
+        said.push(format!(
+            "{FIXED_RELEASE} removed: the SDK takes the release from RENDER_GIT_COMMIT"
+        ));
+    }
+    let question = if said.is_empty() {
+        format!("Nothing to set: {service} already has every Sentry variable.")
+    } else {
+        format!("Set these variables on {service}? They take effect at the next deploy.")
+    };
+    said.insert(0, question);
+    said
+}
 
 /// What a rollback would do ([`Checks::rollback_plan`]).
 #[derive(Debug, Clone)]
@@ -362,7 +407,7 @@ impl Checks {
     /// What a rollback of `project`'s service would do, in words, for its
     /// confirmation: the name to type, the deploy it leaves and the one it
     /// returns to (in the project's zone), a newer one on its way.
-    pub async fn rollback_preview(&self, project: &Project) -> RollbackPreview {
+    pub async fn rollback_preview(&self, project: &Project) -> ActionPreview {
         match self.rollback_plan(project).await {
             Ok(plan) => {
                 let deploy = |deploy: &Deploy| {
@@ -398,15 +443,15 @@ impl Checks {
                     deploy(building)
                 ));
                 }
-                RollbackPreview {
+                ActionPreview {
                     service: Some(plan.name),
                     plan: said,
                     problem: None,
                 }
             }
-            Err(acted) => RollbackPreview {
+            Err(acted) => ActionPreview {
                 problem: Some(acted.message),
-                ..RollbackPreview::default()
+                ..ActionPreview::default()
             },
         }
     }
@@ -677,7 +722,7 @@ impl Checks {
         }
         if corrected > 0 {
             done.push(format!(
-                "{} {} as the seeds say",
+                "{} {} (to match the playbook)",
                 if created > 0 {
                     "corrected"
                 } else {
@@ -699,38 +744,38 @@ impl Checks {
         acted
     }
 
-    async fn set_env_vars(&self, playbook: &Playbook, project: &Project) -> Acted {
+    /// What "Set the env vars" would change on `project`'s Render service:
+    /// each variable to set with its value, and whether a fixed release goes.
+    async fn env_vars_plan(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+    ) -> Result<EnvVarsPlan, Acted> {
         let Some(sdk) = playbook.sdk_of(project) else {
-            return Acted::new(
+            return Err(Acted::new(
                 ActionStatus::Failed,
-                "No platform is set: choose Node.js, FastAPI or Next.js in the project's settings; each platform's seed gives its own settings.",
-            );
+                "No platform is set: choose Node.js, FastAPI or Next.js in the project's settings; each platform has its own settings in the playbook.",
+            ));
         };
-        let (render, service) = match self.render_target(project) {
-            Ok(target) => target,
-            Err(outcome) => return Acted::stopped(outcome),
-        };
-        let (sentry, org, slug) = match self.sentry_target(project, None) {
-            Ok(target) => target,
-            Err(outcome) => return Acted::stopped(outcome),
-        };
-        let dsn = match sentry.client_keys(org, slug).await {
-            Ok(keys) => keys
-                .into_iter()
-                .find(|key| key.is_active)
-                .and_then(|key| Dsn::parse(&key.dsn.public)),
-            Err(err) => return Acted::upstream("Sentry", &err),
-        };
-        let Some(dsn) = dsn else {
-            return Acted::new(
-                ActionStatus::Failed,
-                "The Sentry project has no active client key: create the project (or a key) first.",
-            );
-        };
-        let present = match render.env_vars(service).await {
-            Ok(vars) => vars,
-            Err(err) => return Acted::upstream("Render", &err),
-        };
+        let (render, service) = self.render_target(project).map_err(Acted::stopped)?;
+        let (sentry, org, slug) = self.sentry_target(project, None).map_err(Acted::stopped)?;
+        let dsn = sentry
+            .client_keys(org, slug)
+            .await
+            .map_err(|err| Acted::upstream("Sentry", &err))?
+            .into_iter()
+            .find(|key| key.is_active)
+            .and_then(|key| Dsn::parse(&key.dsn.public))
+            .ok_or_else(|| {
+                Acted::new(
+                    ActionStatus::Failed,
+                    "The Sentry project has no active client key: create the project (or a key) first.",
+                )
+            })?;
+        let present = render
+            .env_vars(service)
+            .await
+            .map_err(|err| Acted::upstream("Render", &err))?;
         let wanted = wanted_env_vars(&dsn.public(), sdk);
         let to_set = env_vars_to_set(&wanted, sdk, |key| {
             let var = present.iter().find(|var| var.key == key)?;
@@ -741,18 +786,80 @@ impl Checks {
                     .iter()
                     .any(|(k, value)| k == key && value == var.value.expose())
             })
-        });
-        // A fixed release outlives the next deploy: the SDK takes it from
-        // the deployed commit instead.
-        let fixed_release = present.iter().any(|var| var.key == FIXED_RELEASE);
-        if to_set.is_empty() && !fixed_release {
+        })
+        .into_iter()
+        .map(|(key, value)| {
+            let replaces = present.iter().any(|var| var.key == *key);
+            (key.clone(), value.clone(), replaces)
+        })
+        .collect();
+        Ok(EnvVarsPlan {
+            dsn_key: sdk.dsn.clone(),
+            dsn,
+            to_set,
+            // A fixed release outlives the next deploy: the SDK takes it from
+            // the deployed commit instead.
+            fixed_release: present.iter().any(|var| var.key == FIXED_RELEASE),
+        })
+    }
+
+    /// What an action would do, for its confirmation, as a question and
+    /// what it changes: for "Set the env vars", each variable it sets on the
+    /// Render service (by its name), the DSN masked and no value it replaces
+    /// shown; a deploy names the service; the others ask their question.
+    pub async fn preview(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        kind: ActionKind,
+    ) -> ActionPreview {
+        let on_render = matches!(kind, ActionKind::SetEnvVars | ActionKind::Deploy);
+        let service = match self.render_target(project) {
+            Ok((render, id)) if on_render => render.service(id).await.ok().map(|s| s.name),
+            _ => None,
+        };
+        let named = service.as_deref().map_or_else(
+            || "the Render service".to_owned(),
+            |name| format!("“{name}”"),
+        );
+        let plan = match kind {
+            ActionKind::SetEnvVars => match self.env_vars_plan(playbook, project).await {
+                Ok(plan) => env_vars_words(&plan, &named),
+                Err(acted) => {
+                    return ActionPreview {
+                        service,
+                        problem: Some(acted.message),
+                        ..ActionPreview::default()
+                    };
+                }
+            },
+            ActionKind::Deploy => vec![format!("Start a deploy of {named} on Render now?")],
+            _ => vec![kind.confirmation(project)],
+        };
+        ActionPreview {
+            service,
+            plan,
+            problem: None,
+        }
+    }
+
+    async fn set_env_vars(&self, playbook: &Playbook, project: &Project) -> Acted {
+        let plan = match self.env_vars_plan(playbook, project).await {
+            Ok(plan) => plan,
+            Err(acted) => return acted,
+        };
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        if plan.to_set.is_empty() && !plan.fixed_release {
             return Acted::new(
                 ActionStatus::Unchanged,
                 "The Render service already has every Sentry variable.",
             );
         }
         let mut acted = Acted::new(ActionStatus::Done, "");
-        if fixed_release {
+        if plan.fixed_release {
             if let Err(err) = render.delete_env_var(service, FIXED_RELEASE).await {
                 return Acted::upstream("Render", &err).with(FIXED_RELEASE, "not removed");
             }
@@ -761,28 +868,28 @@ impl Checks {
                 "removed: the SDK takes the release from RENDER_GIT_COMMIT",
             );
         }
-        for (key, value) in &to_set {
+        for (key, value, _) in &plan.to_set {
             let secret = crate::secret::Secret::new(value.as_str());
             if let Err(err) = render.set_env_var(service, key, &secret).await {
                 let mut failed = Acted::upstream("Render", &err);
                 failed.changed = acted.changed;
                 return failed.with(key, "not set");
             }
-            let shown = if *key == sdk.dsn {
+            let shown = if *key == plan.dsn_key {
                 "set to the project's public DSN".to_owned()
             } else {
                 format!("set to {value}")
             };
             acted = acted.with(key, shown);
         }
-        let removed = if fixed_release {
+        let removed = if plan.fixed_release {
             format!(" and removed the fixed {FIXED_RELEASE}")
         } else {
             String::new()
         };
         acted.message = format!(
             "Set {}{removed} on Render; they take effect at the next deploy: deploy now to use them.",
-            counted(to_set.len(), "variable")
+            counted(plan.to_set.len(), "variable")
         );
         acted
     }

@@ -317,6 +317,14 @@ type Key = (i64, String);
 /// settings it ran with, what it found, and the log entry that recorded it.
 type Slot = Arc<tokio::sync::Mutex<Option<(i64, Project, Outcome, Entry)>>>;
 
+/// How long Sentry's hourly error counts are reused: every open Watch tab
+/// reads them with its health report, every 15 seconds.
+pub const COUNTS_FRESH_FOR: Duration = Duration::from_secs(120);
+
+/// A project's latest hourly counts: when (ms), with which settings, over
+/// how many hours, and what Sentry said.
+type Counts = Arc<tokio::sync::Mutex<Option<(i64, Project, u32, ErrorHours)>>>;
+
 /// The clients of the configured services, and the results of recent runs.
 #[derive(Debug, Clone)]
 pub struct Checks {
@@ -329,6 +337,8 @@ pub struct Checks {
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
+    /// Each project's hourly error counts, reused while fresh.
+    counts: Arc<Mutex<HashMap<i64, Counts>>>,
     /// What "fresh" is read by.
     clock: Clock,
     /// The actions under way (see `actions`).
@@ -365,6 +375,7 @@ impl Checks {
                 services.allow_private_targets,
             )?,
             recent: Arc::default(),
+            counts: Arc::default(),
             clock,
             under_way: Arc::default(),
         })
@@ -414,6 +425,7 @@ impl Checks {
     /// service, a check must ask again, not repeat what it saw before.
     pub fn forget(&self, project: i64) {
         lock(&self.recent).retain(|(id, _), _| *id != project);
+        lock(&self.counts).remove(&project);
     }
 
     async fn check(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
@@ -481,8 +493,25 @@ impl Checks {
     }
 
     /// Accepted errors per hour over the last `hours` hours, for the watch's
-    /// chart; what went wrong instead, in the checks' words.
+    /// chart; what went wrong instead, in the checks' words. Reused for
+    /// [`COUNTS_FRESH_FOR`] with the same settings: many viewers, one call.
     pub(crate) async fn error_hours(&self, project: &Project, hours: u32) -> ErrorHours {
+        let slot = lock(&self.counts).entry(project.id).or_default().clone();
+        let mut slot = slot.lock().await;
+        let fresh_ms = i64::try_from(COUNTS_FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        if let Some((at, settings, asked, counted)) = slot.as_ref()
+            && self.clock.now_ms() - at < fresh_ms
+            && settings == project
+            && *asked == hours
+        {
+            return counted.clone();
+        }
+        let counted = self.count_errors(project, hours).await;
+        *slot = Some((self.clock.now_ms(), project.clone(), hours, counted.clone()));
+        counted
+    }
+
+    async fn count_errors(&self, project: &Project, hours: u32) -> ErrorHours {
         let problem = |outcome: Outcome| ErrorHours {
             problem: Some(outcome.message),
             ..ErrorHours::default()

@@ -414,6 +414,7 @@ mod tests {
             overall: Stats::of([]),
             urls: Vec::new(),
             transitions: Vec::new(),
+            errors: domain::chart::Chart::default(),
         };
         let timeline = vec![
             entry(

@@ -177,6 +177,39 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
         );
     }
 
+    // Before it runs, its confirmation: the service by name, each variable,
+    // the DSN masked; and that answer fits the document.
+    let preview_path = format!("/api/projects/{project}/actions/render.set_env_vars");
+    let preview = json(admin.get(&preview_path).await).await;
+    assert_eq!(preview["service"], "voxanne-backend", "{preview}");
+    let said: Vec<&str> = preview["plan"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        said.first().copied(),
+        Some("Set these variables on “voxanne-backend”? They take effect at the next deploy."),
+        "{preview}"
+    );
+    assert!(said.contains(&"NODE_ENV = production (new)"), "{preview}");
+    let dsn = said
+        .iter()
+        .find(|line| line.starts_with("SENTRY_DSN = "))
+        .unwrap_or_else(|| panic!("the DSN in {preview}"));
+    assert!(
+        dsn.contains("…@") && dsn.ends_with("(new)"),
+        "masked: {dsn}"
+    );
+    let document = json(admin.get("/api/openapi.json").await).await;
+    common::schema::check(
+        &document,
+        &json!({ "$ref": "#/components/schemas/ActionPreview" }),
+        &preview,
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{preview}"));
+
     let env = act(&admin, project, "render.set_env_vars", "{}").await;
     assert_eq!(env["status"], "done", "{env}");
     assert_eq!(
@@ -197,6 +230,11 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
     assert_eq!(
         act(&admin, project, "render.set_env_vars", "{}").await["status"],
         "unchanged"
+    );
+    let nothing = json(admin.get(&preview_path).await).await;
+    assert_eq!(
+        nothing["plan"][0], "Nothing to set: “voxanne-backend” already has every Sentry variable.",
+        "{nothing}"
     );
     let deploy = act(&admin, project, "render.deploy", "{}").await;
     assert_eq!(deploy["status"], "done", "{deploy}");
@@ -532,6 +570,31 @@ async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings(
             .contains("SENTRY_RELEASE is fixed on the service"),
         "{stale}"
     );
+    // A value set by hand that differs is replaced, and never shown.
+    fakes::lock(&launch.render.world)
+        .env
+        .values_mut()
+        .flatten()
+        .filter(|(k, _)| k == "NODE_ENV")
+        .for_each(|(_, v)| *v = "s3cr3t-by-hand".into());
+    let preview = json(
+        admin
+            .get(&format!(
+                "/api/projects/{project}/actions/render.set_env_vars"
+            ))
+            .await,
+    )
+    .await;
+    let said = preview["plan"].to_string();
+    assert!(
+        said.contains("NODE_ENV = production (replacing its value)"),
+        "{said}"
+    );
+    assert!(said.contains("SENTRY_RELEASE removed"), "{said}");
+    assert!(
+        !said.contains("s3cr3t-by-hand") && !said.contains("a1b2c3d"),
+        "{said}"
+    );
     let fixed = act(&admin, project, "render.set_env_vars", "{}").await;
     assert_eq!(fixed["status"], "done", "{fixed}");
     assert!(
@@ -611,7 +674,7 @@ async fn a_rule_that_differs_from_the_seed_is_corrected_by_the_action() {
         rules["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("corrected 1 alert rule as the seeds say"),
+            .contains("corrected 1 alert rule (to match the playbook) in Sentry"),
         "{rules}"
     );
     let after = check(&admin, project, "alert-high-error-rate").await;

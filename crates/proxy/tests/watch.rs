@@ -557,6 +557,35 @@ async fn the_errors_chart_reads_sentry_s_hours_and_says_why_when_it_cannot() {
     // The fake's buckets, a null one read as none.
     assert_eq!(counts, [1, 0, 3, 2, 9]);
     assert!(hours["hours"][1][0].as_i64() > hours["hours"][0][0].as_i64());
+    // The Watch tab's chart comes with the health report, drawn: the target
+    // as a line. Every open tab asks every 15 s; Sentry is asked once.
+    let asked = || {
+        fakes::lock(&launch.sentry.world)
+            .requests
+            .iter()
+            .filter(|(path, _)| path.ends_with("/stats_v2/"))
+            .count()
+    };
+    let before = asked();
+    for _ in 0..3 {
+        let report = json(ana.get(&format!("/api/projects/{project}/health")).await).await;
+        let errors = &report["errors"];
+        assert!(
+            errors["svg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(">target 5 per hour</text>"),
+            "{errors}"
+        );
+        assert!(
+            errors["caption"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("15 errors in 5 hours"),
+            "{errors}"
+        );
+    }
+    assert_eq!(asked(), before, "reused: {before} requests before");
     let run = ana
         .get(&format!("/api/projects/{project}/errors?window=run"))
         .await;
@@ -622,7 +651,7 @@ async fn an_admin_rolls_back_after_typing_the_service_name_and_the_deploy_is_fol
     let document = json(ana.get("/api/openapi.json").await).await;
     common::schema::check(
         &document,
-        &json!({ "$ref": "#/components/schemas/RollbackPreview" }),
+        &json!({ "$ref": "#/components/schemas/ActionPreview" }),
         &plan,
     )
     .unwrap_or_else(|err| panic!("{err}\n{plan}"));

@@ -11,7 +11,7 @@ pub fn Account() -> impl IntoView {
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
             let reason = api::sign_out().await.err().map(|err| {
-                format!("Signing out did not reach the proxy ({err}); the session still ends by itself when it expires.")
+                format!("Signing out did not reach Watchpost ({err}); the session still ends by itself when it expires.")
             });
             auth.0.set(SignedIn::No { reason });
         });

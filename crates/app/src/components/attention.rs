@@ -10,20 +10,26 @@ use leptos::prelude::*;
 
 use crate::components::clock::{ServerClock, clock_time};
 use crate::components::{project_zone, use_can_write, with_playbook};
+use crate::load::Load;
 use crate::router::Link;
+use crate::state::use_project;
 use crate::sync::use_run;
 
 #[component]
 pub fn AttentionStrip() -> impl IntoView {
     with_playbook(|playbook| {
         let run = use_run();
+        let project = use_project();
         let clock = expect_context::<ServerClock>();
         // Whole minutes of the server's clock: the list changes with the run
         // or when a checkpoint's time comes, not with every second.
         let minute = Memo::new(move |_| clock.now() / 60 * 60);
         let found = Memo::new(move |_| {
             let now = minute.get();
-            run.with_state(|state| needs(&playbook, state, now))
+            let Load::Ready(project) = project.get() else {
+                return Vec::new();
+            };
+            run.with_state(|state| needs(&playbook, &project, state, now))
         });
         view! {
             <section class="attention" aria-label="Needs attention" data-testid="attention">
@@ -112,7 +118,7 @@ fn NeedLine(need: Need) -> impl IntoView {
                 .into_any(),
             )
         }
-        Need::Settings { items } => (
+        Need::Settings { items, .. } => (
             need.sentence().trim_end_matches('.').to_owned(),
             items.join(" · "),
             None,

@@ -3,16 +3,10 @@
 //! project's zone, with axes and targets); the app places the markup, which
 //! keeps the drawing out of the wasm.
 
-use domain::chart::{Chart, ErrorHours};
 use domain::health::Report;
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
 use crate::components::clock::ServerClock;
-use crate::sync::use_run;
-
-/// How often Sentry's hourly counts are asked for again.
-const ERRORS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A chart: its SVG (drawn by `domain::chart`: numbers, axis labels and
 /// escaped text only) and its caption.
@@ -38,39 +32,16 @@ pub fn LatencyCharts(clock: ServerClock) -> impl IntoView {
     }
 }
 
-/// Sentry's errors per hour, asked for now and every few minutes.
+/// Sentry's errors per hour, which come with the health report (the proxy
+/// asks Sentry at most every two minutes).
 #[component]
-pub fn ErrorsChart() -> impl IntoView {
-    let run = use_run();
-    let hours = RwSignal::new_local(None::<Result<ErrorHours, ApiError>>);
-    let fetch = move || {
-        let window = if run.with_state(|state| state.watch.is_some()) {
-            "run"
-        } else {
-            "24h"
-        };
-        leptos::task::spawn_local(async move {
-            let result = api::error_hours(run.project(), window).await;
-            let _ = hours.try_set(Some(result));
-        });
-    };
-    fetch();
-    if let Ok(handle) = set_interval_with_handle(fetch, ERRORS_EVERY) {
-        on_cleanup(move || handle.clear());
-    }
+pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
     move || {
-        let (markup, caption) = match hours.get() {
+        let (svg, caption) = match clock.report.get() {
             None => (String::new(), "Asking Sentry…".to_owned()),
             Some(Err(err)) => (String::new(), err.to_string()),
-            Some(Ok(ErrorHours {
-                problem: Some(problem),
-                ..
-            })) => (String::new(), problem),
-            Some(Ok(ErrorHours {
-                chart: Chart { svg, caption },
-                ..
-            })) => (svg, caption),
+            Some(Ok(Report { errors, .. })) => (errors.svg, errors.caption),
         };
-        figure(markup, caption, "errors-chart")
+        figure(svg, caption, "errors-chart")
     }
 }

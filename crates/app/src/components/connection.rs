@@ -1,4 +1,4 @@
-//! A banner that says when the proxy cannot be reached, and what to do.
+//! A banner that says when Watchpost cannot be reached, and what to do.
 
 use std::time::Duration;
 
@@ -49,16 +49,16 @@ pub fn ConnectionBanner() -> impl IntoView {
             Connection::Checking | Connection::Up => return None,
             Connection::Degraded(services) => (
                 "banner banner-warn",
-                "The proxy is degraded. ",
+                "Watchpost is having trouble. ",
                 format!(
-                    "Not answering: {}. Progress may not be saved; the operator should check the proxy's log. ",
+                    "Not answering: {}. What you do may not be saved; whoever runs Watchpost should look at its log. ",
                     services.join(", ")
                 ),
             ),
             Connection::Down => (
                 "banner banner-error",
-                "Cannot reach the Watchpost proxy. ",
-                "Check that it is still running (scripts/run) and that this machine can reach it. Retrying every 5 seconds. "
+                "Watchpost cannot be reached. ",
+                "Check this device's connection; if it persists, whoever runs Watchpost should check that it is running. Retrying every 5 seconds. "
                     .to_owned(),
             ),
         };

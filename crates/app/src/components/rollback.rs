@@ -5,11 +5,12 @@
 //! proxy follows it, and the health check it runs after.
 
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::{Role, RollbackPreview};
+use domain::api::{ActionPreview, Role};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::components::Submitted;
+use crate::components::action::plan;
 use crate::components::item::short_time;
 use crate::load::Load;
 use crate::state::{use_auth, use_playbook};
@@ -21,10 +22,10 @@ pub fn RollbackPanel() -> impl IntoView {
     let is_admin = use_auth().can(Role::Admin);
     let playbook = use_playbook();
     // What a rollback would do, read when the panel opens.
-    let preview = RwSignal::new_local(None::<Result<RollbackPreview, api::ApiError>>);
+    let preview = RwSignal::new_local(None::<Result<ActionPreview, api::ApiError>>);
     if is_admin {
         leptos::task::spawn_local(async move {
-            let read = api::rollback_plan(run.project()).await;
+            let read = api::action_preview(run.project(), ActionKind::Rollback).await;
             let _ = preview.try_set(Some(read));
         });
     }
@@ -99,19 +100,6 @@ pub fn RollbackPanel() -> impl IntoView {
             _ => None,
         })
     };
-    let plan = move || {
-        preview.with(|preview| match preview {
-            None => view! { <p class="loading" role="status">"Asking Render what a rollback would do…"</p> }.into_any(),
-            Some(Err(err)) => view! { <p class="failure">{format!("What a rollback would do could not be read: {err}")}</p> }.into_any(),
-            Some(Ok(RollbackPreview { problem: Some(problem), .. })) => view! { <p class="failure">{problem.clone()}</p> }.into_any(),
-            Some(Ok(preview)) => view! {
-                <ul class="rollback-plan" data-testid="rollback-plan">
-                    {preview.plan.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
-                </ul>
-            }
-            .into_any(),
-        })
-    };
     view! {
         <div class="rollback" data-testid="rollback">
             <p>"Revert the change (Render then deploys the previous version):"</p>
@@ -119,7 +107,7 @@ pub fn RollbackPanel() -> impl IntoView {
             {is_admin.then(|| view! {
                 <form class="start-watch" on:submit=roll_back data-testid="rollback-form">
                     <p><strong>"Or roll back on Render."</strong></p>
-                    {plan}
+                    {plan(preview, "rollback-plan")}
                     <label>
                         {move || match name() {
                             Some(name) => format!("Type “{name}” to confirm"),

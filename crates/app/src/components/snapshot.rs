@@ -62,7 +62,7 @@ pub fn SnapshotPanel() -> impl IntoView {
             </header>
             {move || asking.get().map(|text| view! { <p class="checking" role="status">{text}</p> })}
             {move || latest().map_or_else(
-                || view! { <p class="muted">"No snapshot yet: the proxy takes one as each checkpoint falls due."</p> }.into_any(),
+                || view! { <p class="muted">"No snapshot yet: Watchpost takes one as each checkpoint falls due."</p> }.into_any(),
                 IntoAny::into_any,
             )}
         </article>

@@ -16,26 +16,24 @@ use crate::components::rollback::RollbackPanel;
 use crate::components::{TextList, project_zone, use_can_write, with_playbook};
 use crate::sync::use_run;
 
-/// A walk through one procedure: each answer so far, with what answered it
-/// when Watchpost's own measurements did ("the retry found it failing"), and
-/// the result of the walk's retry once it has one (passed or not).
+/// A walk through one procedure: each answer so far, which of them
+/// Watchpost's own measurements gave (by depth), and the walk's retry once
+/// it has a result: when (server ms) and whether it passed. (Signals of
+/// types the app already has: each new one costs the wasm.)
 #[derive(Clone, Copy)]
 struct Walk {
-    answers: RwSignal<Vec<(usize, Option<String>)>>,
-    retried: RwSignal<Option<bool>>,
+    answers: RwSignal<Vec<usize>>,
+    measured: RwSignal<Vec<usize>>,
+    retried: RwSignal<Option<(i64, bool)>>,
 }
 
 impl Walk {
     fn new() -> Self {
         Walk {
             answers: RwSignal::new(Vec::new()),
+            measured: RwSignal::new(Vec::new()),
             retried: RwSignal::new(None),
         }
-    }
-
-    fn indices(&self) -> Vec<usize> {
-        self.answers
-            .with(|answers| answers.iter().map(|(index, _)| *index).collect())
     }
 }
 
@@ -150,8 +148,8 @@ fn Procedure(
     };
     let steps = move || {
         let given = walk.answers.get();
-        let indices: Vec<usize> = given.iter().map(|(index, _)| *index).collect();
-        let path = match escalation.walk(&indices) {
+        let measured = walk.measured.get();
+        let path = match escalation.walk(&given) {
             Ok(path) => path,
             Err(err) => {
                 return view! { <p class="failure" role="alert">{err.to_string()}</p> }.into_any();
@@ -162,12 +160,19 @@ fn Procedure(
             .map_or((None, &[][..]), |(last, rest)| (Some(*last), rest));
         view! {
             <ol class="walk-path">
-                {passed.iter().zip(given.clone()).map(|(node, (answer, by))| view! {
-                    <li>
-                        <span>{node.text().to_owned()}</span>
-                        {node.answer_label(answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
-                        {by.map(|by| view! { <span class="caption" data-testid="measured-answer">{format!(" ({by})")}</span> })}
-                    </li>
+                {passed.iter().zip(&given).enumerate().map(|(depth, (node, answer))| {
+                    // What answered it, when Watchpost's measurements did.
+                    let by = measured.contains(&depth).then_some(match node {
+                        Node::Question { answered_by_retry: true, .. } => " (by the retry)",
+                        _ => " (by the health samples)",
+                    });
+                    view! {
+                        <li>
+                            <span>{node.text().to_owned()}</span>
+                            {node.answer_label(*answer).map(|label| view! { <strong>{format!(" → {label}")}</strong> })}
+                            {by.map(|by| view! { <span class="caption" data-testid="measured-answer">{by}</span> })}
+                        </li>
+                    }
                 }).collect_view()}
             </ol>
             {current.cloned().map(|node| view! { <CurrentNode node walk depth=given.len() escalation=escalation.id.clone() probe=probe.clone()/> })}
@@ -198,34 +203,21 @@ fn CurrentNode(
     escalation: String,
     probe: Option<String>,
 ) -> impl IntoView {
-    let answer = move |index: usize| walk.answers.update(|answers| answers.push((index, None)));
+    let answer = move |index: usize| walk.answers.update(|answers| answers.push(index));
     let clock = expect_context::<ServerClock>();
     {
         let node = node.clone();
         Effect::new(move |_| {
             let failing = longest_failing(clock);
-            let retried = walk.retried.get();
+            let retried = walk.retried.get().map(|(_, passed)| passed);
             let Some(index) = node.measured_answer(retried, failing) else {
                 return;
             };
-            let by = match retried.filter(|_| {
-                matches!(
-                    node,
-                    Node::Question {
-                        answered_by_retry: true,
-                        ..
-                    }
-                )
-            }) {
-                Some(_) => "by the retry".to_owned(),
-                None => format!("by the health samples: {}", failing_for(clock, 0)),
-            };
             // Once, at this depth: the effect may run again before the walk moves on.
-            walk.answers.update(|answers| {
-                if answers.len() == depth {
-                    answers.push((index, Some(by)));
-                }
-            });
+            if walk.answers.with_untracked(Vec::len) == depth {
+                walk.measured.update(|measured| measured.push(depth));
+                walk.answers.update(|answers| answers.push(index));
+            }
         });
     }
     match node {
@@ -268,7 +260,7 @@ fn CurrentNode(
                 {(outcome == Outcome::Rollback).then(|| view! { <RollbackPanel/> })}
                 <div class="row">
                     <RecordDecision escalation walk outcome probe/>
-                    <button type="button" class="quiet" on:click=move |_| { walk.answers.set(Vec::new()); walk.retried.set(None); } data-testid="walk-restart">"Start over"</button>
+                    <button type="button" class="quiet" on:click=move |_| { walk.answers.set(Vec::new()); walk.measured.set(Vec::new()); walk.retried.set(None); } data-testid="walk-restart">"Start over"</button>
                 </div>
             </div>
         }
@@ -279,7 +271,7 @@ fn CurrentNode(
 /// "Wait 30 s and retry": a timer on the server's clock, then the
 /// detecting check runs again by itself and its result is shown.
 #[component]
-fn Retry(seconds: u32, probe: String, retried: RwSignal<Option<bool>>) -> impl IntoView {
+fn Retry(seconds: u32, probe: String, retried: RwSignal<Option<(i64, bool)>>) -> impl IntoView {
     let run = use_run();
     let clock = expect_context::<ServerClock>();
     // When the retry is due (server ms), and whether it was asked.
@@ -305,8 +297,8 @@ fn Retry(seconds: u32, probe: String, retried: RwSignal<Option<bool>>) -> impl I
             && js_sys::Date::parse(&seen.at) as i64 >= at - 1000
         {
             match seen.status {
-                CheckStatus::Passed => retried.set(Some(true)),
-                CheckStatus::Failed => retried.set(Some(false)),
+                CheckStatus::Passed => retried.set(Some((at, true))),
+                CheckStatus::Failed => retried.set(Some((at, false))),
                 _ => {}
             }
         }
@@ -414,7 +406,7 @@ fn RecordDecision(
         }
         run.record(Change::DecisionTaken {
             escalation: escalation.clone(),
-            answers: walk.indices(),
+            answers: walk.answers.get_untracked(),
             outcome,
             note: evidence.join(" "),
         });

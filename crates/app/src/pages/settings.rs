@@ -108,7 +108,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
         (
             "sentry_org",
             "Sentry organization",
-            "Empty: the proxy's SENTRY_ORG.",
+            "Empty: the organization Watchpost was started with.",
             form.sentry_org,
         ),
         (

@@ -43,7 +43,7 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         </div>
         <article class="card chart-card" data-testid="errors">
             <header><h4>"Errors"</h4></header>
-            <ErrorsChart/>
+            <ErrorsChart clock/>
         </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}
@@ -116,7 +116,7 @@ fn WatchHead(clock: ServerClock) -> impl IntoView {
             .into_any(),
             None if can_write.get() => view! {
                 <form class="start-watch" on:submit=start data-testid="start-watch">
-                    <p>"The watch has not started. Start it when the launch deploy is live: the proxy then probes the health endpoint every 30 seconds and measures the targets at each checkpoint, with or without this page open."</p>
+                    <p>"The watch has not started. Start it when the launch deploy is live: Watchpost then probes the health endpoint every 30 seconds and measures the targets at each checkpoint, with or without this page open."</p>
                     <label>
                         "Started earlier? When (your time)"
                         <input type="datetime-local" name="start" data-testid="watch-start-time"/>

@@ -6,9 +6,9 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::get;
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::{Role, RollbackPreview};
+use domain::api::{ActionPreview, Role};
 use domain::keyed::Keyed;
 use domain::run::{Change, Entry};
 use std::time::Duration;
@@ -25,7 +25,7 @@ use crate::watcher::ACTOR;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/projects/{id}/actions/{action}", post(act))
+        .route("/projects/{id}/actions/{action}", get(preview).post(act))
         .route("/projects/{id}/rollback", get(plan).post(rollback))
 }
 
@@ -112,7 +112,7 @@ async fn plan(
     _user: CurrentUser,
     Path(id): Path<i64>,
     format: Format,
-) -> Result<Reply<RollbackPreview>> {
+) -> Result<Reply<ActionPreview>> {
     let project = runnable(&state, id).await?;
     let preview = state.checks.rollback_preview(&project).await;
     Ok(Reply(format, preview))
@@ -150,14 +150,9 @@ impl ActionReport {
     }
 }
 
-async fn act(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, action)): Path<(i64, String)>,
-    Json(options): Json<ActionOptions>,
-) -> Result<Json<ActionReport>> {
-    user.require(Role::Admin, "changing Sentry, Render or Slack")?;
-    let kind = ActionKind::from_name(&action)
+/// An action of the actions route (a rollback has its own).
+fn action_kind(action: &str) -> Result<ActionKind> {
+    ActionKind::from_name(action)
         .filter(|kind| *kind != ActionKind::Rollback)
         .ok_or_else(|| {
             let known: Vec<&str> = ActionKind::ALL
@@ -169,7 +164,31 @@ async fn act(
                 "there is no action “{action}”; the actions are: {}",
                 known.join(", ")
             ))
-        })?;
+        })
+}
+
+/// `GET /api/projects/{id}/actions/{action}`: what the action would do now,
+/// for its confirmation to show; what cannot be read is the `problem`.
+async fn preview(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path((id, action)): Path<(i64, String)>,
+    format: Format,
+) -> Result<Reply<ActionPreview>> {
+    let kind = action_kind(&action)?;
+    let project = runnable(&state, id).await?;
+    let preview = state.checks.preview(&state.playbook, &project, kind).await;
+    Ok(Reply(format, preview))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, action)): Path<(i64, String)>,
+    Json(options): Json<ActionOptions>,
+) -> Result<Json<ActionReport>> {
+    user.require(Role::Admin, "changing Sentry, Render or Slack")?;
+    let kind = action_kind(&action)?;
     let project = runnable(&state, id).await?;
     let running = state.checks.begin(id, kind).ok_or_else(|| {
         Error::Conflict(format!(

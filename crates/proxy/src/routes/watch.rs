@@ -96,10 +96,7 @@ async fn watches(
             continue;
         }
         let run = state.runs.state(project.id).await?;
-        glances.push(Glance {
-            name: project.name,
-            ..glance(&state.playbook, &run, project.id, now)
-        });
+        glances.push(glance(&state.playbook, &project, &run, now));
     }
     Ok(Reply(format, glances))
 }
@@ -387,6 +384,18 @@ pub(super) async fn health_report(
             _ => None,
         })
         .collect();
+    // Errors over the run, or the last day before it: never one hour only.
+    let errors_window = if window == "run" { "run" } else { "24h" };
+    let errors = match error_hours(state, project, run, errors_window).await? {
+        ErrorHours {
+            problem: Some(problem),
+            ..
+        } => Chart {
+            svg: String::new(),
+            caption: problem,
+        },
+        counted => counted.chart,
+    };
     let clock = state.clock();
     Ok(Report {
         window: window.to_owned(),
@@ -399,5 +408,6 @@ pub(super) async fn health_report(
         overall,
         urls,
         transitions,
+        errors,
     })
 }

@@ -130,13 +130,25 @@ pub fn closed(playbook: &Playbook, run: &RunState, now: i64) -> Option<Closed> {
     (now < due).then_some(Closed::Until(due))
 }
 
-/// Judges every success criterion of `playbook` from `run` and `health`.
+/// Judges every success criterion of `playbook` from `run` and `health`,
+/// its evidence's times in UTC.
 pub fn evaluate(playbook: &Playbook, run: &RunState, health: &RunHealth) -> SignOffReport {
+    evaluate_in(playbook, run, health, &readable)
+}
+
+/// [`evaluate`], the evidence's times (RFC 3339) said by `time`: the
+/// proxy says them in the project's zone.
+pub fn evaluate_in(
+    playbook: &Playbook,
+    run: &RunState,
+    health: &RunHealth,
+    time: &dyn Fn(&str) -> String,
+) -> SignOffReport {
     let criteria: Vec<Criterion> = playbook
         .success_criteria
         .iter()
         .map(|item| {
-            let (standing, evidence) = judge(playbook, run, health, item);
+            let (standing, evidence) = judge(playbook, run, health, item, time);
             let (standing, evidence) = match (standing, run.waivers.get(&item.id)) {
                 (Standing::Unmeasured, Some(waiver)) => (
                     Standing::Waived,
@@ -163,9 +175,9 @@ pub fn evaluate(playbook: &Playbook, run: &RunState, health: &RunHealth) -> Sign
     }
 }
 
-/// An entry's time as the evidence says it: `2026-11-24 03:00 UTC`, not
-/// RFC 3339 (the project's zone is the report's and the app's to apply).
-fn readable(rfc3339: &str) -> String {
+/// An entry's time as the evidence says it without a zone: `2026-11-24
+/// 03:00 UTC`, not RFC 3339.
+pub fn readable(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(day), Some(time)) => format!("{day} {time} UTC"),
         _ => rfc3339.to_owned(),
@@ -175,7 +187,12 @@ fn readable(rfc3339: &str) -> String {
 /// The sign-off as a Markdown report: the verdict, each criterion with its
 /// evidence, and every snapshot's conditions. People's text is escaped as in
 /// the timeline's export.
-pub fn markdown(project: &str, report: &SignOffReport, run: &RunState) -> String {
+pub fn markdown(
+    project: &str,
+    report: &SignOffReport,
+    run: &RunState,
+    readable: &dyn Fn(&str) -> String,
+) -> String {
     let verdict = match (&report.signed_off_by, report.approvable) {
         (Some(by), _) => format!(
             "**Approved for launch** by {} at {}.",
@@ -227,6 +244,7 @@ fn judge(
     run: &RunState,
     health: &RunHealth,
     item: &Item,
+    readable: &dyn Fn(&str) -> String,
 ) -> (Standing, String) {
     let Some(check) = item.verify.check() else {
         return match run.tick(&item.id) {
@@ -242,12 +260,13 @@ fn judge(
     };
     match check {
         CheckKind::SentryErrorRate | CheckKind::SentryErrorCount => {
-            throughout(playbook, run, &[CheckKind::SentryErrorRate])
+            throughout(playbook, run, &[CheckKind::SentryErrorRate], readable)
         }
         CheckKind::SentryP99 | CheckKind::HealthLatency => throughout(
             playbook,
             run,
             &[CheckKind::SentryP99, CheckKind::HealthLatency],
+            readable,
         ),
         CheckKind::HealthEndpoint => match (health.samples, health.downs) {
             (0, _) => (
@@ -330,7 +349,12 @@ fn latest_result<'a>(
 /// target, in every snapshot; the first failure otherwise. A target a
 /// snapshot could not measure leaves the criterion unmeasured, saying which
 /// targets, how often, and why: a measure that errored never counts as met.
-fn throughout(playbook: &Playbook, run: &RunState, checks: &[CheckKind]) -> (Standing, String) {
+fn throughout(
+    playbook: &Playbook,
+    run: &RunState,
+    checks: &[CheckKind],
+    readable: &dyn Fn(&str) -> String,
+) -> (Standing, String) {
     let targets: Vec<&crate::playbook::Target> = playbook
         .watch
         .routine
@@ -697,7 +721,7 @@ mod tests {
             },
         ));
         let report = evaluate(&playbook, &run, &RunHealth::default());
-        let text = markdown("Voxanne | <b>", &report, &run);
+        let text = markdown("Voxanne | <b>", &report, &run, &readable);
         assert!(
             text.starts_with("# Launch sign-off: Voxanne \\| &lt;b&gt;\n"),
             "{text}"
@@ -767,6 +791,12 @@ mod tests {
                 Standing::Met,
                 "confirmed by Ana at 2026-11-24 03:00 UTC".into()
             )
+        );
+        // The proxy says the times in the project's zone.
+        let in_zone = evaluate_in(&playbook, &run, &down, &|at| format!("{at} in Paris"));
+        assert_eq!(
+            standing(&in_zone, "success-database").1,
+            "confirmed by Ana at 2026-11-24T03:00:00Z in Paris"
         );
     }
 }

@@ -72,6 +72,16 @@ pub fn local_time(unix_seconds: i64, zone: &str) -> String {
     )
 }
 
+/// RFC 3339 as people in `zone` read it, with its date: `2026-11-24 04:00
+/// CET`; what cannot be read stays as it is.
+pub fn local_date_time(rfc3339: &str, zone: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    rfc3339.parse::<jiff::Timestamp>().map_or_else(
+        |_| rfc3339.to_owned(),
+        |at| at.to_zoned(zone).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+    )
+}
+
 /// RFC 3339 as Unix seconds.
 pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
     rfc3339
@@ -111,5 +121,10 @@ mod tests {
             Some(1_795_000_000)
         );
         assert_eq!(unix_seconds("tomorrow"), None);
+        assert_eq!(
+            local_date_time("2026-11-24T03:00:00Z", "Europe/Paris"),
+            "2026-11-24 04:00 CET"
+        );
+        assert_eq!(local_date_time("soon", "Europe/Paris"), "soon");
     }
 }

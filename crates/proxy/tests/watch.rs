@@ -860,12 +860,17 @@ async fn the_sign_off_is_measured_from_the_watch_and_only_the_unmeasurable_is_wa
     let early = dana.post(&path, "{}").await;
     assert_eq!(early.status(), StatusCode::CONFLICT);
     let said = json(early).await;
+    // When it opens, as people read a time in the project's zone.
+    let message = said["message"].as_str().unwrap_or("");
+    let when = message
+        .strip_prefix("the sign-off opens at ")
+        .and_then(|rest| rest.split_once(';'))
+        .map(|(when, _)| when)
+        .unwrap_or_else(|| panic!("{said}"));
+    assert_eq!(when.len(), "2026-12-07 09:00 UTC".len(), "{said}");
     assert!(
-        said["message"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("the sign-off is due at"),
-        "{said}"
+        when.ends_with(" UTC") && when.as_bytes().get(10) == Some(&b' '),
+        "not RFC 3339: {said}"
     );
     // A watch started a day ago, with samples, a snapshot, the criteria's
     // check, ticks by hand.

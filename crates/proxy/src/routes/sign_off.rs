@@ -15,13 +15,14 @@ use domain::api::Role;
 use domain::health::Stats;
 use domain::project::Project;
 use domain::run::{Change, Entry, RunState, TEXT_MAX};
-use domain::signoff::{Closed, RunHealth, SignOffReport, Standing, closed, evaluate, markdown};
+use domain::signoff::{Closed, RunHealth, SignOffReport, Standing, closed, evaluate_in, markdown};
 use serde::Deserialize;
 
 use super::checks::runnable;
 use super::projects::find;
 use super::watch::{error_hours, health_report};
 use crate::AppState;
+use crate::clock::local_date_time;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query};
 use crate::guard::CurrentUser;
@@ -59,7 +60,9 @@ async fn show(
                     "attachment; filename=\"sign-off.md\"",
                 ),
             ],
-            markdown(&project.name, &report, &run),
+            markdown(&project.name, &report, &run, &|at| {
+                local_date_time(at, &project.timezone)
+            }),
         )
             .into_response()),
         Some("html") => Ok((
@@ -109,10 +112,11 @@ async fn printable(
 
 /// Every criterion judged now.
 async fn report(state: &AppState, project: &Project, run: &RunState) -> Result<SignOffReport> {
-    Ok(evaluate(
+    Ok(evaluate_in(
         &state.playbook,
         run,
         &run_health(state, project, run).await?,
+        &|at| local_date_time(at, &project.timezone),
     ))
 }
 
@@ -179,14 +183,15 @@ async fn sign_off(
         }
         Some(Closed::Until(due)) => {
             return Err(Error::Conflict(format!(
-                "the sign-off is due at {}; the criteria are measured until then",
-                crate::clock::rfc3339(due)
+                "the sign-off opens at {}; the criteria are measured until then",
+                local_date_time(&crate::clock::rfc3339(due), &project.timezone)
             )));
         }
         None => {}
     }
     let health = run_health(&state, &project, &run).await?;
-    let before = evaluate(&state.playbook, &run, &health);
+    let in_zone = |at: &str| local_date_time(at, &project.timezone);
+    let before = evaluate_in(&state.playbook, &run, &health, &in_zone);
     // A waiver is for what cannot be measured, never for a failure.
     for (criterion, reason) in &body.waivers {
         let Some(found) = before.criteria.iter().find(|c| c.id == *criterion) else {
@@ -233,7 +238,7 @@ async fn sign_off(
             change: change.clone(),
         });
     }
-    let after = evaluate(&state.playbook, &waived, &health);
+    let after = evaluate_in(&state.playbook, &waived, &health, &in_zone);
     if !after.approvable {
         return Err(Error::Conflict(format!(
             "not approved: {}",

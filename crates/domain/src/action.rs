@@ -82,8 +82,9 @@ impl ActionKind {
                 && item.verify.check() == Some(CheckKind::SentryDsn))
     }
 
-    /// What the admin confirms before the action runs, in words.
-    pub fn confirmation(self, project: &Project) -> String {
+    /// What the admin confirms before the action runs, in words; `service`
+    /// is the Render service as people know it (“voxanne-backend”).
+    pub fn confirmation(self, project: &Project, service: &str) -> String {
         let or_unset = |value: &Option<String>, what: &str| {
             value.clone().unwrap_or_else(|| format!("(no {what} set)"))
         };
@@ -97,22 +98,17 @@ impl ActionKind {
             ActionKind::CreateAlertRules => {
                 "Create the alert rules of the playbook that Sentry does not have yet?".to_owned()
             }
-            ActionKind::SetEnvVars => format!(
-                "Set the missing Sentry variables on the Render service {}? They take effect at the next deploy.",
-                or_unset(&project.render_service_id, "service id"),
-            ),
-            ActionKind::Deploy => format!(
-                "Start a deploy of {} on Render now?",
-                or_unset(&project.render_service_id, "service id"),
-            ),
+            ActionKind::SetEnvVars => {
+                format!("Set these variables on {service}? They take effect at the next deploy.")
+            }
+            ActionKind::Deploy => format!("Start a deploy of {service} on Render now?"),
             ActionKind::SlackTest => "Post a test message to the Slack channel?".to_owned(),
             ActionKind::TestEvent => {
                 "Send a test error to Sentry through the project's DSN, and wait for it to appear?"
                     .to_owned()
             }
             ActionKind::Rollback => format!(
-                "Roll {} back to its previous live deploy on Render? Type the service's name to confirm.",
-                or_unset(&project.render_service_id, "service id"),
+                "Roll {service} back to its previous live deploy on Render? Type the service's name to confirm."
             ),
         }
     }
@@ -374,16 +370,20 @@ mod tests {
         project.sentry_project = Some("voxanne".into());
         project.sentry_team = Some("launch".into());
         project.platform = Some(Platform::Node);
-        let asked = ActionKind::CreateProject.confirmation(&project);
+        let asked = ActionKind::CreateProject.confirmation(&project, "“api”");
         assert_eq!(
             asked,
             "Create the Sentry project “voxanne” (Node.js) in the team “launch”?"
         );
-        project.render_service_id = None;
+        project.sentry_team = None;
         assert!(
-            ActionKind::Deploy
-                .confirmation(&project)
-                .contains("(no service id set)")
+            ActionKind::CreateProject
+                .confirmation(&project, "“api”")
+                .contains("(no Sentry team set)")
+        );
+        assert_eq!(
+            ActionKind::Deploy.confirmation(&project, "“api”"),
+            "Start a deploy of “api” on Render now?"
         );
     }
 }

@@ -192,7 +192,7 @@ impl Condition {
         // Each value with where it was, for a body: `services.database`.
         let values: Vec<(String, String)> = match &self.subject {
             Subject::Status => vec![(String::new(), answer.status.to_string())],
-            Subject::ResponseTime => vec![(String::new(), format!("{} ms", answer.response_ms))],
+            Subject::ResponseTime => vec![(String::new(), answer.response_ms.to_string())],
             Subject::Body { path, optional } => {
                 match answer.body.and_then(|body| at(body, path, String::new())) {
                     Some(values) => values
@@ -209,6 +209,10 @@ impl Condition {
         };
         match values.iter().find(|(_, value)| !self.holds(value)) {
             None => Ok(()),
+            // A response time is said with its unit.
+            Some((_, value)) if matches!(self.subject, Subject::ResponseTime) => {
+                Err(unmet(format!("{value} ms")))
+            }
             Some((place, value)) if place.is_empty() => Err(unmet(value.clone())),
             // The place, where the words say "every …" rather than naming it.
             Some((place, value)) => match &self.subject {
@@ -250,8 +254,6 @@ impl Condition {
     }
 
     fn holds(&self, value: &str) -> bool {
-        // A response time is seen as "75 ms".
-        let value = value.strip_suffix(" ms").unwrap_or(value);
         let number = |text: &str| text.parse::<f64>().ok();
         let one = |expected: &str| match self.op {
             Op::Eq => {
@@ -466,6 +468,19 @@ mod tests {
         assert_eq!(
             judged(&own, 200, None),
             ["db.latency_ms should be below 50 (saw a body that is not JSON)"]
+        );
+        let slow = Answer {
+            status: 200,
+            response_ms: 142,
+            body: None,
+        };
+        let said: Vec<String> = unmet(&conditions(&["[RESPONSE_TIME] < 100".to_owned()]), &slow)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            said,
+            ["the response time should be below 100 ms (saw 142 ms)"]
         );
         let checks = [
             "[BODY].checks.*.state != any(down, failing)",

@@ -219,6 +219,16 @@ impl Glance {
     }
 }
 
+/// Whether `run`'s watch runs at `now` ([`Schedule::is_running`]): what the
+/// watcher samples, the schedule says and the charts promise points for.
+pub fn is_running(playbook: &Playbook, run: &RunState, now: i64) -> bool {
+    run.watch.as_ref().is_some_and(|watch| {
+        watch
+            .schedule
+            .is_running(playbook.watch.duration_hours, run.sign_off.is_some(), now)
+    })
+}
+
 /// `project`'s watch at `now`.
 pub fn glance(playbook: &Playbook, project: &Project, run: &RunState, now: i64) -> Glance {
     let found = needs(playbook, project, run, now);
@@ -406,6 +416,37 @@ mod tests {
         );
         assert!(!schedule.is_running(24, true, START + 3600), "signed off");
         assert!(!schedule.is_running(24, false, START + 48 * 3600));
+    }
+
+    #[test]
+    fn a_run_s_watch_runs_once_started_and_until_signed_off() {
+        use crate::run::{Change, Entry};
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let entry = |id, change| Entry {
+            id,
+            op_id: format!("op-{id}"),
+            actor: "Ana".into(),
+            at: "2026-11-23T10:00:00Z".into(),
+            change,
+        };
+        let mut run = RunState::default();
+        assert!(!is_running(&playbook, &run, START), "not started");
+        run.apply(&entry(
+            1,
+            Change::WatchScheduled {
+                start: START,
+                grace_seconds: 900,
+            },
+        ));
+        assert!(is_running(&playbook, &run, START + 3600));
+        run.apply(&entry(
+            2,
+            Change::SignOff {
+                approved: true,
+                note: String::new(),
+            },
+        ));
+        assert!(!is_running(&playbook, &run, START + 3600), "signed off");
     }
 
     #[test]

@@ -167,9 +167,9 @@ struct EnvVarsPlan {
     fixed_release: bool,
 }
 
-/// "Set the env vars"' confirmation: the question, then each variable, the
-/// DSN masked and no value it replaces shown.
-fn env_vars_words(plan: &EnvVarsPlan, service: &str) -> Vec<String> {
+/// "Set the env vars"' confirmation: the `question`, then each variable,
+/// the DSN masked and no value it replaces shown.
+fn env_vars_words(plan: &EnvVarsPlan, question: String, service: &str) -> Vec<String> {
     let mut said: Vec<String> = plan
         .to_set
         .iter()
@@ -195,7 +195,7 @@ fn env_vars_words(plan: &EnvVarsPlan, service: &str) -> Vec<String> {
     let question = if said.is_empty() {
         format!("Nothing to set: {service} already has every Sentry variable.")
     } else {
-        format!("Set these variables on {service}? They take effect at the next deploy.")
+        question
     };
     said.insert(0, question);
     said
@@ -822,9 +822,10 @@ impl Checks {
             || "the Render service".to_owned(),
             |name| format!("“{name}”"),
         );
+        let question = kind.confirmation(project, &named);
         let plan = match kind {
             ActionKind::SetEnvVars => match self.env_vars_plan(playbook, project).await {
-                Ok(plan) => env_vars_words(&plan, &named),
+                Ok(plan) => env_vars_words(&plan, question, &named),
                 Err(acted) => {
                     return ActionPreview {
                         service,
@@ -833,8 +834,7 @@ impl Checks {
                     };
                 }
             },
-            ActionKind::Deploy => vec![format!("Start a deploy of {named} on Render now?")],
-            _ => vec![kind.confirmation(project)],
+            _ => vec![question],
         };
         ActionPreview {
             service,

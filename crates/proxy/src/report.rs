@@ -12,7 +12,6 @@
 use std::sync::LazyLock;
 
 use base64::Engine;
-use domain::chart::ErrorHours;
 use domain::health::{Report, Stats};
 use domain::playbook::{Decimal, Playbook};
 use domain::project::Project;
@@ -32,9 +31,8 @@ pub struct LaunchReport<'a> {
     pub playbook: &'a Playbook,
     pub run: &'a RunState,
     pub sign_off: &'a SignOffReport,
-    /// The sampler's figures over the watch's run.
+    /// The sampler's figures over the watch's run, with the charts.
     pub health: &'a Report,
-    pub errors: &'a ErrorHours,
     pub timeline: &'a [Entry],
     /// Unix seconds.
     pub generated_at: i64,
@@ -234,7 +232,6 @@ fn checkpoints(report: &LaunchReport, times: &Times) -> Markup {
 
 fn charts(report: &LaunchReport, times: &Times) -> Markup {
     let health = report.health;
-    let errors = report.errors;
     html! {
         h2 { "Health over the run" }
         (stats("Every URL", &health.overall))
@@ -261,13 +258,13 @@ fn charts(report: &LaunchReport, times: &Times) -> Markup {
             }
         }
         h2 { "Errors per hour (Sentry)" }
-        @match &errors.problem {
-            Some(problem) => { p.muted { "Sentry could not say: " (problem) } }
-            None => {
-                figure data-testid="report-errors-chart" {
-                    (PreEscaped(&errors.chart.svg))
-                    figcaption { (errors.chart.caption) }
-                }
+        // No drawing: the caption says why Sentry could not say.
+        @if health.errors.svg.is_empty() {
+            p.muted { "Sentry could not say: " (health.errors.caption) }
+        } @else {
+            figure data-testid="report-errors-chart" {
+                (PreEscaped(&health.errors.svg))
+                figcaption { (health.errors.caption) }
             }
         }
     }
@@ -403,7 +400,7 @@ mod tests {
             timezone: "Europe/London".into(),
             ..Project::blank(1)
         };
-        let health = Report {
+        let mut health = Report {
             window: "run".into(),
             from: "2026-11-18T11:06:40Z".into(),
             to: "2026-11-19T11:06:40Z".into(),
@@ -436,20 +433,15 @@ mod tests {
         ];
         let run = RunState::fold(&timeline);
         let sign_off = evaluate(&playbook, &run, &RunHealth::default());
-        let hours = vec![(1_794_999_600, 3), (1_795_003_200, 0)];
-        let errors = ErrorHours {
-            chart: Charts::of_hours(&playbook, &project.timezone, &run, &hours, health.now_ms)
-                .errors(&hours),
-            hours,
-            ..ErrorHours::default()
-        };
+        let hours = [(1_794_999_600, 3), (1_795_003_200, 0)];
+        health.errors = Charts::of_hours(&playbook, &project.timezone, &run, &hours, health.now_ms)
+            .errors(&hours);
         let page = html(&LaunchReport {
             project: &project,
             playbook: &playbook,
             run: &run,
             sign_off: &sign_off,
             health: &health,
-            errors: &errors,
             timeline: &timeline,
             generated_at: 1_795_090_000,
         });

@@ -23,7 +23,7 @@ use domain::playbook::{Checkpoint, Item};
 use domain::project::Project;
 use domain::run::{Change, Entry, RunState};
 use domain::snapshot::{Judgment, judge};
-use domain::watch::{CheckpointState, span};
+use domain::watch::{CheckpointState, is_running, span};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -105,14 +105,13 @@ impl Watcher {
                     continue;
                 }
             };
-            let Some(watch) = &run.watch else { continue };
-            let duration = state.playbook.watch.duration_hours;
-            if !watch
-                .schedule
-                .is_running(duration, run.sign_off.is_some(), now)
-            {
+            let Some(watch) = run
+                .watch
+                .as_ref()
+                .filter(|_| is_running(&state.playbook, &run, now))
+            else {
                 continue;
-            }
+            };
             self.announce_overdue(state, &project, &run, now);
             let project = Arc::new(project);
             let checkpoints = &state.playbook.watch.checkpoints;

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::checks::runnable;
 use super::projects::find;
-use super::watch::{error_hours, health_report};
+use super::watch::health_report;
 use crate::AppState;
 use crate::clock::local_date_time;
 use crate::error::{Error, Result};
@@ -92,7 +92,6 @@ async fn printable(
     // The watch's whole run, or the last day before one starts.
     let window = if run.watch.is_some() { "run" } else { "24h" };
     let health = health_report(state, project, run, window).await?;
-    let errors = error_hours(state, project, run, window).await?;
     let mut timeline = Vec::new();
     state
         .store
@@ -104,7 +103,6 @@ async fn printable(
         run,
         sign_off,
         health: &health,
-        errors: &errors,
         timeline: &timeline,
         generated_at: state.clock().now(),
     }))

@@ -13,7 +13,7 @@ use domain::health::{
 };
 use domain::project::Project;
 use domain::run::{Change, RunState};
-use domain::watch::{CheckpointState, Glance, Schedule, glance};
+use domain::watch::{CheckpointState, Glance, Schedule, glance, is_running};
 use serde::{Deserialize, Serialize};
 
 use super::checks::runnable;
@@ -221,13 +221,7 @@ fn view(state: &AppState, project: &Project, run: &RunState) -> WatchView {
         .map(|checkpoint| checkpoint.hour);
     WatchView {
         started: schedule.is_some(),
-        running: schedule.is_some_and(|schedule| {
-            schedule.is_running(
-                state.playbook.watch.duration_hours,
-                run.sign_off.is_some(),
-                now,
-            )
-        }),
+        running: is_running(&state.playbook, run, now),
         start: schedule.map(|schedule| rfc3339(schedule.start)),
         grace_seconds: schedule.map(|schedule| schedule.grace_seconds),
         started_by: run.watch.as_ref().map(|watch| watch.by.clone()),
@@ -314,16 +308,8 @@ pub(super) async fn health_report(
     let from = window_start(window, run, to)?;
     let samples = state.store.samples(project.id, from, to).await?;
     let charts = Charts::new(&state.playbook, &project.timezone, run, from, to);
-    let sampling = run
-        .watch
-        .as_ref()
-        .filter(|watch| {
-            let duration = state.playbook.watch.duration_hours;
-            watch
-                .schedule
-                .is_running(duration, run.sign_off.is_some(), to.div_euclid(1000))
-        })
-        .map(|_| state.watcher.interval.as_secs());
+    let sampling = is_running(&state.playbook, run, to.div_euclid(1000))
+        .then(|| state.watcher.interval.as_secs());
     let overall = Stats::of(samples.iter().map(|(_, sample)| sample));
     let mut urls: Vec<UrlReport> = project
         .health_urls

@@ -112,6 +112,58 @@ ensure_schemathesis() {
 ensure_wasm_opt() { ensure_npm_tool binaryen "$BINARYEN_VERSION" wasm-opt "version ${BINARYEN_VERSION%%.*}"; }
 ensure_terser() { ensure_npm_tool terser "$TERSER_VERSION" terser "terser $TERSER_VERSION"; }
 
+# wasm-opt, run here rather than by Trunk (index.html says data-wasm-opt="0"),
+# so that it can also shorten the names the wasm and its JS glue call each
+# other by: wasm-bindgen's names carry a 16-digit hash each, which brotli
+# cannot shrink (2.6 KB of the first load on the wire). wasm-opt prints the
+# renaming; the glue is rewritten to match, checked against the module the
+# browser will compile, and index.html gets both files' new integrity hashes.
+optimize_wasm() {
+  local dist="$1" wasm js
+  wasm="$(ls "$dist"/*_bg.wasm)" js="${wasm%_bg.wasm}.js"
+  [ -f "$wasm" ] && [ -f "$js" ] || die "no wasm and glue to optimize in $dist"
+  wasm-opt -Oz --enable-reference-types --minify-imports-and-exports-and-modules \
+    "$wasm" -o "$wasm.min" >"$wasm.names" || die "wasm-opt failed on $(basename "$wasm")"
+  node - "$wasm" "$js" "$dist/index.html" <<'NODE' || die "could not rename the wasm's imports and exports in $(basename "$js")"
+const fs = require("fs"), crypto = require("crypto");
+const [wasm, js, index] = process.argv.slice(2);
+const names = JSON.parse(fs.readFileSync(wasm + ".names", "utf8"));
+const module = new WebAssembly.Module(fs.readFileSync(wasm + ".min"));
+const imports = WebAssembly.Module.imports(module), exports = WebAssembly.Module.exports(module);
+const modules = new Set(imports.map((i) => i.module));
+if (modules.size !== 1) throw new Error("expected one imported module, found " + [...modules]);
+const [renamed] = modules;
+const token = (name) => new RegExp("(?<![\\w$])" + name.replace(/\$/g, "\\$") + "(?![\\w$])", "g");
+let glue = fs.readFileSync(js, "utf8");
+const once = (from, to, pattern) => {
+  const found = glue.match(pattern) || [];
+  if (found.length === 0) throw new Error("the glue never names " + from);
+  glue = glue.replace(pattern, to);
+};
+once("the module", JSON.stringify(renamed) + ":", /"\.\/[\w.-]+_bg\.js":/g);
+for (const [, from, to] of names.imports) once(from, to, token(from));
+// Some exports are for no one (a split marker, `main` behind the start
+// function): renamed all the same, and the glue must use only new names.
+for (const [from, to] of names.exports) glue = glue.replace(new RegExp("\\bwasm\\." + from + "(?![\\w$])", "g"), "wasm." + to);
+const exported = new Set(exports.map((e) => e.name));
+for (const [, used] of glue.matchAll(/\bwasm\.([\w$]+)/g)) if (!exported.has(used)) throw new Error("the glue uses wasm." + used);
+// Every name the module now imports is one the glue defines, and no old one is left.
+for (const { name } of imports) if (!token(name).test(glue)) throw new Error("the glue lacks import " + name);
+for (const [, from] of names.imports) if (glue.includes(from)) throw new Error("left over: " + from);
+const sri = (data) => "sha384-" + crypto.createHash("sha384").update(data).digest("base64");
+let html = fs.readFileSync(index, "utf8");
+for (const [file, data] of [[wasm, fs.readFileSync(wasm + ".min")], [js, Buffer.from(glue)]]) {
+  const before = sri(fs.readFileSync(file));
+  if (!html.includes(before)) throw new Error("index.html does not name " + file + " by its hash");
+  html = html.split(before).join(sri(data));
+  fs.writeFileSync(file, data);
+}
+fs.writeFileSync(index, html);
+fs.rmSync(wasm + ".min");
+fs.rmSync(wasm + ".names");
+NODE
+}
+
 # Trunk's own JS minifier fails on wasm-bindgen's `export default` and leaves
 # the glue as it is; terser shrinks it, and index.html gets its new integrity hash.
 minify_js() {
@@ -228,6 +280,7 @@ build_app() {
     # Trunk builds with --offline (it must never download tools): fetch crates first.
     cargo fetch --quiet --locked
     trunk --config "$ROOT/Trunk.toml" build --release --offline --cargo-profile wasm-release --dist "$dist" >&2
+    optimize_wasm "$dist"
     minify_js "$dist"
     precompress "$dist"
   )

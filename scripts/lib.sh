@@ -11,6 +11,7 @@ BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 1
 TERSER_VERSION="5.51.2"           # npm package: minifies wasm-bindgen's JS, which Trunk's minifier cannot parse
 SCHEMATHESIS_VERSION="4.32.5"     # PyPI: fuzzes the proxy's API against its OpenAPI document
 AXE_VERSION="4.11.1"              # npm package: the journeys' accessibility checker
+GECKODRIVER_VERSION="0.37.1"      # crates.io: drives Firefox ESR in the journey every engine runs
 # Seconds each `rustup ... add` may take before the offline route takes over.
 RUSTUP_TIMEOUT="${WATCHPOST_RUSTUP_TIMEOUT:-120}"
 # Debian's wasm-capable compiler for the offline route (see ARCHITECTURE.md, "Build").
@@ -264,8 +265,12 @@ ensure_app_tools() {
   ensure_terser
 }
 
+# The journeys' browsers: Chromium for all of them; Firefox ESR (through
+# geckodriver) and WebKitGTK's MiniBrowser (through WebKitWebDriver, in an
+# Xvfb display) for the one every engine runs.
 ensure_browser() {
-  ensure_apt chromium chromium-driver
+  ensure_apt chromium chromium-driver firefox-esr webkit2gtk-driver xvfb
+  ensure_cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
 }
 
 # Release build of the app into dist/ (or the directory given). Runs in a subshell

@@ -1,12 +1,15 @@
-//! User journeys through the real app in headless Chromium.
+//! User journeys through the real app in headless Chromium (one of them in
+//! Firefox ESR and WebKitGTK too).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use watchpost_e2e::{
-    Watchpost, click, confirm_action, find, fits_a_phone, journey, replace_text, screenshot,
-    sign_in, testid, unplain_words, wait_for_text, wait_for_text_within, wait_gone,
+    Engine, Watchpost, click, confirm_action, find, fits_a_phone, journey, journey_in,
+    replace_text, screenshot, sign_in, testid, unplain_words, wait_for_text, wait_for_text_within,
+    wait_gone,
 };
 
 /// The word check every screenshot runs finds what it must, and lets the
@@ -55,7 +58,7 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         // A new project: the settings come first, and the strip says which.
         let first = wait_for_text(&c, &testid("need-settings"), "Fill in the settings first").await;
         assert!(
-            first.contains("Render service id") && first.contains("Open the settings"),
+            first.contains("Render service id") && first.contains("Health URLs"),
             "{first}"
         );
         let section = wait_for_text(
@@ -91,6 +94,16 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         assert!(result.contains("SENTRY_AUTH_TOKEN"), "{result}");
         assert!(result.contains("Checked by Dana"), "{result}");
         screenshot(&c, "setup-checked").await;
+        // It could not measure for want of a setting too: that setting's
+        // field is one click away, and takes the focus.
+        click(&c, &format!("{project_check} {}", testid("fill-setting"))).await;
+        find(&c, &testid("settings-form")).await;
+        let focused = c.active_element().await.expect("the focus");
+        assert_eq!(
+            focused.attr("id").await.ok().flatten().as_deref(),
+            Some("sentry_project")
+        );
+        c.back().await.expect("back to the setup");
 
         // A manual item is ticked by hand and says who ticked it.
         let manual = testid("item-sentry-sdk-initialized");
@@ -214,7 +227,12 @@ async fn an_escalation_is_walked_to_a_decision() {
 #[tokio::test]
 async fn ticks_appear_on_the_timeline_with_who_and_when() {
     let watchpost = Watchpost::start().await;
-    let id = watchpost.create_project("Launch").await;
+    // Far from the browser's zone (this machine's, UTC).
+    let id = watchpost
+        .create_configured_project(
+            &serde_json::json!({ "name": "Launch", "timezone": "Asia/Tokyo" }),
+        )
+        .await;
     let url = watchpost.url(&format!("/projects/{id}/watch"));
     let member = watchpost.member_passcode.clone();
     journey(move |c| async move {
@@ -229,7 +247,16 @@ async fn ticks_appear_on_the_timeline_with_who_and_when() {
         )
         .await;
         assert!(entry.contains("Ana"), "the entry says who: {entry}");
-        assert!(entry.contains("UTC"), "the entry says when: {entry}");
+        // When, in the project's zone; the viewer's own on hover.
+        assert!(entry.contains("GMT+9"), "the entry says when: {entry}");
+        let time = format!("{} time", testid("timeline-entry"));
+        let yours = find(&c, &time).await.attr("title").await.expect("title");
+        assert!(
+            yours
+                .as_deref()
+                .is_some_and(|t| t.ends_with("UTC your time")),
+            "{yours:?}"
+        );
 
         // A note, then the filters: by kind, by person.
         find(&c, &testid("note-text"))
@@ -404,6 +431,72 @@ async fn screenshots_of_every_view() {
 /// Two people on the same watch: a tick in one browser appears in the other;
 /// a tick made while the proxy is down waits in the browser, is sent when it
 /// is back, and everything is still there after the restart.
+/// The browsers teams use: in Chromium, Firefox ESR and WebKitGTK alike, a
+/// member signs in, sees a project created meanwhile join the list without a
+/// reload, opens it, and sees a tick made in another browser arrive live.
+#[tokio::test]
+async fn every_engine_signs_in_follows_the_list_and_sees_a_tick_arrive_live() {
+    use tokio::sync::{mpsc, oneshot};
+
+    let watchpost = Arc::new(Watchpost::start().await);
+    // Ben, in Chromium, ticks the baseline of each project he is sent to.
+    let (to_ben, mut projects) = mpsc::channel::<i64>(1);
+    let (base, code) = (watchpost.url(""), watchpost.member_passcode.clone());
+    let ben = tokio::spawn(journey(move |c| async move {
+        c.goto(&format!("{base}/")).await.expect("open the app");
+        sign_in(&c, "Ben", &code).await;
+        while let Some(id) = projects.recv().await {
+            c.goto(&format!("{base}/projects/{id}/watch"))
+                .await
+                .expect("open the watch");
+            let baseline = testid("item-h0-baseline");
+            click(&c, &format!("{baseline} input")).await;
+            wait_for_text(&c, &baseline, "Ticked by Ben").await;
+        }
+    }));
+    for engine in Engine::ALL {
+        let (opened, is_open) = oneshot::channel::<i64>();
+        let (home, code, elsewhere) = (
+            watchpost.url("/"),
+            watchpost.member_passcode.clone(),
+            watchpost.clone(),
+        );
+        let watching = tokio::spawn(journey_in(engine, move |c| async move {
+            let name = format!("Launch seen in {engine:?}");
+            c.goto(&home).await.expect("open the app");
+            sign_in(&c, "Ana", &code).await;
+            find(
+                &c,
+                &format!("{}, {}", testid("no-projects"), testid("project-list")),
+            )
+            .await;
+            // Created meanwhile, by an admin elsewhere.
+            let id = elsewhere.create_project(&name).await;
+            wait_for_text(&c, &testid("project-list"), &name).await;
+            c.find(Locator::LinkText(&name))
+                .await
+                .expect("the new project's link")
+                .click()
+                .await
+                .expect("open it");
+            click(&c, &testid("tab-watch")).await;
+            wait_for_text(&c, &testid("sync-status"), "Live").await;
+            let _ = opened.send(id);
+            wait_for_text(&c, &testid("item-h0-baseline"), "Ticked by Ben").await;
+        }));
+        let Ok(id) = is_open.await else {
+            let ended = watching.await;
+            panic!("the journey in {engine:?} ended before the project was open: {ended:?}");
+        };
+        to_ben.send(id).await.expect("Ben's browser is open");
+        watching
+            .await
+            .unwrap_or_else(|err| panic!("the journey in {engine:?}: {err}"));
+    }
+    drop(to_ben);
+    ben.await.expect("Ben's journey");
+}
+
 #[tokio::test]
 async fn two_people_share_the_run_live_offline_and_across_a_restart() {
     use tokio::sync::oneshot::channel;
@@ -701,11 +794,20 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         assert!(set.contains("set to production"), "{set}");
         screenshots(&c, "setup-env-set", &item("render-env-sentry-environment")).await;
 
+        // The SDK's code sits at the step that installs it, with the
+        // project's public DSN as Sentry has it, opened when wanted.
+        let at_step = format!("{} {}", testid("step-sentry-sdk"), testid("sdk-snippet"));
+        click(&c, &format!("{at_step} summary")).await;
+        let code = wait_for_text(&c, &at_step, "Sentry.init").await;
+        assert!(code.contains("http://publickey@127.0.0.1"), "the public DSN: {code}");
+        screenshots(&c, "setup-sdk-snippet", &at_step).await;
+
         // No event yet: wait for it with the SDK's code at hand, then send one.
         wait_for_text(&c, &status("sentry-backend-events"), "failed").await;
         click(&c, &testid("wait-first-event")).await;
         wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
-        let snippet = wait_for_text(&c, &testid("sdk-snippet"), "Sentry.init").await;
+        let snippet = format!("{} {}", testid("first-event"), testid("sdk-snippet"));
+        let snippet = wait_for_text(&c, &snippet, "Sentry.init").await;
         assert!(snippet.contains("Initialize Sentry in Node.js"), "{snippet}");
         assert!(snippet.contains("SENTRY_TRACES_SAMPLE_RATE || 0.1"), "seed 002's rate: {snippet}");
         assert!(snippet.contains("release: process.env.RENDER_GIT_COMMIT"), "{snippet}");

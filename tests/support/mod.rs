@@ -1,5 +1,6 @@
 //! Harness for the user journeys: the real `watchpost` binary serving the
-//! release build of the app, and headless Chromium driven through chromedriver.
+//! release build of the app, and headless Chromium driven through chromedriver
+//! (Firefox ESR and WebKitGTK too, for the journey every engine runs).
 //!
 //! `scripts/test` builds both and sets `WATCHPOST_BIN` and `WATCHPOST_DIST`.
 
@@ -44,6 +45,9 @@ pub struct Watchpost {
     /// The proxy's environment beyond the defaults (the services' settings).
     env: Vec<(&'static str, String)>,
     child: Option<Child>,
+    /// The setup script's admin session, signed in once: sign-ins from one
+    /// address are limited, and the browsers need theirs.
+    admin: tokio::sync::OnceCell<reqwest::Client>,
 }
 
 impl Watchpost {
@@ -62,6 +66,7 @@ impl Watchpost {
             data,
             env,
             child: None,
+            admin: tokio::sync::OnceCell::new(),
         };
         watchpost.base = format!("http://127.0.0.1:{}", watchpost.port);
         watchpost.restart().await;
@@ -180,18 +185,23 @@ impl Watchpost {
     }
 
     async fn admin_client(&self) -> reqwest::Client {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let signed_in = client
-            .post(format!("{}/api/session", self.base))
-            .json(&json!({ "name": "Setup script", "passcode": self.admin_passcode }))
-            .send()
+        self.admin
+            .get_or_init(|| async {
+                let client = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .build()
+                    .expect("client");
+                let signed_in = client
+                    .post(format!("{}/api/session", self.base))
+                    .json(&json!({ "name": "Setup script", "passcode": self.admin_passcode }))
+                    .send()
+                    .await
+                    .expect("sign in");
+                assert!(signed_in.status().is_success(), "the admin signs in");
+                client
+            })
             .await
-            .expect("sign in");
-        assert!(signed_in.status().is_success(), "the admin signs in");
-        client
+            .clone()
     }
 
     /// Creates a project through the API, as an admin, and returns its id.
@@ -236,15 +246,88 @@ impl Drop for Watchpost {
     }
 }
 
-/// chromedriver and the headless Chromium it drives.
+/// The browser engines teams use, each driven through its own WebDriver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's Chromium through chromedriver, headless.
+    Chromium,
+    /// Firefox ESR through geckodriver (from crates.io), headless.
+    Firefox,
+    /// WebKitGTK's MiniBrowser through WebKitWebDriver, in an Xvfb display.
+    WebKit,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 3] = [Engine::Chromium, Engine::Firefox, Engine::WebKit];
+
+    /// The WebDriver server, its arguments, and the capabilities that start
+    /// this engine with a fresh profile.
+    fn driver(self, port: u16, profile: &std::path::Path) -> (String, Vec<String>, Value) {
+        let env_or =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        match self {
+            Engine::Chromium => (
+                env_or("CHROMEDRIVER", "/usr/bin/chromedriver"),
+                vec![format!("--port={port}")],
+                json!({
+                    "goog:chromeOptions": {
+                        "binary": env_or("CHROMIUM", "/usr/bin/chromium"),
+                        // Without the networking flags Chromium keeps trying to reach outside hosts.
+                        "args": [
+                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            "--disable-dev-shm-usage", "--window-size=1280,900",
+                            format!("--user-data-dir={}", profile.display()),
+                        ]
+                    }
+                }),
+            ),
+            Engine::Firefox => (
+                env_or("GECKODRIVER", "geckodriver"),
+                vec!["--port".to_owned(), port.to_string()],
+                json!({
+                    "browserName": "firefox",
+                    "moz:firefoxOptions": {
+                        "binary": env_or("FIREFOX", "/usr/bin/firefox-esr"),
+                        "args": ["-headless", "-profile", profile.display().to_string()],
+                        // Nothing outside this machine: no updates, studies or telemetry.
+                        "prefs": {
+                            "app.update.disabledForTesting": true,
+                            "app.normandy.enabled": false,
+                            "datareporting.policy.dataSubmissionEnabled": false,
+                            "toolkit.telemetry.reportingpolicy.firstRun": false,
+                            "network.captive-portal-service.enabled": false,
+                            "network.connectivity-service.enabled": false,
+                            "browser.region.network.url": "",
+                            "services.settings.server": "data:,#remote-settings-off",
+                        }
+                    }
+                }),
+            ),
+            Engine::WebKit => (
+                env_or("WEBKIT_DRIVER", "/usr/bin/WebKitWebDriver"),
+                vec![format!("--port={port}")],
+                json!({
+                    "webkitgtk:browserOptions": {
+                        "binary": env_or("MINIBROWSER", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"),
+                        "args": ["--automation"]
+                    }
+                }),
+            ),
+        }
+    }
+}
+
+/// A WebDriver server and the browser it drives.
 struct Browser {
     client: Client,
     _driver: Driver,
+    _display: Option<Driver>,
     _profile: TempDir,
 }
 
-/// The chromedriver process, stopped when dropped, so that a failure while
-/// opening a session leaves nothing running either.
+/// A process of the harness (a WebDriver server, Xvfb), stopped when
+/// dropped, so that a failure while opening a session leaves nothing running.
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -254,39 +337,59 @@ impl Drop for Driver {
     }
 }
 
+/// An X display of its own for a browser that needs one: Xvfb picks a free
+/// number and writes it on the descriptor `-displayfd` names.
+fn virtual_display() -> (Driver, String) {
+    use std::io::{BufRead, BufReader};
+    let xvfb = std::env::var("XVFB").unwrap_or_else(|_| "/usr/bin/Xvfb".to_owned());
+    let mut child = Command::new(&xvfb)
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x900x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {xvfb}: {err}"));
+    let mut number = String::new();
+    let stdout = child.stdout.take().expect("Xvfb's output");
+    BufReader::new(stdout)
+        .read_line(&mut number)
+        .unwrap_or_else(|err| panic!("{xvfb} names no display: {err}"));
+    (Driver(child), format!(":{}", number.trim()))
+}
+
 impl Browser {
-    async fn start() -> Self {
+    async fn start(engine: Engine) -> Self {
         let port = free_port();
-        let chromedriver =
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
-        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-        let driver = Driver(
-            Command::new(&chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err}")),
-        );
         let profile = TempDir::new().expect("temp dir");
-        let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                // Without the networking flags Chromium keeps trying to reach outside hosts.
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
+        let (program, args, capabilities) = engine.driver(port, profile.path());
+        let mut command = Command::new(&program);
+        command
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let display = (engine == Engine::WebKit).then(|| {
+            let (xvfb, display) = virtual_display();
+            command.env("DISPLAY", display);
+            xvfb
         });
+        let driver = Driver(
+            command
+                .spawn()
+                .unwrap_or_else(|err| panic!("cannot start {program}: {err}")),
+        );
         let capabilities = match capabilities {
             Value::Object(map) => map,
             _ => unreachable!("a JSON object"),
         };
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
             match ClientBuilder::new(HttpConnector::new())
                 .capabilities(capabilities.clone())
@@ -297,40 +400,53 @@ impl Browser {
                 Err(err) => {
                     assert!(
                         Instant::now() < deadline,
-                        "cannot open a Chromium session through {chromedriver}: {err}"
+                        "cannot open a {engine:?} session through {program}: {err}"
                     );
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
         };
+        if engine != Engine::Chromium {
+            let _ = client.set_window_size(1280, 900).await;
+        }
         Browser {
             client,
             _driver: driver,
+            _display: display,
             _profile: profile,
         }
     }
 
-    /// Ends the WebDriver session (Chromium quits); dropping stops chromedriver.
+    /// Ends the WebDriver session (the browser quits); dropping stops the driver.
     async fn close(self) {
         let _ = self.client.clone().close().await;
     }
 }
 
-/// Runs a journey in a fresh browser and always closes the browser, even when
-/// the journey fails, so no Chromium is left running.
+/// Runs a journey in a fresh Chromium and always closes it, even when the
+/// journey fails, so no browser is left running.
 pub async fn journey<F, Fut>(body: F)
 where
     F: FnOnce(Client) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let browser = Browser::start().await;
+    journey_in(Engine::Chromium, body).await;
+}
+
+/// [`journey`] in the given engine.
+pub async fn journey_in<F, Fut>(engine: Engine, body: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let browser = Browser::start(engine).await;
     let outcome = tokio::spawn(body(browser.client.clone())).await;
     browser.close().await;
     if let Err(err) = outcome {
         if err.is_panic() {
             std::panic::resume_unwind(err.into_panic());
         }
-        panic!("the journey was cancelled: {err}");
+        panic!("the journey in {engine:?} was cancelled: {err}");
     }
 }
 
@@ -395,7 +511,13 @@ pub async fn wait_for_text_within(
     let mut last = String::new();
     loop {
         if let Ok(element) = client.find(Locator::Css(css)).await {
-            last = element.text().await.unwrap_or_default();
+            last = element
+                .text()
+                .await
+                .unwrap_or_else(|err| format!("(unreadable: {err})"));
+            if last.is_empty() {
+                last = shown_text(client, element).await;
+            }
             if last.contains(expected) {
                 return last;
             }
@@ -405,6 +527,18 @@ pub async fn wait_for_text_within(
             "{css} never showed {expected:?}; last text: {last:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text a person sees in `element`, read by the page itself: WebKit's
+/// WebDriver reads none from an element that clips its own overflow (an
+/// ellipsis), though the page shows it.
+async fn shown_text(client: &Client, element: Element) -> String {
+    let script = "const e = arguments[0]; \
+        return e.checkVisibility({ visibilityProperty: true }) ? e.innerText : '';";
+    match client.execute(script, vec![json!(element)]).await {
+        Ok(Value::String(text)) => text,
+        _ => String::new(),
     }
 }
 

@@ -10,7 +10,7 @@ use std::fmt;
 
 use domain::Playbook;
 use domain::action::ActionKind;
-use domain::api::{ActionPreview, Health, Session, SignIn};
+use domain::api::{ActionPreview, Health, Session, SignIn, Snippet};
 use domain::binary::{self, MEDIA_TYPE};
 use domain::health::Report;
 use domain::keyed::Keyed;
@@ -186,6 +186,11 @@ pub async fn action_preview(project: i64, action: ActionKind) -> Result<ActionPr
         _ => format!("/api/projects/{project}/actions/{}", action.name()),
     };
     get(&path).await
+}
+
+/// The SDK's start-up code for the project, filled in with its public DSN.
+pub async fn sdk_snippet(project: i64) -> Result<Snippet, ApiError> {
+    get(&format!("/api/projects/{project}/sdk-snippet")).await
 }
 
 /// Each success criterion as the proxy measures it now.

@@ -267,3 +267,15 @@ pub struct ActionPreview {
     /// Why the rest could not be read, and what to do.
     pub problem: Option<String>,
 }
+
+/// The SDK's start-up code for the project's platform, filled in with the
+/// backend project's public DSN (`GET /api/projects/{id}/sdk-snippet`), for
+/// the step that installs the SDK and the wait for the first event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
+pub struct Snippet {
+    /// What the code is for: "Initialize Sentry in Node.js".
+    pub caption: String,
+    pub code: String,
+    /// What could not be filled in (the DSN, the platform), and what to do.
+    pub problem: Option<String>,
+}

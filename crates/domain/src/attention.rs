@@ -4,7 +4,7 @@
 
 use crate::escalation::open_escalations;
 use crate::playbook::Playbook;
-use crate::project::Project;
+use crate::project::{Project, Setting};
 use crate::run::{CheckStatus, RunState};
 use crate::watch::CheckpointState;
 
@@ -36,7 +36,7 @@ pub enum Need {
     /// Settings the setup cannot do without, by label, and the checks that
     /// could not run for a setting, by item text.
     Settings {
-        missing: Vec<&'static str>,
+        missing: Vec<Setting>,
         items: Vec<String>,
     },
 }
@@ -58,22 +58,16 @@ impl Need {
             Need::Handover { from, .. } => {
                 format!("{from} handed the watch over: take it.")
             }
-            Need::Settings { missing, items } => match (missing.as_slice(), items.as_slice()) {
-                ([], [one]) => format!("“{one}” needs a setting."),
-                ([], many) => format!("{} checks need a setting.", many.len()),
-                (missing, _) => {
-                    // By hand: joining `&str`s would add its own code to the wasm.
-                    let mut said = "Fill in the settings first: ".to_owned();
-                    for (index, label) in missing.iter().enumerate() {
-                        if index > 0 {
-                            said.push_str(", ");
-                        }
-                        said.push_str(label);
-                    }
-                    said.push('.');
-                    said
+            Need::Settings { missing, items } => {
+                let mut said = settings_headline(items);
+                // By hand: joining `&str`s would add its own code to the wasm.
+                for (index, setting) in missing.iter().enumerate() {
+                    said.push_str(if index == 0 { ": " } else { ", " });
+                    said.push_str(setting.label);
                 }
-            },
+                said.push('.');
+                said
+            }
         }
     }
 
@@ -117,6 +111,16 @@ impl Need {
             Need::Handover { .. } => "handover",
             Need::Settings { .. } => "settings",
         }
+    }
+}
+
+/// What a settings need says before the settings it lists: "Fill in the
+/// settings first" for a new project, else which checks wait for one.
+pub fn settings_headline(items: &[String]) -> String {
+    match items {
+        [] => "Fill in the settings first".to_owned(),
+        [one] => format!("“{one}” needs a setting"),
+        many => format!("{} checks need a setting", many.len()),
     }
 }
 
@@ -188,13 +192,26 @@ pub fn needs(playbook: &Playbook, project: &Project, run: &RunState, now: i64) -
         });
     }
     alarms.extend(to_do);
-    let unset: Vec<String> = run
-        .checks
-        .iter()
-        .filter(|(_, seen)| seen.status == CheckStatus::NotConfigured)
-        .map(|(item, _)| playbook.label_of(item).to_owned())
-        .collect();
-    let missing = project.missing_settings();
+    // The first-run settings, then those that checks which could not run lack.
+    let mut missing = project.missing_settings();
+    let first_run = !missing.is_empty();
+    let mut unset: Vec<String> = Vec::new();
+    for (id, seen) in run.checks.iter() {
+        if seen.status != CheckStatus::NotConfigured {
+            continue;
+        }
+        unset.push(playbook.label_of(id).to_owned());
+        let lacking = playbook
+            .checkable(id)
+            .and_then(|item| project.missing_for(item.verify.check()?, &item.with));
+        if let Some(setting) = lacking.filter(|setting| !missing.contains(setting)) {
+            missing.push(setting);
+        }
+    }
+    if first_run {
+        // Until the first settings are in, checks waiting for them are no news.
+        unset.clear();
+    }
     if !unset.is_empty() || !missing.is_empty() {
         alarms.push(Need::Settings {
             missing,
@@ -347,6 +364,40 @@ mod tests {
     }
 
     #[test]
+    fn a_check_waiting_for_a_project_setting_names_it() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        run.apply(&entry(
+            1,
+            "Ana",
+            Change::CheckResult {
+                item: "backup-verified".into(),
+                check: "backup.recent".into(),
+                status: CheckStatus::NotConfigured,
+                observed: Default::default(),
+                message: "No backup status URL is set".into(),
+                duration_ms: 1,
+            },
+        ));
+        let project = Project {
+            backup_status_url: None,
+            ..set_up()
+        };
+        let found = needs(&playbook, &project, &run, START);
+        let Some(Need::Settings { missing, .. }) = found.first() else {
+            panic!("a settings need: {found:?}")
+        };
+        assert_eq!(missing, &[crate::project::BACKUP_STATUS_URL]);
+        assert!(
+            found[0]
+                .sentence()
+                .ends_with("needs a setting: Backup status URL."),
+            "{}",
+            found[0].sentence()
+        );
+    }
+
+    #[test]
     fn a_new_project_is_told_which_settings_to_fill_in_first() {
         let playbook = Playbook::default_launch().expect("the launch playbook");
         let new = Project::blank(7);
@@ -357,6 +408,27 @@ mod tests {
             "Fill in the settings first: Sentry project (backend), Platform, Render service id, Health URLs."
         );
         assert!(!found[0].is_alarm());
+        // A check that could not run for want of them is no news until then.
+        let mut run = RunState::default();
+        run.apply(&entry(
+            1,
+            "Dana",
+            Change::CheckResult {
+                item: "sentry-backend-project-exists".into(),
+                check: "sentry.project".into(),
+                status: CheckStatus::NotConfigured,
+                observed: Default::default(),
+                message: "The Sentry project is not set".into(),
+                duration_ms: 1,
+            },
+        ));
+        let found = needs(&playbook, &new, &run, START);
+        assert!(
+            found[0]
+                .sentence()
+                .starts_with("Fill in the settings first: "),
+            "{found:?}"
+        );
         let almost = Project {
             health_urls: Vec::new(),
             ..set_up()

@@ -78,6 +78,9 @@ pub struct Step {
     /// Steps a team may skip, such as the frontend project when there is none.
     #[serde(default)]
     pub optional: bool,
+    /// The step installs the SDK: it shows the start-up code to copy.
+    #[serde(default)]
+    pub sdk_snippet: bool,
     pub items: Vec<Item>,
 }
 

@@ -8,6 +8,7 @@
 use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::CheckKind;
 use crate::keyed::Keyed;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
@@ -171,19 +172,97 @@ const URL_MAX: usize = 500;
 const SLACK_CHANNEL_MAX: usize = 80;
 const ENVIRONMENT_MAX: usize = 64;
 
+/// A project's setting, as the settings page names its field and labels it:
+/// where a "not configured" result and the first-run guide send an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub field: &'static str,
+    pub label: &'static str,
+}
+
+pub const SENTRY_PROJECT: Setting = Setting {
+    field: "sentry_project",
+    label: "Sentry project (backend)",
+};
+pub const SENTRY_FRONTEND_PROJECT: Setting = Setting {
+    field: "sentry_frontend_project",
+    label: "Sentry project (frontend)",
+};
+pub const PLATFORM: Setting = Setting {
+    field: "platform",
+    label: "Platform",
+};
+pub const RENDER_SERVICE: Setting = Setting {
+    field: "render_service_id",
+    label: "Render service id",
+};
+pub const HEALTH_URLS: Setting = Setting {
+    field: "health_urls",
+    label: "Health URLs",
+};
+pub const BACKUP_STATUS_URL: Setting = Setting {
+    field: "backup_status_url",
+    label: "Backup status URL",
+};
+
 impl Project {
-    /// The settings the setup cannot do without that are not filled in, as
-    /// the settings page labels them: what a new admin fills in first.
-    pub fn missing_settings(&self) -> Vec<&'static str> {
+    /// The settings the setup cannot do without that are not filled in:
+    /// what a new admin fills in first.
+    pub fn missing_settings(&self) -> Vec<Setting> {
         [
-            (self.sentry_project.is_none(), "Sentry project (backend)"),
-            (self.platform.is_none(), "Platform"),
-            (self.render_service_id.is_none(), "Render service id"),
-            (self.health_urls.is_empty(), "Health URLs"),
+            (self.sentry_project.is_none(), SENTRY_PROJECT),
+            (self.platform.is_none(), PLATFORM),
+            (self.render_service_id.is_none(), RENDER_SERVICE),
+            (self.health_urls.is_empty(), HEALTH_URLS),
         ]
         .into_iter()
-        .filter_map(|(missing, label)| missing.then_some(label))
+        .filter_map(|(missing, setting)| missing.then_some(setting))
         .collect()
+    }
+
+    /// The setting of this project that `check` (with its item's `with`)
+    /// cannot run without and finds empty, in the order the proxy asks for
+    /// them: what its "not configured" result links to. `None` when what is
+    /// missing is the server's (a token), not the project's.
+    pub fn missing_for(&self, check: CheckKind, with: &Keyed<String>) -> Option<Setting> {
+        let sentry = || {
+            if with.get("project").map(String::as_str) == Some("frontend") {
+                (
+                    self.sentry_frontend_project.is_none(),
+                    SENTRY_FRONTEND_PROJECT,
+                )
+            } else {
+                (self.sentry_project.is_none(), SENTRY_PROJECT)
+            }
+        };
+        let render = (self.render_service_id.is_none(), RENDER_SERVICE);
+        let needs: Vec<(bool, Setting)> = match check {
+            CheckKind::SentryRelease | CheckKind::RenderDsnMatches => vec![render, sentry()],
+            CheckKind::RenderService
+            | CheckKind::RenderEnvVar
+            | CheckKind::RenderDeployLive
+            | CheckKind::RenderLogs => vec![render],
+            CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
+                vec![(self.health_urls.is_empty(), HEALTH_URLS)]
+            }
+            CheckKind::BackupRecent => {
+                vec![(self.backup_status_url.is_none(), BACKUP_STATUS_URL)]
+            }
+            CheckKind::SlackWebhook => Vec::new(),
+            CheckKind::SentryProject
+            | CheckKind::SentryDsn
+            | CheckKind::SentryAlertRule
+            | CheckKind::SentryEvents
+            | CheckKind::SentrySlack
+            | CheckKind::SentryErrorRate
+            | CheckKind::SentryErrorCount
+            | CheckKind::SentryNewIssues
+            | CheckKind::SentryTopIssues
+            | CheckKind::SentryP99 => vec![sentry()],
+        };
+        needs
+            .into_iter()
+            .find_map(|(missing, setting)| missing.then_some(setting))
     }
 
     /// A project as `POST /api/projects` starts it, before the patch is applied.
@@ -641,6 +720,48 @@ mod tests {
 
     fn fields(project: &Project) -> Vec<&'static str> {
         project.problems(zones).iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_check_names_the_project_setting_it_lacks_first() {
+        let blank = Project::blank(1);
+        let with = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Keyed<String>>()
+        };
+        let none = with(&[]);
+        assert_eq!(
+            blank.missing_for(CheckKind::SentryDsn, &with(&[("project", "frontend")])),
+            Some(SENTRY_FRONTEND_PROJECT)
+        );
+        assert_eq!(
+            blank.missing_for(CheckKind::SentryErrorRate, &none),
+            Some(SENTRY_PROJECT)
+        );
+        // Render is asked first where both are needed, as the proxy does.
+        assert_eq!(
+            blank.missing_for(CheckKind::SentryRelease, &none),
+            Some(RENDER_SERVICE)
+        );
+        assert_eq!(
+            blank.missing_for(CheckKind::HealthLatency, &none),
+            Some(HEALTH_URLS)
+        );
+        assert_eq!(blank.missing_for(CheckKind::SlackWebhook, &none), None);
+        let render = Project {
+            render_service_id: Some("srv-1".into()),
+            ..Project::blank(1)
+        };
+        assert_eq!(
+            render.missing_for(
+                CheckKind::RenderDsnMatches,
+                &with(&[("project", "backend")])
+            ),
+            Some(SENTRY_PROJECT)
+        );
+        assert_eq!(render.missing_for(CheckKind::RenderLogs, &none), None);
     }
 
     #[test]

@@ -10,16 +10,17 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use domain::action::{
-    ActionKind, ActionStatus, FIXED_RELEASE, TEST_EVENT_TITLE, env_vars_to_set, wanted_env_vars,
+    ActionKind, ActionStatus, FIXED_RELEASE, TEST_EVENT_TITLE, env_vars_to_set, sdk_snippet,
+    wanted_env_vars,
 };
 use domain::alerts::{
     FIRST_SEEN_CONDITION, Filter, IssueSpec, MetricSpec, REGRESSION_CONDITION, RuleSpec, Wanted,
 };
-use domain::api::ActionPreview;
+use domain::api::{ActionPreview, Snippet};
 use domain::dsn::Dsn;
 use domain::keyed::Keyed;
 use domain::playbook::Playbook;
-use domain::project::Project;
+use domain::project::{Platform, Project};
 use domain::run::CheckStatus;
 use serde_json::{Value, json};
 
@@ -744,6 +745,62 @@ impl Checks {
         acted
     }
 
+    /// The backend project's public DSN, from its first active client key.
+    async fn public_dsn(&self, project: &Project) -> Result<Dsn, Acted> {
+        let (sentry, org, slug) = self.sentry_target(project, None).map_err(Acted::stopped)?;
+        sentry
+            .client_keys(org, slug)
+            .await
+            .map_err(|err| Acted::upstream("Sentry", &err))?
+            .into_iter()
+            .find(|key| key.is_active)
+            .and_then(|key| Dsn::parse(&key.dsn.public))
+            .ok_or_else(|| {
+                Acted::new(
+                    ActionStatus::Failed,
+                    "The Sentry project has no active client key: create the project (or a key) first.",
+                )
+            })
+    }
+
+    /// The SDK's start-up code for the project's platform (Node.js until one
+    /// is chosen, and the caption says so), with the backend project's
+    /// public DSN; a placeholder and the reason where Sentry cannot tell it.
+    pub async fn snippet(&self, playbook: &Playbook, project: &Project) -> Snippet {
+        let platform = project.platform.unwrap_or(Platform::Node);
+        let Some(sdk) = playbook.sdk_for(platform) else {
+            return Snippet {
+                problem: Some(format!(
+                    "The playbook has no SDK settings for {}.",
+                    platform.label()
+                )),
+                ..Snippet::default()
+            };
+        };
+        let caption = match project.platform {
+            Some(platform) => format!("Initialize Sentry in {}", platform.label()),
+            None => {
+                "Initialize Sentry (Node.js shown: choose the platform in the settings for yours)"
+                    .to_owned()
+            }
+        };
+        let (dsn, problem) = match self.public_dsn(project).await {
+            Ok(dsn) => (dsn.public(), None),
+            Err(acted) => (
+                "https://<public key>@<host>/<project id>".to_owned(),
+                Some(format!(
+                    "The DSN is left for you to fill in: {}",
+                    acted.message
+                )),
+            ),
+        };
+        Snippet {
+            caption,
+            code: sdk_snippet(sdk, &dsn),
+            problem,
+        }
+    }
+
     /// What "Set the env vars" would change on `project`'s Render service:
     /// each variable to set with its value, and whether a fixed release goes.
     async fn env_vars_plan(
@@ -758,20 +815,7 @@ impl Checks {
             ));
         };
         let (render, service) = self.render_target(project).map_err(Acted::stopped)?;
-        let (sentry, org, slug) = self.sentry_target(project, None).map_err(Acted::stopped)?;
-        let dsn = sentry
-            .client_keys(org, slug)
-            .await
-            .map_err(|err| Acted::upstream("Sentry", &err))?
-            .into_iter()
-            .find(|key| key.is_active)
-            .and_then(|key| Dsn::parse(&key.dsn.public))
-            .ok_or_else(|| {
-                Acted::new(
-                    ActionStatus::Failed,
-                    "The Sentry project has no active client key: create the project (or a key) first.",
-                )
-            })?;
+        let dsn = self.public_dsn(project).await?;
         let present = render
             .env_vars(service)
             .await

@@ -12,6 +12,7 @@ use domain::run::{Change, Entry};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::lock;
@@ -27,6 +28,9 @@ pub struct Store {
     /// is the store's only writer.
     sessions: Arc<Mutex<HashMap<Vec<u8>, StoredSession>>>,
     projects: Arc<Mutex<HashMap<i64, Project>>>,
+    /// Counts the changes to the list of projects (created, renamed,
+    /// archived, any setting), for the open project lists to read again.
+    projects_changed: Arc<watch::Sender<u64>>,
     /// What entries are stamped with.
     clock: Clock,
 }
@@ -59,6 +63,7 @@ impl Store {
             pool,
             sessions: Arc::default(),
             projects: Arc::default(),
+            projects_changed: Arc::new(watch::Sender::new(0)),
             clock: Clock::default(),
         })
     }
@@ -160,7 +165,13 @@ impl Store {
         .execute(&self.pool)
         .await?;
         lock(&self.projects).insert(project.id, project.clone());
+        self.projects_changed.send_modify(|changes| *changes += 1);
         Ok(())
+    }
+
+    /// Marks each change to the projects from now on.
+    pub fn watch_projects(&self) -> watch::Receiver<u64> {
+        self.projects_changed.subscribe()
     }
 
     /// Appends an entry unless the project already has one with its `op_id`.

@@ -92,6 +92,21 @@ async fn an_admin_s_actions_finish_a_bare_setup_until_the_checks_pass() {
     let launch = Launch::start(Stage::Bare).await;
     let (server, project) = common::launch_server(&launch).await;
     let admin = server.admin().await;
+    // No Sentry project yet: the SDK's code carries a placeholder, and why.
+    let snippet_path = format!("/api/projects/{project}/sdk-snippet");
+    let snippet = json(admin.get(&snippet_path).await).await;
+    assert!(
+        snippet["code"]
+            .as_str()
+            .is_some_and(|code| code.contains("https://<public key>@<host>/<project id>")),
+        "{snippet}"
+    );
+    assert!(
+        snippet["problem"]
+            .as_str()
+            .is_some_and(|why| why.starts_with("The DSN is left for you to fill in")),
+        "{snippet}"
+    );
 
     assert_eq!(
         check(&admin, project, "sentry-backend-project-exists").await["status"],
@@ -609,6 +624,30 @@ async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings(
     assert_eq!(live["status"], "passed", "{live}");
     assert_eq!(live["observed"]["release"], "b2c3d4e");
 
+    // The SDK's code, for anyone following the setup: the project's real
+    // public DSN, its platform's settings, the release from the deploy.
+    let member = server.member("Ana").await;
+    let dsn = check(&admin, project, "sentry-backend-dsn").await["observed"]["public DSN"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(dsn.starts_with("http"), "{dsn}");
+    let snippet_path = format!("/api/projects/{project}/sdk-snippet");
+    let node = json(member.get(&snippet_path).await).await;
+    assert_eq!(node["caption"], "Initialize Sentry in Node.js", "{node}");
+    assert_eq!(node["problem"], Value::Null, "{node}");
+    let code = node["code"].as_str().unwrap_or_default();
+    assert!(code.contains(&format!("\"{dsn}\"")), "{code}");
+    assert!(code.contains("require(\"@sentry/node\")"), "{code}");
+    assert!(code.contains("RENDER_GIT_COMMIT"), "{code}");
+    let document = json(admin.get("/api/openapi.json").await).await;
+    common::schema::check(
+        &document,
+        &json!({ "$ref": "#/components/schemas/Snippet" }),
+        &node,
+    )
+    .unwrap_or_else(|err| panic!("{err}\n{node}"));
+
     // A FastAPI service: seed 003's rates, a team's own rate kept and shown
     // beside the seed's.
     let patched = admin
@@ -618,6 +657,14 @@ async fn the_release_follows_deploys_and_each_platform_gets_its_seed_s_settings(
         )
         .await;
     assert_eq!(patched.status(), StatusCode::OK);
+    let fastapi = json(member.get(&snippet_path).await).await;
+    assert_eq!(fastapi["caption"], "Initialize Sentry in Python / FastAPI");
+    assert!(
+        fastapi["code"]
+            .as_str()
+            .is_some_and(|code| code.contains("sentry_sdk.init(") && code.contains(&dsn)),
+        "{fastapi}"
+    );
     fakes::lock(&launch.render.world)
         .env
         .values_mut()

@@ -166,6 +166,7 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/openapi.json",
         "/api/playbook",
         "/api/projects",
+        "/api/projects/changes",
         "/api/projects/{id}",
         "/api/projects/{id}/log",
         "/api/projects/{id}/state",
@@ -181,6 +182,7 @@ async fn the_document_names_every_route_the_proxy_serves() {
         "/api/watches",
         "/api/projects/{id}/rollback",
         "/api/projects/{id}/sign-off",
+        "/api/projects/{id}/sdk-snippet",
     ];
     for path in paths {
         for method in [Method::GET, Method::POST, Method::PATCH, Method::PUT] {

@@ -789,3 +789,23 @@ async fn events_are_read_in_the_projects_environment_when_it_names_one() {
     );
     assert_eq!(report["observed"]["environment"], "production");
 }
+
+#[tokio::test]
+async fn a_check_missing_a_project_setting_is_the_one_the_app_links_to() {
+    let fakes = fakes().await;
+    let (server, _) = server_with(&fakes).await;
+    let blank = server.project("Blank").await;
+    let ana = server.member("Ana").await;
+    let reports = run_checks(&ana, blank, &json!({})).await;
+    assert!(reports.len() > 10, "{reports:?}");
+    let playbook = domain::Playbook::default_launch().expect("the launch playbook");
+    let project = domain::project::Project::blank(blank);
+    for (item, report) in &reports {
+        let checkable = playbook.checkable(item).expect("a playbook item");
+        let check = checkable.verify.check().expect("a live check");
+        let lacking = project.missing_for(check, &checkable.with);
+        let message = report["message"].as_str().unwrap_or_default();
+        let says = report["status"] == "not_configured" && message.contains("project's settings");
+        assert_eq!(lacking.is_some(), says, "{item}: {lacking:?} {report}");
+    }
+}

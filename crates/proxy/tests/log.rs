@@ -515,3 +515,47 @@ async fn the_log_and_its_op_ids_survive_a_restart() {
     );
     assert_eq!(again, ticked);
 }
+
+#[tokio::test]
+async fn an_open_project_list_hears_of_each_project_created_renamed_or_archived() {
+    let server = Server::start().await;
+    let admin = server.admin().await;
+    let viewer = server.member("Vic").await;
+    let mut changes = EventStream::new(viewer.get("/api/projects/changes").await);
+    let wait = Duration::from_secs(2);
+    // One event when it opens: a list read after a reconnection misses nothing.
+    let opened = changes.next(wait).await.expect("an event on opening");
+    assert_eq!(opened.event.as_deref(), Some("projects"));
+
+    let project = server.project("Voxanne").await;
+    let created = changes.next(wait).await.expect("the creation");
+    assert_eq!(created.event.as_deref(), Some("projects"));
+    assert_ne!(created.data, opened.data);
+    for patch in [r#"{"name":"Voxanne API"}"#, r#"{"archived":true}"#] {
+        let patched = admin
+            .patch(&format!("/api/projects/{project}"), patch)
+            .await;
+        assert_eq!(patched.status(), StatusCode::OK);
+        assert!(changes.next(wait).await.is_some(), "after {patch}");
+    }
+    // A refused change changes nothing, and says nothing.
+    let refused = admin
+        .patch(&format!("/api/projects/{project}"), r#"{"name":""}"#)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(changes.next(Duration::from_millis(300)).await.is_none());
+
+    assert_eq!(
+        server
+            .anonymous()
+            .get("/api/projects/changes")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let out = viewer
+        .send(reqwest::Method::DELETE, "/api/session", None)
+        .await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert!(changes.ends_within(wait).await, "it ends with the session");
+}

@@ -2,7 +2,7 @@
 //! `domain::attention::needs` finds, each with where to act (the handover is
 //! taken right here), and stays one calm line when nothing needs anyone.
 
-use domain::attention::{Need, host_and_path, needs};
+use domain::attention::{Need, host_and_path, needs, settings_headline};
 use domain::route::{ProjectView, Route};
 use domain::run::Change;
 use domain::watch::span;
@@ -118,11 +118,31 @@ fn NeedLine(need: Need) -> impl IntoView {
                 .into_any(),
             )
         }
-        Need::Settings { items, .. } => (
-            need.sentence().trim_end_matches('.').to_owned(),
-            items.join(" · "),
+        // Each missing setting links to its field; a setting the server
+        // lacks is said at its checks, on the setup.
+        Need::Settings { missing, items } => (
+            settings_headline(items),
+            // One check is named by the headline already.
+            if items.len() > 1 {
+                items.join(" · ")
+            } else {
+                String::new()
+            },
             None,
-            tab(ProjectView::Settings, "Open the settings").into_any(),
+            if missing.is_empty() {
+                tab(ProjectView::Setup, "See the setup").into_any()
+            } else {
+                let links = missing
+                    .clone()
+                    .into_iter()
+                    .map(|setting| view! {
+                        <Link to=Route::Project { id, view: ProjectView::Settings } field=setting.field>
+                            {setting.label}
+                        </Link>
+                    })
+                    .collect_view();
+                view! { <span class="fields">{links}</span> }.into_any()
+            },
         ),
     };
     let since = since

@@ -1,17 +1,13 @@
 //! "Wait for the first event": while a team deploys the SDK, the app asks
 //! the proxy for `sentry.events` every few seconds, with a visible countdown
-//! and a time limit, and shows the SDK's start-up code for the project's
-//! platform, filled in with the public DSN, ready to copy.
+//! and a time limit, and shows the SDK's start-up code to copy.
 
-use domain::action::sdk_snippet;
-use domain::project::Platform;
 use domain::run::CheckStatus;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::snippet::SdkSnippet;
 use crate::components::use_can_write;
-use crate::load::Load;
-use crate::state::{use_playbook, use_project};
 use crate::sync::use_run;
 
 /// How long the app waits, and how often it asks.
@@ -33,8 +29,6 @@ enum Wait {
 pub fn FirstEventWait(item: String) -> impl IntoView {
     let run = use_run();
     let can_write = use_can_write();
-    let project = use_project();
-    let playbook = use_playbook();
     let item_id = item.clone();
     let arrived = Memo::new(move |_| {
         run.observation(&item_id)
@@ -89,7 +83,6 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
             ticker.set_value(Some(handle));
         }
     };
-    let copied = RwSignal::new(false);
     move || {
         if arrived.get() || !can_write.get() {
             return None;
@@ -115,43 +108,7 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
             ),
         };
         // The SDK's start-up code, while waiting or after giving up.
-        let snippet = (wait != Wait::Idle).then(|| {
-            let platform = match project.get() {
-                Load::Ready(project) => project.platform,
-                _ => None,
-            };
-            let dsn = run
-                .observation("sentry-backend-dsn")
-                .and_then(|o| o.observed.get("public DSN").cloned())
-                .unwrap_or_else(|| "https://<public key>@<host>/<project id>".to_owned());
-            let sdk = match playbook.get() {
-                Load::Ready(playbook) => playbook.sdk_for(platform.unwrap_or(Platform::Node)).cloned(),
-                _ => None,
-            };
-            let code = sdk.map(|sdk| sdk_snippet(&sdk, &dsn)).unwrap_or_default();
-            let to_copy = code.clone();
-            let copy = move |_| {
-                if let Some(window) = web_sys::window() {
-                    let _ = window.navigator().clipboard().write_text(&to_copy);
-                    copied.set(true);
-                }
-            };
-            let caption = platform.map_or_else(
-                || "Initialize Sentry (Node.js shown: set the platform in the settings for yours)".to_owned(),
-                |platform| format!("Initialize Sentry in {}", platform.label()),
-            );
-            view! {
-                <figure class="snippet" data-testid="sdk-snippet">
-                    <figcaption>
-                        {caption}" "
-                        <button type="button" class="quiet" on:click=copy data-testid="copy-snippet">
-                            {if copied.get() { "Copied" } else { "Copy" }}
-                        </button>
-                    </figcaption>
-                    <pre tabindex="0"><code>{code}</code></pre>
-                </figure>
-            }
-        });
+        let snippet = (wait != Wait::Idle).then(|| view! { <SdkSnippet open=true/> });
         Some(view! {
             <div class="first-event" data-testid="first-event">
                 <p class="event-wait" role="status" data-testid="first-event-status">{said}</p>

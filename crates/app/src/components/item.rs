@@ -5,15 +5,18 @@ use domain::CheckKind;
 use domain::action::ActionKind;
 use domain::keyed::Keyed;
 use domain::playbook::Item;
+use domain::route::{ProjectView, Route};
+use domain::run::CheckStatus;
 use leptos::prelude::*;
 
 use crate::api;
 use crate::components::action::ItemActions;
-use crate::components::clock::clock_time;
+use crate::components::clock::{clock_time, own_zone};
 use crate::components::first_event::FirstEventWait;
 use crate::components::use_can_write;
 use crate::load::Load;
-use crate::state::OpenProject;
+use crate::router::Link;
+use crate::state::{OpenProject, use_project};
 use crate::sync::use_run;
 
 #[component]
@@ -53,6 +56,14 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
         }
         Some(check) => {
             let observation = Memo::new(move |_| run.observation(&id));
+            // Where a check that could not run for a project setting sends
+            // the admin: that setting's field.
+            let project = use_project();
+            let with = item.with.clone();
+            let lacking = Memo::new(move |_| match project.get() {
+                Load::Ready(project) => project.missing_for(check, &with),
+                _ => None,
+            });
             // "Checking…" while a check runs, or why it could not be asked.
             let asking = RwSignal::new(None::<String>);
             let item_id = item.id.clone();
@@ -85,6 +96,11 @@ pub fn ChecklistItem(item: Item) -> impl IntoView {
                     {observation.map(|o| view! {
                         <div class="observed" data-testid="observed">
                             <p class="check-message">{o.message}</p>
+                            {(o.status == CheckStatus::NotConfigured).then(|| lacking.get()).flatten().map(|setting| view! {
+                                <Link to=Route::Project { id: run.project(), view: ProjectView::Settings } class="go" field=setting.field testid="fill-setting">
+                                    {format!("Fill in {}", setting.label)}
+                                </Link>
+                            })}
                             {pairs(&o.observed)}
                             <span class="tick-by">
                                 {format!("Checked by {} at {} ({} ms)", o.by, short_time(&o.at), o.duration_ms)}
@@ -127,11 +143,25 @@ pub fn short_time(rfc3339: &str) -> String {
     if at.is_nan() {
         return rfc3339.to_owned();
     }
-    let zone = use_context::<OpenProject>().and_then(|project| match project.get() {
-        Load::Ready(project) => Some(project.timezone),
-        Load::Loading | Load::Failed(_) => None,
-    });
-    clock_time(at as i64, Some(zone.as_deref().unwrap_or("UTC")))
+    clock_time(at as i64, Some(&page_zone()))
+}
+
+/// The same time in the viewer's own zone, where that differs from the
+/// project's: a hover, so that the screen itself keeps one zone.
+pub fn your_time(rfc3339: &str) -> Option<String> {
+    let at = js_sys::Date::parse(rfc3339);
+    (!at.is_nan() && own_zone() != page_zone())
+        .then(|| format!("{} your time", clock_time(at as i64, None)))
+}
+
+/// The open project's time zone, UTC outside a project.
+fn page_zone() -> String {
+    use_context::<OpenProject>()
+        .and_then(|project| match project.get() {
+            Load::Ready(project) => Some(project.timezone),
+            Load::Loading | Load::Failed(_) => None,
+        })
+        .unwrap_or_else(|| "UTC".to_owned())
 }
 
 /// A list of checklist items.

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod rollback;
 pub mod sign_off;
 pub mod snapshot;
+pub mod snippet;
 pub mod sync;
 pub mod theme;
 

@@ -3,11 +3,15 @@
 
 use domain::api::Role;
 use domain::keyed::Keyed;
-use domain::project::{MAPPED_ENDPOINTS, Platform, Project, ProjectForm, ProjectPatch};
+use domain::project::{
+    BACKUP_STATUS_URL, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform, Project, ProjectForm,
+    ProjectPatch, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT, SENTRY_PROJECT,
+};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::Submitted;
+use crate::router::focus_named_field;
 use crate::state::{use_auth, use_project};
 
 #[component]
@@ -112,14 +116,14 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             form.sentry_org,
         ),
         (
-            "sentry_project",
-            "Sentry project (backend)",
+            SENTRY_PROJECT.field,
+            SENTRY_PROJECT.label,
             "The slug, as in voxanne-backend.",
             form.sentry_project,
         ),
         (
-            "sentry_frontend_project",
-            "Sentry project (frontend)",
+            SENTRY_FRONTEND_PROJECT.field,
+            SENTRY_FRONTEND_PROJECT.label,
             "Only if the launch has a separate frontend.",
             form.sentry_frontend_project,
         ),
@@ -136,8 +140,8 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             form.sentry_environment,
         ),
         (
-            "render_service_id",
-            "Render service id",
+            RENDER_SERVICE.field,
+            RENDER_SERVICE.label,
             "srv-…, from the service's URL.",
             form.render_service_id,
         ),
@@ -154,8 +158,8 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             form.timezone,
         ),
         (
-            "backup_status_url",
-            "Backup status URL",
+            BACKUP_STATUS_URL.field,
+            BACKUP_STATUS_URL.label,
             "Answers the newest backup verification: JSON with verified_at and status.",
             form.backup_status_url,
         ),
@@ -168,8 +172,8 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
     ];
     let lists = [
         (
-            "health_urls",
-            "Health URLs",
+            HEALTH_URLS.field,
+            HEALTH_URLS.label,
             "One per line, up to 5.",
             form.health_urls,
         ),
@@ -187,6 +191,8 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
         ),
     ];
     let transactions = form.transactions.clone();
+    // Sent here to fill in one setting: its field takes the focus once drawn.
+    request_animation_frame(focus_named_field);
 
     view! {
         // A session's role never changes: signing in again rebuilds the pages.
@@ -220,7 +226,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                         <p class="field-error" role="alert" data-testid="error-transactions">{message}</p>
                     })}
                 </fieldset>
-                <Field name="platform" label="Platform" hint="" problems>
+                <Field name=PLATFORM.field label=PLATFORM.label hint="" problems>
                     <select id="platform" name="platform" data-testid="field-platform">
                         <option value="">"Not set"</option>
                         {Platform::ALL.map(|p| view! { <option value=p.name() selected=p.name() == platform>{p.label()}</option> })}

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::item::Checklist;
+use crate::components::snippet::SdkSnippet;
 use crate::components::{TextList, use_can_write, with_playbook};
 use crate::sync::{Run, use_run};
 
@@ -153,6 +154,7 @@ fn StepCard(step: Step) -> impl IntoView {
                 {step.optional.then(|| view! { <span class="badge">"Optional"</span> })}
             </header>
             <TextList lines=step.instructions ordered=true class="instructions"/>
+            {step.sdk_snippet.then(|| view! { <SdkSnippet/> })}
             <Checklist items=step.items/>
         </article>
     }

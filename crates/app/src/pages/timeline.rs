@@ -4,7 +4,7 @@
 use domain::run::{Change, EntryFilter, KINDS, actors, note_text_problem};
 use leptos::prelude::*;
 
-use crate::components::item::short_time;
+use crate::components::item::{short_time, your_time};
 use crate::components::{Submitted, TextList, use_can_write, with_playbook};
 use crate::sync::use_run;
 
@@ -101,7 +101,7 @@ pub fn TimelinePage() -> impl IntoView {
                         };
                         view! {
                             <li data-testid="timeline-entry" data-kind=entry.change.kind()>
-                                <time datetime=entry.at.clone()>{short_time(&entry.at)}</time>
+                                <time datetime=entry.at.clone() title=your_time(&entry.at)>{short_time(&entry.at)}</time>
                                 <span class="who">{entry.actor.clone()}</span>
                                 {said}
                             </li>

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use domain::action::{ActionKind, ActionStatus};
-use domain::api::{ActionPreview, Role};
+use domain::api::{ActionPreview, Role, Snippet};
 use domain::keyed::Keyed;
 use domain::run::{Change, Entry};
 use std::time::Duration;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects/{id}/actions/{action}", get(preview).post(act))
         .route("/projects/{id}/rollback", get(plan).post(rollback))
+        .route("/projects/{id}/sdk-snippet", get(snippet))
 }
 
 /// How often a rollback's deploy is asked about, at most.
@@ -179,6 +180,19 @@ async fn preview(
     let project = runnable(&state, id).await?;
     let preview = state.checks.preview(&state.playbook, &project, kind).await;
     Ok(Reply(format, preview))
+}
+
+/// `GET /api/projects/{id}/sdk-snippet`: the SDK's start-up code, filled in
+/// with the project's public DSN, for anyone following the setup.
+async fn snippet(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    format: Format,
+) -> Result<Reply<Snippet>> {
+    let project = runnable(&state, id).await?;
+    let snippet = state.checks.snippet(&state.playbook, &project).await;
+    Ok(Reply(format, snippet))
 }
 
 async fn act(

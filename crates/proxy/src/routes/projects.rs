@@ -3,9 +3,16 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
 use domain::project::{Project, ProjectPatch};
+use std::convert::Infallible;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -15,11 +22,46 @@ use crate::guard::CurrentUser;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", get(list).post(create))
+        .route("/projects/changes", get(changes))
         .route("/projects/{id}", get(show).patch(update))
 }
 
 async fn list(State(state): State<AppState>, format: Format) -> Result<Reply<Vec<Project>>> {
     Ok(Reply(format, state.store.projects().await?))
+}
+
+/// Server-Sent Events: a `projects` event when the stream opens and after
+/// each change to any project (created, renamed, archived, its settings), so
+/// an open list reads `GET /api/projects` again, also after a reconnection.
+/// Changes close together are one event. The stream ends with the session.
+async fn changes(State(state): State<AppState>, user: CurrentUser) -> Result<Response> {
+    let ticket = state.sessions.open_stream(&user.session)?;
+    let mut changed = state.store.watch_projects();
+    changed.mark_changed();
+    let session_left = Duration::from_secs(
+        u64::try_from(user.expires_at - OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0),
+    );
+    let (sender, receiver) = mpsc::channel::<Result<Event, Infallible>>(1);
+    tokio::spawn(async move {
+        let relay = async {
+            while changed.changed().await.is_ok() {
+                let count = *changed.borrow_and_update();
+                let event = Event::default().event("projects").data(count.to_string());
+                if sender.send(Ok(event)).await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            () = relay => {},
+            () = sender.closed() => {},
+            () = ticket.ended.cancelled() => {},
+            () = tokio::time::sleep(session_left) => {},
+        }
+    });
+    Ok(Sse::new(ReceiverStream::new(receiver))
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn create(

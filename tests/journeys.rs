@@ -61,6 +61,7 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
             first.contains("Render service id") && first.contains("Health URLs"),
             "{first}"
         );
+        screenshots(&c, "attention-settings", &testid("need-settings")).await;
         let section = wait_for_text(
             &c,
             &testid("wizard-section"),
@@ -96,6 +97,7 @@ async fn a_team_creates_a_project_and_walks_the_setup_wizard() {
         screenshot(&c, "setup-checked").await;
         // It could not measure for want of a setting too: that setting's
         // field is one click away, and takes the focus.
+        screenshots(&c, "setup-fill-setting", &project_check).await;
         click(&c, &format!("{project_check} {}", testid("fill-setting"))).await;
         find(&c, &testid("settings-form")).await;
         let focused = c.active_element().await.expect("the focus");
@@ -808,6 +810,17 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
         let snippet = format!("{} {}", testid("first-event"), testid("sdk-snippet"));
         let snippet = wait_for_text(&c, &snippet, "Sentry.init").await;
+        // The countdown ticks every second; the code is asked for once.
+        let keys_read = || {
+            fakes::lock(&launch.sentry.world)
+                .requests
+                .iter()
+                .filter(|(path, _)| path.ends_with("/keys/"))
+                .count()
+        };
+        let before = keys_read();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(keys_read(), before, "the DSN is not asked for again each second");
         assert!(snippet.contains("Initialize Sentry in Node.js"), "{snippet}");
         assert!(snippet.contains("SENTRY_TRACES_SAMPLE_RATE || 0.1"), "seed 002's rate: {snippet}");
         assert!(snippet.contains("release: process.env.RENDER_GIT_COMMIT"), "{snippet}");

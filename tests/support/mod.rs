@@ -679,7 +679,8 @@ pub async fn accessible(client: &Client, name: &str) {
             "const done = arguments[arguments.length - 1];
              axe.run(document, { resultTypes: ['violations'] })
                .then(result => done(result.violations
-                 .filter(v => v.impact === 'critical' || v.impact === 'serious')
+                 .filter(v => v.impact === 'critical' || v.impact === 'serious'
+                   || v.id === 'heading-order' || v.id.startsWith('landmark-'))
                  .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)))
                .catch(err => done([`axe failed: ${err}`]));",
             vec![],

@@ -83,37 +83,39 @@ pub fn FirstEventWait(item: String) -> impl IntoView {
             ticker.set_value(Some(handle));
         }
     };
+    // Each part follows only what it shows: the countdown redraws its line
+    // every second, never the SDK's code (which would ask for it again).
+    let said = move || {
+        match wait.get() {
+        Wait::Idle => String::new(),
+        Wait::Waiting { deadline, next } => {
+            let left = ((deadline - now.get()) / 1000.0).max(0.0) as u32;
+            let again = ((next - now.get()) / 1000.0).max(0.0).ceil() as u32;
+            format!(
+                "Asking Sentry every 10 s (next in {again} s); giving up in {}:{:02}.",
+                left / 60,
+                left % 60
+            )
+        }
+        Wait::TimedOut => "No event arrived within 5 minutes. Check that SENTRY_DSN is set on the host and the service was redeployed, that the SDK is initialized before the app starts, and that an error actually happened (or send a test event).".to_owned(),
+    }
+    };
+    let button = move || match wait.get() {
+        Wait::Idle => "Wait for the first event",
+        Wait::Waiting { .. } => "Stop waiting",
+        Wait::TimedOut => "Wait again",
+    };
+    // The SDK's start-up code, while waiting or after giving up.
+    let waiting = Memo::new(move |_| wait.get() != Wait::Idle);
     move || {
         if arrived.get() || !can_write.get() {
             return None;
         }
-        let wait = wait.get();
-        let (said, button) = match wait {
-            Wait::Idle => (String::new(), "Wait for the first event"),
-            Wait::Waiting { deadline, next } => {
-                let left = ((deadline - now.get()) / 1000.0).max(0.0) as u32;
-                let again = ((next - now.get()) / 1000.0).max(0.0).ceil() as u32;
-                (
-                    format!(
-                        "Asking Sentry every 10 s (next in {again} s); giving up in {}:{:02}.",
-                        left / 60,
-                        left % 60
-                    ),
-                    "Stop waiting",
-                )
-            }
-            Wait::TimedOut => (
-                "No event arrived within 5 minutes. Check that SENTRY_DSN is set on the host and the service was redeployed, that the SDK is initialized before the app starts, and that an error actually happened (or send a test event).".to_owned(),
-                "Wait again",
-            ),
-        };
-        // The SDK's start-up code, while waiting or after giving up.
-        let snippet = (wait != Wait::Idle).then(|| view! { <SdkSnippet open=true/> });
         Some(view! {
             <div class="first-event" data-testid="first-event">
                 <p class="event-wait" role="status" data-testid="first-event-status">{said}</p>
                 <button type="button" on:click=toggle data-testid="wait-first-event">{button}</button>
-                {snippet}
+                {move || waiting.get().then(|| view! { <SdkSnippet open=true/> })}
             </div>
         })
     }

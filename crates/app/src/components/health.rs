@@ -21,7 +21,7 @@ pub fn HealthPanel(clock: ServerClock) -> impl IntoView {
     };
     view! {
         <article class="card health" data-testid="health">
-            <header><h4>"Health"</h4></header>
+            <header><h3>"Health"</h3></header>
             {body}
             <LatencyCharts clock/>
         </article>

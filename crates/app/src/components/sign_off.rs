@@ -141,7 +141,7 @@ pub fn SignOffPanel(playbook: Arc<Playbook>) -> impl IntoView {
     view! {
         <article class="card" data-testid="sign-off-panel">
             <header>
-                <h4>"Sign-off"</h4>
+                <h3>"Sign-off"</h3>
                 <a href=format!("/api/projects/{}/sign-off?format=html", run.project()) target="_blank" data-testid="print-report">"Report"</a>
             </header>
             {body}

@@ -55,7 +55,7 @@ pub fn SnapshotPanel() -> impl IntoView {
     view! {
         <article class="card snapshot" data-testid="snapshot">
             <header>
-                <h4>"Targets"</h4>
+                <h3>"Targets"</h3>
                 {move || can_write.get().then(|| view! {
                     <button type="button" class="quiet" on:click=take data-testid="take-snapshot">"Take a snapshot now"</button>
                 })}

@@ -42,7 +42,7 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
             <SnapshotPanel/>
         </div>
         <article class="card chart-card" data-testid="errors">
-            <header><h4>"Errors"</h4></header>
+            <header><h3>"Errors"</h3></header>
             <ErrorsChart clock/>
         </article>
         <ol class="checkpoints">
@@ -242,7 +242,7 @@ fn CheckpointCard(
         <li class="card checkpoint" class:sign-off=checkpoint.sign_off data-testid=format!("checkpoint-{hour}")>
             <header>
                 <span class="hour">{label}</span>
-                <h4>{checkpoint.title}</h4>
+                <h3>{checkpoint.title}</h3>
             </header>
             {head}
             <Checklist items=checkpoint.items/>

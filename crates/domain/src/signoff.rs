@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::CheckKind;
 use crate::playbook::{Decimal, Item, Playbook};
-use crate::run::{CheckStatus, RunState, cell};
+use crate::run::{Change, CheckStatus, Entry, RunState, TEXT_MAX, cell};
 use crate::snapshot::{Judgment, Verdict};
 
 /// What the sampler measured over the run, which the log does not hold.
@@ -173,6 +173,85 @@ pub fn evaluate_in(
         signed_off_by: run.sign_off.as_ref().map(|s| s.by.clone()),
         signed_off_at: run.sign_off.as_ref().map(|s| s.at.clone()),
     }
+}
+
+/// Why a sign-off is refused: what was sent is wrong (a waiver of a
+/// criterion that is measured, unknown or without a reason; a note too
+/// long), or it is right but criteria still block it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    Invalid(String),
+    Blocked(String),
+}
+
+/// What signing off with `waivers` (criterion id → reason) and `note`
+/// stores: the waivers, then the sign-off, judged on `run` as if they were
+/// already in it, so that a refusal stores nothing. Only what cannot be
+/// measured is waived, never a failure.
+pub fn sign_off(
+    playbook: &Playbook,
+    run: &RunState,
+    health: &RunHealth,
+    time: &dyn Fn(&str) -> String,
+    waivers: std::collections::BTreeMap<String, String>,
+    note: String,
+    (by, at): (&str, &str),
+) -> Result<Vec<Change>, Refused> {
+    let before = evaluate_in(playbook, run, health, time);
+    for (criterion, reason) in &waivers {
+        let Some(found) = before.criteria.iter().find(|c| c.id == *criterion) else {
+            return Err(Refused::Invalid(format!(
+                "there is no success criterion “{criterion}”"
+            )));
+        };
+        if reason.trim().is_empty() || reason.chars().count() > TEXT_MAX {
+            return Err(Refused::Invalid(format!(
+                "a waiver of “{}” needs a reason of 1 to {TEXT_MAX} characters",
+                found.text
+            )));
+        }
+        if !matches!(found.standing, Standing::Unmeasured | Standing::Waived) {
+            return Err(Refused::Invalid(format!(
+                "“{}” is {}, not unmeasurable: only what cannot be measured is waived",
+                found.text,
+                found.standing.name().replace('_', " ")
+            )));
+        }
+    }
+    if note.chars().count() > TEXT_MAX {
+        return Err(Refused::Invalid(format!(
+            "a sign-off note has at most {TEXT_MAX} characters"
+        )));
+    }
+    let mut changes: Vec<Change> = waivers
+        .into_iter()
+        .map(|(criterion, reason)| Change::CriterionWaived {
+            criterion,
+            reason: reason.trim().to_owned(),
+        })
+        .collect();
+    let mut waived = run.clone();
+    for change in &changes {
+        waived.apply(&Entry {
+            id: waived.last_entry + 1,
+            op_id: String::new(),
+            actor: by.to_owned(),
+            at: at.to_owned(),
+            change: change.clone(),
+        });
+    }
+    let after = evaluate_in(playbook, &waived, health, time);
+    if !after.approvable {
+        return Err(Refused::Blocked(format!(
+            "not approved: {}",
+            after.blocking().join("; ")
+        )));
+    }
+    changes.push(Change::SignOff {
+        approved: true,
+        note,
+    });
+    Ok(changes)
 }
 
 /// An entry's time as the evidence says it without a zone: `2026-11-24
@@ -447,6 +526,50 @@ fn throughout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_off_is_refused_for_a_wrong_waiver_and_while_criteria_block() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let run = RunState::default();
+        let health = RunHealth {
+            samples: 0,
+            uptime_percent: None,
+            downs: 0,
+        };
+        let sign = |waivers: &[(&str, &str)], note: &str| {
+            let waivers = waivers
+                .iter()
+                .map(|(id, why)| ((*id).to_owned(), (*why).to_owned()))
+                .collect();
+            sign_off(
+                &playbook,
+                &run,
+                &health,
+                &readable,
+                waivers,
+                note.to_owned(),
+                ("Dana", "2026-11-24T10:00:00Z"),
+            )
+        };
+        let invalid = |refused: Result<Vec<Change>, Refused>, says: &str| {
+            assert!(
+                matches!(&refused, Err(Refused::Invalid(why)) if why.contains(says)),
+                "{refused:?}"
+            );
+        };
+        invalid(
+            sign(&[("nope", "because")], ""),
+            "no success criterion “nope”",
+        );
+        invalid(sign(&[("success-websockets", " ")], ""), "needs a reason");
+        invalid(sign(&[], &"x".repeat(TEXT_MAX + 1)), "at most");
+        // Nothing measured yet: waiving the one manual criterion is not enough.
+        let blocked = sign(&[("success-websockets", "no websockets")], "");
+        assert!(
+            matches!(&blocked, Err(Refused::Blocked(why)) if why.starts_with("not approved: ")),
+            "{blocked:?}"
+        );
+    }
 
     #[test]
     fn the_sign_off_opens_when_the_watch_has_run_its_hours() {

@@ -9,12 +9,38 @@ use crate::attention::{DOWN, ESCALATION_OPEN, Need, needs, summary};
 use crate::escalation::open_escalations;
 use crate::playbook::{Checkpoint, Playbook};
 use crate::project::Project;
-use crate::run::{CheckStatus, RunState};
+use crate::run::{Change, CheckStatus, RunState};
 use crate::snapshot::Verdict;
 
 /// How long after its time a checkpoint is due before it is overdue, unless
 /// the watch sets another grace.
 pub const DEFAULT_GRACE_SECONDS: i64 = 15 * 60;
+
+/// How far back a watch may be said to have started: a team that began
+/// before opening Watchpost enters its real start.
+pub const EARLIEST_START_HOURS: i64 = 48;
+/// How far ahead a watch may be scheduled.
+pub const LATEST_START_HOURS: i64 = 7 * 24;
+pub const GRACE_MINUTES_MAX: u32 = 240;
+
+/// The schedule a request to start the watch asks for (`start` and `now` in
+/// Unix seconds; the default grace when none is given), or why it is refused.
+pub fn schedule(start: i64, grace_minutes: Option<u32>, now: i64) -> Result<Change, String> {
+    if start < now - EARLIEST_START_HOURS * 3600 || start > now + LATEST_START_HOURS * 3600 {
+        return Err(format!(
+            "a watch starts at most {EARLIEST_START_HOURS} hours ago or {} days ahead",
+            LATEST_START_HOURS / 24
+        ));
+    }
+    let grace_minutes = grace_minutes.unwrap_or((DEFAULT_GRACE_SECONDS / 60) as u32);
+    if !(1..=GRACE_MINUTES_MAX).contains(&grace_minutes) {
+        return Err(format!("grace_minutes is from 1 to {GRACE_MINUTES_MAX}"));
+    }
+    Ok(Change::WatchScheduled {
+        start,
+        grace_seconds: i64::from(grace_minutes) * 60,
+    })
+}
 
 /// A watch's start and grace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,6 +370,31 @@ mod tests {
             .expect("the launch playbook")
             .watch
             .checkpoints
+    }
+
+    #[test]
+    fn a_watch_starts_within_its_window_with_a_grace_in_range() {
+        let now = 1_795_000_000;
+        assert_eq!(
+            schedule(now, None, now),
+            Ok(Change::WatchScheduled {
+                start: now,
+                grace_seconds: DEFAULT_GRACE_SECONDS
+            })
+        );
+        assert!(schedule(now - 48 * 3600, Some(240), now).is_ok());
+        assert!(
+            schedule(now - 48 * 3600 - 1, None, now).is_err_and(|why| why.contains("48 hours ago"))
+        );
+        assert!(
+            schedule(now + 7 * 24 * 3600 + 1, None, now)
+                .is_err_and(|why| why.contains("7 days ahead"))
+        );
+        for grace in [0, 241] {
+            assert!(
+                schedule(now, Some(grace), now).is_err_and(|why| why.contains("from 1 to 240"))
+            );
+        }
     }
 
     #[test]

@@ -28,6 +28,13 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// How long the session has left, by the wall clock its expiry was set
+    /// by: how long a live stream of it may stay open.
+    pub fn session_left(&self) -> std::time::Duration {
+        let left = self.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
+        std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0))
+    }
+
     /// Refuses unless the user's role is `role` or above; `doing` words the refusal.
     pub fn require(&self, role: Role, doing: &str) -> Result<()> {
         if self.role >= role {

@@ -18,6 +18,7 @@ pub(crate) mod routes;
 pub mod runs;
 pub mod secret;
 pub mod serve;
+pub mod service;
 pub mod sessions;
 pub mod store;
 pub mod upstream;

@@ -19,15 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::health::{DOWN_AFTER, Sample, Tracker, Transition};
-use domain::playbook::{Checkpoint, Item};
 use domain::project::Project;
-use domain::run::{Change, Entry, RunState};
-use domain::snapshot::{Judgment, judge};
+use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, is_running, span};
-use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::routes::checks::{CheckReport, run_all};
+use crate::error::Result;
+use crate::service::take_snapshot;
 use crate::upstream::health::Probe;
 use crate::{AppState, lock};
 
@@ -362,89 +359,4 @@ fn problem(sample: &Sample) -> String {
         (status, true) => format!("answered {status}"),
         (status, false) => format!("answered {status}, but {}", sample.failing),
     }
-}
-
-/// A snapshot as the API answers it.
-#[derive(Debug, Serialize)]
-pub struct SnapshotReport {
-    pub(crate) checkpoint: Option<u32>,
-    pub(crate) at: String,
-    pub(crate) targets: Vec<TargetReport>,
-    /// The checkpoint's and the routine's live checks, run with it.
-    pub(crate) checks: Vec<CheckReport>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TargetReport {
-    #[serde(flatten)]
-    pub judgment: Judgment,
-    /// `Error rate 0.4% < 1%`.
-    pub condition: String,
-}
-
-/// Runs every live check of the routine (and of the checkpoint at `hour`),
-/// judges every target, and logs each result and the snapshot.
-pub async fn take_snapshot(
-    state: &AppState,
-    project: &Project,
-    hour: Option<u32>,
-    actor: &str,
-) -> Result<SnapshotReport> {
-    let playbook = &state.playbook;
-    let checkpoint: Option<&Checkpoint> =
-        hour.and_then(|hour| playbook.watch.checkpoints.iter().find(|c| c.hour == hour));
-    let routine = &playbook.watch.routine;
-    let items: Vec<Item> = checkpoint
-        .into_iter()
-        .flat_map(|checkpoint| &checkpoint.items)
-        .chain(routine.iter().flat_map(|check| &check.items))
-        .filter(|item| item.verify.check().is_some())
-        .cloned()
-        .collect();
-    let targets: Vec<Item> = routine
-        .iter()
-        .flat_map(|check| &check.targets)
-        .filter_map(|target| playbook.checkable(&target.id))
-        .filter(|item| item.verify.check().is_some())
-        .collect();
-    let target_count = targets.len();
-    let items = targets.into_iter().chain(items).collect();
-    let results = run_all(state, Arc::new(project.clone()), items, actor).await?;
-    let mut judgments = Vec::new();
-    let mut checks = Vec::new();
-    for (index, (outcome, entry)) in results.into_iter().enumerate() {
-        if index < target_count {
-            let Change::CheckResult { item, .. } = &entry.change else {
-                continue;
-            };
-            if let Some(target) = playbook.target(item) {
-                let why_not = &outcome.message;
-                judgments.push(judge(playbook, target, outcome.measure.as_ref(), why_not));
-            }
-        } else {
-            checks.extend(CheckReport::from_entry(&entry));
-        }
-    }
-    let change = Change::Snapshot {
-        checkpoint: hour,
-        judgments,
-    };
-    let entry: Entry = state.runs.record(project.id, &change, actor).await?;
-    let Change::Snapshot { judgments, .. } = entry.change else {
-        return Err(Error::Internal(
-            "a snapshot was stored as another kind".into(),
-        ));
-    };
-    Ok(SnapshotReport {
-        checkpoint: hour,
-        at: entry.at,
-        targets: judgments
-            .into_iter()
-            .map(|judgment| TargetReport {
-                condition: judgment.condition(),
-                judgment,
-            })
-            .collect(),
-        checks,
-    })
 }

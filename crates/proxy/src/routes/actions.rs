@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{run_and_record, runnable};
+use super::checks::runnable;
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
+use crate::service::run_and_record;
 use crate::watcher::ACTOR;
 
 pub fn router() -> Router<AppState> {

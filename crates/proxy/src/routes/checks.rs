@@ -9,63 +9,21 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use domain::api::Role;
-use domain::keyed::Keyed;
 use domain::playbook::Item;
 use domain::project::Project;
-use domain::run::{Change, CheckStatus, Entry};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use serde::Deserialize;
 
 use super::projects::find;
 use crate::AppState;
-use crate::checks::Outcome;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
-
-/// Checks of one "check all" that run at once.
-const CONCURRENT_CHECKS: usize = 32;
+use crate::service::{CheckReport, run_all, run_and_record};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects/{id}/checks", post(run_many))
         .route("/projects/{id}/checks/{item}", post(run_one))
-}
-
-/// A check's result, as the API answers it.
-#[derive(Debug, Serialize)]
-pub(crate) struct CheckReport {
-    item: String,
-    check: String,
-    status: CheckStatus,
-    observed: Keyed<String>,
-    message: String,
-    at: String,
-    duration_ms: u64,
-}
-
-impl CheckReport {
-    pub(crate) fn from_entry(entry: &Entry) -> Option<Self> {
-        match &entry.change {
-            Change::CheckResult {
-                item,
-                check,
-                status,
-                observed,
-                message,
-                duration_ms,
-            } => Some(CheckReport {
-                item: item.clone(),
-                check: check.clone(),
-                status: *status,
-                observed: observed.clone(),
-                message: message.clone(),
-                at: entry.at.clone(),
-                duration_ms: *duration_ms,
-            }),
-            _ => None,
-        }
-    }
 }
 
 async fn run_one(
@@ -135,38 +93,6 @@ async fn run_many(
     Ok(Json(reports))
 }
 
-/// Runs `items`' checks, [`CONCURRENT_CHECKS`] at a time, records each, and
-/// answers what each found in the order asked.
-pub(crate) async fn run_all(
-    state: &AppState,
-    project: Arc<Project>,
-    items: Vec<Item>,
-    actor: &str,
-) -> Result<Vec<(Outcome, Entry)>> {
-    let slots = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
-    let mut running = tokio::task::JoinSet::new();
-    for (index, item) in items.into_iter().enumerate() {
-        let (state, project, slots, actor) = (
-            state.clone(),
-            project.clone(),
-            slots.clone(),
-            actor.to_owned(),
-        );
-        running.spawn(async move {
-            let _slot = slots.acquire().await;
-            (index, run_and_record(&state, &project, &item, &actor).await)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(done) = running.join_next().await {
-        let (index, result) =
-            done.map_err(|err| Error::Internal(format!("a check stopped: {err}")))?;
-        results.push((index, result?));
-    }
-    results.sort_by_key(|(index, _)| *index);
-    Ok(results.into_iter().map(|(_, result)| result).collect())
-}
-
 pub(super) async fn runnable(state: &AppState, id: i64) -> Result<Project> {
     let project = find(state, id).await?;
     if project.archived {
@@ -197,35 +123,4 @@ async fn run(state: &AppState, project: &Project, item: &Item, actor: &str) -> R
     let (_, entry) = run_and_record(state, project, item, actor).await?;
     CheckReport::from_entry(&entry)
         .ok_or_else(|| Error::Internal("a check result was stored as another kind".to_owned()))
-}
-
-/// Runs the check, records its result, and returns what it found (with
-/// what it measured, which the entry does not keep) and the entry. A result
-/// reused while fresh comes with the entry that recorded it, not a new one.
-pub(crate) async fn run_and_record(
-    state: &AppState,
-    project: &Project,
-    item: &Item,
-    actor: &str,
-) -> Result<(Outcome, Entry)> {
-    state
-        .checks
-        .run(&state.playbook, project, item, |outcome, duration_ms| {
-            let change = Change::CheckResult {
-                item: item.id.clone(),
-                check: item
-                    .verify
-                    .check()
-                    .map(|kind| kind.name())
-                    .unwrap_or_default()
-                    .to_owned(),
-                status: outcome.status,
-                observed: outcome.observed.clone(),
-                message: outcome.message.clone(),
-                duration_ms,
-            };
-            async move { state.runs.record(project.id, &change, actor).await }
-        })
-        .await
-        .map_err(Error::from)
 }

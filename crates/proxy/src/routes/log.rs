@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -15,7 +14,6 @@ use domain::api::Role;
 use domain::binary::{encode, to_base64};
 use domain::run::{Entry, EntryFilter, KINDS, NewEntry, RunState, markdown, op_id_problem};
 use serde::Deserialize;
-use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -173,9 +171,7 @@ async fn stream(
         sender,
         format: query.format,
     };
-    let session_left = Duration::from_secs(
-        u64::try_from(user.expires_at - OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0),
-    );
+    let session_left = user.session_left();
     tokio::spawn(async move {
         let relay = relay(&state, project.id, after, live, &events);
         tokio::select! {

@@ -9,8 +9,6 @@ use axum::routing::get;
 use domain::api::Role;
 use domain::project::{Project, ProjectPatch};
 use std::convert::Infallible;
-use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -38,9 +36,7 @@ async fn changes(State(state): State<AppState>, user: CurrentUser) -> Result<Res
     let ticket = state.sessions.open_stream(&user.session)?;
     let mut changed = state.store.watch_projects();
     changed.mark_changed();
-    let session_left = Duration::from_secs(
-        u64::try_from(user.expires_at - OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0),
-    );
+    let session_left = user.session_left();
     let (sender, receiver) = mpsc::channel::<Result<Event, Infallible>>(1);
     tokio::spawn(async move {
         let relay = async {

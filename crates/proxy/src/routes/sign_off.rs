@@ -14,8 +14,10 @@ use axum::routing::get;
 use domain::api::Role;
 use domain::health::Stats;
 use domain::project::Project;
-use domain::run::{Change, Entry, RunState, TEXT_MAX};
-use domain::signoff::{Closed, RunHealth, SignOffReport, Standing, closed, evaluate_in, markdown};
+use domain::run::{Change, RunState};
+use domain::signoff::{
+    self, Closed, Refused, RunHealth, SignOffReport, closed, evaluate_in, markdown,
+};
 use serde::Deserialize;
 
 use super::checks::runnable;
@@ -189,64 +191,20 @@ async fn sign_off(
     }
     let health = run_health(&state, &project, &run).await?;
     let in_zone = |at: &str| local_date_time(at, &project.timezone);
-    let before = evaluate_in(&state.playbook, &run, &health, &in_zone);
-    // A waiver is for what cannot be measured, never for a failure.
-    for (criterion, reason) in &body.waivers {
-        let Some(found) = before.criteria.iter().find(|c| c.id == *criterion) else {
-            return Err(Error::Invalid(format!(
-                "there is no success criterion “{criterion}”"
-            )));
-        };
-        if reason.trim().is_empty() || reason.chars().count() > TEXT_MAX {
-            return Err(Error::Invalid(format!(
-                "a waiver of “{}” needs a reason of 1 to {TEXT_MAX} characters",
-                found.text
-            )));
-        }
-        if !matches!(found.standing, Standing::Unmeasured | Standing::Waived) {
-            return Err(Error::Invalid(format!(
-                "“{}” is {}, not unmeasurable: only what cannot be measured is waived",
-                found.text,
-                found.standing.name().replace('_', " ")
-            )));
-        }
-    }
-    if body.note.chars().count() > TEXT_MAX {
-        return Err(Error::Invalid(format!(
-            "a sign-off note has at most {TEXT_MAX} characters"
-        )));
-    }
-    let mut changes: Vec<Change> = body
-        .waivers
-        .into_iter()
-        .map(|(criterion, reason)| Change::CriterionWaived {
-            criterion,
-            reason: reason.trim().to_owned(),
-        })
-        .collect();
-    // Judged with the waivers as they would be stored, before anything is:
-    // a refused sign-off leaves the log as it was.
-    let mut waived = run.clone();
-    for change in &changes {
-        waived.apply(&Entry {
-            id: waived.last_entry + 1,
-            op_id: String::new(),
-            actor: user.name.clone(),
-            at: state.clock().now_rfc3339(),
-            change: change.clone(),
-        });
-    }
-    let after = evaluate_in(&state.playbook, &waived, &health, &in_zone);
-    if !after.approvable {
-        return Err(Error::Conflict(format!(
-            "not approved: {}",
-            after.blocking().join("; ")
-        )));
-    }
-    changes.push(Change::SignOff {
-        approved: true,
-        note: body.note,
-    });
+    let at = state.clock().now_rfc3339();
+    let changes = signoff::sign_off(
+        &state.playbook,
+        &run,
+        &health,
+        &in_zone,
+        body.waivers,
+        body.note,
+        (&user.name, &at),
+    )
+    .map_err(|refused| match refused {
+        Refused::Invalid(why) => Error::Invalid(why),
+        Refused::Blocked(why) => Error::Conflict(why),
+    })?;
     state
         .runs
         .record_together(project.id, &changes, &user.name)

@@ -24,14 +24,8 @@ use crate::clock::{rfc3339, unix_seconds};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query, Reply};
 use crate::guard::CurrentUser;
-use crate::watcher::{SnapshotReport, take_snapshot};
+use crate::service::{SnapshotReport, take_snapshot};
 
-/// How far back a watch may be said to have started: a team that began
-/// before opening Watchpost enters its real start.
-const EARLIEST_START_HOURS: i64 = 48;
-/// How far ahead a watch may be scheduled.
-const LATEST_START_HOURS: i64 = 7 * 24;
-const GRACE_MINUTES_MAX: u32 = 240;
 /// Points per URL in a chart.
 const CHART_POINTS: usize = 288;
 
@@ -128,24 +122,7 @@ async fn start(
             ))
         })?,
     };
-    if start < now - EARLIEST_START_HOURS * 3600 || start > now + LATEST_START_HOURS * 3600 {
-        return Err(Error::Invalid(format!(
-            "a watch starts at most {EARLIEST_START_HOURS} hours ago or {} days ahead",
-            LATEST_START_HOURS / 24
-        )));
-    }
-    let grace_minutes = body
-        .grace_minutes
-        .unwrap_or((domain::watch::DEFAULT_GRACE_SECONDS / 60) as u32);
-    if !(1..=GRACE_MINUTES_MAX).contains(&grace_minutes) {
-        return Err(Error::Invalid(format!(
-            "grace_minutes is from 1 to {GRACE_MINUTES_MAX}"
-        )));
-    }
-    let change = Change::WatchScheduled {
-        start,
-        grace_seconds: i64::from(grace_minutes) * 60,
-    };
+    let change = domain::watch::schedule(start, body.grace_minutes, now).map_err(Error::Invalid)?;
     state.runs.record(project.id, &change, &user.name).await?;
     let run = state.runs.state(project.id).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &project, &run))))

@@ -15,6 +15,9 @@ pub mod net;
 pub mod notify;
 pub mod report;
 pub(crate) mod routes;
+
+/// Every path the API serves, from its routers: the API test tries them all.
+pub use routes::paths as api_paths;
 pub mod runs;
 pub mod secret;
 pub mod serve;

@@ -4,7 +4,6 @@
 //! did is appended to the run's log as an `action_taken` entry, so every
 //! open browser sees it; a test event's arrival follows in a second entry.
 
-use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use domain::action::{ActionKind, ActionStatus};
@@ -15,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Routes;
 use super::checks::runnable;
 use crate::AppState;
 use crate::actions::{Acted, ActionOptions};
@@ -24,8 +24,8 @@ use crate::guard::CurrentUser;
 use crate::service::run_and_record;
 use crate::watcher::ACTOR;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/projects/{id}/actions/{action}", get(preview).post(act))
         .route("/projects/{id}/rollback", get(plan).post(rollback))
         .route("/projects/{id}/sdk-snippet", get(snippet))

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use domain::api::Role;
@@ -13,6 +12,7 @@ use domain::playbook::Item;
 use domain::project::Project;
 use serde::Deserialize;
 
+use super::Routes;
 use super::projects::find;
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -20,8 +20,8 @@ use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
 use crate::service::{CheckReport, run_all, run_and_record};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/projects/{id}/checks", post(run_many))
         .route("/projects/{id}/checks/{item}", post(run_one))
 }

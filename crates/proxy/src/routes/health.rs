@@ -1,6 +1,5 @@
 //! `GET /api/health`: Watchpost watches itself the way it asks teams to watch theirs.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -8,12 +7,13 @@ use domain::api::{Health, HealthStatus};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::Routes;
 use crate::AppState;
 use crate::extract::{Format, Reply};
 
 /// Public: monitors check it without signing in.
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn public_router() -> Routes {
+    Routes::new().route("/health", get(health))
 }
 
 async fn health(State(state): State<AppState>, format: Format) -> (StatusCode, Reply<Health>) {

@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::Routes;
 use super::projects::find;
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -27,8 +27,8 @@ use crate::store::READ_PAGE;
 /// Entries per `GET .../log` answer; page on with `after=<the last id>`.
 const LOG_LIMIT: u32 = 10_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/projects/{id}/log", get(read).post(append))
         .route("/projects/{id}/state", get(state))
         .route("/projects/{id}/stream", get(stream))

@@ -1,6 +1,5 @@
 //! `/api/projects`: the launches a team keeps watch over, and their settings.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -12,13 +11,14 @@ use std::convert::Infallible;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::Routes;
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/projects", get(list).post(create))
         .route("/projects/changes", get(changes))
         .route("/projects/{id}", get(show).patch(update))

@@ -1,7 +1,6 @@
 //! `/api/session`: sign in with a display name and a team passcode, see who
 //! is signed in, sign out.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +11,7 @@ use domain::api::{Session, SignIn, validated_display_name};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::Routes;
 use crate::AppState;
 use crate::auth::{COOKIE_NAME, SessionToken, SignedIn, Verdict, name_key};
 use crate::error::{Error, Result};
@@ -20,12 +20,12 @@ use crate::guard::CurrentUser;
 use crate::store::StoredSession;
 
 /// Signing in is public: how else would anyone get a session?
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/session", post(sign_in))
+pub fn public_router() -> Routes {
+    Routes::new().route("/session", post(sign_in))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/session", get(show).delete(sign_out))
+pub fn router() -> Routes {
+    Routes::new().route("/session", get(show).delete(sign_out))
 }
 
 async fn sign_in(

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +19,7 @@ use domain::signoff::{
 };
 use serde::Deserialize;
 
+use super::Routes;
 use super::checks::runnable;
 use super::projects::find;
 use super::watch::health_report;
@@ -30,8 +30,8 @@ use crate::extract::{Format, Json, Path, Query};
 use crate::guard::CurrentUser;
 use crate::report::{self as page, LaunchReport};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/projects/{id}/sign-off", get(show).post(sign_off))
+pub fn router() -> Routes {
+    Routes::new().route("/projects/{id}/sign-off", get(show).post(sign_off))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,6 @@
 //! `POST /api/projects/{id}/snapshots` (every target judged now) and
 //! `GET /api/projects/{id}/health?window=` (the sampler's figures).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -16,6 +15,7 @@ use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, Glance, Schedule, glance, is_running};
 use serde::{Deserialize, Serialize};
 
+use super::Routes;
 use super::checks::runnable;
 use super::projects::find;
 use crate::AppState;
@@ -29,8 +29,8 @@ use crate::service::{SnapshotReport, take_snapshot};
 /// Points per URL in a chart.
 const CHART_POINTS: usize = 288;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/projects/{id}/watch", get(show).post(start))
         .route("/projects/{id}/snapshots", post(snapshot))
         .route("/projects/{id}/health", get(health))

@@ -25,10 +25,10 @@ use domain::run::CheckStatus;
 use serde_json::{Value, json};
 
 use crate::alert_rules::{Held, Rules};
-use crate::checks::{Checks, Outcome};
 use crate::clock::{local_time, unix_seconds};
 use crate::error::Error;
 use crate::lock;
+use crate::services::{Outcome, Services};
 use crate::upstream::UpstreamError;
 use crate::upstream::render::{Deploy, Render};
 use crate::upstream::sentry::Sentry;
@@ -157,7 +157,7 @@ const DEPLOY_UNDER_WAY: [&str; 5] = [
     "pre_deploy_in_progress",
 ];
 
-/// What "Set the env vars" would change ([`Checks::env_vars_plan`]).
+/// What "Set the env vars" would change ([`Services::env_vars_plan`]).
 #[derive(Debug)]
 struct EnvVarsPlan {
     /// The platform's DSN variable, and the project's DSN.
@@ -202,7 +202,7 @@ fn env_vars_words(plan: &EnvVarsPlan, question: String, service: &str) -> Vec<St
     said
 }
 
-/// What a rollback would do ([`Checks::rollback_plan`]).
+/// What a rollback would do ([`Services::rollback_plan`]).
 #[derive(Debug, Clone)]
 pub struct RollbackPlan {
     render: Render,
@@ -314,7 +314,7 @@ impl Drop for Running {
     }
 }
 
-impl Checks {
+impl Services {
     /// Claims `kind` for `project`, unless it is already under way (a double
     /// click, two admins at once): the same action runs once at a time.
     pub fn begin(&self, project: i64, kind: ActionKind) -> Option<Running> {
@@ -983,7 +983,7 @@ impl Checks {
             "Watchpost: a test message from {actor} for “{}”. Launch alerts will come here.",
             project.name
         );
-        let outcome = crate::checks::slack_tested(&self.notifier, project.id, &text)
+        let outcome = crate::services::slack_tested(&self.notifier, project.id, &text)
             .await
             .outcome();
         if outcome.status != CheckStatus::Passed {

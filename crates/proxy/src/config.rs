@@ -135,7 +135,7 @@ pub struct Config {
 
 /// The upstream services' settings, after flag, environment and file.
 #[derive(Debug, Clone)]
-pub struct Services {
+pub struct ServiceSettings {
     pub sentry_base_url: Url,
     pub sentry_auth_token: Option<Secret>,
     pub sentry_org: Option<String>,
@@ -147,10 +147,10 @@ pub struct Services {
     pub call_limits: CallLimits,
 }
 
-impl Default for Services {
+impl Default for ServiceSettings {
     /// No service configured: every live check says which setting it needs.
     fn default() -> Self {
-        Services {
+        ServiceSettings {
             sentry_base_url: Url::parse("https://sentry.io").unwrap_or_else(|_| unreachable!()),
             sentry_auth_token: None,
             sentry_org: None,
@@ -224,7 +224,7 @@ fn parse_role(text: &str) -> Result<domain::api::Role, String> {
 impl Config {
     /// The services' settings: each from its flag, else its environment
     /// variable, else `--config`, else its default.
-    pub fn services(&self) -> Result<Services, String> {
+    pub fn services(&self) -> Result<ServiceSettings, String> {
         let file = match &self.config_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -235,7 +235,7 @@ impl Config {
             None => ConfigFile::default(),
         };
         let default_url = |text: &str| Url::parse(text).map_err(|err| err.to_string());
-        Ok(Services {
+        Ok(ServiceSettings {
             sentry_base_url: match self.sentry_base_url.clone().or(file.sentry.base_url) {
                 Some(url) => url,
                 None => default_url("https://sentry.io")?,

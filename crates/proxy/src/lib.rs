@@ -5,7 +5,6 @@ pub mod actions;
 pub mod alert_rules;
 pub mod auth;
 pub mod charts;
-pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -15,6 +14,7 @@ pub mod net;
 pub mod notify;
 pub mod report;
 pub(crate) mod routes;
+pub mod services;
 
 /// Every path the API serves, from its routers: the API test tries them all.
 pub use routes::paths as api_paths;
@@ -43,12 +43,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
-use crate::checks::Checks;
 use crate::clock::Clock;
-use crate::config::Services;
+use crate::config::ServiceSettings;
 use crate::error::Error;
 use crate::net::Network;
 use crate::runs::Runs;
+use crate::services::Services;
 use crate::sessions::Sessions;
 use crate::store::Store;
 use crate::watcher::Watcher;
@@ -73,7 +73,7 @@ pub struct AppState(Arc<Shared>);
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub store: Store,
-    pub checks: Checks,
+    pub services: Services,
     pub runs: Runs,
     pub sessions: Sessions,
     pub auth: Arc<Auth>,
@@ -98,7 +98,7 @@ impl AppState {
         web: WebApp,
     ) -> Self {
         AppState(Arc::new(Shared {
-            checks: Checks::new(&Services::default(), *store.clock())
+            services: Services::new(&ServiceSettings::default(), *store.clock())
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
@@ -121,9 +121,9 @@ impl AppState {
     }
 
     /// Live checks against the configured services.
-    pub fn with_services(mut self, services: &Services) -> Result<Self, String> {
+    pub fn with_services(mut self, services: &ServiceSettings) -> Result<Self, String> {
         let clock = *self.clock();
-        self.shared_mut().checks = Checks::new(services, clock)?;
+        self.shared_mut().services = Services::new(services, clock)?;
         Ok(self)
     }
 

@@ -16,8 +16,8 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::AppState;
-use crate::checks::Outcome;
 use crate::error::{Error, Result};
+use crate::services::Outcome;
 
 /// Checks of one "check all" that run at once.
 const CONCURRENT_CHECKS: usize = 32;
@@ -100,7 +100,7 @@ pub async fn run_and_record(
     actor: &str,
 ) -> Result<(Outcome, Entry)> {
     state
-        .checks
+        .services
         .run(&state.playbook, project, item, |outcome, duration_ms| {
             let change = Change::CheckResult {
                 item: item.id.clone(),

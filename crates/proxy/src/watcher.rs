@@ -172,7 +172,7 @@ impl Watcher {
             );
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.checks.notifier.post(project, &text).await });
+            tokio::spawn(async move { state.services.notifier.post(project, &text).await });
         }
     }
 
@@ -186,7 +186,7 @@ impl Watcher {
     /// Probes each health URL of `project` once, stores the samples and logs
     /// (and tells Slack) what they changed.
     async fn sample(&self, state: &AppState, project: &Project, run: &RunState) {
-        let Ok(probes) = state.checks.probes(project).await else {
+        let Ok(probes) = state.services.probes(project).await else {
             return;
         };
         let at = state.clock().now_ms();
@@ -297,7 +297,7 @@ impl Watcher {
         if let Some(text) = notice {
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.checks.notifier.post(project, &text).await });
+            tokio::spawn(async move { state.services.notifier.post(project, &text).await });
         }
     }
 }

@@ -17,7 +17,7 @@ use common::Options;
 use serde_json::Value;
 use tempfile::TempDir;
 use url::Url;
-use watchpost_proxy::config::Services;
+use watchpost_proxy::config::ServiceSettings;
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::upstream::CallLimits;
 
@@ -64,7 +64,7 @@ async fn answer(fault: Fault, uri: axum::http::Uri) -> Response {
 /// A proxy whose four services are one fault server (or, for `refused`,
 /// an address nothing listens on), with short call limits.
 async fn proxy(base: &Url) -> common::Server {
-    let services = Services {
+    let services = ServiceSettings {
         sentry_base_url: base.clone(),
         sentry_auth_token: Some(Secret::new(TOKEN)),
         sentry_org: Some("acme".into()),

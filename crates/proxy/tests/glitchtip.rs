@@ -14,16 +14,16 @@ use fakes::recorded::{GLITCHTIP, Recorded};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use watchpost_proxy::config::Services;
+use watchpost_proxy::config::ServiceSettings;
 use watchpost_proxy::secret::Secret;
 
 async fn against_glitchtip() -> (Recorded, Server) {
     let glitchtip = Recorded::start(GLITCHTIP).await;
-    let services = Services {
+    let services = ServiceSettings {
         sentry_base_url: glitchtip.base.clone(),
         sentry_auth_token: Some(Secret::new("glitchtip-token")),
         sentry_org: Some("acme".into()),
-        ..Services::default()
+        ..ServiceSettings::default()
     };
     let server = Server::start_configured(
         TempDir::new().expect("dir"),

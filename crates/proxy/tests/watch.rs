@@ -275,7 +275,7 @@ async fn a_snapshot_judges_every_target_by_what_the_services_measured() {
     }
     launch.latency.set(Duration::from_millis(150));
     // Results a few seconds old are shared between askers; this test cannot wait.
-    server.state.checks.forget(project);
+    server.state.services.forget(project);
     let snapshot = json(ana.post(&path, "").await).await;
     let count = target(&snapshot, "error-count");
     assert_eq!(count["status"], "failed");

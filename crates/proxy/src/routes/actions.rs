@@ -57,14 +57,14 @@ async fn rollback(
     let kind = ActionKind::Rollback;
     let project = runnable(&state, id).await?;
     // One rollback at a time per Render service, whichever project asks.
-    let running = state.checks.begin_rollback(&project).ok_or_else(|| {
+    let running = state.services.begin_rollback(&project).ok_or_else(|| {
         Error::Conflict(
             "a rollback of this service is already under way; it is followed in the timeline"
                 .to_owned(),
         )
     })?;
     let (acted, rolling) = state
-        .checks
+        .services
         .rollback(&project, &body.confirm, body.over_deploy.as_deref())
         .await?;
     let entry = record(&state, id, kind, acted, &user.name).await?;
@@ -73,13 +73,13 @@ async fn rollback(
             ":rewind: {}: {} started a rollback on Render (deploy {}).",
             project.name, user.name, rolling.deploy
         );
-        state.checks.notifier.post(id, &start).await;
+        state.services.notifier.post(id, &start).await;
         let (state, actor) = (state.clone(), user.name.clone());
         tokio::spawn(async move {
             let every = state.watcher.interval.min(DEPLOY_POLL);
             let ended = rolling.outcome(every).await;
             let live = ended.status == ActionStatus::Done;
-            state.checks.forget(id);
+            state.services.forget(id);
             let text = format!(
                 "{}: the rollback {}. {}",
                 project.name,
@@ -92,7 +92,7 @@ async fn rollback(
             // The rollback is over once its deploy has ended, before the
             // notice and the health check: another may start from here.
             drop(running);
-            state.checks.notifier.post(id, &text).await;
+            state.services.notifier.post(id, &text).await;
             if let Some(health) = state.playbook.health_item().cloned()
                 && let Err(err) = run_and_record(&state, &project, &health, ACTOR).await
             {
@@ -116,7 +116,7 @@ async fn plan(
     format: Format,
 ) -> Result<Reply<ActionPreview>> {
     let project = runnable(&state, id).await?;
-    let preview = state.checks.rollback_preview(&project).await;
+    let preview = state.services.rollback_preview(&project).await;
     Ok(Reply(format, preview))
 }
 
@@ -179,7 +179,10 @@ async fn preview(
 ) -> Result<Reply<ActionPreview>> {
     let kind = action_kind(&action)?;
     let project = runnable(&state, id).await?;
-    let preview = state.checks.preview(&state.playbook, &project, kind).await;
+    let preview = state
+        .services
+        .preview(&state.playbook, &project, kind)
+        .await;
     Ok(Reply(format, preview))
 }
 
@@ -192,7 +195,7 @@ async fn snippet(
     format: Format,
 ) -> Result<Reply<Snippet>> {
     let project = runnable(&state, id).await?;
-    let snippet = state.checks.snippet(&state.playbook, &project).await;
+    let snippet = state.services.snippet(&state.playbook, &project).await;
     Ok(Reply(format, snippet))
 }
 
@@ -205,17 +208,17 @@ async fn act(
     user.require(Role::Admin, "changing Sentry, Render or Slack")?;
     let kind = action_kind(&action)?;
     let project = runnable(&state, id).await?;
-    let running = state.checks.begin(id, kind).ok_or_else(|| {
+    let running = state.services.begin(id, kind).ok_or_else(|| {
         Error::Conflict(format!(
             "“{}” is already under way for this project; its result will appear in the timeline",
             kind.label()
         ))
     })?;
     let (acted, on_its_way) = state
-        .checks
+        .services
         .act(&state.playbook, &project, kind, options, &user.name)
         .await;
-    state.checks.forget(id);
+    state.services.forget(id);
     let entry = record(&state, id, kind, acted, &user.name).await?;
     match on_its_way {
         // The wait outlives the request; its place is freed when it ends.
@@ -224,7 +227,7 @@ async fn act(
             tokio::spawn(async move {
                 let _running = running;
                 let arrived = on_its_way.arrival().await;
-                state.checks.forget(id);
+                state.services.forget(id);
                 if let Err(err) = record(&state, id, kind, arrived, &actor).await {
                     tracing::error!(%err, "the test event's arrival could not be recorded");
                 }

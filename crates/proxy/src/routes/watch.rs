@@ -68,7 +68,7 @@ pub(super) async fn error_hours(
     let hours = u32::try_from((now - from).div_euclid(3_600_000) + 1)
         .unwrap_or(1)
         .clamp(1, 48);
-    let mut errors = state.checks.error_hours(project, hours).await;
+    let mut errors = state.services.error_hours(project, hours).await;
     if errors.problem.is_none() {
         errors.chart =
             Charts::of_hours(&state.playbook, &project.timezone, run, &errors.hours, now)

@@ -39,7 +39,7 @@ pub struct Options {
     pub max_streams: usize,
     pub connections: ConnectionLimits,
     pub request_timeout: Duration,
-    pub services: watchpost_proxy::config::Services,
+    pub services: watchpost_proxy::config::ServiceSettings,
     /// When set, the watcher runs, probing health URLs this often.
     pub sample_interval: Option<Duration>,
     /// How many times faster than real time the server's clock runs.
@@ -54,7 +54,7 @@ impl Default for Options {
             max_streams: watchpost_proxy::MAX_STREAMS,
             connections: ConnectionLimits::default(),
             request_timeout: watchpost_proxy::REQUEST_TIMEOUT,
-            services: watchpost_proxy::config::Services::default(),
+            services: watchpost_proxy::config::ServiceSettings::default(),
             sample_interval: None,
             clock_speed: 1,
         }
@@ -326,9 +326,9 @@ fn write_auth_file(dir: &Path) {
 }
 
 /// The proxy's services, configured for the fakes of `launch`.
-pub fn services(launch: &fakes::Launch) -> watchpost_proxy::config::Services {
+pub fn services(launch: &fakes::Launch) -> watchpost_proxy::config::ServiceSettings {
     use fakes::launch::{ORG, RENDER_KEY, SENTRY_TOKEN};
-    watchpost_proxy::config::Services {
+    watchpost_proxy::config::ServiceSettings {
         sentry_base_url: launch.sentry.base.clone(),
         sentry_auth_token: Some(Secret::new(SENTRY_TOKEN)),
         sentry_org: Some(ORG.into()),

@@ -1,0 +1,241 @@
+//! The Render checks: the service, its env vars and SENTRY_DSN, its
+//! latest deploy, and its recent logs.
+
+use super::*;
+
+/// The window `render.logs` searches: the time between two checkpoints.
+const LOG_WINDOW_HOURS: i64 = 4;
+
+impl Services {
+    pub(crate) fn render_target<'a>(
+        &'a self,
+        project: &'a Project,
+    ) -> Result<(&'a Render, &'a str), Outcome> {
+        let render = self.render.as_ref().ok_or_else(|| {
+            Outcome::not_configured(
+                "No Render API key is configured: set RENDER_API_KEY (or --render-api-key, or [render] api_key in the --config file) and restart Watchpost.",
+            )
+        })?;
+        let service = project.render_service_id.as_deref().ok_or_else(|| {
+            Outcome::not_configured(
+                "The Render service id is not set: an admin sets it (srv-…) in the project's settings.",
+            )
+        })?;
+        Ok((render, service))
+    }
+
+    pub(super) async fn render_service(&self, project: &Project) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match render.service(service).await {
+            Ok(found) => Outcome::passed(format!("Render has the service {}.", found.name))
+                .saw("name", found.name)
+                .saw("type", found.kind)
+                .saw("suspended", found.suspended)
+                .saw("dashboard", found.dashboard_url),
+            Err(UpstreamError::NotFound) => Outcome::failed(format!(
+                "Render has no service {service} that this API key can see: correct the service id in the project's settings."
+            )),
+            Err(err) => Outcome::upstream("Render", &err),
+        }
+    }
+
+    /// `key` on the service: present, equal to `equals`, or compared with
+    /// the platform's seed (`seed`): a team's own value for a setting that
+    /// is its choice stays, shown beside the seed's, never relayed.
+    pub(super) async fn render_env_var(
+        &self,
+        project: &Project,
+        key: &str,
+        equals: Option<&str>,
+        seed: Option<&SdkSetting>,
+    ) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let vars = match render.env_vars(service).await {
+            Ok(vars) => vars,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let Some(var) = vars.iter().find(|var| var.key == key) else {
+            return Outcome::failed(format!(
+                "{key} is not set on the Render service: an admin can set it from here, or add it under Environment in Render."
+            ))
+            .saw(key, "missing");
+        };
+        let says = |setting: &SdkSetting| format!("{} says {}", setting.seed, setting.value);
+        match (equals, seed) {
+            (Some(expected), _) if var.value.expose() == expected => {
+                Outcome::passed(format!("{key} is {expected}.")).saw(key, "matches")
+            }
+            (Some(expected), _) => Outcome::failed(format!(
+                "{key} is set, but not to {expected}: change it in Render (or from here), then redeploy."
+            ))
+            .saw(key, "differs"),
+            (None, Some(setting)) if var.value.expose() == setting.value => Outcome::passed(
+                format!("{key} is {}, as {} says.", setting.value, setting.seed),
+            )
+            .saw(key, "matches")
+            .saw("guide", says(setting)),
+            (None, Some(setting)) if setting.team_choice => Outcome::passed(format!(
+                "{key} is set to the team's own value; {}.",
+                says(setting)
+            ))
+            .saw(key, "the team's own value")
+            .saw("guide", says(setting)),
+            (None, Some(setting)) => Outcome::failed(format!(
+                "{key} is set, but not as {}: change it in Render (or from here), then redeploy.",
+                says(setting)
+            ))
+            .saw(key, "differs")
+            .saw("guide", says(setting)),
+            (None, None) => Outcome::passed(format!("{key} is set.")).saw(key, "present"),
+        }
+    }
+
+    pub(super) async fn render_dsn_matches(
+        &self,
+        project: &Project,
+        which: Option<&str>,
+        variable: &str,
+    ) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let (sentry, org, slug) = match self.sentry_target(project, which) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let keys = match sentry.client_keys(org, slug).await {
+            Ok(keys) => keys,
+            Err(err) => return Outcome::upstream("Sentry", &err),
+        };
+        let vars = match render.env_vars(service).await {
+            Ok(vars) => vars,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let sentry_dsns: Vec<Dsn> = keys
+            .iter()
+            .filter(|key| key.is_active)
+            .filter_map(|key| Dsn::parse(&key.dsn.public))
+            .collect();
+        let Some(expected) = sentry_dsns.first() else {
+            return Outcome::failed("The Sentry project has no active client key to compare with.");
+        };
+        let Some(var) = vars.iter().find(|var| var.key == variable) else {
+            return Outcome::failed(format!(
+                "{variable} is not set on the Render service: an admin can set it from here to the project's DSN."
+            ))
+            .saw("Sentry DSN", expected.public());
+        };
+        match Dsn::parse(var.value.expose()) {
+            Some(set) if sentry_dsns.iter().any(|dsn| dsn.same_as(&set)) => {
+                Outcome::passed(format!("{variable} on Render is the Sentry project's DSN."))
+                    .saw(variable, set.masked())
+                    .saw("Sentry DSN", expected.public())
+            }
+            Some(set) => Outcome::failed(format!(
+                "{variable} on Render is another project's or key's DSN: set it to the Sentry project's DSN, then redeploy."
+            ))
+            .saw(variable, set.masked())
+            .saw("Sentry DSN", expected.public()),
+            None => Outcome::failed(format!(
+                "{variable} on Render is not a DSN: set it to the Sentry project's DSN."
+            ))
+            .saw(variable, "not a DSN")
+                .saw("Sentry DSN", expected.public()),
+        }
+    }
+
+    /// Log lines at `level` (containing `text`) in the last four hours,
+    /// the time between two checkpoints.
+    pub(super) async fn render_logs(
+        &self,
+        project: &Project,
+        level: &str,
+        text: Option<&str>,
+    ) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let service = match render.service(service).await {
+            Ok(service) => service,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let end = jiff::Timestamp::now();
+        let start = end - jiff::SignedDuration::from_hours(LOG_WINDOW_HOURS);
+        let found = match render
+            .logs(
+                &service,
+                level,
+                text,
+                (&start.to_string(), &end.to_string()),
+            )
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let what = match text {
+            Some(text) => format!("{level} lines containing “{text}”"),
+            None => format!("{level} lines"),
+        };
+        let count = if found.has_more {
+            format!("{}+", found.logs.len())
+        } else {
+            found.logs.len().to_string()
+        };
+        let mut outcome = if found.logs.is_empty() {
+            Outcome::passed(format!("No {what} in the last {LOG_WINDOW_HOURS} hours."))
+        } else {
+            Outcome::failed(format!(
+                "{count} {what} in the last {LOG_WINDOW_HOURS} hours: read them in Render's logs; repeated ones are worth an issue, a flood is an escalation."
+            ))
+        }
+        .saw(&what, count);
+        for line in found.logs.iter().take(3) {
+            let excerpt: String = line.message.chars().take(LOG_EXCERPT_CHARS).collect();
+            outcome = outcome.saw(&line.timestamp, excerpt);
+        }
+        outcome
+    }
+
+    pub(super) async fn render_deploy_live(&self, project: &Project) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        match render.deploys(service, 1).await {
+            Ok(deploys) => match deploys.first() {
+                None => Outcome::failed(
+                    "The service has no deploy yet: deploy it from Render (or from here).",
+                ),
+                Some(deploy) => {
+                    let status = deploy.status.clone().unwrap_or_else(|| "unknown".into());
+                    let mut outcome = if status == "live" {
+                        Outcome::passed("The latest deploy is live.")
+                    } else {
+                        Outcome::failed(format!(
+                            "The latest deploy is {status}, not live: open it in Render to see why."
+                        ))
+                    }
+                    .saw("status", status)
+                    .saw("deploy", deploy.id.clone());
+                    if let Some(commit) = &deploy.commit {
+                        let id = commit.short();
+                        let message = commit.message.as_deref().unwrap_or_default();
+                        outcome =
+                            outcome.saw("commit", format!("{id} {message}").trim().to_owned());
+                    }
+                    outcome
+                }
+            },
+            Err(err) => Outcome::upstream("Render", &err),
+        }
+    }
+}

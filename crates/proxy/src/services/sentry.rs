@@ -5,12 +5,7 @@ use super::*;
 
 /// Accepted errors in the last full hour of the Sentry project `id`, with the
 /// busiest hour and the day's total, against the playbook's target.
-async fn errors_per_hour(
-    playbook: &Playbook,
-    sentry: &Sentry,
-    org: &str,
-    id: &str,
-) -> Outcome {
+async fn errors_per_hour(playbook: &Playbook, sentry: &Sentry, org: &str, id: &str) -> Outcome {
     let hours = match hourly_error_counts(sentry, org, id, 24).await {
         Ok(hours) => hours,
         Err(err) => return Outcome::upstream("Sentry", &err),

@@ -136,13 +136,13 @@ if (modules.size !== 1) throw new Error("expected one imported module, found " +
 const [renamed] = modules;
 const token = (name) => new RegExp("(?<![\\w$])" + name.replace(/\$/g, "\\$") + "(?![\\w$])", "g");
 let glue = fs.readFileSync(js, "utf8");
-const once = (from, to, pattern) => {
+const rename = (from, to, pattern) => {
   const found = glue.match(pattern) || [];
   if (found.length === 0) throw new Error("the glue never names " + from);
   glue = glue.replace(pattern, to);
 };
-once("the module", JSON.stringify(renamed) + ":", /"\.\/[\w.-]+_bg\.js":/g);
-for (const [, from, to] of names.imports) once(from, to, token(from));
+rename("the module", JSON.stringify(renamed) + ":", /"\.\/[\w.-]+_bg\.js":/g);
+for (const [, from, to] of names.imports) rename(from, to, token(from));
 // Some exports are for no one (a split marker, `main` behind the start
 // function): renamed all the same, and the glue must use only new names.
 for (const [from, to] of names.exports) glue = glue.replace(new RegExp("\\bwasm\\." + from + "(?![\\w$])", "g"), "wasm." + to);

@@ -14,19 +14,18 @@ pub mod net;
 pub mod notify;
 pub mod report;
 pub(crate) mod routes;
-pub mod services;
-
-/// Every path the API serves, from its routers: the API test tries them all.
-pub use routes::paths as api_paths;
 pub mod runs;
 pub mod secret;
 pub mod serve;
-pub mod service;
+pub mod services;
 pub mod sessions;
 pub mod store;
 pub mod upstream;
 pub mod watcher;
 pub mod web;
+
+/// Every path the API serves, from its routers: the API test tries them all.
+pub use routes::paths as api_paths;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -24,7 +24,7 @@ use domain::run::{Change, RunState};
 use domain::watch::{CheckpointState, is_running, span};
 
 use crate::error::Result;
-use crate::service::take_snapshot;
+use crate::services::take_snapshot;
 use crate::upstream::health::Probe;
 use crate::{AppState, lock};
 

@@ -21,7 +21,7 @@ use crate::actions::{Acted, ActionOptions};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
-use crate::service::run_and_record;
+use crate::services::run_and_record;
 use crate::watcher::ACTOR;
 
 pub fn router() -> Routes {

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Json, Path};
 use crate::guard::CurrentUser;
-use crate::service::{CheckReport, run_all, run_and_record};
+use crate::services::{CheckReport, run_all, run_and_record};
 
 pub fn router() -> Routes {
     Routes::new()

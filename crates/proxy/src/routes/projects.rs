@@ -1,5 +1,7 @@
 //! `/api/projects`: the launches a team keeps watch over, and their settings.
 
+use std::convert::Infallible;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -7,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
 use domain::project::{Project, ProjectPatch};
-use std::convert::Infallible;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 

@@ -24,7 +24,7 @@ use crate::clock::{rfc3339, unix_seconds};
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query, Reply};
 use crate::guard::CurrentUser;
-use crate::service::{SnapshotReport, take_snapshot};
+use crate::services::{SnapshotReport, take_snapshot};
 
 /// Points per URL in a chart.
 const CHART_POINTS: usize = 288;
@@ -56,7 +56,7 @@ async fn errors(
 }
 
 /// Sentry's accepted errors per hour over `window`.
-pub(super) async fn error_hours(
+async fn error_hours(
     state: &AppState,
     project: &Project,
     run: &RunState,

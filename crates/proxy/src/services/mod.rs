@@ -5,17 +5,22 @@
 //! `not_configured` (which setting, and how to set it) or `unsupported`
 //! (this server lacks the endpoint). One file per service, as `upstream/`;
 //! this one holds what they share (the outcome, the cache of recent results,
-//! the dispatch by check). The actions on the same clients are `actions.rs`.
+//! the dispatch by check), and `record.rs` runs checks and snapshots and
+//! records them, for the routes and the watcher alike: the service layer,
+//! so that neither calls the other. The actions on the same clients are
+//! `actions.rs`.
 //!
 //! Secrets are compared here and never put in a result: a DSN's secret part,
 //! env var values (but the public DSN), the webhook URL.
 
 mod backup;
 mod health;
+mod record;
 mod render;
 mod sentry;
 mod slack;
 
+pub use record::{CheckReport, SnapshotReport, run_all, run_and_record, take_snapshot};
 pub(crate) use slack::slack_tested;
 
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
-//! The service layer: what a route or the watcher asks of the proxy beyond
-//! reading the store, run and recorded the same way for both. A check's
+//! What a route or the watcher asks of the services beyond reading the
+//! store, run and recorded the same way for both. A check's
 //! result goes into the run's log as a `check_result` entry by whoever
 //! asked (a person, or the watcher as "Watchpost"); a snapshot judges every
 //! target from those results and is logged as one `snapshot` entry. Routes
@@ -15,9 +15,9 @@ use domain::snapshot::{Judgment, judge};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::Outcome;
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::services::Outcome;
 
 /// Checks of one "check all" that run at once.
 const CONCURRENT_CHECKS: usize = 32;

@@ -937,6 +937,9 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
     let admin = watchpost.admin_passcode.clone();
     let (handed, handed_over) = channel::<()>();
     let (taken, ben_took_it) = channel::<()>();
+    // Ben signs off only once Ana has seen him on watch in the project list:
+    // on this clock the sign-off can otherwise come first (a failed CI run).
+    let (glanced, ana_glanced) = channel::<()>();
 
     let ana = tokio::spawn(journey(move |c| async move {
         c.goto(&ana_url).await.expect("open the watch");
@@ -1022,6 +1025,7 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         c.goto(&projects).await.expect("open the projects");
         let glance = wait_for_text(&c, &testid("glance"), "On watch: Ben").await;
         assert!(glance.contains("overdue"), "{glance}");
+        let _ = glanced.send(());
     }));
     let ben = tokio::spawn(journey(move |c| async move {
         c.goto(&ben_url).await.expect("open the watch");
@@ -1101,6 +1105,7 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
             "No WebSocket traffic on day one",
         )
         .await;
+        let _ = ana_glanced.await;
         click(&c, &testid("sign-off")).await;
         wait_for_text(&c, &testid("verdict"), "Approved for launch by Ben").await;
         wait_for_text(&c, &criterion("success-websockets"), "waived by Ben").await;

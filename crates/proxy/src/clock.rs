@@ -3,15 +3,26 @@
 //! (`--test-clock-speed`), so that a 24-hour watch passes in minutes, with
 //! every rule unchanged. The speed is reported by `GET /api/projects/{id}/watch`
 //! and shown in the app, so a fast clock cannot go unnoticed.
+//!
+//! Every reading of the time in the proxy goes through a [`Clock`]: the
+//! watch's time ([`Clock::now`]), and the people's ([`Clock::real_now`]),
+//! which a fast clock does not speed up (a session lasts its hours even on
+//! a test clock). Tests move both forward with [`Clock::advance`] instead of
+//! sleeping.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Clone, Copy)]
+/// Cheap to clone: clones share what [`Clock::advance`] adds.
+#[derive(Debug, Clone)]
 pub struct Clock {
     /// Unix ms at `origin`.
     epoch_ms: i64,
     origin: Instant,
     speed: u32,
+    /// Milliseconds added by [`Clock::advance`].
+    advanced_ms: Arc<AtomicI64>,
 }
 
 impl Default for Clock {
@@ -32,6 +43,7 @@ impl Clock {
             epoch_ms,
             origin: Instant::now(),
             speed: speed.max(1),
+            advanced_ms: Arc::default(),
         }
     }
 
@@ -39,10 +51,30 @@ impl Clock {
         self.speed
     }
 
-    /// Unix milliseconds.
+    /// Moves this clock and its clones forward by `by`, at once: what a test
+    /// does instead of sleeping.
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
+        self.advanced_ms.fetch_add(by, Ordering::Relaxed);
+    }
+
+    /// The watch's time in Unix milliseconds: what entries are stamped with
+    /// and the schedule runs on.
     pub fn now_ms(&self) -> i64 {
-        let elapsed = self.origin.elapsed().as_millis() * u128::from(self.speed);
-        self.epoch_ms + i64::try_from(elapsed).unwrap_or(i64::MAX / 2)
+        self.reading(self.speed)
+    }
+
+    /// The people's time in Unix seconds, never sped up: what sessions
+    /// expire by.
+    pub fn real_now(&self) -> i64 {
+        self.reading(1).div_euclid(1000)
+    }
+
+    fn reading(&self, speed: u32) -> i64 {
+        let elapsed = self.origin.elapsed().as_millis() * u128::from(speed);
+        self.epoch_ms
+            + i64::try_from(elapsed).unwrap_or(i64::MAX / 4)
+            + self.advanced_ms.load(Ordering::Relaxed)
     }
 
     /// Unix seconds.
@@ -110,6 +142,18 @@ mod tests {
             "{drift} ms ahead after {slept} ms"
         );
         assert_eq!(Clock::faster(0).speed(), 1);
+        // People's time is not sped up.
+        assert!((fast.real_now() - normal.real_now()).abs() <= 1);
+    }
+
+    #[test]
+    fn advancing_moves_every_clone_at_once() {
+        let clock = Clock::faster(600);
+        let clone = clock.clone();
+        let (watch, people) = (clone.now(), clone.real_now());
+        clock.advance(Duration::from_secs(3600));
+        assert!(clone.now() >= watch + 3600);
+        assert!((3600..3700).contains(&(clone.real_now() - people)));
     }
 
     #[test]

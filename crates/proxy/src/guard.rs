@@ -13,6 +13,7 @@ use domain::api::Role;
 
 use crate::AppState;
 use crate::auth::{COOKIE_NAME, SessionToken};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::net::Network;
 
@@ -28,10 +29,10 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// How long the session has left, by the wall clock its expiry was set
-    /// by: how long a live stream of it may stay open.
-    pub fn session_left(&self) -> std::time::Duration {
-        let left = self.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
+    /// How long the session has left, by the people's time its expiry was
+    /// set by: how long a live stream of it may stay open.
+    pub fn session_left(&self, clock: &Clock) -> std::time::Duration {
+        let left = self.expires_at - clock.real_now();
         std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0))
     }
 

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod alert_rules;
+pub mod application;
 pub mod auth;
 pub mod charts;
 pub mod clock;
@@ -36,6 +37,8 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use domain::Playbook;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -86,6 +89,11 @@ pub struct Shared {
     pub sign_offs: Arc<tokio::sync::Mutex<()>>,
     /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
     pub request_timeout: Duration,
+    /// The work started in the background, waited for before the store
+    /// closes; see [`AppState::spawn`].
+    pub tasks: TaskTracker,
+    /// Cancelled when the server stops: loops end at their next turn.
+    pub stopping: CancellationToken,
 }
 
 impl AppState {
@@ -97,7 +105,7 @@ impl AppState {
         web: WebApp,
     ) -> Self {
         AppState(Arc::new(Shared {
-            services: Services::new(&ServiceSettings::default(), *store.clock())
+            services: Services::new(&ServiceSettings::default(), store.clock().clone())
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
@@ -110,7 +118,23 @@ impl AppState {
             started: Instant::now(),
             sign_offs: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
+            tasks: TaskTracker::new(),
+            stopping: CancellationToken::new(),
         }))
+    }
+
+    /// Starts `work` in the background, owned by the server: a stop
+    /// cancels it and waits for it to end before the store closes. What it
+    /// had not stored is redone after a restart (a due snapshot, a sample)
+    /// or is a wait whose end nobody is left to hear.
+    pub fn spawn<F>(&self, work: F)
+    where
+        F: Future<Output: Send> + Send + 'static,
+    {
+        let stopping = self.stopping.clone();
+        self.tasks.spawn(async move {
+            let _ = stopping.run_until_cancelled(work).await;
+        });
     }
 
     /// The fields, to change while the state is built (a copy if it is
@@ -121,7 +145,7 @@ impl AppState {
 
     /// Live checks against the configured services.
     pub fn with_services(mut self, services: &ServiceSettings) -> Result<Self, String> {
-        let clock = *self.clock();
+        let clock = self.clock().clone();
         self.shared_mut().services = Services::new(services, clock)?;
         Ok(self)
     }

@@ -4,18 +4,14 @@ use std::time::Duration;
 
 use clap::Parser;
 use domain::api::{Role, validated_display_name};
-use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+use watchpost_proxy::application::{Application, Settings};
 use watchpost_proxy::auth::{self, Auth};
 use watchpost_proxy::clock::Clock;
 use watchpost_proxy::config::{Command, Config};
-use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
-use watchpost_proxy::serve::{ConnectionLimits, serve};
-use watchpost_proxy::store::Store;
-use watchpost_proxy::watcher::Watcher;
-use watchpost_proxy::web::WebApp;
-use watchpost_proxy::{AppState, app, load_playbook};
+use watchpost_proxy::serve::ConnectionLimits;
+use watchpost_proxy::{AppState, load_playbook};
 
 /// glibc's malloc kept the memory of closed streams in its per-thread arenas
 /// (3,000 streams: 109 MB resident, and still 107 MB 20 s after they closed);
@@ -53,26 +49,13 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), String> {
     // Refuse a broken --config before anything starts.
-    config.services()?;
+    let services = config.services()?;
     let playbook = load_playbook(config.playbook.as_deref())?;
     if config.test_clock_speed > 1 {
         tracing::warn!(
             speed = config.test_clock_speed,
             "the clock runs faster than real time: for tests only, never for a real watch"
         );
-    }
-    let store = Store::open(&config.data_dir)
-        .await
-        .map_err(|err| {
-            format!(
-                "cannot open the store in {}: {err}",
-                config.data_dir.display()
-            )
-        })?
-        .with_clock(Clock::faster(config.test_clock_speed));
-    let web = WebApp::load(&config.dist);
-    if !web.is_built() {
-        tracing::warn!(dist = %config.dist.display(), "no built app found; only the API is served");
     }
     let loaded = Auth::load(
         &config.auth_file(),
@@ -93,49 +76,31 @@ async fn run(config: Config) -> Result<(), String> {
             generated.file.display()
         );
     }
-
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .map_err(|err| format!("cannot listen on {}: {err}", config.addr))?;
-    let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    let network = Network::new(
-        &config.public_origins,
-        addr.port(),
-        config.trusted_proxies.clone(),
-    )?;
-    if config.public_origins.is_empty() && !addr.ip().is_loopback() {
-        tracing::warn!(
-            "listening on {addr} without --public-origin: only this machine's loopback names are accepted; \
-             name the address people use with --public-origin"
-        );
-    }
-    let services = config.services()?;
-    let state = AppState::new(store.clone(), loaded.auth, network, playbook, web)
-        .with_max_streams(config.max_streams as usize)
-        .with_services(&services)?
-        .with_sample_interval(Duration::from_secs(config.sample_interval));
-    // Sessions follow the configuration: a restart applies auth.toml as a reload does.
-    state
-        .sessions
-        .reconcile(&state.auth)
-        .await
-        .map_err(|err| format!("cannot update the sessions: {err}"))?;
-    tokio::spawn(reload_on_hangup(state.clone()));
-    // Resumes sampling and scheduling for every running watch.
-    tokio::spawn(Watcher::run(state.clone()));
-    tracing::info!(data_dir = %config.data_dir.display(), "store ready");
-    println!("Watchpost is running at http://{addr}");
-    let limits = ConnectionLimits {
-        max_connections: config.max_connections as usize,
-        ..ConnectionLimits::default()
+    let settings = Settings {
+        addr: config.addr,
+        services,
+        clock: Clock::faster(config.test_clock_speed),
+        public_origins: config.public_origins.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        max_streams: config.max_streams as usize,
+        connections: ConnectionLimits {
+            max_connections: config.max_connections as usize,
+            ..ConnectionLimits::default()
+        },
+        sample_interval: Some(Duration::from_secs(config.sample_interval)),
+        ..Settings::new(
+            config.data_dir.clone(),
+            config.dist.clone(),
+            loaded.auth,
+            playbook,
+        )
     };
-    let sessions = state.sessions.clone();
-    serve(listener, app(state), limits, async move {
-        shutdown_signal().await;
-        sessions.close_all();
-    })
-    .await;
-    store.close().await;
+    let application = Application::build(settings).await?;
+    let state = application.state().clone();
+    state.spawn(reload_on_hangup(state.clone()));
+    tracing::info!(data_dir = %config.data_dir.display(), "store ready");
+    println!("Watchpost is running at http://{}", application.addr());
+    application.run_until(shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use crate::clock::Clock;
 use crate::lock;
 use crate::upstream::UpstreamError;
 use crate::upstream::slack::Slack;
@@ -47,14 +48,16 @@ pub struct Notifier {
     slack: Option<Slack>,
     limiter: DefaultKeyedRateLimiter<i64>,
     held_back: Mutex<HashMap<i64, u32>>,
-    /// Each project's last test message: when, and what Slack said.
-    tests: Mutex<HashMap<i64, (Instant, Posted)>>,
+    /// Each project's last test message: when (the people's Unix seconds),
+    /// and what Slack said.
+    tests: Mutex<HashMap<i64, (i64, Posted)>>,
+    clock: Clock,
     /// One test message at a time.
     testing: tokio::sync::Mutex<()>,
 }
 
 impl Notifier {
-    pub fn new(slack: Option<Slack>) -> Self {
+    pub fn new(slack: Option<Slack>, clock: Clock) -> Self {
         let burst = NonZeroU32::new(NOTICE_BURST).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(NOTICE_PERIOD)
             .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
@@ -64,6 +67,7 @@ impl Notifier {
             limiter: DefaultKeyedRateLimiter::keyed(quota),
             held_back: Mutex::default(),
             tests: Mutex::default(),
+            clock,
             testing: tokio::sync::Mutex::const_new(()),
         }
     }
@@ -104,17 +108,19 @@ impl Notifier {
     /// by the quota is not remembered: asking again later posts it.
     pub async fn test(&self, project: i64, text: &str) -> Tested {
         let _one_at_a_time = self.testing.lock().await;
+        let now = self.clock.real_now();
         if let Some((at, posted)) = lock(&self.tests).get(&project)
-            && at.elapsed() < TEST_REUSED_FOR
+            && let ago = Duration::from_secs(u64::try_from(now - at).unwrap_or(0))
+            && ago < TEST_REUSED_FOR
         {
             return Tested {
                 posted: posted.clone(),
-                reused_after: Some(at.elapsed()),
+                reused_after: Some(ago),
             };
         }
         let posted = self.post(project, text).await;
         if matches!(posted, Posted::Sent | Posted::Failed(_)) {
-            lock(&self.tests).insert(project, (Instant::now(), posted.clone()));
+            lock(&self.tests).insert(project, (now, posted.clone()));
         }
         Tested {
             posted,

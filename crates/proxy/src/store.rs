@@ -11,7 +11,6 @@ use domain::project::{Platform, Project};
 use domain::run::{Change, Entry};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
@@ -430,7 +429,7 @@ impl Store {
         session: &StoredSession,
     ) -> Result<(), sqlx::Error> {
         // Each sign-in is a chance to forget sessions that have ended.
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.clock.real_now();
         sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
             .bind(now)
             .execute(&self.pool)
@@ -452,7 +451,7 @@ impl Store {
 
     /// A session that has not expired.
     pub async fn session(&self, token_digest: &[u8]) -> Result<Option<StoredSession>, sqlx::Error> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.clock.real_now();
         if let Some(session) = lock(&self.sessions).get(token_digest) {
             return Ok((session.expires_at > now).then(|| session.clone()));
         }

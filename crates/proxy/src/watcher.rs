@@ -66,7 +66,8 @@ impl Watcher {
         }
     }
 
-    /// Samples and schedules every interval, until the task is dropped.
+    /// Samples and schedules every interval, until the server stops (see
+    /// [`AppState::spawn`]).
     pub async fn run(state: AppState) {
         let mut ticks = tokio::time::interval(state.watcher.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -119,7 +120,7 @@ impl Watcher {
                 && let Some(claim) = self.claim(project.id, Job::Snapshot)
             {
                 let (state, project, hour) = (state.clone(), project.clone(), checkpoint.hour);
-                tokio::spawn(async move {
+                state.clone().spawn(async move {
                     let _claim = claim;
                     if let Err(err) = take_snapshot(&state, &project, Some(hour), ACTOR).await {
                         tracing::error!(%err, project = project.id, hour, "a scheduled snapshot failed");
@@ -130,7 +131,7 @@ impl Watcher {
                 && let Some(claim) = self.claim(project.id, Job::Sampling)
             {
                 let state = state.clone();
-                tokio::spawn(async move {
+                state.clone().spawn(async move {
                     let _claim = claim;
                     state.watcher.sample(&state, &project, &run).await;
                 });
@@ -172,7 +173,9 @@ impl Watcher {
             );
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.services.notifier.post(project, &text).await });
+            state
+                .clone()
+                .spawn(async move { state.services.notifier.post(project, &text).await });
         }
     }
 
@@ -297,7 +300,9 @@ impl Watcher {
         if let Some(text) = notice {
             // A slow Slack must not hold up the round for every project.
             let (state, project) = (state.clone(), project.id);
-            tokio::spawn(async move { state.services.notifier.post(project, &text).await });
+            state
+                .clone()
+                .spawn(async move { state.services.notifier.post(project, &text).await });
         }
     }
 }

@@ -293,7 +293,7 @@ async fn an_expired_session_is_refused() {
     .await;
     let client = server.member("Ana").await;
     assert_eq!(client.get("/api/projects").await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    server.state.clock().advance(Duration::from_secs(2));
     let response = client.get("/api/projects").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(

@@ -146,7 +146,10 @@ async fn the_watch_items_measure_errors_and_list_issues() {
         vec![("11".into(), "error_type".into(), "bolna_api_failure".into())];
     fakes.sentry.world.lock().expect("lock").hourly_errors = vec![Some(1), Some(12), Some(0)];
     // Results younger than 5 seconds are reused; these are new questions after that.
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     let reports = run_checks(&ana, project, &items).await;
     assert_eq!(reports["h8-error-trend"]["status"], "failed");
     assert!(
@@ -195,7 +198,10 @@ async fn the_watch_items_measure_errors_and_list_issues() {
         )
         .await;
     assert_eq!(set.status(), StatusCode::OK);
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     run_checks(&ana, project, &json!({ "items": ["h4-new-critical"] })).await;
     assert!(asked("error_type:bolna_api_failure"));
     let refused = admin
@@ -259,7 +265,10 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
         quiet["actions"] = json!([]);
         world.issue_rules = Some(vec![quiet]);
     }
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     let reports = run_checks(&ana, project, &rules).await;
     let high = &reports["alert-high-error-rate"];
     assert_eq!(high["status"], "failed", "{high}");
@@ -283,7 +292,10 @@ async fn alert_rules_are_found_by_name_or_condition_through_either_api() {
         world.issue_rules = None;
         world.workflows = vec![fake_sentry::workflow("Anything new", "first_seen_event")];
     }
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     let reports = run_checks(&ana, project, &rules).await;
     assert_eq!(reports["alert-new-issue"]["status"], "passed");
     assert_eq!(
@@ -523,7 +535,10 @@ async fn the_watch_measures_rates_latencies_logs_and_backups_against_the_targets
     ));
     fakes.service.state.lock().expect("lock").backup =
         fakes::service::backup_row("2026-01-01T05:00:00Z", "success");
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     let reports = run_checks(&ana, project, &items).await;
     let rate = &reports["h4-error-rate"];
     assert_eq!(rate["status"], "failed", "{rate}");
@@ -666,7 +681,10 @@ async fn a_check_asked_again_is_neither_run_nor_logged_nor_posted_again() {
 
     // After the 5 seconds, Render is asked again; Slack is not posted to
     // again for minutes, and the answer says when it was.
-    tokio::time::sleep(watchpost_proxy::services::FRESH_FOR).await;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
     let later = run_checks(&ana, project, &twice).await;
     assert_eq!(check_entries(&ana, project).await.len(), 4);
     let slack = &later["slack-webhook-works"];
@@ -680,11 +698,23 @@ async fn a_check_asked_again_is_neither_run_nor_logged_nor_posted_again() {
     );
     assert_eq!(fakes.slack.messages().len(), 1, "no second test message");
 
+    // Once the test message is minutes old, asking again posts a new one.
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::notify::TEST_REUSED_FOR);
+    let slack = json!({ "items": ["slack-webhook-works"] });
+    assert_eq!(
+        run_checks(&ana, project, &slack).await["slack-webhook-works"]["status"],
+        "passed"
+    );
+    assert_eq!(fakes.slack.messages().len(), 2, "a new test message");
+
     // More items than the playbook has checks is refused, and stores nothing.
     let flood = json!({ "items": vec!["render-deploy-live"; 2_500] });
     let refused = ana.post(&path, &flood.to_string()).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(check_entries(&ana, project).await.len(), 4);
+    assert_eq!(check_entries(&ana, project).await.len(), 5);
 }
 
 #[tokio::test]

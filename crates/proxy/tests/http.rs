@@ -11,12 +11,10 @@ use reqwest::header::{
 };
 use serde_json::json;
 use tempfile::TempDir;
+use watchpost_proxy::application::{Application, Settings};
 use watchpost_proxy::auth::Auth;
-use watchpost_proxy::net::Network;
+use watchpost_proxy::load_playbook;
 use watchpost_proxy::secret::Secret;
-use watchpost_proxy::store::Store;
-use watchpost_proxy::web::WebApp;
-use watchpost_proxy::{AppState, app, load_playbook};
 
 #[tokio::test]
 async fn health_answers_in_the_seed_format() {
@@ -398,19 +396,19 @@ async fn without_a_build_the_api_still_works_and_pages_say_what_to_do() {
     )
     .expect("auth")
     .auth;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let state = AppState::new(
-        Store::open(data.path()).await.expect("store"),
-        auth,
-        Network::new(&[], addr.port(), vec![]).expect("network"),
-        load_playbook(None).expect("playbook"),
-        WebApp::load(&data.path().join("no-dist")),
-    );
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+    let application = Application::build(Settings {
+        addr: ([127, 0, 0, 1], 0).into(),
+        ..Settings::new(
+            data.path().to_owned(),
+            data.path().join("no-dist"),
+            auth,
+            load_playbook(None).expect("playbook"),
+        )
+    })
+    .await
+    .expect("the server builds");
+    let base = format!("http://{}", application.addr());
+    tokio::spawn(application.run_until(std::future::pending()));
     let page = reqwest::get(format!("{base}/")).await.expect("request");
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(

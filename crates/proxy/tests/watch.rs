@@ -523,6 +523,35 @@ async fn sampling_resumes_after_a_restart_in_the_middle_of_a_watch() {
     );
 }
 
+/// A stop ends what runs in the background (the watcher, and a probe still
+/// waiting for a slow service) and waits for it before the store closes,
+/// without waiting for the probe's answer.
+#[tokio::test]
+async fn a_stop_ends_the_background_work_before_the_store_closes() {
+    let launch = Launch::start(Stage::Ready).await;
+    let (server, project) = watched(&launch, sampling()).await;
+    let ana = server.member("Ana").await;
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    // Every service now takes 8 s to answer: a probe is under way at the stop.
+    launch.latency.set(Duration::from_secs(8));
+    tokio::time::sleep(FAST_SAMPLING * 3).await;
+    let state = server.state.clone();
+    assert!(!state.tasks.is_empty(), "the watcher runs");
+    let stopping = std::time::Instant::now();
+    server.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(3),
+        "the stop waited for the probe: {:?}",
+        stopping.elapsed()
+    );
+    assert!(state.tasks.is_closed() && state.tasks.is_empty());
+    assert!(state.stopping.is_cancelled());
+    assert!(!state.store.ping().await, "the store is closed, after them");
+}
+
 #[tokio::test]
 async fn a_health_window_must_be_one_of_three() {
     let server = Server::start().await;

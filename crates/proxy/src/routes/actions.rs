@@ -75,7 +75,7 @@ async fn rollback(
         );
         state.services.notifier.post(id, &start).await;
         let (state, actor) = (state.clone(), user.name.clone());
-        tokio::spawn(async move {
+        state.clone().spawn(async move {
             let every = state.watcher.interval.min(DEPLOY_POLL);
             let ended = rolling.outcome(every).await;
             let live = ended.status == ActionStatus::Done;
@@ -224,7 +224,7 @@ async fn act(
         // The wait outlives the request; its place is freed when it ends.
         Some(on_its_way) => {
             let (state, actor) = (state.clone(), user.name.clone());
-            tokio::spawn(async move {
+            state.clone().spawn(async move {
                 let _running = running;
                 let arrived = on_its_way.arrival().await;
                 state.services.forget(id);

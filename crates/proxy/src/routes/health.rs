@@ -4,11 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use domain::api::{Health, HealthStatus};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::Routes;
 use crate::AppState;
+use crate::clock::rfc3339;
 use crate::extract::{Format, Reply};
 
 /// Public: monitors check it without signing in.
@@ -18,9 +17,7 @@ pub fn public_router() -> Routes {
 
 async fn health(State(state): State<AppState>, format: Format) -> (StatusCode, Reply<Health>) {
     let services = [("store".to_owned(), state.store.ping().await)].into();
-    let timestamp = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let timestamp = rfc3339(state.clock().real_now());
     let health = Health::new(services, timestamp, state.started.elapsed().as_secs());
     let status = match health.status {
         HealthStatus::Ok => StatusCode::OK,

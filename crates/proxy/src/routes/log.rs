@@ -171,7 +171,7 @@ async fn stream(
         sender,
         format: query.format,
     };
-    let session_left = user.session_left();
+    let session_left = user.session_left(state.clock());
     tokio::spawn(async move {
         let relay = relay(&state, project.id, after, live, &events);
         tokio::select! {

@@ -37,7 +37,7 @@ async fn changes(State(state): State<AppState>, user: CurrentUser) -> Result<Res
     let ticket = state.sessions.open_stream(&user.session)?;
     let mut changed = state.store.watch_projects();
     changed.mark_changed();
-    let session_left = user.session_left();
+    let session_left = user.session_left(state.clock());
     let (sender, receiver) = mpsc::channel::<Result<Event, Infallible>>(1);
     tokio::spawn(async move {
         let relay = async {

@@ -8,12 +8,11 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::api::{Session, SignIn, validated_display_name};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::Routes;
 use crate::AppState;
 use crate::auth::{COOKIE_NAME, SessionToken, SignedIn, Verdict, name_key};
+use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::extract::{ClientIp, Format, Json, Reply};
 use crate::guard::CurrentUser;
@@ -52,7 +51,8 @@ async fn sign_in(
     };
     let token = SessionToken::new();
     let length = state.auth.session_length;
-    let expires_at = (OffsetDateTime::now_utc() + length).unix_timestamp();
+    let expires_at =
+        state.clock().real_now() + i64::try_from(length.as_secs()).unwrap_or(i64::MAX / 4);
     let session = StoredSession {
         name: signed_in.name,
         role: signed_in.role,
@@ -134,14 +134,6 @@ async fn sign_out(
         .http_only(true)
         .same_site(SameSite::Strict);
     Ok((StatusCode::NO_CONTENT, jar.remove(clear)).into_response())
-}
-
-/// Whole seconds, as the store keeps them, so sign-in and `GET` agree.
-fn rfc3339(unix_seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|at| at.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 /// TLS ends at a reverse proxy in front of Watchpost, which says so in

@@ -249,6 +249,7 @@ impl Services {
                     .slack_webhook_url
                     .as_ref()
                     .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
+                clock.clone(),
             )),
             health: HealthProber::new(
                 services.call_limits.deadline.min(HEALTH_TIMEOUT),

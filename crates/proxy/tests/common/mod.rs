@@ -16,15 +16,12 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
+use watchpost_proxy::application::{Application, Settings};
 use watchpost_proxy::auth::{Auth, SignInLimits, hash_passcode};
 use watchpost_proxy::clock::Clock;
-use watchpost_proxy::net::Network;
 use watchpost_proxy::secret::Secret;
-use watchpost_proxy::serve::{ConnectionLimits, serve};
-use watchpost_proxy::store::Store;
-use watchpost_proxy::watcher::Watcher;
-use watchpost_proxy::web::WebApp;
-use watchpost_proxy::{AppState, app, load_playbook};
+use watchpost_proxy::serve::ConnectionLimits;
+use watchpost_proxy::{AppState, load_playbook};
 
 pub const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" href="/style-0123456789abcdef.css"><script type="module">import init from '/watchpost-app-0123456789abcdef.js';await init();</script></head><body></body></html>"#;
 
@@ -67,7 +64,7 @@ pub struct Server {
     pub data: TempDir,
     _dist: TempDir,
     task: tokio::task::JoinHandle<()>,
-    watcher: Option<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Server {
@@ -99,10 +96,6 @@ impl Server {
         let dist = TempDir::new().expect("temp dir");
         write_dist(dist.path());
         write_auth_file(data.path());
-        let store = Store::open(data.path())
-            .await
-            .expect("store opens")
-            .with_clock(Clock::faster(options.clock_speed));
         let loaded = Auth::load(
             &data.path().join("auth.toml"),
             Some(&Secret::new(MEMBER)),
@@ -114,65 +107,47 @@ impl Server {
         // Tests sign in often, all from 127.0.0.1; the limits have their own tests.
         auth.limits = SignInLimits::generous();
         adjust(&mut auth);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let settings = Settings {
+            addr: ([127, 0, 0, 1], 0).into(),
+            services: options.services,
+            clock: Clock::faster(options.clock_speed),
+            public_origins: options.public_origins,
+            trusted_proxies: options.trusted_proxies,
+            max_streams: options.max_streams,
+            connections: options.connections,
+            request_timeout: options.request_timeout,
+            sample_interval: options.sample_interval,
+            ..Settings::new(
+                data.path().to_owned(),
+                dist.path().to_owned(),
+                auth,
+                load_playbook(None).expect("built-in playbook"),
+            )
+        };
+        let application = Application::build(settings)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let base = format!("http://{addr}");
-        let network = Network::new(
-            &options.public_origins,
-            addr.port(),
-            options.trusted_proxies,
-        )
-        .expect("network");
-        let mut state = AppState::new(
-            store,
-            auth,
-            network,
-            load_playbook(None).expect("built-in playbook"),
-            WebApp::load(dist.path()),
-        )
-        .with_max_streams(options.max_streams)
-        .with_services(&options.services)
-        .expect("upstream clients")
-        .with_request_timeout(options.request_timeout);
-        if let Some(interval) = options.sample_interval {
-            state = state.with_sample_interval(interval);
-        }
-        state
-            .sessions
-            .reconcile(&state.auth)
-            .await
-            .expect("sessions reconciled");
-        let router = app(state.clone());
-        let watcher = options
-            .sample_interval
-            .map(|_| tokio::spawn(Watcher::run(state.clone())));
-        let task = tokio::spawn(serve(
-            listener,
-            router,
-            options.connections,
-            std::future::pending(),
-        ));
+            .expect("the server builds");
+        let base = format!("http://{}", application.addr());
+        let state = application.state().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(application.run_until(async {
+            let _ = stopped.await;
+        }));
         Server {
             base,
             state,
             data,
             _dist: dist,
             task,
-            watcher,
+            stop,
         }
     }
 
-    /// Stops serving and closes the store; returns the data directory.
+    /// Stops as the binary does (streams ended, background work stopped,
+    /// the store closed); returns the data directory.
     pub async fn stop(self) -> TempDir {
-        self.task.abort();
+        let _ = self.stop.send(());
         let _ = self.task.await;
-        if let Some(watcher) = self.watcher {
-            watcher.abort();
-            let _ = watcher.await;
-        }
-        self.state.store.close().await;
         self.data
     }
 

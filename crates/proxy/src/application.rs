@@ -1,0 +1,170 @@
+//! The one place a Watchpost server is put together: `main.rs` builds it
+//! from the command line, the tests from their options, and the benchmarks
+//! run the binary that `main.rs` makes. What it starts in the background
+//! (the watcher, and what the watcher and handlers spawn) is owned by the
+//! state's task tracker and stopped before the store closes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use domain::Playbook;
+use tokio::net::TcpListener;
+
+use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::config::ServiceSettings;
+use crate::net::Network;
+use crate::serve::{ConnectionLimits, serve};
+use crate::store::Store;
+use crate::watcher::Watcher;
+use crate::web::WebApp;
+use crate::{AppState, MAX_STREAMS, REQUEST_TIMEOUT, app};
+
+/// Everything a server is built from.
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to listen: `127.0.0.1:0` picks a free port (tests).
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The built app (Trunk's dist/ directory).
+    pub dist: PathBuf,
+    pub auth: Auth,
+    pub playbook: Playbook,
+    pub services: ServiceSettings,
+    pub clock: Clock,
+    pub public_origins: Vec<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub max_streams: usize,
+    pub connections: ConnectionLimits,
+    pub request_timeout: Duration,
+    /// How often the watcher probes health URLs; `None` keeps the watcher
+    /// off (tests that drive a watch by hand).
+    pub sample_interval: Option<Duration>,
+}
+
+impl Settings {
+    /// Defaults for everything but what only the caller knows.
+    pub fn new(data_dir: PathBuf, dist: PathBuf, auth: Auth, playbook: Playbook) -> Self {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            dist,
+            auth,
+            playbook,
+            services: ServiceSettings::default(),
+            clock: Clock::default(),
+            public_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_streams: MAX_STREAMS,
+            connections: ConnectionLimits::default(),
+            request_timeout: REQUEST_TIMEOUT,
+            sample_interval: Some(crate::watcher::DEFAULT_SAMPLE_INTERVAL),
+        }
+    }
+}
+
+/// A built server: listening, its store open, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    connections: ConnectionLimits,
+    watch: bool,
+}
+
+impl Application {
+    /// Opens the store, binds the address and brings the sessions in line
+    /// with the sign-in configuration (a restart applies it as a reload does).
+    pub async fn build(settings: Settings) -> Result<Self, String> {
+        let store = Store::open(&settings.data_dir)
+            .await
+            .map_err(|err| {
+                format!(
+                    "cannot open the store in {}: {err}",
+                    settings.data_dir.display()
+                )
+            })?
+            .with_clock(settings.clock);
+        let web = WebApp::load(&settings.dist);
+        if !web.is_built() {
+            tracing::warn!(dist = %settings.dist.display(), "no built app found; only the API is served");
+        }
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|err| format!("cannot listen on {}: {err}", settings.addr))?;
+        let addr = listener.local_addr().map_err(|err| err.to_string())?;
+        let network = Network::new(
+            &settings.public_origins,
+            addr.port(),
+            settings.trusted_proxies,
+        )?;
+        if settings.public_origins.is_empty() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                "listening on {addr} without --public-origin: only this machine's loopback names are accepted; \
+                 name the address people use with --public-origin"
+            );
+        }
+        let mut state = AppState::new(store, settings.auth, network, settings.playbook, web)
+            .with_max_streams(settings.max_streams)
+            .with_services(&settings.services)?
+            .with_request_timeout(settings.request_timeout);
+        if let Some(interval) = settings.sample_interval {
+            state = state.with_sample_interval(interval);
+        }
+        state
+            .sessions
+            .reconcile(&state.auth)
+            .await
+            .map_err(|err| format!("cannot update the sessions: {err}"))?;
+        Ok(Application {
+            listener,
+            addr,
+            state,
+            connections: settings.connections,
+            watch: settings.sample_interval.is_some(),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then ends the live streams, stops
+    /// the background tasks, waits for them (up to the connections' grace
+    /// period) and closes the store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let (state, grace) = (self.state, self.connections.shutdown_grace);
+        if self.watch {
+            // Resumes sampling and scheduling for every running watch.
+            state.spawn(Watcher::run(state.clone()));
+        }
+        let stopping = state.clone();
+        serve(
+            self.listener,
+            app(state.clone()),
+            self.connections,
+            async move {
+                shutdown.await;
+                stopping.sessions.close_all();
+                stopping.stopping.cancel();
+            },
+        )
+        .await;
+        state.stopping.cancel();
+        state.tasks.close();
+        if tokio::time::timeout(grace, state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("stopped waiting for background work");
+        }
+        state.store.close().await;
+    }
+}

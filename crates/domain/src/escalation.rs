@@ -4,7 +4,8 @@
 //! Each procedure names the check that detects it. A health check fails
 //! while a health URL is down by the sampler's thresholds; a procedure with a
 //! threshold ("error rate above 5%") triggers on a snapshot's measured value
-//! beyond it; any other on its check failing. A decision recorded after the
+//! beyond it, or on the error watch's crossing of it between checkpoints;
+//! any other on its check failing. A decision recorded after the
 //! trigger began closes the procedure until the condition clears and comes
 //! back.
 
@@ -77,6 +78,21 @@ fn triggered_since(playbook: &Playbook, run: &RunState, escalation: &Escalation)
             (None, since) | (Some(true), since @ Some(_)) => since,
             (Some(true), None) => Some(&snapshot.at),
             (Some(false), _) => None,
+        };
+    }
+    // The error watch, between checkpoints: its last crossing decides when
+    // it is newer than the last snapshot.
+    if check == CheckKind::SentryErrorRate
+        && let Some(watched) = &run.error_rate
+        && run
+            .snapshots
+            .last()
+            .is_none_or(|snapshot| snapshot.at <= watched.changed_at)
+    {
+        since = match (watched.above, since) {
+            (false, _) => None,
+            (true, Some(since)) => Some(since.min(watched.changed_at.as_str())),
+            (true, None) => Some(watched.changed_at.as_str()),
         };
     }
     // Without a threshold, the check itself failing (its latest result for
@@ -173,6 +189,37 @@ mod tests {
             [("error-rate".to_owned(), "2026-11-24T06:00:00Z".to_owned())],
             "back after clearing: open again"
         );
+    }
+
+    fn crossed(above: bool, percent: f64) -> Change {
+        Change::ErrorRateChanged {
+            above,
+            percent,
+            transactions: 400,
+            window_seconds: 300,
+            threshold: "> 5%".into(),
+        }
+    }
+
+    #[test]
+    fn the_error_watch_opens_the_error_rate_procedure_between_checkpoints() {
+        let playbook = Playbook::default_launch().expect("the launch playbook");
+        let mut run = RunState::default();
+        run.apply(&entry(1, "2026-11-24T01:00:00Z", error_rate(0.5)));
+        run.apply(&entry(2, "2026-11-24T01:35:00Z", crossed(true, 7.5)));
+        assert_eq!(
+            open(&playbook, &run),
+            [("error-rate".to_owned(), "2026-11-24T01:35:00Z".to_owned())],
+            "open at once, not at the next checkpoint"
+        );
+        run.apply(&entry(3, "2026-11-24T01:50:00Z", crossed(false, 0.4)));
+        assert!(open(&playbook, &run).is_empty(), "fell back");
+        // A snapshot beyond it since then opens it again, by itself.
+        run.apply(&entry(4, "2026-11-24T02:00:00Z", error_rate(6.0)));
+        assert_eq!(open(&playbook, &run)[0].1, "2026-11-24T02:00:00Z");
+        // Still above by the watch: open since the earlier of the two.
+        run.apply(&entry(5, "2026-11-24T02:05:00Z", crossed(true, 6.5)));
+        assert_eq!(open(&playbook, &run)[0].1, "2026-11-24T02:00:00Z");
     }
 
     #[test]

@@ -329,6 +329,18 @@ impl NewEntry {
                 .text("url", url)
                 .raw("uptime_before", &uptime_before.to_string())
                 .raw("uptime_after", &uptime_after.to_string()),
+            Change::ErrorRateChanged {
+                above,
+                percent,
+                transactions,
+                window_seconds,
+                threshold,
+            } => Object::default()
+                .raw("above", if *above { "true" } else { "false" })
+                .raw("percent", &Decimal(*percent).to_string())
+                .raw("transactions", &transactions.to_string())
+                .raw("window_seconds", &window_seconds.to_string())
+                .text("threshold", threshold),
         };
         Object::default()
             .text("op_id", &self.op_id)

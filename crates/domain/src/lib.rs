@@ -14,6 +14,7 @@ pub mod chart;
 pub mod check;
 pub mod condition;
 pub mod dsn;
+pub mod errors;
 pub mod escalation;
 pub mod health;
 pub mod json;

@@ -148,6 +148,17 @@ pub enum Change {
         criterion: String,
         reason: String,
     },
+    /// The error watch saw the failure rate cross the error-rate
+    /// escalation's threshold, up or back down, between checkpoints.
+    ErrorRateChanged {
+        above: bool,
+        /// The share of failed transactions in the round's window.
+        percent: f64,
+        transactions: u64,
+        window_seconds: u32,
+        /// The threshold it was held to, as the playbook writes it: `> 5%`.
+        threshold: String,
+    },
 }
 
 impl Entry {
@@ -235,6 +246,18 @@ impl Entry {
                 "{url} restarted (uptime {} → {})",
                 span(*uptime_before as i64),
                 span(*uptime_after as i64)
+            ),
+            Change::ErrorRateChanged {
+                above,
+                percent,
+                transactions,
+                window_seconds,
+                threshold,
+            } => format!(
+                "error rate {} the escalation's {threshold}: {}% of {transactions} transactions in the last {}",
+                if *above { "beyond" } else { "back within" },
+                Decimal((percent * 100.0).round() / 100.0),
+                span(i64::from(*window_seconds))
             ),
             Change::HandoverAcknowledged { hour } => {
                 format!("took the watch, acknowledging the handover at hour {hour}")
@@ -428,6 +451,16 @@ pub struct HealthState {
     pub changed_at: String,
 }
 
+/// Where the error watch last saw the failure rate: beyond the error-rate
+/// escalation's threshold or back under it, and since when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRateState {
+    pub above: bool,
+    pub percent: f64,
+    /// When the crossing was recorded (the entry's time).
+    pub changed_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestartRecord {
     pub url: String,
@@ -463,6 +496,8 @@ pub struct RunState {
     pub snapshots: Vec<SnapshotRecord>,
     /// Each health URL's state, after its last change.
     pub health: Keyed<HealthState>,
+    /// The error watch's last crossing of the escalation's threshold.
+    pub error_rate: Option<ErrorRateState>,
     pub restarts: Vec<RestartRecord>,
     /// The id of the last entry folded in.
     pub last_entry: u64,
@@ -612,6 +647,13 @@ impl RunState {
                     changed_at: entry.at.clone(),
                 };
                 self.health.insert(url, state);
+            }
+            Change::ErrorRateChanged { above, percent, .. } => {
+                self.error_rate = Some(ErrorRateState {
+                    above: *above,
+                    percent: *percent,
+                    changed_at: entry.at.clone(),
+                });
             }
             Change::CriterionWaived { criterion, reason } => {
                 let waiver = Waiver {

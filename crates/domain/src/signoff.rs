@@ -7,17 +7,20 @@ use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::check::CheckKind;
+use crate::errors::{HourRate, worst_hour};
 use crate::playbook::{Decimal, Item, Playbook};
 use crate::run::{Change, CheckStatus, Entry, RunState, TEXT_MAX, cell};
 use crate::snapshot::{Judgment, Verdict};
 
-/// What the sampler measured over the run, which the log does not hold.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// What the watcher measured over the run, which the log does not hold.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunHealth {
     pub samples: usize,
     pub uptime_percent: Option<f64>,
     /// How many times a health URL went down by the thresholds.
     pub downs: usize,
+    /// The error watch's failure rate of each hour of the run.
+    pub error_hours: Vec<HourRate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
@@ -339,7 +342,9 @@ fn judge(
     };
     match check {
         CheckKind::SentryErrorRate | CheckKind::SentryErrorCount => {
-            throughout(playbook, run, &[CheckKind::SentryErrorRate], readable)
+            every_hour(playbook, &health.error_hours, readable).unwrap_or_else(|| {
+                throughout(playbook, run, &[CheckKind::SentryErrorRate], readable)
+            })
         }
         CheckKind::SentryP99 | CheckKind::HealthLatency => throughout(
             playbook,
@@ -403,6 +408,50 @@ fn judge(
             ),
         },
     }
+}
+
+/// The error rate "throughout" judged from every hour the error watch
+/// measured, against the routine's error-rate target, naming the worst
+/// hour; `None` when it measured none (no transactions, or no watch), and
+/// the snapshots judge instead.
+fn every_hour(
+    playbook: &Playbook,
+    hours: &[HourRate],
+    readable: &dyn Fn(&str) -> String,
+) -> Option<(Standing, String)> {
+    let bound = playbook
+        .watch
+        .routine
+        .iter()
+        .flat_map(|routine| &routine.targets)
+        .find(|target| target.verify.check() == Some(CheckKind::SentryErrorRate))
+        .map(|target| target.bound)?;
+    let worst = worst_hour(hours)?;
+    let at = readable(&crate::watch::rfc3339(worst.hour));
+    let measured = hours.len();
+    Some(
+        if hours.iter().all(|hour| bound.holds(hour.failure_percent)) {
+            (
+                Standing::Met,
+                format!(
+                    "every one of {measured} hours measured on target ({bound}); the worst, from {at}: {}",
+                    worst.describe()
+                ),
+            )
+        } else {
+            let off = hours
+                .iter()
+                .filter(|hour| !bound.holds(hour.failure_percent))
+                .count();
+            (
+                Standing::NotMet,
+                format!(
+                    "{off} of {measured} hours off the {bound} target; the worst, from {at}: {}",
+                    worst.describe()
+                ),
+            )
+        },
+    )
 }
 
 /// The latest result of `item`'s check as any item runs it with the same
@@ -531,11 +580,7 @@ mod tests {
     fn a_sign_off_is_refused_for_a_wrong_waiver_and_while_criteria_block() {
         let playbook = Playbook::default_launch().expect("the launch playbook");
         let run = RunState::default();
-        let health = RunHealth {
-            samples: 0,
-            uptime_percent: None,
-            downs: 0,
-        };
+        let health = RunHealth::default();
         let sign = |waivers: &[(&str, &str)], note: &str| {
             let waivers = waivers
                 .iter()
@@ -676,6 +721,7 @@ mod tests {
             samples: 2880,
             uptime_percent: Some(99.9),
             downs: 0,
+            error_hours: Vec::new(),
         };
         let report = evaluate(&playbook, &run, &healthy);
         // Measured at hour 4 only: not met, and not unmeasured either.
@@ -703,11 +749,45 @@ mod tests {
         assert_eq!(standing(&report, "success-no-restarts").0, Standing::Met);
         let down = RunHealth {
             downs: 2,
-            ..healthy
+            ..healthy.clone()
         };
         assert_eq!(
             standing(&evaluate(&playbook, &run, &down), "success-health").0,
             Standing::NotMet
+        );
+        // The error watch's hours, when it measured any, judge the rate.
+        let hour = 1_795_000_000 - 1_795_000_000 % 3600;
+        let watched = |percents: &[f64]| RunHealth {
+            error_hours: percents
+                .iter()
+                .zip(0..)
+                .map(|(percent, n)| HourRate {
+                    hour: hour + n * 3600,
+                    transactions: 500,
+                    failure_percent: *percent,
+                })
+                .collect(),
+            ..healthy.clone()
+        };
+        assert_eq!(
+            standing(
+                &evaluate(&playbook, &run, &watched(&[0.2, 0.5, 0.1])),
+                "success-error-rate"
+            ),
+            (
+                Standing::Met,
+                "every one of 3 hours measured on target (< 1%); the worst, from 2026-11-18 12:00 UTC: 0.5% of 500 transactions".into()
+            )
+        );
+        assert_eq!(
+            standing(
+                &evaluate(&playbook, &run, &watched(&[0.2, 1.8, 0.1, 1.2])),
+                "success-error-rate"
+            ),
+            (
+                Standing::NotMet,
+                "2 of 4 hours off the < 1% target; the worst, from 2026-11-18 12:00 UTC: 1.8% of 500 transactions".into()
+            )
         );
 
         run.apply(&entry(
@@ -894,6 +974,7 @@ mod tests {
             samples: 10,
             uptime_percent: Some(70.0),
             downs: 1,
+            error_hours: Vec::new(),
         };
         let report = evaluate(&playbook, &run, &down);
         assert_eq!(

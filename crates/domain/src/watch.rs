@@ -322,9 +322,29 @@ pub fn shift_note(playbook: &Playbook, run: &RunState, hour: u32) -> String {
     }
 }
 
-/// Unix seconds as `2026-11-23 14:05 UTC`, with no date library: days to a
-/// civil date by Howard Hinnant's algorithm.
+/// Unix seconds as `2026-11-23 14:05 UTC`.
 pub fn utc(unix_seconds: i64) -> String {
+    let (year, month, day, minute) = civil(unix_seconds);
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute / 60,
+        minute % 60
+    )
+}
+
+/// Unix seconds as RFC 3339 in UTC, to the minute: `2026-11-23T14:05:00Z`.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    let (year, month, day, minute) = civil(unix_seconds);
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:00Z",
+        minute / 60,
+        minute % 60
+    )
+}
+
+/// Unix seconds as a civil date and the minute of its day, with no date
+/// library: Howard Hinnant's algorithm.
+fn civil(unix_seconds: i64) -> (i64, i64, i64, i64) {
     let days = unix_seconds.div_euclid(86_400);
     let minute_of_day = unix_seconds.rem_euclid(86_400) / 60;
     let shifted = days + 719_468;
@@ -341,11 +361,7 @@ pub fn utc(unix_seconds: i64) -> String {
         month_index - 9
     };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minute_of_day / 60,
-        minute_of_day % 60
-    )
+    (year, month, day, minute_of_day)
 }
 
 /// A duration for people: "45 s", "12 min", "3 h 05 min".

@@ -74,6 +74,9 @@ pub struct World {
     pub detectors: Vec<Value>,
     /// Transactions of the last hour, for the events table's aggregates.
     pub transactions: Vec<Transaction>,
+    /// The events table ignores `project.id` (one row for every project
+    /// asked, as some compatible servers answer) instead of grouping by it.
+    pub ungrouped_events: bool,
     /// Teams a project can be created in.
     pub teams: Vec<String>,
     /// Releases that have events, by version.
@@ -810,9 +813,15 @@ async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let mut durations: Vec<f64> = selected.iter().map(|t| t.duration_ms).collect();
     durations.sort_by(f64::total_cmp);
     let mut row = serde_json::Map::new();
+    let projects: Vec<&String> = query
+        .iter()
+        .filter(|(name, _)| name == "project")
+        .map(|(_, id)| id)
+        .collect();
     for (name, field) in query.iter().filter(|(name, _)| name == "field") {
         let _ = name;
         let value = match field.as_str() {
+            "project.id" if world.ungrouped_events => continue,
             "count()" => json!(count),
             "failure_rate()" if count > 0.0 => {
                 json!(selected.iter().filter(|t| t.failed).count() as f64 / count)
@@ -825,10 +834,23 @@ async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
         };
         row.insert(field.clone(), value);
     }
+    // Grouped by project: one row each, every project seeing this traffic.
+    let rows: Vec<Value> = if row.contains_key("project.id") {
+        projects
+            .iter()
+            .map(|id| {
+                let mut row = row.clone();
+                row.insert("project.id".into(), json!(id.parse::<u64>().unwrap_or(0)));
+                Value::Object(row)
+            })
+            .collect()
+    } else {
+        vec![Value::Object(row)]
+    };
     axum::Json(answer(
         "get",
         EVENTS,
-        json!({ "data": [row], "meta": { "fields": {} } }),
+        json!({ "data": rows, "meta": { "fields": {} } }),
     ))
     .into_response()
 }

@@ -41,6 +41,8 @@ pub struct Settings {
     /// How often the watcher probes health URLs; `None` keeps the watcher
     /// off (tests that drive a watch by hand).
     pub sample_interval: Option<Duration>,
+    /// How often the error watch reads Sentry.
+    pub error_watch_interval: Duration,
 }
 
 impl Settings {
@@ -60,6 +62,7 @@ impl Settings {
             connections: ConnectionLimits::default(),
             request_timeout: REQUEST_TIMEOUT,
             sample_interval: Some(crate::watcher::DEFAULT_SAMPLE_INTERVAL),
+            error_watch_interval: crate::watcher::DEFAULT_ERROR_INTERVAL,
         }
     }
 }
@@ -111,7 +114,7 @@ impl Application {
             .with_services(&settings.services)?
             .with_request_timeout(settings.request_timeout);
         if let Some(interval) = settings.sample_interval {
-            state = state.with_sample_interval(interval);
+            state = state.with_watch_intervals(interval, settings.error_watch_interval);
         }
         state
             .sessions

@@ -70,6 +70,12 @@ impl Clock {
         self.reading(1).div_euclid(1000)
     }
 
+    /// [`Clock::real_now`] as a timestamp: the windows asked of services,
+    /// which live in the people's time.
+    pub fn real_timestamp(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.reading(1)).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
     fn reading(&self, speed: u32) -> i64 {
         let elapsed = self.origin.elapsed().as_millis() * u128::from(speed);
         self.epoch_ms

@@ -123,6 +123,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sample_interval: u64,
 
+    /// How often the error watch reads Sentry's failure rate and new
+    /// critical issues while a watch runs, in seconds (checked at each
+    /// sample, so at most as often as the sample interval).
+    #[arg(long, env = "WATCHPOST_ERROR_WATCH_INTERVAL", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub error_watch_interval: u64,
+
     /// For tests only: run the server's clock this many times faster than
     /// real time, so that a 24-hour watch passes in minutes. The app shows it.
     #[arg(long, env = "WATCHPOST_TEST_CLOCK_SPEED", default_value_t = 1, hide = true,

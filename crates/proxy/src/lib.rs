@@ -155,9 +155,12 @@ impl AppState {
         self.store.clock()
     }
 
-    /// Health URLs probed every `interval` while a watch runs.
-    pub fn with_sample_interval(mut self, interval: Duration) -> Self {
-        self.shared_mut().watcher = Watcher::new(interval);
+    /// Health URLs probed every `sample` while a watch runs, and Sentry's
+    /// error rate read every `errors`.
+    pub fn with_watch_intervals(mut self, sample: Duration, errors: Duration) -> Self {
+        let mut watcher = Watcher::new(sample);
+        watcher.error_interval = errors;
+        self.shared_mut().watcher = watcher;
         self
     }
 

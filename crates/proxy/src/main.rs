@@ -88,6 +88,7 @@ async fn run(config: Config) -> Result<(), String> {
             ..ConnectionLimits::default()
         },
         sample_interval: Some(Duration::from_secs(config.sample_interval)),
+        error_watch_interval: Duration::from_secs(config.error_watch_interval),
         ..Settings::new(
             config.data_dir.clone(),
             config.dist.clone(),

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::api::Role;
+use domain::errors::ErrorPoint;
 use domain::health::Sample;
 use domain::project::{Platform, Project};
 use domain::run::{Change, Entry};
@@ -388,6 +389,58 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().rev().map(sample_of).collect())
+    }
+
+    /// Stores one error-watch round's readings, one per project.
+    pub async fn add_error_points(&self, points: &[(i64, ErrorPoint)]) -> Result<(), sqlx::Error> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let values = vec!["(?, ?, ?, ?, ?)"; points.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO error_points (project_id, at, window_seconds, transactions, failure_percent) VALUES {values}"
+        );
+        let mut insert = sqlx::query(&sql);
+        for (project, point) in points {
+            insert = insert
+                .bind(project)
+                .bind(point.at)
+                .bind(point.window_seconds)
+                .bind(i64::try_from(point.transactions).unwrap_or(i64::MAX))
+                .bind(point.failure_percent);
+        }
+        insert.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The error watch's readings of a project from `from` to `to` (Unix
+    /// seconds), oldest first.
+    pub async fn error_points(
+        &self,
+        project: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ErrorPoint>, sqlx::Error> {
+        let rows: Vec<(i64, u32, i64, f64)> = sqlx::query_as(
+            "SELECT at, window_seconds, transactions, failure_percent FROM error_points
+             WHERE project_id = ? AND at >= ? AND at <= ? ORDER BY at",
+        )
+        .bind(project)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(at, window_seconds, transactions, failure_percent)| ErrorPoint {
+                    at,
+                    window_seconds,
+                    transactions: u64::try_from(transactions).unwrap_or(0),
+                    failure_percent,
+                },
+            )
+            .collect())
     }
 
     /// The projects whose log has started a watch.

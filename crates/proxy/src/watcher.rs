@@ -14,6 +14,8 @@
 //! restart, each URL's state resumes from the log's last health change and
 //! the last samples, and sampling resumes for every running watch.
 
+mod errors;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +33,9 @@ use crate::{AppState, lock};
 /// How often each health URL is probed, unless configured.
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_secs(30);
 
+/// How often the error watch reads Sentry, unless configured.
+pub const DEFAULT_ERROR_INTERVAL: Duration = Duration::from_secs(300);
+
 /// Who the watcher's entries are by.
 pub const ACTOR: &str = "Watchpost";
 
@@ -38,12 +43,19 @@ pub const ACTOR: &str = "Watchpost";
 enum Job {
     Sampling,
     Snapshot,
+    /// The error watch's round, for every project at once (project 0).
+    Errors,
 }
 
 /// The sampler's and scheduler's memory; see the module's documentation.
 #[derive(Debug, Clone)]
 pub struct Watcher {
     pub interval: Duration,
+    /// How often the error watch reads Sentry: checked at each sampling
+    /// round, so never more often than `interval`.
+    pub error_interval: Duration,
+    /// When the next error round is due (the people's Unix seconds).
+    errors_due: Arc<Mutex<i64>>,
     trackers: Arc<Mutex<HashMap<(i64, String), Tracker>>>,
     /// Jobs under way: a slow probe or snapshot is never started twice.
     busy: Arc<Mutex<HashSet<(i64, Job)>>>,
@@ -60,6 +72,8 @@ impl Watcher {
     pub fn new(interval: Duration) -> Self {
         Watcher {
             interval,
+            error_interval: DEFAULT_ERROR_INTERVAL,
+            errors_due: Arc::default(),
             trackers: Arc::default(),
             busy: Arc::default(),
             overdue: Arc::default(),
@@ -92,12 +106,13 @@ impl Watcher {
             }
         };
         let now = state.clock().now();
+        let mut running = Vec::new();
         let watched_and_open = projects
             .into_iter()
             .filter(|project| !project.archived && watched.contains(&project.id));
         for project in watched_and_open {
             let run = match state.runs.state(project.id).await {
-                Ok(run) => run,
+                Ok(run) => Arc::new(run),
                 Err(err) => {
                     tracing::error!(%err, project = project.id, "the watcher cannot read a run");
                     continue;
@@ -130,13 +145,42 @@ impl Watcher {
             if !project.health_urls.is_empty()
                 && let Some(claim) = self.claim(project.id, Job::Sampling)
             {
-                let state = state.clone();
+                let (state, project, run) = (state.clone(), project.clone(), run.clone());
                 state.clone().spawn(async move {
                     let _claim = claim;
                     state.watcher.sample(&state, &project, &run).await;
                 });
             }
+            running.push((project, run));
         }
+        self.errors_if_due(state, running);
+    }
+
+    /// Starts the error watch's round when it is due and none is under way.
+    fn errors_if_due(&self, state: &AppState, running: Vec<(Arc<Project>, Arc<RunState>)>) {
+        let now = state.clock().real_now();
+        if running.is_empty() || *lock(&self.errors_due) > now {
+            return;
+        }
+        let Some(claim) = self.claim(0, Job::Errors) else {
+            return;
+        };
+        let every = i64::try_from(self.error_interval.as_secs()).unwrap_or(i64::MAX / 4);
+        *lock(&self.errors_due) = now + every.max(1);
+        let state = state.clone();
+        state.clone().spawn(async move {
+            let _claim = claim;
+            state.watcher.watch_errors(&state, running).await;
+        });
+    }
+
+    /// Posts `text` to Slack through the notifier, in the background: a slow
+    /// Slack must not hold up the round for every project.
+    fn post(&self, state: &AppState, project: i64, text: String) {
+        let state = state.clone();
+        state
+            .clone()
+            .spawn(async move { state.services.notifier.post(project, &text).await });
     }
 
     /// Tells Slack about each checkpoint that has fallen overdue, once.
@@ -171,11 +215,7 @@ impl Watcher {
                 project.name,
                 span(late)
             );
-            // A slow Slack must not hold up the round for every project.
-            let (state, project) = (state.clone(), project.id);
-            state
-                .clone()
-                .spawn(async move { state.services.notifier.post(project, &text).await });
+            self.post(state, project.id, text);
         }
     }
 
@@ -298,11 +338,7 @@ impl Watcher {
             tracing::error!(%err, project = project.id, "a health change was not logged");
         }
         if let Some(text) = notice {
-            // A slow Slack must not hold up the round for every project.
-            let (state, project) = (state.clone(), project.id);
-            state
-                .clone()
-                .spawn(async move { state.services.notifier.post(project, &text).await });
+            self.post(state, project.id, text);
         }
     }
 }

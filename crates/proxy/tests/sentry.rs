@@ -190,6 +190,12 @@ async fn the_clients_requests_use_only_what_sentrys_document_declares() {
         .new_issues("acme", "4", day_ago(), None)
         .await
         .expect("issues");
+    let rates = sentry
+        .failure_rates("acme", &["4", "5"], day_ago(), jiff::Timestamp::now())
+        .await
+        .expect("failure rates");
+    let projects: Vec<Option<&str>> = rates.iter().map(|r| r.project.as_deref()).collect();
+    assert_eq!(projects, [Some("4"), Some("5")]);
     let document = specs::document(SENTRY);
     for (path, query) in fake.requests() {
         let template =

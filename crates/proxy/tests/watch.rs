@@ -552,6 +552,248 @@ async fn a_stop_ends_the_background_work_before_the_store_closes() {
     assert!(!state.store.ping().await, "the store is closed, after them");
 }
 
+/// An hour's traffic of 200 transactions, `failed` of them failed.
+fn traffic(failed: usize) -> Vec<fakes::sentry::Transaction> {
+    (0..200)
+        .map(|n| fakes::sentry::Transaction {
+            name: "POST /api/calls".to_owned(),
+            duration_ms: 120.0,
+            failed: n < failed,
+        })
+        .collect()
+}
+
+/// Between checkpoints, the error watch reads Sentry's failure rate every
+/// interval, for every watched project in one request: a spike beyond the
+/// escalation's 5% opens it at once and is posted to Slack naming who is on
+/// watch, and so does a new critical issue; the sign-off judges every hour.
+#[tokio::test]
+async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        error_watch_interval: Duration::from_secs(1),
+        ..sampling()
+    };
+    let (server, project) = watched(&launch, options).await;
+    let ana = server.member("Ana").await;
+    assert_eq!(
+        start_watch(&ana, project, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    let store = &server.state.store;
+    let points = || async {
+        store
+            .error_points(project, 0, i64::MAX)
+            .await
+            .expect("points")
+    };
+    for _ in 0..100 {
+        if !points().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = points().await;
+    assert_eq!(first[0].transactions, 600, "{first:?}");
+    assert!(first[0].failure_percent < 1.0, "{first:?}");
+    assert!(log_of(&ana, project, "error_rate_changed").await.is_empty());
+    // One request for the organization's projects, grouped by project.
+    let asked: Vec<Vec<(String, String)>> = launch
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .requests
+        .iter()
+        .filter(|(path, query)| {
+            path.ends_with("/events/") && query.iter().any(|(_, v)| v == "project.id")
+        })
+        .map(|(_, query)| query.clone())
+        .collect();
+    assert!(!asked.is_empty());
+    assert!(
+        asked[0].contains(&("project".to_owned(), "4".to_owned())),
+        "{asked:?}"
+    );
+
+    // 8% of transactions fail: beyond the escalation's 5%, at once.
+    launch.sentry.world.lock().expect("lock").transactions = traffic(16);
+    let rose = wait_for_log(&ana, project, "error_rate_changed", |e| !e.is_empty()).await;
+    assert_eq!(rose[0]["payload"]["above"], true, "{rose:?}");
+    assert_eq!(rose[0]["payload"]["percent"], 8.0);
+    assert_eq!(rose[0]["payload"]["threshold"], "> 5%");
+    assert_eq!(rose[0]["actor"], "Watchpost");
+    let state: domain::run::RunState = serde_json::from_value(
+        json(ana.get(&format!("/api/projects/{project}/state")).await).await,
+    )
+    .expect("the run's state");
+    let playbook = domain::Playbook::default_launch().expect("playbook");
+    let open: Vec<String> = domain::escalation::open_escalations(&playbook, &state)
+        .into_iter()
+        .map(|open| open.escalation.id.clone())
+        .collect();
+    assert_eq!(open, ["error-rate"]);
+    let posted = wait_for_slack(&launch, "Error rate above 5%: 8% of 200 transactions").await;
+    assert!(posted.contains("On watch: Ana"), "{posted}");
+
+    // Back under it: said once, and the procedure closes.
+    launch.sentry.world.lock().expect("lock").transactions = traffic(1);
+    let changes = wait_for_log(&ana, project, "error_rate_changed", |e| e.len() >= 2).await;
+    assert_eq!(changes[1]["payload"]["above"], false);
+    wait_for_slack(&launch, "the error rate is back to 0.5% of 200").await;
+
+    // A new critical issue: its check's result is logged once, and posted.
+    launch.sentry.world.lock().expect("lock").issues = vec![fakes::sentry::issue(
+        11,
+        "fatal",
+        "TypeError: x is undefined",
+    )];
+    let found = wait_for_log(&ana, project, "check_result", |e| {
+        e.iter().any(|e| e["payload"]["item"] == "h4-new-critical")
+    })
+    .await;
+    let critical: Vec<&Value> = found
+        .iter()
+        .filter(|e| e["payload"]["item"] == "h4-new-critical")
+        .collect();
+    assert_eq!(critical[0]["payload"]["status"], "failed");
+    wait_for_slack(&launch, "new critical issues").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = log_of(&ana, project, "check_result").await;
+    assert_eq!(
+        again
+            .iter()
+            .filter(|e| e["payload"]["item"] == "h4-new-critical")
+            .count(),
+        1,
+        "the same result is not logged again"
+    );
+
+    // The sign-off judges the rate from every hour the watch measured.
+    let report = json(ana.get(&format!("/api/projects/{project}/sign-off")).await).await;
+    let criterion = report["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .find(|c| c["id"] == "success-error-rate")
+        .expect("the error-rate criterion")
+        .clone();
+    assert_eq!(criterion["standing"], "not_met", "{criterion}");
+    let evidence = criterion["evidence"].as_str().unwrap_or_default();
+    assert!(
+        evidence.contains("hours off the < 1% target; the worst, from"),
+        "{evidence}"
+    );
+}
+
+/// The events of the error watch's rounds: each request's `project` ids.
+fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
+    launch
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .requests
+        .iter()
+        .filter(|(path, query)| {
+            path.ends_with("/events/") && query.iter().any(|(_, v)| v == "project.id")
+        })
+        .map(|(_, query)| {
+            query
+                .iter()
+                .filter(|(name, _)| name == "project")
+                .map(|(_, id)| id.clone())
+                .collect()
+        })
+        .collect()
+}
+
+/// Two watched projects of one organization cost one request a round; a
+/// server that does not group by project is asked for each instead.
+#[tokio::test]
+async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
+    let launch = Launch::start(Stage::Ready).await;
+    let options = Options {
+        error_watch_interval: Duration::from_secs(1),
+        ..sampling()
+    };
+    let (server, backend) = watched(&launch, options).await;
+    let admin = server.admin().await;
+    let web = server.project("Voxanne web").await;
+    let mut settings = launch.project_settings("Voxanne web");
+    settings["sentry_project"] = json!(fakes::launch::FRONTEND);
+    settings.as_object_mut().map(|o| {
+        o.remove("name");
+        o.remove("sentry_frontend_project")
+    });
+    let saved = admin
+        .patch(&format!("/api/projects/{web}"), &settings.to_string())
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    for project in [backend, web] {
+        assert_eq!(
+            start_watch(&admin, project, json!({})).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let store = &server.state.store;
+    let points = |project| async move {
+        store
+            .error_points(project, 0, i64::MAX)
+            .await
+            .expect("points")
+            .len()
+    };
+    let both = || async { points(backend).await > 0 && points(web).await > 0 };
+    for _ in 0..100 {
+        if both().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(both().await, "both projects read");
+    let asked = rounds_asked(&launch);
+    assert!(asked.iter().all(|ids| ids.len() == 2), "{asked:?}");
+
+    // Ungrouped: the round asks for each project after the grouped request.
+    launch.sentry.world.lock().expect("lock").ungrouped_events = true;
+    let before = (points(backend).await, points(web).await, asked.len());
+    for _ in 0..100 {
+        if points(backend).await > before.0 && points(web).await > before.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = rounds_asked(&launch);
+    let singles: Vec<&Vec<String>> = asked[before.2..]
+        .iter()
+        .filter(|ids| ids.len() == 1)
+        .collect();
+    assert!(singles.iter().any(|ids| ids[0] == "4"), "{asked:?}");
+    assert!(singles.iter().any(|ids| ids[0] == "5"), "{asked:?}");
+    let last = store.error_points(web, 0, i64::MAX).await.expect("points");
+    assert_eq!(last.last().map(|p| p.transactions), Some(600));
+}
+
+/// Waits up to 10 s for a Slack message containing `text`.
+async fn wait_for_slack(launch: &Launch, text: &str) -> String {
+    for _ in 0..200 {
+        if let Some(found) = launch
+            .slack
+            .messages()
+            .into_iter()
+            .find(|m| m.contains(text))
+        {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no Slack message said {text:?}: {:?}",
+        launch.slack.messages()
+    );
+}
+
 #[tokio::test]
 async fn a_health_window_must_be_one_of_three() {
     let server = Server::start().await;

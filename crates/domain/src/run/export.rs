@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 16] = [
+pub const KINDS: [(&str, &str); 17] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -21,6 +21,7 @@ pub const KINDS: [(&str, &str); 16] = [
     ("restarted", "Restarts"),
     ("handover_acknowledged", "Handovers acknowledged"),
     ("criterion_waived", "Waivers"),
+    ("error_rate_changed", "Error rate"),
 ];
 
 impl Change {
@@ -52,6 +53,7 @@ impl Change {
             Change::Restarted { .. } => 13,
             Change::HandoverAcknowledged { .. } => 14,
             Change::CriterionWaived { .. } => 15,
+            Change::ErrorRateChanged { .. } => 16,
         }
     }
 }

@@ -137,6 +137,9 @@ impl Change {
             Change::HealthChanged { .. } | Change::Restarted { .. } => Some(
                 "health changes and restarts are recorded by the proxy's sampler, never by hand".to_owned(),
             ),
+            Change::ErrorRateChanged { .. } => Some(
+                "the error rate's crossings are recorded by the proxy's error watch, never by hand".to_owned(),
+            ),
         }
     }
 }

@@ -181,6 +181,17 @@ fn every_kind() -> Vec<Entry> {
                 reason: "no sockets yet".into(),
             },
         ),
+        entry(
+            19,
+            "watchpost",
+            Change::ErrorRateChanged {
+                above: true,
+                percent: 7.25,
+                transactions: 400,
+                window_seconds: 300,
+                threshold: "> 5%".into(),
+            },
+        ),
     ]
 }
 
@@ -189,6 +200,10 @@ fn every_kind_of_entry_lands_in_the_state() {
     let log = every_kind();
     let state = RunState::fold(&log);
     assert_eq!(state.notes.len(), 1);
+    assert!(
+        state.error_rate.as_ref().is_some_and(|rate| rate.above),
+        "the error watch's crossing"
+    );
     assert_eq!(
         state.metrics.get("error-rate").map(|m| m.value).unwrap(),
         0.7,
@@ -248,6 +263,7 @@ fn every_kind_of_entry_lands_in_the_state() {
             "https://api.example/health restarted (uptime 2 h 00 min → 4 s)",
             "took the watch, acknowledging the handover at hour 0",
             "waived “WebSocket connections stable”: no sockets yet",
+            "error rate beyond the escalation's > 5%: 7.25% of 400 transactions in the last 5 min",
         ]
     );
 }
@@ -587,6 +603,7 @@ fn what_the_server_writes_is_never_written_by_hand() {
         "snapshot",
         "health_changed",
         "restarted",
+        "error_rate_changed",
     ];
     for entry in every_kind() {
         let kind = entry.change.kind();

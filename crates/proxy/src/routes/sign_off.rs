@@ -11,6 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
+use domain::errors::hourly_rates;
 use domain::health::Stats;
 use domain::project::Project;
 use domain::run::{Change, RunState};
@@ -120,7 +121,7 @@ async fn report(state: &AppState, project: &Project, run: &RunState) -> Result<S
     ))
 }
 
-/// What the sampler measured since the watch's start.
+/// What the sampler and the error watch measured since the watch's start.
 async fn run_health(state: &AppState, project: &Project, run: &RunState) -> Result<RunHealth> {
     let Some(watch) = &run.watch else {
         return Ok(RunHealth::default());
@@ -141,10 +142,15 @@ async fn run_health(state: &AppState, project: &Project, run: &RunState) -> Resu
         .iter()
         .filter(|entry| matches!(entry.change, Change::HealthChanged { up: false, .. }))
         .count();
+    let points = state
+        .store
+        .error_points(project.id, watch.schedule.start, state.clock().now())
+        .await?;
     Ok(RunHealth {
         samples: stats.samples,
         uptime_percent: stats.uptime_percent,
         downs,
+        error_hours: hourly_rates(&points),
     })
 }
 

@@ -14,12 +14,14 @@
 //! env var values (but the public DSN), the webhook URL.
 
 mod backup;
+mod errors;
 mod health;
 mod record;
 mod render;
 mod sentry;
 mod slack;
 
+pub(crate) use record::check_result;
 pub use record::{CheckReport, SnapshotReport, run_all, run_and_record, take_snapshot};
 pub(crate) use slack::slack_tested;
 
@@ -219,6 +221,8 @@ pub struct Services {
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
     /// Each project's hourly error counts, reused while fresh.
     counts: Arc<Mutex<HashMap<i64, Counts>>>,
+    /// Sentry project ids by organization and slug, for the error watch.
+    sentry_ids: Arc<Mutex<HashMap<(String, String), String>>>,
     /// What "fresh" is read by.
     clock: Clock,
     /// The actions under way (see `actions`).
@@ -257,6 +261,7 @@ impl Services {
             )?,
             recent: Arc::default(),
             counts: Arc::default(),
+            sentry_ids: Arc::default(),
             clock,
             under_way: Arc::default(),
         })
@@ -307,9 +312,16 @@ impl Services {
     pub fn forget(&self, project: i64) {
         lock(&self.recent).retain(|(id, _), _| *id != project);
         lock(&self.counts).remove(&project);
+        lock(&self.sentry_ids).clear();
     }
 
-    async fn check(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
+    /// Runs `item`'s check now, neither reusing nor keeping a result.
+    pub(crate) async fn check(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        item: &Item,
+    ) -> Outcome {
         let Some(kind) = item.verify.check() else {
             return Outcome::new(
                 CheckStatus::Error,

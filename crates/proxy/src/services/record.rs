@@ -90,6 +90,23 @@ pub async fn run_all(
     Ok(results.into_iter().map(|(_, result)| result).collect())
 }
 
+/// The entry that records `item`'s check result.
+pub(crate) fn check_result(item: &Item, outcome: &Outcome, duration_ms: u64) -> Change {
+    Change::CheckResult {
+        item: item.id.clone(),
+        check: item
+            .verify
+            .check()
+            .map(|kind| kind.name())
+            .unwrap_or_default()
+            .to_owned(),
+        status: outcome.status,
+        observed: outcome.observed.clone(),
+        message: outcome.message.clone(),
+        duration_ms,
+    }
+}
+
 /// Runs the check, records its result, and returns what it found (with
 /// what it measured, which the entry does not keep) and the entry. A result
 /// reused while fresh comes with the entry that recorded it, not a new one.
@@ -102,19 +119,7 @@ pub async fn run_and_record(
     state
         .services
         .run(&state.playbook, project, item, |outcome, duration_ms| {
-            let change = Change::CheckResult {
-                item: item.id.clone(),
-                check: item
-                    .verify
-                    .check()
-                    .map(|kind| kind.name())
-                    .unwrap_or_default()
-                    .to_owned(),
-                status: outcome.status,
-                observed: outcome.observed.clone(),
-                message: outcome.message.clone(),
-                duration_ms,
-            };
+            let change = check_result(item, outcome, duration_ms);
             async move { state.runs.record(project.id, &change, actor).await }
         })
         .await

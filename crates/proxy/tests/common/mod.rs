@@ -39,6 +39,8 @@ pub struct Options {
     pub services: watchpost_proxy::config::ServiceSettings,
     /// When set, the watcher runs, probing health URLs this often.
     pub sample_interval: Option<Duration>,
+    /// How often the error watch reads Sentry (checked at each sample).
+    pub error_watch_interval: Duration,
     /// How many times faster than real time the server's clock runs.
     pub clock_speed: u32,
 }
@@ -53,6 +55,7 @@ impl Default for Options {
             request_timeout: watchpost_proxy::REQUEST_TIMEOUT,
             services: watchpost_proxy::config::ServiceSettings::default(),
             sample_interval: None,
+            error_watch_interval: watchpost_proxy::watcher::DEFAULT_ERROR_INTERVAL,
             clock_speed: 1,
         }
     }
@@ -117,6 +120,7 @@ impl Server {
             connections: options.connections,
             request_timeout: options.request_timeout,
             sample_interval: options.sample_interval,
+            error_watch_interval: options.error_watch_interval,
             ..Settings::new(
                 data.path().to_owned(),
                 dist.path().to_owned(),

@@ -1326,6 +1326,65 @@ async fn an_escalation_ends_in_a_rollback_on_render() {
     .await;
 }
 
+/// Between checkpoints, on a test clock: the error watch reads Sentry every
+/// second; when 8% of transactions fail, the escalation "Error rate above
+/// 5%" opens at once above every tab, Slack is told who is on watch, the
+/// chart draws the spike and the timeline says what crossed what.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_rate_spike_between_checkpoints_opens_its_escalation_and_tells_slack() {
+    use fakes::Launch;
+    use fakes::launch::Stage;
+
+    let launch = Launch::start(Stage::Ready).await;
+    let (watchpost, id) =
+        Watchpost::for_launch_with(&launch, 60, &[("WATCHPOST_ERROR_WATCH_INTERVAL", "1")]).await;
+    let (watch, timeline) = (
+        watchpost.url(&format!("/projects/{id}/watch")),
+        watchpost.url(&format!("/projects/{id}/timeline")),
+    );
+    let member = watchpost.member_passcode.clone();
+    journey(move |c| async move {
+        c.goto(&watch).await.expect("open the watch");
+        sign_in(&c, "Ana", &member).await;
+        click(&c, &testid("start-watch-button")).await;
+        wait_for_text(&c, &testid("watch-status"), "Started by Ana").await;
+        wait_for_text(&c, &testid("failures-chart"), "Failed transactions: 0.5%").await;
+        // 16 of 200 transactions fail: hours before the next checkpoint.
+        launch.sentry.world.lock().expect("lock").transactions = (0..200)
+            .map(|n| fakes::sentry::Transaction {
+                name: "POST /api/calls".to_owned(),
+                duration_ms: 120.0,
+                failed: n < 16,
+            })
+            .collect();
+        wait_for_text(
+            &c,
+            &testid("need-escalation"),
+            "Happening now: Error rate above 5%",
+        )
+        .await;
+        screenshots(&c, "attention-error-rate", &testid("attention")).await;
+        wait_for_text(&c, &testid("failures-chart"), "the most, 8%").await;
+        screenshots(&c, "watch-failures", &testid("errors")).await;
+        let posted = launch
+            .slack
+            .messages()
+            .into_iter()
+            .find(|m| m.contains("Error rate above 5%"))
+            .expect("Slack was told");
+        assert!(posted.contains("8% of 200 transactions"), "{posted}");
+        assert!(posted.contains("On watch: Ana"), "{posted}");
+        c.goto(&timeline).await.expect("open the timeline");
+        wait_for_text(
+            &c,
+            &testid("timeline"),
+            "error rate beyond the escalation's > 5%: 8% of 200 transactions",
+        )
+        .await;
+    })
+    .await;
+}
+
 /// "Health check fails", walked on a test clock while the endpoint is down:
 /// the retry waits 30 s of the server's clock and checks again by itself,
 /// "persists for more than 2 minutes" is answered from the samples, and the

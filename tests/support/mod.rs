@@ -134,9 +134,22 @@ impl Watchpost {
     /// second, on a clock `speed` times faster than real time, with the
     /// launch's service as a configured project: the proxy and its id.
     pub async fn for_launch(launch: &fakes::Launch, speed: u32) -> (Self, i64) {
+        Self::for_launch_with(launch, speed, &[]).await
+    }
+
+    /// [`Watchpost::for_launch`], with more of its environment.
+    pub async fn for_launch_with(
+        launch: &fakes::Launch,
+        speed: u32,
+        more: &[(&'static str, &str)],
+    ) -> (Self, i64) {
         let mut env = launch.env();
         env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
         env.push(("WATCHPOST_TEST_CLOCK_SPEED", speed.to_string()));
+        env.extend(
+            more.iter()
+                .map(|(name, value)| (*name, (*value).to_owned())),
+        );
         let watchpost = Watchpost::start_with(env).await;
         let id = watchpost
             .create_configured_project(&launch.project_settings("Voxanne backend"))

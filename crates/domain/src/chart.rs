@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attention::host_and_path;
 use crate::health::Point;
+use crate::playbook::Decimal;
 use crate::watch::span;
 
 /// The plot's view box: it stretches to the chart's width; its height is the
@@ -259,6 +260,80 @@ pub fn errors_chart(
     }
 }
 
+/// The error watch's readings over the frame: the share of failed
+/// transactions of each round (Unix ms, percent; `None` for a round that saw
+/// no transaction, which breaks the line), with the error-rate target (whole
+/// percent) as a line.
+pub fn failure_chart(
+    rounds: &[(i64, Option<f64>)],
+    frame: &Frame,
+    target: Option<u64>,
+    empty: &str,
+) -> Chart {
+    let highest = rounds
+        .iter()
+        .filter_map(|(_, percent)| *percent)
+        .fold(0.0, f64::max);
+    let top = nice_max((highest.ceil() as u64).max(target.unwrap_or(0)));
+    // Hundredths of a percent on an axis a hundred times as tall.
+    let mut line = String::new();
+    let mut pen_down = false;
+    for (at, percent) in rounds {
+        match percent {
+            Some(percent) => {
+                let command = if pen_down { 'L' } else { 'M' };
+                let (x, y) = (
+                    x_of(*at, frame.from_ms, frame.to_ms),
+                    y_of((percent * 100.0).round() as u64, top * 100),
+                );
+                line.push_str(&format!("{command}{x} {y}"));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    let body = if line.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<path class="line" d="{line}"/>"#)
+    };
+    let caption = describe_failures(rounds, frame.time).unwrap_or_else(|| empty.to_owned());
+    let axis = Axis {
+        top,
+        unit: "%",
+        target,
+    };
+    Chart {
+        svg: draw(frame, &axis, &body, &caption),
+        caption,
+    }
+}
+
+/// What the failure chart shows, in words; `None` without a reading.
+fn describe_failures(
+    rounds: &[(i64, Option<f64>)],
+    time: &dyn Fn(i64) -> String,
+) -> Option<String> {
+    let read: Vec<(i64, f64)> = rounds
+        .iter()
+        .filter_map(|(at, percent)| Some((*at, (*percent)?)))
+        .collect();
+    let (last_at, last) = *read.last()?;
+    let (worst_at, worst) = read
+        .iter()
+        .copied()
+        .rev()
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let shown = |percent: f64| Decimal((percent * 100.0).round() / 100.0);
+    Some(format!(
+        "Failed transactions: {}% at {}; the most, {}%, at {}.",
+        shown(last),
+        time(last_at.div_euclid(1000)),
+        shown(worst),
+        time(worst_at.div_euclid(1000))
+    ))
+}
+
 /// A chart's value axis: from 0 to `top`, and its target.
 struct Axis {
     top: u64,
@@ -434,6 +509,49 @@ mod tests {
             ticks,
             time: &utc,
         }
+    }
+
+    #[test]
+    fn the_failure_chart_draws_each_round_and_breaks_where_none_was_seen() {
+        let hour = 1_795_000_000_000 - 1_795_000_000_000 % 3_600_000;
+        let rounds = [
+            (hour, Some(0.5)),
+            (hour + 300_000, Some(8.0)),
+            (hour + 600_000, None),
+            (hour + 900_000, Some(0.25)),
+        ];
+        let chart = failure_chart(
+            &rounds,
+            &frame(hour, hour + 3_600_000, &[]),
+            Some(1),
+            "none",
+        );
+        // 8% tops the axis at 10%; the target is 1%.
+        assert!(chart.svg.contains(">10%</text>"), "{}", chart.svg);
+        assert!(chart.svg.contains(">target 1%</text>"), "{}", chart.svg);
+        // Two pieces: the round without transactions breaks the line.
+        let line = chart
+            .svg
+            .split(r#"class="line" d=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default();
+        assert_eq!(line.matches('M').count(), 2, "{line}");
+        assert_eq!(
+            chart.caption,
+            format!(
+                "Failed transactions: 0.25% at {}; the most, 8%, at {}.",
+                utc(hour / 1000 + 900),
+                utc(hour / 1000 + 300)
+            )
+        );
+        let empty = failure_chart(
+            &[(hour, None)],
+            &frame(hour, hour + 1, &[]),
+            Some(1),
+            "none",
+        );
+        assert_eq!(empty.caption, "none");
     }
 
     #[test]

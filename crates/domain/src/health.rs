@@ -221,6 +221,9 @@ pub struct Report {
     /// Sentry's errors per hour, drawn over the run (or the last 24 hours
     /// before it), or why Sentry could not say: the Watch tab's errors chart.
     pub errors: crate::chart::Chart,
+    /// The error watch's share of failed transactions, each round of the
+    /// window; an empty drawing before its first reading.
+    pub failures: crate::chart::Chart,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]

@@ -6,7 +6,10 @@
 //! - `GET /health?window=24h`: the latency of a 24-hour window's statistics
 //!   (target: under 50 ms);
 //! - the sampler's cost: CPU time per round of 50 probes and its share of a
-//!   core at the 30-second interval, measured at a 1-second interval.
+//!   core at the 30-second interval, measured at a 1-second interval;
+//! - the error watch's cost: Sentry requests per round for the 50 projects
+//!   (each its own Sentry project, in one organization), CPU time per round
+//!   beyond the sampler's, and RSS, measured at a 1-second interval.
 //!
 //! The proxy is the real release binary (`WATCHPOST_BIN`), its health URLs
 //! point at the fakes' service, on loopback.
@@ -35,6 +38,14 @@ async fn main() -> Result<(), Error> {
     let data = tempfile::TempDir::new()?;
     let url = launch.service.health.to_string();
     let ids = fill(data.path(), &url).await?;
+    {
+        let mut world = fakes::lock(&launch.sentry.world);
+        for n in 0..PROJECTS {
+            let slug = format!("watched-{n}");
+            let project = fakes::sentry::project(100 + n as u64, &slug, "node", None);
+            world.projects.insert(slug, project);
+        }
+    }
 
     let mut env = launch.env();
     env.push(("WATCHPOST_SAMPLE_INTERVAL", "30".to_owned()));
@@ -70,16 +81,34 @@ async fn main() -> Result<(), Error> {
 
     // The sampler's cost, every second instead of every 30 s. A new
     // passcode file makes the proxy print fresh passcodes, as it starts.
-    std::fs::remove_file(data.path().join("auth.toml"))?;
-    let mut env = launch.env();
-    env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
-    let proxy = Proxy::start_with(data.path(), &env)?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (cpu_before, started) = (proxy.cpu_time()?, Instant::now());
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let cpu = proxy.cpu_time()? - cpu_before;
-    let rounds = started.elapsed().as_secs_f64();
-    let per_round = cpu.as_secs_f64() * 1000.0 / rounds;
+    let cost = |errors_every: &'static str| {
+        let mut env = launch.env();
+        env.push(("WATCHPOST_SAMPLE_INTERVAL", "1".to_owned()));
+        env.push(("WATCHPOST_ERROR_WATCH_INTERVAL", errors_every.to_owned()));
+        let data = data.path().to_owned();
+        let launch = &launch;
+        async move {
+            std::fs::remove_file(data.join("auth.toml"))?;
+            let proxy = Proxy::start_with(&data, &env)?;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let asked = || fakes::lock(&launch.sentry.world).requests.len();
+            let (cpu_before, asked_before, started) = (proxy.cpu_time()?, asked(), Instant::now());
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            let cpu = proxy.cpu_time()? - cpu_before;
+            let rounds = started.elapsed().as_secs_f64();
+            let requests = (asked() - asked_before) as f64 / rounds;
+            Ok::<_, Error>((
+                cpu.as_secs_f64() * 1000.0 / rounds,
+                requests,
+                proxy.rss_kb()?,
+            ))
+        }
+    };
+    // The sampler alone (the error watch's first round is over by then),
+    // then with the error watch every second too.
+    let (per_round, _, _) = cost("86400").await?;
+    let (with_errors, requests, errors_rss) = cost("1").await?;
+    let error_round = with_errors - per_round;
 
     println!("Watchpost sampler benchmark ({})", std::env::consts::ARCH);
     println!(
@@ -99,6 +128,11 @@ async fn main() -> Result<(), Error> {
         "watch: sampler: {per_round:.1} ms CPU per round of {PROJECTS} probes; at 30 s, {:.2}% of a core",
         per_round / 30_000.0 * 100.0
     );
+    println!(
+        "watch: error watch: {requests:.0} Sentry requests per round for {PROJECTS} projects (1 for their failure rates, the rest their critical-issue checks); {error_round:.1} ms CPU per round; at 5 min, {:.3}% of a core; RSS {:.1} MB with both every second",
+        error_round / 300_000.0 * 100.0,
+        mb(errors_rss)
+    );
     Ok(())
 }
 
@@ -112,6 +146,7 @@ async fn fill(dir: &std::path::Path, url: &str) -> Result<Vec<i64>, Error> {
             .create_project(&Project::blank(0).patched(ProjectPatch {
                 name: Some(format!("Watched {n}")),
                 health_urls: Some(vec![url.to_owned()]),
+                sentry_project: Some(Some(format!("watched-{n}"))),
                 ..ProjectPatch::default()
             }))
             .await?;

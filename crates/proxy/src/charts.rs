@@ -3,8 +3,11 @@
 //! for its hours, the playbook's targets, and when the next point will come.
 //! The Watch tab and the printed report show the same markup.
 
-use domain::chart::{Chart, Frame, Tick, errors_chart, hours_window, latency_chart, tick_times};
+use domain::chart::{
+    Chart, Frame, Tick, errors_chart, failure_chart, hours_window, latency_chart, tick_times,
+};
 use domain::check::CheckKind;
+use domain::errors::ErrorPoint;
 use domain::health::Point;
 use domain::playbook::{Playbook, Unit};
 use domain::run::RunState;
@@ -106,6 +109,24 @@ impl<'a> Charts<'a> {
             .playbook
             .chart_target(CheckKind::HealthLatency, Unit::Ms);
         latency_chart(url, points, &self.frame(&time), target, &empty)
+    }
+
+    /// The error watch's share of failed transactions, each round (Unix
+    /// seconds); the playbook's error-rate target as the line.
+    pub fn failures(&self, points: &[ErrorPoint]) -> Chart {
+        let time = |at| local_time(at, self.zone);
+        let rounds: Vec<(i64, Option<f64>)> = points
+            .iter()
+            .map(|point| {
+                let seen = (point.transactions > 0).then_some(point.failure_percent);
+                (point.at * 1000, seen)
+            })
+            .collect();
+        let target = self
+            .playbook
+            .chart_target(CheckKind::SentryErrorRate, Unit::Percent);
+        let empty = "No failed transactions measured yet: the error watch reads Sentry every few minutes while the watch runs, where the service sends transactions.";
+        failure_chart(&rounds, &self.frame(&time), target, empty)
     }
 
     /// Sentry's errors per hour.

@@ -267,6 +267,11 @@ fn charts(report: &LaunchReport, times: &Times) -> Markup {
                 figcaption { (health.errors.caption) }
             }
         }
+        h2 { "Failed transactions (the error watch)" }
+        figure data-testid="report-failures-chart" {
+            (PreEscaped(&health.failures.svg))
+            figcaption { (health.failures.caption) }
+        }
     }
 }
 
@@ -412,6 +417,7 @@ mod tests {
             urls: Vec::new(),
             transitions: Vec::new(),
             errors: domain::chart::Chart::default(),
+            failures: domain::chart::Chart::default(),
         };
         let timeline = vec![
             entry(

@@ -635,6 +635,16 @@ async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation
     assert_eq!(open, ["error-rate"]);
     let posted = wait_for_slack(&launch, "Error rate above 5%: 8% of 200 transactions").await;
     assert!(posted.contains("On watch: Ana"), "{posted}");
+    // The Watch tab's chart draws the rounds, the spike its highest point.
+    let failures = &health(&ana, project, "run").await["failures"];
+    let caption = failures["caption"].as_str().unwrap_or_default();
+    assert!(caption.contains("the most, 8%"), "{caption}");
+    assert!(
+        failures["svg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(">target 1%<")
+    );
 
     // Back under it: said once, and the procedure closes.
     launch.sentry.world.lock().expect("lock").transactions = traffic(1);

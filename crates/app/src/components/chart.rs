@@ -1,5 +1,5 @@
 //! The watch's charts: each health URL's response time with its down periods
-//! marked, and Sentry's errors per hour. The proxy draws them (in the
+//! marked, Sentry's errors per hour, and the error watch's failure rate. The proxy draws them (in the
 //! project's zone, with axes and targets); the app places the markup, which
 //! keeps the drawing out of the wasm.
 
@@ -43,5 +43,16 @@ pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
             Some(Ok(Report { errors, .. })) => (errors.svg, errors.caption),
         };
         figure(svg, caption, "errors-chart")
+    }
+}
+
+/// The error watch's share of failed transactions, each round.
+#[component]
+pub fn FailuresChart(clock: ServerClock) -> impl IntoView {
+    move || {
+        let Some(Ok(Report { failures, .. })) = clock.report.get() else {
+            return None;
+        };
+        Some(figure(failures.svg, failures.caption, "failures-chart"))
     }
 }

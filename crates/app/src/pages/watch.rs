@@ -12,7 +12,7 @@ use domain::watch::{CheckpointState, shift_note};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::chart::ErrorsChart;
+use crate::components::chart::{ErrorsChart, FailuresChart};
 use crate::components::clock::{ServerClock, both_zones};
 use crate::components::health::HealthPanel;
 use crate::components::item::Checklist;
@@ -44,6 +44,7 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         <article class="card chart-card" data-testid="errors">
             <header><h3>"Errors"</h3></header>
             <ErrorsChart clock/>
+            <FailuresChart clock/>
         </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}

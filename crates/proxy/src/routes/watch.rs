@@ -359,6 +359,11 @@ pub(super) async fn health_report(
         },
         counted => counted.chart,
     };
+    let points = state
+        .store
+        .error_points(project.id, from.div_euclid(1000), to.div_euclid(1000))
+        .await?;
+    let failures = charts.failures(&points);
     let clock = state.clock();
     Ok(Report {
         window: window.to_owned(),
@@ -372,5 +377,6 @@ pub(super) async fn health_report(
         urls,
         transitions,
         errors,
+        failures,
     })
 }

@@ -1,8 +1,8 @@
 //! Errors watched between checkpoints: while a watch runs, the proxy reads
 //! the share of failed transactions of each round (every 5 minutes by
 //! default). These rules turn those readings into what people act on: the
-//! rate of each clock hour of the run (weighted by its transactions), the
-//! worst of them, and when the rate crosses an escalation's threshold.
+//! rate of each clock hour of the run (weighted by its transactions), its
+//! errors, and when the rate crosses an escalation's threshold.
 
 use crate::playbook::{Bound, Decimal};
 
@@ -16,6 +16,9 @@ pub struct ErrorPoint {
     pub transactions: u64,
     /// The share that failed, in percent.
     pub failure_percent: f64,
+    /// Accepted errors in the clock hour under way at `at`, so far; `None`
+    /// when Sentry could not say.
+    pub errors_this_hour: Option<u64>,
 }
 
 /// The failure rate of one clock hour of the run, from its rounds.
@@ -65,12 +68,22 @@ pub fn hourly_rates(points: &[ErrorPoint]) -> Vec<HourRate> {
         .collect()
 }
 
-/// The hour with the highest failure rate; the earliest of equals.
-pub fn worst_hour(hours: &[HourRate]) -> Option<&HourRate> {
+/// Sentry's errors of each clock hour the rounds read, oldest first: the
+/// hour's latest count (its rounds count the same hour so far).
+pub fn hourly_errors(points: &[ErrorPoint]) -> Vec<(i64, u64)> {
+    let mut hours: Vec<(i64, u64)> = Vec::new();
+    for point in points {
+        let Some(errors) = point.errors_this_hour else {
+            continue;
+        };
+        let hour = point.at.div_euclid(3600) * 3600;
+        match hours.iter_mut().find(|(start, _)| *start == hour) {
+            Some((_, count)) => *count = (*count).max(errors),
+            None => hours.push((hour, errors)),
+        }
+    }
+    hours.sort_by_key(|(hour, _)| *hour);
     hours
-        .iter()
-        .rev()
-        .max_by(|a, b| a.failure_percent.total_cmp(&b.failure_percent))
 }
 
 /// Whether a reading is beyond an escalation's `threshold` ("> 5%"): `None`
@@ -90,7 +103,25 @@ mod tests {
             window_seconds: 300,
             transactions,
             failure_percent,
+            errors_this_hour: None,
         }
+    }
+
+    #[test]
+    fn an_hour_s_errors_are_its_latest_count() {
+        let hour = 1_795_000_000 - 1_795_000_000 % 3600;
+        let counted = |at: i64, errors: Option<u64>| ErrorPoint {
+            errors_this_hour: errors,
+            ..point(at, 0, 0.0)
+        };
+        let points = [
+            counted(hour + 300, Some(2)),
+            counted(hour + 600, Some(5)),
+            counted(hour + 900, None),
+            // The next hour counts from zero again.
+            counted(hour + 3600, Some(1)),
+        ];
+        assert_eq!(hourly_errors(&points), [(hour, 5), (hour + 3600, 1)]);
     }
 
     #[test]
@@ -109,9 +140,7 @@ mod tests {
         assert_eq!(hours[0].transactions, 1000);
         assert!((hours[0].failure_percent - 1.0).abs() < 1e-9);
         assert_eq!(hours[1].hour, hour + 3600);
-        assert_eq!(worst_hour(&hours).map(|h| h.hour), Some(hour + 3600));
         assert_eq!(hours[0].describe(), "1% of 1000 transactions");
-        assert_eq!(worst_hour(&[]), None);
     }
 
     #[test]

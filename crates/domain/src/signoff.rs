@@ -7,7 +7,7 @@ use nanoserde::{DeBin, SerBin};
 use serde::{Deserialize, Serialize};
 
 use crate::check::CheckKind;
-use crate::errors::{HourRate, worst_hour};
+use crate::errors::HourRate;
 use crate::playbook::{Decimal, Item, Playbook};
 use crate::run::{Change, CheckStatus, Entry, RunState, TEXT_MAX, cell};
 use crate::snapshot::{Judgment, Verdict};
@@ -21,6 +21,8 @@ pub struct RunHealth {
     pub downs: usize,
     /// The error watch's failure rate of each hour of the run.
     pub error_hours: Vec<HourRate>,
+    /// The error watch's count of Sentry's errors in each hour of the run.
+    pub errors_per_hour: Vec<(i64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, SerBin, DeBin)]
@@ -342,7 +344,7 @@ fn judge(
     };
     match check {
         CheckKind::SentryErrorRate | CheckKind::SentryErrorCount => {
-            every_hour(playbook, &health.error_hours, readable).unwrap_or_else(|| {
+            every_hour(playbook, health, readable).unwrap_or_else(|| {
                 throughout(playbook, run, &[CheckKind::SentryErrorRate], readable)
             })
         }
@@ -411,47 +413,65 @@ fn judge(
 }
 
 /// The error rate "throughout" judged from every hour the error watch
-/// measured, against the routine's error-rate target, naming the worst
-/// hour; `None` when it measured none (no transactions, or no watch), and
-/// the snapshots judge instead.
+/// measured, naming the worst hour: its failure rate against the routine's
+/// error-rate target, or, where no transaction came, its errors against the
+/// errors-per-hour target (as a snapshot measures it then). `None` when the
+/// watch measured neither, and the snapshots judge instead.
 fn every_hour(
     playbook: &Playbook,
-    hours: &[HourRate],
+    health: &RunHealth,
     readable: &dyn Fn(&str) -> String,
 ) -> Option<(Standing, String)> {
-    let bound = playbook
-        .watch
-        .routine
-        .iter()
-        .flat_map(|routine| &routine.targets)
-        .find(|target| target.verify.check() == Some(CheckKind::SentryErrorRate))
-        .map(|target| target.bound)?;
-    let worst = worst_hour(hours)?;
-    let at = readable(&crate::watch::rfc3339(worst.hour));
+    let bound = |check| {
+        playbook
+            .watch
+            .routine
+            .iter()
+            .flat_map(|routine| &routine.targets)
+            .find(|target| target.verify.check() == Some(check))
+            .map(|target| target.bound)
+    };
+    let hours: Vec<(i64, f64, String)> = if health.error_hours.is_empty() {
+        health
+            .errors_per_hour
+            .iter()
+            .map(|(hour, count)| (*hour, *count as f64, format!("{count} errors")))
+            .collect()
+    } else {
+        health
+            .error_hours
+            .iter()
+            .map(|hour| (hour.hour, hour.failure_percent, hour.describe()))
+            .collect()
+    };
+    let check = if health.error_hours.is_empty() {
+        CheckKind::SentryErrorCount
+    } else {
+        CheckKind::SentryErrorRate
+    };
+    let bound = bound(check)?;
+    let (worst_at, _, worst) = hours.iter().rev().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let at = readable(&crate::watch::rfc3339(*worst_at));
     let measured = hours.len();
-    Some(
-        if hours.iter().all(|hour| bound.holds(hour.failure_percent)) {
-            (
-                Standing::Met,
-                format!(
-                    "every one of {measured} hours measured on target ({bound}); the worst, from {at}: {}",
-                    worst.describe()
-                ),
-            )
-        } else {
-            let off = hours
-                .iter()
-                .filter(|hour| !bound.holds(hour.failure_percent))
-                .count();
-            (
-                Standing::NotMet,
-                format!(
-                    "{off} of {measured} hours off the {bound} target; the worst, from {at}: {}",
-                    worst.describe()
-                ),
-            )
-        },
-    )
+    let off = hours
+        .iter()
+        .filter(|(_, value, _)| !bound.holds(*value))
+        .count();
+    Some(if off == 0 {
+        (
+            Standing::Met,
+            format!(
+                "every one of {measured} hours measured on target ({bound}); the worst, from {at}: {worst}"
+            ),
+        )
+    } else {
+        (
+            Standing::NotMet,
+            format!(
+                "{off} of {measured} hours off the {bound} target; the worst, from {at}: {worst}"
+            ),
+        )
+    })
 }
 
 /// The latest result of `item`'s check as any item runs it with the same
@@ -722,6 +742,7 @@ mod tests {
             uptime_percent: Some(99.9),
             downs: 0,
             error_hours: Vec::new(),
+            errors_per_hour: Vec::new(),
         };
         let report = evaluate(&playbook, &run, &healthy);
         // Measured at hour 4 only: not met, and not unmeasured either.
@@ -787,6 +808,18 @@ mod tests {
             (
                 Standing::NotMet,
                 "2 of 4 hours off the < 1% target; the worst, from 2026-11-18 12:00 UTC: 1.8% of 500 transactions".into()
+            )
+        );
+        // Without transactions, each hour's errors against the per-hour target.
+        let counted = RunHealth {
+            errors_per_hour: vec![(hour, 2), (hour + 3600, 7), (hour + 7200, 0)],
+            ..healthy.clone()
+        };
+        assert_eq!(
+            standing(&evaluate(&playbook, &run, &counted), "success-error-rate"),
+            (
+                Standing::NotMet,
+                "1 of 3 hours off the < 5 per hour target; the worst, from 2026-11-18 12:00 UTC: 7 errors".into()
             )
         );
 
@@ -975,6 +1008,7 @@ mod tests {
             uptime_percent: Some(70.0),
             downs: 1,
             error_hours: Vec::new(),
+            errors_per_hour: Vec::new(),
         };
         let report = evaluate(&playbook, &run, &down);
         assert_eq!(

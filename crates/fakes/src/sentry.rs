@@ -74,9 +74,10 @@ pub struct World {
     pub detectors: Vec<Value>,
     /// Transactions of the last hour, for the events table's aggregates.
     pub transactions: Vec<Transaction>,
-    /// The events table ignores `project.id` (one row for every project
-    /// asked, as some compatible servers answer) instead of grouping by it.
-    pub ungrouped_events: bool,
+    /// The events table ignores `project.id`, and the stats `groupBy=project`
+    /// (one row or group for every project asked, as some compatible servers
+    /// answer), instead of grouping by project.
+    pub ignores_project_grouping: bool,
     /// Teams a project can be created in.
     pub teams: Vec<String>,
     /// Releases that have events, by version.
@@ -485,7 +486,54 @@ pub fn stats_answer(hourly: &[Option<u64>]) -> Value {
 
 async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
-    axum::Json(stats_answer(&world.hourly_errors)).into_response()
+    let query = crate::query_pairs(&uri);
+    fn asked<'a>(
+        query: &'a [(String, String)],
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        query
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+    let mut answer = stats_answer(&world.hourly_errors);
+    if asked(&query, "groupBy").any(|by| by == "project") {
+        // The hours from `start` on, for each project asked.
+        let since = asked(&query, "start")
+            .next()
+            .and_then(|start| start.parse::<jiff::Timestamp>().ok())
+            .map_or(0, |start| {
+                start.as_second() - start.as_second().rem_euclid(3600)
+            });
+        let series: Vec<Option<u64>> = answer["intervals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(&world.hourly_errors)
+            .filter(|(at, _)| {
+                at.as_str()
+                    .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|at| at.as_second() >= since)
+            })
+            .map(|(_, count)| *count)
+            .collect();
+        let total: u64 = series.iter().flatten().sum();
+        let group = |by: Value| {
+            json!({
+                "by": by,
+                "totals": { "sum(quantity)": total },
+                "series": { "sum(quantity)": series },
+            })
+        };
+        answer["groups"] = if world.ignores_project_grouping {
+            json!([group(json!({}))])
+        } else {
+            asked(&query, "project")
+                .map(|id| group(json!({ "project": id.parse::<u64>().unwrap_or(0) })))
+                .collect()
+        };
+    }
+    axum::Json(answer).into_response()
 }
 
 async fn issue_rules(State(fake): State<Fake>, uri: OriginalUri) -> Response {
@@ -821,7 +869,7 @@ async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     for (name, field) in query.iter().filter(|(name, _)| name == "field") {
         let _ = name;
         let value = match field.as_str() {
-            "project.id" if world.ungrouped_events => continue,
+            "project.id" if world.ignores_project_grouping => continue,
             "count()" => json!(count),
             "failure_rate()" if count > 0.0 => {
                 json!(selected.iter().filter(|t| t.failed).count() as f64 / count)

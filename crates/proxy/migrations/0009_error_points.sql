@@ -1,5 +1,6 @@
 -- The error watch's rounds while a watch runs: each project's share of
--- failed transactions since the round before, outside the log (a day of
+-- failed transactions since the round before and its errors of the hour,
+-- outside the log (a day of
 -- 5-minute rounds is 288 rows, which the log's fold must never read). Only
 -- what they change, a crossing of the escalation's threshold, is logged.
 CREATE TABLE error_points (
@@ -8,7 +9,10 @@ CREATE TABLE error_points (
     at INTEGER NOT NULL,
     window_seconds INTEGER NOT NULL,
     transactions INTEGER NOT NULL,
-    failure_percent REAL NOT NULL
+    failure_percent REAL NOT NULL,
+    -- Accepted errors in the clock hour under way, so far; NULL when Sentry
+    -- could not say.
+    errors_this_hour INTEGER
 );
 
 CREATE INDEX error_points_by_time ON error_points (project_id, at);

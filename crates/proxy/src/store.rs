@@ -396,9 +396,9 @@ impl Store {
         if points.is_empty() {
             return Ok(());
         }
-        let values = vec!["(?, ?, ?, ?, ?)"; points.len()].join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; points.len()].join(", ");
         let sql = format!(
-            "INSERT INTO error_points (project_id, at, window_seconds, transactions, failure_percent) VALUES {values}"
+            "INSERT INTO error_points (project_id, at, window_seconds, transactions, failure_percent, errors_this_hour) VALUES {values}"
         );
         let mut insert = sqlx::query(&sql);
         for (project, point) in points {
@@ -407,7 +407,12 @@ impl Store {
                 .bind(point.at)
                 .bind(point.window_seconds)
                 .bind(i64::try_from(point.transactions).unwrap_or(i64::MAX))
-                .bind(point.failure_percent);
+                .bind(point.failure_percent)
+                .bind(
+                    point
+                        .errors_this_hour
+                        .map(|errors| i64::try_from(errors).unwrap_or(i64::MAX)),
+                );
         }
         insert.execute(&self.pool).await?;
         Ok(())
@@ -421,8 +426,9 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<ErrorPoint>, sqlx::Error> {
-        let rows: Vec<(i64, u32, i64, f64)> = sqlx::query_as(
-            "SELECT at, window_seconds, transactions, failure_percent FROM error_points
+        type Row = (i64, u32, i64, f64, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT at, window_seconds, transactions, failure_percent, errors_this_hour FROM error_points
              WHERE project_id = ? AND at >= ? AND at <= ? ORDER BY at",
         )
         .bind(project)
@@ -433,11 +439,12 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(at, window_seconds, transactions, failure_percent)| ErrorPoint {
+                |(at, window_seconds, transactions, failure_percent, errors)| ErrorPoint {
                     at,
                     window_seconds,
                     transactions: u64::try_from(transactions).unwrap_or(0),
                     failure_percent,
+                    errors_this_hour: errors.and_then(|errors| u64::try_from(errors).ok()),
                 },
             )
             .collect())

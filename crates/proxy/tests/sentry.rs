@@ -190,12 +190,21 @@ async fn the_clients_requests_use_only_what_sentrys_document_declares() {
         .new_issues("acme", "4", day_ago(), None)
         .await
         .expect("issues");
+    let both = || vec!["4".to_owned(), "5".to_owned()];
     let rates = sentry
-        .failure_rates("acme", &["4", "5"], day_ago(), jiff::Timestamp::now())
+        .failure_rates("acme", both(), day_ago(), jiff::Timestamp::now())
         .await
         .expect("failure rates");
-    let projects: Vec<Option<&str>> = rates.iter().map(|r| r.project.as_deref()).collect();
+    let projects: Vec<Option<&str>> = rates.iter().map(|(id, _)| id.as_deref()).collect();
     assert_eq!(projects, [Some("4"), Some("5")]);
+    let errors = sentry
+        .errors_by_project("acme", both(), day_ago(), jiff::Timestamp::now())
+        .await
+        .expect("errors by project");
+    assert_eq!(
+        errors,
+        [(Some("4".to_owned()), 7), (Some("5".to_owned()), 7)]
+    );
     let document = specs::document(SENTRY);
     for (path, query) in fake.requests() {
         let template =

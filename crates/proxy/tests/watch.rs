@@ -596,6 +596,8 @@ async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation
     let first = points().await;
     assert_eq!(first[0].transactions, 600, "{first:?}");
     assert!(first[0].failure_percent < 1.0, "{first:?}");
+    // Sentry's errors of the hour under way (the fake's last hour: 9).
+    assert_eq!(first[0].errors_this_hour, Some(9), "{first:?}");
     assert!(log_of(&ana, project, "error_rate_changed").await.is_empty());
     // One request for the organization's projects, grouped by project.
     let asked: Vec<Vec<(String, String)>> = launch
@@ -696,7 +698,8 @@ async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation
     );
 }
 
-/// The events of the error watch's rounds: each request's `project` ids.
+/// The error watch's requests (its failure rates and its error counts,
+/// both grouped by project): each request's `project` ids.
 fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
     launch
         .sentry
@@ -706,7 +709,9 @@ fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
         .requests
         .iter()
         .filter(|(path, query)| {
-            path.ends_with("/events/") && query.iter().any(|(_, v)| v == "project.id")
+            (path.ends_with("/events/") && query.iter().any(|(_, v)| v == "project.id"))
+                || (path.ends_with("/stats_v2/")
+                    && query.iter().any(|(k, v)| k == "groupBy" && v == "project"))
         })
         .map(|(_, query)| {
             query
@@ -718,8 +723,9 @@ fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Two watched projects of one organization cost one request a round; a
-/// server that does not group by project is asked for each instead.
+/// Two watched projects of one organization cost two requests a round (the
+/// failure rates, the errors); a server that does not group by project is
+/// asked for each instead.
 #[tokio::test]
 async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     let launch = Launch::start(Stage::Ready).await;
@@ -766,7 +772,12 @@ async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     assert!(asked.iter().all(|ids| ids.len() == 2), "{asked:?}");
 
     // Ungrouped: the round asks for each project after the grouped request.
-    launch.sentry.world.lock().expect("lock").ungrouped_events = true;
+    launch
+        .sentry
+        .world
+        .lock()
+        .expect("lock")
+        .ignores_project_grouping = true;
     let before = (points(backend).await, points(web).await, asked.len());
     for _ in 0..100 {
         if points(backend).await > before.0 && points(web).await > before.1 {
@@ -783,6 +794,7 @@ async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     assert!(singles.iter().any(|ids| ids[0] == "5"), "{asked:?}");
     let last = store.error_points(web, 0, i64::MAX).await.expect("points");
     assert_eq!(last.last().map(|p| p.transactions), Some(600));
+    assert_eq!(last.last().and_then(|p| p.errors_this_hour), Some(9));
 }
 
 /// Waits up to 10 s for a Slack message containing `text`.

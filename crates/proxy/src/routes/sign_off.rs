@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
-use domain::errors::hourly_rates;
+use domain::errors::{hourly_errors, hourly_rates};
 use domain::health::Stats;
 use domain::project::Project;
 use domain::run::{Change, RunState};
@@ -151,6 +151,7 @@ async fn run_health(state: &AppState, project: &Project, run: &RunState) -> Resu
         uptime_percent: stats.uptime_percent,
         downs,
         error_hours: hourly_rates(&points),
+        errors_per_hour: hourly_errors(&points),
     })
 }
 

@@ -1,11 +1,10 @@
-//! The error watch's round: the share of failed transactions of every
-//! watched project since the round before, asked of Sentry once per
-//! organization (the events table grouped by project), not once per project.
+//! The error watch's round: for every watched project, the share of failed
+//! transactions since the round before and the errors of the hour under
+//! way, asked of Sentry once per organization (grouped by project), not
+//! once per project.
 
 use super::*;
 use domain::errors::ErrorPoint;
-
-use crate::upstream::sentry::FailureRate;
 
 /// The watched projects of one organization, with their Sentry ids.
 struct Org<'a> {
@@ -26,6 +25,8 @@ impl Services {
     ) -> Vec<(i64, Result<ErrorPoint, Outcome>)> {
         let end = self.clock.real_timestamp();
         let start = end - jiff::SignedDuration::try_from(window).unwrap_or_default();
+        let hour = jiff::Timestamp::from_second(end.as_second() - end.as_second().rem_euclid(3600))
+            .unwrap_or(end);
         let window_seconds = u32::try_from(window.as_secs()).unwrap_or(u32::MAX);
         let mut readings = Vec::new();
         let mut orgs: Vec<Org<'_>> = Vec::new();
@@ -43,17 +44,28 @@ impl Services {
             }
         }
         for org in orgs {
-            let rates = org_rates(&org, start, end).await;
+            let (sentry, slug) = (org.sentry, org.slug);
+            let rates = by_project(&org, |ids| sentry.failure_rates(slug, ids, start, end)).await;
+            let errors =
+                by_project(&org, |ids| sentry.errors_by_project(slug, ids, hour, end)).await;
             for (project, id) in &org.projects {
                 let reading = match &rates {
                     Ok(rates) => {
-                        let row = rates.iter().find(|rate| rate.project.as_ref() == Some(id));
+                        let row = rates.iter().find(|(of, _)| of == id).map(|(_, row)| row);
+                        let errors = errors.as_ref().ok().map(|errors| {
+                            errors
+                                .iter()
+                                .filter(|(of, _)| of == id)
+                                .map(|(_, count)| count)
+                                .sum()
+                        });
                         Ok(ErrorPoint {
                             at,
                             window_seconds,
                             transactions: row.map_or(0, |row| row.transactions),
                             failure_percent: row.and_then(|row| row.failure_rate).unwrap_or(0.0)
                                 * 100.0,
+                            errors_this_hour: errors,
                         })
                     }
                     Err(err) => Err(Outcome::upstream("Sentry", err)),
@@ -81,33 +93,35 @@ impl Services {
     }
 }
 
-/// The failure rates of an organization's projects, each row naming its
-/// project: in one request, or one per project from a server that does not
-/// group the events table by project.
-async fn org_rates(
+/// What `ask` answers for the organization's projects, each row with its
+/// project: asked for all of them at once, or for each when the server
+/// does not group by project (a row without its project).
+async fn by_project<T, Asked>(
     org: &Org<'_>,
-    start: jiff::Timestamp,
-    end: jiff::Timestamp,
-) -> Result<Vec<FailureRate>, UpstreamError> {
-    let ids: Vec<&str> = org.projects.iter().map(|(_, id)| id.as_str()).collect();
-    let rates = org.sentry.failure_rates(org.slug, &ids, start, end).await?;
-    if rates.iter().all(|rate| rate.project.is_some()) {
-        return Ok(rates);
+    ask: impl Fn(Vec<String>) -> Asked,
+) -> Result<Vec<(String, T)>, UpstreamError>
+where
+    Asked: Future<Output = Result<Vec<(Option<String>, T)>, UpstreamError>>,
+{
+    let ids: Vec<String> = org.projects.iter().map(|(_, id)| id.clone()).collect();
+    let rows = ask(ids.clone()).await?;
+    if let [only] = ids.as_slice() {
+        return Ok(rows
+            .into_iter()
+            .map(|(_, row)| (only.clone(), row))
+            .collect());
+    }
+    if rows.iter().all(|(project, _)| project.is_some()) {
+        return Ok(rows
+            .into_iter()
+            .filter_map(|(project, row)| Some((project?, row)))
+            .collect());
     }
     let mut each = Vec::new();
     for id in ids {
-        // Asked for one, the rows are its own.
-        let rates = if org.projects.len() == 1 {
-            rates.clone()
-        } else {
-            org.sentry
-                .failure_rates(org.slug, &[id], start, end)
-                .await?
-        };
-        each.extend(rates.into_iter().map(|rate| FailureRate {
-            project: Some(id.to_owned()),
-            ..rate
-        }));
+        for (_, row) in ask(vec![id.clone()]).await? {
+            each.push((id.clone(), row));
+        }
     }
     Ok(each)
 }

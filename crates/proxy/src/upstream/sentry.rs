@@ -451,10 +451,8 @@ pub struct Created {
 }
 
 /// One project's row of [`Sentry::failure_rates`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FailureRate {
-    /// The project's id; `None` from a server that does not group by it.
-    pub project: Option<String>,
     pub transactions: u64,
     /// A fraction; `None` without transactions.
     pub failure_rate: Option<f64>,
@@ -476,6 +474,15 @@ struct StatsGroup {
     #[serde(default)]
     by: serde_json::Map<String, serde_json::Value>,
     series: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A project id as a row or group names it, a number or a string.
+fn project_of(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::Number(id) => Some(id.to_string()),
+        serde_json::Value::String(id) => Some(id.clone()),
+        _ => None,
+    }
 }
 
 /// Ids arrive as strings from Sentry and as numbers from some compatible servers.
@@ -948,16 +955,15 @@ impl Sentry {
 
     /// Each project's transactions and the share that failed between
     /// `start` and `end`, for all of `project_ids` in one request (the
-    /// events table grouped by `project.id`). A server that does not group
-    /// them answers one row without the project: asked for several, the
-    /// caller then asks for each.
+    /// events table grouped by `project.id`), each row with its project; a
+    /// server that does not group by project answers one row without it.
     pub async fn failure_rates(
         &self,
         org: &str,
-        project_ids: &[&str],
+        project_ids: Vec<String>,
         start: jiff::Timestamp,
         end: jiff::Timestamp,
-    ) -> Result<Vec<FailureRate>, UpstreamError> {
+    ) -> Result<Vec<(Option<String>, FailureRate)>, UpstreamError> {
         let mut url = self.org_url(org, &["organizations", org, "events"]).await?;
         {
             let mut pairs = url.query_pairs_mut();
@@ -966,7 +972,7 @@ impl Sentry {
                 .append_pair("field", "project.id")
                 .append_pair("field", "failure_rate()")
                 .append_pair("field", "count()");
-            for id in project_ids {
+            for id in &project_ids {
                 pairs.append_pair("project", id);
             }
             pairs
@@ -976,23 +982,66 @@ impl Sentry {
                 .append_pair("per_page", "100");
         }
         let table: EventsTable = self.get(&url).await?;
-        let mut rates = Vec::new();
-        for row in &table.data {
-            let project = match row.get("project.id") {
-                Some(serde_json::Value::Number(id)) => Some(id.to_string()),
-                Some(serde_json::Value::String(id)) => Some(id.clone()),
-                _ => None,
-            };
-            let count = row.get("count()").and_then(serde_json::Value::as_f64);
-            rates.push(FailureRate {
-                project,
-                transactions: count.map_or(0, |count| count.max(0.0) as u64),
-                failure_rate: row
-                    .get("failure_rate()")
-                    .and_then(serde_json::Value::as_f64),
-            });
+        Ok(table
+            .data
+            .iter()
+            .map(|row| {
+                let count = row.get("count()").and_then(serde_json::Value::as_f64);
+                let rate = FailureRate {
+                    transactions: count.map_or(0, |count| count.max(0.0) as u64),
+                    failure_rate: row
+                        .get("failure_rate()")
+                        .and_then(serde_json::Value::as_f64),
+                };
+                (project_of(row.get("project.id")), rate)
+            })
+            .collect())
+    }
+
+    /// Accepted errors of each of `project_ids` between `start` and `end`,
+    /// in one request (`stats_v2` grouped by project). A server that does
+    /// not group by project answers one group without it (`None`).
+    pub async fn errors_by_project(
+        &self,
+        org: &str,
+        project_ids: Vec<String>,
+        start: jiff::Timestamp,
+        end: jiff::Timestamp,
+    ) -> Result<Vec<(Option<String>, u64)>, UpstreamError> {
+        let mut url = self
+            .org_url(org, &["organizations", org, "stats_v2"])
+            .await?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs
+                .append_pair("field", "sum(quantity)")
+                .append_pair("groupBy", "project")
+                .append_pair("category", "error")
+                .append_pair("outcome", "accepted")
+                .append_pair("interval", "1h")
+                .append_pair("start", &start.to_string())
+                .append_pair("end", &end.to_string());
+            for id in &project_ids {
+                pairs.append_pair("project", id);
+            }
         }
-        Ok(rates)
+        let stats: Stats = self.get(&url).await?;
+        Ok(stats
+            .groups
+            .iter()
+            .map(|group| {
+                let project = project_of(group.by.get("project"));
+                // Null buckets count as none, as some compatible servers send.
+                let errors = group
+                    .series
+                    .get("sum(quantity)")
+                    .and_then(serde_json::Value::as_array)
+                    .map_or(0, |values| {
+                        values.iter().filter_map(serde_json::Value::as_u64).sum()
+                    });
+                (project, errors)
+            })
+            .collect())
     }
 
     /// Creates a project in `team`; Sentry gives it a client key.

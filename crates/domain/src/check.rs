@@ -99,6 +99,7 @@ checks! {
     RenderDsnMatches = "render.dsn_matches", "Render: SENTRY_DSN equals the Sentry project's DSN", [required("project", PROJECTS)];
     RenderDeployLive = "render.deploy_live", "Render: the latest deploy is live", [];
     RenderLogs = "render.logs", "Render: recent logs searched", [required("level", LOG_LEVELS), optional("text", None)];
+    RenderMemory = "render.memory", "Render: memory usage stable", [];
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];

@@ -17,6 +17,7 @@ pub mod dsn;
 pub mod errors;
 pub mod escalation;
 pub mod health;
+pub mod host;
 pub mod json;
 pub mod keyed;
 pub mod playbook;

@@ -241,7 +241,8 @@ impl Project {
             CheckKind::RenderService
             | CheckKind::RenderEnvVar
             | CheckKind::RenderDeployLive
-            | CheckKind::RenderLogs => vec![render],
+            | CheckKind::RenderLogs
+            | CheckKind::RenderMemory => vec![render],
             CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
                 vec![(self.health_urls.is_empty(), HEALTH_URLS)]
             }

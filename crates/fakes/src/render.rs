@@ -20,6 +20,8 @@ pub const ENV_VAR: &str = "/services/{serviceId}/env-vars/{envVarKey}";
 pub const DEPLOYS: &str = "/services/{serviceId}/deploys";
 pub const ROLLBACK: &str = "/services/{serviceId}/rollback";
 pub const LOGS: &str = "/logs";
+pub const MEMORY: &str = "/metrics/memory";
+pub const MEMORY_LIMIT: &str = "/metrics/memory-limit";
 /// The owner (workspace) of every service the fake makes.
 pub const OWNER: &str = "tea-d0acme";
 
@@ -56,7 +58,28 @@ pub struct World {
     pub deploys: HashMap<String, Vec<Value>>,
     /// Log lines of every service, newest first: service, level, message.
     pub logs: Vec<(String, String, String)>,
+    /// Every service's memory, as its metrics tell it.
+    pub memory: Memory,
     pub requests: Vec<Request>,
+}
+
+/// Memory over time: `start_mb` at the window's start, growing by
+/// `growth_mb_per_hour`, within `limit_mb`; `None` limit: Render has none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Memory {
+    pub start_mb: f64,
+    pub growth_mb_per_hour: f64,
+    pub limit_mb: Option<f64>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory {
+            start_mb: 180.0,
+            growth_mb_per_hour: 0.5,
+            limit_mb: Some(512.0),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +106,8 @@ impl FakeRender {
             .route("/v1/services/{id}/deploys", get(deploys).post(new_deploy))
             .route("/v1/services/{id}/rollback", post(rollback))
             .route("/v1/logs", get(logs))
+            .route("/v1/metrics/memory", get(memory))
+            .route("/v1/metrics/memory-limit", get(memory_limit))
             .with_state(world.clone());
         // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
         let base = crate::serve_on_loopback(latency.delay(app))
@@ -305,5 +330,63 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["v1", "services", _, "rollback"] => Some(ROLLBACK),
         ["v1", "logs"] => Some(LOGS),
         _ => None,
+    }
+}
+
+/// A metric's answer: one series for the service asked, a reading every
+/// `resolutionSeconds` from `startTime` to `endTime`, in bytes as Render
+/// counts memory; `value` gives each reading from the hours since the start.
+fn series(uri: &OriginalUri, value: impl Fn(f64) -> f64) -> Value {
+    let query = crate::query_pairs(uri);
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let at = |name: &str| {
+        get(name)
+            .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+            .map(jiff::Timestamp::as_second)
+    };
+    let (Some(start), Some(end)) = (at("startTime"), at("endTime")) else {
+        return json!([]);
+    };
+    let step = get("resolutionSeconds")
+        .and_then(|text| text.parse::<i64>().ok())
+        .unwrap_or(60)
+        .max(30);
+    let values: Vec<Value> = (0..)
+        .map(|n| start + n * step)
+        .take_while(|t| *t <= end)
+        .map(|t| {
+            let hours = (t - start) as f64 / 3600.0;
+            json!({
+                "timestamp": jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default(),
+                "value": value(hours) * 1_048_576.0,
+                "unit": "bytes",
+            })
+        })
+        .collect();
+    let resource = get("resource").unwrap_or_default();
+    json!([{ "labels": [{ "field": "resource", "value": resource }], "values": values, "unit": "bytes" }])
+}
+
+async fn memory(State(world): Shared, uri: OriginalUri) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    let memory = world.memory;
+    axum::Json(series(&uri, |hours| {
+        memory.start_mb + memory.growth_mb_per_hour * hours
+    }))
+    .into_response()
+}
+
+async fn memory_limit(State(world): Shared, uri: OriginalUri) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    match world.memory.limit_mb {
+        Some(limit) => axum::Json(series(&uri, |_| limit)).into_response(),
+        None => axum::Json(json!([])).into_response(),
     }
 }

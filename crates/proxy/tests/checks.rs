@@ -839,3 +839,53 @@ async fn a_check_missing_a_project_setting_is_the_one_the_app_links_to() {
         assert_eq!(lacking.is_some(), says, "{item}: {lacking:?} {report}");
     }
 }
+
+/// "Memory usage stable" from Render's own metrics, by the rule it states:
+/// a slow drift passes, a leak fails, a server without the metric is
+/// unsupported, and what Render was asked fits its document.
+#[tokio::test]
+async fn memory_is_judged_stable_from_render_s_metrics_by_a_stated_rule() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let memory = json!({ "items": ["routine-memory-stable"] });
+    let stable = &run_checks(&ana, project, &memory).await["routine-memory-stable"];
+    assert_eq!(stable["status"], "passed", "{stable}");
+    let said = stable["message"].as_str().unwrap_or_default();
+    assert!(said.contains("180 MB → 183 MB over 6 h"), "{said}");
+    assert!(
+        said.contains("growing less than 2% of the 512 MB limit per hour"),
+        "{said}"
+    );
+    assert_eq!(stable["observed"]["limit"], "512 MB");
+
+    // 20 MB an hour of 512 MB: a leak.
+    fakes::lock(&fakes.render.world).memory.growth_mb_per_hour = 20.0;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let leak = &run_checks(&ana, project, &memory).await["routine-memory-stable"];
+    assert_eq!(leak["status"], "failed", "{leak}");
+    assert!(
+        leak["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Memory keeps growing: 180 MB → 300 MB over 6 h"),
+        "{leak}"
+    );
+
+    let document = common::specs::document(common::specs::RENDER);
+    for (_, path, query, _) in fakes.render.requests() {
+        let Some(template) = path
+            .strip_prefix("/v1")
+            .filter(|p| p.starts_with("/metrics/"))
+        else {
+            continue;
+        };
+        let declared = common::specs::query_parameters(document, "get", template);
+        for (name, _) in query {
+            assert!(declared.contains(&name), "{path}: `{name}` is not declared");
+        }
+    }
+}

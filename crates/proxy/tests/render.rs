@@ -130,3 +130,35 @@ async fn changes_are_sent_as_renders_document_says() {
             .any(|(key, value)| key == "SENTRY_ENVIRONMENT" && value == "production")
     );
 }
+
+/// Render's metrics in megabytes whatever their unit, and the fake's answer
+/// as Render's document describes a time series.
+#[tokio::test]
+async fn the_client_reads_memory_metrics_in_megabytes() {
+    let fake = FakeRender::start(world()).await;
+    let render = client(&fake);
+    let end = jiff::Timestamp::now();
+    let start = end - jiff::SignedDuration::from_hours(1);
+    let series = render
+        .metric("memory", SERVICE, (start, end), 600)
+        .await
+        .expect("memory");
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].len(), 7, "a reading every 10 minutes, both ends");
+    assert!((series[0][0].1 - 180.0).abs() < 1e-6, "{:?}", series[0]);
+    assert!((series[0][6].1 - 180.5).abs() < 1e-6, "{:?}", series[0]);
+
+    let url = format!(
+        "{}/metrics/memory?resource={SERVICE}&startTime={start}&endTime={end}&resolutionSeconds=600",
+        fake.base
+    );
+    let answer: Value = reqwest::get(url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let document = specs::document(RENDER);
+    let schema = specs::response_schema(document, "get", fake_render::MEMORY, "200");
+    specs::validate(document, schema, &answer).expect("a time series");
+}

@@ -366,6 +366,7 @@ impl Services {
                     .await
             }
             CheckKind::RenderDeployLive => self.render_deploy_live(project).await,
+            CheckKind::RenderMemory => self.render_memory(project).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,

@@ -6,6 +6,11 @@ use super::*;
 /// The window `render.logs` searches: the time between two checkpoints.
 const LOG_WINDOW_HOURS: i64 = 4;
 
+/// How far back the memory check reads: long enough for a trend; a reading
+/// every 5 minutes is 72 of them.
+const MEMORY_WINDOW_HOURS: i64 = 6;
+const MEMORY_RESOLUTION_SECONDS: u32 = 300;
+
 impl Services {
     pub(crate) fn render_target<'a>(
         &'a self,
@@ -149,6 +154,89 @@ impl Services {
             .saw(variable, "not a DSN")
                 .saw("Sentry DSN", expected.public()),
         }
+    }
+
+    /// Memory usage stable over the last six hours, by Render's own
+    /// metrics and `domain::host`'s rule, which the result states. With
+    /// several instances, each is judged and the worst decides.
+    pub(super) async fn render_memory(&self, project: &Project) -> Outcome {
+        use domain::host::{MemoryTrend, MemoryVerdict};
+
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let end = self.clock.real_timestamp();
+        let window = (
+            end - jiff::SignedDuration::from_hours(MEMORY_WINDOW_HOURS),
+            end,
+        );
+        let memory = match render
+            .metric("memory", service, window, MEMORY_RESOLUTION_SECONDS)
+            .await
+        {
+            Ok(memory) => memory,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        // Without a limit the rule holds growth to the first reading.
+        let limit = render
+            .metric("memory-limit", service, window, MEMORY_RESOLUTION_SECONDS)
+            .await
+            .ok()
+            .and_then(|series| series.iter().flatten().map(|(_, mb)| *mb).reduce(f64::max));
+        let trends: Vec<MemoryTrend> = memory
+            .iter()
+            .filter_map(|readings| MemoryTrend::of(readings, limit))
+            .collect();
+        let judged: Vec<(MemoryTrend, MemoryVerdict)> = trends
+            .into_iter()
+            .map(|trend| (trend, trend.verdict()))
+            .collect();
+        let worst = judged
+            .iter()
+            .find(|(_, verdict)| matches!(verdict, MemoryVerdict::Unstable(_)))
+            .or_else(|| {
+                judged
+                    .iter()
+                    .find(|(_, verdict)| matches!(verdict, MemoryVerdict::Stable(_)))
+            })
+            .or_else(|| judged.first());
+        let Some((trend, verdict)) = worst else {
+            return Outcome::new(
+                CheckStatus::Error,
+                format!(
+                    "Render has no memory readings of the service in the last {MEMORY_WINDOW_HOURS} hours: check that it is running, and check again in an hour."
+                ),
+            );
+        };
+        let outcome = match verdict {
+            MemoryVerdict::Stable(said) => Outcome::passed(said.clone()),
+            MemoryVerdict::Unstable(said) => Outcome::failed(said.clone()),
+            MemoryVerdict::TooSoon(said) => Outcome::new(
+                CheckStatus::Error,
+                format!("Memory cannot be judged yet: {said}."),
+            ),
+        };
+        let mb = |value: f64| format!("{value:.0} MB");
+        outcome
+            .saw(
+                "memory",
+                format!("{} → {}", mb(trend.first_mb), mb(trend.last_mb)),
+            )
+            .saw("peak", mb(trend.peak_mb))
+            .saw(
+                "growth per hour",
+                format!("{:+.1} MB", trend.growth_mb_per_hour),
+            )
+            .saw(
+                "limit",
+                trend.limit_mb.map_or_else(|| "unknown".to_owned(), mb),
+            )
+            .saw("instances", judged.len().to_string())
+            .saw(
+                "measure",
+                format!("Render's memory metric, last {MEMORY_WINDOW_HOURS} hours"),
+            )
     }
 
     /// Log lines at `level` (containing `text`) in the last four hours,

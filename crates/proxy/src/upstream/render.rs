@@ -89,6 +89,31 @@ struct DeployWithCursor {
     deploy: Deploy,
 }
 
+/// One time series of a metric: only what Watchpost reads.
+#[derive(Debug, Deserialize)]
+struct Series {
+    #[serde(default)]
+    unit: String,
+    values: Vec<SeriesValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeriesValue {
+    timestamp: String,
+    value: f64,
+}
+
+/// How many megabytes one of `unit` is; 1 for a unit that is not a size
+/// (Render says `bytes` for memory, its examples `GB`).
+fn megabytes_per(unit: &str) -> f64 {
+    match unit.to_ascii_lowercase().as_str() {
+        "bytes" | "byte" | "b" => 1.0 / 1_048_576.0,
+        "kb" | "kib" => 1.0 / 1024.0,
+        "gb" | "gib" => 1024.0,
+        _ => 1.0,
+    }
+}
+
 impl Render {
     /// `base` is the API's root, `https://api.render.com/v1`.
     pub fn new(upstream: Upstream, base: Url, key: Secret) -> Self {
@@ -149,6 +174,41 @@ impl Render {
             }
         }
         self.upstream.get(&url, Some(&self.key)).await
+    }
+
+    /// One of Render's metrics (`memory`, `memory-limit`, …) of `service`
+    /// between `start` and `end`, a reading every `resolution_seconds`: each
+    /// series in megabytes where its unit is a size, oldest first.
+    pub async fn metric(
+        &self,
+        metric: &str,
+        service: &str,
+        (start, end): (jiff::Timestamp, jiff::Timestamp),
+        resolution_seconds: u32,
+    ) -> Result<Vec<Vec<(i64, f64)>>, UpstreamError> {
+        let mut url = self.url(&["metrics", metric]);
+        url.query_pairs_mut()
+            .append_pair("resource", service)
+            .append_pair("startTime", &start.to_string())
+            .append_pair("endTime", &end.to_string())
+            .append_pair("resolutionSeconds", &resolution_seconds.max(30).to_string());
+        let series: Vec<Series> = self.upstream.get(&url, Some(&self.key)).await?;
+        Ok(series
+            .into_iter()
+            .map(|series| {
+                let scale = megabytes_per(&series.unit);
+                let mut values: Vec<(i64, f64)> = series
+                    .values
+                    .into_iter()
+                    .filter_map(|value| {
+                        let at = value.timestamp.parse::<jiff::Timestamp>().ok()?;
+                        Some((at.as_second(), value.value * scale))
+                    })
+                    .collect();
+                values.sort_by_key(|(at, _)| *at);
+                values
+            })
+            .collect())
     }
 
     /// The newest deploys first.

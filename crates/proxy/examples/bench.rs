@@ -252,7 +252,12 @@ async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
             ..ProjectPatch::default()
         }))
         .await?;
-    let items = ["h0-baseline", "h0-database", "h4-database", "h8-background-jobs"];
+    let items = [
+        "h0-baseline",
+        "h0-database",
+        "h4-database",
+        "h8-background-jobs",
+    ];
     for n in 0..FOLD_ENTRIES {
         let item = items[n as usize % items.len()].to_owned();
         let change = match n % 3 {

@@ -129,7 +129,7 @@ async fn main() -> Result<(), Error> {
         per_round / 30_000.0 * 100.0
     );
     println!(
-        "watch: error watch: {requests:.0} Sentry requests per round for {PROJECTS} projects (1 for their failure rates, the rest their critical-issue checks); {error_round:.1} ms CPU per round; at 5 min, {:.3}% of a core; RSS {:.1} MB with both every second",
+        "watch: error watch: {requests:.0} Sentry requests per round for {PROJECTS} projects (2 for all their failure rates and errors, the rest their critical-issue checks); {error_round:.1} ms CPU per round; at 5 min, {:.3}% of a core; RSS {:.1} MB with both every second",
         error_round / 300_000.0 * 100.0,
         mb(errors_rss)
     );

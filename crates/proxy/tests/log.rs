@@ -100,7 +100,12 @@ async fn op_ids_belong_to_one_project() {
 async fn concurrent_writers_each_land_once_in_id_order() {
     let server = Server::start().await;
     let project = server.project("Voxanne").await;
-    let items = ["h0-baseline", "h0-database", "h4-database", "h8-background-jobs"];
+    let items = [
+        "h0-baseline",
+        "h0-database",
+        "h4-database",
+        "h8-background-jobs",
+    ];
     let mut writers = Vec::new();
     for (writer, name) in ["Ana", "Ben", "Cy", "Dee"].into_iter().enumerate() {
         let client = server.member(name).await;

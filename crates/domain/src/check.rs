@@ -100,6 +100,7 @@ checks! {
     RenderDeployLive = "render.deploy_live", "Render: the latest deploy is live", [];
     RenderLogs = "render.logs", "Render: recent logs searched", [required("level", LOG_LEVELS), optional("text", None)];
     RenderMemory = "render.memory", "Render: memory usage stable", [];
+    RenderErrorRate = "render.error_rate", "Render: share of requests answered 5xx", [];
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];

@@ -242,7 +242,8 @@ impl Project {
             | CheckKind::RenderEnvVar
             | CheckKind::RenderDeployLive
             | CheckKind::RenderLogs
-            | CheckKind::RenderMemory => vec![render],
+            | CheckKind::RenderMemory
+            | CheckKind::RenderErrorRate => vec![render],
             CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
                 vec![(self.health_urls.is_empty(), HEALTH_URLS)]
             }

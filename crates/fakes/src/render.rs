@@ -22,6 +22,7 @@ pub const ROLLBACK: &str = "/services/{serviceId}/rollback";
 pub const LOGS: &str = "/logs";
 pub const MEMORY: &str = "/metrics/memory";
 pub const MEMORY_LIMIT: &str = "/metrics/memory-limit";
+pub const HTTP_REQUESTS: &str = "/metrics/http-requests";
 /// The owner (workspace) of every service the fake makes.
 pub const OWNER: &str = "tea-d0acme";
 
@@ -60,6 +61,8 @@ pub struct World {
     pub logs: Vec<(String, String, String)>,
     /// Every service's memory, as its metrics tell it.
     pub memory: Memory,
+    /// Every service's requests by status code, in each reading.
+    pub traffic: Traffic,
     pub requests: Vec<Request>,
 }
 
@@ -79,6 +82,17 @@ impl Default for Memory {
             growth_mb_per_hour: 0.5,
             limit_mb: Some(512.0),
         }
+    }
+}
+
+/// Requests per reading by status code: 199 answered 200 and one 404 by
+/// default, so the host's error rate is 0%.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic(pub Vec<(u16, f64)>);
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic(vec![(200, 199.0), (404, 1.0)])
     }
 }
 
@@ -108,6 +122,7 @@ impl FakeRender {
             .route("/v1/logs", get(logs))
             .route("/v1/metrics/memory", get(memory))
             .route("/v1/metrics/memory-limit", get(memory_limit))
+            .route("/v1/metrics/http-requests", get(http_requests))
             .with_state(world.clone());
         // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
         let base = crate::serve_on_loopback(latency.delay(app))
@@ -370,6 +385,28 @@ fn series(uri: &OriginalUri, value: impl Fn(f64) -> f64) -> Value {
         .collect();
     let resource = get("resource").unwrap_or_default();
     json!([{ "labels": [{ "field": "resource", "value": resource }], "values": values, "unit": "bytes" }])
+}
+
+async fn http_requests(State(world): Shared, uri: OriginalUri) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    // One series per status code, as `aggregateBy=statusCode` answers.
+    let answer: Vec<Value> = world
+        .traffic
+        .0
+        .iter()
+        .filter_map(|(status, count)| {
+            let mut one = series(&uri, |_| *count / 1_048_576.0);
+            let series = one.get_mut(0)?;
+            series["labels"] = json!([{ "field": "statusCode", "value": status.to_string() }]);
+            series["unit"] = json!("requests");
+            for value in series["values"].as_array_mut()? {
+                value["unit"] = json!("requests");
+            }
+            Some(series.take())
+        })
+        .collect();
+    axum::Json(answer).into_response()
 }
 
 async fn memory(State(world): Shared, uri: OriginalUri) -> Response {

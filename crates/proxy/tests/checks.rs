@@ -889,3 +889,40 @@ async fn memory_is_judged_stable_from_render_s_metrics_by_a_stated_rule() {
         }
     }
 }
+
+/// The host's own error rate: the share of the last hour's requests Render
+/// counted with a 5xx status, judged against the routine's 1% beside
+/// Sentry's, whether or not the service sends transactions.
+#[tokio::test]
+async fn the_host_s_error_rate_is_the_share_of_requests_render_answered_5xx() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let host = json!({ "items": ["host-error-rate"] });
+    let clean = &run_checks(&ana, project, &host).await["host-error-rate"];
+    assert_eq!(clean["status"], "passed", "{clean}");
+    assert_eq!(clean["observed"]["5xx"], "0");
+    assert_eq!(clean["observed"]["requests"], "2600", "13 readings of 200");
+
+    fakes::lock(&fakes.render.world).traffic =
+        fakes::render::Traffic(vec![(200, 180.0), (503, 12.0), (500, 8.0)]);
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let failing = &run_checks(&ana, project, &host).await["host-error-rate"];
+    assert_eq!(failing["status"], "failed", "{failing}");
+    assert!(
+        failing["message"].as_str().unwrap_or_default().starts_with(
+            "10% of 2600 requests answered 5xx in the last hour, over the < 1% target"
+        ),
+        "{failing}"
+    );
+    let asked = fakes.render.requests();
+    let (_, _, query, _) = asked
+        .iter()
+        .rev()
+        .find(|(_, path, _, _)| path.ends_with("/metrics/http-requests"))
+        .expect("Render was asked");
+    assert!(query.contains(&("aggregateBy".to_owned(), "statusCode".to_owned())));
+}

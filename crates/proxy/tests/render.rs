@@ -140,13 +140,15 @@ async fn the_client_reads_memory_metrics_in_megabytes() {
     let end = jiff::Timestamp::now();
     let start = end - jiff::SignedDuration::from_hours(1);
     let series = render
-        .metric("memory", SERVICE, (start, end), 600)
+        .metric("memory", SERVICE, (start, end), 600, &[])
         .await
         .expect("memory");
     assert_eq!(series.len(), 1);
-    assert_eq!(series[0].len(), 7, "a reading every 10 minutes, both ends");
-    assert!((series[0][0].1 - 180.0).abs() < 1e-6, "{:?}", series[0]);
-    assert!((series[0][6].1 - 180.5).abs() < 1e-6, "{:?}", series[0]);
+    assert_eq!(series[0].label("resource"), Some(SERVICE));
+    let readings = &series[0].readings;
+    assert_eq!(readings.len(), 7, "a reading every 10 minutes, both ends");
+    assert!((readings[0].1 - 180.0).abs() < 1e-6, "{readings:?}");
+    assert!((readings[6].1 - 180.5).abs() < 1e-6, "{readings:?}");
 
     let url = format!(
         "{}/metrics/memory?resource={SERVICE}&startTime={start}&endTime={end}&resolutionSeconds=600",
@@ -161,4 +163,36 @@ async fn the_client_reads_memory_metrics_in_megabytes() {
     let document = specs::document(RENDER);
     let schema = specs::response_schema(document, "get", fake_render::MEMORY, "200");
     specs::validate(document, schema, &answer).expect("a time series");
+}
+
+/// Requests by status code, as `aggregateBy=statusCode` answers: one series
+/// per code, labelled with it, fitting Render's document.
+#[tokio::test]
+async fn the_client_reads_requests_by_status_code() {
+    let fake = FakeRender::start(world()).await;
+    let render = client(&fake);
+    let end = jiff::Timestamp::now();
+    let window = (end - jiff::SignedDuration::from_hours(1), end);
+    let filter = [("aggregateBy", "statusCode")];
+    let series = render
+        .metric("http-requests", SERVICE, window, 300, &filter)
+        .await
+        .expect("requests");
+    let codes: Vec<Option<&str>> = series.iter().map(|s| s.label("statusCode")).collect();
+    assert_eq!(codes, [Some("200"), Some("404")]);
+    assert!((series[0].readings[0].1 - 199.0).abs() < 1e-9);
+
+    let url = format!(
+        "{}/metrics/http-requests?resource={SERVICE}&startTime={}&endTime={}&aggregateBy=statusCode",
+        fake.base, window.0, window.1
+    );
+    let answer: Value = reqwest::get(url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let document = specs::document(RENDER);
+    let schema = specs::response_schema(document, "get", fake_render::HTTP_REQUESTS, "200");
+    specs::validate(document, schema, &answer).expect("time series");
 }

@@ -552,6 +552,26 @@ async fn a_stop_ends_the_background_work_before_the_store_closes() {
     assert!(!state.store.ping().await, "the store is closed, after them");
 }
 
+/// A proxy whose error watch reads Sentry every second (checked at each
+/// of [`sampling`]'s samples).
+fn error_watching() -> Options {
+    Options {
+        error_watch_interval: Duration::from_secs(1),
+        ..sampling()
+    }
+}
+
+/// Waits up to 5 s for `condition`; says `what` when it never held.
+async fn until<F: Future<Output = bool>>(what: &str, condition: impl Fn() -> F) {
+    for _ in 0..100 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
 /// An hour's traffic of 200 transactions, `failed` of them failed.
 fn traffic(failed: usize) -> Vec<fakes::sentry::Transaction> {
     (0..200)
@@ -570,11 +590,7 @@ fn traffic(failed: usize) -> Vec<fakes::sentry::Transaction> {
 #[tokio::test]
 async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        error_watch_interval: Duration::from_secs(1),
-        ..sampling()
-    };
-    let (server, project) = watched(&launch, options).await;
+    let (server, project) = watched(&launch, error_watching()).await;
     let ana = server.member("Ana").await;
     assert_eq!(
         start_watch(&ana, project, json!({})).await.status(),
@@ -587,12 +603,7 @@ async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation
             .await
             .expect("points")
     };
-    for _ in 0..100 {
-        if !points().await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("a round's reading", || async { !points().await.is_empty() }).await;
     let first = points().await;
     assert_eq!(first[0].transactions, 600, "{first:?}");
     assert!(first[0].failure_percent < 1.0, "{first:?}");
@@ -729,11 +740,7 @@ fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     let launch = Launch::start(Stage::Ready).await;
-    let options = Options {
-        error_watch_interval: Duration::from_secs(1),
-        ..sampling()
-    };
-    let (server, backend) = watched(&launch, options).await;
+    let (server, backend) = watched(&launch, error_watching()).await;
     let admin = server.admin().await;
     let web = server.project("Voxanne web").await;
     let mut settings = launch.project_settings("Voxanne web");
@@ -761,13 +768,7 @@ async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
             .len()
     };
     let both = || async { points(backend).await > 0 && points(web).await > 0 };
-    for _ in 0..100 {
-        if both().await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(both().await, "both projects read");
+    until("both projects read", both).await;
     let asked = rounds_asked(&launch);
     assert!(asked.iter().all(|ids| ids.len() == 2), "{asked:?}");
 
@@ -779,12 +780,10 @@ async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
         .expect("lock")
         .ignores_project_grouping = true;
     let before = (points(backend).await, points(web).await, asked.len());
-    for _ in 0..100 {
-        if points(backend).await > before.0 && points(web).await > before.1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("both projects read again", || async {
+        points(backend).await > before.0 && points(web).await > before.1
+    })
+    .await;
     let asked = rounds_asked(&launch);
     let singles: Vec<&Vec<String>> = asked[before.2..]
         .iter()

@@ -367,6 +367,7 @@ impl Services {
             }
             CheckKind::RenderDeployLive => self.render_deploy_live(project).await,
             CheckKind::RenderMemory => self.render_memory(project).await,
+            CheckKind::RenderErrorRate => self.render_error_rate(playbook, project).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,

@@ -156,6 +156,79 @@ impl Services {
         }
     }
 
+    /// The host's error rate: the share of the last hour's requests that
+    /// Render counted with a 5xx status, against the playbook's target;
+    /// shown beside Sentry's, and measured whether or not the service
+    /// sends transactions.
+    pub(super) async fn render_error_rate(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+    ) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let end = self.clock.real_timestamp();
+        let window = (end - jiff::SignedDuration::from_hours(1), end);
+        let by_status = match render
+            .metric(
+                "http-requests",
+                service,
+                window,
+                300,
+                &[("aggregateBy", "statusCode")],
+            )
+            .await
+        {
+            Ok(by_status) => by_status,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let count = |series: &crate::upstream::render::Metric| -> f64 {
+            series.readings.iter().map(|(_, value)| value).sum()
+        };
+        let total: f64 = by_status.iter().map(count).sum();
+        let failed: f64 = by_status
+            .iter()
+            .filter(|series| {
+                series
+                    .label("statusCode")
+                    .is_some_and(|code| code.starts_with('5'))
+            })
+            .map(count)
+            .sum();
+        if total <= 0.0 {
+            return Outcome::new(
+                CheckStatus::Error,
+                "Render counted no requests to the service in the last hour: nothing to measure an error rate by. Check that the service takes traffic.",
+            );
+        }
+        let percent = failed / total * 100.0;
+        let shown = format!("{}%", Decimal((percent * 100.0).round() / 100.0));
+        let (requests, errors) = (total.round() as u64, failed.round() as u64);
+        let bound = target_bound(playbook, CheckKind::RenderErrorRate, &Keyed::default());
+        let outcome = match bound {
+            Some(bound) if bound.holds(percent) => Outcome::passed(format!(
+                "{shown} of {requests} requests answered 5xx in the last hour ({bound} target)."
+            )),
+            Some(bound) => Outcome::failed(format!(
+                "{shown} of {requests} requests answered 5xx in the last hour, over the {bound} target: read Render's logs for the failing paths, and follow “Error rate above 5%” if it keeps rising."
+            )),
+            None => Outcome::passed(format!(
+                "{shown} of {requests} requests answered 5xx in the last hour."
+            )),
+        };
+        outcome
+            .saw("5xx", errors.to_string())
+            .saw("requests", requests.to_string())
+            .saw("measure", "Render's request counts by status, last hour")
+            .measured(
+                percent,
+                Unit::Percent,
+                "5xx share of requests, last hour (Render)",
+            )
+    }
+
     /// Memory usage stable over the last six hours, by Render's own
     /// metrics and `domain::host`'s rule, which the result states. With
     /// several instances, each is judged and the worst decides.
@@ -172,7 +245,7 @@ impl Services {
             end,
         );
         let memory = match render
-            .metric("memory", service, window, MEMORY_RESOLUTION_SECONDS)
+            .metric("memory", service, window, MEMORY_RESOLUTION_SECONDS, &[])
             .await
         {
             Ok(memory) => memory,
@@ -180,13 +253,25 @@ impl Services {
         };
         // Without a limit the rule holds growth to the first reading.
         let limit = render
-            .metric("memory-limit", service, window, MEMORY_RESOLUTION_SECONDS)
+            .metric(
+                "memory-limit",
+                service,
+                window,
+                MEMORY_RESOLUTION_SECONDS,
+                &[],
+            )
             .await
             .ok()
-            .and_then(|series| series.iter().flatten().map(|(_, mb)| *mb).reduce(f64::max));
+            .and_then(|series| {
+                series
+                    .iter()
+                    .flat_map(|series| &series.readings)
+                    .map(|(_, mb)| *mb)
+                    .reduce(f64::max)
+            });
         let trends: Vec<MemoryTrend> = memory
             .iter()
-            .filter_map(|readings| MemoryTrend::of(readings, limit))
+            .filter_map(|series| MemoryTrend::of(&series.readings, limit))
             .collect();
         let judged: Vec<(MemoryTrend, MemoryVerdict)> = trends
             .into_iter()

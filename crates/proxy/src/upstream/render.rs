@@ -89,12 +89,39 @@ struct DeployWithCursor {
     deploy: Deploy,
 }
 
+/// One series of [`Render::metric`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// What the series is of: `("statusCode", "500")`, `("instance", …)`.
+    pub labels: Vec<(String, String)>,
+    /// Unix seconds and the value, oldest first.
+    pub readings: Vec<(i64, f64)>,
+}
+
+impl Metric {
+    /// The label `field`'s value.
+    pub fn label(&self, field: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
 /// One time series of a metric: only what Watchpost reads.
 #[derive(Debug, Deserialize)]
 struct Series {
     #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default)]
     unit: String,
     values: Vec<SeriesValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label {
+    field: String,
+    value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,28 +203,32 @@ impl Render {
         self.upstream.get(&url, Some(&self.key)).await
     }
 
-    /// One of Render's metrics (`memory`, `memory-limit`, …) of `service`
-    /// between `start` and `end`, a reading every `resolution_seconds`: each
-    /// series in megabytes where its unit is a size, oldest first.
+    /// One of Render's metrics (`memory`, `http-requests`, …) of `service`
+    /// between `start` and `end`, a reading every `resolution_seconds`, with
+    /// the metric's own filters (`aggregateBy`, `path`): each series with
+    /// its labels, its readings oldest first, in megabytes where its unit is
+    /// a size.
     pub async fn metric(
         &self,
         metric: &str,
         service: &str,
         (start, end): (jiff::Timestamp, jiff::Timestamp),
         resolution_seconds: u32,
-    ) -> Result<Vec<Vec<(i64, f64)>>, UpstreamError> {
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<Metric>, UpstreamError> {
         let mut url = self.url(&["metrics", metric]);
         url.query_pairs_mut()
             .append_pair("resource", service)
             .append_pair("startTime", &start.to_string())
             .append_pair("endTime", &end.to_string())
-            .append_pair("resolutionSeconds", &resolution_seconds.max(30).to_string());
+            .append_pair("resolutionSeconds", &resolution_seconds.max(30).to_string())
+            .extend_pairs(filters);
         let series: Vec<Series> = self.upstream.get(&url, Some(&self.key)).await?;
         Ok(series
             .into_iter()
             .map(|series| {
                 let scale = megabytes_per(&series.unit);
-                let mut values: Vec<(i64, f64)> = series
+                let mut readings: Vec<(i64, f64)> = series
                     .values
                     .into_iter()
                     .filter_map(|value| {
@@ -205,8 +236,15 @@ impl Render {
                         Some((at.as_second(), value.value * scale))
                     })
                     .collect();
-                values.sort_by_key(|(at, _)| *at);
-                values
+                readings.sort_by_key(|(at, _)| *at);
+                Metric {
+                    labels: series
+                        .labels
+                        .into_iter()
+                        .map(|label| (label.field, label.value))
+                        .collect(),
+                    readings,
+                }
             })
             .collect())
     }

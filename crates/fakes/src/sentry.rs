@@ -234,8 +234,14 @@ pub fn slack_integration(status: &str) -> Value {
     )
 }
 
-/// An issue first seen two hours ago and last seen 30 minutes ago.
+/// An issue of project 4 (the launch's) first seen two hours ago and last
+/// seen 30 minutes ago; [`issue_of`] for another project.
 pub fn issue(id: u64, level: &str, title: &str) -> Value {
+    issue_of(4, id, level, title)
+}
+
+/// An issue of the project whose id is `project`.
+pub fn issue_of(project: u64, id: u64, level: &str, title: &str) -> Value {
     let ago = |minutes: i64| {
         (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes)).to_string()
     };
@@ -245,7 +251,8 @@ pub fn issue(id: u64, level: &str, title: &str) -> Value {
         json!({
             "id": id.to_string(), "shortId": format!("VOX-{id}"), "title": title, "level": level,
             "status": "unresolved", "count": "3", "firstSeen": ago(120),
-            "lastSeen": ago(30), "permalink": format!("https://acme.sentry.io/issues/{id}/")
+            "lastSeen": ago(30), "permalink": format!("https://acme.sentry.io/issues/{id}/"),
+            "project": { "id": project.to_string() }
         }),
     )
 }
@@ -419,19 +426,36 @@ async fn integrations(State(fake): State<Fake>, uri: OriginalUri) -> Response {
 /// The issues, those of the `environment` asked for only.
 async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
-    let environments: Vec<String> = crate::query_pairs(&uri)
-        .into_iter()
-        .filter(|(name, _)| name == "environment")
-        .map(|(_, environment)| environment)
-        .collect();
-    let issues: Vec<&Value> = world
+    let query = crate::query_pairs(&uri);
+    let all = |name: &str| -> Vec<&str> {
+        query
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    };
+    let (environments, projects) = (all("environment"), all("project"));
+    let issues: Vec<Value> = world
         .issues
         .iter()
         .filter(|issue| {
             let seen_in = issue["id"]
                 .as_str()
                 .and_then(|id| world.issue_environments.get(id));
-            environments.is_empty() || seen_in.is_none_or(|seen| environments.contains(seen))
+            environments.is_empty()
+                || seen_in.is_none_or(|seen| environments.contains(&seen.as_str()))
+        })
+        .filter(|issue| {
+            let of = issue["project"]["id"].as_str();
+            projects.is_empty() || of.is_none_or(|of| projects.contains(&of))
+        })
+        .map(|issue| {
+            // Some compatible servers do not name the issue's project.
+            let mut issue = issue.clone();
+            if world.ignores_project_grouping {
+                issue.as_object_mut().map(|fields| fields.remove("project"));
+            }
+            issue
         })
         .collect();
     axum::Json(issues).into_response()
@@ -940,7 +964,8 @@ async fn envelope(
         .to_owned();
     let level = event["level"].as_str().unwrap_or("error").to_owned();
     let id = 1000 + world.issues.len() as u64;
-    world.issues.insert(0, issue(id, &level, &title));
+    let of = project_id.parse::<u64>().unwrap_or(0);
+    world.issues.insert(0, issue_of(of, id, &level, &title));
     if let Some(project) = world.projects.get_mut(&slug) {
         project["firstEvent"] = json!("2026-11-22T12:10:00Z");
     }

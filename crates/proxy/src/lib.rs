@@ -1,5 +1,7 @@
 //! Watchpost's proxy: serves the app, keeps the team's shared progress, and is
-//! the only holder of API tokens. `main.rs` wires configuration to [`app`].
+//! the only holder of API tokens. `main.rs` turns configuration into
+//! [`application::Settings`]; [`application::Application`] builds the server
+//! around [`app`], the HTTP surface.
 
 pub mod actions;
 pub mod alert_rules;

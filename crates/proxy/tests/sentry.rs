@@ -152,7 +152,7 @@ async fn the_client_reads_sentry_through_the_organizations_region() {
     assert_eq!(slack[0].status, "active");
 
     let issues = sentry
-        .new_issues("acme", "4", day_ago(), Some("level:fatal"))
+        .new_issues("acme", &["4"], day_ago(), Some("level:fatal"))
         .await
         .expect("issues");
     assert_eq!(issues[0].short_id, "VOX-11");
@@ -187,7 +187,7 @@ async fn the_clients_requests_use_only_what_sentrys_document_declares() {
         .await
         .expect("integrations");
     sentry
-        .new_issues("acme", "4", day_ago(), None)
+        .new_issues("acme", &["4"], day_ago(), None)
         .await
         .expect("issues");
     let both = || vec!["4".to_owned(), "5".to_owned()];

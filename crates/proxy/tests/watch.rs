@@ -710,7 +710,8 @@ async fn errors_are_watched_between_checkpoints_and_a_spike_opens_its_escalation
 }
 
 /// The error watch's requests (its failure rates and its error counts,
-/// both grouped by project): each request's `project` ids.
+/// both grouped by project, and its critical issues): each request's
+/// `project` ids.
 fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
     launch
         .sentry
@@ -723,6 +724,10 @@ fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
             (path.ends_with("/events/") && query.iter().any(|(_, v)| v == "project.id"))
                 || (path.ends_with("/stats_v2/")
                     && query.iter().any(|(k, v)| k == "groupBy" && v == "project"))
+                || (path.ends_with("/issues/")
+                    && query
+                        .iter()
+                        .any(|(k, v)| k == "query" && v.contains("level:fatal")))
         })
         .map(|(_, query)| {
             query
@@ -734,9 +739,10 @@ fn rounds_asked(launch: &Launch) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Two watched projects of one organization cost two requests a round (the
-/// failure rates, the errors); a server that does not group by project is
-/// asked for each instead.
+/// Two watched projects of one organization cost the same requests a round
+/// as one (the failure rates, the errors, the critical issues by marker),
+/// each project judged by its own issues; a server that does not group by
+/// project is asked for each instead.
 #[tokio::test]
 async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     let launch = Launch::start(Stage::Ready).await;
@@ -771,6 +777,25 @@ async fn one_request_a_round_serves_every_watched_project_of_an_organization() {
     until("both projects read", both).await;
     let asked = rounds_asked(&launch);
     assert!(asked.iter().all(|ids| ids.len() == 2), "{asked:?}");
+
+    // A critical issue of the web project is the web project's alone.
+    launch.sentry.world.lock().expect("lock").issues = vec![fakes::sentry::issue_of(
+        5,
+        21,
+        "fatal",
+        "TypeError in checkout",
+    )];
+    let critical = |log: Vec<Value>| {
+        log.into_iter()
+            .filter(|e| e["payload"]["item"] == "h4-new-critical")
+            .collect::<Vec<Value>>()
+    };
+    let found = wait_for_log(&admin, web, "check_result", |e| {
+        e.iter().any(|e| e["payload"]["item"] == "h4-new-critical")
+    })
+    .await;
+    assert_eq!(critical(found)[0]["payload"]["status"], "failed");
+    assert!(critical(log_of(&admin, backend, "check_result").await).is_empty());
 
     // Ungrouped: the round asks for each project after the grouped request.
     launch

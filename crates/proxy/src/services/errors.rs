@@ -1,15 +1,17 @@
 //! The error watch's round: for every watched project, the share of failed
-//! transactions since the round before and the errors of the hour under
-//! way, asked of Sentry once per organization (grouped by project), not
-//! once per project.
+//! transactions since the round before, the errors of the hour under way,
+//! and its new critical issues, asked of Sentry once per organization (and
+//! critical marker) for all its projects, not once per project.
 
 use super::*;
 use domain::errors::ErrorPoint;
 
-/// The watched projects of one organization, with their Sentry ids.
+/// Watched projects of one organization that share their critical
+/// markers, with their Sentry ids.
 struct Org<'a> {
     sentry: &'a Sentry,
     slug: &'a str,
+    markers: Vec<String>,
     projects: Vec<(i64, String)>,
 }
 
@@ -28,21 +30,11 @@ impl Services {
         let hour = jiff::Timestamp::from_second(end.as_second() - end.as_second().rem_euclid(3600))
             .unwrap_or(end);
         let window_seconds = u32::try_from(window.as_secs()).unwrap_or(u32::MAX);
-        let mut readings = Vec::new();
-        let mut orgs: Vec<Org<'_>> = Vec::new();
-        for project in projects {
-            match self.cached_project_id(project).await {
-                Ok((sentry, slug, id)) => match orgs.iter_mut().find(|org| org.slug == slug) {
-                    Some(org) => org.projects.push((project.id, id)),
-                    None => orgs.push(Org {
-                        sentry,
-                        slug,
-                        projects: vec![(project.id, id)],
-                    }),
-                },
-                Err(outcome) => readings.push((project.id, Err(outcome))),
-            }
-        }
+        let (orgs, refused) = self.organizations(projects, |_| Vec::new()).await;
+        let mut readings: Vec<(i64, Result<ErrorPoint, Outcome>)> = refused
+            .into_iter()
+            .map(|(project, outcome)| (project, Err(outcome)))
+            .collect();
         for org in orgs {
             let (sentry, slug) = (org.sentry, org.slug);
             let rates = by_project(&org, |ids| sentry.failure_rates(slug, ids, start, end)).await;
@@ -74,6 +66,88 @@ impl Services {
             }
         }
         readings
+    }
+
+    /// The new critical issues of every project in `projects`, judged as
+    /// the critical-issues check judges them: one request per organization
+    /// and critical marker for all the projects that share their markers.
+    pub async fn critical_round(&self, projects: &[Arc<Project>]) -> Vec<(i64, Outcome)> {
+        let (orgs, mut outcomes) = self
+            .organizations(projects, Project::critical_markers)
+            .await;
+        for org in orgs {
+            let ids: Vec<&str> = org.projects.iter().map(|(_, id)| id.as_str()).collect();
+            let issues = match sentry::new_issues(org.sentry, org.slug, &ids, &org.markers).await {
+                Ok(issues) => issues,
+                Err(err) => {
+                    outcomes.extend(
+                        org.projects
+                            .iter()
+                            .map(|(project, _)| (*project, Outcome::upstream("Sentry", &err))),
+                    );
+                    continue;
+                }
+            };
+            let named = issues.iter().all(|issue| issue.project.is_some());
+            for (project, id) in &org.projects {
+                let mine = if ids.len() == 1 {
+                    issues.clone()
+                } else if named {
+                    issues
+                        .iter()
+                        .filter(|issue| issue.project.as_ref().is_some_and(|of| of.id == *id))
+                        .cloned()
+                        .collect()
+                } else {
+                    // A server whose issues do not say their project: this one alone.
+                    match sentry::new_issues(org.sentry, org.slug, &[id], &org.markers).await {
+                        Ok(issues) => issues,
+                        Err(err) => {
+                            outcomes.push((*project, Outcome::upstream("Sentry", &err)));
+                            continue;
+                        }
+                    }
+                };
+                let outcome =
+                    sentry::issues_outcome(org.sentry, org.slug, mine, &org.markers).await;
+                outcomes.push((*project, outcome));
+            }
+        }
+        outcomes
+    }
+
+    /// `projects` grouped by organization and by `markers` (what else a
+    /// request for them must share), each with its Sentry id; the projects
+    /// Sentry cannot be asked about, with why.
+    async fn organizations<'a>(
+        &'a self,
+        projects: &'a [Arc<Project>],
+        markers: impl Fn(&Project) -> Vec<String>,
+    ) -> (Vec<Org<'a>>, Vec<(i64, Outcome)>) {
+        let (mut orgs, mut refused): (Vec<Org<'a>>, Vec<(i64, Outcome)>) = (Vec::new(), Vec::new());
+        for project in projects {
+            let (sentry, slug, id) = match self.cached_project_id(project).await {
+                Ok(target) => target,
+                Err(outcome) => {
+                    refused.push((project.id, outcome));
+                    continue;
+                }
+            };
+            let markers = markers(project);
+            match orgs
+                .iter_mut()
+                .find(|org| org.slug == slug && org.markers == markers)
+            {
+                Some(org) => org.projects.push((project.id, id)),
+                None => orgs.push(Org {
+                    sentry,
+                    slug,
+                    markers,
+                    projects: vec![(project.id, id)],
+                }),
+            }
+        }
+        (orgs, refused)
     }
 
     /// The Sentry project's id, asked once: ids do not change, and a round

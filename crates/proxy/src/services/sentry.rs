@@ -104,6 +104,74 @@ async fn errors_per_hour_instead(
     }
 }
 
+/// The unresolved issues of `projects` first seen in the last 24 hours;
+/// with `markers`, those any of them matches (one request each, merged).
+pub(super) async fn new_issues(
+    sentry: &Sentry,
+    org: &str,
+    projects: &[&str],
+    markers: &[String],
+) -> Result<Vec<Issue>, UpstreamError> {
+    let since = day_ago();
+    let queries: Vec<Option<&str>> = if markers.is_empty() {
+        vec![None]
+    } else {
+        markers.iter().map(|marker| Some(marker.as_str())).collect()
+    };
+    let mut issues: Vec<Issue> = Vec::new();
+    for marker in queries {
+        for issue in sentry.new_issues(org, projects, since, marker).await? {
+            if !issues.iter().any(|seen| seen.id == issue.id) {
+                issues.push(issue);
+            }
+        }
+    }
+    Ok(issues)
+}
+
+/// What one project's new issues mean, named by `markers`: passed when
+/// there are none; otherwise failed, the first five listed, each with its
+/// `error_type` tag when critical (seed 001 names each critical error's kind
+/// in it) and the server tells.
+pub(super) async fn issues_outcome(
+    sentry: &Sentry,
+    org: &str,
+    issues: Vec<Issue>,
+    markers: &[String],
+) -> Outcome {
+    let what = if markers.is_empty() {
+        "new unresolved issues".to_owned()
+    } else {
+        format!("new critical issues ({})", markers.join(" or "))
+    };
+    let measure = format!("{what}, last 24 hours");
+    let mut outcome = if issues.is_empty() {
+        Outcome::passed(format!("No {what} in the last 24 hours."))
+    } else {
+        Outcome::failed(format!(
+            "{} {what} in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
+            issues.len()
+        ))
+        .with_issues(&issues[..issues.len().min(5)])
+    };
+    if !markers.is_empty() {
+        for issue in issues.iter().take(5) {
+            if let Ok(types) = sentry.issue_tag_values(org, &issue.id, "error_type").await
+                && !types.is_empty()
+                && let Some(line) = outcome.observed.get(&issue.short_id).cloned()
+            {
+                outcome.observed.insert(
+                    &issue.short_id,
+                    format!("{line}; error_type {}", types.join(", ")),
+                );
+            }
+        }
+    }
+    outcome
+        .saw("new issues", issues.len().to_string())
+        .measured(issues.len() as f64, Unit::Count, measure)
+}
+
 impl Services {
     /// The Sentry client, organization and project slug an item needs.
     pub(crate) fn sentry_target<'a>(
@@ -295,58 +363,10 @@ impl Services {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let since = day_ago();
-        let mut issues: Vec<Issue> = Vec::new();
-        let queries: Vec<Option<&str>> = if markers.is_empty() {
-            vec![None]
-        } else {
-            markers.iter().map(|marker| Some(marker.as_str())).collect()
-        };
-        for marker in queries {
-            match sentry.new_issues(org, &id, since, marker).await {
-                Ok(found) => {
-                    for issue in found {
-                        if !issues.iter().any(|seen| seen.id == issue.id) {
-                            issues.push(issue);
-                        }
-                    }
-                }
-                Err(err) => return Outcome::upstream("Sentry", &err),
-            }
+        match new_issues(sentry, org, &[id.as_str()], markers).await {
+            Ok(issues) => issues_outcome(sentry, org, issues, markers).await,
+            Err(err) => Outcome::upstream("Sentry", &err),
         }
-        let what = if markers.is_empty() {
-            "new unresolved issues".to_owned()
-        } else {
-            format!("new critical issues ({})", markers.join(" or "))
-        };
-        let measure = format!("{what}, last 24 hours");
-        let mut outcome = if issues.is_empty() {
-            Outcome::passed(format!("No {what} in the last 24 hours."))
-        } else {
-            Outcome::failed(format!(
-                "{} {what} in the last 24 hours: open them in Sentry and decide (the escalation tab helps).",
-                issues.len()
-            ))
-            .with_issues(&issues[..issues.len().min(5)])
-        };
-        // Seed 001 names each critical error's kind in its `error_type` tag:
-        // shown beside the issue, when the server tells.
-        if !markers.is_empty() {
-            for issue in issues.iter().take(5) {
-                if let Ok(types) = sentry.issue_tag_values(org, &issue.id, "error_type").await
-                    && !types.is_empty()
-                    && let Some(line) = outcome.observed.get(&issue.short_id).cloned()
-                {
-                    outcome.observed.insert(
-                        &issue.short_id,
-                        format!("{line}; error_type {}", types.join(", ")),
-                    );
-                }
-            }
-        }
-        outcome
-            .saw("new issues", issues.len().to_string())
-            .measured(issues.len() as f64, Unit::Count, measure)
     }
 
     pub(super) async fn sentry_error_count(

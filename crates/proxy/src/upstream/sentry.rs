@@ -143,6 +143,15 @@ pub struct Issue {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub permalink: String,
+    /// The issue's project, which an organization-wide list names.
+    #[serde(default)]
+    pub project: Option<IssueProject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IssueProject {
+    #[serde(deserialize_with = "id")]
+    pub id: String,
 }
 
 impl Issue {
@@ -734,16 +743,17 @@ impl Sentry {
         self.list(&url).await
     }
 
-    /// Unresolved issues of a project first seen since `since`, matching
-    /// `marker` (`level:fatal`, `severity:critical`) when given, newest
-    /// first. The window goes as `start` and `end`, and is applied again
+    /// Unresolved issues of the projects first seen since `since` (one
+    /// request for all: each issue names its project), matching `marker`
+    /// (`level:fatal`, `severity:critical`) when given, newest first, a
+    /// hundred at most. The window goes as `start` and `end`, and is applied again
     /// to each issue's `firstSeen` here: GlitchTip reads `start` as "first
     /// seen since" and a `firstSeen:` search term as a tag, Sentry reads
     /// `start` as the window of events.
     pub async fn new_issues(
         &self,
         org: &str,
-        project_id: &str,
+        project_ids: &[&str],
         since: jiff::Timestamp,
         marker: Option<&str>,
     ) -> Result<Vec<Issue>, UpstreamError> {
@@ -756,7 +766,7 @@ impl Sentry {
             ("end", jiff::Timestamp::now().to_string()),
         ];
         let issues = self
-            .issues(org, project_id, &query, &window, Sort::New, 100)
+            .issues(org, project_ids, &query, &window, Sort::New, 100)
             .await?;
         Ok(issues
             .into_iter()
@@ -777,7 +787,14 @@ impl Sentry {
     ) -> Result<Vec<Issue>, UpstreamError> {
         let window = [("statsPeriod", period.to_owned())];
         let mut issues = self
-            .issues(org, project_id, "is:unresolved", &window, Sort::Freq, limit)
+            .issues(
+                org,
+                &[project_id],
+                "is:unresolved",
+                &window,
+                Sort::Freq,
+                limit,
+            )
             .await?;
         issues.retain(|issue| !issue.last_seen_before(since) && !is_test_event(&issue.title));
         issues.truncate(limit);
@@ -790,7 +807,7 @@ impl Sentry {
     async fn issues(
         &self,
         org: &str,
-        project_id: &str,
+        project_ids: &[&str],
         query: &str,
         window: &[(&str, String)],
         sort: Sort,
@@ -800,7 +817,7 @@ impl Sentry {
         let url = |ninja: bool| {
             let mut url = base.clone();
             url.query_pairs_mut()
-                .append_pair("project", project_id)
+                .extend_pairs(project_ids.iter().map(|id| ("project", id)))
                 .append_pair("query", query)
                 .extend_pairs(window)
                 .append_pair("sort", sort.name(ninja))
@@ -1114,7 +1131,7 @@ impl Sentry {
         let query = format!("is:unresolved \"{text}\"");
         let window = [("statsPeriod", period.to_owned())];
         let issues = self
-            .issues(org, project_id, &query, &window, Sort::New, 25)
+            .issues(org, &[project_id], &query, &window, Sort::New, 25)
             .await?;
         Ok(issues
             .into_iter()
@@ -1136,7 +1153,7 @@ impl Sentry {
             window.push(("environment", environment.to_owned()));
         }
         let issues = self
-            .issues(org, project_id, "", &window, Sort::Date, 1)
+            .issues(org, &[project_id], "", &window, Sort::Date, 1)
             .await?;
         Ok(issues.into_iter().next())
     }
@@ -1153,7 +1170,7 @@ impl Sentry {
         let query = format!("\"{TEST_EVENT_TITLE}\"");
         let window = [("statsPeriod", period.to_owned())];
         let issues = self
-            .issues(org, project_id, &query, &window, Sort::New, 100)
+            .issues(org, &[project_id], &query, &window, Sort::New, 100)
             .await?;
         Ok(issues
             .iter()

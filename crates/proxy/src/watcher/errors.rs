@@ -19,7 +19,7 @@ use domain::watch::span;
 
 use super::{ACTOR, Watcher};
 use crate::AppState;
-use crate::services::check_result;
+use crate::services::{Outcome, check_result};
 
 /// The error-rate escalation's threshold, and its title.
 fn rate_threshold(playbook: &Playbook) -> Option<(Bound, &str)> {
@@ -60,6 +60,15 @@ impl Watcher {
         if let Err(err) = state.store.add_error_points(&points).await {
             tracing::error!(%err, "the error watch's readings were not stored");
         }
+        let critical = match critical_item(&state.playbook) {
+            Some(item) => {
+                let started = Instant::now();
+                let outcomes = state.services.critical_round(&projects).await;
+                let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                Some((item, outcomes, took))
+            }
+            None => None,
+        };
         for (project, run) in &running {
             let point = points
                 .iter()
@@ -68,7 +77,14 @@ impl Watcher {
             if let Some(point) = point {
                 self.crossing(state, project, run, point).await;
             }
-            self.critical_issues(state, project, run).await;
+            let found = critical.as_ref().and_then(|(item, outcomes, took)| {
+                let (_, outcome) = outcomes.iter().find(|(id, _)| *id == project.id)?;
+                Some((*item, outcome, *took))
+            });
+            if let Some((item, outcome, took)) = found {
+                self.critical_issues(state, project, run, item, outcome, took)
+                    .await;
+            }
         }
     }
 
@@ -119,14 +135,17 @@ impl Watcher {
         self.post(state, project.id, text);
     }
 
-    /// Runs the critical-issues check and logs its result when it differs
-    /// from the last one logged; a new failure is posted to Slack.
-    async fn critical_issues(&self, state: &AppState, project: &Project, run: &RunState) {
-        let Some(item) = critical_item(&state.playbook) else {
-            return;
-        };
-        let started = Instant::now();
-        let outcome = state.services.check(&state.playbook, project, item).await;
+    /// Logs the critical-issues check's result when it differs from the
+    /// last one logged; a new failure is posted to Slack.
+    async fn critical_issues(
+        &self,
+        state: &AppState,
+        project: &Project,
+        run: &RunState,
+        item: &Item,
+        outcome: &Outcome,
+        took: u64,
+    ) {
         let last = run.checks.get(&item.id).map(|seen| seen.status);
         // Only a verdict changes the log: a round that could not look says nothing.
         let decided = matches!(outcome.status, CheckStatus::Passed | CheckStatus::Failed);
@@ -136,8 +155,7 @@ impl Watcher {
         {
             return;
         }
-        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let change = check_result(item, &outcome, took);
+        let change = check_result(item, outcome, took);
         if let Err(err) = state.runs.record(project.id, &change, ACTOR).await {
             tracing::error!(%err, project = project.id, "a critical-issues result was not logged");
             return;

@@ -136,13 +136,31 @@ fn y_of(value: u64, top: u64) -> i64 {
 /// The latency line of a health chart (an SVG path's `d`), broken where a
 /// probe got no answer.
 pub fn latency_path(points: &[Point], from: i64, to: i64, top: u64) -> String {
+    line_path(
+        points
+            .iter()
+            .map(|point| (point.at, point.latency_ms.map(u64::from))),
+        from,
+        to,
+        top,
+    )
+}
+
+/// A line through `points` (a time between `from` and `to`, a value on an
+/// axis up to `top`) as an SVG path's `d`, broken where a value is missing.
+fn line_path(
+    points: impl IntoIterator<Item = (i64, Option<u64>)>,
+    from: i64,
+    to: i64,
+    top: u64,
+) -> String {
     let mut path = String::new();
     let mut pen_down = false;
-    for point in points {
-        match point.latency_ms {
-            Some(ms) => {
+    for (at, value) in points {
+        match value {
+            Some(value) => {
                 let command = if pen_down { 'L' } else { 'M' };
-                let (x, y) = (x_of(point.at, from, to), y_of(u64::from(ms), top));
+                let (x, y) = (x_of(at, from, to), y_of(value, top));
                 path.push_str(&format!("{command}{x} {y}"));
                 pen_down = true;
             }
@@ -276,22 +294,10 @@ pub fn failure_chart(
         .fold(0.0, f64::max);
     let top = nice_max((highest.ceil() as u64).max(target.unwrap_or(0)));
     // Hundredths of a percent on an axis a hundred times as tall.
-    let mut line = String::new();
-    let mut pen_down = false;
-    for (at, percent) in rounds {
-        match percent {
-            Some(percent) => {
-                let command = if pen_down { 'L' } else { 'M' };
-                let (x, y) = (
-                    x_of(*at, frame.from_ms, frame.to_ms),
-                    y_of((percent * 100.0).round() as u64, top * 100),
-                );
-                line.push_str(&format!("{command}{x} {y}"));
-                pen_down = true;
-            }
-            None => pen_down = false,
-        }
-    }
+    let hundredths = rounds
+        .iter()
+        .map(|(at, percent)| (*at, percent.map(|percent| (percent * 100.0).round() as u64)));
+    let line = line_path(hundredths, frame.from_ms, frame.to_ms, top * 100);
     let body = if line.is_empty() {
         String::new()
     } else {

@@ -77,6 +77,15 @@ pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Every value `pairs` (a [`query_pairs`] answer) gives `name`, in order.
+pub fn query_values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
 /// A fake's state, shared with the test that set it up. A test that panicked
 /// while holding it has already failed; its poison is ignored.
 pub fn lock<T>(shared: &Arc<Mutex<T>>) -> MutexGuard<'_, T> {

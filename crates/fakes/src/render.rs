@@ -295,13 +295,7 @@ async fn logs(State(world): Shared, uri: OriginalUri) -> Response {
     let mut world = crate::lock(&world);
     record(&mut world, "GET", &uri, None);
     let query = crate::query_pairs(&uri);
-    let all = |name: &str| -> Vec<&str> {
-        query
-            .iter()
-            .filter(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .collect()
-    };
+    let all = |name: &str| crate::query_values(&query, name);
     if all("ownerId") != [OWNER] {
         return (
             StatusCode::BAD_REQUEST,
@@ -353,12 +347,7 @@ pub fn template_of(path: &str) -> Option<&'static str> {
 /// counts memory; `value` gives each reading from the hours since the start.
 fn series(uri: &OriginalUri, value: impl Fn(f64) -> f64) -> Value {
     let query = crate::query_pairs(uri);
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
+    let get = |name: &str| crate::query_values(&query, name).first().copied();
     let at = |name: &str| {
         get(name)
             .and_then(|text| text.parse::<jiff::Timestamp>().ok())

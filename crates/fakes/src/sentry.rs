@@ -427,13 +427,7 @@ async fn integrations(State(fake): State<Fake>, uri: OriginalUri) -> Response {
 async fn issues(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
     let query = crate::query_pairs(&uri);
-    let all = |name: &str| -> Vec<&str> {
-        query
-            .iter()
-            .filter(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .collect()
-    };
+    let all = |name: &str| crate::query_values(&query, name);
     let (environments, projects) = (all("environment"), all("project"));
     let issues: Vec<Value> = world
         .issues
@@ -511,20 +505,12 @@ pub fn stats_answer(hourly: &[Option<u64>]) -> Value {
 async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let world = fake.record(&uri);
     let query = crate::query_pairs(&uri);
-    fn asked<'a>(
-        query: &'a [(String, String)],
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a str> + 'a {
-        query
-            .iter()
-            .filter(move |(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
+    let asked = |name: &str| crate::query_values(&query, name);
     let mut answer = stats_answer(&world.hourly_errors);
-    if asked(&query, "groupBy").any(|by| by == "project") {
+    if asked("groupBy").contains(&"project") {
         // The hours from `start` on, for each project asked.
-        let since = asked(&query, "start")
-            .next()
+        let since = asked("start")
+            .first()
             .and_then(|start| start.parse::<jiff::Timestamp>().ok())
             .map_or(0, |start| {
                 start.as_second() - start.as_second().rem_euclid(3600)
@@ -552,7 +538,8 @@ async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
         answer["groups"] = if world.ignores_project_grouping {
             json!([group(json!({}))])
         } else {
-            asked(&query, "project")
+            asked("project")
+                .iter()
                 .map(|id| group(json!({ "project": id.parse::<u64>().unwrap_or(0) })))
                 .collect()
         };

@@ -150,10 +150,14 @@ async fn the_client_reads_memory_metrics_in_megabytes() {
     assert!((readings[0].1 - 180.0).abs() < 1e-6, "{readings:?}");
     assert!((readings[6].1 - 180.5).abs() < 1e-6, "{readings:?}");
 
-    let url = format!(
-        "{}/metrics/memory?resource={SERVICE}&startTime={start}&endTime={end}&resolutionSeconds=600",
-        fake.base
-    );
+    let asked = format!("resource={SERVICE}&startTime={start}&endTime={end}&resolutionSeconds=600");
+    fits_the_document(&fake, fake_render::MEMORY, &asked).await;
+}
+
+/// The fake's answer to `GET {template}?{query}` as Render's document
+/// describes it.
+async fn fits_the_document(fake: &FakeRender, template: &str, query: &str) {
+    let url = format!("{}{template}?{query}", fake.base);
     let answer: Value = reqwest::get(url)
         .await
         .expect("get")
@@ -161,8 +165,8 @@ async fn the_client_reads_memory_metrics_in_megabytes() {
         .await
         .expect("json");
     let document = specs::document(RENDER);
-    let schema = specs::response_schema(document, "get", fake_render::MEMORY, "200");
-    specs::validate(document, schema, &answer).expect("a time series");
+    let schema = specs::response_schema(document, "get", template, "200");
+    specs::validate(document, schema, &answer).expect("as the document says");
 }
 
 /// Requests by status code, as `aggregateBy=statusCode` answers: one series
@@ -182,17 +186,9 @@ async fn the_client_reads_requests_by_status_code() {
     assert_eq!(codes, [Some("200"), Some("404")]);
     assert!((series[0].readings[0].1 - 199.0).abs() < 1e-9);
 
-    let url = format!(
-        "{}/metrics/http-requests?resource={SERVICE}&startTime={}&endTime={}&aggregateBy=statusCode",
-        fake.base, window.0, window.1
+    let asked = format!(
+        "resource={SERVICE}&startTime={}&endTime={}&aggregateBy=statusCode",
+        window.0, window.1
     );
-    let answer: Value = reqwest::get(url)
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    let document = specs::document(RENDER);
-    let schema = specs::response_schema(document, "get", fake_render::HTTP_REQUESTS, "200");
-    specs::validate(document, schema, &answer).expect("time series");
+    fits_the_document(&fake, fake_render::HTTP_REQUESTS, &asked).await;
 }

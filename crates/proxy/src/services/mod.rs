@@ -315,13 +315,7 @@ impl Services {
         lock(&self.sentry_ids).clear();
     }
 
-    /// Runs `item`'s check now, neither reusing nor keeping a result.
-    pub(crate) async fn check(
-        &self,
-        playbook: &Playbook,
-        project: &Project,
-        item: &Item,
-    ) -> Outcome {
+    async fn check(&self, playbook: &Playbook, project: &Project, item: &Item) -> Outcome {
         let Some(kind) = item.verify.check() else {
             return Outcome::new(
                 CheckStatus::Error,

@@ -78,6 +78,8 @@ const ALERT_RULES: Option<&[&str]> = Some(&[
     "slow_transactions",
 ]);
 const ENDPOINTS: Option<&[&str]> = Some(&["health", "calls", "webhooks", "assistants"]);
+/// The endpoints mapped to a path or a transaction in a project's settings.
+const MAPPED: Option<&[&str]> = Some(&crate::project::MAPPED_ENDPOINTS);
 const LOG_LEVELS: Option<&[&str]> = Some(&["error", "warning"]);
 /// `only = "critical"`: the issues the project's critical markers match.
 const CRITICAL: Option<&[&str]> = Some(&["critical"]);
@@ -101,6 +103,8 @@ checks! {
     RenderLogs = "render.logs", "Render: recent logs searched", [required("level", LOG_LEVELS), optional("text", None)];
     RenderMemory = "render.memory", "Render: memory usage stable", [];
     RenderErrorRate = "render.error_rate", "Render: share of requests answered 5xx", [];
+    RenderLatency = "render.latency", "Render: p95 and p99 response time of an endpoint", [required("endpoint", MAPPED)];
+    RenderRestarts = "render.restarts", "Render: no unexpected restarts", [];
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];

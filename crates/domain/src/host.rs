@@ -6,6 +6,14 @@
 //! reading, so one spike does not decide), and never comes within
 //! [`HEADROOM_PERCENT`] of the limit. Without a known limit, the growth is
 //! held to the same share of the first reading.
+//!
+//! **No unexpected restarts** (seed 004's success criterion): a start of the
+//! service is expected when a deploy, or a person's restart, happened within
+//! [`EXPLAINED_WITHIN_SECONDS`] of it. Render's failure events (a server
+//! failed, ran out of memory, its hardware failed, Render restarted it) are
+//! unexpected restarts themselves; an instance that started, or a health
+//! endpoint whose `uptime` says the process started, with no deploy or
+//! restart near, is one too.
 
 /// The most memory may grow per hour, in percent of the limit, and still be
 /// stable: a leak of 2% an hour fills the limit within two days.
@@ -121,9 +129,134 @@ impl MemoryTrend {
     }
 }
 
+/// How near a deploy or a person's restart a start must be to be expected.
+pub const EXPLAINED_WITHIN_SECONDS: i64 = 15 * 60;
+
+/// What the host says happened to the service, at a time (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostEvent {
+    /// A deploy started or ended.
+    Deployed,
+    /// A person restarted it (their name or email).
+    RestartedBy(String),
+    /// Render restarted it, or it failed or its hardware did: why, in words.
+    Failed(String),
+    /// An instance running now started.
+    InstanceStarted,
+    /// The health endpoint's `uptime` says the process started.
+    ProcessStarted,
+}
+
+/// One start of the service the rule judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    pub at: i64,
+    pub expected: bool,
+    /// What happened, in words: "ran out of memory", "deploy".
+    pub why: String,
+}
+
+/// Each start in `events`, judged by the module's rule, oldest first:
+/// failures are unexpected; an instance or a process that started is
+/// expected only near a deploy or a person's restart.
+pub fn starts(events: &[(i64, HostEvent)]) -> Vec<Start> {
+    let explained = |at: i64| {
+        events.iter().find_map(|(when, event)| {
+            let near = (when - at).abs() <= EXPLAINED_WITHIN_SECONDS;
+            match event {
+                HostEvent::Deployed if near => Some("a deploy".to_owned()),
+                HostEvent::RestartedBy(who) if near => Some(format!("restarted by {who}")),
+                _ => None,
+            }
+        })
+    };
+    let mut starts: Vec<Start> = events
+        .iter()
+        .filter_map(|(at, event)| {
+            let start = |expected, why: String| {
+                Some(Start {
+                    at: *at,
+                    expected,
+                    why,
+                })
+            };
+            match event {
+                HostEvent::Deployed => None,
+                HostEvent::RestartedBy(who) => start(true, format!("restarted by {who}")),
+                HostEvent::Failed(why) => start(false, why.clone()),
+                HostEvent::InstanceStarted | HostEvent::ProcessStarted => {
+                    // A failure near it already counts this start.
+                    let failed_near = events.iter().any(|(when, event)| {
+                        matches!(event, HostEvent::Failed(_))
+                            && (when - at).abs() <= EXPLAINED_WITHIN_SECONDS
+                    });
+                    if failed_near {
+                        return None;
+                    }
+                    let what = if *event == HostEvent::InstanceStarted {
+                        "an instance started"
+                    } else {
+                        "the process started (its uptime)"
+                    };
+                    match explained(*at) {
+                        Some(by) => start(true, format!("{what} after {by}")),
+                        None => start(
+                            false,
+                            format!("{what} with no deploy or restart by a person"),
+                        ),
+                    }
+                }
+            }
+        })
+        .collect();
+    starts.sort_by_key(|start| start.at);
+    // An instance and the process starting together are one start.
+    starts.dedup_by(|later, earlier| {
+        later.expected == earlier.expected
+            && later.at - earlier.at <= EXPLAINED_WITHIN_SECONDS
+            && !later.why.starts_with("restarted")
+    });
+    starts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_start_is_expected_only_near_a_deploy_or_a_person_s_restart() {
+        let hour = 3600;
+        let judged = starts(&[
+            (hour, HostEvent::Deployed),
+            (hour + 60, HostEvent::InstanceStarted),
+            (hour + 90, HostEvent::ProcessStarted),
+            (5 * hour, HostEvent::RestartedBy("ana@example.com".into())),
+            (
+                9 * hour,
+                HostEvent::Failed("ran out of memory (512 MB)".into()),
+            ),
+            (9 * hour + 30, HostEvent::InstanceStarted),
+            (12 * hour, HostEvent::ProcessStarted),
+        ]);
+        let seen: Vec<(i64, bool, &str)> = judged
+            .iter()
+            .map(|start| (start.at / hour, start.expected, start.why.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, true, "an instance started after a deploy"),
+                (5, true, "restarted by ana@example.com"),
+                (9, false, "ran out of memory (512 MB)"),
+                (
+                    12,
+                    false,
+                    "the process started (its uptime) with no deploy or restart by a person"
+                ),
+            ]
+        );
+        assert_eq!(starts(&[(hour, HostEvent::Deployed)]), []);
+    }
 
     fn readings(hours: i64, start_mb: f64, per_hour: f64) -> Vec<(i64, f64)> {
         (0..=hours * 12)

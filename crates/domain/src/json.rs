@@ -144,6 +144,7 @@ impl ProjectPatch {
             slack_channel,
             timezone,
             transactions,
+            render_paths,
             backup_status_url,
             backup_min_mb,
             critical,
@@ -194,8 +195,13 @@ impl ProjectPatch {
         if let Some(timezone) = timezone {
             object = object.text("timezone", timezone);
         }
-        if let Some(transactions) = transactions {
-            object = object.raw("transactions", &strings(transactions).finish());
+        for (key, mapping) in [
+            ("transactions", transactions),
+            ("render_paths", render_paths),
+        ] {
+            if let Some(mapping) = mapping {
+                object = object.raw(key, &strings(mapping).finish());
+            }
         }
         object.finish()
     }

@@ -35,6 +35,9 @@ pub struct Project {
     /// Each of [`MAPPED_ENDPOINTS`] to its Sentry transaction name, such as
     /// `POST /api/calls`, for `sentry.p99` with an `endpoint`.
     pub transactions: Keyed<String>,
+    /// Each of [`MAPPED_ENDPOINTS`] to the path Render counts its requests
+    /// under, such as `/api/calls`, for `render.latency` with an `endpoint`.
+    pub render_paths: Keyed<String>,
     /// Where the latest backup verification can be read (`backup.recent`).
     pub backup_status_url: Option<String>,
     /// The smallest backup, in MB, that counts; `None` is seed 002's 100 MB.
@@ -132,6 +135,9 @@ pub struct ProjectPatch {
     /// Replaces the whole mapping; an empty name removes an endpoint.
     #[serde(default, deserialize_with = "present")]
     pub transactions: Option<Keyed<String>>,
+    /// Replaces the whole mapping; an empty path removes an endpoint.
+    #[serde(default, deserialize_with = "present")]
+    pub render_paths: Option<Keyed<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub backup_status_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -196,6 +202,10 @@ pub const RENDER_SERVICE: Setting = Setting {
     field: "render_service_id",
     label: "Render service id",
 };
+pub const RENDER_PATHS: Setting = Setting {
+    field: "render_paths",
+    label: "Render paths",
+};
 pub const HEALTH_URLS: Setting = Setting {
     field: "health_urls",
     label: "Health URLs",
@@ -243,7 +253,15 @@ impl Project {
             | CheckKind::RenderDeployLive
             | CheckKind::RenderLogs
             | CheckKind::RenderMemory
-            | CheckKind::RenderErrorRate => vec![render],
+            | CheckKind::RenderErrorRate
+            | CheckKind::RenderRestarts => vec![render],
+            CheckKind::RenderLatency => {
+                let endpoint = with.get("endpoint").map_or("", String::as_str);
+                vec![
+                    render,
+                    (self.render_paths.get(endpoint).is_none(), RENDER_PATHS),
+                ]
+            }
             CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
                 vec![(self.health_urls.is_empty(), HEALTH_URLS)]
             }
@@ -284,6 +302,7 @@ impl Project {
             slack_channel: None,
             timezone: "UTC".to_owned(),
             transactions: Keyed::default(),
+            render_paths: Keyed::default(),
             backup_status_url: None,
             backup_min_mb: None,
             critical: Vec::new(),
@@ -353,16 +372,8 @@ impl Project {
             timezone: patch
                 .timezone
                 .map_or_else(|| self.timezone.clone(), |t| t.trim().to_owned()),
-            transactions: patch.transactions.map_or_else(
-                || self.transactions.clone(),
-                |names| {
-                    names
-                        .iter()
-                        .map(|(endpoint, name)| (endpoint.to_owned(), name.trim().to_owned()))
-                        .filter(|(_, name)| !name.is_empty())
-                        .collect()
-                },
-            ),
+            transactions: mapping(patch.transactions, &self.transactions),
+            render_paths: mapping(patch.render_paths, &self.render_paths),
             backup_status_url: text(patch.backup_status_url, &self.backup_status_url),
             backup_min_mb: patch.backup_min_mb.unwrap_or(self.backup_min_mb),
             critical: patch
@@ -437,21 +448,24 @@ impl Project {
             add("backup_status_url", format!("the backup status URL: {why}"));
         }
         for (endpoint, name) in self.transactions.iter() {
-            if !MAPPED_ENDPOINTS.contains(&endpoint) {
-                add(
-                    "transactions",
-                    format!(
-                        "“{endpoint}” is not an endpoint of the playbook; map one of: {}",
-                        MAPPED_ENDPOINTS.join(", ")
-                    ),
-                );
-            } else if name.chars().count() > TRANSACTION_MAX || name.chars().any(char::is_control) {
-                add(
-                    "transactions",
-                    format!(
-                        "the transaction for {endpoint} must be one line of at most {TRANSACTION_MAX} characters, as Sentry shows it (POST /api/calls)"
-                    ),
-                );
+            if let Some(message) = mapping_problem(
+                endpoint,
+                name,
+                "the transaction",
+                "as Sentry shows it (POST /api/calls)",
+            ) {
+                add("transactions", message);
+            }
+        }
+        for (endpoint, path) in self.render_paths.iter() {
+            let message = mapping_problem(endpoint, path, "the path", "as Render counts it (/api/calls)")
+                .or_else(|| {
+                    (!path.starts_with('/') || path.contains(char::is_whitespace)).then(|| {
+                        format!("the path for {endpoint} starts with / and has no spaces, as in /api/{endpoint}")
+                    })
+                });
+            if let Some(message) = message {
+                add("render_paths", message);
             }
         }
         if let Some(channel) = &self.slack_channel {
@@ -591,6 +605,38 @@ fn url_problem(url: &str) -> Option<&'static str> {
     }
 }
 
+/// An endpoint mapping as patched: trimmed, an empty value removing its
+/// endpoint; absent, the current one.
+fn mapping(patch: Option<Keyed<String>>, current: &Keyed<String>) -> Keyed<String> {
+    patch.map_or_else(
+        || current.clone(),
+        |values| {
+            values
+                .iter()
+                .map(|(endpoint, value)| (endpoint.to_owned(), value.trim().to_owned()))
+                .filter(|(_, value)| !value.is_empty())
+                .collect()
+        },
+    )
+}
+
+/// What is wrong with mapping `endpoint` to `value`: an endpoint the
+/// playbook lacks, or a value longer than one line of [`TRANSACTION_MAX`].
+fn mapping_problem(endpoint: &str, value: &str, what: &str, example: &str) -> Option<String> {
+    if !MAPPED_ENDPOINTS.contains(&endpoint) {
+        Some(format!(
+            "“{endpoint}” is not an endpoint of the playbook; map one of: {}",
+            MAPPED_ENDPOINTS.join(", ")
+        ))
+    } else if value.chars().count() > TRANSACTION_MAX || value.chars().any(char::is_control) {
+        Some(format!(
+            "{what} for {endpoint} must be one line of at most {TRANSACTION_MAX} characters, {example}"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The settings form as people fill it in: one text per field, the health
 /// URLs one per line. An empty optional field means "not set".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -610,6 +656,8 @@ pub struct ProjectForm {
     pub backup_status_url: String,
     /// One per [`MAPPED_ENDPOINTS`], in that order.
     pub transactions: [String; 3],
+    /// One per [`MAPPED_ENDPOINTS`], in that order.
+    pub render_paths: [String; 3],
     /// Whole megabytes, or empty for the seed's.
     pub backup_min_mb: String,
     /// One search term per line.
@@ -638,13 +686,8 @@ impl ProjectForm {
             sentry_team: text(&project.sentry_team),
             sentry_environment: text(&project.sentry_environment),
             backup_status_url: text(&project.backup_status_url),
-            transactions: MAPPED_ENDPOINTS.map(|endpoint| {
-                project
-                    .transactions
-                    .get(endpoint)
-                    .cloned()
-                    .unwrap_or_default()
-            }),
+            transactions: by_endpoint(&project.transactions),
+            render_paths: by_endpoint(&project.render_paths),
             backup_min_mb: project
                 .backup_min_mb
                 .map(|mb| mb.to_string())
@@ -679,14 +722,8 @@ impl ProjectForm {
             timezone: Some(self.timezone.trim().to_owned()),
             sentry_team: optional(&self.sentry_team),
             sentry_environment: optional(&self.sentry_environment),
-            transactions: Some(
-                MAPPED_ENDPOINTS
-                    .iter()
-                    .zip(&self.transactions)
-                    .map(|(endpoint, name)| ((*endpoint).to_owned(), name.trim().to_owned()))
-                    .filter(|(_, name)| !name.is_empty())
-                    .collect(),
-            ),
+            transactions: Some(endpoints_of(&self.transactions)),
+            render_paths: Some(endpoints_of(&self.render_paths)),
             backup_status_url: optional(&self.backup_status_url),
             backup_min_mb: Some(match self.backup_min_mb.trim() {
                 "" => None,
@@ -696,6 +733,21 @@ impl ProjectForm {
             health_conditions: Some(split(&self.health_conditions)),
         }
     }
+}
+
+/// A mapping as the form's fields, one per [`MAPPED_ENDPOINTS`].
+fn by_endpoint(mapping: &Keyed<String>) -> [String; 3] {
+    MAPPED_ENDPOINTS.map(|endpoint| mapping.get(endpoint).cloned().unwrap_or_default())
+}
+
+/// The form's fields as a mapping, the empty ones left out.
+fn endpoints_of(fields: &[String; 3]) -> Keyed<String> {
+    MAPPED_ENDPOINTS
+        .iter()
+        .zip(fields)
+        .map(|(endpoint, value)| ((*endpoint).to_owned(), value.trim().to_owned()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -722,6 +774,44 @@ mod tests {
 
     fn fields(project: &Project) -> Vec<&'static str> {
         project.problems(zones).iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn render_paths_map_the_playbook_s_endpoints_to_paths() {
+        let with = |paths: &[(&str, &str)]| {
+            configured().patched(ProjectPatch {
+                render_paths: Some(
+                    paths
+                        .iter()
+                        .map(|(e, p)| ((*e).to_owned(), (*p).to_owned()))
+                        .collect(),
+                ),
+                ..ProjectPatch::default()
+            })
+        };
+        let mapped = with(&[("calls", " /api/calls "), ("webhooks", "")]);
+        assert_eq!(
+            mapped.render_paths.get("calls").map(String::as_str),
+            Some("/api/calls")
+        );
+        assert_eq!(
+            mapped.render_paths.get("webhooks"),
+            None,
+            "empty removes it"
+        );
+        assert!(fields(&mapped).is_empty());
+        assert_eq!(
+            fields(&with(&[("checkout", "/api/checkout")])),
+            ["render_paths"]
+        );
+        assert_eq!(fields(&with(&[("calls", "api/calls")])), ["render_paths"]);
+        assert_eq!(fields(&with(&[("calls", "/api/ calls")])), ["render_paths"]);
+        let form = ProjectForm::new(&mapped);
+        assert_eq!(
+            form.render_paths,
+            ["/api/calls".to_owned(), String::new(), String::new()]
+        );
+        assert_eq!(form.patch().render_paths, Some(mapped.render_paths.clone()));
     }
 
     #[test]

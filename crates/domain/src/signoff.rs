@@ -371,23 +371,9 @@ fn judge(
                 format!("down {downs} times during the run"),
             ),
         },
-        CheckKind::RenderDeployLive => match (health.samples, run.restarts.len()) {
-            (0, _) => (
-                Standing::Unmeasured,
-                "no health samples to see restarts by".to_owned(),
-            ),
-            (samples, 0) => (Standing::Met, format!("no restart in {samples} samples")),
-            (_, restarts) => {
-                let last = run
-                    .restarts
-                    .last()
-                    .map_or_else(String::new, |r| readable(&r.at));
-                (
-                    Standing::NotMet,
-                    format!("restarts: {restarts}, the last at {last}"),
-                )
-            }
-        },
+        CheckKind::RenderRestarts | CheckKind::RenderDeployLive => {
+            restarts(playbook, run, health, item, readable)
+        }
         // Any other check: its latest result, whichever item of the
         // playbook ran the same check with the same parameters (the
         // hour-24 checkpoint's, the routine's), or the criterion's own.
@@ -409,6 +395,56 @@ fn judge(
                 "not checked yet: run its check".to_owned(),
             ),
         },
+    }
+}
+
+/// "No unexpected restarts": any restart the watch saw (a health URL's
+/// `uptime` went down) fails it; otherwise the latest Render restart check
+/// decides (its events, instances and uptime), or, before one ran, the
+/// health samples that saw no restart.
+fn restarts(
+    playbook: &Playbook,
+    run: &RunState,
+    health: &RunHealth,
+    item: &Item,
+    readable: &dyn Fn(&str) -> String,
+) -> (Standing, String) {
+    if let Some(last) = run.restarts.last() {
+        return (
+            Standing::NotMet,
+            format!(
+                "restarts seen by the watch: {}, the last at {}",
+                run.restarts.len(),
+                readable(&last.at)
+            ),
+        );
+    }
+    let watched = (health.samples > 0).then(|| format!("no restart in {} samples", health.samples));
+    match (latest_result(playbook, run, item), watched) {
+        (Some(seen), watched) if seen.status == CheckStatus::Passed => (
+            Standing::Met,
+            [
+                Some(format!("{} Checked {}.", seen.message, readable(&seen.at))),
+                watched,
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" The watch: "),
+        ),
+        (Some(seen), _) if seen.status == CheckStatus::Failed => (
+            Standing::NotMet,
+            format!("{} Checked {}.", seen.message, readable(&seen.at)),
+        ),
+        (_, Some(watched)) => (Standing::Met, watched),
+        (Some(seen), None) => (
+            Standing::Unmeasured,
+            format!("its check {}: {}", seen.status.label(), seen.message),
+        ),
+        (None, None) => (
+            Standing::Unmeasured,
+            "no health samples and no restart check: run the restart check".to_owned(),
+        ),
     }
 }
 
@@ -823,6 +859,27 @@ mod tests {
             )
         );
 
+        // Render's restart check decides before the watch saw a restart.
+        run.apply(&entry(
+            3,
+            "Watchpost",
+            Change::CheckResult {
+                item: "routine-no-restarts".into(),
+                check: "render.restarts".into(),
+                status: CheckStatus::Failed,
+                observed: Default::default(),
+                message: "1 unexpected restart in the last 24 hours.".into(),
+                duration_ms: 40,
+            },
+        ));
+        let (restarts, said) =
+            standing(&evaluate(&playbook, &run, &healthy), "success-no-restarts");
+        assert_eq!(restarts, Standing::NotMet, "{said}");
+        assert!(
+            said.starts_with("1 unexpected restart in the last 24 hours. Checked 2026-"),
+            "{said}"
+        );
+
         run.apply(&entry(
             3,
             "Watchpost",
@@ -836,7 +893,7 @@ mod tests {
             standing(&evaluate(&playbook, &run, &healthy), "success-no-restarts");
         assert_eq!(restarts, Standing::NotMet);
         assert!(
-            said == "restarts: 1, the last at 2026-11-24 03:00 UTC",
+            said == "restarts seen by the watch: 1, the last at 2026-11-24 03:00 UTC",
             "{said}"
         );
     }

@@ -115,6 +115,19 @@ impl Launch {
                 "warning".into(),
                 "slow query: 180 ms".into(),
             ));
+            // Deployed an hour ago, as the health endpoint's uptime says.
+            let deployed = (Timestamp::now() - SignedDuration::from_hours(1)).to_string();
+            world.latency = render::healthy_latency();
+            world.events.insert(
+                SERVICE.into(),
+                vec![
+                    render::event(SERVICE, "deploy_ended", &deployed, json!({ "deployId": "dep-2", "reason": {}, "deployStatus": "succeeded", "status": 2 })),
+                    render::event(SERVICE, "deploy_started", &deployed, json!({ "deployId": "dep-2", "trigger": {} })),
+                ],
+            );
+            world
+                .instances
+                .insert(SERVICE.into(), vec![(format!("{SERVICE}-a1b2c"), deployed)]);
         }
         if stage == Stage::Ready {
             launch.set_up();

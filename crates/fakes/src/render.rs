@@ -23,6 +23,9 @@ pub const LOGS: &str = "/logs";
 pub const MEMORY: &str = "/metrics/memory";
 pub const MEMORY_LIMIT: &str = "/metrics/memory-limit";
 pub const HTTP_REQUESTS: &str = "/metrics/http-requests";
+pub const HTTP_LATENCY: &str = "/metrics/http-latency";
+pub const EVENTS: &str = "/services/{serviceId}/events";
+pub const INSTANCES: &str = "/services/{serviceId}/instances";
 /// The owner (workspace) of every service the fake makes.
 pub const OWNER: &str = "tea-d0acme";
 
@@ -63,7 +66,37 @@ pub struct World {
     pub memory: Memory,
     /// Every service's requests by status code, in each reading.
     pub traffic: Traffic,
+    /// Response times by path: p95 and p99 in ms; a path not listed had
+    /// no request.
+    pub latency: Vec<(String, f64, f64)>,
+    /// Service → its events, newest first, each as `event(…)` makes it.
+    pub events: HashMap<String, Vec<Value>>,
+    /// Service → its running instances: id and when each started.
+    pub instances: HashMap<String, Vec<(String, String)>>,
     pub requests: Vec<Request>,
+}
+
+/// The seeds' endpoints as a healthy service answers them.
+pub fn healthy_latency() -> Vec<(String, f64, f64)> {
+    [
+        ("/api/calls", 180.0, 320.0),
+        ("/api/webhooks", 60.0, 110.0),
+        ("/api/assistants", 420.0, 780.0),
+    ]
+    .map(|(path, p95, p99)| (path.to_owned(), p95, p99))
+    .into()
+}
+
+/// A service event of `kind` at `at` with its `details`, as Render's
+/// document describes one.
+pub fn event(service: &str, kind: &str, at: &str, details: Value) -> Value {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (kind, at).hash(&mut hasher);
+    json!({
+        "id": format!("evt-{:020}", hasher.finish()), "timestamp": at, "serviceId": service,
+        "type": kind, "details": details,
+    })
 }
 
 /// Memory over time: `start_mb` at the window's start, growing by
@@ -123,6 +156,9 @@ impl FakeRender {
             .route("/v1/metrics/memory", get(memory))
             .route("/v1/metrics/memory-limit", get(memory_limit))
             .route("/v1/metrics/http-requests", get(http_requests))
+            .route("/v1/metrics/http-latency", get(http_latency))
+            .route("/v1/services/{id}/events", get(events))
+            .route("/v1/services/{id}/instances", get(instances))
             .with_state(world.clone());
         // The API's root, without a trailing slash, as RENDER_BASE_URL names it.
         let base = crate::serve_on_loopback(latency.delay(app))
@@ -338,6 +374,9 @@ pub fn template_of(path: &str) -> Option<&'static str> {
         ["v1", "services", _, "deploys"] => Some(DEPLOYS),
         ["v1", "services", _, "rollback"] => Some(ROLLBACK),
         ["v1", "logs"] => Some(LOGS),
+        ["v1", "services", _, "events"] => Some(EVENTS),
+        ["v1", "services", _, "instances"] => Some(INSTANCES),
+        ["v1", "metrics", "http-latency"] => Some(HTTP_LATENCY),
         _ => None,
     }
 }
@@ -415,4 +454,92 @@ async fn memory_limit(State(world): Shared, uri: OriginalUri) -> Response {
         Some(limit) => axum::Json(series(&uri, |_| limit)).into_response(),
         None => axum::Json(json!([])).into_response(),
     }
+}
+
+/// p95 and p99 (as `quantile` asks) of the paths asked, one series per
+/// path and quantile, in ms.
+async fn http_latency(State(world): Shared, uri: OriginalUri) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    let query = crate::query_pairs(&uri);
+    let paths = crate::query_values(&query, "path");
+    let quantiles = crate::query_values(&query, "quantile");
+    let mut answer = Vec::new();
+    for (path, p95, p99) in &world.latency {
+        if !paths.is_empty() && !paths.contains(&path.as_str()) {
+            continue;
+        }
+        for quantile in &quantiles {
+            let ms = match *quantile {
+                "0.95" => *p95,
+                "0.99" => *p99,
+                _ => continue,
+            };
+            let mut one = series(&uri, |_| ms / 1_048_576.0);
+            let Some(series) = one.get_mut(0) else {
+                continue;
+            };
+            series["labels"] = json!([
+                { "field": "path", "value": path },
+                { "field": "quantile", "value": quantile },
+            ]);
+            series["unit"] = json!("ms");
+            if let Some(values) = series["values"].as_array_mut() {
+                for value in values {
+                    value["unit"] = json!("ms");
+                }
+            }
+            answer.push(series.take());
+        }
+    }
+    axum::Json(answer).into_response()
+}
+
+/// The service's events between `startTime` and `endTime`, newest first.
+async fn events(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    if !world.services.contains_key(&id) {
+        return not_found();
+    }
+    let query = crate::query_pairs(&uri);
+    let at = |name: &str| {
+        crate::query_values(&query, name)
+            .first()
+            .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+    };
+    let (start, end) = (at("startTime"), at("endTime"));
+    let listed: Vec<Value> = world
+        .events
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .filter(|event| {
+            let Some(when) = event["timestamp"]
+                .as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            else {
+                return false;
+            };
+            start.is_none_or(|start| when >= start) && end.is_none_or(|end| when <= end)
+        })
+        .map(|event| json!({ "event": event, "cursor": event["id"] }))
+        .collect();
+    axum::Json(listed).into_response()
+}
+
+async fn instances(State(world): Shared, uri: OriginalUri, Path(id): Path<String>) -> Response {
+    let mut world = crate::lock(&world);
+    record(&mut world, "GET", &uri, None);
+    if !world.services.contains_key(&id) {
+        return not_found();
+    }
+    let listed: Vec<Value> = world
+        .instances
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .map(|(id, at)| json!({ "id": id, "createdAt": at }))
+        .collect();
+    axum::Json(listed).into_response()
 }

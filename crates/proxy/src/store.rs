@@ -141,7 +141,8 @@ impl Store {
                 sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
                 platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
                 transactions = ?, backup_status_url = ?, critical = ?,
-                health_conditions = ?, backup_min_mb = ?, sentry_environment = ?
+                health_conditions = ?, backup_min_mb = ?, sentry_environment = ?,
+                render_paths = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -161,6 +162,7 @@ impl Store {
         .bind(serde_json::to_string(&project.health_conditions).unwrap_or_else(|_| "[]".into()))
         .bind(project.backup_min_mb)
         .bind(&project.sentry_environment)
+        .bind(serde_json::to_string(&project.render_paths).unwrap_or_else(|_| "{}".into()))
         .bind(project.id)
         .execute(&self.pool)
         .await?;
@@ -623,7 +625,7 @@ fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
     sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb, \
-    sentry_environment";
+    sentry_environment, render_paths";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -645,6 +647,7 @@ struct ProjectRow {
     health_conditions: String,
     backup_min_mb: Option<u32>,
     sentry_environment: Option<String>,
+    render_paths: String,
 }
 
 impl ProjectRow {
@@ -653,8 +656,8 @@ impl ProjectRow {
             serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(err.into()))
         };
         let health_urls = json(&self.health_urls)?;
-        let transactions = serde_json::from_str(&self.transactions)
-            .map_err(|err| sqlx::Error::Decode(err.into()))?;
+        let mapping =
+            |text: &str| serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(err.into()));
         Ok(Project {
             id: self.id,
             name: self.name,
@@ -669,7 +672,8 @@ impl ProjectRow {
             timezone: self.timezone,
             sentry_team: self.sentry_team,
             sentry_environment: self.sentry_environment,
-            transactions,
+            transactions: mapping(&self.transactions)?,
+            render_paths: mapping(&self.render_paths)?,
             backup_status_url: self.backup_status_url,
             backup_min_mb: self.backup_min_mb,
             critical: json(&self.critical)?,

@@ -613,6 +613,46 @@ async fn without_transactions_the_rate_is_errors_per_hour_and_unmapped_endpoints
         "{calls}"
     );
 
+    // With Render paths, the endpoints Sentry cannot measure are measured
+    // by the host, saying so; Sentry's reason stays beside.
+    let mapped = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"render_paths":{"calls":"/api/calls","webhooks":"/api/webhooks"}}"#,
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::OK);
+    let reports = run_checks(&ana, project, &items).await;
+    let calls = &reports["calls-latency"];
+    assert_eq!(calls["status"], "passed", "{calls}");
+    assert_eq!(
+        message(calls),
+        "p99 of requests to /api/calls: 320 ms in the last hour by Render (< 500 ms target)."
+    );
+    assert_eq!(
+        calls["observed"]["source"],
+        "Render's response times, last hour"
+    );
+    assert!(
+        calls["observed"]["Sentry"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("No transactions of POST /api/calls"),
+        "{calls}"
+    );
+    assert_eq!(reports["webhooks-latency"]["status"], "passed");
+    let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    let asked = fakes.render.requests();
+    let (_, _, query, _) = asked
+        .iter()
+        .find(|(_, path, query, _)| {
+            path.ends_with("/metrics/http-latency")
+                && query.contains(&pair("path", "/api/webhooks"))
+        })
+        .expect("Render was asked");
+    assert!(query.contains(&pair("quantile", "0.99")), "{query:?}");
+    assert!(query.contains(&pair("quantile", "0.95")), "{query:?}");
+
     // A mapping to an endpoint the playbook does not have is refused.
     let wrong = admin
         .patch(
@@ -925,4 +965,117 @@ async fn the_host_s_error_rate_is_the_share_of_requests_render_answered_5xx() {
         .find(|(_, path, _, _)| path.ends_with("/metrics/http-requests"))
         .expect("Render was asked");
     assert!(query.contains(&("aggregateBy".to_owned(), "statusCode".to_owned())));
+}
+
+/// The host's own response time per endpoint, from the path an admin maps
+/// it to: p95 and p99 of the last hour against the endpoint's target, and
+/// the setting it lacks linked until it is mapped.
+#[tokio::test]
+async fn the_host_s_latency_per_endpoint_is_read_from_render_by_its_path() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let host = json!({ "items": ["assistants-latency-host"] });
+    let unmapped = &run_checks(&ana, project, &host).await["assistants-latency-host"];
+    assert_eq!(unmapped["status"], "not_configured", "{unmapped}");
+    assert!(message(unmapped).contains("under Render paths in the project's settings"));
+
+    let admin = server.admin().await;
+    let mapped = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"render_paths":{"assistants":"/api/assistants"}}"#,
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::OK);
+    let slow = &run_checks(&ana, project, &host).await["assistants-latency-host"];
+    assert_eq!(slow["status"], "passed", "{slow}");
+    assert_eq!(slow["observed"]["p95"], "420 ms");
+    assert_eq!(slow["observed"]["p99"], "780 ms");
+
+    fakes::lock(&fakes.render.world).latency = vec![("/api/assistants".into(), 900.0, 1400.0)];
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let over = &run_checks(&ana, project, &host).await["assistants-latency-host"];
+    assert_eq!(over["status"], "failed", "{over}");
+    assert!(
+        message(over).contains("1400 ms in the last hour by Render, over the < 1000 ms target")
+    );
+
+    // No request under the path: nothing was measured, neither green nor red.
+    fakes::lock(&fakes.render.world).latency.clear();
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let quiet = &run_checks(&ana, project, &host).await["assistants-latency-host"];
+    assert_eq!(quiet["status"], "error", "{quiet}");
+    assert!(message(quiet).starts_with("Render counted no requests to /api/assistants"));
+}
+
+/// "No unexpected restarts" from Render's events, its instances and the
+/// health endpoint's uptime together: a deploy's restart is expected, an
+/// out-of-memory failure is not, nor a start that nothing explains.
+#[tokio::test]
+async fn restarts_are_judged_from_render_s_events_instances_and_the_uptime() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let restarts = json!({ "items": ["routine-no-restarts"] });
+    let calm = &run_checks(&ana, project, &restarts).await["routine-no-restarts"];
+    assert_eq!(calm["status"], "passed", "{calm}");
+    assert_eq!(
+        message(calm),
+        "No unexpected restart in the last 24 hours (1 expected start)."
+    );
+    assert_eq!(calm["observed"]["instances"], "1");
+    assert_eq!(calm["observed"]["uptime"], "1 h 00 min");
+
+    let hours_ago =
+        |hours: i64| (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)).to_string();
+    let failed = hours_ago(5);
+    {
+        let mut world = fakes::lock(&fakes.render.world);
+        let oom =
+            json!({ "reason": { "evicted": false, "oomKilled": { "memoryLimit": "512 MB" } } });
+        let events = world
+            .events
+            .get_mut(SERVICE)
+            .expect("the service's events");
+        events.insert(
+            0,
+            fakes::render::event(SERVICE, "server_failed", &failed, oom),
+        );
+    }
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let oom = &run_checks(&ana, project, &restarts).await["routine-no-restarts"];
+    assert_eq!(oom["status"], "failed", "{oom}");
+    assert!(
+        message(oom).starts_with("1 unexpected restart in the last 24 hours, the last at "),
+        "{oom}"
+    );
+    assert!(
+        message(oom).contains(": it ran out of memory (limit 512 MB)."),
+        "{oom}"
+    );
+
+    // The process restarted with nothing in Render's events: its uptime
+    // tells, and the start is unexpected too.
+    fakes::lock(&fakes.render.world).events.clear();
+    fakes::lock(&fakes.render.world).instances.clear();
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let unexplained = &run_checks(&ana, project, &restarts).await["routine-no-restarts"];
+    assert_eq!(unexplained["status"], "failed", "{unexplained}");
+    assert!(
+        message(unexplained).ends_with("the process started (its uptime) with no deploy or restart by a person. Read Render's events and logs around it; running out of memory is a leak to fix."),
+        "{unexplained}"
+    );
 }

@@ -154,19 +154,25 @@ async fn the_client_reads_memory_metrics_in_megabytes() {
     fits_the_document(&fake, fake_render::MEMORY, &asked).await;
 }
 
-/// The fake's answer to `GET {template}?{query}` as Render's document
-/// describes it.
+/// The fake's answer to `GET {template}?{query}` (of the test's service)
+/// as Render's document describes it.
 async fn fits_the_document(fake: &FakeRender, template: &str, query: &str) {
-    let url = format!("{}{template}?{query}", fake.base);
-    let answer: Value = reqwest::get(url)
+    let answer = answer_of(fake, template, query).await;
+    let document = specs::document(RENDER);
+    let schema = specs::response_schema(document, "get", template, "200");
+    specs::validate(document, schema, &answer).expect("as the document says");
+}
+
+/// The fake's answer to `GET {template}?{query}` of the test's service.
+async fn answer_of(fake: &FakeRender, template: &str, query: &str) -> Value {
+    let path = template.replace("{serviceId}", SERVICE);
+    let url = format!("{}{path}?{query}", fake.base);
+    reqwest::get(url)
         .await
         .expect("get")
         .json()
         .await
-        .expect("json");
-    let document = specs::document(RENDER);
-    let schema = specs::response_schema(document, "get", template, "200");
-    specs::validate(document, schema, &answer).expect("as the document says");
+        .expect("json")
 }
 
 /// Requests by status code, as `aggregateBy=statusCode` answers: one series
@@ -191,4 +197,111 @@ async fn the_client_reads_requests_by_status_code() {
         window.0, window.1
     );
     fits_the_document(&fake, fake_render::HTTP_REQUESTS, &asked).await;
+}
+
+/// Response times by path and quantile, in ms, fitting Render's document.
+#[tokio::test]
+async fn the_client_reads_response_times_by_path_and_quantile() {
+    let mut world = world();
+    world.latency = fake_render::healthy_latency();
+    let fake = FakeRender::start(world).await;
+    let render = client(&fake);
+    let end = jiff::Timestamp::now();
+    let window = (end - jiff::SignedDuration::from_hours(1), end);
+    let filter = [
+        ("quantile", "0.95"),
+        ("quantile", "0.99"),
+        ("path", "/api/calls"),
+    ];
+    let series = render
+        .metric("http-latency", SERVICE, window, 3600, &filter)
+        .await
+        .expect("latency");
+    let seen: Vec<(Option<&str>, Option<&str>, f64)> = series
+        .iter()
+        .map(|s| (s.label("path"), s.label("quantile"), s.readings[0].1))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("/api/calls"), Some("0.95"), 180.0),
+            (Some("/api/calls"), Some("0.99"), 320.0)
+        ]
+    );
+    let asked = format!(
+        "resource={SERVICE}&startTime={}&endTime={}&resolutionSeconds=3600&quantile=0.99&path=/api/calls",
+        window.0, window.1
+    );
+    fits_the_document(&fake, fake_render::HTTP_LATENCY, &asked).await;
+}
+
+/// The service's events in a window and its instances, as Render's
+/// document describes them; an event's details are read where used.
+#[tokio::test]
+async fn the_client_reads_a_service_s_events_and_instances() {
+    let mut world = world();
+    let oom = json!({ "instanceID": format!("{SERVICE}-x1y2z"), "reason": { "evicted": false, "oomKilled": { "memoryLimit": "512 MB" } } });
+    world.events.insert(
+        SERVICE.into(),
+        vec![
+            fake_render::event(SERVICE, "server_failed", "2026-12-06T09:00:00Z", oom),
+            fake_render::event(
+                SERVICE,
+                "deploy_started",
+                "2026-12-01T09:00:00Z",
+                json!({ "deployId": "dep-2", "trigger": {} }),
+            ),
+        ],
+    );
+    world.instances.insert(
+        SERVICE.into(),
+        vec![(format!("{SERVICE}-x1y2z"), "2026-12-06T09:01:00Z".into())],
+    );
+    let fake = FakeRender::start(world).await;
+    let render = client(&fake);
+    let at = |text: &str| text.parse::<jiff::Timestamp>().expect("a time");
+    let events = render
+        .events(
+            SERVICE,
+            (at("2026-12-05T12:00:00Z"), at("2026-12-06T12:00:00Z")),
+        )
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 1, "only the window's: {events:?}");
+    assert_eq!(events[0].kind, "server_failed");
+    assert_eq!(
+        events[0].details["reason"]["oomKilled"]["memoryLimit"],
+        "512 MB"
+    );
+    let instances = render.instances(SERVICE).await.expect("instances");
+    assert_eq!(instances[0].created_at, "2026-12-06T09:01:00Z");
+
+    let document = specs::document(RENDER);
+    for (_, path, query, _) in fake.requests() {
+        let template = template_of(&path).expect("in the document");
+        let declared = specs::query_parameters(document, "get", template);
+        for (name, _) in query {
+            assert!(declared.contains(&name), "{path}: `{name}` is not declared");
+        }
+    }
+    fits_the_document(&fake, fake_render::INSTANCES, "").await;
+    // Render's document gives an event's details as a oneOf of its types,
+    // several of which take any object ("Server Available"): no answer can
+    // match exactly one, so the details are held to any one of them.
+    let window = "startTime=2026-12-05T12:00:00Z&endTime=2026-12-06T12:00:00Z";
+    let answer = answer_of(&fake, fake_render::EVENTS, window).await;
+    let root = json!({ "components": document["components"], "paths": document["paths"] });
+    // The details' oneOf becomes an anyOf, and the references into it follow.
+    let mut root: Value = serde_json::from_str(
+        &root
+            .to_string()
+            .replace("/details/oneOf/", "/details/anyOf/"),
+    )
+    .expect("json");
+    let details = &mut root["components"]["schemas"]["serviceEventWithCursor"]["properties"]["event"]
+        ["properties"]["details"];
+    details["anyOf"] = details["oneOf"].take();
+    details.as_object_mut().expect("a schema").remove("oneOf");
+    let schema = specs::response_schema(document, "get", fake_render::EVENTS, "200");
+    specs::validate_in(root, schema, &answer).expect("as the document says");
 }

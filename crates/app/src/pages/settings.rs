@@ -5,7 +5,7 @@ use domain::api::Role;
 use domain::keyed::Keyed;
 use domain::project::{
     BACKUP_STATUS_URL, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform, Project, ProjectForm,
-    ProjectPatch, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT, SENTRY_PROJECT,
+    ProjectPatch, RENDER_PATHS, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT, SENTRY_PROJECT,
 };
 use leptos::prelude::*;
 
@@ -93,6 +93,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             sentry_environment: text("sentry_environment"),
             backup_status_url: text("backup_status_url"),
             transactions: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("transaction-{endpoint}"))),
+            render_paths: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("render-path-{endpoint}"))),
             backup_min_mb: text("backup_min_mb"),
             critical: text("critical"),
             health_conditions: text("health_conditions"),
@@ -191,6 +192,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
         ),
     ];
     let transactions = form.transactions.clone();
+    let render_paths = form.render_paths.clone();
     // Sent here to fill in one setting: its field takes the focus once drawn.
     request_animation_frame(focus_named_field);
 
@@ -212,20 +214,10 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                         <textarea id=name name=name rows="2" data-testid=format!("field-{name}")>{value}</textarea>
                     </Field>
                 }).collect_view()}
-                <fieldset class="field" data-testid="field-transactions">
-                    <legend>"Transactions"</legend>
-                    <small class="hint">"The Sentry transaction each endpoint's p99 is read from, as Sentry names it (POST /api/calls)."</small>
-                    {MAPPED_ENDPOINTS.into_iter().zip(transactions).map(|(endpoint, value)| {
-                        let id = format!("transaction-{endpoint}");
-                        view! {
-                            <label for=id.clone()>{endpoint}</label>
-                            <input id=id.clone() name=id type="text" value=value/>
-                        }
-                    }).collect_view()}
-                    {move || problems.with(|p| p.get("transactions").cloned()).map(|message| view! {
-                        <p class="field-error" role="alert" data-testid="error-transactions">{message}</p>
-                    })}
-                </fieldset>
+                <Mapping name="transactions" prefix="transaction" legend="Transactions" problems values=transactions
+                    hint="The Sentry transaction each endpoint's p99 is read from, as Sentry names it (POST /api/calls)."/>
+                <Mapping name=RENDER_PATHS.field prefix="render-path" legend=RENDER_PATHS.label problems values=render_paths
+                    hint="The path Render counts each endpoint's requests under (/api/calls): its response times from the host, with or without Sentry's transactions."/>
                 <Field name=PLATFORM.field label=PLATFORM.label hint="" problems>
                     <select id="platform" name="platform" data-testid="field-platform">
                         <option value="">"Not set"</option>
@@ -249,6 +241,35 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                 </div>
             </fieldset>
         </form>
+    }
+}
+
+/// One text per endpoint of the playbook, under a legend; the group takes
+/// the focus when a "Fill in" link names it.
+#[component]
+fn Mapping(
+    name: &'static str,
+    prefix: &'static str,
+    legend: &'static str,
+    hint: &'static str,
+    values: [String; 3],
+    problems: Problems,
+) -> impl IntoView {
+    view! {
+        <fieldset class="field" id=name tabindex="-1" data-testid=format!("field-{name}")>
+            <legend>{legend}</legend>
+            <small class="hint">{hint}</small>
+            {MAPPED_ENDPOINTS.into_iter().zip(values).map(|(endpoint, value)| {
+                let id = format!("{prefix}-{endpoint}");
+                view! {
+                    <label for=id.clone()>{endpoint}</label>
+                    <input id=id.clone() name=id type="text" value=value/>
+                }
+            }).collect_view()}
+            {move || problems.with(|p| p.get(name).cloned()).map(|message| view! {
+                <p class="field-error" role="alert" data-testid=format!("error-{name}")>{message}</p>
+            })}
+        </fieldset>
     }
 }
 

@@ -314,8 +314,8 @@ fn an_unknown_key_is_refused_with_its_line() {
 #[test]
 fn a_target_without_a_unit_is_refused_with_its_line() {
     let message = syntax(edited(
-        "bound = { comparison = \"<\", value = 200, unit = \"ms\" }",
-        "bound = { comparison = \"<\", value = 200 }",
+        "label = \"Webhooks\", bound = { comparison = \"<\", value = 200, unit = \"ms\" }",
+        "label = \"Webhooks\", bound = { comparison = \"<\", value = 200 }",
     ));
     assert!(message.contains("missing field `unit`"), "{message}");
     assert!(message.contains("line "), "{message}");

@@ -183,6 +183,23 @@ fn target_bound(playbook: &Playbook, kind: CheckKind, with: &Keyed<String>) -> O
         .map(|target| target.bound)
 }
 
+/// The bound an endpoint's response time is held to: the routine target of
+/// either source measuring it with the same `with` (the Sentry one, which
+/// the seeds name), or the p99 most endpoints are held to.
+fn latency_bound(playbook: &Playbook, with: &Keyed<String>) -> Option<Bound> {
+    [CheckKind::SentryP99, CheckKind::RenderLatency]
+        .into_iter()
+        .find_map(|kind| target_bound(playbook, kind, with))
+        .or_else(|| target_bound(playbook, CheckKind::SentryP99, &Keyed::default()))
+}
+
+/// What to do when an endpoint has no Render path.
+fn no_render_path(endpoint: &str) -> String {
+    format!(
+        "The {endpoint} endpoint has no Render path: an admin enters it (such as /api/{endpoint}) under Render paths in the project's settings."
+    )
+}
+
 /// What to do when no Slack webhook is configured.
 pub(crate) const NO_SLACK: &str = "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.";
 
@@ -362,6 +379,17 @@ impl Services {
             CheckKind::RenderDeployLive => self.render_deploy_live(project).await,
             CheckKind::RenderMemory => self.render_memory(project).await,
             CheckKind::RenderErrorRate => self.render_error_rate(playbook, project).await,
+            CheckKind::RenderLatency => {
+                let endpoint = param("endpoint").unwrap_or_default();
+                match project.render_paths.get(endpoint) {
+                    Some(path) => {
+                        let bound = latency_bound(playbook, &item.with);
+                        self.render_latency(project, Some(path), bound).await
+                    }
+                    None => Outcome::not_configured(no_render_path(endpoint)),
+                }
+            }
+            CheckKind::RenderRestarts => self.render_restarts(project).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,
@@ -372,12 +400,44 @@ impl Services {
                     .await
             }
             CheckKind::SentryErrorRate => self.sentry_error_rate(playbook, project).await,
-            CheckKind::SentryP99 => self.sentry_p99(playbook, project, item).await,
+            CheckKind::SentryP99 => self.endpoint_latency(playbook, project, item).await,
             CheckKind::RenderLogs => {
                 self.render_logs(project, param("level").unwrap_or("error"), param("text"))
                     .await
             }
             CheckKind::BackupRecent => self.backup_recent(project).await,
+        }
+    }
+
+    /// An endpoint's p99 (or most endpoints') from Sentry's transactions,
+    /// or, where Sentry cannot measure it (no transactions, no transaction
+    /// mapped, no Sentry project), from Render's response times for the
+    /// endpoint's path. Each says its source; Sentry's reason stays beside
+    /// Render's figure.
+    async fn endpoint_latency(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        item: &Item,
+    ) -> Outcome {
+        let sentry = self.sentry_p99(playbook, project, item).await;
+        if sentry.measure.is_some() {
+            return sentry.saw("source", "Sentry's transactions, last hour");
+        }
+        let path = match item.with.get("endpoint") {
+            None => None,
+            Some(endpoint) => match project.render_paths.get(endpoint) {
+                Some(path) => Some(path.as_str()),
+                None => return sentry.saw("Render", no_render_path(endpoint)),
+            },
+        };
+        let host = self
+            .render_latency(project, path, latency_bound(playbook, &item.with))
+            .await;
+        if host.measure.is_some() {
+            host.saw("Sentry", sentry.message)
+        } else {
+            sentry.saw("Render", host.message)
         }
     }
 

@@ -1,5 +1,6 @@
 //! The Render checks: the service, its env vars and SENTRY_DSN, its
-//! latest deploy, and its recent logs.
+//! latest deploy, its recent logs, and the host's own metrics (error rate,
+//! memory, latency per path) and events (restarts).
 
 use super::*;
 
@@ -10,6 +11,9 @@ const LOG_WINDOW_HOURS: i64 = 4;
 /// every 5 minutes is 72 of them.
 const MEMORY_WINDOW_HOURS: i64 = 6;
 const MEMORY_RESOLUTION_SECONDS: u32 = 300;
+
+/// The window the restart check reads Render's events in.
+const RESTART_WINDOW_HOURS: i64 = 24;
 
 impl Services {
     pub(crate) fn render_target<'a>(
@@ -324,6 +328,176 @@ impl Services {
             )
     }
 
+    /// p95 and p99 of the requests Render served under `path` (all of
+    /// them without one) in the last hour, one reading for the hour, judged
+    /// against the target `bound`: the host's own view, measured whether or
+    /// not the service sends transactions.
+    pub(super) async fn render_latency(
+        &self,
+        project: &Project,
+        path: Option<&str>,
+        bound: Option<Bound>,
+    ) -> Outcome {
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let end = self.clock.real_timestamp();
+        let window = (end - jiff::SignedDuration::from_hours(1), end);
+        let mut filters = vec![("quantile", "0.95"), ("quantile", "0.99")];
+        filters.extend(path.map(|path| ("path", path)));
+        let series = match render
+            .metric("http-latency", service, window, 3600, &filters)
+            .await
+        {
+            Ok(series) => series,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        // The worst reading of each quantile: one per hour, at most two.
+        let quantile = |q: f64| {
+            series
+                .iter()
+                .filter(|one| {
+                    one.label("quantile")
+                        .and_then(|text| text.parse::<f64>().ok())
+                        .is_some_and(|value| (value - q).abs() < 1e-6)
+                })
+                .flat_map(|one| one.readings.iter().map(|(_, ms)| *ms))
+                .reduce(f64::max)
+                .map(f64::round)
+        };
+        let what = path.map_or_else(
+            || "all requests".to_owned(),
+            |path| format!("requests to {path}"),
+        );
+        let Some(p99) = quantile(0.99) else {
+            return Outcome::new(
+                CheckStatus::Error,
+                format!(
+                    "Render counted no {what} in the last hour: check the path under Render paths in the project's settings, and that the endpoint takes traffic."
+                ),
+            )
+            .saw("path", path.unwrap_or("all"));
+        };
+        let ms = |value: f64| format!("{} ms", Decimal(value));
+        let outcome = match bound {
+            Some(bound) if bound.holds(p99) => Outcome::passed(format!(
+                "p99 of {what}: {} in the last hour by Render ({bound} target).",
+                ms(p99)
+            )),
+            Some(bound) => Outcome::failed(format!(
+                "p99 of {what}: {} in the last hour by Render, over the {bound} target: read Render's logs for slow requests, and look at recent deploys.",
+                ms(p99)
+            )),
+            None => Outcome::passed(format!(
+                "p99 of {what}: {} in the last hour by Render.",
+                ms(p99)
+            )),
+        };
+        let mut outcome = outcome.saw("p99", ms(p99));
+        if let Some(p95) = quantile(0.95) {
+            outcome = outcome.saw("p95", ms(p95));
+        }
+        outcome
+            .saw("path", path.unwrap_or("all"))
+            .saw("source", "Render's response times, last hour")
+            .measured(p99, Unit::Ms, format!("p99 of {what}, last hour (Render)"))
+    }
+
+    /// No unexpected restart in the last 24 hours, by `domain::host`'s rule:
+    /// Render's events (failures, restarts, deploys), the instances running
+    /// now, and the health endpoint's `uptime`, together.
+    pub(super) async fn render_restarts(&self, project: &Project) -> Outcome {
+        use domain::host::{HostEvent, starts};
+
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return outcome,
+        };
+        let now = self.clock.real_timestamp();
+        let since = now - jiff::SignedDuration::from_hours(RESTART_WINDOW_HOURS);
+        let (events, instances) = match tokio::try_join!(
+            render.events(service, (since, now)),
+            render.instances(service)
+        ) {
+            Ok(found) => found,
+            Err(err) => return Outcome::upstream("Render", &err),
+        };
+        let second = |text: &str| {
+            text.parse::<jiff::Timestamp>()
+                .ok()
+                .map(|at| at.as_second())
+        };
+        let mut host: Vec<(i64, HostEvent)> = events
+            .iter()
+            .filter_map(|event| Some((second(&event.timestamp)?, host_event(event)?)))
+            .collect();
+        host.extend(
+            instances
+                .iter()
+                .filter_map(|instance| second(&instance.created_at))
+                .filter(|at| *at >= since.as_second())
+                .map(|at| (at, HostEvent::InstanceStarted)),
+        );
+        // The first health URL that says its uptime.
+        let uptime = match self.probes(project).await {
+            Ok(probes) => probes
+                .iter()
+                .find_map(|(_, probe)| probe.as_ref().ok()?.uptime())
+                .filter(|uptime| uptime.is_finite() && *uptime >= 0.0),
+            Err(_) => None,
+        };
+        if let Some(uptime) = uptime {
+            let started = now.as_second() - uptime as i64;
+            if started >= since.as_second() {
+                host.push((started, HostEvent::ProcessStarted));
+            }
+        }
+        let judged = starts(&host);
+        let (unexpected, expected): (Vec<_>, Vec<_>) =
+            judged.iter().partition(|start| !start.expected);
+        let at = |second: i64| {
+            jiff::Timestamp::from_second(second)
+                .map(|at| day_and_hour(&at.to_string()))
+                .unwrap_or_default()
+        };
+        let mut outcome = match unexpected.last() {
+            None => Outcome::passed(format!(
+                "No unexpected restart in the last {RESTART_WINDOW_HOURS} hours ({} expected start{}).",
+                expected.len(),
+                if expected.len() == 1 { "" } else { "s" }
+            )),
+            Some(last) => Outcome::failed(format!(
+                "{} unexpected restart{} in the last {RESTART_WINDOW_HOURS} hours, the last at {}: {}. Read Render's events and logs around it; running out of memory is a leak to fix.",
+                unexpected.len(),
+                if unexpected.len() == 1 { "" } else { "s" },
+                at(last.at),
+                last.why
+            )),
+        };
+        for start in unexpected
+            .iter()
+            .rev()
+            .take(3)
+            .chain(expected.iter().rev().take(2))
+        {
+            outcome = outcome.saw(&at(start.at), start.why.clone());
+        }
+        outcome
+            .saw("instances", instances.len().to_string())
+            .saw(
+                "uptime",
+                uptime.map_or_else(
+                    || "not given by a health endpoint".to_owned(),
+                    |uptime| span(uptime as i64),
+                ),
+            )
+            .saw(
+                "measure",
+                format!("Render's events and instances, and the health endpoint's uptime, last {RESTART_WINDOW_HOURS} hours"),
+            )
+    }
+
     /// Log lines at `level` (containing `text`) in the last four hours,
     /// the time between two checkpoints.
     pub(super) async fn render_logs(
@@ -410,5 +584,43 @@ impl Services {
             },
             Err(err) => Outcome::upstream("Render", &err),
         }
+    }
+}
+
+/// A Render event as the restart rule reads it; `None` for the events that
+/// do not start or stop the service.
+fn host_event(event: &crate::upstream::render::Event) -> Option<domain::host::HostEvent> {
+    use domain::host::HostEvent;
+
+    let details = &event.details;
+    match event.kind.as_str() {
+        "deploy_started"
+        | "deploy_ended"
+        | "zero_downtime_redeploy_started"
+        | "zero_downtime_redeploy_ended" => Some(HostEvent::Deployed),
+        "server_restarted" => Some(match details["triggeredByUser"].as_str() {
+            Some(who) if !who.is_empty() => HostEvent::RestartedBy(who.to_owned()),
+            _ => HostEvent::Failed("Render restarted it".to_owned()),
+        }),
+        "server_hardware_failure" => {
+            Some(HostEvent::Failed("its server's hardware failed".to_owned()))
+        }
+        "server_failed" => {
+            let reason = &details["reason"];
+            let why = if let Some(limit) = reason["oomKilled"]["memoryLimit"].as_str() {
+                format!("it ran out of memory (limit {limit})")
+            } else if let Some(code) = reason["nonZeroExit"].as_i64() {
+                format!("it exited with code {code}")
+            } else if let Some(check) = reason["unhealthy"].as_str() {
+                let excerpt: String = check.chars().take(LOG_EXCERPT_CHARS).collect();
+                format!("it failed its health check ({excerpt})")
+            } else if reason["evicted"].as_bool() == Some(true) {
+                "it was evicted".to_owned()
+            } else {
+                "it failed".to_owned()
+            };
+            Some(HostEvent::Failed(why))
+        }
+        _ => None,
     }
 }

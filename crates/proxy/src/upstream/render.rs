@@ -84,6 +84,30 @@ struct EnvVarWithCursor {
     env_var: EnvVar,
 }
 
+/// One of the service's events: what Render says happened to it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Event {
+    pub timestamp: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Each type's own fields; read where used.
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct EventWithCursor {
+    event: Event,
+}
+
+/// An instance of the service running now.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Instance {
+    pub id: String,
+    pub created_at: String,
+}
+
 #[derive(Deserialize)]
 struct DeployWithCursor {
     deploy: Deploy,
@@ -130,13 +154,15 @@ struct SeriesValue {
     value: f64,
 }
 
-/// How many megabytes one of `unit` is; 1 for a unit that is not a size
-/// (Render says `bytes` for memory, its examples `GB`).
-fn megabytes_per(unit: &str) -> f64 {
+/// What one of `unit` is in megabytes (a size) or milliseconds (a time);
+/// 1 for any other unit (Render says `bytes` for memory, its examples `GB`).
+fn scale(unit: &str) -> f64 {
     match unit.to_ascii_lowercase().as_str() {
         "bytes" | "byte" | "b" => 1.0 / 1_048_576.0,
         "kb" | "kib" => 1.0 / 1024.0,
         "gb" | "gib" => 1024.0,
+        "s" | "sec" | "seconds" => 1000.0,
+        "us" | "µs" | "microseconds" => 0.001,
         _ => 1.0,
     }
 }
@@ -207,7 +233,7 @@ impl Render {
     /// between `start` and `end`, a reading every `resolution_seconds`, with
     /// the metric's own filters (`aggregateBy`, `path`): each series with
     /// its labels, its readings oldest first, in megabytes where its unit is
-    /// a size.
+    /// a size and milliseconds where it is a time.
     pub async fn metric(
         &self,
         metric: &str,
@@ -227,7 +253,7 @@ impl Render {
         Ok(series
             .into_iter()
             .map(|series| {
-                let scale = megabytes_per(&series.unit);
+                let scale = scale(&series.unit);
                 let mut readings: Vec<(i64, f64)> = series
                     .values
                     .into_iter()
@@ -247,6 +273,33 @@ impl Render {
                 }
             })
             .collect())
+    }
+
+    /// The service's events between `start` and `end`, newest first.
+    pub async fn events(
+        &self,
+        service: &str,
+        (start, end): (jiff::Timestamp, jiff::Timestamp),
+    ) -> Result<Vec<Event>, UpstreamError> {
+        let mut url = self.url(&["services", service, "events"]);
+        url.query_pairs_mut()
+            .append_pair("startTime", &start.to_string())
+            .append_pair("endTime", &end.to_string());
+        let listed: Vec<EventWithCursor> = self
+            .upstream
+            .get_all(&url, Some(&self.key), Paging::Cursor { limit: 100 })
+            .await?;
+        Ok(listed.into_iter().map(|item| item.event).collect())
+    }
+
+    /// The service's instances running now.
+    pub async fn instances(&self, service: &str) -> Result<Vec<Instance>, UpstreamError> {
+        self.upstream
+            .get(
+                &self.url(&["services", service, "instances"]),
+                Some(&self.key),
+            )
+            .await
     }
 
     /// The newest deploys first.

@@ -273,6 +273,45 @@ ensure_browser() {
   ensure_cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
 }
 
+# A PostgreSQL server for the tests of the database checks: Debian's, in a
+# temporary directory owned by an unprivileged user (a system user made for
+# it when this runs as root), on 127.0.0.1 only, with TLS on (a certificate
+# made here) and pg_stat_statements loaded. Exports its superuser's URL as
+# WATCHPOST_TEST_POSTGRES and stops it when the calling script exits.
+PG_TEST_USER=watchpost-pg
+start_postgres() {
+  ensure_apt postgresql openssl
+  local bin dir port as=()
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  [ -x "$bin/pg_ctl" ] || die "no PostgreSQL server under /usr/lib/postgresql"
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/watchpost-pg.XXXXXX")"
+  if [ "$(id -u)" -eq 0 ]; then
+    id -u "$PG_TEST_USER" >/dev/null 2>&1 \
+      || useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_TEST_USER"
+    chown "$PG_TEST_USER" "$dir"
+    as=(runuser -u "$PG_TEST_USER" --)
+  fi
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  say "starting PostgreSQL $("$bin/postgres" --version | awk '{ print $3 }') for the tests on 127.0.0.1:$port"
+  "${as[@]}" sh -c "echo postgres-test > '$dir/pw' && '$bin/initdb' --pgdata='$dir/data' --username=postgres --auth-host=scram-sha-256 --auth-local=trust --pwfile='$dir/pw' >'$dir/initdb.log' 2>&1" \
+    || die "initdb failed: $(tail -5 "$dir/initdb.log")"
+  "${as[@]}" openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null
+  "${as[@]}" "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --silent \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_preload_libraries=pg_stat_statements -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" start \
+    || die "PostgreSQL did not start: $(tail -5 "$dir/server.log")"
+  PG_TEST_DIR="$dir" PG_TEST_BIN="$bin"
+  PG_TEST_AS="${as[*]}"
+  trap stop_postgres EXIT
+  export WATCHPOST_TEST_POSTGRES="postgres://postgres:postgres-test@127.0.0.1:$port/postgres"
+}
+
+stop_postgres() {
+  [ -n "${PG_TEST_DIR:-}" ] || return 0
+  $PG_TEST_AS "$PG_TEST_BIN/pg_ctl" --pgdata="$PG_TEST_DIR/data" --mode=immediate --silent stop || true
+  rm -rf "$PG_TEST_DIR"
+}
+
 # Release build of the app into dist/ (or the directory given). Runs in a subshell
 # so the offline route's variables do not leak into the host builds that follow.
 build_app() {

@@ -105,6 +105,11 @@ checks! {
     RenderErrorRate = "render.error_rate", "Render: share of requests answered 5xx", [];
     RenderLatency = "render.latency", "Render: p95 and p99 response time of an endpoint", [required("endpoint", MAPPED)];
     RenderRestarts = "render.restarts", "Render: no unexpected restarts", [];
+    DatabaseReachable = "database.reachable", "Database: reachable, and how fast it answers", [];
+    DatabaseConnections = "database.connections", "Database: connections in use against max_connections", [];
+    DatabaseSlowQueries = "database.slow_queries", "Database: no statement slower than 1,000 ms on average (pg_stat_statements)", [];
+    DatabaseLongRunning = "database.long_running", "Database: no statement running longer than 60 s", [];
+    DatabaseSize = "database.size", "Database: size against the plan's limit", [];
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];

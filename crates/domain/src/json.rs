@@ -3,6 +3,7 @@
 //! library in the wasm. Tests parse each with the proxy's serde types.
 
 use crate::api::SignIn;
+use crate::database::ConnectionString;
 use crate::keyed::Keyed;
 use crate::playbook::Decimal;
 use crate::project::ProjectPatch;
@@ -145,6 +146,8 @@ impl ProjectPatch {
             timezone,
             transactions,
             render_paths,
+            database_url,
+            database_size_limit_mb,
             backup_status_url,
             backup_min_mb,
             critical,
@@ -183,10 +186,19 @@ impl ProjectPatch {
                 object = object.raw(key, &list(texts));
             }
         }
-        match backup_min_mb {
-            None => {}
-            Some(None) => object = object.raw("backup_min_mb", "null"),
-            Some(Some(mb)) => object = object.raw("backup_min_mb", &mb.to_string()),
+        if let Some(url) = database_url {
+            let url = url.as_ref().map(ConnectionString::expose);
+            object = object.patch("database_url", Some(url));
+        }
+        for (key, mb) in [
+            ("backup_min_mb", backup_min_mb),
+            ("database_size_limit_mb", database_size_limit_mb),
+        ] {
+            match mb {
+                None => {}
+                Some(None) => object = object.raw(key, "null"),
+                Some(Some(mb)) => object = object.raw(key, &mb.to_string()),
+            }
         }
         object = object.patch(
             "platform",

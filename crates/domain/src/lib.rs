@@ -13,6 +13,7 @@ pub mod binary;
 pub mod chart;
 pub mod check;
 pub mod condition;
+pub mod database;
 pub mod dsn;
 pub mod errors;
 pub mod escalation;

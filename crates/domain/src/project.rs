@@ -38,6 +38,11 @@ pub struct Project {
     /// Each of [`MAPPED_ENDPOINTS`] to the path Render counts its requests
     /// under, such as `/api/calls`, for `render.latency` with an `endpoint`.
     pub render_paths: Keyed<String>,
+    /// The read-only connection string of the team's database, as shown:
+    /// masked ([`crate::database::masked`]). The proxy alone holds it whole.
+    pub database: Option<String>,
+    /// The plan's database size in MB; `None` is Supabase's free 500 MB.
+    pub database_size_limit_mb: Option<u32>,
     /// Where the latest backup verification can be read (`backup.recent`).
     pub backup_status_url: Option<String>,
     /// The smallest backup, in MB, that counts; `None` is seed 002's 100 MB.
@@ -138,6 +143,12 @@ pub struct ProjectPatch {
     /// Replaces the whole mapping; an empty path removes an endpoint.
     #[serde(default, deserialize_with = "present")]
     pub render_paths: Option<Keyed<String>>,
+    /// Write-only: answers show [`Project::database`], masked; `null`
+    /// forgets it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub database_url: Option<Option<crate::database::ConnectionString>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub database_size_limit_mb: Option<Option<u32>>,
     #[serde(default, deserialize_with = "nullable")]
     pub backup_status_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -148,6 +159,23 @@ pub struct ProjectPatch {
     /// Replaces the whole list; empty means the defaults.
     #[serde(default, deserialize_with = "present")]
     pub health_conditions: Option<Vec<String>>,
+}
+
+impl ProjectPatch {
+    /// What is wrong with the patch's write-only settings, which the
+    /// patched project keeps only masked.
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        let url = self.database_url.as_ref().and_then(Option::as_ref);
+        url.map(|url| url.expose().trim())
+            .filter(|url| !url.is_empty())
+            .and_then(crate::database::url_problem)
+            .map(|message| FieldProblem {
+                field: "database_url",
+                message,
+            })
+            .into_iter()
+            .collect()
+    }
 }
 
 /// A field that may be absent but never `null` (it has no "unset").
@@ -205,6 +233,10 @@ pub const RENDER_SERVICE: Setting = Setting {
 pub const RENDER_PATHS: Setting = Setting {
     field: "render_paths",
     label: "Render paths",
+};
+pub const DATABASE: Setting = Setting {
+    field: "database_url",
+    label: "Database (read-only connection string)",
 };
 pub const HEALTH_URLS: Setting = Setting {
     field: "health_urls",
@@ -269,6 +301,11 @@ impl Project {
                 vec![(self.backup_status_url.is_none(), BACKUP_STATUS_URL)]
             }
             CheckKind::SlackWebhook => Vec::new(),
+            CheckKind::DatabaseReachable
+            | CheckKind::DatabaseConnections
+            | CheckKind::DatabaseSlowQueries
+            | CheckKind::DatabaseLongRunning
+            | CheckKind::DatabaseSize => vec![(self.database.is_none(), DATABASE)],
             CheckKind::SentryProject
             | CheckKind::SentryDsn
             | CheckKind::SentryAlertRule
@@ -303,6 +340,8 @@ impl Project {
             timezone: "UTC".to_owned(),
             transactions: Keyed::default(),
             render_paths: Keyed::default(),
+            database: None,
+            database_size_limit_mb: None,
             backup_status_url: None,
             backup_min_mb: None,
             critical: Vec::new(),
@@ -374,6 +413,16 @@ impl Project {
                 .map_or_else(|| self.timezone.clone(), |t| t.trim().to_owned()),
             transactions: mapping(patch.transactions, &self.transactions),
             render_paths: mapping(patch.render_paths, &self.render_paths),
+            database: match patch.database_url {
+                None => self.database.clone(),
+                Some(url) => url
+                    .map(|url| url.expose().trim().to_owned())
+                    .filter(|url| !url.is_empty())
+                    .map(|url| crate::database::masked(&url)),
+            },
+            database_size_limit_mb: patch
+                .database_size_limit_mb
+                .unwrap_or(self.database_size_limit_mb),
             backup_status_url: text(patch.backup_status_url, &self.backup_status_url),
             backup_min_mb: patch.backup_min_mb.unwrap_or(self.backup_min_mb),
             critical: patch
@@ -443,6 +492,15 @@ impl Project {
         }
         if let Some(message) = health_urls_problem(&self.health_urls) {
             add("health_urls", message);
+        }
+        if self
+            .database_size_limit_mb
+            .is_some_and(|mb| mb == 0 || mb > 10_000_000)
+        {
+            add(
+                "database_size_limit_mb",
+                "the plan's database size is a whole number of MB, such as 500 (Supabase's free plan) or 8192".to_owned(),
+            );
         }
         if let Some(why) = self.backup_status_url.as_deref().and_then(url_problem) {
             add("backup_status_url", format!("the backup status URL: {why}"));
@@ -658,6 +716,12 @@ pub struct ProjectForm {
     pub transactions: [String; 3],
     /// One per [`MAPPED_ENDPOINTS`], in that order.
     pub render_paths: [String; 3],
+    /// A new connection string, or empty to keep the one set.
+    pub database_url: String,
+    /// Forget the connection string set.
+    pub forget_database: bool,
+    /// Whole megabytes, or empty for the free plan's.
+    pub database_size_limit_mb: String,
     /// Whole megabytes, or empty for the seed's.
     pub backup_min_mb: String,
     /// One search term per line.
@@ -688,6 +752,12 @@ impl ProjectForm {
             backup_status_url: text(&project.backup_status_url),
             transactions: by_endpoint(&project.transactions),
             render_paths: by_endpoint(&project.render_paths),
+            database_url: String::new(),
+            forget_database: false,
+            database_size_limit_mb: project
+                .database_size_limit_mb
+                .map(|mb| mb.to_string())
+                .unwrap_or_default(),
             backup_min_mb: project
                 .backup_min_mb
                 .map(|mb| mb.to_string())
@@ -725,13 +795,25 @@ impl ProjectForm {
             transactions: Some(endpoints_of(&self.transactions)),
             render_paths: Some(endpoints_of(&self.render_paths)),
             backup_status_url: optional(&self.backup_status_url),
-            backup_min_mb: Some(match self.backup_min_mb.trim() {
+            database_url: match self.database_url.trim() {
+                _ if self.forget_database => Some(None),
                 "" => None,
-                mb => Some(mb.parse().unwrap_or(u32::MAX)),
-            }),
+                url => Some(Some(crate::database::ConnectionString::new(url))),
+            },
+            database_size_limit_mb: Some(megabytes(&self.database_size_limit_mb)),
+            backup_min_mb: Some(megabytes(&self.backup_min_mb)),
             critical: Some(split(&self.critical)),
             health_conditions: Some(split(&self.health_conditions)),
         }
+    }
+}
+
+/// A size field: empty for the default; one that is not a whole number is
+/// sent as one no size reaches, which the proxy refuses beside its field.
+fn megabytes(text: &str) -> Option<u32> {
+    match text.trim() {
+        "" => None,
+        mb => Some(mb.parse().unwrap_or(u32::MAX)),
     }
 }
 

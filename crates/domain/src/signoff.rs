@@ -1057,7 +1057,7 @@ mod tests {
             3,
             "Ana",
             Change::Ticked {
-                item: "success-database".into(),
+                item: "success-background-jobs".into(),
             },
         ));
         let down = RunHealth {
@@ -1081,7 +1081,7 @@ mod tests {
             "a failure is not waived"
         );
         assert_eq!(
-            standing(&report, "success-database"),
+            standing(&report, "success-background-jobs"),
             (
                 Standing::Met,
                 "confirmed by Ana at 2026-11-24 03:00 UTC".into()
@@ -1090,7 +1090,7 @@ mod tests {
         // The proxy says the times in the project's zone.
         let in_zone = evaluate_in(&playbook, &run, &down, &|at| format!("{at} in Paris"));
         assert_eq!(
-            standing(&in_zone, "success-database").1,
+            standing(&in_zone, "success-background-jobs").1,
             "confirmed by Ana at 2026-11-24T03:00:00Z in Paris"
         );
     }

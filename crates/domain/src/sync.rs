@@ -203,10 +203,12 @@ mod tests {
                 item: "h0-baseline".to_owned(),
             },
         ));
-        outbox.push(op("b", ticked("h0-database")));
+        outbox.push(op("b", ticked("h16-business-hours")));
         assert_eq!(outbox.tick(&stored, "h0-baseline"), None);
         assert_eq!(
-            outbox.tick(&stored, "h0-database").map(|tick| tick.by),
+            outbox
+                .tick(&stored, "h16-business-hours")
+                .map(|tick| tick.by),
             Some("Ana".to_owned())
         );
         assert!(
@@ -219,7 +221,7 @@ mod tests {
         for entry in outbox.pending() {
             folded.apply(entry);
         }
-        for item in ["h0-baseline", "h0-database", "h4-database"] {
+        for item in ["h0-baseline", "h16-business-hours", "h20-stable"] {
             assert_eq!(
                 outbox.tick(&stored, item),
                 folded.tick(item).cloned(),

@@ -254,8 +254,8 @@ async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
         .await?;
     let items = [
         "h0-baseline",
-        "h0-database",
-        "h4-database",
+        "h16-business-hours",
+        "h20-stable",
         "h8-background-jobs",
     ];
     for n in 0..FOLD_ENTRIES {

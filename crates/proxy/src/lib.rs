@@ -107,7 +107,7 @@ impl AppState {
         web: WebApp,
     ) -> Self {
         AppState(Arc::new(Shared {
-            services: Services::new(&ServiceSettings::default(), store.clock().clone())
+            services: Services::new(&ServiceSettings::default(), store.clone())
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
             runs: Runs::new(store.clone()),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
@@ -147,8 +147,8 @@ impl AppState {
 
     /// Live checks against the configured services.
     pub fn with_services(mut self, services: &ServiceSettings) -> Result<Self, String> {
-        let clock = self.clock().clone();
-        self.shared_mut().services = Services::new(services, clock)?;
+        let store = self.store.clone();
+        self.shared_mut().services = Services::new(services, store)?;
         Ok(self)
     }
 

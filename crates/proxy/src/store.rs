@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::lock;
+use crate::secret::Secret;
 
 const FILE_NAME: &str = "watchpost.db";
 
@@ -136,13 +137,31 @@ impl Store {
     }
 
     pub async fn update_project(&self, project: &Project) -> Result<(), sqlx::Error> {
+        self.save_project(project, None).await
+    }
+
+    /// Stores `project`'s settings and, when given, its database's
+    /// connection string (`Some(None)` forgets it), in one transaction.
+    pub async fn save_project(
+        &self,
+        project: &Project,
+        database_url: Option<Option<&Secret>>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(url) = database_url {
+            sqlx::query("UPDATE projects SET database_url = ? WHERE id = ?")
+                .bind(url.map(Secret::expose))
+                .bind(project.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE projects SET name = ?, archived = ?, sentry_org = ?, sentry_project = ?,
                 sentry_frontend_project = ?, render_service_id = ?, health_urls = ?,
                 platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
                 transactions = ?, backup_status_url = ?, critical = ?,
                 health_conditions = ?, backup_min_mb = ?, sentry_environment = ?,
-                render_paths = ?
+                render_paths = ?, database_size_limit_mb = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -163,12 +182,25 @@ impl Store {
         .bind(project.backup_min_mb)
         .bind(&project.sentry_environment)
         .bind(serde_json::to_string(&project.render_paths).unwrap_or_else(|_| "{}".into()))
+        .bind(project.database_size_limit_mb)
         .bind(project.id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         lock(&self.projects).insert(project.id, project.clone());
         self.projects_changed.send_modify(|changes| *changes += 1);
         Ok(())
+    }
+
+    /// The connection string of `project`'s database, whole: for the
+    /// database checks alone.
+    pub async fn database_url(&self, project: i64) -> Result<Option<Secret>, sqlx::Error> {
+        let url: Option<Option<String>> =
+            sqlx::query_scalar("SELECT database_url FROM projects WHERE id = ?")
+                .bind(project)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(url.flatten().map(Secret::new))
     }
 
     /// Marks each change to the projects from now on.
@@ -625,7 +657,7 @@ fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
     sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb, \
-    sentry_environment, render_paths";
+    sentry_environment, render_paths, database_url, database_size_limit_mb";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -648,6 +680,8 @@ struct ProjectRow {
     backup_min_mb: Option<u32>,
     sentry_environment: Option<String>,
     render_paths: String,
+    database_url: Option<String>,
+    database_size_limit_mb: Option<u32>,
 }
 
 impl ProjectRow {
@@ -674,6 +708,9 @@ impl ProjectRow {
             sentry_environment: self.sentry_environment,
             transactions: mapping(&self.transactions)?,
             render_paths: mapping(&self.render_paths)?,
+            // Only masked: the whole string is read by `database_url` alone.
+            database: self.database_url.as_deref().map(domain::database::masked),
+            database_size_limit_mb: self.database_size_limit_mb,
             backup_status_url: self.backup_status_url,
             backup_min_mb: self.backup_min_mb,
             critical: json(&self.critical)?,

@@ -29,6 +29,7 @@ use crate::lock;
 use crate::secret::Secret;
 
 pub mod health;
+pub mod postgres;
 pub mod render;
 pub mod sentry;
 pub mod slack;

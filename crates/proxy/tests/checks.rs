@@ -1040,10 +1040,7 @@ async fn restarts_are_judged_from_render_s_events_instances_and_the_uptime() {
         let mut world = fakes::lock(&fakes.render.world);
         let oom =
             json!({ "reason": { "evicted": false, "oomKilled": { "memoryLimit": "512 MB" } } });
-        let events = world
-            .events
-            .get_mut(SERVICE)
-            .expect("the service's events");
+        let events = world.events.get_mut(SERVICE).expect("the service's events");
         events.insert(
             0,
             fakes::render::event(SERVICE, "server_failed", &failed, oom),

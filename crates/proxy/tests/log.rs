@@ -102,8 +102,8 @@ async fn concurrent_writers_each_land_once_in_id_order() {
     let project = server.project("Voxanne").await;
     let items = [
         "h0-baseline",
-        "h0-database",
-        "h4-database",
+        "h16-business-hours",
+        "h20-stable",
         "h8-background-jobs",
     ];
     let mut writers = Vec::new();
@@ -303,7 +303,7 @@ async fn refused_input_answers_with_a_message_and_changes_nothing() {
         .await;
     assert_eq!(archive.status(), StatusCode::OK);
     let (status, error) = ana
-        .append(project, "late", "ticked", tick("h0-database"))
+        .append(project, "late", "ticked", tick("h16-business-hours"))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(
@@ -321,7 +321,10 @@ async fn the_stream_sends_the_backlog_then_live_entries_and_resumes() {
     let server = Server::start().await;
     let project = server.project("Voxanne").await;
     let ana = server.member("Ana").await;
-    for (n, item) in ["h0-baseline", "h0-database"].into_iter().enumerate() {
+    for (n, item) in ["h0-baseline", "h16-business-hours"]
+        .into_iter()
+        .enumerate()
+    {
         let (status, _) = ana
             .append(project, &format!("op-{n}"), "ticked", tick(item))
             .await;

@@ -4,8 +4,9 @@
 use domain::api::Role;
 use domain::keyed::Keyed;
 use domain::project::{
-    BACKUP_STATUS_URL, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform, Project, ProjectForm,
-    ProjectPatch, RENDER_PATHS, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT, SENTRY_PROJECT,
+    BACKUP_STATUS_URL, DATABASE, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform, Project,
+    ProjectForm, ProjectPatch, RENDER_PATHS, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT,
+    SENTRY_PROJECT,
 };
 use leptos::prelude::*;
 
@@ -94,6 +95,9 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             backup_status_url: text("backup_status_url"),
             transactions: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("transaction-{endpoint}"))),
             render_paths: MAPPED_ENDPOINTS.map(|endpoint| text(&format!("render-path-{endpoint}"))),
+            database_url: text(DATABASE.field),
+            forget_database: text("forget_database") == "on",
+            database_size_limit_mb: text("database_size_limit_mb"),
             backup_min_mb: text("backup_min_mb"),
             critical: text("critical"),
             health_conditions: text("health_conditions"),
@@ -170,6 +174,12 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             "Empty: 100 MB, as the backup runbook says.",
             form.backup_min_mb,
         ),
+        (
+            "database_size_limit_mb",
+            "Database plan size (MB)",
+            "Empty: 500 MB, Supabase's free plan.",
+            form.database_size_limit_mb,
+        ),
     ];
     let lists = [
         (
@@ -218,6 +228,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                     hint="The Sentry transaction each endpoint's p99 is read from, as Sentry names it (POST /api/calls)."/>
                 <Mapping name=RENDER_PATHS.field prefix="render-path" legend=RENDER_PATHS.label problems values=render_paths
                     hint="The path Render counts each endpoint's requests under (/api/calls): its response times from the host, with or without Sentry's transactions."/>
+                <DatabaseField set=project.database.clone() problems/>
                 <Field name=PLATFORM.field label=PLATFORM.label hint="" problems>
                     <select id="platform" name="platform" data-testid="field-platform">
                         <option value="">"Not set"</option>
@@ -241,6 +252,28 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
                 </div>
             </fieldset>
         </form>
+    }
+}
+
+/// The database's connection string: write-only. What is set shows masked
+/// beside the field, which stays empty unless it is being replaced.
+#[component]
+fn DatabaseField(set: Option<String>, problems: Problems) -> impl IntoView {
+    let hint = match &set {
+        Some(_) => {
+            "Set (shown without its password). Leave empty to keep it; Watchpost never shows it whole."
+        }
+        None => "The read-only user's postgres:// connection string. Watchpost keeps it to itself.",
+    };
+    view! {
+        <Field name=DATABASE.field label=DATABASE.label hint problems>
+            {set.clone().map(|masked| view! { <code class="masked" data-testid="database-set">{masked}</code> })}
+            <input id=DATABASE.field name=DATABASE.field type="password" autocomplete="off"
+                placeholder="postgres://watchpost_ro:…@host:5432/postgres" data-testid="field-database_url"/>
+            {set.map(|_| view! {
+                <label class="inline"><input type="checkbox" name="forget_database"/>" Forget it"</label>
+            })}
+        </Field>
     }
 }
 

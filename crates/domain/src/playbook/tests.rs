@@ -36,7 +36,10 @@ fn syntax(result: Result<Playbook, PlaybookError>) -> String {
 fn the_setup_wizard_covers_sentry_render_and_slack() {
     let playbook = launch();
     let sections: Vec<&str> = playbook.setup.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(sections, ["sentry", "render", "slack", "backups"]);
+    assert_eq!(
+        sections,
+        ["sentry", "render", "slack", "backups", "database"]
+    );
 
     for id in [
         "sentry-backend-project-exists",

@@ -30,7 +30,7 @@ fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
         entry(1, "ana", ticked("h0-baseline")),
         entry(2, "ben", unticked("h0-baseline")),
         entry(3, "cy", ticked("h0-baseline")),
-        entry(4, "ana", ticked("h0-database")),
+        entry(4, "ana", ticked("h16-business-hours")),
     ];
     let state = RunState::fold(&log);
     assert_eq!(
@@ -41,7 +41,7 @@ fn the_last_entry_about_an_item_wins_and_records_who_and_when() {
         })
     );
     assert_eq!(
-        state.tick("h0-database").map(|t| t.by.as_str()),
+        state.tick("h16-business-hours").map(|t| t.by.as_str()),
         Some("ana")
     );
     assert_eq!(RunState::fold(&log[..2]).tick("h0-baseline"), None);
@@ -107,7 +107,7 @@ fn every_kind() -> Vec<Entry> {
             },
         ),
         entry(8, "dana", ticked("h0-baseline")),
-        entry(9, "dana", unticked("h0-database")),
+        entry(9, "dana", unticked("h16-business-hours")),
         entry(
             11,
             "ed",

@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Reply};
 use crate::guard::CurrentUser;
+use crate::secret::Secret;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -68,9 +69,15 @@ async fn create(
     Json(patch): Json<ProjectPatch>,
 ) -> Result<(StatusCode, Reply<Project>)> {
     user.require(Role::Admin, "creating a project")?;
-    let project = Project::blank(0).patched(patch);
-    validate(&project)?;
+    let project = Project::blank(0).patched(patch.clone());
+    validate(&project, &patch)?;
     let project = state.store.create_project(&project).await?;
+    if let Some(url) = database_url(&patch) {
+        state
+            .store
+            .save_project(&project, Some(url.as_ref()))
+            .await?;
+    }
     tracing::info!(project = project.id, by = user.name, "project created");
     Ok((StatusCode::CREATED, Reply(format, project)))
 }
@@ -91,9 +98,13 @@ async fn update(
     Json(patch): Json<ProjectPatch>,
 ) -> Result<Reply<Project>> {
     user.require(Role::Admin, "changing a project's settings")?;
-    let project = find(&state, id).await?.patched(patch);
-    validate(&project)?;
-    state.store.update_project(&project).await?;
+    let project = find(&state, id).await?.patched(patch.clone());
+    validate(&project, &patch)?;
+    let url = database_url(&patch);
+    state
+        .store
+        .save_project(&project, url.as_ref().map(Option::as_ref))
+        .await?;
     tracing::info!(
         project = project.id,
         by = user.name,
@@ -111,8 +122,20 @@ pub async fn find(state: &AppState, id: i64) -> Result<Project> {
         .ok_or_else(|| Error::NotFound(format!("there is no project {id}")))
 }
 
-fn validate(project: &Project) -> Result<()> {
-    let problems = project.problems(|name| jiff::tz::db().get(name).is_ok());
+/// The patch's connection string, trimmed, as the store keeps it: absent,
+/// unchanged; `Some(None)`, forgotten.
+fn database_url(patch: &ProjectPatch) -> Option<Option<Secret>> {
+    patch.database_url.as_ref().map(|url| {
+        url.as_ref()
+            .map(|url| url.expose().trim())
+            .filter(|url| !url.is_empty())
+            .map(Secret::new)
+    })
+}
+
+fn validate(project: &Project, patch: &ProjectPatch) -> Result<()> {
+    let mut problems = project.problems(|name| jiff::tz::db().get(name).is_ok());
+    problems.extend(patch.problems());
     if problems.is_empty() {
         Ok(())
     } else {

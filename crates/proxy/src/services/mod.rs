@@ -14,6 +14,7 @@
 //! env var values (but the public DSN), the webhook URL.
 
 mod backup;
+mod database;
 mod errors;
 mod health;
 mod record;
@@ -47,7 +48,9 @@ use crate::clock::Clock;
 use crate::config::ServiceSettings;
 use crate::lock;
 use crate::notify::{Notifier, Posted, TEST_REUSED_FOR, Tested};
+use crate::store::Store;
 use crate::upstream::health::{HealthProber, Probe};
+use crate::upstream::postgres::Postgres;
 use crate::upstream::render::Render;
 use crate::upstream::sentry::{Issue, Sentry};
 use crate::upstream::slack::Slack;
@@ -233,6 +236,9 @@ pub struct Services {
     /// Slack, behind the one rate-limited notifier.
     pub(crate) notifier: Arc<Notifier>,
     health: HealthProber,
+    postgres: Postgres,
+    /// Where the projects' database connection strings are kept.
+    store: Store,
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
@@ -247,7 +253,8 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(services: &ServiceSettings, clock: Clock) -> Result<Self, String> {
+    pub fn new(services: &ServiceSettings, store: Store) -> Result<Self, String> {
+        let clock = store.clock().clone();
         let upstream = Upstream::new(services.call_limits)?;
         Ok(Services {
             sentry: services.sentry_auth_token.as_ref().map(|token| {
@@ -276,6 +283,8 @@ impl Services {
                 services.call_limits.deadline.min(HEALTH_TIMEOUT),
                 services.allow_private_targets,
             )?,
+            postgres: Postgres::default(),
+            store,
             recent: Arc::default(),
             counts: Arc::default(),
             sentry_ids: Arc::default(),
@@ -390,6 +399,11 @@ impl Services {
                 }
             }
             CheckKind::RenderRestarts => self.render_restarts(project).await,
+            CheckKind::DatabaseReachable
+            | CheckKind::DatabaseConnections
+            | CheckKind::DatabaseSlowQueries
+            | CheckKind::DatabaseLongRunning
+            | CheckKind::DatabaseSize => self.database(project, kind).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,

@@ -2,6 +2,7 @@
 //! clients signed in as team members with each role.
 #![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses a different part
 
+pub mod postgres;
 pub mod schema;
 pub mod sse;
 

@@ -516,8 +516,8 @@ async fn two_people_share_the_run_live_offline_and_across_a_restart() {
     let (stopped, proxy_stopped) = channel::<()>();
     let (queued, tick_queued) = channel::<()>();
     let baseline = testid("item-h0-baseline");
-    let database = testid("item-h0-database");
-    let (ana_baseline, ana_database) = (baseline.clone(), database.clone());
+    let business = testid("item-h16-business-hours");
+    let (ana_baseline, ana_business) = (baseline.clone(), business.clone());
 
     let ana = tokio::spawn(journey(move |c| async move {
         c.goto(&ana_url).await.expect("open the watch");
@@ -529,15 +529,15 @@ async fn two_people_share_the_run_live_offline_and_across_a_restart() {
 
         let _ = proxy_stopped.await;
         wait_for_text(&c, &testid("sync-status"), "Offline").await;
-        click(&c, &format!("{ana_database} input")).await;
-        wait_for_text(&c, &ana_database, "Saving…").await;
+        click(&c, &format!("{ana_business} input")).await;
+        wait_for_text(&c, &ana_business, "Saving…").await;
         wait_for_text(&c, &testid("sync-status"), "1 change waiting to be saved").await;
         screenshot(&c, "offline-tick-light").await;
         let _ = queued.send(());
 
         // Back online: the queued tick is sent once and leaves the outbox.
         wait_for_text(&c, &testid("sync-status"), "Live").await;
-        wait_gone(&c, &format!("{ana_database} {}", testid("pending"))).await;
+        wait_gone(&c, &format!("{ana_business} {}", testid("pending"))).await;
     }));
     let ben = tokio::spawn(journey(move |c| async move {
         c.goto(&ben_url).await.expect("open the watch");
@@ -553,12 +553,12 @@ async fn two_people_share_the_run_live_offline_and_across_a_restart() {
         let _ = seen.send(());
 
         // The tick Ana made while the proxy was down arrives after it is back.
-        wait_for_text(&c, &database, "Ticked by Ana").await;
+        wait_for_text(&c, &business, "Ticked by Ana").await;
         c.refresh().await.expect("reload");
         wait_for_text(&c, &baseline, "Ticked by Ana").await;
-        wait_for_text(&c, &database, "Ticked by Ana").await;
+        wait_for_text(&c, &business, "Ticked by Ana").await;
         click(&c, &testid("tab-timeline")).await;
-        let timeline = wait_for_text(&c, &testid("timeline"), "database is connected").await;
+        let timeline = wait_for_text(&c, &testid("timeline"), "Ready for business hours").await;
         assert_eq!(
             timeline.matches("ticked").count(),
             2,
@@ -712,14 +712,9 @@ async fn unsent_work_survives_an_upgrade_and_an_unreadable_outbox_is_kept() {
         );
         // The run goes on: a new tick is saved.
         click(&c, &testid("tab-watch")).await;
-        click(&c, &format!("{} input", testid("item-h0-database"))).await;
+        click(&c, &format!("{} input", testid("item-h16-business-hours"))).await;
         click(&c, &testid("tab-timeline")).await;
-        wait_for_text(
-            &c,
-            &testid("timeline"),
-            "ticked “The database is connected”",
-        )
-        .await;
+        wait_for_text(&c, &testid("timeline"), "ticked “Ready for business hours”").await;
     })
     .await;
 }
@@ -983,7 +978,7 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
             .expect("the note")
             .unwrap_or_default();
         assert!(
-            prefilled.contains("Not ticked: The database is connected"),
+            prefilled.contains("Not ticked: Baseline metrics recorded"),
             "{prefilled}"
         );
         screenshots(&c, "watch-shift-note", &testid("shift-note-form")).await;
@@ -1082,9 +1077,11 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         // shows that snapshot, so it is awaited as a person would see it.
         wait_for_text(&c, &testid("snapshot-when"), "At hour 24").await;
         let criterion = |id: &str| testid(&format!("criterion-{id}"));
-        for item in ["success-database", "success-background-jobs"] {
-            click(&c, &format!("{} input", testid(&format!("item-{item}")))).await;
-        }
+        click(
+            &c,
+            &format!("{} input", testid("item-success-background-jobs")),
+        )
+        .await;
         click(
             &c,
             &format!(
@@ -1097,18 +1094,25 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         wait_for_text(&c, &criterion("success-no-critical"), "met").await;
         wait_for_text(&c, &criterion("success-error-rate"), "met").await;
         wait_for_text(&c, &criterion("success-health"), "never down in").await;
-        wait_for_text(&c, &criterion("success-database"), "confirmed by Ben").await;
-        // What no check can tell is waived with a reason.
+        wait_for_text(
+            &c,
+            &criterion("success-background-jobs"),
+            "confirmed by Ben",
+        )
+        .await;
+        // What nothing measured is waived with a reason: this launch gave
+        // Watchpost no database to read.
         replace_text(
             &c,
             &testid("waive-reason"),
-            "No WebSocket traffic on day one",
+            "No WebSocket traffic on day one; the database is watched in Supabase",
         )
         .await;
         let _ = ana_glanced.await;
         click(&c, &testid("sign-off")).await;
         wait_for_text(&c, &testid("verdict"), "Approved for launch by Ben").await;
         wait_for_text(&c, &criterion("success-websockets"), "waived by Ben").await;
+        wait_for_text(&c, &criterion("success-database"), "waived by Ben").await;
         screenshots(&c, "watch-sign-off", &testid("sign-off-panel")).await;
 
         // The report to print, as the panel links it.

@@ -96,6 +96,9 @@ checks! {
     SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("only", CRITICAL), optional("level", None)];
     SentryTopIssues = "sentry.top_issues", "Sentry: top unresolved issues", [];
     SentryP99 = "sentry.p99", "Sentry: p99 transaction duration", [optional("endpoint", ENDPOINTS)];
+    SentryQuota = "sentry.quota", "Sentry: this month's errors and transactions within the plan", [];
+    SentryTags = "sentry.tags", "Sentry: errors carry the named tags", [required("tags", None), optional("project", PROJECTS)];
+    SentrySpans = "sentry.spans", "Sentry: the named spans arrived", [required("ops", None), optional("project", PROJECTS)];
     RenderService = "render.service", "Render: the service exists", [];
     RenderEnvVar = "render.env_var", "Render: environment variable is set", [required("key", None), optional("equals", None)];
     RenderDsnMatches = "render.dsn_matches", "Render: SENTRY_DSN equals the Sentry project's DSN", [required("project", PROJECTS)];

@@ -148,6 +148,8 @@ impl ProjectPatch {
             render_paths,
             database_url,
             database_size_limit_mb,
+            plan_errors_per_month,
+            plan_transactions_per_month,
             backup_status_url,
             backup_min_mb,
             critical,
@@ -193,6 +195,8 @@ impl ProjectPatch {
         for (key, mb) in [
             ("backup_min_mb", backup_min_mb),
             ("database_size_limit_mb", database_size_limit_mb),
+            ("plan_errors_per_month", plan_errors_per_month),
+            ("plan_transactions_per_month", plan_transactions_per_month),
         ] {
             match mb {
                 None => {}

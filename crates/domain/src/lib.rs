@@ -23,6 +23,7 @@ pub mod json;
 pub mod keyed;
 pub mod playbook;
 pub mod project;
+pub mod quota;
 pub mod route;
 pub mod run;
 pub mod signoff;

@@ -43,6 +43,10 @@ pub struct Project {
     pub database: Option<String>,
     /// The plan's database size in MB; `None` is Supabase's free 500 MB.
     pub database_size_limit_mb: Option<u32>,
+    /// Sentry's plan: errors a month; `None` is the free plan's 5,000.
+    pub plan_errors_per_month: Option<u32>,
+    /// Sentry's plan: transactions a month; `None` is the free plan's 10,000.
+    pub plan_transactions_per_month: Option<u32>,
     /// Where the latest backup verification can be read (`backup.recent`).
     pub backup_status_url: Option<String>,
     /// The smallest backup, in MB, that counts; `None` is seed 002's 100 MB.
@@ -150,6 +154,10 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub database_size_limit_mb: Option<Option<u32>>,
     #[serde(default, deserialize_with = "nullable")]
+    pub plan_errors_per_month: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub plan_transactions_per_month: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
     pub backup_status_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub backup_min_mb: Option<Option<u32>>,
@@ -236,7 +244,7 @@ pub const RENDER_PATHS: Setting = Setting {
 };
 pub const DATABASE: Setting = Setting {
     field: "database_url",
-    label: "Database (read-only connection string)",
+    label: "Database connection",
 };
 pub const HEALTH_URLS: Setting = Setting {
     field: "health_urls",
@@ -315,7 +323,11 @@ impl Project {
             | CheckKind::SentryErrorCount
             | CheckKind::SentryNewIssues
             | CheckKind::SentryTopIssues
-            | CheckKind::SentryP99 => vec![sentry()],
+            | CheckKind::SentryP99
+            | CheckKind::SentryTags
+            | CheckKind::SentrySpans => vec![sentry()],
+            // The quota is the organization's.
+            CheckKind::SentryQuota => Vec::new(),
         };
         needs
             .into_iter()
@@ -342,6 +354,8 @@ impl Project {
             render_paths: Keyed::default(),
             database: None,
             database_size_limit_mb: None,
+            plan_errors_per_month: None,
+            plan_transactions_per_month: None,
             backup_status_url: None,
             backup_min_mb: None,
             critical: Vec::new(),
@@ -423,6 +437,12 @@ impl Project {
             database_size_limit_mb: patch
                 .database_size_limit_mb
                 .unwrap_or(self.database_size_limit_mb),
+            plan_errors_per_month: patch
+                .plan_errors_per_month
+                .unwrap_or(self.plan_errors_per_month),
+            plan_transactions_per_month: patch
+                .plan_transactions_per_month
+                .unwrap_or(self.plan_transactions_per_month),
             backup_status_url: text(patch.backup_status_url, &self.backup_status_url),
             backup_min_mb: patch.backup_min_mb.unwrap_or(self.backup_min_mb),
             critical: patch
@@ -492,6 +512,21 @@ impl Project {
         }
         if let Some(message) = health_urls_problem(&self.health_urls) {
             add("health_urls", message);
+        }
+        for (field, quota) in [
+            ("plan_errors_per_month", self.plan_errors_per_month),
+            (
+                "plan_transactions_per_month",
+                self.plan_transactions_per_month,
+            ),
+        ] {
+            if quota.is_some_and(|quota| quota == 0 || quota > 1_000_000_000) {
+                add(
+                    field,
+                    "a plan's quota is a whole number of events a month, such as 5000 or 50000"
+                        .to_owned(),
+                );
+            }
         }
         if self
             .database_size_limit_mb
@@ -722,6 +757,9 @@ pub struct ProjectForm {
     pub forget_database: bool,
     /// Whole megabytes, or empty for the free plan's.
     pub database_size_limit_mb: String,
+    /// Events a month, or empty for Sentry's free plan.
+    pub plan_errors_per_month: String,
+    pub plan_transactions_per_month: String,
     /// Whole megabytes, or empty for the seed's.
     pub backup_min_mb: String,
     /// One search term per line.
@@ -754,10 +792,9 @@ impl ProjectForm {
             render_paths: by_endpoint(&project.render_paths),
             database_url: String::new(),
             forget_database: false,
-            database_size_limit_mb: project
-                .database_size_limit_mb
-                .map(|mb| mb.to_string())
-                .unwrap_or_default(),
+            database_size_limit_mb: number(project.database_size_limit_mb),
+            plan_errors_per_month: number(project.plan_errors_per_month),
+            plan_transactions_per_month: number(project.plan_transactions_per_month),
             backup_min_mb: project
                 .backup_min_mb
                 .map(|mb| mb.to_string())
@@ -800,17 +837,25 @@ impl ProjectForm {
                 "" => None,
                 url => Some(Some(crate::database::ConnectionString::new(url))),
             },
-            database_size_limit_mb: Some(megabytes(&self.database_size_limit_mb)),
-            backup_min_mb: Some(megabytes(&self.backup_min_mb)),
+            database_size_limit_mb: Some(whole_number(&self.database_size_limit_mb)),
+            plan_errors_per_month: Some(whole_number(&self.plan_errors_per_month)),
+            plan_transactions_per_month: Some(whole_number(&self.plan_transactions_per_month)),
+            backup_min_mb: Some(whole_number(&self.backup_min_mb)),
             critical: Some(split(&self.critical)),
             health_conditions: Some(split(&self.health_conditions)),
         }
     }
 }
 
-/// A size field: empty for the default; one that is not a whole number is
-/// sent as one no size reaches, which the proxy refuses beside its field.
-fn megabytes(text: &str) -> Option<u32> {
+/// A number as its field shows it: empty for the default.
+fn number(value: Option<u32>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+/// A number field (a size, a quota): empty for the default; one that is not
+/// a whole number is sent as one no setting accepts, which the proxy
+/// refuses beside its field.
+fn whole_number(text: &str) -> Option<u32> {
     match text.trim() {
         "" => None,
         mb => Some(mb.parse().unwrap_or(u32::MAX)),

@@ -63,6 +63,28 @@ impl Launch {
                 teams: vec![TEAM.into()],
                 issue_rules: Some(Vec::new()),
                 metric_rules: Some(Vec::new()),
+                // Early in the month, within the free plan.
+                usage: sentry::Usage {
+                    errors: (300, 20),
+                    transactions: (1_500, 150),
+                },
+                // Seed 001's instrumentation, working.
+                error_tags: [
+                    ("error_type", "bolna_api_failure", 3),
+                    ("error_type", "webhook_processing_failed", 2),
+                    ("severity", "critical", 3),
+                    ("severity", "high", 2),
+                ]
+                .map(|(key, value, count)| (key.to_owned(), value.to_owned(), count))
+                .into(),
+                errors_week: 7,
+                spans: [
+                    ("call.initiate", 40),
+                    ("webhook.process", 120),
+                    ("queue.initiate_call", 8),
+                ]
+                .map(|(op, count)| (op.to_owned(), count))
+                .into(),
                 ..Default::default()
             },
             latency.clone(),

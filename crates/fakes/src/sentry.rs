@@ -87,12 +87,28 @@ pub struct World {
     /// The environment of an issue's events, by issue id; an issue not
     /// named here is seen in every environment.
     pub issue_environments: HashMap<String, String>,
+    /// The organization's accepted events for the quota: (this month, the
+    /// last 24 hours) of errors and of transactions.
+    pub usage: Usage,
+    /// Errors of the last 7 days by tag: (key, value, events); and how many
+    /// errors there were in all.
+    pub error_tags: Vec<(String, String, u64)>,
+    pub errors_week: u64,
+    /// Spans of the last 24 hours by operation.
+    pub spans: Vec<(String, u64)>,
     /// Events that arrived through a DSN (the envelope endpoint), as sent.
     pub envelopes: Vec<String>,
     /// Every request: the path (with its region prefix) and the query.
     pub requests: Vec<(String, Vec<(String, String)>)>,
     /// Every change: the path and the JSON body.
     pub changes: Vec<(String, Value)>,
+}
+
+/// Accepted events of the month and of the last day, by category.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    pub errors: (u64, u64),
+    pub transactions: (u64, u64),
 }
 
 /// One transaction: its name, how long it took, whether it failed.
@@ -507,6 +523,31 @@ async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
     let query = crate::query_pairs(&uri);
     let asked = |name: &str| crate::query_values(&query, name);
     let mut answer = stats_answer(&world.hourly_errors);
+    let category = asked("category");
+    if asked("groupBy").is_empty() && !category.is_empty() {
+        // The quota's question: a window longer than a day is the month's.
+        let at = |name: &str| {
+            asked(name)
+                .first()
+                .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+                .map_or(0, jiff::Timestamp::as_second)
+        };
+        let month = at("end") - at("start") > 25 * 3600;
+        let (errors, transactions) = (world.usage.errors, world.usage.transactions);
+        let pick =
+            |(month_count, day_count): (u64, u64)| if month { month_count } else { day_count };
+        let total: u64 = category
+            .iter()
+            .map(|category| match *category {
+                "error" => pick(errors),
+                "transaction" => pick(transactions),
+                _ => 0,
+            })
+            .sum();
+        answer["groups"] = json!([{ "by": {}, "totals": { "sum(quantity)": total }, "series": { "sum(quantity)": [total] } }]);
+        answer["intervals"] = json!([answer["intervals"][0].clone()]);
+        return axum::Json(answer).into_response();
+    }
     if asked("groupBy").contains(&"project") {
         // The hours from `start` on, for each project asked.
         let since = asked("start")
@@ -850,6 +891,42 @@ async fn new_project(
     created(made)
 }
 
+/// The events table counted by a field other than the project: spans by
+/// `span.op` (those a `span.op:[…]` query lists), errors by `event.type`,
+/// or by a tag (those a `has:` query asks for). `None` for the other
+/// questions.
+fn counted_by(world: &World, query: &[(String, String)], text: &str) -> Option<Vec<Value>> {
+    let fields = crate::query_values(query, "field");
+    let field = fields
+        .iter()
+        .copied()
+        .find(|field| *field != "count()" && !field.contains('(') && *field != "project.id")?;
+    let row = |value: &str, count: u64| json!({ field: value, "count()": count });
+    Some(match field {
+        "span.op" => {
+            let listed = text
+                .strip_prefix("span.op:[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .unwrap_or_default();
+            let listed: Vec<&str> = listed.split(',').collect();
+            world
+                .spans
+                .iter()
+                .filter(|(op, _)| listed.contains(&op.as_str()))
+                .map(|(op, count)| row(op, *count))
+                .collect()
+        }
+        "event.type" if world.errors_week > 0 => vec![row("error", world.errors_week)],
+        "event.type" => Vec::new(),
+        tag => world
+            .error_tags
+            .iter()
+            .filter(|(key, _, _)| key == tag && text == format!("has:{tag}"))
+            .map(|(_, value, count)| row(value, *count))
+            .collect(),
+    })
+}
+
 /// The events table: `count()`, `failure_rate()` and `p99(span.duration)`
 /// of the transactions a `transaction:"…"` query selects.
 async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
@@ -859,6 +936,14 @@ async fn events(State(fake): State<Fake>, uri: OriginalUri) -> Response {
         .iter()
         .find(|(name, _)| name == "query")
         .map_or("", |(_, value)| value.as_str());
+    if let Some(rows) = counted_by(&world, &query, text) {
+        return axum::Json(answer(
+            "get",
+            EVENTS,
+            json!({ "data": rows, "meta": { "fields": {} } }),
+        ))
+        .into_response();
+    }
     let wanted = text
         .split_once("transaction:\"")
         .and_then(|(_, rest)| rest.strip_suffix('"'))

@@ -54,7 +54,7 @@ th, td { text-align: left; vertical-align: top; padding: .3rem .4rem; border-bot
 th { font-weight: 600; border-bottom-width: 2px; }
 tr, figure, .stats { break-inside: avoid; page-break-inside: avoid; }
 td.note { white-space: pre-line; }
-.w-when { width: 9.5rem; } .w-short { width: 6rem; } .w-who { width: 7rem; } .w-third { width: 33%; }
+.w-when { width: 9.5rem; } .w-short { width: 6rem; } .w-status { width: 7rem; } .w-who { width: 7rem; } .w-third { width: 33%; }
 /* Headings and status words never break inside a word ("unmeasur|ed"). */
 th, td.met, td.not_met, td.unmeasured, td.waived, td.passed, td.failed, td.not_measurable { overflow-wrap: normal; word-break: normal; hyphens: manual; }
 .met, .passed { color: var(--ok); font-weight: 600; }
@@ -299,7 +299,7 @@ fn snapshots(run: &RunState, times: &Times) -> Markup {
             p.muted { "No snapshot was taken." }
         } @else {
             table data-testid="report-snapshots" {
-                thead { tr { th.w-when { "When" } th.w-short { "Checkpoint" } th { "Target" } th.w-short { "Status" } } }
+                thead { tr { th.w-when { "When" } th.w-short { "Checkpoint" } th { "Target" } th.w-status { "Status" } } }
                 tbody {
                     @for snapshot in &run.snapshots {
                         @let not_measured = snapshot.judgments.iter().filter(|j| j.status == Verdict::NotMeasurable).count();

@@ -161,7 +161,8 @@ impl Store {
                 platform = ?, slack_channel = ?, timezone = ?, sentry_team = ?,
                 transactions = ?, backup_status_url = ?, critical = ?,
                 health_conditions = ?, backup_min_mb = ?, sentry_environment = ?,
-                render_paths = ?, database_size_limit_mb = ?
+                render_paths = ?, database_size_limit_mb = ?,
+                plan_errors_per_month = ?, plan_transactions_per_month = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -183,6 +184,8 @@ impl Store {
         .bind(&project.sentry_environment)
         .bind(serde_json::to_string(&project.render_paths).unwrap_or_else(|_| "{}".into()))
         .bind(project.database_size_limit_mb)
+        .bind(project.plan_errors_per_month)
+        .bind(project.plan_transactions_per_month)
         .bind(project.id)
         .execute(&mut *tx)
         .await?;
@@ -657,7 +660,8 @@ fn sample_of((at, ok, status, latency_ms, uptime, failing): SampleRow) -> Sample
 const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
     sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb, \
-    sentry_environment, render_paths, database_url, database_size_limit_mb";
+    sentry_environment, render_paths, database_url, database_size_limit_mb, \
+    plan_errors_per_month, plan_transactions_per_month";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -682,6 +686,8 @@ struct ProjectRow {
     render_paths: String,
     database_url: Option<String>,
     database_size_limit_mb: Option<u32>,
+    plan_errors_per_month: Option<u32>,
+    plan_transactions_per_month: Option<u32>,
 }
 
 impl ProjectRow {
@@ -711,6 +717,8 @@ impl ProjectRow {
             // Only masked: the whole string is read by `database_url` alone.
             database: self.database_url.as_deref().map(domain::database::masked),
             database_size_limit_mb: self.database_size_limit_mb,
+            plan_errors_per_month: self.plan_errors_per_month,
+            plan_transactions_per_month: self.plan_transactions_per_month,
             backup_status_url: self.backup_status_url,
             backup_min_mb: self.backup_min_mb,
             critical: json(&self.critical)?,

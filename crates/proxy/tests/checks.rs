@@ -1076,3 +1076,140 @@ async fn restarts_are_judged_from_render_s_events_instances_and_the_uptime() {
         "{unexplained}"
     );
 }
+
+/// Seed 001's instrumentation by the playbook's names: the tags on the
+/// week's errors with the values seen, and the spans of the last day; what
+/// is missing is named, and what Sentry was asked fits its document.
+#[tokio::test]
+async fn the_instrumentation_s_tags_and_spans_are_read_by_their_names() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let items = json!({ "items": ["sentry-tags", "sentry-spans"] });
+    let reports = run_checks(&ana, project, &items).await;
+    let tags = &reports["sentry-tags"];
+    assert_eq!(tags["status"], "passed", "{tags}");
+    assert_eq!(
+        tags["observed"]["error_type"],
+        "5 of 7 errors: bolna_api_failure (3), webhook_processing_failed (2)"
+    );
+    let spans = &reports["sentry-spans"];
+    assert_eq!(spans["status"], "passed", "{spans}");
+    assert_eq!(
+        message(spans),
+        "Each named span arrived in the last 24 hours: call.initiate 40, webhook.process 120, queue.initiate_call 8."
+    );
+
+    {
+        let mut world = fakes::lock(&fakes.sentry.world);
+        world.error_tags.retain(|(key, _, _)| key != "severity");
+        world.spans.retain(|(op, _)| op != "queue.initiate_call");
+    }
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let reports = run_checks(&ana, project, &items).await;
+    let tags = &reports["sentry-tags"];
+    assert_eq!(tags["status"], "failed", "{tags}");
+    assert!(
+        message(tags).starts_with("None of the last 7 days' 7 errors carries severity"),
+        "{tags}"
+    );
+    let spans = &reports["sentry-spans"];
+    assert_eq!(spans["status"], "failed", "{spans}");
+    assert!(
+        message(spans).starts_with("No queue.initiate_call span arrived in the last 24 hours"),
+        "{spans}"
+    );
+
+    // No error this week: nothing to read tags on, neither green nor red.
+    fakes::lock(&fakes.sentry.world).errors_week = 0;
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let quiet =
+        &run_checks(&ana, project, &json!({ "items": ["sentry-tags"] })).await["sentry-tags"];
+    assert_eq!(quiet["status"], "error", "{quiet}");
+
+    let document = common::specs::document(common::specs::SENTRY);
+    for (path, query) in fakes.sentry.requests() {
+        if !path.ends_with("/events/") {
+            continue;
+        }
+        let template = "/api/0/organizations/{organization_id_or_slug}/events/";
+        let declared = common::specs::query_parameters(document, "get", template);
+        for (name, _) in query {
+            assert!(declared.contains(&name), "{path}: `{name}` is not declared");
+        }
+    }
+}
+
+/// The month's quota: this month's accepted errors and transactions against
+/// the plan (the free plan's by default), projected at the last day's pace,
+/// and the traces sample rate that would fit, from the one on Render.
+#[tokio::test]
+async fn the_quota_is_projected_to_the_month_s_end_with_a_rate_that_fits() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let quota = json!({ "items": ["sentry-quota"] });
+    let fits = &run_checks(&ana, project, &quota).await["sentry-quota"];
+    assert_eq!(fits["status"], "passed", "{fits}");
+    assert!(
+        message(fits).starts_with("This month's use fits the plan: 300 of 5000 errors and 1500 of 10000 transactions so far"),
+        "{fits}"
+    );
+
+    // 9,000 transactions already, 2,000 a day: the plan runs out.
+    fakes::lock(&fakes.sentry.world).usage.transactions = (9_000, 2_000);
+    fakes::lock(&fakes.render.world).env.insert(
+        SERVICE.into(),
+        vec![("SENTRY_TRACES_SAMPLE_RATE".into(), "0.2".into())],
+    );
+    server
+        .state
+        .clock()
+        .advance(watchpost_proxy::services::FRESH_FOR);
+    let short = &run_checks(&ana, project, &quota).await["sentry-quota"];
+    assert_eq!(short["status"], "failed", "{short}");
+    assert!(
+        message(short).starts_with("Transactions will run out around "),
+        "{short}"
+    );
+    assert!(
+        message(short).contains("Lower SENTRY_TRACES_SAMPLE_RATE from 0.2 to "),
+        "{short}"
+    );
+    let rate: f64 = short["observed"]["a rate that fits"]
+        .as_str()
+        .and_then(|rate| rate.parse().ok())
+        .expect("a rate");
+    assert!(rate > 0.0 && rate < 0.2, "{rate}");
+
+    // A larger plan of the project's own: it fits again.
+    let admin = server.admin().await;
+    let plan = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            r#"{"plan_transactions_per_month": 500000}"#,
+        )
+        .await;
+    assert_eq!(plan.status(), StatusCode::OK);
+    let fits = &run_checks(&ana, project, &quota).await["sentry-quota"];
+    assert_eq!(fits["status"], "passed", "{fits}");
+    let asked: Vec<_> = fakes
+        .sentry
+        .requests()
+        .into_iter()
+        .filter(|(path, query)| {
+            path.ends_with("/stats_v2/") && query.iter().any(|(name, _)| name == "category")
+        })
+        .collect();
+    assert!(
+        asked
+            .iter()
+            .any(|(_, query)| query.contains(&("category".to_owned(), "transaction".to_owned())))
+    );
+}

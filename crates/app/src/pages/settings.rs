@@ -98,6 +98,8 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             database_url: text(DATABASE.field),
             forget_database: text("forget_database") == "on",
             database_size_limit_mb: text("database_size_limit_mb"),
+            plan_errors_per_month: text("plan_errors_per_month"),
+            plan_transactions_per_month: text("plan_transactions_per_month"),
             backup_min_mb: text("backup_min_mb"),
             critical: text("critical"),
             health_conditions: text("health_conditions"),
@@ -179,6 +181,18 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             "Database plan size (MB)",
             "Empty: 500 MB, Supabase's free plan.",
             form.database_size_limit_mb,
+        ),
+        (
+            "plan_errors_per_month",
+            "Sentry plan: errors a month",
+            "Empty: 5000, Sentry's free plan.",
+            form.plan_errors_per_month,
+        ),
+        (
+            "plan_transactions_per_month",
+            "Sentry plan: transactions a month",
+            "Empty: 10000, Sentry's free plan.",
+            form.plan_transactions_per_month,
         ),
     ];
     let lists = [

@@ -169,7 +169,7 @@ impl Services {
             );
         };
         latest.judge(
-            jiff::Timestamp::now(),
+            self.clock.real_timestamp(),
             project
                 .backup_min_mb
                 .unwrap_or(domain::project::DEFAULT_BACKUP_MIN_MB),

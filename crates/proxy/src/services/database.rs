@@ -18,7 +18,7 @@ impl Services {
             Ok(Some(url)) => url,
             Ok(None) => {
                 return Outcome::not_configured(
-                    "No database connection string is set: an admin enters the read-only user's (postgres://watchpost_ro:…@host:5432/postgres) under Database in the project's settings.",
+                    "No database connection string is set: an admin enters one for a user that can only read, under Database connection in the project's settings.",
                 );
             }
             Err(_) => {
@@ -48,7 +48,9 @@ impl Services {
 fn database_error(err: &DatabaseError) -> Outcome {
     use DatabaseError as E;
     let next = match err {
-        E::Invalid => " Correct the connection string under Database in the project's settings.",
+        E::Invalid => {
+            " Correct the connection string under Database connection in the project's settings."
+        }
         E::Timeout(_) | E::Unreachable(_) => {
             " Check the database provider's status page (Supabase: status.supabase.com), then check again in a minute."
         }

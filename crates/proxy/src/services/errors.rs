@@ -77,7 +77,15 @@ impl Services {
             .await;
         for org in orgs {
             let ids: Vec<&str> = org.projects.iter().map(|(_, id)| id.as_str()).collect();
-            let issues = match sentry::new_issues(org.sentry, org.slug, &ids, &org.markers).await {
+            let issues = match sentry::new_issues(
+                org.sentry,
+                org.slug,
+                &ids,
+                &org.markers,
+                self.clock.real_timestamp(),
+            )
+            .await
+            {
                 Ok(issues) => issues,
                 Err(err) => {
                     outcomes.extend(
@@ -100,7 +108,15 @@ impl Services {
                         .collect()
                 } else {
                     // A server whose issues do not say their project: this one alone.
-                    match sentry::new_issues(org.sentry, org.slug, &[id], &org.markers).await {
+                    match sentry::new_issues(
+                        org.sentry,
+                        org.slug,
+                        &[id],
+                        &org.markers,
+                        self.clock.real_timestamp(),
+                    )
+                    .await
+                    {
                         Ok(issues) => issues,
                         Err(err) => {
                             outcomes.push((*project, Outcome::upstream("Sentry", &err)));

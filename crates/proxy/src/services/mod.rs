@@ -17,6 +17,8 @@ mod backup;
 mod database;
 mod errors;
 mod health;
+mod instrumentation;
+mod quota;
 mod record;
 mod render;
 mod sentry;
@@ -154,9 +156,10 @@ impl Outcome {
     }
 }
 
-/// The start of the last 24 hours, which the issue and event checks look at.
-fn day_ago() -> jiff::Timestamp {
-    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)
+/// The start of the 24 hours before `now`, which the issue and event
+/// checks look at.
+fn day_before(now: jiff::Timestamp) -> jiff::Timestamp {
+    now - jiff::SignedDuration::from_hours(24)
 }
 
 /// `2026-11-22T13:00:00Z` → `2026-11-22 13:00 UTC`.
@@ -399,6 +402,15 @@ impl Services {
                 }
             }
             CheckKind::RenderRestarts => self.render_restarts(project).await,
+            CheckKind::SentryQuota => self.sentry_quota(project).await,
+            CheckKind::SentryTags => {
+                self.sentry_tags(project, param("project"), param("tags").unwrap_or_default())
+                    .await
+            }
+            CheckKind::SentrySpans => {
+                self.sentry_spans(project, param("project"), param("ops").unwrap_or_default())
+                    .await
+            }
             CheckKind::DatabaseReachable
             | CheckKind::DatabaseConnections
             | CheckKind::DatabaseSlowQueries

@@ -514,7 +514,7 @@ impl Services {
             Ok(service) => service,
             Err(err) => return Outcome::upstream("Render", &err),
         };
-        let end = jiff::Timestamp::now();
+        let end = self.clock.real_timestamp();
         let start = end - jiff::SignedDuration::from_hours(LOG_WINDOW_HOURS);
         let found = match render
             .logs(

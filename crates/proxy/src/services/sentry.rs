@@ -5,13 +5,17 @@ use super::*;
 
 /// Accepted errors in the last full hour of the Sentry project `id`, with the
 /// busiest hour and the day's total, against the playbook's target.
-async fn errors_per_hour(playbook: &Playbook, sentry: &Sentry, org: &str, id: &str) -> Outcome {
-    let hours = match hourly_error_counts(sentry, org, id, 24).await {
+async fn errors_per_hour(
+    playbook: &Playbook,
+    sentry: &Sentry,
+    (org, id): (&str, &str),
+    now: jiff::Timestamp,
+) -> Outcome {
+    let hours = match hourly_error_counts(sentry, org, id, 24, now).await {
         Ok(hours) => hours,
         Err(err) => return Outcome::upstream("Sentry", &err),
     };
-    let now = jiff::Timestamp::now().as_second();
-    let Some((hour, count)) = last_full_hour(&hours, now) else {
+    let Some((hour, count)) = last_full_hour(&hours, now.as_second()) else {
         return Outcome::new(
             CheckStatus::Error,
             "Sentry has no complete hour of counts yet: check again in an hour.",
@@ -55,13 +59,14 @@ async fn hourly_error_counts(
     org: &str,
     id: &str,
     hours: u32,
+    now: jiff::Timestamp,
 ) -> Result<Vec<(i64, u64)>, UpstreamError> {
     let series = sentry.hourly_errors(org, id, hours).await?;
     let tests = sentry
         .test_events(org, id, &format!("{hours}h"))
         .await
         .unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
+    let now = now.as_second();
     let mut hours: Vec<(i64, u64)> = series
         .into_iter()
         .filter_map(|(at, count)| Some((crate::clock::unix_seconds(&at)?, count)))
@@ -96,8 +101,9 @@ async fn errors_per_hour_instead(
     org: &str,
     id: &str,
     why: &str,
+    now: jiff::Timestamp,
 ) -> Outcome {
-    let outcome = errors_per_hour(playbook, sentry, org, id).await;
+    let outcome = errors_per_hour(playbook, sentry, (org, id), now).await;
     Outcome {
         message: format!("{why}; errors per hour instead: {}", outcome.message),
         ..outcome
@@ -111,8 +117,9 @@ pub(super) async fn new_issues(
     org: &str,
     projects: &[&str],
     markers: &[String],
+    now: jiff::Timestamp,
 ) -> Result<Vec<Issue>, UpstreamError> {
-    let since = day_ago();
+    let since = day_before(now);
     let queries: Vec<Option<&str>> = if markers.is_empty() {
         vec![None]
     } else {
@@ -179,20 +186,7 @@ impl Services {
         project: &'a Project,
         which: Option<&str>,
     ) -> Result<(&'a Sentry, &'a str, &'a str), Outcome> {
-        let sentry = self.sentry.as_ref().ok_or_else(|| {
-            Outcome::not_configured(
-                "No Sentry auth token is configured: set SENTRY_AUTH_TOKEN (or --sentry-auth-token, or [sentry] auth_token in the --config file) and restart Watchpost.",
-            )
-        })?;
-        let org = project
-            .sentry_org
-            .as_deref()
-            .or(self.default_org.as_deref())
-            .ok_or_else(|| {
-                Outcome::not_configured(
-                    "No Sentry organization is set: an admin sets it in the project's settings (or set SENTRY_ORG).",
-                )
-            })?;
+        let (sentry, org) = self.sentry_org(project)?;
         let (slug, field) = match which {
             Some("frontend") => (
                 project.sentry_frontend_project.as_deref(),
@@ -208,6 +202,28 @@ impl Services {
         Ok((sentry, org, slug))
     }
 
+    /// The Sentry client and the project's organization.
+    pub(crate) fn sentry_org<'a>(
+        &'a self,
+        project: &'a Project,
+    ) -> Result<(&'a Sentry, &'a str), Outcome> {
+        let sentry = self.sentry.as_ref().ok_or_else(|| {
+            Outcome::not_configured(
+                "No Sentry auth token is configured: set SENTRY_AUTH_TOKEN (or --sentry-auth-token, or [sentry] auth_token in the --config file) and restart Watchpost.",
+            )
+        })?;
+        let org = project
+            .sentry_org
+            .as_deref()
+            .or(self.default_org.as_deref())
+            .ok_or_else(|| {
+                Outcome::not_configured(
+                    "No Sentry organization is set: an admin sets it in the project's settings (or set SENTRY_ORG).",
+                )
+            })?;
+        Ok((sentry, org))
+    }
+
     pub(super) async fn count_errors(&self, project: &Project, hours: u32) -> ErrorHours {
         let problem = |outcome: Outcome| ErrorHours {
             problem: Some(outcome.message),
@@ -217,7 +233,7 @@ impl Services {
             Ok(target) => target,
             Err(outcome) => return problem(outcome),
         };
-        match hourly_error_counts(sentry, org, &id, hours).await {
+        match hourly_error_counts(sentry, org, &id, hours, self.clock.real_timestamp()).await {
             Ok(hours) => ErrorHours {
                 hours,
                 ..ErrorHours::default()
@@ -281,7 +297,7 @@ impl Services {
                 "Sentry has received no event yet: check that SENTRY_DSN is set on the host, that the app initializes the SDK, and send a test event.",
             );
         }
-        let since = day_ago();
+        let since = day_before(self.clock.real_timestamp());
         let environment = project.sentry_environment.as_deref();
         let within = environment.map_or_else(String::new, |name| format!(" in {name}"));
         let latest = match sentry
@@ -363,7 +379,15 @@ impl Services {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        match new_issues(sentry, org, &[id.as_str()], markers).await {
+        match new_issues(
+            sentry,
+            org,
+            &[id.as_str()],
+            markers,
+            self.clock.real_timestamp(),
+        )
+        .await
+        {
             Ok(issues) => issues_outcome(sentry, org, issues, markers).await,
             Err(err) => Outcome::upstream("Sentry", &err),
         }
@@ -375,7 +399,9 @@ impl Services {
         project: &Project,
     ) -> Outcome {
         match self.sentry_project_id(project).await {
-            Ok((sentry, org, id)) => errors_per_hour(playbook, sentry, org, &id).await,
+            Ok((sentry, org, id)) => {
+                errors_per_hour(playbook, sentry, (org, &id), self.clock.real_timestamp()).await
+            }
             Err(outcome) => outcome,
         }
     }
@@ -403,13 +429,29 @@ impl Services {
                 | UpstreamError::Status(400 | 422, _)),
             ) => {
                 let why = format!("Sentry's events query {err}");
-                return errors_per_hour_instead(playbook, sentry, org, &id, &why).await;
+                return errors_per_hour_instead(
+                    playbook,
+                    sentry,
+                    org,
+                    &id,
+                    &why,
+                    self.clock.real_timestamp(),
+                )
+                .await;
             }
             Err(err) => return Outcome::upstream("Sentry", &err),
         };
         let (Some(rate), Some(count)) = (values[0], values[1].filter(|count| *count > 0.0)) else {
             let why = "The project sent no transactions in the last hour (no performance monitoring), so there is no error rate";
-            return errors_per_hour_instead(playbook, sentry, org, &id, why).await;
+            return errors_per_hour_instead(
+                playbook,
+                sentry,
+                org,
+                &id,
+                why,
+                self.clock.real_timestamp(),
+            )
+            .await;
         };
         let percent = rate * 100.0;
         let shown = format!("{}%", Decimal((percent * 100.0).round() / 100.0));
@@ -578,7 +620,7 @@ impl Services {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
-        let since = day_ago();
+        let since = day_before(self.clock.real_timestamp());
         match sentry.top_issues(org, &id, "24h", since, 3).await {
             Ok(issues) if issues.is_empty() => {
                 Outcome::passed("No unresolved issues in the last 24 hours.")

@@ -970,6 +970,71 @@ impl Sentry {
             .collect())
     }
 
+    /// Events of a project in `period` counted by the value of `field` (a
+    /// tag of the `errors` dataset, `span.op` of `spans`), those `query`
+    /// selects: each value and its count, most first (at most 100).
+    pub async fn counts_by(
+        &self,
+        org: &str,
+        project_id: &str,
+        (dataset, field): (&str, &str),
+        query: &str,
+        period: &str,
+    ) -> Result<Vec<(String, u64)>, UpstreamError> {
+        let mut url = self.org_url(org, &["organizations", org, "events"]).await?;
+        url.query_pairs_mut()
+            .append_pair("dataset", dataset)
+            .append_pair("field", field)
+            .append_pair("field", "count()")
+            .append_pair("project", project_id)
+            .append_pair("query", query)
+            .append_pair("statsPeriod", period)
+            .append_pair("sort", "-count()")
+            .append_pair("per_page", "100");
+        let table: EventsTable = self.get(&url).await?;
+        Ok(table
+            .data
+            .iter()
+            .filter_map(|row| {
+                let value = match row.get(field)? {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Null => return None,
+                    other => other.to_string(),
+                };
+                let count = row.get("count()")?.as_f64()?;
+                Some((value, count.max(0.0) as u64))
+            })
+            .collect())
+    }
+
+    /// Accepted events of `category` (`error`, `transaction`) of the whole
+    /// organization between `start` and `end`, by day: the quota's count.
+    pub async fn accepted(
+        &self,
+        org: &str,
+        category: &str,
+        (start, end): (jiff::Timestamp, jiff::Timestamp),
+    ) -> Result<u64, UpstreamError> {
+        let mut url = self
+            .org_url(org, &["organizations", org, "stats_v2"])
+            .await?;
+        url.query_pairs_mut()
+            .append_pair("field", "sum(quantity)")
+            .append_pair("category", category)
+            .append_pair("outcome", "accepted")
+            .append_pair("interval", "1h")
+            .append_pair("start", &start.to_string())
+            .append_pair("end", &end.to_string());
+        let stats: Stats = self.get(&url).await?;
+        Ok(stats
+            .groups
+            .iter()
+            .filter_map(|group| group.series.get("sum(quantity)")?.as_array())
+            .flatten()
+            .filter_map(serde_json::Value::as_u64)
+            .sum())
+    }
+
     /// Each project's transactions and the share that failed between
     /// `start` and `end`, for all of `project_ids` in one request (the
     /// events table grouped by `project.id`), each row with its project; a

@@ -215,13 +215,13 @@ pub fn sdk_snippet(sdk: &Sdk, public_dsn: &str) -> String {
     let dsn = &sdk.dsn;
     match sdk.platform {
         Platform::Node => format!(
-            "// instrument.js, required before anything else\nconst Sentry = require(\"@sentry/node\");\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE || {traces}),\n  profilesSampleRate: Number(process.env.SENTRY_PROFILES_SAMPLE_RATE || {profiles}),\n  sendDefaultPii: false,\n}});\n\n// after all routes of the Express app:\n// Sentry.setupExpressErrorHandler(app);\n"
+            "// instrument.js, required before anything else\nconst Sentry = require(\"@sentry/node\");\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.SENTRY_ENVIRONMENT || \"production\",\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE || {traces}),\n  profilesSampleRate: Number(process.env.SENTRY_PROFILES_SAMPLE_RATE || {profiles}),\n  sendDefaultPii: false,\n  // Health checks (Watchpost probes every 30 s) cost quota and tell nothing.\n  ignoreTransactions: [/\\/health\\b/],\n}});\n\n// after all routes of the Express app:\n// Sentry.setupExpressErrorHandler(app);\n"
         ),
         Platform::Fastapi => format!(
-            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"{dsn}\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    release=os.environ.get(\"RENDER_GIT_COMMIT\"),\n    sample_rate=float(os.environ.get(\"SENTRY_SAMPLE_RATE\", \"{errors}\")),\n    traces_sample_rate=float(os.environ.get(\"SENTRY_TRACES_SAMPLE_RATE\", \"{traces}\")),\n    profiles_sample_rate=float(os.environ.get(\"SENTRY_PROFILES_SAMPLE_RATE\", \"{profiles}\")),\n    send_default_pii=False,\n)\n\n# Where payments are handled, the tags the payments alert rule reads:\n# sentry_sdk.set_tag(\"feature_area\", \"payments\")\n# sentry_sdk.set_tag(\"external_service\", \"stripe\")\n"
+            "# main.py, before the FastAPI app is created\nimport os\nimport sentry_sdk\n\n\ndef traces_sampler(context):\n    # Health checks (Watchpost probes every 30 s) cost quota and tell nothing.\n    if context.get(\"asgi_scope\", {{}}).get(\"path\", \"\").endswith(\"/health\"):\n        return 0\n    return float(os.environ.get(\"SENTRY_TRACES_SAMPLE_RATE\", \"{traces}\"))\n\n\nsentry_sdk.init(\n    dsn=os.environ.get(\"{dsn}\", \"{public_dsn}\"),\n    environment=os.environ.get(\"SENTRY_ENVIRONMENT\", \"production\"),\n    release=os.environ.get(\"RENDER_GIT_COMMIT\"),\n    sample_rate=float(os.environ.get(\"SENTRY_SAMPLE_RATE\", \"{errors}\")),\n    traces_sampler=traces_sampler,\n    profiles_sample_rate=float(os.environ.get(\"SENTRY_PROFILES_SAMPLE_RATE\", \"{profiles}\")),\n    send_default_pii=False,\n)\n\n# Where payments are handled, the tags the payments alert rule reads:\n# sentry_sdk.set_tag(\"feature_area\", \"payments\")\n# sentry_sdk.set_tag(\"external_service\", \"stripe\")\n"
         ),
         Platform::Nextjs => format!(
-            "// sentry.server.config.ts and sentry.client.config.ts\nimport * as Sentry from \"@sentry/nextjs\";\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT || \"production\",\n  // Render sets RENDER_GIT_COMMIT at build time; next.config exposes it.\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: {traces},\n  sendDefaultPii: false,\n}});\n"
+            "// sentry.server.config.ts and sentry.client.config.ts\nimport * as Sentry from \"@sentry/nextjs\";\n\nSentry.init({{\n  dsn: process.env.{dsn} || \"{public_dsn}\",\n  environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT || \"production\",\n  // Render sets RENDER_GIT_COMMIT at build time; next.config exposes it.\n  release: process.env.RENDER_GIT_COMMIT,\n  tracesSampleRate: {traces},\n  sendDefaultPii: false,\n  // Health checks (Watchpost probes every 30 s) cost quota and tell nothing.\n  ignoreTransactions: [/\\/health\\b/],\n}});\n"
         ),
     }
 }
@@ -350,6 +350,12 @@ mod tests {
             assert!(snippet.contains(&sdk.dsn), "{snippet}");
             assert!(snippet.contains("RENDER_GIT_COMMIT"), "{snippet}");
             assert!(snippet.to_lowercase().contains("production"), "{snippet}");
+            // Seed 003: health checks are left out of tracing.
+            assert!(
+                snippet.contains("ignoreTransactions: [/\\/health\\b/]")
+                    || snippet.contains(".endswith(\"/health\")"),
+                "{snippet}"
+            );
         }
         let fastapi = sdk_snippet(&sdk(Platform::Fastapi), "https://k@o1.ingest.sentry.io/4");
         // The tags the payments rule reads, as the snippet sets them.

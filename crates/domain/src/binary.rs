@@ -15,7 +15,7 @@ pub const MEDIA_TYPE: &str = "application/octet-stream";
 /// The version of the binary form: the first byte of every message. Change
 /// it with any change to a type the app reads, so that a page older than the
 /// proxy says "reload" instead of misreading.
-pub const WIRE_VERSION: u8 = 12;
+pub const WIRE_VERSION: u8 = 13;
 
 /// `value` in the binary form, version byte first.
 pub fn encode<T: SerBin>(value: &T) -> Vec<u8> {
@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn the_binary_form_of_a_project_is_pinned() {
         let blank = crate::project::Project::blank(1);
-        assert_eq!(encode(&blank).len(), 83);
+        assert_eq!(encode(&blank).len(), 84);
     }
 
     #[test]
@@ -97,7 +97,7 @@ mod tests {
         let bytes = encode(&entry);
         #[rustfmt::skip]
         let golden: &[u8] = &[
-            12, // WIRE_VERSION
+            13, // WIRE_VERSION
             7, 0, 0, 0, 0, 0, 0, 0, // id
             2, 0, 0, 0, 0, 0, 0, 0, b'o', b'p', // op_id
             3, 0, 0, 0, 0, 0, 0, 0, b'A', b'n', b'a', // actor

@@ -91,9 +91,9 @@ checks! {
     SentryEvents = "sentry.events", "Sentry: events are arriving", [required("project", PROJECTS)];
     SentrySlack = "sentry.slack_integration", "Sentry: the Slack integration is installed", [];
     SentryErrorRate = "sentry.error_rate", "Sentry: error rate", [];
-    SentryErrorCount = "sentry.error_count", "Sentry: errors per hour", [];
+    SentryErrorCount = "sentry.error_count", "Sentry: errors per hour", [optional("project", PROJECTS)];
     SentryRelease = "sentry.release", "Sentry: the live deploy's release has events", [];
-    SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("only", CRITICAL), optional("level", None)];
+    SentryNewIssues = "sentry.new_issues", "Sentry: new unresolved issues", [optional("only", CRITICAL), optional("level", None), optional("project", PROJECTS)];
     SentryTopIssues = "sentry.top_issues", "Sentry: top unresolved issues", [];
     SentryP99 = "sentry.p99", "Sentry: p99 transaction duration", [optional("endpoint", ENDPOINTS)];
     SentryQuota = "sentry.quota", "Sentry: this month's errors and transactions within the plan", [];
@@ -115,6 +115,7 @@ checks! {
     DatabaseSize = "database.size", "Database: size against the plan's limit", [];
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
+    HealthFrontend = "health.frontend", "The frontend's page loads in time", [];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];
     BackupRecent = "backup.recent", "Backup verified in the last 24 hours", [];
 }

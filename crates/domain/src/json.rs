@@ -141,6 +141,7 @@ impl ProjectPatch {
             sentry_environment,
             render_service_id,
             health_urls,
+            frontend_url,
             platform,
             slack_channel,
             timezone,
@@ -169,6 +170,7 @@ impl ProjectPatch {
             ("sentry_team", sentry_team),
             ("sentry_environment", sentry_environment),
             ("render_service_id", render_service_id),
+            ("frontend_url", frontend_url),
             ("slack_channel", slack_channel),
             ("backup_status_url", backup_status_url),
         ] {

@@ -27,6 +27,9 @@ pub struct Project {
     pub sentry_environment: Option<String>,
     pub render_service_id: Option<String>,
     pub health_urls: Vec<String>,
+    /// A page of the frontend, sampled with the health URLs and judged on
+    /// its status and load time (seed 003: pages load within 2 s).
+    pub frontend_url: Option<String>,
     pub platform: Option<Platform>,
     /// With its `#`, as people write it: `#production-alerts`.
     pub slack_channel: Option<String>,
@@ -135,6 +138,8 @@ pub struct ProjectPatch {
     pub render_service_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub health_urls: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub frontend_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub platform: Option<Option<Platform>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -246,6 +251,10 @@ pub const DATABASE: Setting = Setting {
     field: "database_url",
     label: "Database connection",
 };
+pub const FRONTEND_URL: Setting = Setting {
+    field: "frontend_url",
+    label: "Frontend URL",
+};
 pub const HEALTH_URLS: Setting = Setting {
     field: "health_urls",
     label: "Health URLs",
@@ -302,6 +311,7 @@ impl Project {
                     (self.render_paths.get(endpoint).is_none(), RENDER_PATHS),
                 ]
             }
+            CheckKind::HealthFrontend => vec![(self.frontend_url.is_none(), FRONTEND_URL)],
             CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
                 vec![(self.health_urls.is_empty(), HEALTH_URLS)]
             }
@@ -347,6 +357,7 @@ impl Project {
             sentry_environment: None,
             render_service_id: None,
             health_urls: Vec::new(),
+            frontend_url: None,
             platform: None,
             slack_channel: None,
             timezone: "UTC".to_owned(),
@@ -414,6 +425,7 @@ impl Project {
                         .collect()
                 },
             ),
+            frontend_url: text(patch.frontend_url, &self.frontend_url),
             platform: patch.platform.unwrap_or(self.platform),
             slack_channel: text(patch.slack_channel, &self.slack_channel).map(|channel| {
                 if channel.starts_with('#') {
@@ -536,6 +548,9 @@ impl Project {
                 "database_size_limit_mb",
                 "the plan's database size is a whole number of MB, such as 500 (Supabase's free plan) or 8192".to_owned(),
             );
+        }
+        if let Some(why) = self.frontend_url.as_deref().and_then(url_problem) {
+            add("frontend_url", format!("the frontend URL: {why}"));
         }
         if let Some(why) = self.backup_status_url.as_deref().and_then(url_problem) {
             add("backup_status_url", format!("the backup status URL: {why}"));
@@ -740,6 +755,7 @@ pub struct ProjectForm {
     pub sentry_frontend_project: String,
     pub render_service_id: String,
     pub health_urls: String,
+    pub frontend_url: String,
     /// A [`Platform::name`], or empty.
     pub platform: String,
     pub slack_channel: String,
@@ -778,6 +794,7 @@ impl ProjectForm {
             sentry_frontend_project: text(&project.sentry_frontend_project),
             render_service_id: text(&project.render_service_id),
             health_urls: project.health_urls.join("\n"),
+            frontend_url: text(&project.frontend_url),
             platform: project
                 .platform
                 .map(Platform::name)
@@ -824,6 +841,7 @@ impl ProjectForm {
             sentry_frontend_project: optional(&self.sentry_frontend_project),
             render_service_id: optional(&self.render_service_id),
             health_urls: Some(split(&self.health_urls)),
+            frontend_url: optional(&self.frontend_url),
             platform: Some(Platform::from_name(&self.platform)),
             slack_channel: optional(&self.slack_channel),
             timezone: Some(self.timezone.trim().to_owned()),

@@ -23,6 +23,8 @@ pub struct ServiceState {
 pub struct FakeService {
     pub health: Url,
     pub backup: Url,
+    /// The frontend's page.
+    pub page: Url,
     pub state: Arc<Mutex<ServiceState>>,
 }
 
@@ -49,11 +51,17 @@ impl FakeService {
         let app = Router::new()
             .route("/health", get(health))
             .route("/api/backup/status", get(backup_status))
+            // The frontend's page, as a browser would load it.
+            .route(
+                "/",
+                get(|| async { axum::response::Html("<!doctype html><title>Voxanne</title>") }),
+            )
             .with_state(state.clone());
         let base = crate::serve_on_loopback(latency.delay(app)).await;
         FakeService {
             health: base.join("health").expect("a URL"),
             backup: base.join("api/backup/status").expect("a URL"),
+            page: base.clone(),
             state,
         }
     }

@@ -162,7 +162,7 @@ impl Store {
                 transactions = ?, backup_status_url = ?, critical = ?,
                 health_conditions = ?, backup_min_mb = ?, sentry_environment = ?,
                 render_paths = ?, database_size_limit_mb = ?,
-                plan_errors_per_month = ?, plan_transactions_per_month = ?
+                plan_errors_per_month = ?, plan_transactions_per_month = ?, frontend_url = ?
              WHERE id = ?",
         )
         .bind(&project.name)
@@ -186,6 +186,7 @@ impl Store {
         .bind(project.database_size_limit_mb)
         .bind(project.plan_errors_per_month)
         .bind(project.plan_transactions_per_month)
+        .bind(&project.frontend_url)
         .bind(project.id)
         .execute(&mut *tx)
         .await?;
@@ -661,7 +662,7 @@ const PROJECT_COLUMNS: &str = "id, name, archived, sentry_org, sentry_project, \
     sentry_frontend_project, render_service_id, health_urls, platform, slack_channel, timezone, \
     sentry_team, transactions, backup_status_url, critical, health_conditions, backup_min_mb, \
     sentry_environment, render_paths, database_url, database_size_limit_mb, \
-    plan_errors_per_month, plan_transactions_per_month";
+    plan_errors_per_month, plan_transactions_per_month, frontend_url";
 
 #[derive(sqlx::FromRow)]
 struct ProjectRow {
@@ -688,6 +689,7 @@ struct ProjectRow {
     database_size_limit_mb: Option<u32>,
     plan_errors_per_month: Option<u32>,
     plan_transactions_per_month: Option<u32>,
+    frontend_url: Option<String>,
 }
 
 impl ProjectRow {
@@ -719,6 +721,7 @@ impl ProjectRow {
             database_size_limit_mb: self.database_size_limit_mb,
             plan_errors_per_month: self.plan_errors_per_month,
             plan_transactions_per_month: self.plan_transactions_per_month,
+            frontend_url: self.frontend_url,
             backup_status_url: self.backup_status_url,
             backup_min_mb: self.backup_min_mb,
             critical: json(&self.critical)?,

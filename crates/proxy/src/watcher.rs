@@ -142,7 +142,7 @@ impl Watcher {
                     }
                 });
             }
-            if !project.health_urls.is_empty()
+            if (!project.health_urls.is_empty() || project.frontend_url.is_some())
                 && let Some(claim) = self.claim(project.id, Job::Sampling)
             {
                 let (state, project, run) = (state.clone(), project.clone(), run.clone());
@@ -226,12 +226,10 @@ impl Watcher {
         })
     }
 
-    /// Probes each health URL of `project` once, stores the samples and logs
-    /// (and tells Slack) what they changed.
+    /// Probes each health URL of `project` and its frontend's page once,
+    /// stores the samples and logs (and tells Slack) what they changed.
     async fn sample(&self, state: &AppState, project: &Project, run: &RunState) {
-        let Ok(probes) = state.services.probes(project).await else {
-            return;
-        };
+        let probes = state.services.sampled(project).await;
         let at = state.clock().now_ms();
         let samples: Vec<(String, Sample)> = probes
             .into_iter()

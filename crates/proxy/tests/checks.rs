@@ -1213,3 +1213,66 @@ async fn the_quota_is_projected_to_the_month_s_end_with_a_rate_that_fits() {
             .any(|(_, query)| query.contains(&("category".to_owned(), "transaction".to_owned())))
     );
 }
+
+/// The frontend watched too: its Sentry project's errors and new issues,
+/// and its page sampled with the health URLs and judged on its status and
+/// load time against seed 003's 2 s.
+#[tokio::test]
+async fn the_frontend_s_errors_issues_and_page_are_checked() {
+    let fakes = fakes().await;
+    let (server, project) = server_with(&fakes).await;
+    let ana = server.member("Ana").await;
+    let items = json!({ "items": ["frontend-error-count", "routine-frontend-new-issues", "frontend-load"] });
+    let reports = run_checks(&ana, project, &items).await;
+    assert_eq!(
+        reports["frontend-error-count"]["status"], "passed",
+        "{reports:?}"
+    );
+    assert_eq!(
+        reports["routine-frontend-new-issues"]["status"], "passed",
+        "{reports:?}"
+    );
+    let page = &reports["frontend-load"];
+    assert_eq!(page["status"], "not_configured", "{page}");
+    assert!(message(page).contains("under Frontend URL in the project's settings"));
+    assert!(
+        fakes
+            .sentry
+            .requests()
+            .iter()
+            .any(|(path, _)| path.contains(fakes::launch::FRONTEND)),
+        "the frontend's project was asked for"
+    );
+
+    let admin = server.admin().await;
+    let set = admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &json!({ "frontend_url": fakes.service.page.as_str() }).to_string(),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let page =
+        &run_checks(&ana, project, &json!({ "items": ["frontend-load"] })).await["frontend-load"];
+    assert_eq!(page["status"], "passed", "{page}");
+    assert!(
+        message(page).starts_with("The frontend's page loaded in "),
+        "{page}"
+    );
+    assert!(message(page).ends_with(" ms (< 2000 ms target)."), "{page}");
+
+    let missing = fakes.service.page.join("gone").expect("url");
+    admin
+        .patch(
+            &format!("/api/projects/{project}"),
+            &json!({ "frontend_url": missing.as_str() }).to_string(),
+        )
+        .await;
+    let page =
+        &run_checks(&ana, project, &json!({ "items": ["frontend-load"] })).await["frontend-load"];
+    assert_eq!(page["status"], "failed", "{page}");
+    assert!(
+        message(page).starts_with("The frontend's page answered 404"),
+        "{page}"
+    );
+}

@@ -54,6 +54,17 @@ async fn service() -> (Url, Arc<AtomicUsize>) {
         )
         .route("/page", get(|| async { "<html>fine</html>" }))
         .route(
+            "/agent",
+            get(|headers: axum::http::HeaderMap| async move {
+                let agent = headers
+                    .get(header::USER_AGENT)
+                    .and_then(|agent| agent.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                axum::Json(json!({ "status": "ok", "agent": agent }))
+            }),
+        )
+        .route(
             "/moved",
             get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/health")]).into_response() }),
         )
@@ -204,4 +215,21 @@ async fn internal_addresses_are_refused_before_anything_is_sent() {
         refusal.contains("WATCHPOST_ALLOW_PRIVATE_TARGETS"),
         "{refusal}"
     );
+}
+
+/// The probes name Watchpost, so that a team's SDK or logs can leave them
+/// out (seed 003: ignore health checks).
+#[tokio::test]
+async fn a_probe_names_watchpost_in_its_user_agent() {
+    let (url, _) = service().await;
+    let probe = prober(true)
+        .probe(&url.join("agent").expect("url"), &defaults())
+        .await
+        .expect("probe");
+    let agent = probe.body.as_ref().expect("a body")["agent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(agent.starts_with("Watchpost/"), "{agent}");
+    assert!(agent.ends_with("(health check)"), "{agent}");
 }

@@ -4,8 +4,8 @@
 use domain::api::Role;
 use domain::keyed::Keyed;
 use domain::project::{
-    BACKUP_STATUS_URL, DATABASE, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform, Project,
-    ProjectForm, ProjectPatch, RENDER_PATHS, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT,
+    BACKUP_STATUS_URL, DATABASE, FRONTEND_URL, HEALTH_URLS, MAPPED_ENDPOINTS, PLATFORM, Platform,
+    Project, ProjectForm, ProjectPatch, RENDER_PATHS, RENDER_SERVICE, SENTRY_FRONTEND_PROJECT,
     SENTRY_PROJECT,
 };
 use leptos::prelude::*;
@@ -87,6 +87,7 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             sentry_frontend_project: text("sentry_frontend_project"),
             render_service_id: text("render_service_id"),
             health_urls: text("health_urls"),
+            frontend_url: text(FRONTEND_URL.field),
             platform: text("platform"),
             slack_channel: text("slack_channel"),
             timezone: text("timezone"),
@@ -151,6 +152,12 @@ fn SettingsForm(project: Project, said: Said) -> impl IntoView {
             RENDER_SERVICE.label,
             "srv-…, from the service's URL.",
             form.render_service_id,
+        ),
+        (
+            FRONTEND_URL.field,
+            FRONTEND_URL.label,
+            "A page of the frontend (https://…), sampled with the health URLs; it should load within 2 s.",
+            form.frontend_url,
         ),
         (
             "slack_channel",

@@ -327,8 +327,8 @@ fn a_target_without_a_unit_is_refused_with_its_line() {
 #[test]
 fn an_unknown_unit_is_refused() {
     let message = syntax(edited(
-        "value = 5, unit = \"per_hour\"",
-        "value = 5, unit = \"per_day\"",
+        "label = \"Errors\", bound = { comparison = \"<\", value = 5, unit = \"per_hour\"",
+        "label = \"Errors\", bound = { comparison = \"<\", value = 5, unit = \"per_day\"",
     ));
     assert!(
         message.contains("per_day") && message.contains("per_hour"),
@@ -373,7 +373,7 @@ fn duplicate_ids_are_named_with_their_place() {
 fn an_item_and_a_target_cannot_share_an_id() {
     let found = problems(edited("id = \"p99\"", "id = \"h20-performance\""));
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].at, "watch.routine[3].targets[4]");
+    assert_eq!(found[0].at, "watch.routine[4].targets[4]");
 }
 
 #[test]

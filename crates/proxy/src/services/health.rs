@@ -105,4 +105,48 @@ impl Services {
             format!("GET {url}, the slowest health URL"),
         )
     }
+
+    /// The frontend's page: it answers without an error, within the
+    /// playbook's page-load target (seed 003's 2 s).
+    pub(super) async fn health_frontend(&self, playbook: &Playbook, project: &Project) -> Outcome {
+        let Some((url, probe)) = self.frontend_probe(project).await else {
+            return Outcome::not_configured(
+                "No frontend URL is set: an admin enters a page of the frontend (https://…) under Frontend URL in the project's settings.",
+            );
+        };
+        let probe = match probe {
+            Ok(probe) => probe,
+            Err(why) => {
+                return Outcome::failed(format!("The frontend's page {why}.")).saw(&url, why);
+            }
+        };
+        let ms = probe.latency.as_millis() as f64;
+        let bound = target_bound(playbook, CheckKind::HealthFrontend, &Keyed::default());
+        let outcome = if !probe.is_healthy() {
+            Outcome::failed(format!(
+                "The frontend's page answered {}: open it, then read the frontend's host logs and Sentry's frontend issues.",
+                probe.status
+            ))
+        } else {
+            match bound {
+                Some(bound) if bound.holds(ms) => Outcome::passed(format!(
+                    "The frontend's page loaded in {} ms ({bound} target).",
+                    Decimal(ms)
+                )),
+                Some(bound) => Outcome::failed(format!(
+                    "The frontend's page took {} ms, over the {bound} target: look at the frontend host's load and the page's size.",
+                    Decimal(ms)
+                )),
+                None => {
+                    Outcome::passed(format!("The frontend's page loaded in {} ms.", Decimal(ms)))
+                }
+            }
+        };
+        outcome
+            .saw(
+                &url,
+                format!("answered {} in {} ms", probe.status, Decimal(ms)),
+            )
+            .measured(ms, Unit::Ms, format!("GET {url}, the frontend's page"))
+    }
 }

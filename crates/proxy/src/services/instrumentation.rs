@@ -39,19 +39,6 @@ fn names(list: &str) -> Result<Vec<&str>, Outcome> {
 }
 
 impl Services {
-    /// The Sentry project `which` names, by its id.
-    async fn sentry_id_of<'a>(
-        &'a self,
-        project: &'a Project,
-        which: Option<&str>,
-    ) -> Result<(&'a Sentry, &'a str, String), Outcome> {
-        let (sentry, org, slug) = self.sentry_target(project, which)?;
-        match sentry.project(org, slug).await {
-            Ok(found) => Ok((sentry, org, found.id)),
-            Err(err) => Err(Outcome::upstream("Sentry", &err)),
-        }
-    }
-
     /// The last 7 days' errors carry each of `tags`; the values seen.
     pub(super) async fn sentry_tags(
         &self,

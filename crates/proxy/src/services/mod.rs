@@ -209,6 +209,9 @@ fn no_render_path(endpoint: &str) -> String {
 /// What to do when no Slack webhook is configured.
 pub(crate) const NO_SLACK: &str = "No Slack webhook is configured: set SLACK_WEBHOOK_URL (or --slack-webhook-url, or [slack] webhook_url in the --config file) and restart Watchpost.";
 
+/// What a frontend page must show to be up: any answer but an error.
+const FRONTEND_CONDITION: &str = "[STATUS] < 400";
+
 /// How long a health endpoint may take to answer.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -364,7 +367,8 @@ impl Services {
                     (_, Some(level)) => vec![format!("level:{level}")],
                     _ => Vec::new(),
                 };
-                self.sentry_new_issues(project, &markers).await
+                self.sentry_new_issues(project, param("project"), &markers)
+                    .await
             }
             CheckKind::RenderService => self.render_service(project).await,
             CheckKind::RenderEnvVar => {
@@ -418,8 +422,12 @@ impl Services {
             | CheckKind::DatabaseSize => self.database(project, kind).await,
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
+            CheckKind::HealthFrontend => self.health_frontend(playbook, project).await,
             CheckKind::SlackWebhook => self.slack_webhook(project).await,
-            CheckKind::SentryErrorCount => self.sentry_error_count(playbook, project).await,
+            CheckKind::SentryErrorCount => {
+                self.sentry_error_count(playbook, project, param("project"))
+                    .await
+            }
             CheckKind::SentryTopIssues => self.sentry_top_issues(project).await,
             CheckKind::SentryAlertRule => {
                 self.sentry_alert_rule(project, param("rule").unwrap_or_default())
@@ -486,15 +494,55 @@ impl Services {
         counted
     }
 
+    /// The backend's Sentry project, by its id.
     pub(crate) async fn sentry_project_id<'a>(
         &'a self,
         project: &'a Project,
     ) -> Result<(&'a Sentry, &'a str, String), Outcome> {
-        let (sentry, org, slug) = self.sentry_target(project, None)?;
+        self.sentry_id_of(project, None).await
+    }
+
+    /// The Sentry project `which` names (`frontend`, or the backend's), by
+    /// its id.
+    pub(crate) async fn sentry_id_of<'a>(
+        &'a self,
+        project: &'a Project,
+        which: Option<&str>,
+    ) -> Result<(&'a Sentry, &'a str, String), Outcome> {
+        let (sentry, org, slug) = self.sentry_target(project, which)?;
         match sentry.project(org, slug).await {
             Ok(found) => Ok((sentry, org, found.id)),
             Err(err) => Err(Outcome::upstream("Sentry", &err)),
         }
+    }
+
+    /// The frontend's page, probed and judged on its status alone (its
+    /// load time is the check's to judge); `None` without one.
+    pub(crate) async fn frontend_probe(
+        &self,
+        project: &Project,
+    ) -> Option<(String, Result<Probe, String>)> {
+        let text = project.frontend_url.as_ref()?;
+        let conditions = domain::condition::conditions(&[FRONTEND_CONDITION.to_owned()]);
+        let probe = match Url::parse(text) {
+            Ok(url) => self
+                .health
+                .probe(&url, &conditions)
+                .await
+                .map_err(|err| match err {
+                    Ok(refused) => refused.to_string(),
+                    Err(upstream) => format!("it {upstream}"),
+                }),
+            Err(_) => Err("it is not a URL".to_owned()),
+        };
+        Some((text.clone(), probe))
+    }
+
+    /// What the sampler probes: the health URLs and the frontend's page.
+    pub(crate) async fn sampled(&self, project: &Project) -> Vec<(String, Result<Probe, String>)> {
+        let mut probes = self.probes(project).await.unwrap_or_default();
+        probes.extend(self.frontend_probe(project).await);
+        probes
     }
 
     /// Every health URL of the project, probed and judged by its conditions.

@@ -374,8 +374,13 @@ impl Services {
 
     /// New unresolved issues in the last 24 hours; with `markers`, those
     /// any of them matches (one query each, merged), named in the message.
-    pub(super) async fn sentry_new_issues(&self, project: &Project, markers: &[String]) -> Outcome {
-        let (sentry, org, id) = match self.sentry_project_id(project).await {
+    pub(super) async fn sentry_new_issues(
+        &self,
+        project: &Project,
+        which: Option<&str>,
+        markers: &[String],
+    ) -> Outcome {
+        let (sentry, org, id) = match self.sentry_id_of(project, which).await {
             Ok(target) => target,
             Err(outcome) => return outcome,
         };
@@ -397,8 +402,9 @@ impl Services {
         &self,
         playbook: &Playbook,
         project: &Project,
+        which: Option<&str>,
     ) -> Outcome {
-        match self.sentry_project_id(project).await {
+        match self.sentry_id_of(project, which).await {
             Ok((sentry, org, id)) => {
                 errors_per_hour(playbook, sentry, (org, &id), self.clock.real_timestamp()).await
             }

@@ -91,7 +91,12 @@ impl HealthProber {
             }))
             .connect_timeout(timeout)
             .timeout(timeout)
-            .user_agent(concat!("watchpost/", env!("CARGO_PKG_VERSION")))
+            // Named, so that a team can tell (and leave out) Watchpost's probes.
+            .user_agent(concat!(
+                "Watchpost/",
+                env!("CARGO_PKG_VERSION"),
+                " (health check)"
+            ))
             .build()
             .map_err(|err| format!("cannot build the health client: {err}"))?;
         Ok(HealthProber {

@@ -801,9 +801,11 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
 
         // No event yet: wait for it with the SDK's code at hand, then send one.
         wait_for_text(&c, &status("sentry-backend-events"), "failed").await;
-        click(&c, &testid("wait-first-event")).await;
-        wait_for_text(&c, &testid("first-event-status"), "Asking Sentry every 10 s").await;
-        let snippet = format!("{} {}", testid("first-event"), testid("sdk-snippet"));
+        // The backend's wait (the frontend's events item has its own).
+        let backend = item("sentry-backend-events");
+        click(&c, &format!("{backend} {}", testid("wait-first-event"))).await;
+        wait_for_text(&c, &format!("{backend} {}", testid("first-event-status")), "Asking Sentry every 10 s").await;
+        let snippet = format!("{backend} {} {}", testid("first-event"), testid("sdk-snippet"));
         let snippet = wait_for_text(&c, &snippet, "Sentry.init").await;
         // The countdown ticks every second; the code is asked for once.
         let keys_read = || {
@@ -820,13 +822,13 @@ async fn the_wizard_checks_the_real_services_and_an_admin_s_actions_finish_the_s
         assert!(snippet.contains("SENTRY_TRACES_SAMPLE_RATE || 0.1"), "seed 002's rate: {snippet}");
         assert!(snippet.contains("release: process.env.RENDER_GIT_COMMIT"), "{snippet}");
         assert!(snippet.contains("http://publickey@127.0.0.1"), "the public DSN: {snippet}");
-        screenshots(&c, "setup-first-event", &testid("first-event")).await;
+        screenshots(&c, "setup-first-event", &format!("{backend} {}", testid("first-event"))).await;
         click(&c, &format!("{} {}", item("sentry-backend-events"), testid("action-sentry.test_event"))).await;
         confirm_action(&c, &item("sentry-backend-events")).await;
         let arrived = wait_for_text(&c, &item("sentry-backend-events"), "arrived in Sentry after").await;
         assert!(arrived.contains("VOX-"), "{arrived}");
         wait_for_text(&c, &status("sentry-backend-events"), "passed").await;
-        wait_gone(&c, &testid("first-event")).await;
+        wait_gone(&c, &format!("{backend} {}", testid("first-event"))).await;
 
         // The app, deployed with the snippet, reports the live commit as its
         // release (Watchpost's own test event carries none).

@@ -241,6 +241,7 @@ pub fn latency_chart(
         top,
         unit: " ms",
         target: target_ms,
+        mark: "target",
     };
     Chart {
         svg: draw(frame, &axis, &body, &caption),
@@ -271,6 +272,7 @@ pub fn errors_chart(
         top,
         unit: " per hour",
         target,
+        mark: "target",
     };
     Chart {
         svg: draw(frame, &axis, &body, &caption),
@@ -308,6 +310,55 @@ pub fn failure_chart(
         top,
         unit: "%",
         target,
+        mark: "target",
+    };
+    Chart {
+        svg: draw(frame, &axis, &body, &caption),
+        caption,
+    }
+}
+
+/// The host's memory over the frame (Unix ms, MB, oldest first), with its
+/// limit as a line when Render says it: the Watch tab's memory chart.
+pub fn memory_chart(
+    readings: &[(i64, f64)],
+    frame: &Frame,
+    limit: Option<f64>,
+    empty: &str,
+) -> Chart {
+    let peak = readings.iter().map(|(_, mb)| *mb).fold(0.0, f64::max);
+    let limit = limit
+        .filter(|limit| *limit > 0.0)
+        .map(|limit| limit.round() as u64);
+    let top = nice_max((peak.ceil() as u64).max(limit.unwrap_or(0)));
+    let points = readings
+        .iter()
+        .map(|(at, mb)| (*at, Some(mb.max(0.0).round() as u64)));
+    let line = line_path(points, frame.from_ms, frame.to_ms, top);
+    let body = if line.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<path class="line" d="{line}"/>"#)
+    };
+    let caption = match (
+        readings.last(),
+        readings.iter().rev().max_by(|a, b| a.1.total_cmp(&b.1)),
+    ) {
+        (Some((last_at, last)), Some((peak_at, peak))) => format!(
+            "Memory: {} MB at {}; the most, {} MB, at {}{}.",
+            last.round(),
+            (frame.time)(last_at.div_euclid(1000)),
+            peak.round(),
+            (frame.time)(peak_at.div_euclid(1000)),
+            limit.map_or_else(String::new, |limit| format!("; the limit is {limit} MB"))
+        ),
+        _ => empty.to_owned(),
+    };
+    let axis = Axis {
+        top,
+        unit: " MB",
+        target: limit,
+        mark: "limit",
     };
     Chart {
         svg: draw(frame, &axis, &body, &caption),
@@ -345,6 +396,8 @@ struct Axis {
     top: u64,
     unit: &'static str,
     target: Option<u64>,
+    /// What the line at `target` is: "target", or "limit".
+    mark: &'static str,
 }
 
 fn rect(class: &str, r: Rect) -> String {
@@ -414,8 +467,9 @@ fn draw(frame: &Frame, axis: &Axis, body: &str, label: &str) -> String {
         let y = y_of(target, axis.top);
         plot.push_str(&format!(r#"<path class="target" d="M0 {y}H{WIDTH}"/>"#));
         text.push_str(&format!(
-            r#"<text class="target" x="100%" dx="-4" y="{}" text-anchor="end">target {}{}</text>"#,
+            r#"<text class="target" x="100%" dx="-4" y="{}" text-anchor="end">{} {}{}</text>"#,
             TOP + (y - 3).max(10),
+            axis.mark,
             grouped(target),
             axis.unit
         ));
@@ -558,6 +612,36 @@ mod tests {
             "none",
         );
         assert_eq!(empty.caption, "none");
+    }
+
+    #[test]
+    fn the_memory_chart_draws_the_readings_under_the_limit() {
+        let hour = 1_795_000_000_000 - 1_795_000_000_000 % 3_600_000;
+        let readings = [
+            (hour, 180.4),
+            (hour + 600_000, 240.0),
+            (hour + 1_200_000, 200.2),
+        ];
+        let chart = memory_chart(
+            &readings,
+            &frame(hour, hour + 3_600_000, &[]),
+            Some(512.0),
+            "none",
+        );
+        // The 512 MB limit tops the axis at 1,000 MB and is marked as such.
+        assert!(chart.svg.contains(">limit 512 MB</text>"), "{}", chart.svg);
+        assert!(chart.svg.contains(r#"class="line" d="M"#), "{}", chart.svg);
+        assert_eq!(
+            chart.caption,
+            format!(
+                "Memory: 200 MB at {}; the most, 240 MB, at {}; the limit is 512 MB.",
+                utc(hour / 1000 + 1200),
+                utc(hour / 1000 + 600)
+            )
+        );
+        let empty = memory_chart(&[], &frame(hour, hour + 1, &[]), None, "none");
+        assert_eq!(empty.caption, "none");
+        assert!(!empty.svg.contains("limit"), "{}", empty.svg);
     }
 
     #[test]

@@ -116,6 +116,7 @@ checks! {
     HealthEndpoint = "health.endpoint", "Health endpoint answers ok", [];
     HealthLatency = "health.latency", "Endpoint response time", [required("endpoint", ENDPOINTS)];
     HealthFrontend = "health.frontend", "The frontend's page loads in time", [];
+    HealthService = "health.service", "A service the health endpoint reports is up", [required("service", None)];
     SlackWebhook = "slack.webhook", "Slack: the webhook accepts a test message", [];
     BackupRecent = "backup.recent", "Backup verified in the last 24 hours", [];
 }

@@ -224,6 +224,9 @@ pub struct Report {
     /// The error watch's share of failed transactions, each round of the
     /// window; an empty drawing before its first reading.
     pub failures: crate::chart::Chart,
+    /// The host's memory over the window, with its limit (Render's
+    /// metrics), or why there is none.
+    pub memory: crate::chart::Chart,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SerBin, DeBin)]

@@ -312,7 +312,7 @@ impl Project {
                 ]
             }
             CheckKind::HealthFrontend => vec![(self.frontend_url.is_none(), FRONTEND_URL)],
-            CheckKind::HealthEndpoint | CheckKind::HealthLatency => {
+            CheckKind::HealthEndpoint | CheckKind::HealthLatency | CheckKind::HealthService => {
                 vec![(self.health_urls.is_empty(), HEALTH_URLS)]
             }
             CheckKind::BackupRecent => {

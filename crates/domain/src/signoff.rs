@@ -1041,8 +1041,8 @@ mod tests {
             1,
             "Dana",
             Change::CriterionWaived {
-                criterion: "success-websockets".into(),
-                reason: "no WebSocket traffic yet".into(),
+                criterion: "success-database".into(),
+                reason: "the database is watched in Supabase".into(),
             },
         ));
         run.apply(&entry(
@@ -1057,7 +1057,7 @@ mod tests {
             3,
             "Ana",
             Change::Ticked {
-                item: "success-background-jobs".into(),
+                item: "success-websockets".into(),
             },
         ));
         let down = RunHealth {
@@ -1069,10 +1069,10 @@ mod tests {
         };
         let report = evaluate(&playbook, &run, &down);
         assert_eq!(
-            standing(&report, "success-websockets"),
+            standing(&report, "success-database"),
             (
                 Standing::Waived,
-                "waived by Dana: no WebSocket traffic yet (no check can tell: tick it once confirmed, or an admin waives it)".into()
+                "waived by Dana: the database is watched in Supabase (not checked yet: run its check)".into()
             )
         );
         assert_eq!(
@@ -1081,7 +1081,7 @@ mod tests {
             "a failure is not waived"
         );
         assert_eq!(
-            standing(&report, "success-background-jobs"),
+            standing(&report, "success-websockets"),
             (
                 Standing::Met,
                 "confirmed by Ana at 2026-11-24 03:00 UTC".into()
@@ -1090,7 +1090,7 @@ mod tests {
         // The proxy says the times in the project's zone.
         let in_zone = evaluate_in(&playbook, &run, &down, &|at| format!("{at} in Paris"));
         assert_eq!(
-            standing(&in_zone, "success-background-jobs").1,
+            standing(&in_zone, "success-websockets").1,
             "confirmed by Ana at 2026-11-24T03:00:00Z in Paris"
         );
     }

@@ -541,7 +541,7 @@ mod tests {
     fn the_shift_note_lists_what_is_not_done_off_target_or_down() {
         use crate::keyed::Keyed;
         use crate::playbook::{Bound, Comparison, Unit};
-        use crate::run::{HealthState, Observation, SnapshotRecord, Tick};
+        use crate::run::{HealthState, Observation, SnapshotRecord};
         use crate::snapshot::Judgment;
 
         let playbook = Playbook::default_launch().expect("the launch playbook");
@@ -550,13 +550,8 @@ mod tests {
             shift_note(&playbook, &run, 8),
             "Not checked: Continued stability: no error spikes in the trend\n\
              Not checked: No memory leaks (memory usage stable)\n\
-             Not ticked: Background jobs running (every 30 seconds in the logs)"
+             Not checked: Background jobs running (every 30 seconds in the logs)"
         );
-        let tick = Tick {
-            by: "Ana".into(),
-            at: "t".into(),
-        };
-        run.ticks.insert("h8-background-jobs", tick);
         let seen = |status| Observation {
             check: "sentry.error_count".into(),
             status,
@@ -572,6 +567,13 @@ mod tests {
             "h8-memory",
             Observation {
                 check: "render.memory".into(),
+                ..seen(CheckStatus::Passed)
+            },
+        );
+        run.checks.insert(
+            "h8-background-jobs",
+            Observation {
+                check: "health.service".into(),
                 ..seen(CheckStatus::Passed)
             },
         );

@@ -81,7 +81,7 @@ async fn health(State(state): State<Arc<Mutex<ServiceState>>>) -> axum::Json<Val
     let up = state.healthy;
     axum::Json(json!({
         "status": if up { "ok" } else { "degraded" },
-        "services": { "database": up, "supabase": true, "vapi": true },
+        "services": { "database": up, "supabase": true, "backgroundJobs": true, "vapi": true },
         "timestamp": "2026-11-22T12:00:00Z",
         "uptime": state.uptime
     }))

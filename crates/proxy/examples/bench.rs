@@ -256,7 +256,7 @@ async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
         "h0-baseline",
         "h16-business-hours",
         "h20-stable",
-        "h8-background-jobs",
+        "h24-document",
     ];
     for n in 0..FOLD_ENTRIES {
         let item = items[n as usize % items.len()].to_owned();

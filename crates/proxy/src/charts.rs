@@ -4,7 +4,8 @@
 //! The Watch tab and the printed report show the same markup.
 
 use domain::chart::{
-    Chart, Frame, Tick, errors_chart, failure_chart, hours_window, latency_chart, tick_times,
+    Chart, Frame, Tick, errors_chart, failure_chart, hours_window, latency_chart, memory_chart,
+    tick_times,
 };
 use domain::check::CheckKind;
 use domain::errors::ErrorPoint;
@@ -127,6 +128,24 @@ impl<'a> Charts<'a> {
             .chart_target(CheckKind::SentryErrorRate, Unit::Percent);
         let empty = "No failed transactions measured yet: the error watch reads Sentry every few minutes while the watch runs, where the service sends transactions.";
         failure_chart(&rounds, &self.frame(&time), target, empty)
+    }
+
+    /// The host's memory (Unix ms, MB), with its limit as the line; or why
+    /// Render could not say.
+    pub fn memory(&self, read: &Result<(Vec<(i64, f64)>, Option<f64>), String>) -> Chart {
+        let time = |at| local_time(at, self.zone);
+        match read {
+            Ok((readings, limit)) => memory_chart(
+                readings,
+                &self.frame(&time),
+                *limit,
+                "Render has no memory readings of the service in this window yet.",
+            ),
+            Err(why) => Chart {
+                svg: String::new(),
+                caption: why.clone(),
+            },
+        }
     }
 
     /// Sentry's errors per hour.

@@ -272,6 +272,15 @@ fn charts(report: &LaunchReport, times: &Times) -> Markup {
             (PreEscaped(&health.failures.svg))
             figcaption { (health.failures.caption) }
         }
+        h2 { "Memory (the host)" }
+        @if health.memory.svg.is_empty() {
+            p.muted { (health.memory.caption) }
+        } @else {
+            figure data-testid="report-memory-chart" {
+                (PreEscaped(&health.memory.svg))
+                figcaption { (health.memory.caption) }
+            }
+        }
     }
 }
 
@@ -418,6 +427,7 @@ mod tests {
             transitions: Vec::new(),
             errors: domain::chart::Chart::default(),
             failures: domain::chart::Chart::default(),
+            memory: domain::chart::Chart::default(),
         };
         let timeline = vec![
             entry(

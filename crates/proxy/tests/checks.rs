@@ -899,6 +899,38 @@ async fn memory_is_judged_stable_from_render_s_metrics_by_a_stated_rule() {
     );
     assert_eq!(stable["observed"]["limit"], "512 MB");
 
+    // The Watch tab's memory chart: Render's readings of the window under
+    // the limit's line, read once for every viewer while fresh.
+    let report = json(
+        ana.get(&format!("/api/projects/{project}/health?window=24h"))
+            .await,
+    )
+    .await;
+    let caption = report["memory"]["caption"].as_str().unwrap_or_default();
+    assert!(caption.starts_with("Memory: 1"), "{caption}");
+    assert!(caption.ends_with("; the limit is 512 MB."), "{caption}");
+    assert!(
+        report["memory"]["svg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(">limit 512 MB</text>")
+    );
+    let reads = || {
+        fakes
+            .render
+            .requests()
+            .iter()
+            .filter(|(_, path, _, _)| path.ends_with("/metrics/memory"))
+            .count()
+    };
+    let before = reads();
+    json(
+        ana.get(&format!("/api/projects/{project}/health?window=24h"))
+            .await,
+    )
+    .await;
+    assert_eq!(reads(), before, "a second viewer reuses the readings");
+
     // 20 MB an hour of 512 MB: a leak.
     fakes::lock(&fakes.render.world).memory.growth_mb_per_hour = 20.0;
     server

@@ -104,7 +104,7 @@ async fn concurrent_writers_each_land_once_in_id_order() {
         "h0-baseline",
         "h16-business-hours",
         "h20-stable",
-        "h8-background-jobs",
+        "h24-document",
     ];
     let mut writers = Vec::new();
     for (writer, name) in ["Ana", "Ben", "Cy", "Dee"].into_iter().enumerate() {

@@ -1,8 +1,9 @@
 //! The watch's charts: each health URL's response time with its down periods
-//! marked, Sentry's errors per hour, and the error watch's failure rate. The proxy draws them (in the
+//! marked, Sentry's errors per hour, the error watch's failure rate and the host's memory. The proxy draws them (in the
 //! project's zone, with axes and targets); the app places the markup, which
 //! keeps the drawing out of the wasm.
 
+use domain::chart::Chart;
 use domain::health::Report;
 use leptos::prelude::*;
 
@@ -46,13 +47,19 @@ pub fn ErrorsChart(clock: ServerClock) -> impl IntoView {
     }
 }
 
-/// The error watch's share of failed transactions, each round.
+/// A chart the health report carries as it is drawn: the error watch's
+/// failed transactions, the host's memory.
 #[component]
-pub fn FailuresChart(clock: ServerClock) -> impl IntoView {
+pub fn ReportChart(
+    clock: ServerClock,
+    chart: fn(Report) -> Chart,
+    testid: &'static str,
+) -> impl IntoView {
     move || {
-        let Some(Ok(Report { failures, .. })) = clock.report.get() else {
+        let Some(Ok(report)) = clock.report.get() else {
             return None;
         };
-        Some(figure(failures.svg, failures.caption, "failures-chart"))
+        let Chart { svg, caption } = chart(report);
+        Some(figure(svg, caption, testid))
     }
 }

@@ -12,7 +12,7 @@ use domain::watch::{CheckpointState, shift_note};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::chart::{ErrorsChart, FailuresChart};
+use crate::components::chart::{ErrorsChart, ReportChart};
 use crate::components::clock::{ServerClock, both_zones};
 use crate::components::health::HealthPanel;
 use crate::components::item::Checklist;
@@ -44,7 +44,11 @@ fn Watch(playbook: Arc<Playbook>) -> impl IntoView {
         <article class="card chart-card" data-testid="errors">
             <header><h3>"Errors"</h3></header>
             <ErrorsChart clock/>
-            <FailuresChart clock/>
+            <ReportChart clock chart=|report| report.failures testid="failures-chart"/>
+        </article>
+        <article class="card chart-card" data-testid="memory">
+            <header><h3>"Memory (host)"</h3></header>
+            <ReportChart clock chart=|report| report.memory testid="memory-chart"/>
         </article>
         <ol class="checkpoints">
             {watch.checkpoints.into_iter().map(|checkpoint| view! { <CheckpointCard checkpoint clock playbook=playbook.clone()/> }).collect_view()}

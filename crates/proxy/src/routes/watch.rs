@@ -364,6 +364,7 @@ pub(super) async fn health_report(
         .error_points(project.id, from.div_euclid(1000), to.div_euclid(1000))
         .await?;
     let failures = charts.failures(&points);
+    let memory = charts.memory(&state.services.memory_readings(project, (from, to)).await);
     let clock = state.clock();
     Ok(Report {
         window: window.to_owned(),
@@ -378,5 +379,6 @@ pub(super) async fn health_report(
         transitions,
         errors,
         failures,
+        memory,
     })
 }

@@ -50,6 +50,52 @@ impl Services {
         outcome
     }
 
+    /// One service the health answers report (seed 004's
+    /// `services.backgroundJobs`): `true` in every health URL that names
+    /// it; unsupported where none does.
+    pub(super) async fn health_service(&self, project: &Project, service: &str) -> Outcome {
+        let probes = match self.probes(project).await {
+            Ok(probes) => probes,
+            Err(outcome) => return outcome,
+        };
+        let mut seen = Vec::new();
+        for (url, probe) in &probes {
+            let probe = match probe {
+                Ok(probe) => probe,
+                Err(why) => return Outcome::failed(format!("{url}: {why}.")).saw(url, why.clone()),
+            };
+            let value = probe
+                .body
+                .as_ref()
+                .and_then(|body| body.get("services")?.get(service).cloned());
+            if let Some(value) = value {
+                seen.push((url.clone(), value));
+            }
+        }
+        if seen.is_empty() {
+            return Outcome::new(
+                CheckStatus::Unsupported,
+                format!(
+                    "No health endpoint reports “{service}” under services: check it by hand in the logs, or add it to the health answer (\"services\": {{ \"{service}\": true }})."
+                ),
+            );
+        }
+        let down: Vec<&(String, serde_json::Value)> = seen
+            .iter()
+            .filter(|(_, value)| *value != serde_json::Value::Bool(true))
+            .collect();
+        let mut outcome = match down.first() {
+            None => Outcome::passed(format!("The health endpoint reports {service} up.")),
+            Some((url, value)) => Outcome::failed(format!(
+                "{url} reports {service} as {value}: read the service's logs for it, and restart it if it stopped."
+            )),
+        };
+        for (url, value) in &seen {
+            outcome = outcome.saw(url, format!("services.{service}: {value}"));
+        }
+        outcome
+    }
+
     pub(super) async fn health_latency(
         &self,
         playbook: &Playbook,

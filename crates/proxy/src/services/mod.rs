@@ -233,6 +233,13 @@ pub const COUNTS_FRESH_FOR: Duration = Duration::from_secs(120);
 /// how many hours, and what Sentry said.
 type Counts = Arc<tokio::sync::Mutex<Option<(i64, Project, u32, ErrorHours)>>>;
 
+/// A project's latest memory readings for the chart: when (ms), with which
+/// settings, of which window (ms, to the minute), and what Render said.
+type MemorySlot = Arc<tokio::sync::Mutex<Option<(i64, Project, (i64, i64), MemoryReadings)>>>;
+
+/// Memory readings (Unix ms, MB) and the limit, or why there are none.
+pub(crate) type MemoryReadings = Result<(Vec<(i64, f64)>, Option<f64>), String>;
+
 /// The clients of the configured services, and the results of recent runs.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -250,6 +257,8 @@ pub struct Services {
     recent: Arc<Mutex<HashMap<Key, Slot>>>,
     /// Each project's hourly error counts, reused while fresh.
     counts: Arc<Mutex<HashMap<i64, Counts>>>,
+    /// Each project's memory readings, reused while fresh.
+    memory: Arc<Mutex<HashMap<i64, MemorySlot>>>,
     /// Sentry project ids by organization and slug, for the error watch.
     sentry_ids: Arc<Mutex<HashMap<(String, String), String>>>,
     /// What "fresh" is read by.
@@ -293,6 +302,7 @@ impl Services {
             store,
             recent: Arc::default(),
             counts: Arc::default(),
+            memory: Arc::default(),
             sentry_ids: Arc::default(),
             clock,
             under_way: Arc::default(),
@@ -344,6 +354,7 @@ impl Services {
     pub fn forget(&self, project: i64) {
         lock(&self.recent).retain(|(id, _), _| *id != project);
         lock(&self.counts).remove(&project);
+        lock(&self.memory).remove(&project);
         lock(&self.sentry_ids).clear();
     }
 
@@ -423,6 +434,10 @@ impl Services {
             CheckKind::HealthEndpoint => self.health_endpoint(project).await,
             CheckKind::HealthLatency => self.health_latency(playbook, project, item).await,
             CheckKind::HealthFrontend => self.health_frontend(playbook, project).await,
+            CheckKind::HealthService => {
+                self.health_service(project, param("service").unwrap_or_default())
+                    .await
+            }
             CheckKind::SlackWebhook => self.slack_webhook(project).await,
             CheckKind::SentryErrorCount => {
                 self.sentry_error_count(playbook, project, param("project"))

@@ -498,6 +498,74 @@ impl Services {
             )
     }
 
+    /// The host's memory from `from_ms` to `to_ms` for the Watch tab's
+    /// chart, about 120 readings whatever the window, and its limit; with
+    /// several instances, the one using most at the end. Reused for
+    /// [`COUNTS_FRESH_FOR`] with the same settings and window (to the
+    /// minute): every open Watch tab asks with its health report.
+    pub(crate) async fn memory_readings(
+        &self,
+        project: &Project,
+        (from_ms, to_ms): (i64, i64),
+    ) -> MemoryReadings {
+        let window = (from_ms.div_euclid(60_000), to_ms.div_euclid(60_000));
+        let slot = lock(&self.memory).entry(project.id).or_default().clone();
+        let mut slot = slot.lock().await;
+        let fresh_ms = i64::try_from(COUNTS_FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        if let Some((at, settings, asked, read)) = slot.as_ref()
+            && self.clock.now_ms() - at < fresh_ms
+            && settings == project
+            && *asked == window
+        {
+            return read.clone();
+        }
+        let read = self.read_memory(project, (from_ms, to_ms)).await;
+        *slot = Some((self.clock.now_ms(), project.clone(), window, read.clone()));
+        read
+    }
+
+    async fn read_memory(&self, project: &Project, (from_ms, to_ms): (i64, i64)) -> MemoryReadings {
+        let (render, service) = self
+            .render_target(project)
+            .map_err(|_| "Memory comes from Render's metrics: set the Render service (and RENDER_API_KEY) to see it.".to_owned())?;
+        let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).map_err(|err| err.to_string());
+        let window = (at(from_ms)?, at(to_ms)?);
+        let resolution = u32::try_from(((to_ms - from_ms) / 1000 / 120).max(60)).unwrap_or(3600);
+        let series = render
+            .metric("memory", service, window, resolution, &[])
+            .await
+            .map_err(|err| {
+                format!("Render {err}: the memory chart comes back when Render answers.")
+            })?;
+        let limit = render
+            .metric("memory-limit", service, window, resolution, &[])
+            .await
+            .ok()
+            .and_then(|series| {
+                series
+                    .iter()
+                    .flat_map(|series| &series.readings)
+                    .map(|(_, mb)| *mb)
+                    .reduce(f64::max)
+            });
+        let busiest = series.into_iter().max_by(|a, b| {
+            let last = |series: &crate::upstream::render::Metric| {
+                series.readings.last().map_or(0.0, |(_, mb)| *mb)
+            };
+            last(a).total_cmp(&last(b))
+        });
+        let readings = busiest
+            .map(|series| {
+                series
+                    .readings
+                    .into_iter()
+                    .map(|(at, mb)| (at * 1000, mb))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((readings, limit))
+    }
+
     /// Log lines at `level` (containing `text`) in the last four hours,
     /// the time between two checkpoints.
     pub(super) async fn render_logs(

@@ -132,7 +132,7 @@ impl<'a> Charts<'a> {
 
     /// The host's memory (Unix ms, MB), with its limit as the line; or why
     /// Render could not say.
-    pub fn memory(&self, read: &Result<(Vec<(i64, f64)>, Option<f64>), String>) -> Chart {
+    pub fn memory(&self, read: &crate::services::MemoryReadings) -> Chart {
         let time = |at| local_time(at, self.zone);
         match read {
             Ok((readings, limit)) => memory_chart(

@@ -1081,11 +1081,6 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         let criterion = |id: &str| testid(&format!("criterion-{id}"));
         click(
             &c,
-            &format!("{} input", testid("item-success-background-jobs")),
-        )
-        .await;
-        click(
-            &c,
             &format!(
                 "{} {}",
                 testid("item-success-no-critical"),
@@ -1096,12 +1091,8 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         wait_for_text(&c, &criterion("success-no-critical"), "met").await;
         wait_for_text(&c, &criterion("success-error-rate"), "met").await;
         wait_for_text(&c, &criterion("success-health"), "never down in").await;
-        wait_for_text(
-            &c,
-            &criterion("success-background-jobs"),
-            "confirmed by Ben",
-        )
-        .await;
+        // Background jobs: as the health endpoint reports them at each snapshot.
+        wait_for_text(&c, &criterion("success-background-jobs"), "met").await;
         // What nothing measured is waived with a reason: this launch gave
         // Watchpost no database to read.
         replace_text(

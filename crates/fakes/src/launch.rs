@@ -105,6 +105,17 @@ impl Launch {
             );
             let key = sentry::client_key(FRONTEND_ID, &sentry::dsn(&sentry.base, FRONTEND_ID));
             world.keys.insert(FRONTEND.into(), vec![key]);
+            // The frontend already sends events: an issue first seen two
+            // days ago, seen again half an hour ago (not a new one).
+            let mut known = sentry::issue_of(
+                FRONTEND_ID,
+                900,
+                "error",
+                "ChunkLoadError: Loading chunk 7 failed",
+            );
+            known["firstSeen"] =
+                json!((Timestamp::now() - SignedDuration::from_hours(48)).to_string());
+            world.issues.push(known);
         }
         let render = FakeRender::start_with(render::World::default(), latency.clone()).await;
         let verified = Timestamp::now() - SignedDuration::from_hours(3);

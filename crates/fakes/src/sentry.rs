@@ -545,7 +545,7 @@ async fn stats(State(fake): State<Fake>, uri: OriginalUri) -> Response {
             })
             .sum();
         answer["groups"] = json!([{ "by": {}, "totals": { "sum(quantity)": total }, "series": { "sum(quantity)": [total] } }]);
-        answer["intervals"] = json!([answer["intervals"][0].clone()]);
+        answer["intervals"] = json!([asked("start").first().copied().unwrap_or_default()]);
         return axum::Json(answer).into_response();
     }
     if asked("groupBy").contains(&"project") {

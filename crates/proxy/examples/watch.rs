@@ -9,7 +9,10 @@
 //!   core at the 30-second interval, measured at a 1-second interval;
 //! - the error watch's cost: Sentry requests per round for the 50 projects
 //!   (each its own Sentry project, in one organization), CPU time per round
-//!   beyond the sampler's, and RSS, measured at a 1-second interval.
+//!   beyond the sampler's, and RSS, measured at a 1-second interval;
+//! - the host's metrics' cost: a round of the routine's Render checks
+//!   (memory, 5xx share, latency of three paths, restarts) for the 50
+//!   projects, as a snapshot asks them: Render requests, CPU time, RSS.
 //!
 //! The proxy is the real release binary (`WATCHPOST_BIN`), its health URLs
 //! point at the fakes' service, on loopback.
@@ -31,6 +34,15 @@ use proxy::{Error, Proxy};
 const PROJECTS: usize = 50;
 const SAMPLES_PER_DAY: i64 = 24 * 3600 / 30;
 const STATS_ROUNDS: usize = 4;
+/// The routine's checks of the host's own metrics.
+const HOST_ITEMS: [&str; 6] = [
+    "routine-memory-stable",
+    "host-error-rate",
+    "calls-latency-host",
+    "webhooks-latency-host",
+    "assistants-latency-host",
+    "routine-no-restarts",
+];
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -111,6 +123,34 @@ async fn main() -> Result<(), Error> {
     // Beside the sampler's own cost, which varies by as much between runs.
     let error_round = (with_errors - per_round).max(0.0);
 
+    // A round of the host's metrics, as a snapshot asks them.
+    std::fs::remove_file(data.path().join("auth.toml"))?;
+    let proxy = Proxy::start_with(data.path(), &launch.env())?;
+    let admin = proxy.admin(0).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rendered = || fakes::lock(&launch.render.world).requests.len();
+    let items = serde_json::json!({ "items": HOST_ITEMS });
+    let (cpu_before, asked_before, started) = (proxy.cpu_time()?, rendered(), Instant::now());
+    for id in &ids {
+        let response = admin
+            .post(format!("{}/api/projects/{id}/checks", proxy.url))
+            .json(&items)
+            .send()
+            .await?;
+        let reports: Value = response.json().await?;
+        let passed = reports.as_array().map_or(0, |reports| {
+            reports.iter().filter(|r| r["status"] == "passed").count()
+        });
+        if passed != HOST_ITEMS.len() {
+            return Err(format!("the host's checks did not all pass: {reports}").into());
+        }
+    }
+    let host_wall = started.elapsed();
+    let host_cpu = proxy.cpu_time()? - cpu_before;
+    let host_requests = (rendered() - asked_before) as f64 / PROJECTS as f64;
+    let host_rss = proxy.rss_kb()?;
+    drop(proxy);
+
     println!("Watchpost sampler benchmark ({})", std::env::consts::ARCH);
     println!(
         "watch: {PROJECTS} projects sampled every 30 s, {SAMPLES_PER_DAY} samples each stored: RSS {:.1} MB; {:.1} MB after {} 24-hour window reads, {:.1} MB 15 s later  (target: the idle target)",
@@ -134,6 +174,12 @@ async fn main() -> Result<(), Error> {
         error_round / 300_000.0 * 100.0,
         mb(errors_rss)
     );
+    println!(
+        "watch: host metrics: {host_requests:.0} Render requests per project per round (memory and its limit, 5xx share, three paths' latency, events and instances), {:.0} ms CPU and {:.2} s for a round of {PROJECTS} projects; RSS {:.1} MB after it",
+        ms(host_cpu),
+        host_wall.as_secs_f64(),
+        mb(host_rss)
+    );
     Ok(())
 }
 
@@ -144,12 +190,25 @@ async fn fill(dir: &std::path::Path, url: &str) -> Result<Vec<i64>, Error> {
     let mut ids = Vec::new();
     for n in 0..PROJECTS {
         let project = store
-            .create_project(&Project::blank(0).patched(ProjectPatch {
-                name: Some(format!("Watched {n}")),
-                health_urls: Some(vec![url.to_owned()]),
-                sentry_project: Some(Some(format!("watched-{n}"))),
-                ..ProjectPatch::default()
-            }))
+            .create_project(
+                &Project::blank(0).patched(ProjectPatch {
+                    name: Some(format!("Watched {n}")),
+                    health_urls: Some(vec![url.to_owned()]),
+                    sentry_project: Some(Some(format!("watched-{n}"))),
+                    render_service_id: Some(Some(fakes::launch::SERVICE.to_owned())),
+                    render_paths: Some(
+                        [
+                            ("calls", "/api/calls"),
+                            ("webhooks", "/api/webhooks"),
+                            ("assistants", "/api/assistants"),
+                        ]
+                        .into_iter()
+                        .map(|(endpoint, path)| (endpoint.to_owned(), path.to_owned()))
+                        .collect(),
+                    ),
+                    ..ProjectPatch::default()
+                }),
+            )
             .await?;
         let change = Change::WatchScheduled {
             start: now_ms / 1000 - 24 * 3600 + 60,

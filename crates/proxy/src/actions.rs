@@ -1024,7 +1024,7 @@ impl Services {
         let marker = format!("{TEST_EVENT_TITLE} {}", &event_id[..8]);
         let event = json!({
             "event_id": event_id,
-            "timestamp": jiff::Timestamp::now().to_string(),
+            "timestamp": self.clock.real_timestamp().to_string(),
             "platform": "other",
             "level": "error",
             "logger": "watchpost",

@@ -262,7 +262,7 @@ pub struct Services {
     /// Sentry project ids by organization and slug, for the error watch.
     sentry_ids: Arc<Mutex<HashMap<(String, String), String>>>,
     /// What "fresh" is read by.
-    clock: Clock,
+    pub(crate) clock: Clock,
     /// The actions under way (see `actions`).
     pub(crate) under_way: Arc<Mutex<std::collections::HashSet<String>>>,
 }

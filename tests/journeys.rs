@@ -594,8 +594,16 @@ async fn an_admin_changes_a_projects_settings() {
         wait_for_text(&c, &testid("settings-error"), "A setting cannot be used").await;
 
         replace_text(&c, &field("timezone"), "Europe/London").await;
-        // The Sentry transaction each endpoint's p99 is read from.
+        // The Sentry transaction each endpoint's p99 is read from, the path
+        // Render counts it under, and the database's read-only user.
         replace_text(&c, "#transaction-calls", "POST /api/calls").await;
+        replace_text(&c, "#render-path-calls", "/api/calls").await;
+        replace_text(
+            &c,
+            &field("database_url"),
+            "postgres://watchpost_ro:s3cret-pass@db.voxanne.supabase.co:5432/postgres",
+        )
+        .await;
         click(&c, &testid("settings-save")).await;
         wait_for_text(&c, &testid("settings-saved"), "Saved.").await;
         wait_for_text(&c, &testid("project-name-heading"), "Voxanne backend").await;
@@ -611,6 +619,15 @@ async fn an_admin_changes_a_projects_settings() {
             Some("POST /api/calls"),
             "the mapping was saved"
         );
+        // The connection string comes back masked, and its field stays empty.
+        let set = wait_for_text(&c, &testid("database-set"), "watchpost_ro:••••@").await;
+        assert!(!set.contains("s3cret"), "{set}");
+        let typed = find(&c, &field("database_url"))
+            .await
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(typed.as_deref(), Some(""));
         c.execute(
             &format!(
                 "document.querySelector('{}').scrollIntoView({{block: 'center'}})",
@@ -621,6 +638,7 @@ async fn an_admin_changes_a_projects_settings() {
         .await
         .expect("scroll");
         screenshot(&c, "settings-transactions-light").await;
+        screenshots(&c, "settings-database", &field("database_url")).await;
 
         click(&c, &testid("settings-archive")).await;
         wait_for_text(&c, &testid("archived"), "Archived").await;
@@ -1016,6 +1034,9 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         }
         wait_for_text(&c, &testid("errors-chart"), "errors in").await;
         screenshots(&c, "watch-running", &testid("health")).await;
+        // The host's memory under its limit, from Render's metrics.
+        wait_for_text(&c, &testid("memory-chart"), "the limit is 512 MB").await;
+        screenshots(&c, "watch-memory", &testid("memory")).await;
         // Nobody completes hour 8: Ana's browser says so by itself.
         wait_for_notification(&c, "Hour 8 is overdue.").await;
         // The project list shows who has the watch and what is late.

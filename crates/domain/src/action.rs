@@ -41,6 +41,7 @@ actions! {
     SlackTest = "slack.test_message", "Send a Slack test message";
     TestEvent = "sentry.test_event", "Send a test event";
     Rollback = "render.rollback", "Roll back on Render";
+    FitSampleRate = "render.fit_sample_rate", "Lower the traces sample rate to fit";
 }
 
 impl ActionKind {
@@ -68,6 +69,7 @@ impl ActionKind {
             CheckKind::RenderDeployLive => Some(ActionKind::Deploy),
             CheckKind::SlackWebhook => Some(ActionKind::SlackTest),
             CheckKind::SentryEvents => Some(ActionKind::TestEvent),
+            CheckKind::SentryQuota => Some(ActionKind::FitSampleRate),
             _ => None,
         }
     }
@@ -107,6 +109,9 @@ impl ActionKind {
                 "Send a test error to Sentry through the project's DSN, and wait for it to appear?"
                     .to_owned()
             }
+            ActionKind::FitSampleRate => format!(
+                "Lower SENTRY_TRACES_SAMPLE_RATE on {service} to the rate that fits this month's quota? It takes effect at the next deploy."
+            ),
             ActionKind::Rollback => format!(
                 "Roll {service} back to its previous live deploy on Render? Type the service's name to confirm."
             ),

@@ -354,6 +354,7 @@ impl Services {
             ActionKind::Deploy => self.deploy(project).await,
             ActionKind::SlackTest => self.slack_test(project, actor).await,
             ActionKind::TestEvent => return self.test_event(project).await,
+            ActionKind::FitSampleRate => self.fit_sample_rate(project).await,
             ActionKind::Rollback => Acted::new(
                 ActionStatus::Failed,
                 "A rollback needs the service's name typed: POST /api/projects/{id}/rollback {\"confirm\": \"<service name>\"}.",
@@ -857,7 +858,10 @@ impl Services {
         project: &Project,
         kind: ActionKind,
     ) -> ActionPreview {
-        let on_render = matches!(kind, ActionKind::SetEnvVars | ActionKind::Deploy);
+        let on_render = matches!(
+            kind,
+            ActionKind::SetEnvVars | ActionKind::Deploy | ActionKind::FitSampleRate
+        );
         let service = match self.render_target(project) {
             Ok((render, id)) if on_render => render.service(id).await.ok().map(|s| s.name),
             _ => None,
@@ -936,6 +940,44 @@ impl Services {
             counted(plan.to_set.len(), "variable")
         );
         acted
+    }
+
+    /// Sets `SENTRY_TRACES_SAMPLE_RATE` on Render to the rate that keeps
+    /// the month's transactions within the plan, as `sentry.quota` computes
+    /// it now; unchanged when the rate set already fits.
+    async fn fit_sample_rate(&self, project: &Project) -> Acted {
+        const KEY: &str = "SENTRY_TRACES_SAMPLE_RATE";
+        let seen = match self.quota_seen(project).await {
+            Ok(seen) => seen,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        let Some(current) = seen.current else {
+            return Acted::new(
+                ActionStatus::Failed,
+                format!(
+                    "{KEY} is not set on the Render service as a number: set the env vars first, then check the quota again."
+                ),
+            );
+        };
+        let Some(rate) = seen.fitting_rate() else {
+            return Acted::new(
+                ActionStatus::Unchanged,
+                format!("{KEY} {current} already keeps the month's transactions within the plan."),
+            );
+        };
+        let (render, service) = match self.render_target(project) {
+            Ok(target) => target,
+            Err(outcome) => return Acted::stopped(outcome),
+        };
+        let value = crate::secret::Secret::new(rate.to_string());
+        if let Err(err) = render.set_env_var(service, KEY, &value).await {
+            return Acted::upstream("Render", &err).with(KEY, "not set");
+        }
+        Acted::new(
+            ActionStatus::Done,
+            format!("Set {KEY} from {current} to {rate} on Render; it takes effect at the next deploy: deploy now to use it."),
+        )
+        .with(KEY, format!("{current} → {rate}"))
     }
 
     async fn deploy(&self, project: &Project) -> Acted {

@@ -1222,8 +1222,24 @@ async fn the_quota_is_projected_to_the_month_s_end_with_a_rate_that_fits() {
         .expect("a rate");
     assert!(rate > 0.0 && rate < 0.2, "{rate}");
 
-    // A larger plan of the project's own: it fits again.
+    // Offered with the env var action: an admin sets the rate that fits.
     let admin = server.admin().await;
+    let acted = admin
+        .post(
+            &format!("/api/projects/{project}/actions/render.fit_sample_rate"),
+            "{}",
+        )
+        .await;
+    assert_eq!(acted.status(), StatusCode::OK);
+    let acted = json(acted).await;
+    assert_eq!(acted["status"], "done", "{acted}");
+    let set = fakes::lock(&fakes.render.world).env[SERVICE]
+        .iter()
+        .find(|(key, _)| key == "SENTRY_TRACES_SAMPLE_RATE")
+        .map(|(_, value)| value.clone());
+    assert_eq!(set, Some(rate.to_string()), "{acted}");
+
+    // A larger plan of the project's own: it fits again.
     let plan = admin
         .patch(
             &format!("/api/projects/{project}"),

@@ -10,12 +10,31 @@ use super::*;
 /// The sample rate variable whose value the fitting rate starts from.
 const TRACES_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
 
+/// The month's use as Sentry counted it, and the sample rate set on the
+/// host: what the check judges and the action scales.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QuotaSeen {
+    pub errors: Usage,
+    pub transactions: Usage,
+    /// `SENTRY_TRACES_SAMPLE_RATE` on Render, when it can be read.
+    pub current: Option<f64>,
+    now: jiff::Timestamp,
+}
+
+impl QuotaSeen {
+    /// The traces sample rate that keeps the month within the plan, when
+    /// the one set does not.
+    pub fn fitting_rate(&self) -> Option<f64> {
+        self.current
+            .and_then(|rate| self.transactions.fitting_rate(rate))
+    }
+}
+
 impl Services {
-    pub(super) async fn sentry_quota(&self, project: &Project) -> Outcome {
-        let (sentry, org) = match self.sentry_org(project) {
-            Ok(target) => target,
-            Err(outcome) => return outcome,
-        };
+    /// This month's accepted errors and transactions of the project's
+    /// organization, and the last day's, against the project's plan.
+    pub(crate) async fn quota_seen(&self, project: &Project) -> Result<QuotaSeen, Outcome> {
+        let (sentry, org) = self.sentry_org(project)?;
         let now = self.clock.real_timestamp();
         let (month_start, month_end) = month_of(now);
         let day_ago = now - jiff::SignedDuration::from_hours(24);
@@ -25,10 +44,8 @@ impl Services {
             sentry.accepted(org, "error", (day_ago, now)),
             sentry.accepted(org, "transaction", (day_ago, now)),
         );
-        let (errors, transactions, errors_day, transactions_day) = match counts {
-            Ok(counts) => counts,
-            Err(err) => return Outcome::upstream("Sentry", &err),
-        };
+        let (errors, transactions, errors_day, transactions_day) =
+            counts.map_err(|err| Outcome::upstream("Sentry", &err))?;
         let hours_left = (month_end.as_second() - now.as_second()) as f64 / 3600.0;
         let usage = |used, last_day, plan: Option<u32>, free| Usage {
             used,
@@ -36,18 +53,35 @@ impl Services {
             plan: u64::from(plan.unwrap_or(free)),
             hours_left,
         };
-        let errors = usage(
+        Ok(QuotaSeen {
+            errors: usage(
+                errors,
+                errors_day,
+                project.plan_errors_per_month,
+                FREE_ERRORS_PER_MONTH,
+            ),
+            transactions: usage(
+                transactions,
+                transactions_day,
+                project.plan_transactions_per_month,
+                FREE_TRANSACTIONS_PER_MONTH,
+            ),
+            current: self.traces_rate(project).await,
+            now,
+        })
+    }
+
+    pub(super) async fn sentry_quota(&self, project: &Project) -> Outcome {
+        let seen = match self.quota_seen(project).await {
+            Ok(seen) => seen,
+            Err(outcome) => return outcome,
+        };
+        let QuotaSeen {
             errors,
-            errors_day,
-            project.plan_errors_per_month,
-            FREE_ERRORS_PER_MONTH,
-        );
-        let transactions = usage(
             transactions,
-            transactions_day,
-            project.plan_transactions_per_month,
-            FREE_TRANSACTIONS_PER_MONTH,
-        );
+            current,
+            now,
+        } = seen;
         let when = |hours: f64| {
             let at = now + jiff::SignedDuration::from_secs((hours * 3600.0) as i64);
             day_and_hour(&at.to_string())
@@ -68,9 +102,7 @@ impl Services {
                 None => {}
             }
         }
-        // The sample rate in use, from the host, to scale down from.
-        let current = self.traces_rate(project).await;
-        let fits = current.and_then(|rate| transactions.fitting_rate(rate));
+        let fits = seen.fitting_rate();
         let mut outcome = if short.is_empty() {
             Outcome::passed(format!(
                 "This month's use fits the plan: {} of {} errors and {} of {} transactions so far, about {} and {} by the month's end.",
@@ -84,7 +116,7 @@ impl Services {
         } else {
             let advice = match (fits, current) {
                 (Some(rate), Some(current)) => format!(
-                    " Lower {TRACES_RATE} from {current} to {rate} (set it on Render, then deploy); leave out health checks in the SDK."
+                    " Lower {TRACES_RATE} from {current} to {rate} (“Lower the traces sample rate to fit” sets it on Render; then deploy), and leave out health checks in the SDK."
                 ),
                 _ => " Lower the sample rates (SENTRY_TRACES_SAMPLE_RATE first), leave out health checks in the SDK, or move to a larger plan.".to_owned(),
             };

@@ -539,18 +539,27 @@ impl Services {
     ) -> Option<(String, Result<Probe, String>)> {
         let text = project.frontend_url.as_ref()?;
         let conditions = domain::condition::conditions(&[FRONTEND_CONDITION.to_owned()]);
-        let probe = match Url::parse(text) {
+        Some((text.clone(), self.probe(text, &conditions).await))
+    }
+
+    /// One URL as typed, probed and judged by `conditions`; why not, in
+    /// words, when it could not be.
+    async fn probe(
+        &self,
+        text: &str,
+        conditions: &[domain::condition::Condition],
+    ) -> Result<Probe, String> {
+        match Url::parse(text) {
             Ok(url) => self
                 .health
-                .probe(&url, &conditions)
+                .probe(&url, conditions)
                 .await
                 .map_err(|err| match err {
                     Ok(refused) => refused.to_string(),
                     Err(upstream) => format!("it {upstream}"),
                 }),
             Err(_) => Err("it is not a URL".to_owned()),
-        };
-        Some((text.clone(), probe))
+        }
     }
 
     /// What the sampler probes: the health URLs and the frontend's page.
@@ -573,18 +582,7 @@ impl Services {
         let conditions = domain::condition::conditions(&project.health_conditions);
         let mut probes = Vec::new();
         for text in &project.health_urls {
-            let probe = match Url::parse(text) {
-                Ok(url) => self
-                    .health
-                    .probe(&url, &conditions)
-                    .await
-                    .map_err(|err| match err {
-                        Ok(refused) => refused.to_string(),
-                        Err(upstream) => format!("it {upstream}"),
-                    }),
-                Err(_) => Err("it is not a URL".to_owned()),
-            };
-            probes.push((text.clone(), probe));
+            probes.push((text.clone(), self.probe(text, &conditions).await));
         }
         Ok(probes)
     }

@@ -257,22 +257,8 @@ impl Services {
         };
         // Without a limit the rule holds growth to the first reading.
         let limit = render
-            .metric(
-                "memory-limit",
-                service,
-                window,
-                MEMORY_RESOLUTION_SECONDS,
-                &[],
-            )
-            .await
-            .ok()
-            .and_then(|series| {
-                series
-                    .iter()
-                    .flat_map(|series| &series.readings)
-                    .map(|(_, mb)| *mb)
-                    .reduce(f64::max)
-            });
+            .memory_limit(service, window, MEMORY_RESOLUTION_SECONDS)
+            .await;
         let trends: Vec<MemoryTrend> = memory
             .iter()
             .filter_map(|series| MemoryTrend::of(&series.readings, limit))
@@ -537,17 +523,7 @@ impl Services {
             .map_err(|err| {
                 format!("Render {err}: the memory chart comes back when Render answers.")
             })?;
-        let limit = render
-            .metric("memory-limit", service, window, resolution, &[])
-            .await
-            .ok()
-            .and_then(|series| {
-                series
-                    .iter()
-                    .flat_map(|series| &series.readings)
-                    .map(|(_, mb)| *mb)
-                    .reduce(f64::max)
-            });
+        let limit = render.memory_limit(service, window, resolution).await;
         let busiest = series.into_iter().max_by(|a, b| {
             let last = |series: &crate::upstream::render::Metric| {
                 series.readings.last().map_or(0.0, |(_, mb)| *mb)

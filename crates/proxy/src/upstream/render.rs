@@ -302,6 +302,25 @@ impl Render {
             .await
     }
 
+    /// The service's memory limit over the window, in MB: the highest
+    /// reading, `None` when Render gives none (or cannot be read).
+    pub async fn memory_limit(
+        &self,
+        service: &str,
+        window: (jiff::Timestamp, jiff::Timestamp),
+        resolution_seconds: u32,
+    ) -> Option<f64> {
+        let series = self
+            .metric("memory-limit", service, window, resolution_seconds, &[])
+            .await
+            .ok()?;
+        series
+            .iter()
+            .flat_map(|series| &series.readings)
+            .map(|(_, mb)| *mb)
+            .reduce(f64::max)
+    }
+
     /// The newest deploys first.
     pub async fn deploys(&self, service: &str, limit: usize) -> Result<Vec<Deploy>, UpstreamError> {
         let mut url = self.url(&["services", service, "deploys"]);

@@ -60,6 +60,11 @@ pub struct Watcher {
     /// Jobs under way: a slow probe or snapshot is never started twice.
     busy: Arc<Mutex<HashSet<(i64, Job)>>>,
     overdue: Arc<Mutex<Announced>>,
+    /// Scheduled snapshots are taken one at a time, each with its checks all
+    /// at once: 50 watches due together once ran 3,000 checks at once, and
+    /// the heap they scattered stayed (the benchmark's RSS, 20.7 MB at 4 at
+    /// a time, 19.5 MB like this). A snapshot lasts its slowest check.
+    snapshots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Default for Watcher {
@@ -77,6 +82,7 @@ impl Watcher {
             trackers: Arc::default(),
             busy: Arc::default(),
             overdue: Arc::default(),
+            snapshots: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -93,6 +99,7 @@ impl Watcher {
 
     /// One round: starts what each running watch needs now.
     async fn round(&self, state: &AppState) {
+        state.services.drop_stale();
         // Only projects that started a watch: the others' runs are never
         // folded (a server with a thousand projects and no watch does nothing).
         let (projects, watched) = match (
@@ -137,6 +144,7 @@ impl Watcher {
                 let (state, project, hour) = (state.clone(), project.clone(), checkpoint.hour);
                 state.clone().spawn(async move {
                     let _claim = claim;
+                    let _turn = state.watcher.snapshots.acquire().await;
                     if let Err(err) = take_snapshot(&state, &project, Some(hour), ACTOR).await {
                         tracing::error!(%err, project = project.id, hour, "a scheduled snapshot failed");
                     }

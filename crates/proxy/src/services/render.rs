@@ -497,7 +497,7 @@ impl Services {
         let window = (from_ms.div_euclid(60_000), to_ms.div_euclid(60_000));
         let slot = lock(&self.memory).entry(project.id).or_default().clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = i64::try_from(COUNTS_FRESH_FOR.as_millis()).unwrap_or(i64::MAX);
+        let fresh_ms = millis(COUNTS_FRESH_FOR);
         if let Some((at, settings, asked, read)) = slot.as_ref()
             && self.clock.now_ms() - at < fresh_ms
             && settings == project

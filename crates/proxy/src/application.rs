@@ -17,6 +17,7 @@ use crate::config::ServiceSettings;
 use crate::net::Network;
 use crate::serve::{ConnectionLimits, serve};
 use crate::store::Store;
+use crate::store::copy::DataDirLock;
 use crate::watcher::Watcher;
 use crate::web::WebApp;
 use crate::{AppState, MAX_STREAMS, REQUEST_TIMEOUT, app};
@@ -75,12 +76,16 @@ pub struct Application {
     state: AppState,
     connections: ConnectionLimits,
     watch: bool,
+    /// Held until the store is closed: no restore, and no second server,
+    /// replaces the store under this one.
+    data_dir: DataDirLock,
 }
 
 impl Application {
     /// Opens the store, binds the address and brings the sessions in line
     /// with the sign-in configuration (a restart applies it as a reload does).
     pub async fn build(settings: Settings) -> Result<Self, String> {
+        let data_dir = DataDirLock::take(&settings.data_dir)?;
         let store = Store::open(&settings.data_dir)
             .await
             .map_err(|err| {
@@ -127,6 +132,7 @@ impl Application {
             state,
             connections: settings.connections,
             watch: settings.sample_interval.is_some(),
+            data_dir,
         })
     }
 
@@ -169,5 +175,6 @@ impl Application {
             tracing::warn!("stopped waiting for background work");
         }
         state.store.close().await;
+        drop(self.data_dir);
     }
 }

@@ -221,6 +221,18 @@ pub enum Command {
         #[arg(long)]
         generate: bool,
     },
+    /// Copies the store of --data-dir to PATH, a new file, while the server
+    /// runs or not: every write committed before it began, nothing after.
+    Backup {
+        /// Where the copy goes; an existing file is never overwritten.
+        path: PathBuf,
+    },
+    /// Puts a backup back as the store of --data-dir. Refuses while a server
+    /// uses it; the store it replaces is kept beside it.
+    Restore {
+        /// The backup to put back.
+        path: PathBuf,
+    },
 }
 
 fn parse_role(text: &str) -> Result<domain::api::Role, String> {

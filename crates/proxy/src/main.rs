@@ -11,6 +11,7 @@ use watchpost_proxy::clock::Clock;
 use watchpost_proxy::config::{Command, Config};
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::serve::ConnectionLimits;
+use watchpost_proxy::store::copy;
 use watchpost_proxy::{AppState, load_playbook};
 
 /// glibc's malloc kept the memory of closed streams in its per-thread arenas
@@ -36,6 +37,8 @@ async fn main() -> ExitCode {
             role,
             generate,
         }) => set_person(&config, name, *role, *generate),
+        Some(Command::Backup { path }) => backup(&config, path).await,
+        Some(Command::Restore { path }) => restore(&config, path).await,
         None => run(config).await,
     };
     match result {
@@ -99,29 +102,31 @@ async fn run(config: Config) -> Result<(), String> {
     let application = Application::build(settings).await?;
     let state = application.state().clone();
     state.spawn(reload_on_hangup(state.clone()));
+    let shutdown = shutdown_signal();
     tracing::info!(data_dir = %config.data_dir.display(), "store ready");
     println!("Watchpost is running at http://{}", application.addr());
-    application.run_until(shutdown_signal()).await;
+    application.run_until(shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// SIGHUP re-reads auth.toml; a broken file leaves the one in force.
-async fn reload_on_hangup(state: AppState) {
+/// SIGHUP re-reads auth.toml; a broken file leaves the one in force. The
+/// handler is installed at the call, before the URL is printed.
+fn reload_on_hangup(state: AppState) -> impl Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            if let Err(err) = state.reload_auth().await {
-                tracing::error!("auth.toml was not reloaded: {err}");
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut hangups) = hangups {
+            while hangups.recv().await.is_some() {
+                if let Err(err) = state.reload_auth().await {
+                    tracing::error!("auth.toml was not reloaded: {err}");
+                }
             }
         }
+        #[cfg(not(unix))]
+        let _ = state;
     }
-    #[cfg(not(unix))]
-    let _ = state;
 }
 
 fn hash_passcode() -> Result<(), String> {
@@ -130,6 +135,23 @@ fn hash_passcode() -> Result<(), String> {
         return Err("type the passcode on standard input".to_owned());
     }
     println!("{}", auth::hash_passcode(&Secret::new(passcode))?);
+    Ok(())
+}
+
+/// `watchpost backup PATH`: while the server runs, or not.
+async fn backup(config: &Config, path: &std::path::Path) -> Result<(), String> {
+    let copied = copy::backup(&config.data_dir, path).await?;
+    println!("backed up {copied}");
+    Ok(())
+}
+
+/// `watchpost restore PATH`: only while no server uses the data directory.
+async fn restore(config: &Config, path: &std::path::Path) -> Result<(), String> {
+    let restored = copy::restore(&config.data_dir, path, &Clock::default()).await?;
+    println!("restored {}", restored.store);
+    if let Some(kept) = restored.kept {
+        println!("the store it replaced is kept as {}", kept.display());
+    }
     Ok(())
 }
 
@@ -176,27 +198,39 @@ fn read_line() -> Result<String, String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Ctrl-C or SIGTERM: stop accepting, finish what is in flight, close the store.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Ctrl-C or SIGTERM: stop accepting, finish what is in flight, close the
+/// store. The handlers are installed when this is called, not when it is
+/// first awaited: a signal sent as soon as the URL is printed is not lost
+/// (the default action would kill the process mid-write).
+fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let received = |stream: Option<tokio::signal::unix::Signal>| async move {
+                match stream {
+                    Some(mut stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = received(interrupt) => {},
+                () = received(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

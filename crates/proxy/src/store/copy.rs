@@ -21,7 +21,9 @@ const LOCK_NAME: &str = "watchpost.lock";
 /// A data directory's exclusive lock, held while the value lives (and
 /// released by the system if the process dies).
 #[derive(Debug)]
-pub struct DataDirLock(#[allow(dead_code)] File);
+pub struct DataDirLock {
+    _file: File,
+}
 
 impl DataDirLock {
     /// Takes `data_dir`'s lock, or says who holds it.
@@ -36,7 +38,7 @@ impl DataDirLock {
             .open(&path)
             .map_err(|err| format!("cannot open {}: {err}", path.display()))?;
         match file.try_lock() {
-            Ok(()) => Ok(DataDirLock(file)),
+            Ok(()) => Ok(DataDirLock { _file: file }),
             Err(TryLockError::WouldBlock) => Err(format!(
                 "a Watchpost server is using {}: stop it first",
                 data_dir.display()
@@ -99,16 +101,17 @@ pub async fn backup(data_dir: &Path, to: &Path) -> Result<Copied, String> {
         let _ = std::fs::remove_file(&partial);
         return Err(format!("cannot write {}: {err}", to.display()));
     }
-    let read = read_copy(&partial).await;
-    match read {
-        Ok(_) => std::fs::rename(&partial, to)
-            .map_err(|err| format!("cannot name the copy {}: {err}", to.display()))?,
+    let mut copied = match read_copy(&partial).await {
+        Ok(copied) => copied,
         Err(err) => {
             let _ = std::fs::remove_file(&partial);
             return Err(err);
         }
-    }
-    read_copy(to).await
+    };
+    std::fs::rename(&partial, to)
+        .map_err(|err| format!("cannot name the copy {}: {err}", to.display()))?;
+    copied.path = to.to_owned();
+    Ok(copied)
 }
 
 /// Puts the backup `from` back as `data_dir`'s store, refusing while a

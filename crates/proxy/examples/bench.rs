@@ -3,6 +3,7 @@
 //! - sync latency p50 and p99, from the start of a write to its delivery on
 //!   each of 200 live streams;
 //! - the time to fold 100,000 entries on the first read of a run;
+//! - `watchpost backup` of that log: its time and size, and the restore's;
 //! - the proxy's resident memory idle, with 1,000 and 3,000 open streams,
 //!   and after those close (issue 8: memory returns).
 //!
@@ -19,8 +20,10 @@ use domain::run::{Change, RunState};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio_stream::StreamExt;
+use watchpost_proxy::clock::Clock;
 use watchpost_proxy::runs::Runs;
 use watchpost_proxy::store::Store;
+use watchpost_proxy::store::copy;
 
 #[path = "support/proxy.rs"]
 mod proxy;
@@ -75,6 +78,7 @@ async fn main() -> Result<(), Error> {
 
     let (first_sign_in, returning_sign_in) = sign_in_during_a_flood(&proxy).await?;
     let (fold_cold, fold_pure) = fold_time(&data.path().join("fold")).await?;
+    let (backup, backup_bytes, restore) = backup_time(&data.path().join("fold")).await?;
 
     println!("Watchpost proxy benchmark ({})", std::env::consts::ARCH);
     println!(
@@ -86,6 +90,12 @@ async fn main() -> Result<(), Error> {
         "fold {FOLD_ENTRIES} entries on first read: {:.0} ms from SQLite, of which {:.0} ms folding  (target < 1000 ms)",
         ms(fold_cold),
         ms(fold_pure)
+    );
+    println!(
+        "backup of that {FOLD_ENTRIES}-entry log while the store is open: {:.0} ms, {:.1} MB; its restore (read back and put in place) {:.0} ms",
+        ms(backup),
+        backup_bytes as f64 / 1_000_000.0,
+        ms(restore)
     );
     println!(
         "sign-in during a flood of {FLOOD} guesses from {FLOOD} addresses: a first sign-in {:.0} ms ({} time(s) told to retry), a returning person {:.1} ms  (was 2200 ms behind 50 guesses)",
@@ -284,6 +294,18 @@ async fn fold_time(dir: &Path) -> Result<(Duration, Duration), Error> {
     assert_eq!(folded, state);
     store.close().await;
     Ok((cold, pure))
+}
+
+/// Copies the 100,000-entry store as `watchpost backup` does, then puts the
+/// copy back into a new data directory as `watchpost restore` does.
+async fn backup_time(dir: &Path) -> Result<(Duration, u64, Duration), Error> {
+    let to = dir.with_extension("backup.db");
+    let started = Instant::now();
+    let copied = copy::backup(dir, &to).await?;
+    let backup = started.elapsed();
+    let started = Instant::now();
+    copy::restore(&dir.with_extension("restored"), &to, &Clock::default()).await?;
+    Ok((backup, copied.bytes, started.elapsed()))
 }
 
 fn ms(duration: Duration) -> f64 {

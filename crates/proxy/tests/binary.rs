@@ -147,6 +147,29 @@ impl Running {
         session["role"].as_str().map(str::to_owned)
     }
 
+    async fn create_project(&self, client: &reqwest::Client, name: &str) -> Value {
+        client
+            .post(format!("{}/api/projects", self.url))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("create answers")
+            .json()
+            .await
+            .expect("project")
+    }
+
+    async fn log(&self, client: &reqwest::Client, project: &Value) -> Vec<Value> {
+        client
+            .get(format!("{}/api/projects/{}/log", self.url, project["id"]))
+            .send()
+            .await
+            .expect("log answers")
+            .json()
+            .await
+            .expect("entries")
+    }
+
     fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();
         assert!(
@@ -277,15 +300,7 @@ async fn every_acknowledged_write_survives_kill_9_in_a_burst() {
     let running = Running::start(dir.path()).await;
     let admin_passcode = running.generated("admin passcode:");
     let client = running.signed_in(&admin_passcode).await;
-    let project: Value = client
-        .post(format!("{}/api/projects", running.url))
-        .json(&json!({ "name": "Voxanne" }))
-        .send()
-        .await
-        .expect("create answers")
-        .json()
-        .await
-        .expect("project");
+    let project = running.create_project(&client, "Voxanne").await;
     let log_url = format!("{}/api/projects/{}/log", running.url, project["id"]);
 
     // Eight writers append as fast as they can; the server is killed once
@@ -331,17 +346,7 @@ async fn every_acknowledged_write_survives_kill_9_in_a_burst() {
 
     let running = Running::start(dir.path()).await;
     let client = running.signed_in(&admin_passcode).await;
-    let log: Vec<Value> = client
-        .get(format!(
-            "{}/api/projects/{}/log",
-            running.url, project["id"]
-        ))
-        .send()
-        .await
-        .expect("log answers")
-        .json()
-        .await
-        .expect("entries");
+    let log = running.log(&client, &project).await;
     for entry in &stored {
         assert!(
             log.contains(entry),
@@ -454,15 +459,7 @@ async fn litestream_replicates_the_store_and_its_replica_restores_after_a_kill_9
         .expect("litestream starts");
     let admin_passcode = running.generated("admin passcode:");
     let client = running.signed_in(&admin_passcode).await;
-    let project: Value = client
-        .post(format!("{}/api/projects", running.url))
-        .json(&json!({ "name": "Voxanne" }))
-        .send()
-        .await
-        .expect("create answers")
-        .json()
-        .await
-        .expect("project");
+    let project = running.create_project(&client, "Voxanne").await;
     let log_url = format!("{}/api/projects/{}/log", running.url, project["id"]);
     for n in 0..50 {
         let note = json!({ "op_id": format!("n{n}"), "kind": "note", "payload": { "text": format!("note {n}") } });
@@ -494,17 +491,7 @@ async fn litestream_replicates_the_store_and_its_replica_restores_after_a_kill_9
     let client = running
         .signed_in(&running.generated("admin passcode:"))
         .await;
-    let log: Vec<Value> = client
-        .get(format!(
-            "{}/api/projects/{}/log",
-            running.url, project["id"]
-        ))
-        .send()
-        .await
-        .expect("log answers")
-        .json()
-        .await
-        .expect("entries");
+    let log = running.log(&client, &project).await;
     assert_eq!(log.len(), 50);
     running.signal("-TERM");
     running.wait().await;

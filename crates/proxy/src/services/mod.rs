@@ -254,8 +254,10 @@ fn retain_fresh<K, T>(
     });
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+/// Whether a result made at `at` (the server clock's ms) is still within
+/// `fresh_for` at `now`.
+fn fresh(now: i64, at: i64, fresh_for: Duration) -> bool {
+    now - at < i64::try_from(fresh_for.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The clients of the configured services, and the results of recent runs.
@@ -347,9 +349,8 @@ impl Services {
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = millis(FRESH_FOR);
         if let Some((at, settings, outcome, entry)) = slot.as_ref()
-            && self.clock.now_ms() - at < fresh_ms
+            && fresh(self.clock.now_ms(), *at, FRESH_FOR)
             && settings == project
         {
             return Ok((outcome.clone(), entry.clone()));
@@ -372,13 +373,14 @@ impl Services {
     /// settings per project: 50 watches' snapshots left 4.5 MB behind.
     pub fn drop_stale(&self) {
         let now = self.clock.now_ms();
-        let fresh = |at: i64, fresh_for: Duration| now - at < millis(fresh_for);
-        retain_fresh(&mut lock(&self.recent), |(at, ..)| fresh(*at, FRESH_FOR));
+        retain_fresh(&mut lock(&self.recent), |(at, ..)| {
+            fresh(now, *at, FRESH_FOR)
+        });
         retain_fresh(&mut lock(&self.counts), |(at, ..)| {
-            fresh(*at, COUNTS_FRESH_FOR)
+            fresh(now, *at, COUNTS_FRESH_FOR)
         });
         retain_fresh(&mut lock(&self.memory), |(at, ..)| {
-            fresh(*at, COUNTS_FRESH_FOR)
+            fresh(now, *at, COUNTS_FRESH_FOR)
         });
     }
 
@@ -529,9 +531,8 @@ impl Services {
     pub(crate) async fn error_hours(&self, project: &Project, hours: u32) -> ErrorHours {
         let slot = lock(&self.counts).entry(project.id).or_default().clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = millis(COUNTS_FRESH_FOR);
         if let Some((at, settings, asked, counted)) = slot.as_ref()
-            && self.clock.now_ms() - at < fresh_ms
+            && fresh(self.clock.now_ms(), *at, COUNTS_FRESH_FOR)
             && settings == project
             && *asked == hours
         {

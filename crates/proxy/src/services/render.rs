@@ -497,9 +497,8 @@ impl Services {
         let window = (from_ms.div_euclid(60_000), to_ms.div_euclid(60_000));
         let slot = lock(&self.memory).entry(project.id).or_default().clone();
         let mut slot = slot.lock().await;
-        let fresh_ms = millis(COUNTS_FRESH_FOR);
         if let Some((at, settings, asked, read)) = slot.as_ref()
-            && self.clock.now_ms() - at < fresh_ms
+            && fresh(self.clock.now_ms(), *at, COUNTS_FRESH_FOR)
             && settings == project
             && *asked == window
         {

@@ -164,9 +164,11 @@ pub async fn restore(data_dir: &Path, from: &Path, clock: &Clock) -> Result<Rest
     };
     std::fs::rename(&incoming, &store)
         .map_err(|err| format!("cannot put the backup in place: {err}"))?;
-    let restored = read_copy(&store).await?;
     Ok(Restored {
-        store: restored,
+        store: Copied {
+            path: store,
+            ..backup
+        },
         kept,
     })
 }

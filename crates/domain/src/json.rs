@@ -365,6 +365,7 @@ impl NewEntry {
                 .raw("transactions", &transactions.to_string())
                 .raw("window_seconds", &window_seconds.to_string())
                 .text("threshold", threshold),
+            Change::WatchTakenOver { replica } => Object::default().text("replica", replica),
         };
         Object::default()
             .text("op_id", &self.op_id)

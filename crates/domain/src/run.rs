@@ -159,6 +159,11 @@ pub enum Change {
         /// The threshold it was held to, as the playbook writes it: `> 5%`.
         threshold: String,
     },
+    /// A Watchpost replica took the watch over (several replicas on one
+    /// PostgreSQL store: the one that held it stopped answering).
+    WatchTakenOver {
+        replica: String,
+    },
 }
 
 impl Entry {
@@ -259,6 +264,9 @@ impl Entry {
                 Decimal((percent * 100.0).round() / 100.0),
                 span(i64::from(*window_seconds))
             ),
+            Change::WatchTakenOver { replica } => {
+                format!("keeps the watch from server {replica} now")
+            }
             Change::HandoverAcknowledged { hour } => {
                 format!("took the watch, acknowledging the handover at hour {hour}")
             }
@@ -663,6 +671,8 @@ impl RunState {
                 };
                 self.waivers.insert(criterion, waiver);
             }
+            // The timeline's: what the watch saw is in the other entries.
+            Change::WatchTakenOver { .. } => {}
             Change::HandoverAcknowledged { hour } => {
                 self.acknowledged.insert(&hour.to_string(), who());
                 self.on_watch = Some(entry.actor.clone());

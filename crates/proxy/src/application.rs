@@ -15,6 +15,7 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::ServiceSettings;
 use crate::net::Network;
+use crate::secret::Secret;
 use crate::serve::{ConnectionLimits, serve};
 use crate::store::Store;
 use crate::store::copy::DataDirLock;
@@ -28,6 +29,11 @@ pub struct Settings {
     /// Where to listen: `127.0.0.1:0` picks a free port (tests).
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// The PostgreSQL store several replicas share; `None` keeps the
+    /// SQLite store in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// How the timeline names this replica; `None` picks one.
+    pub replica_name: Option<String>,
     /// The built app (Trunk's dist/ directory).
     pub dist: PathBuf,
     pub auth: Auth,
@@ -52,6 +58,8 @@ impl Settings {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir,
+            database_url: None,
+            replica_name: None,
             dist,
             auth,
             playbook,
@@ -77,24 +85,18 @@ pub struct Application {
     connections: ConnectionLimits,
     watch: bool,
     /// Held until the store is closed: no restore, and no second server,
-    /// replaces the store under this one.
-    data_dir: DataDirLock,
+    /// replaces the SQLite store under this one.
+    data_dir: Option<DataDirLock>,
 }
 
 impl Application {
     /// Opens the store, binds the address and brings the sessions in line
     /// with the sign-in configuration (a restart applies it as a reload does).
     pub async fn build(settings: Settings) -> Result<Self, String> {
-        let data_dir = DataDirLock::take(&settings.data_dir)?;
-        let store = Store::open(&settings.data_dir)
-            .await
-            .map_err(|err| {
-                format!(
-                    "cannot open the store in {}: {err}",
-                    settings.data_dir.display()
-                )
-            })?
-            .with_clock(settings.clock);
+        let data_dir = match settings.database_url {
+            Some(_) => None,
+            None => Some(DataDirLock::take(&settings.data_dir)?),
+        };
         let web = WebApp::load(&settings.dist);
         if !web.is_built() {
             tracing::warn!(dist = %settings.dist.display(), "no built app found; only the API is served");
@@ -103,6 +105,23 @@ impl Application {
             .await
             .map_err(|err| format!("cannot listen on {}: {err}", settings.addr))?;
         let addr = listener.local_addr().map_err(|err| err.to_string())?;
+        let replica = settings
+            .replica_name
+            .clone()
+            .or_else(|| std::env::var("RENDER_INSTANCE_ID").ok())
+            .unwrap_or_else(|| format!("{}:{}", host_name(), addr.port()));
+        let store = match &settings.database_url {
+            Some(url) => Store::connect(url, &replica).await.map_err(|err| {
+                format!("cannot open the store in PostgreSQL (--database-url): {err}")
+            })?,
+            None => Store::open(&settings.data_dir).await.map_err(|err| {
+                format!(
+                    "cannot open the store in {}: {err}",
+                    settings.data_dir.display()
+                )
+            })?,
+        }
+        .with_clock(settings.clock);
         let network = Network::new(
             &settings.public_origins,
             addr.port(),
@@ -115,6 +134,7 @@ impl Application {
             );
         }
         let mut state = AppState::new(store, settings.auth, network, settings.playbook, web)
+            .with_replica(replica)
             .with_max_streams(settings.max_streams)
             .with_services(&settings.services)?
             .with_request_timeout(settings.request_timeout);
@@ -150,8 +170,12 @@ impl Application {
     /// period) and closes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let (state, grace) = (self.state, self.connections.shutdown_grace);
+        if state.store.is_shared() {
+            state.spawn(state.runs.clone().follow_other_replicas());
+        }
         if self.watch {
-            // Resumes sampling and scheduling for every running watch.
+            // Resumes sampling and scheduling for every running watch (on a
+            // shared store, once this replica holds the watcher's lock).
             state.spawn(Watcher::run(state.clone()));
         }
         let stopping = state.clone();
@@ -177,4 +201,13 @@ impl Application {
         state.store.close().await;
         drop(self.data_dir);
     }
+}
+
+/// This machine's name, for naming the replica.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

@@ -32,6 +32,16 @@ pub struct Config {
     )]
     pub data_dir: PathBuf,
 
+    /// A PostgreSQL database to keep the store in instead of SQLite
+    /// (postgres://user:password@host/db): several replicas may share it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+
+    /// This replica's name on the timeline when it takes over the watch
+    /// [default: Render's instance id, else host:port].
+    #[arg(long, env = "WATCHPOST_REPLICA_NAME")]
+    pub replica_name: Option<String>,
+
     /// The built app (Trunk's dist/ directory).
     #[arg(long, env = "WATCHPOST_DIST", default_value = "./dist")]
     pub dist: PathBuf,

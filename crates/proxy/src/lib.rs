@@ -87,6 +87,8 @@ pub struct Shared {
     /// The sampler's and the scheduler's memory; [`watcher::Watcher::run`] drives it.
     pub watcher: Watcher,
     pub started: Instant,
+    /// This replica's name, for the timeline when it takes over the watch.
+    pub replica: String,
     /// Held while a sign-off is judged and stored: one at a time.
     pub sign_offs: Arc<tokio::sync::Mutex<()>>,
     /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
@@ -118,6 +120,7 @@ impl AppState {
             web: Arc::new(web),
             watcher: Watcher::default(),
             started: Instant::now(),
+            replica: "this server".to_owned(),
             sign_offs: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
             tasks: TaskTracker::new(),
@@ -143,6 +146,12 @@ impl AppState {
     /// already shared, which it is not then).
     fn shared_mut(&mut self) -> &mut Shared {
         Arc::make_mut(&mut self.0)
+    }
+
+    /// The state, naming this replica `replica`.
+    pub fn with_replica(mut self, replica: String) -> Self {
+        self.shared_mut().replica = replica;
+        self
     }
 
     /// Live checks against the configured services.

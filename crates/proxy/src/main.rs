@@ -90,6 +90,8 @@ async fn run(config: Config) -> Result<(), String> {
             max_connections: config.max_connections as usize,
             ..ConnectionLimits::default()
         },
+        database_url: config.database_url.clone(),
+        replica_name: config.replica_name.clone(),
         sample_interval: Some(Duration::from_secs(config.sample_interval)),
         error_watch_interval: Duration::from_secs(config.error_watch_interval),
         ..Settings::new(
@@ -103,7 +105,10 @@ async fn run(config: Config) -> Result<(), String> {
     let state = application.state().clone();
     state.spawn(reload_on_hangup(state.clone()));
     let shutdown = shutdown_signal();
-    tracing::info!(data_dir = %config.data_dir.display(), "store ready");
+    match &config.database_url {
+        Some(_) => tracing::info!(replica = %state.replica, "store ready on PostgreSQL"),
+        None => tracing::info!(data_dir = %config.data_dir.display(), "store ready"),
+    }
     println!("Watchpost is running at http://{}", application.addr());
     application.run_until(shutdown).await;
     tracing::info!("stopped");

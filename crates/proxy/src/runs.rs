@@ -7,6 +7,13 @@
 //! The writer stores every append waiting at once in one statement (a group
 //! commit): fifty people ticking, or fifty checks finishing, wait for one
 //! write, not for fifty in turn.
+//!
+//! On a shared store (PostgreSQL) other replicas append too. A replica then
+//! tells its streams and folded states by catching up from the store: it
+//! keeps, per project it follows, the last entry it told (`told`), and reads
+//! what came after whenever it appends or another replica's notification
+//! arrives. A project's entries commit in id order (the store's append lock),
+//! so reading after `told` never skips one.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine;
@@ -18,6 +25,7 @@ use domain::run::{Change, Entry, RunState};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::lock;
+use crate::store::postgres::Notice;
 use crate::store::{NewRow, Store};
 
 /// Appends stored in one statement at most.
@@ -40,6 +48,9 @@ struct Log {
     append_lock: Arc<tokio::sync::Mutex<()>>,
     channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Entry>>>>>,
     states: Arc<Mutex<HashMap<i64, RunState>>>,
+    /// Shared store only: per project this replica follows (a stream or a
+    /// folded state), the last entry told to them.
+    told: Arc<Mutex<HashMap<i64, u64>>>,
 }
 
 /// Entries to append together, all or none, and where the answer goes.
@@ -60,6 +71,7 @@ impl Runs {
                 append_lock: Arc::default(),
                 channels: Arc::default(),
                 states: Arc::default(),
+                told: Arc::default(),
             },
             writer: Arc::default(),
         }
@@ -148,7 +160,19 @@ impl Runs {
     }
 
     /// New entries of `project` from now on.
-    pub fn subscribe(&self, project: i64) -> broadcast::Receiver<Arc<Entry>> {
+    pub async fn subscribe(
+        &self,
+        project: i64,
+    ) -> Result<broadcast::Receiver<Arc<Entry>>, sqlx::Error> {
+        if self.log.store.is_shared() {
+            let _one_at_a_time = self.log.append_lock.lock().await;
+            self.log.follow(project).await?;
+            return Ok(self.channel(project));
+        }
+        Ok(self.channel(project))
+    }
+
+    fn channel(&self, project: i64) -> broadcast::Receiver<Arc<Entry>> {
         let mut channels = lock(&self.log.channels);
         // Drop the channels of projects nobody watches any more.
         channels.retain(|_, sender| sender.receiver_count() > 0);
@@ -159,16 +183,87 @@ impl Runs {
     }
 
     /// The run folded from the whole log; folded from the store on first use.
+    /// On a shared store it first reads what other replicas appended since
+    /// (one query), so that what an append is judged against is never behind.
     pub async fn state(&self, project: i64) -> Result<RunState, sqlx::Error> {
+        if self.log.store.is_shared() && lock(&self.log.states).contains_key(&project) {
+            let _one_at_a_time = self.log.append_lock.lock().await;
+            self.log.catch_up(project).await?;
+        }
         if let Some(state) = lock(&self.log.states).get(&project) {
             return Ok(state.clone());
         }
         // Holding the append lock keeps the cache from missing an entry
         // appended while the fold reads the store.
         let _one_at_a_time = self.log.append_lock.lock().await;
-        let state = self.fold(project).await?;
+        let state = if self.log.store.is_shared() {
+            // Up to what this replica has told: catching up applies the rest.
+            let told = self.log.follow(project).await?;
+            let mut state = RunState::default();
+            self.log
+                .store
+                .each_entry(project, 0, |entry| {
+                    if entry.id <= told {
+                        state.apply(&entry);
+                    }
+                })
+                .await?;
+            state
+        } else {
+            self.fold(project).await?
+        };
         lock(&self.log.states).insert(project, state.clone());
         Ok(state)
+    }
+
+    /// Tells this replica's streams and states what other replicas append,
+    /// until the store closes. Shared store only.
+    pub async fn follow_other_replicas(self) {
+        if !self.log.store.is_shared() {
+            return;
+        }
+        let mut notices = loop {
+            match self.log.store.notices().await {
+                Ok(notices) => break notices,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot listen to the other replicas yet; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        };
+        loop {
+            let notice = match notices.next().await {
+                Ok(notice) => notice,
+                Err(err) => {
+                    tracing::warn!(%err, "lost the other replicas' notifications; reconnecting");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    Notice::Reconnected
+                }
+            };
+            let caught_up = match notice {
+                Notice::Entries(project) => {
+                    let _one_at_a_time = self.log.append_lock.lock().await;
+                    self.log.catch_up(project).await
+                }
+                Notice::Project(_) => {
+                    self.log.store.projects_changed_elsewhere();
+                    Ok(())
+                }
+                Notice::Reconnected => {
+                    self.log.store.projects_changed_elsewhere();
+                    let _one_at_a_time = self.log.append_lock.lock().await;
+                    let followed: Vec<i64> = lock(&self.log.told).keys().copied().collect();
+                    let mut result = Ok(());
+                    for project in followed {
+                        result = result.and(self.log.catch_up(project).await);
+                    }
+                    result
+                }
+            };
+            if let Err(err) = caught_up {
+                tracing::warn!(%err, "reading the other replicas' entries failed");
+            }
+        }
     }
 
     /// Folds a project's log from the store.
@@ -235,11 +330,22 @@ impl Log {
                     }
                     Err(err) => vec![Err(err)],
                 };
+            let shared = self.store.is_shared();
+            if shared {
+                let mut appended: Vec<i64> = batch.iter().map(|append| append.project).collect();
+                appended.sort_unstable();
+                appended.dedup();
+                for project in appended {
+                    if let Err(err) = self.catch_up(project).await {
+                        tracing::warn!(%err, "reading the log back after an append failed");
+                    }
+                }
+            }
             for (append, stored) in batch.into_iter().zip(answers) {
                 let answer = match stored {
                     Ok(stored) => {
                         for (entry, created) in &stored {
-                            if *created {
+                            if *created && !shared {
                                 self.tell(append.project, entry);
                             }
                         }
@@ -254,6 +360,35 @@ impl Log {
                 let _ = append.done.send(answer);
             }
         }
+    }
+
+    /// Starts following `project` if this replica does not yet: from the
+    /// last entry stored now. Returns the last entry told. Called under the
+    /// append lock.
+    async fn follow(&self, project: i64) -> Result<u64, sqlx::Error> {
+        if let Some(told) = lock(&self.told).get(&project) {
+            return Ok(*told);
+        }
+        let last = self.store.last_entry_id(project).await?;
+        lock(&self.told).insert(project, last);
+        Ok(last)
+    }
+
+    /// Tells what a followed project's log holds after the last entry told.
+    /// Called under the append lock.
+    async fn catch_up(&self, project: i64) -> Result<(), sqlx::Error> {
+        let Some(told) = lock(&self.told).get(&project).copied() else {
+            return Ok(());
+        };
+        let mut last = told;
+        self.store
+            .each_entry(project, told, |entry| {
+                last = entry.id;
+                self.tell(project, &entry);
+            })
+            .await?;
+        lock(&self.told).insert(project, last);
+        Ok(())
     }
 
     fn tell(&self, project: i64, entry: &Entry) {

@@ -27,8 +27,10 @@ use domain::watch::{CheckpointState, is_running, span};
 
 use crate::error::Result;
 use crate::services::take_snapshot;
+use crate::store::postgres::WatcherLock;
 use crate::upstream::health::Probe;
 use crate::{AppState, lock};
+use sqlx::PgPool;
 
 /// How often each health URL is probed, unless configured.
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_secs(30);
@@ -87,13 +89,79 @@ impl Watcher {
     }
 
     /// Samples and schedules every interval, until the server stops (see
-    /// [`AppState::spawn`]).
+    /// [`AppState::spawn`]). On a shared store only the replica holding the
+    /// watcher's lock does; the others try to take it every interval, so
+    /// one takes over within an interval of the holder's death.
     pub async fn run(state: AppState) {
         let mut ticks = tokio::time::interval(state.watcher.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut held: Option<WatcherLock> = None;
         loop {
             ticks.tick().await;
+            if let Some(pool) = state.store.postgres()
+                && !state.watcher.lead(&state, pool, &mut held).await
+            {
+                continue;
+            }
             state.watcher.round(&state).await;
+        }
+    }
+
+    /// Whether this replica holds the watcher's lock, taking it if it is
+    /// free. On taking it, the watcher starts afresh from the store, as
+    /// after a restart, and says so on each running watch's timeline.
+    async fn lead(&self, state: &AppState, pool: &PgPool, held: &mut Option<WatcherLock>) -> bool {
+        if let Some(lock) = held {
+            if lock.held().await {
+                return true;
+            }
+            tracing::warn!("lost the watcher's lock: another replica may keep the watch now");
+            *held = None;
+        }
+        match WatcherLock::try_take(pool).await {
+            Ok(Some(lock)) => {
+                *held = Some(lock);
+                self.forget();
+                tracing::info!(replica = %state.replica, "this replica keeps the watch");
+                self.record_takeover(state).await;
+                true
+            }
+            Ok(None) => false,
+            Err(err) => {
+                tracing::warn!(%err, "cannot ask for the watcher's lock");
+                false
+            }
+        }
+    }
+
+    /// Drops what the watcher remembers, to rebuild it from the store.
+    fn forget(&self) {
+        lock(&self.trackers).clear();
+        *lock(&self.overdue) = Announced::default();
+        *lock(&self.errors_due) = 0;
+    }
+
+    /// Notes on every running watch's timeline that this replica keeps it.
+    async fn record_takeover(&self, state: &AppState) {
+        let now = state.clock().now();
+        let Ok(watched) = state.store.watched_projects().await else {
+            return;
+        };
+        for project in watched {
+            let running = state
+                .runs
+                .state(project)
+                .await
+                .is_ok_and(|run| is_running(&state.playbook, &run, now));
+            if !running {
+                continue;
+            }
+            let change = Change::WatchTakenOver {
+                replica: state.replica.clone(),
+            };
+            if let Err(err) = state.runs.record(project, &change, ACTOR).await {
+                tracing::error!(%err, project, "the takeover was not recorded");
+            }
         }
     }
 

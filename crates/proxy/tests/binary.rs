@@ -1,20 +1,17 @@
 //! The `watchpost` binary itself: its flags, start-up errors, graceful
 //! shutdown, and what a kill -9 leaves in the store.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
-fn watchpost() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_watchpost"))
-}
+mod common;
+
+use common::process::{Running, every_acknowledged_write_survives, watchpost};
 
 #[test]
 fn help_lists_every_flag_with_its_environment_variable() {
@@ -63,139 +60,6 @@ fn an_invalid_playbook_stops_start_up_with_its_place() {
         log.contains("team.toml") && log.contains("missing field `watch`"),
         "{log}"
     );
-}
-
-/// The binary serving on 127.0.0.1:0 over `data`, and what it printed first.
-struct Running {
-    child: Child,
-    url: String,
-    printed: String,
-}
-
-impl Running {
-    async fn start(data: &Path) -> Self {
-        let mut child = watchpost()
-            .args(["--addr", "127.0.0.1:0", "--dist"])
-            .arg(data.join("no-dist"))
-            .arg("--data-dir")
-            .arg(data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("watchpost starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let printed = tokio::task::spawn_blocking(move || {
-            let mut printed = String::new();
-            let mut reader = BufReader::new(stdout);
-            while !printed.contains("Watchpost is running at ") {
-                if reader.read_line(&mut printed).expect("stdout") == 0 {
-                    break;
-                }
-            }
-            printed
-        })
-        .await
-        .expect("reader");
-        let url = printed
-            .lines()
-            .find_map(|line| line.strip_prefix("Watchpost is running at "))
-            .expect("the URL line")
-            .to_owned();
-        Running {
-            child,
-            url,
-            printed,
-        }
-    }
-
-    /// A passcode shown on the first start, by its label.
-    fn generated(&self, label: &str) -> String {
-        self.printed
-            .lines()
-            .find_map(|line| line.trim().strip_prefix(label))
-            .map(|rest| rest.trim().to_owned())
-            .unwrap_or_else(|| panic!("`{label}` in:\n{}", self.printed))
-    }
-
-    async fn signed_in(&self, passcode: &str) -> reqwest::Client {
-        let (status, client) = self.sign_in("Dana", passcode).await;
-        assert_eq!(status, StatusCode::OK);
-        client
-    }
-
-    async fn sign_in(&self, name: &str, passcode: &str) -> (StatusCode, reqwest::Client) {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let response = client
-            .post(format!("{}/api/session", self.url))
-            .json(&json!({ "name": name, "passcode": passcode }))
-            .send()
-            .await
-            .expect("sign-in answers");
-        (response.status(), client)
-    }
-
-    async fn role(&self, client: &reqwest::Client) -> Option<String> {
-        let response = client
-            .get(format!("{}/api/session", self.url))
-            .send()
-            .await
-            .expect("answers");
-        let session: Value = response.json().await.expect("JSON");
-        session["role"].as_str().map(str::to_owned)
-    }
-
-    async fn create_project(&self, client: &reqwest::Client, name: &str) -> Value {
-        client
-            .post(format!("{}/api/projects", self.url))
-            .json(&json!({ "name": name }))
-            .send()
-            .await
-            .expect("create answers")
-            .json()
-            .await
-            .expect("project")
-    }
-
-    async fn log(&self, client: &reqwest::Client, project: &Value) -> Vec<Value> {
-        client
-            .get(format!("{}/api/projects/{}/log", self.url, project["id"]))
-            .send()
-            .await
-            .expect("log answers")
-            .json()
-            .await
-            .expect("entries")
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([signal, &pid])
-                .status()
-                .expect("kill runs")
-                .success()
-        );
-    }
-
-    async fn wait(self) -> (ExitStatus, String) {
-        let mut child = self.child;
-        let stderr = child.stderr.take().expect("stderr");
-        let status = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio::task::spawn_blocking(move || child.wait()),
-        )
-        .await
-        .expect("it stops within 10 seconds")
-        .expect("waiter")
-        .expect("exit status");
-        let mut log = String::new();
-        std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).expect("log");
-        (status, log)
-    }
 }
 
 /// `watchpost person NAME --role ROLE`, with `stdin` as the typed passcode.
@@ -297,65 +161,10 @@ async fn sigterm_stops_the_server_gracefully() {
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_9_in_a_burst() {
     let dir = TempDir::new().expect("temp dir");
-    let running = Running::start(dir.path()).await;
-    let admin_passcode = running.generated("admin passcode:");
-    let client = running.signed_in(&admin_passcode).await;
-    let project = running.create_project(&client, "Voxanne").await;
-    let log_url = format!("{}/api/projects/{}/log", running.url, project["id"]);
-
-    // Eight writers append as fast as they can; the server is killed once
-    // 200 writes are acknowledged, with more in flight.
-    let acknowledged = Arc::new(AtomicUsize::new(0));
-    let mut writers = Vec::new();
-    for writer in 0..8 {
-        let (client, log_url, acknowledged) =
-            (client.clone(), log_url.clone(), acknowledged.clone());
-        writers.push(tokio::spawn(async move {
-            let mut stored = Vec::new();
-            for n in 0.. {
-                let body = json!({
-                    "op_id": format!("w{writer}-{n}"),
-                    "kind": "note",
-                    "payload": { "text": format!("writer {writer}, note {n}") }
-                });
-                let Ok(response) = client.post(&log_url).json(&body).send().await else {
-                    break;
-                };
-                if response.status() != StatusCode::CREATED {
-                    break;
-                }
-                let Ok(entry) = response.json::<Value>().await else {
-                    break;
-                };
-                stored.push(entry);
-                acknowledged.fetch_add(1, Ordering::SeqCst);
-            }
-            stored
-        }));
-    }
-    while acknowledged.load(Ordering::SeqCst) < 200 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    running.signal("-KILL");
-    let (status, _) = running.wait().await;
-    assert!(!status.success(), "killed, not stopped: {status}");
-    let mut stored = Vec::new();
-    for writer in writers {
-        stored.extend(writer.await.expect("writer"));
-    }
-
-    let running = Running::start(dir.path()).await;
-    let client = running.signed_in(&admin_passcode).await;
-    let log = running.log(&client, &project).await;
-    for entry in &stored {
-        assert!(
-            log.contains(entry),
-            "acknowledged entry {entry} is in the log after the restart"
-        );
-    }
-    assert!(log.len() >= stored.len());
-    running.signal("-TERM");
-    running.wait().await;
+    every_acknowledged_write_survives(Running::start(dir.path()).await, || {
+        Running::start(dir.path())
+    })
+    .await;
 }
 
 /// `watchpost backup` and `watchpost restore`, as a person types them.

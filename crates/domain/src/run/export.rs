@@ -4,7 +4,7 @@ use super::{Change, Entry};
 use crate::playbook::Playbook;
 
 /// Every kind of entry, by its API name, with how the timeline filter shows it.
-pub const KINDS: [(&str, &str); 17] = [
+pub const KINDS: [(&str, &str); 18] = [
     ("ticked", "Ticked"),
     ("unticked", "Unticked"),
     ("note", "Notes"),
@@ -22,6 +22,7 @@ pub const KINDS: [(&str, &str); 17] = [
     ("handover_acknowledged", "Handovers acknowledged"),
     ("criterion_waived", "Waivers"),
     ("error_rate_changed", "Error rate"),
+    ("watch_taken_over", "Watch taken over"),
 ];
 
 impl Change {
@@ -54,6 +55,7 @@ impl Change {
             Change::HandoverAcknowledged { .. } => 14,
             Change::CriterionWaived { .. } => 15,
             Change::ErrorRateChanged { .. } => 16,
+            Change::WatchTakenOver { .. } => 17,
         }
     }
 }

@@ -140,6 +140,9 @@ impl Change {
             Change::ErrorRateChanged { .. } => Some(
                 "the error rate's crossings are recorded by the proxy's error watch, never by hand".to_owned(),
             ),
+            Change::WatchTakenOver { .. } => Some(
+                "a takeover of the watch is recorded by the proxy replica that takes it, never by hand".to_owned(),
+            ),
         }
     }
 }

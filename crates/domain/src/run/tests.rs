@@ -192,6 +192,13 @@ fn every_kind() -> Vec<Entry> {
                 threshold: "> 5%".into(),
             },
         ),
+        entry(
+            20,
+            "watchpost",
+            Change::WatchTakenOver {
+                replica: "web-2".into(),
+            },
+        ),
     ]
 }
 
@@ -264,6 +271,7 @@ fn every_kind_of_entry_lands_in_the_state() {
             "took the watch, acknowledging the handover at hour 0",
             "waived “WebSocket connections stable”: no sockets yet",
             "error rate beyond the escalation's > 5%: 7.25% of 400 transactions in the last 5 min",
+            "keeps the watch from server web-2 now",
         ]
     );
 }
@@ -604,6 +612,7 @@ fn what_the_server_writes_is_never_written_by_hand() {
         "health_changed",
         "restarted",
         "error_rate_changed",
+        "watch_taken_over",
     ];
     for entry in every_kind() {
         let kind = entry.change.kind();

@@ -165,7 +165,7 @@ async fn stream(
     let after = entry_id(last_event_id.or(query.after).unwrap_or(0))?;
     let ticket = state.sessions.open_stream(&user.session)?;
     // Subscribe before reading the backlog, so nothing falls between the two.
-    let live = state.runs.subscribe(project.id);
+    let live = state.runs.subscribe(project.id).await?;
     let (sender, receiver) = mpsc::channel(64);
     let events = Events {
         sender,

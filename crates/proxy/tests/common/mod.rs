@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses a different part
 
 pub mod postgres;
+pub mod process;
 pub mod schema;
 pub mod sse;
 
@@ -44,6 +45,10 @@ pub struct Options {
     pub error_watch_interval: Duration,
     /// How many times faster than real time the server's clock runs.
     pub clock_speed: u32,
+    /// A PostgreSQL store instead of SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// How the replica is named on the timeline.
+    pub replica_name: Option<String>,
 }
 
 impl Default for Options {
@@ -58,6 +63,8 @@ impl Default for Options {
             sample_interval: None,
             error_watch_interval: watchpost_proxy::watcher::DEFAULT_ERROR_INTERVAL,
             clock_speed: 1,
+            database_url: None,
+            replica_name: None,
         }
     }
 }
@@ -122,6 +129,8 @@ impl Server {
             request_timeout: options.request_timeout,
             sample_interval: options.sample_interval,
             error_watch_interval: options.error_watch_interval,
+            database_url: options.database_url.map(Secret::new),
+            replica_name: options.replica_name,
             ..Settings::new(
                 data.path().to_owned(),
                 dist.path().to_owned(),

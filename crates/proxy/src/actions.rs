@@ -29,6 +29,7 @@ use crate::clock::{local_time, unix_seconds};
 use crate::error::Error;
 use crate::lock;
 use crate::services::{Outcome, Services};
+use crate::store::postgres::HeldLock;
 use crate::upstream::UpstreamError;
 use crate::upstream::render::{Deploy, Render};
 use crate::upstream::sentry::Sentry;
@@ -301,11 +302,13 @@ impl RollingBack {
 }
 
 /// An action under way; its place is freed when this is dropped, however
-/// the action ends.
+/// the action ends (or, on a shared store, when its replica dies).
 #[derive(Debug)]
 pub struct Running {
     key: String,
     under_way: Arc<Mutex<HashSet<String>>>,
+    /// The same place on the other replicas.
+    _across: HeldLock,
 }
 
 impl Drop for Running {
@@ -316,25 +319,53 @@ impl Drop for Running {
 
 impl Services {
     /// Claims `kind` for `project`, unless it is already under way (a double
-    /// click, two admins at once): the same action runs once at a time.
-    pub fn begin(&self, project: i64, kind: ActionKind) -> Option<Running> {
+    /// click, two admins at once, on any replica): the same action runs
+    /// once at a time.
+    pub async fn begin(
+        &self,
+        project: i64,
+        kind: ActionKind,
+    ) -> Result<Option<Running>, sqlx::Error> {
         self.claim(format!("project {project}: {}", kind.name()))
+            .await
     }
 
     /// Claims the rollback of `project`'s Render service: two projects on
     /// one service must not roll it back at once.
-    pub fn begin_rollback(&self, project: &Project) -> Option<Running> {
+    pub async fn begin_rollback(&self, project: &Project) -> Result<Option<Running>, sqlx::Error> {
         match &project.render_service_id {
-            Some(service) => self.claim(format!("render service {service}: rollback")),
-            None => self.begin(project.id, ActionKind::Rollback),
+            Some(service) => {
+                self.claim(format!("render service {service}: rollback"))
+                    .await
+            }
+            None => self.begin(project.id, ActionKind::Rollback).await,
         }
     }
 
-    fn claim(&self, key: String) -> Option<Running> {
-        lock(&self.under_way).insert(key.clone()).then(|| Running {
-            key,
-            under_way: self.under_way.clone(),
-        })
+    /// This replica's claim first (a double click costs no query), then
+    /// the other replicas'.
+    async fn claim(&self, key: String) -> Result<Option<Running>, sqlx::Error> {
+        if !lock(&self.under_way).insert(key.clone()) {
+            return Ok(None);
+        }
+        let release = |key: &str| {
+            lock(&self.under_way).remove(key);
+        };
+        match self.store.try_lock(&format!("action {key}")).await {
+            Ok(Some(across)) => Ok(Some(Running {
+                key,
+                under_way: self.under_way.clone(),
+                _across: across,
+            })),
+            Ok(None) => {
+                release(&key);
+                Ok(None)
+            }
+            Err(err) => {
+                release(&key);
+                Err(err)
+            }
+        }
     }
 
     /// Carries out `kind` for `project`; `actor` is named in what it posts.

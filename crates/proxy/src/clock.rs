@@ -67,7 +67,12 @@ impl Clock {
     /// The people's time in Unix seconds, never sped up: what sessions
     /// expire by.
     pub fn real_now(&self) -> i64 {
-        self.reading(1).div_euclid(1000)
+        self.real_now_ms().div_euclid(1000)
+    }
+
+    /// [`Clock::real_now`] in milliseconds.
+    pub fn real_now_ms(&self) -> i64 {
+        self.reading(1)
     }
 
     /// [`Clock::real_now`] as a timestamp: the windows asked of services,

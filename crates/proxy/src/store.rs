@@ -123,14 +123,6 @@ impl Store {
         matches!(self.db, Db::Postgres(_))
     }
 
-    /// The PostgreSQL pool, when the store is one.
-    pub fn postgres(&self) -> Option<&PgPool> {
-        match &self.db {
-            Db::Postgres(pool) => Some(pool),
-            Db::Sqlite(_) => None,
-        }
-    }
-
     /// Marks a change to the projects made by another replica.
     pub fn projects_changed_elsewhere(&self) {
         self.projects_changed.send_modify(|changes| *changes += 1);
@@ -197,16 +189,15 @@ impl Store {
     /// Stores a new project; its `id` is assigned here.
     pub async fn create_project(&self, project: &Project) -> Result<Project, sqlx::Error> {
         let created_at = self.clock.now_rfc3339();
-        let id: i64 =
-            with_pool!(&self.db, |pool| {
-                sqlx::query_scalar(
+        let id: i64 = with_pool!(&self.db, |pool| {
+            sqlx::query_scalar(
             "INSERT INTO projects (name, created_at, timezone) VALUES ($1, $2, 'UTC') RETURNING id"
         )
         .bind(&project.name)
         .bind(&created_at)
         .fetch_one(pool)
         .await?
-            });
+        });
         let project = Project {
             id,
             ..project.clone()

@@ -27,10 +27,9 @@ use domain::watch::{CheckpointState, is_running, span};
 
 use crate::error::Result;
 use crate::services::take_snapshot;
-use crate::store::postgres::WatcherLock;
+use crate::store::postgres::{HeldLock, WATCHER};
 use crate::upstream::health::Probe;
 use crate::{AppState, lock};
-use sqlx::PgPool;
 
 /// How often each health URL is probed, unless configured.
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_secs(30);
@@ -95,12 +94,10 @@ impl Watcher {
     pub async fn run(state: AppState) {
         let mut ticks = tokio::time::interval(state.watcher.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut held: Option<WatcherLock> = None;
+        let mut held: Option<HeldLock> = None;
         loop {
             ticks.tick().await;
-            if let Some(pool) = state.store.postgres()
-                && !state.watcher.lead(&state, pool, &mut held).await
-            {
+            if state.store.is_shared() && !state.watcher.lead(&state, &mut held).await {
                 continue;
             }
             state.watcher.round(&state).await;
@@ -110,7 +107,7 @@ impl Watcher {
     /// Whether this replica holds the watcher's lock, taking it if it is
     /// free. On taking it, the watcher starts afresh from the store, as
     /// after a restart, and says so on each running watch's timeline.
-    async fn lead(&self, state: &AppState, pool: &PgPool, held: &mut Option<WatcherLock>) -> bool {
+    async fn lead(&self, state: &AppState, held: &mut Option<HeldLock>) -> bool {
         if let Some(lock) = held {
             if lock.held().await {
                 return true;
@@ -118,7 +115,7 @@ impl Watcher {
             tracing::warn!("lost the watcher's lock: another replica may keep the watch now");
             *held = None;
         }
-        match WatcherLock::try_take(pool).await {
+        match state.store.try_lock(WATCHER).await {
             Ok(Some(lock)) => {
                 *held = Some(lock);
                 self.forget();

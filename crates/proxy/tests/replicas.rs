@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::postgres::database;
 use common::process::{Running, every_acknowledged_write_survives};
 use common::sse::EventStream;
-use common::{Client, Options, Server, json};
+use common::{Client, Options, Server, json, launch_server_in, services};
 use fakes::Launch;
 use fakes::launch::Stage;
 use reqwest::StatusCode;
@@ -179,6 +179,74 @@ async fn a_sign_in_on_one_replica_holds_on_the_other_until_it_signs_out_there() 
     );
 }
 
+#[tokio::test]
+async fn sign_in_attempts_count_on_every_replica_together() {
+    let db = database("replicas_limits", false).await;
+    // Three attempts per address a minute, across the replicas.
+    let strict = |auth: &mut watchpost_proxy::auth::Auth| {
+        let many = (1_000, Duration::from_millis(1));
+        auth.limits =
+            watchpost_proxy::auth::SignInLimits::new((3, Duration::from_secs(60)), many, many);
+    };
+    let options = || Options {
+        database_url: Some(db.admin.clone()),
+        ..Options::default()
+    };
+    let a = Server::start_configured(TempDir::new().expect("dir"), strict, options()).await;
+    let b = Server::start_configured(TempDir::new().expect("dir"), strict, options()).await;
+    let guess = |server: &Server| {
+        let anonymous = server.anonymous();
+        async move {
+            anonymous
+                .post("/api/session", r#"{"name":"Mallory","passcode":"guess"}"#)
+                .await
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(guess(&a).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        guess(&b).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "B counts A's attempts"
+    );
+    assert_eq!(guess(&a).await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn an_action_under_way_on_one_replica_answers_conflict_on_the_other() {
+    let db = database("replicas_actions", false).await;
+    let launch = Launch::start(Stage::Ready).await;
+    let options = |name: &str| Options {
+        services: services(&launch),
+        database_url: Some(db.admin.clone()),
+        replica_name: Some(name.to_owned()),
+        ..Options::default()
+    };
+    let (a, project) = launch_server_in(TempDir::new().expect("dir"), &launch, options("a")).await;
+    let b = Server::start_configured(TempDir::new().expect("dir"), |_| {}, options("b")).await;
+    let path = format!("/api/projects/{project}/actions/render.deploy");
+    let (on_a, on_b) = (a.admin().await, b.admin().await);
+
+    // Render answers slowly: the deploy on A is under way while B is asked.
+    launch.latency.set(Duration::from_millis(700));
+    let first = tokio::spawn(async move { on_a.post(&path, "{}").await.status() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = format!("/api/projects/{project}/actions/render.deploy");
+    let second = on_b.post(&path, "{}").await;
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert!(
+        json(second).await["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already under way")),
+    );
+    assert_eq!(first.await.expect("A's deploy"), StatusCode::OK);
+    // Once it ended on A, B may act again.
+    launch.latency.set(Duration::ZERO);
+    assert_ne!(on_b.post(&path, "{}").await.status(), StatusCode::CONFLICT);
+}
+
 /// Both replicas run the watcher; one samples. Killed with -9, the other
 /// takes over within two sampling intervals, says so on the timeline, and
 /// no checkpoint's snapshot is taken twice.
@@ -238,7 +306,8 @@ async fn when_the_watching_replica_is_killed_the_other_takes_over_the_sampling()
     // The replicas' connections carry their names: which holds the lock?
     let leader: String = sqlx::query_scalar(
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-         WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = 0",
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.classid::bigint = $1 AND l.objid::bigint = hashtext('watcher')::oid::bigint",
     )
     .bind(0x5750_0002_i64)
     .fetch_one(&mut store)

@@ -32,6 +32,11 @@ pub struct SignInLimits {
     per_client: DefaultKeyedRateLimiter<IpAddr>,
     per_name: DefaultKeyedRateLimiter<String>,
     checks: DefaultDirectRateLimiter,
+    /// The per-client and per-name quotas, for the buckets replicas share
+    /// (`Store::take_attempt`); the server's ceiling stays each replica's,
+    /// as it guards that replica's hashing thread.
+    pub client_quota: (u32, Duration),
+    pub name_quota: (u32, Duration),
 }
 
 impl Default for SignInLimits {
@@ -58,6 +63,8 @@ impl SignInLimits {
             per_client: DefaultKeyedRateLimiter::keyed(quota(per_client)),
             per_name: DefaultKeyedRateLimiter::keyed(quota(per_name)),
             checks: DefaultDirectRateLimiter::direct(quota(checks)),
+            client_quota: per_client,
+            name_quota: per_name,
         }
     }
 

@@ -57,12 +57,16 @@ async fn rollback(
     let kind = ActionKind::Rollback;
     let project = runnable(&state, id).await?;
     // One rollback at a time per Render service, whichever project asks.
-    let running = state.services.begin_rollback(&project).ok_or_else(|| {
-        Error::Conflict(
-            "a rollback of this service is already under way; it is followed in the timeline"
-                .to_owned(),
-        )
-    })?;
+    let running = state
+        .services
+        .begin_rollback(&project)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(
+                "a rollback of this service is already under way; it is followed in the timeline"
+                    .to_owned(),
+            )
+        })?;
     let (acted, rolling) = state
         .services
         .rollback(&project, &body.confirm, body.over_deploy.as_deref())
@@ -208,7 +212,7 @@ async fn act(
     user.require(Role::Admin, "changing Sentry, Render or Slack")?;
     let kind = action_kind(&action)?;
     let project = runnable(&state, id).await?;
-    let running = state.services.begin(id, kind).ok_or_else(|| {
+    let running = state.services.begin(id, kind).await?.ok_or_else(|| {
         Error::Conflict(format!(
             "“{}” is already under way for this project; its result will appear in the timeline",
             kind.label()

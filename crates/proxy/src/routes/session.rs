@@ -11,7 +11,7 @@ use domain::api::{Session, SignIn, validated_display_name};
 
 use super::Routes;
 use crate::AppState;
-use crate::auth::{COOKIE_NAME, SessionToken, SignedIn, Verdict, name_key};
+use crate::auth::{COOKIE_NAME, Limited, SessionToken, SignedIn, Verdict, name_key};
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::extract::{ClientIp, Format, Json, Reply};
@@ -41,11 +41,24 @@ async fn sign_in(
         Error::TooManyAttempts(limited, wait)
     };
     limits.client(client).map_err(refused)?;
+    let store = &state.store;
+    let across = |key: String, quota, limited| async move {
+        let taken = store.take_attempt(&key, quota).await?;
+        taken.map_err(|wait| refused((limited, wait)))
+    };
+    across(
+        format!("client {client}"),
+        limits.client_quota,
+        Limited::Client,
+    )
+    .await?;
     let name = validated_display_name(&sign_in.name).map_err(Error::Invalid)?;
     let signed_in = match state.auth.recall(&name, &sign_in.passcode) {
         Some(signed_in) => signed_in,
         None => {
-            limits.check(&name_key(&name)).map_err(refused)?;
+            let name_key = name_key(&name);
+            limits.check(&name_key).map_err(refused)?;
+            across(format!("name {name_key}"), limits.name_quota, Limited::Name).await?;
             verify(&state, &name, sign_in.passcode, client).await?
         }
     };

@@ -174,8 +174,9 @@ async fn sign_off(
 ) -> Result<Response> {
     user.require(Role::Admin, "signing off the launch")?;
     let project = runnable(&state, id).await?;
-    // Two admins signing off at once must not both find it open.
+    // Two admins signing off at once, on any replica, must not both find it open.
     let _one_at_a_time = state.sign_offs.lock().await;
+    let _across = state.store.lock(&format!("sign-off {id}")).await?;
     let run = state.runs.state(project.id).await?;
     match closed(&state.playbook, &run, state.clock().now()) {
         Some(Closed::AlreadySigned) => {

@@ -271,7 +271,7 @@ pub struct Services {
     health: HealthProber,
     postgres: Postgres,
     /// Where the projects' database connection strings are kept.
-    store: Store,
+    pub(crate) store: Store,
     /// One lock per (project, item): a check asked for by several people at
     /// once runs once, and its result is reused while fresh.
     recent: Arc<Mutex<HashMap<Key, Slot>>>,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, SqliteConnection};
+use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use super::{Cache, Db, Store};
 use crate::secret::Secret;
@@ -22,9 +22,13 @@ pub const ENTRIES: &str = "watchpost_entries";
 pub const PROJECTS: &str = "watchpost_projects";
 
 /// The advisory lock keys' first half: appends to a project's log (with the
-/// project's id), and the watcher (with 0).
+/// project's id), and named locks (with the name's `hashtext`): the watcher,
+/// an action under way, a sign-off being judged.
 const LOG_LOCKS: i32 = 0x5750_0001;
-const WATCHER_LOCK: i32 = 0x5750_0002;
+const NAMED_LOCKS: i32 = 0x5750_0002;
+
+/// The watcher's lock: one replica at a time samples, snapshots and posts.
+pub const WATCHER: &str = "watcher";
 
 /// Which store wrote a notification: random per store opened, so that two
 /// replicas in one process (the tests) tell each other too.
@@ -171,33 +175,101 @@ impl Notices {
     }
 }
 
-/// The watcher's lock: one replica at a time samples, snapshots and posts.
-/// It is held by a connection of its own, so that it is released the
-/// moment this process dies (PostgreSQL ends the session).
+/// A lock across replicas, named: held by a connection of its own (a
+/// PostgreSQL session lock), so that it is released when this is dropped
+/// (the connection closes) or the moment its process dies. On SQLite there
+/// is one process, whose own claims suffice: it holds nothing.
 #[derive(Debug)]
-pub struct WatcherLock {
-    connection: PgConnection,
+pub struct HeldLock {
+    connection: Option<PgConnection>,
 }
 
-impl WatcherLock {
-    /// Takes the lock if no other replica holds it, on a connection taken
-    /// out of the pool for good.
-    pub async fn try_take(pool: &PgPool) -> Result<Option<Self>, sqlx::Error> {
+impl HeldLock {
+    /// Whether the lock is still held: its connection answers.
+    pub async fn held(&mut self) -> bool {
+        match &mut self.connection {
+            Some(connection) => connection.ping().await.is_ok(),
+            None => true,
+        }
+    }
+}
+
+impl Store {
+    /// Takes the lock `name` if no replica holds it.
+    pub async fn try_lock(&self, name: &str) -> Result<Option<HeldLock>, sqlx::Error> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(Some(HeldLock { connection: None }));
+        };
         let mut connection = pool.acquire().await?.detach();
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, 0)")
-            .bind(WATCHER_LOCK)
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(NAMED_LOCKS)
+            .bind(name)
             .fetch_one(&mut connection)
             .await?;
         if taken {
-            Ok(Some(WatcherLock { connection }))
+            Ok(Some(HeldLock {
+                connection: Some(connection),
+            }))
         } else {
             connection.close().await?;
             Ok(None)
         }
     }
 
-    /// Whether the lock is still held: its connection answers.
-    pub async fn held(&mut self) -> bool {
-        self.connection.ping().await.is_ok()
+    /// Waits for the lock `name`, however long another replica holds it.
+    pub async fn lock(&self, name: &str) -> Result<HeldLock, sqlx::Error> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(HeldLock { connection: None });
+        };
+        let mut connection = pool.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(NAMED_LOCKS)
+            .bind(name)
+            .execute(&mut connection)
+            .await?;
+        Ok(HeldLock {
+            connection: Some(connection),
+        })
+    }
+}
+
+impl Store {
+    /// Takes an attempt from the bucket `key` shared by the replicas, which
+    /// allows `burst` attempts, then one more `every` (GCRA, as the
+    /// in-memory limits). `Ok(Err(wait))` when it is empty. SQLite: always
+    /// taken, for one process's limits in memory are the whole story.
+    pub async fn take_attempt(
+        &self,
+        key: &str,
+        (burst, every): (u32, Duration),
+    ) -> Result<Result<(), Duration>, sqlx::Error> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(Ok(()));
+        };
+        let now = self.clock.real_now_ms();
+        let every = i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 4);
+        let ahead = every.saturating_mul(i64::from(burst.saturating_sub(1)));
+        let taken: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sign_in_buckets (key, tat) VALUES ($1, $2 + $3)
+             ON CONFLICT (key) DO UPDATE SET tat = greatest(sign_in_buckets.tat, $2) + $3
+                 WHERE greatest(sign_in_buckets.tat, $2) - $2 <= $4
+             RETURNING tat",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(every)
+        .bind(ahead)
+        .fetch_optional(pool)
+        .await?;
+        if taken.is_some() {
+            return Ok(Ok(()));
+        }
+        let tat: i64 = sqlx::query_scalar("SELECT tat FROM sign_in_buckets WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await?;
+        let wait_ms = u64::try_from(tat - now - ahead).unwrap_or(0);
+        // Whole seconds, rounded up: what `Retry-After` says.
+        Ok(Err(Duration::from_secs(wait_ms.div_ceil(1000).max(1))))
     }
 }

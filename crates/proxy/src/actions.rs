@@ -378,6 +378,22 @@ impl Services {
         options: ActionOptions,
         actor: &str,
     ) -> (Acted, Option<EventOnItsWay>) {
+        let started = Instant::now();
+        let acted = self
+            .carry_out(playbook, project, kind, options, actor)
+            .await;
+        self.metrics.action(kind.name(), started.elapsed());
+        acted
+    }
+
+    async fn carry_out(
+        &self,
+        playbook: &Playbook,
+        project: &Project,
+        kind: ActionKind,
+        options: ActionOptions,
+        actor: &str,
+    ) -> (Acted, Option<EventOnItsWay>) {
         let acted = match kind {
             ActionKind::CreateProject => self.create_project(project).await,
             ActionKind::CreateAlertRules => self.create_alert_rules(project, options).await,
@@ -497,6 +513,19 @@ impl Services {
     /// goes live, so the rollback goes ahead over it only when `over` names
     /// it: the admin saw what is in progress and confirmed again.
     pub async fn rollback(
+        &self,
+        project: &Project,
+        confirm: &str,
+        over: Option<&str>,
+    ) -> Result<(Acted, Option<RollingBack>), Error> {
+        let started = Instant::now();
+        let started_rollback = self.start_rollback(project, confirm, over).await;
+        self.metrics
+            .action(ActionKind::Rollback.name(), started.elapsed());
+        started_rollback
+    }
+
+    async fn start_rollback(
         &self,
         project: &Project,
         confirm: &str,

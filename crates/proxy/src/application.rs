@@ -34,6 +34,8 @@ pub struct Settings {
     pub database_url: Option<Secret>,
     /// How the timeline names this replica; `None` picks one.
     pub replica_name: Option<String>,
+    /// Where `/metrics` is served; `None` serves none.
+    pub metrics_addr: Option<SocketAddr>,
     /// The built app (Trunk's dist/ directory).
     pub dist: PathBuf,
     pub auth: Auth,
@@ -60,6 +62,7 @@ impl Settings {
             data_dir,
             database_url: None,
             replica_name: None,
+            metrics_addr: None,
             dist,
             auth,
             playbook,
@@ -81,6 +84,8 @@ impl Settings {
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
+    /// `/metrics`' own listener, when asked for.
+    metrics: Option<(TcpListener, SocketAddr)>,
     state: AppState,
     connections: ConnectionLimits,
     watch: bool,
@@ -105,6 +110,16 @@ impl Application {
             .await
             .map_err(|err| format!("cannot listen on {}: {err}", settings.addr))?;
         let addr = listener.local_addr().map_err(|err| err.to_string())?;
+        let metrics = match settings.metrics_addr {
+            Some(at) => {
+                let listener = TcpListener::bind(at)
+                    .await
+                    .map_err(|err| format!("cannot serve metrics on {at}: {err}"))?;
+                let bound = listener.local_addr().map_err(|err| err.to_string())?;
+                Some((listener, bound))
+            }
+            None => None,
+        };
         let replica = settings
             .replica_name
             .clone()
@@ -149,6 +164,7 @@ impl Application {
         Ok(Application {
             listener,
             addr,
+            metrics,
             state,
             connections: settings.connections,
             watch: settings.sample_interval.is_some(),
@@ -159,6 +175,11 @@ impl Application {
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
     }
 
     pub fn state(&self) -> &AppState {
@@ -172,6 +193,9 @@ impl Application {
         let (state, grace) = (self.state, self.connections.shutdown_grace);
         if state.store.is_shared() {
             state.spawn(state.runs.clone().follow_other_replicas());
+        }
+        if let Some((listener, _)) = self.metrics {
+            state.spawn(serve_metrics(listener, state.clone()));
         }
         if self.watch {
             // Resumes sampling and scheduling for every running watch (on a
@@ -210,4 +234,28 @@ fn host_name() -> String {
         .ok()
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// `GET /metrics` on its own listener, until the server stops.
+async fn serve_metrics(listener: TcpListener, state: AppState) {
+    let router = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .with_state(state);
+    if let Err(err) = axum::serve(listener, router).await {
+        tracing::error!(%err, "the metrics listener stopped");
+    }
+}
+
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    let sessions = state.store.live_sessions().await.unwrap_or(0);
+    let text = state.metrics.encode(state.sessions.streams(), sessions);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -42,6 +42,17 @@ pub struct Config {
     #[arg(long, env = "WATCHPOST_REPLICA_NAME")]
     pub replica_name: Option<String>,
 
+    /// Where to serve /metrics (Prometheus' text format) for the team's own
+    /// monitoring, such as 127.0.0.1:9090 or a private address; off when
+    /// not given. It has no sign-in: keep it off the public network.
+    #[arg(long, env = "WATCHPOST_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// How log lines are written to standard error: `text`, or `json` (one
+    /// object per line) for a log collector.
+    #[arg(long, env = "WATCHPOST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// The built app (Trunk's dist/ directory).
     #[arg(long, env = "WATCHPOST_DIST", default_value = "./dist")]
     pub dist: PathBuf,
@@ -148,6 +159,12 @@ pub struct Config {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The upstream services' settings, after flag, environment and file.

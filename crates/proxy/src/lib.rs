@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 mod extract;
 mod guard;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod report;
@@ -50,6 +51,7 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::ServiceSettings;
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::net::Network;
 use crate::runs::Runs;
 use crate::services::Services;
@@ -89,6 +91,8 @@ pub struct Shared {
     pub started: Instant,
     /// This replica's name, for the timeline when it takes over the watch.
     pub replica: String,
+    /// What `/metrics` reports (`--metrics-addr`).
+    pub metrics: Metrics,
     /// Held while a sign-off is judged and stored: one at a time.
     pub sign_offs: Arc<tokio::sync::Mutex<()>>,
     /// How long an answer may take to start; see [`REQUEST_TIMEOUT`].
@@ -108,10 +112,11 @@ impl AppState {
         playbook: Playbook,
         web: WebApp,
     ) -> Self {
+        let metrics = Metrics::default();
         AppState(Arc::new(Shared {
-            services: Services::new(&ServiceSettings::default(), store.clone())
+            services: Services::new(&ServiceSettings::default(), store.clone(), &metrics)
                 .unwrap_or_else(|err| unreachable!("the default clients build: {err}")),
-            runs: Runs::new(store.clone()),
+            runs: Runs::new(store.clone()).measured(&metrics),
             sessions: Sessions::new(store.clone(), MAX_STREAMS),
             store,
             auth: Arc::new(auth),
@@ -121,6 +126,7 @@ impl AppState {
             watcher: Watcher::default(),
             started: Instant::now(),
             replica: "this server".to_owned(),
+            metrics,
             sign_offs: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
             tasks: TaskTracker::new(),
@@ -157,7 +163,8 @@ impl AppState {
     /// Live checks against the configured services.
     pub fn with_services(mut self, services: &ServiceSettings) -> Result<Self, String> {
         let store = self.store.clone();
-        self.shared_mut().services = Services::new(services, store)?;
+        let metrics = self.metrics.clone();
+        self.shared_mut().services = Services::new(services, store, &metrics)?;
         Ok(self)
     }
 
@@ -253,7 +260,12 @@ pub fn app(state: AppState) -> Router {
         // The app's files come compressed from the build; answers per request.
         .nest(
             "/api",
-            routes::router(state.clone()).layer(CompressionLayer::new()),
+            routes::router(state.clone())
+                .route_layer(middleware::from_fn_with_state(
+                    state.metrics.clone(),
+                    metrics::count_request,
+                ))
+                .layer(CompressionLayer::new()),
         )
         .with_state(state)
         .fallback_service(web)

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 use watchpost_proxy::application::{Application, Settings};
 use watchpost_proxy::auth::{self, Auth};
 use watchpost_proxy::clock::Clock;
-use watchpost_proxy::config::{Command, Config};
+use watchpost_proxy::config::{Command, Config, LogFormat};
 use watchpost_proxy::secret::Secret;
 use watchpost_proxy::serve::ConnectionLimits;
 use watchpost_proxy::store::copy;
@@ -22,14 +22,17 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let config = Config::parse();
     // Logs go to stderr; stdout carries only the URL, for scripts that read it.
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    let config = Config::parse();
+        );
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let result = match &config.command {
         Some(Command::HashPasscode) => hash_passcode(),
         Some(Command::Person {
@@ -91,6 +94,7 @@ async fn run(config: Config) -> Result<(), String> {
             ..ConnectionLimits::default()
         },
         database_url: config.database_url.clone(),
+        metrics_addr: config.metrics_addr,
         replica_name: config.replica_name.clone(),
         sample_interval: Some(Duration::from_secs(config.sample_interval)),
         error_watch_interval: Duration::from_secs(config.error_watch_interval),
@@ -110,6 +114,9 @@ async fn run(config: Config) -> Result<(), String> {
         None => tracing::info!(data_dir = %config.data_dir.display(), "store ready"),
     }
     println!("Watchpost is running at http://{}", application.addr());
+    if let Some(metrics) = application.metrics_addr() {
+        tracing::info!("metrics at http://{metrics}/metrics");
+    }
     application.run_until(shutdown).await;
     tracing::info!("stopped");
     Ok(())

@@ -25,6 +25,7 @@ use domain::run::{Change, Entry, RunState};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::lock;
+use crate::metrics::Metrics;
 use crate::store::postgres::Notice;
 use crate::store::{NewRow, Store};
 
@@ -48,6 +49,7 @@ struct Log {
     append_lock: Arc<tokio::sync::Mutex<()>>,
     channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Entry>>>>>,
     states: Arc<Mutex<HashMap<i64, RunState>>>,
+    metrics: Option<Metrics>,
     /// Shared store only: per project this replica follows (a stream or a
     /// folded state), the last entry told to them.
     told: Arc<Mutex<HashMap<i64, u64>>>,
@@ -71,10 +73,17 @@ impl Runs {
                 append_lock: Arc::default(),
                 channels: Arc::default(),
                 states: Arc::default(),
+                metrics: None,
                 told: Arc::default(),
             },
             writer: Arc::default(),
         }
+    }
+
+    /// The same log, its appends timed in `metrics`.
+    pub fn measured(mut self, metrics: &Metrics) -> Self {
+        self.log.metrics = Some(metrics.clone());
+        self
     }
 
     /// Stores the change (once per `op_id`) and tells every open stream.
@@ -308,28 +317,32 @@ impl Log {
             let _one_at_a_time = self.append_lock.lock().await;
             // One append the store refuses must not fail the others with it:
             // a failed batch is tried again one append (all its rows) at a time.
-            let answers: Vec<Result<Vec<(Entry, bool)>, sqlx::Error>> =
-                match self.store.append_many(&rows(&batch)).await {
-                    Ok(stored) => {
-                        let mut stored = stored.into_iter();
-                        batch
-                            .iter()
-                            .map(|append| Ok(stored.by_ref().take(append.changes.len()).collect()))
-                            .collect()
+            let started = std::time::Instant::now();
+            let stored = self.store.append_many(&rows(&batch)).await;
+            if let Some(metrics) = &self.metrics {
+                metrics.append(started.elapsed());
+            }
+            let answers: Vec<Result<Vec<(Entry, bool)>, sqlx::Error>> = match stored {
+                Ok(stored) => {
+                    let mut stored = stored.into_iter();
+                    batch
+                        .iter()
+                        .map(|append| Ok(stored.by_ref().take(append.changes.len()).collect()))
+                        .collect()
+                }
+                Err(_) if batch.len() > 1 => {
+                    let mut one_by_one = Vec::new();
+                    for append in &batch {
+                        one_by_one.push(
+                            self.store
+                                .append_many(&rows(std::slice::from_ref(append)))
+                                .await,
+                        );
                     }
-                    Err(_) if batch.len() > 1 => {
-                        let mut one_by_one = Vec::new();
-                        for append in &batch {
-                            one_by_one.push(
-                                self.store
-                                    .append_many(&rows(std::slice::from_ref(append)))
-                                    .await,
-                            );
-                        }
-                        one_by_one
-                    }
-                    Err(err) => vec![Err(err)],
-                };
+                    one_by_one
+                }
+                Err(err) => vec![Err(err)],
+            };
             let shared = self.store.is_shared();
             if shared {
                 let mut appended: Vec<i64> = batch.iter().map(|append| append.project).collect();

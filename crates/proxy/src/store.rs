@@ -735,6 +735,18 @@ impl Store {
         Ok(session)
     }
 
+    /// How many sessions have not expired.
+    pub async fn live_sessions(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.real_now();
+        let count: i64 = with_pool!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT count(*) FROM sessions WHERE expires_at > $1"
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await?);
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     /// Every session's digest, name, grant source and role, ended ones included.
     pub async fn session_grants(&self) -> Result<Vec<SessionGrant>, sqlx::Error> {
         let rows: Vec<(Vec<u8>, String, Option<String>, String)> =

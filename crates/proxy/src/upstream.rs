@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::lock;
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 
 pub mod health;
@@ -163,6 +164,9 @@ pub struct Upstream {
     http: reqwest::Client,
     limits: CallLimits,
     in_flight: InFlight,
+    /// Which service it calls, and where its calls are counted.
+    service: &'static str,
+    metrics: Option<Metrics>,
 }
 
 /// A read's answer, shared by everyone who asked for it while it ran.
@@ -211,7 +215,38 @@ impl Upstream {
             http,
             limits,
             in_flight: InFlight::default(),
+            service: "upstream",
+            metrics: None,
         })
+    }
+
+    /// The same client, its calls counted as `service`'s in `metrics`.
+    pub fn measured(&self, service: &'static str, metrics: &Metrics) -> Self {
+        Upstream {
+            service,
+            metrics: Some(metrics.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// Sends `request` (to `url`) and counts the call: its status, or why
+    /// nothing answered, and how long the answer took to start.
+    async fn dispatch(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        if let Some(metrics) = &self.metrics {
+            let status = match &sent {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(err) if err.is_timeout() => "timeout".to_owned(),
+                Err(_) => "unreachable".to_owned(),
+            };
+            metrics.upstream(self.service, url, &status, started.elapsed());
+        }
+        sent.map_err(|err| transport_error(err, self.limits.deadline))
     }
 
     pub fn limits(&self) -> CallLimits {
@@ -295,10 +330,7 @@ impl Upstream {
             request = request.bearer_auth(token.expose());
         }
         self.within_deadline(async {
-            let response = request
-                .send()
-                .await
-                .map_err(|err| transport_error(err, self.limits.deadline))?;
+            let response = self.dispatch(request, url).await?;
             let status = response.status();
             let headers = response.headers().clone();
             if status.is_success() {
@@ -320,10 +352,7 @@ impl Upstream {
         let request = self.http.post(url.clone()).json(body);
         let answer = self
             .within_deadline(async {
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|err| transport_error(err, self.limits.deadline))?;
+                let response = self.dispatch(request, url).await?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = self.body(response).await?;
@@ -416,7 +445,7 @@ impl Upstream {
         if let Some(body) = body {
             request = request.json(body);
         }
-        self.json_answer(request).await
+        self.json_answer(request, url).await
     }
 
     /// A change whose body is not JSON (a Sentry envelope), sent once with
@@ -437,16 +466,17 @@ impl Upstream {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let answer = self.within_deadline(self.json_answer(request)).await?;
+        let answer = self.within_deadline(self.json_answer(request, url)).await?;
         parse(&answer.body)
     }
 
     /// Sends `request`; a success must be JSON.
-    async fn json_answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, UpstreamError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|err| transport_error(err, self.limits.deadline))?;
+    async fn json_answer(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<Answer, UpstreamError> {
+        let response = self.dispatch(request, url).await?;
         let status = response.status();
         let headers = response.headers().clone();
         if !status.is_success() {

@@ -95,11 +95,15 @@ impl Watcher {
         let mut ticks = tokio::time::interval(state.watcher.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut held: Option<HeldLock> = None;
+        state.metrics.watcher_held(!state.store.is_shared());
         loop {
-            ticks.tick().await;
+            let tick = ticks.tick().await;
             if state.store.is_shared() && !state.watcher.lead(&state, &mut held).await {
+                state.metrics.watcher_held(false);
                 continue;
             }
+            state.metrics.watcher_held(true);
+            state.metrics.sampler_round(tick.elapsed());
             state.watcher.round(&state).await;
         }
     }

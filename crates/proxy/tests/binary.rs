@@ -30,6 +30,10 @@ fn help_lists_every_flag_with_its_environment_variable() {
         ("--trusted-proxy", "WATCHPOST_TRUSTED_PROXY"),
         ("--max-connections", "WATCHPOST_MAX_CONNECTIONS"),
         ("--max-streams", "WATCHPOST_MAX_STREAMS"),
+        ("--database-url", "DATABASE_URL"),
+        ("--replica-name", "WATCHPOST_REPLICA_NAME"),
+        ("--metrics-addr", "WATCHPOST_METRICS_ADDR"),
+        ("--log-format", "WATCHPOST_LOG_FORMAT"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),

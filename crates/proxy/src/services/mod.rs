@@ -49,6 +49,7 @@ use crate::alert_rules::{Found, Rules};
 use crate::clock::Clock;
 use crate::config::ServiceSettings;
 use crate::lock;
+use crate::metrics::Metrics;
 use crate::notify::{Notifier, Posted, TEST_REUSED_FOR, Tested};
 use crate::store::Store;
 use crate::upstream::health::{HealthProber, Probe};
@@ -285,16 +286,22 @@ pub struct Services {
     pub(crate) clock: Clock,
     /// The actions under way (see `actions`).
     pub(crate) under_way: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Where the calls, checks and actions are counted.
+    pub(crate) metrics: Metrics,
 }
 
 impl Services {
-    pub fn new(services: &ServiceSettings, store: Store) -> Result<Self, String> {
+    pub fn new(
+        services: &ServiceSettings,
+        store: Store,
+        metrics: &Metrics,
+    ) -> Result<Self, String> {
         let clock = store.clock().clone();
         let upstream = Upstream::new(services.call_limits)?;
         Ok(Services {
             sentry: services.sentry_auth_token.as_ref().map(|token| {
                 Sentry::new(
-                    upstream.clone(),
+                    upstream.measured("sentry", metrics),
                     services.sentry_base_url.clone(),
                     token.clone(),
                 )
@@ -302,16 +309,15 @@ impl Services {
             default_org: services.sentry_org.clone(),
             render: services.render_api_key.as_ref().map(|key| {
                 Render::new(
-                    upstream.clone(),
+                    upstream.measured("render", metrics),
                     services.render_base_url.clone(),
                     key.clone(),
                 )
             }),
             notifier: Arc::new(Notifier::new(
-                services
-                    .slack_webhook_url
-                    .as_ref()
-                    .map(|webhook| Slack::new(upstream.clone(), webhook.clone())),
+                services.slack_webhook_url.as_ref().map(|webhook| {
+                    Slack::new(upstream.measured("slack", metrics), webhook.clone())
+                }),
                 clock.clone(),
             )),
             health: HealthProber::new(
@@ -326,6 +332,7 @@ impl Services {
             sentry_ids: Arc::default(),
             clock,
             under_way: Arc::default(),
+            metrics: metrics.clone(),
         })
     }
 
@@ -357,7 +364,11 @@ impl Services {
         }
         let started = Instant::now();
         let outcome = self.check(playbook, project, item).await;
-        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed = started.elapsed();
+        if let Some(kind) = item.verify.check() {
+            self.metrics.check(kind.name(), elapsed);
+        }
+        let took = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         let entry = record(&outcome, took).await?;
         *slot = Some((
             self.clock.now_ms(),

@@ -49,6 +49,8 @@ pub struct Options {
     pub database_url: Option<String>,
     /// How the replica is named on the timeline.
     pub replica_name: Option<String>,
+    /// Serve `/metrics` on a port of its own.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -65,12 +67,15 @@ impl Default for Options {
             clock_speed: 1,
             database_url: None,
             replica_name: None,
+            metrics: false,
         }
     }
 }
 
 pub struct Server {
     pub base: String,
+    /// `http://…/metrics`, when asked for.
+    pub metrics: Option<String>,
     pub state: AppState,
     pub data: TempDir,
     _dist: TempDir,
@@ -131,6 +136,7 @@ impl Server {
             error_watch_interval: options.error_watch_interval,
             database_url: options.database_url.map(Secret::new),
             replica_name: options.replica_name,
+            metrics_addr: options.metrics.then(|| ([127, 0, 0, 1], 0).into()),
             ..Settings::new(
                 data.path().to_owned(),
                 dist.path().to_owned(),
@@ -142,6 +148,9 @@ impl Server {
             .await
             .expect("the server builds");
         let base = format!("http://{}", application.addr());
+        let metrics = application
+            .metrics_addr()
+            .map(|addr| format!("http://{addr}/metrics"));
         let state = application.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(application.run_until(async {
@@ -149,6 +158,7 @@ impl Server {
         }));
         Server {
             base,
+            metrics,
             state,
             data,
             _dist: dist,

@@ -38,9 +38,10 @@ use crate::secret::Secret;
 
 pub const COOKIE_NAME: &str = "watchpost_session";
 
-/// The source of sessions signed in with `WATCHPOST_TEAM_PASSCODE`, whose
-/// hash is made anew at each start.
+/// The sources of sessions signed in with `WATCHPOST_TEAM_PASSCODE` and
+/// `WATCHPOST_ADMIN_PASSCODE`, whose hashes are made anew at each start.
 const TEAM_SOURCE: &str = "team";
+const ADMIN_SOURCE: &str = "admin";
 
 /// Passcodes made on the first start, shown once to whoever started the proxy.
 #[derive(Debug)]
@@ -54,7 +55,7 @@ pub struct Generated {
 /// remember.
 #[derive(Debug, Clone)]
 struct Grant {
-    /// `team`, `passcode:<digest>` or `person:<name key>:<digest>`; the digest
+    /// `team`, `admin`, `passcode:<digest>` or `person:<name key>:<digest>`; the digest
     /// is of the hash, so a changed passcode is a different source.
     source: String,
     hash: String,
@@ -100,7 +101,8 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct Auth {
     file: PathBuf,
-    team: Option<Grant>,
+    /// The passcodes given by the environment (team, admin).
+    team: Vec<Grant>,
     credentials: RwLock<Arc<Credentials>>,
     /// HMACs of name and passcode pairs that passed a check since the last
     /// (re)load, under a key that lives only in memory: a person signing in
@@ -128,18 +130,33 @@ impl Auth {
         team_passcode: Option<&Secret>,
         session_length: Duration,
     ) -> Result<Loaded, String> {
-        let team = team_passcode
-            .map(|passcode| {
-                Ok::<_, String>(Grant {
-                    source: TEAM_SOURCE.to_owned(),
+        Self::load_with(file, team_passcode, None, session_length)
+    }
+
+    /// [`Auth::load`], with an admin passcode from the environment too: what
+    /// replicas without a disk of their own share (`WATCHPOST_ADMIN_PASSCODE`).
+    pub fn load_with(
+        file: &Path,
+        team_passcode: Option<&Secret>,
+        admin_passcode: Option<&Secret>,
+        session_length: Duration,
+    ) -> Result<Loaded, String> {
+        let mut team = Vec::new();
+        for (passcode, source, role) in [
+            (team_passcode, TEAM_SOURCE, Role::Member),
+            (admin_passcode, ADMIN_SOURCE, Role::Admin),
+        ] {
+            if let Some(passcode) = passcode {
+                team.push(Grant {
+                    source: source.to_owned(),
                     hash: hash_passcode(passcode)?,
-                    role: Role::Member,
-                })
-            })
-            .transpose()?;
+                    role,
+                });
+            }
+        }
         let (mut config, mut warnings) = AuthFile::read(file)?;
         let mut generated = None;
-        if team.is_none() && config.passcodes.is_empty() && config.people.is_empty() {
+        if team.is_empty() && config.passcodes.is_empty() && config.people.is_empty() {
             let member = new_passcode();
             let admin = new_passcode();
             for (passcode, role) in [(&member, Role::Member), (&admin, Role::Admin)] {
@@ -155,7 +172,7 @@ impl Auth {
                 admin,
             });
         }
-        let credentials = credentials(&config, team.as_ref(), file, &mut warnings)?;
+        let credentials = credentials(&config, &team, file, &mut warnings)?;
         let mut verified_key = [0u8; 32];
         OsRng.fill_bytes(&mut verified_key);
         let auth = Auth {
@@ -178,7 +195,7 @@ impl Auth {
     /// Returns the warnings, as [`Auth::load`] does.
     pub fn reload(&self) -> Result<Vec<String>, String> {
         let (config, mut warnings) = AuthFile::read(&self.file)?;
-        let credentials = credentials(&config, self.team.as_ref(), &self.file, &mut warnings)?;
+        let credentials = credentials(&config, &self.team, &self.file, &mut warnings)?;
         *self
             .credentials
             .write()
@@ -278,10 +295,10 @@ impl Auth {
     }
 }
 
-/// The grants `config` and the team passcode make, checked.
+/// The grants `config` and the passcodes from the environment make, checked.
 fn credentials(
     config: &AuthFile,
-    team: Option<&Grant>,
+    team: &[Grant],
     file: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<Credentials, String> {
@@ -295,7 +312,7 @@ fn credentials(
             role: entry.role,
         })
         .collect();
-    shared.extend(team.cloned());
+    shared.extend(team.iter().cloned());
     let mut people = HashMap::new();
     for person in &config.people {
         let name = domain::api::validated_display_name(&person.name)

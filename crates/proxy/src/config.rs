@@ -66,6 +66,11 @@ pub struct Config {
     #[arg(long, env = "WATCHPOST_TEAM_PASSCODE", hide_env_values = true)]
     pub team_passcode: Option<Secret>,
 
+    /// An admin passcode, for replicas that share their passcodes through
+    /// the environment rather than an auth.toml on a disk.
+    #[arg(long, env = "WATCHPOST_ADMIN_PASSCODE", hide_env_values = true)]
+    pub admin_passcode: Option<Secret>,
+
     /// Shared passcodes and people with their own (TOML, hashes only)
     /// [default: DATA_DIR/auth.toml]. Re-read on SIGHUP.
     #[arg(long, env = "WATCHPOST_AUTH_FILE", global = true)]

@@ -63,9 +63,10 @@ async fn run(config: Config) -> Result<(), String> {
             "the clock runs faster than real time: for tests only, never for a real watch"
         );
     }
-    let loaded = Auth::load(
+    let loaded = Auth::load_with(
         &config.auth_file(),
         config.team_passcode.as_ref(),
+        config.admin_passcode.as_ref(),
         Duration::from_secs(config.session_hours * 3600),
     )?;
     for warning in &loaded.warnings {

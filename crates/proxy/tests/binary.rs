@@ -24,6 +24,7 @@ fn help_lists_every_flag_with_its_environment_variable() {
         ("--dist", "WATCHPOST_DIST"),
         ("--playbook", "WATCHPOST_PLAYBOOK"),
         ("--team-passcode", "WATCHPOST_TEAM_PASSCODE"),
+        ("--admin-passcode", "WATCHPOST_ADMIN_PASSCODE"),
         ("--auth-file", "WATCHPOST_AUTH_FILE"),
         ("--session-hours", "WATCHPOST_SESSION_HOURS"),
         ("--public-origin", "WATCHPOST_PUBLIC_ORIGIN"),

@@ -488,6 +488,17 @@ async fn a_foreign_host_is_refused_and_a_rewritten_host_behind_a_public_origin_w
         .await
         .expect("request");
     assert_eq!(page.status(), StatusCode::MISDIRECTED_REQUEST);
+    // A platform's health check names the instance's own address: the
+    // health answer (a status, nothing a rebinding page could use) is given.
+    let health = server
+        .anonymous()
+        .http
+        .get(format!("{}/api/health", server.base))
+        .header("host", "10.1.2.3:10000")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(health.status(), StatusCode::OK);
 
     // nginx's default: Host rewritten to the upstream, Origin the public one.
     let port = server.base.rsplit(':').next().expect("port").to_owned();

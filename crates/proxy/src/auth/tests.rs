@@ -257,3 +257,24 @@ fn a_name_reserved_later_ends_the_sessions_others_opened_under_it() {
         Some(Role::Viewer)
     );
 }
+
+#[test]
+fn passcodes_from_the_environment_give_member_and_admin_and_write_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = Auth::load_with(
+        &dir.path().join("auth.toml"),
+        Some(&Secret::new("team-from-env")),
+        Some(&Secret::new("admin-from-env")),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(loaded.generated.is_none(), "nothing is made");
+    assert!(
+        !dir.path().join("auth.toml").exists(),
+        "a replica without a disk writes nothing"
+    );
+    let auth = loaded.auth;
+    assert_eq!(role(&auth, "Ana", "team-from-env"), Some(Role::Member));
+    assert_eq!(role(&auth, "Dana", "admin-from-env"), Some(Role::Admin));
+    assert_eq!(role(&auth, "Dana", "admin-from-en"), None);
+}

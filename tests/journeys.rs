@@ -1048,6 +1048,17 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
     let ben = tokio::spawn(journey(move |c| async move {
         c.goto(&ben_url).await.expect("open the watch");
         sign_in(&c, "Ben", &admin).await;
+        // "Sign off" cannot succeed before hour 24: disabled, saying when.
+        // Looked at first, while hour 24 is surely far off on this clock
+        // (24 hours pass in 30 s: a loaded machine took longer to get here
+        // after the handover).
+        wait_for_text(&c, &testid("sign-off-why-not"), "The sign-off opens").await;
+        let button = find(&c, &testid("sign-off")).await;
+        assert!(
+            button.attr("disabled").await.expect("attr").is_some(),
+            "disabled until it can succeed"
+        );
+        screenshots(&c, "sign-off-closed", &testid("sign-off-panel")).await;
         let _ = handed_over.await;
         // Hour 4 waits for the handover of hour 0 to be acknowledged.
         let h4 = testid("checkpoint-4");
@@ -1068,14 +1079,6 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         screenshots(&c, "attention-handover", &testid("attention")).await;
         click(&c, &testid("take-watch")).await;
         wait_gone(&c, &testid("need-handover")).await;
-        // "Sign off" cannot succeed before hour 24: disabled, saying when.
-        wait_for_text(&c, &testid("sign-off-why-not"), "The sign-off opens").await;
-        let button = find(&c, &testid("sign-off")).await;
-        assert!(
-            button.attr("disabled").await.expect("attr").is_some(),
-            "disabled until it can succeed"
-        );
-        screenshots(&c, "sign-off-closed", &testid("sign-off-panel")).await;
         wait_for_text(&c, &testid("watch-status"), "On watch: Ben").await;
         let _ = taken.send(());
         // Once it is due, Ben completes hour 4.

@@ -134,33 +134,9 @@ async fn sync_latency(
             .send()
             .await?;
         let (sent, latencies) = (sent.clone(), latencies.clone());
-        readers.push(tokio::spawn(async move {
-            let mut bytes = response.bytes_stream();
-            let mut buffer = String::new();
-            let mut received = 0;
-            while received < WRITES {
-                let Some(Ok(chunk)) = bytes.next().await else {
-                    return;
-                };
-                let arrived = Instant::now();
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find("\n\n") {
-                    let event: String = buffer.drain(..end + 2).collect();
-                    let Some(n) = event
-                        .lines()
-                        .find_map(|line| line.strip_prefix("data: "))
-                        .and_then(|data| serde_json::from_str::<Value>(data).ok())
-                        .and_then(|entry| entry["payload"]["text"].as_str()?.parse::<usize>().ok())
-                    else {
-                        continue;
-                    };
-                    if let Some(start) = sent.lock().await[n] {
-                        latencies.lock().await.push(arrived - start);
-                    }
-                    received += 1;
-                }
-            }
-        }));
+        readers.push(tokio::spawn(proxy::read_stream(
+            response, WRITES, sent, latencies,
+        )));
     }
     // Let every stream reach its live phase.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -5,11 +5,17 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio_stream::StreamExt;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The admin passcode replicas share through the environment.
+const REPLICA_PASSCODE: &str = "bench-replicas-admin";
 
 pub struct Proxy {
     child: Child,
@@ -24,6 +30,27 @@ impl Proxy {
 
     /// Started with `env` set (the services' settings).
     pub fn start_with(data: &Path, env: &[(&str, String)]) -> Result<Self, Error> {
+        Proxy::spawn(data, env, None)
+    }
+
+    /// A replica on the PostgreSQL database at `database`, named `name`,
+    /// with the admin passcode every replica shares.
+    pub fn start_replica(
+        data: &Path,
+        database: &str,
+        name: &str,
+        env: &[(&str, String)],
+    ) -> Result<Self, Error> {
+        let mut env = env.to_vec();
+        env.extend([
+            ("DATABASE_URL", database.to_owned()),
+            ("WATCHPOST_REPLICA_NAME", name.to_owned()),
+            ("WATCHPOST_ADMIN_PASSCODE", REPLICA_PASSCODE.to_owned()),
+        ]);
+        Proxy::spawn(data, &env, Some(REPLICA_PASSCODE.to_owned()))
+    }
+
+    fn spawn(data: &Path, env: &[(&str, String)], passcode: Option<String>) -> Result<Self, Error> {
         let bin = std::env::var_os("WATCHPOST_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("target/release/watchpost"));
@@ -52,7 +79,7 @@ impl Proxy {
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", bin.display()))?;
         let mut reader = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        let (mut url, mut admin_passcode) = (None, None);
+        let (mut url, mut admin_passcode) = (None, passcode);
         let mut line = String::new();
         while url.is_none() && reader.read_line(&mut line)? > 0 {
             if let Some(rest) = line.trim().strip_prefix("admin passcode:") {
@@ -144,6 +171,12 @@ impl Proxy {
         Ok(Duration::from_millis(ticks * 10))
     }
 
+    /// Ends the process at once, as a crash or `kill -9` would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn rss_kb(&self) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         status
@@ -158,5 +191,40 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Reads a stream's entries until `writes` arrived, noting each one's
+/// latency from the moment its write started (`sent`, by its note's number).
+pub async fn read_stream(
+    response: reqwest::Response,
+    writes: usize,
+    sent: Arc<Mutex<Vec<Option<Instant>>>>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+) {
+    let mut bytes = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut received = 0;
+    while received < writes {
+        let Some(Ok(chunk)) = bytes.next().await else {
+            return;
+        };
+        let arrived = Instant::now();
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let Some(n) = event
+                .lines()
+                .find_map(|line| line.strip_prefix("data: "))
+                .and_then(|data| serde_json::from_str::<Value>(data).ok())
+                .and_then(|entry| entry["payload"]["text"].as_str()?.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            if let Some(start) = sent.lock().await[n] {
+                latencies.lock().await.push(arrived - start);
+            }
+            received += 1;
+        }
     }
 }

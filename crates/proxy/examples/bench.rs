@@ -140,25 +140,14 @@ async fn sync_latency(
     }
     // Let every stream reach its live phase.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for n in 1..=WRITES {
-        sent.lock().await[n] = Some(Instant::now());
-        let response = client
-            .post(format!("{}/api/projects/{project}/log", proxy.url))
-            .json(&json!({ "op_id": format!("bench-{n}"), "kind": "note", "payload": { "text": n.to_string() } }))
-            .send()
-            .await?;
-        if response.status() != reqwest::StatusCode::CREATED {
-            return Err(format!("write {n} answered {}", response.status()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    proxy::write_notes(client, &proxy.url, project, WRITES, &sent).await?;
     for reader in readers {
         tokio::time::timeout(Duration::from_secs(30), reader).await??;
     }
-    let mut latencies = latencies.lock().await.clone();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Ok((at(0.50), at(0.99), latencies.len()))
+    let latencies = latencies.lock().await.clone();
+    let deliveries = latencies.len();
+    let (p50, p99) = proxy::percentiles(latencies);
+    Ok((p50, p99, deliveries))
 }
 
 const FLOOD: usize = 50;

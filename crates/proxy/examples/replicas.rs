@@ -135,24 +135,13 @@ async fn sync_latency(
         }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for n in 1..=WRITES {
-        sent.lock().await[n] = Some(Instant::now());
-        let response = client
-            .post(format!("{}/api/projects/{project}/log", a.url))
-            .json(&json!({ "op_id": format!("bench-{n}"), "kind": "note", "payload": { "text": n.to_string() } }))
-            .send()
-            .await?;
-        if response.status() != reqwest::StatusCode::CREATED {
-            return Err(format!("write {n} answered {}", response.status()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    proxy::write_notes(client, &a.url, project, WRITES, &sent).await?;
     for reader in readers {
         tokio::time::timeout(Duration::from_secs(30), reader).await??;
     }
     let mut sides = Vec::new();
     for latencies in latencies {
-        let mut latencies = latencies.lock().await.clone();
+        let latencies = latencies.lock().await.clone();
         if latencies.len() != SUBSCRIBERS / 2 * WRITES {
             return Err(format!(
                 "{} deliveries of {}",
@@ -161,10 +150,7 @@ async fn sync_latency(
             )
             .into());
         }
-        latencies.sort();
-        let at =
-            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-        sides.push((at(0.50), at(0.99)));
+        sides.push(proxy::percentiles(latencies));
     }
     Ok((sides[0], sides[1]))
 }

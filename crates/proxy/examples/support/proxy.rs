@@ -228,3 +228,34 @@ pub async fn read_stream(
         }
     }
 }
+
+/// Writes notes 1 to `writes` to `project` through the proxy at `url`, one
+/// at a time, noting in `sent` when each write started.
+pub async fn write_notes(
+    client: &reqwest::Client,
+    url: &str,
+    project: i64,
+    writes: usize,
+    sent: &Mutex<Vec<Option<Instant>>>,
+) -> Result<(), Error> {
+    for n in 1..=writes {
+        sent.lock().await[n] = Some(Instant::now());
+        let response = client
+            .post(format!("{url}/api/projects/{project}/log"))
+            .json(&json!({ "op_id": format!("bench-{n}"), "kind": "note", "payload": { "text": n.to_string() } }))
+            .send()
+            .await?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            return Err(format!("write {n} answered {}", response.status()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// The median and the 99th percentile.
+pub fn percentiles(mut latencies: Vec<Duration>) -> (Duration, Duration) {
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    (at(0.50), at(0.99))
+}

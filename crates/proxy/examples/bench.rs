@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use domain::project::{Project, ProjectPatch};
 use domain::run::{Change, RunState};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Mutex;
 use tokio_stream::StreamExt;
 use watchpost_proxy::clock::Clock;
@@ -42,14 +42,9 @@ async fn main() -> Result<(), Error> {
     let data = tempfile::TempDir::new()?;
     let proxy = Proxy::start(&data.path().join("live"))?;
     let client = proxy.admin(0).await?;
-    let project: Value = client
-        .post(format!("{}/api/projects", proxy.url))
-        .json(&json!({ "name": "Bench" }))
-        .send()
-        .await?
-        .json()
+    let project = proxy
+        .create_project(&client, &json!({ "name": "Bench" }))
         .await?;
-    let project = project["id"].as_i64().ok_or("no project id")?;
     // Idle: what signing in freed has gone back (the allocator's decay is a
     // second, .cargo/config.toml).
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -126,18 +121,16 @@ async fn sync_latency(
 ) -> Result<(Duration, Duration, usize), Error> {
     let sent: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; WRITES + 1]));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(SUBSCRIBERS * WRITES)));
-    let mut readers = Vec::new();
-    let sessions = proxy.sessions(SUBSCRIBERS, STREAMS_PER_SESSION).await?;
-    for n in 0..SUBSCRIBERS {
-        let response = sessions[n / STREAMS_PER_SESSION]
-            .get(format!("{}/api/projects/{project}/stream", proxy.url))
-            .send()
-            .await?;
-        let (sent, latencies) = (sent.clone(), latencies.clone());
-        readers.push(tokio::spawn(proxy::read_stream(
-            response, WRITES, sent, latencies,
-        )));
-    }
+    let readers = proxy
+        .timed_streams(
+            project,
+            SUBSCRIBERS,
+            STREAMS_PER_SESSION,
+            WRITES,
+            &sent,
+            &latencies,
+        )
+        .await?;
     // Let every stream reach its live phase.
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy::write_notes(client, &proxy.url, project, WRITES, &sent).await?;

@@ -204,16 +204,9 @@ async fn project(
     launch: &Launch,
     n: usize,
 ) -> Result<i64, Error> {
-    let created: Value = admin
-        .post(format!("{}/api/projects", proxy.url))
-        .json(&launch.project_settings(&format!("Bench {n}")))
-        .send()
-        .await?
-        .json()
-        .await?;
-    created["id"]
-        .as_i64()
-        .ok_or_else(|| format!("no project: {created}").into())
+    proxy
+        .create_project(admin, &launch.project_settings(&format!("Bench {n}")))
+        .await
 }
 
 async fn read_directly(client: &reqwest::Client, url: &url::Url) -> Result<(), Error> {

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use fakes::Launch;
 use fakes::launch::Stage;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::Mutex;
+use watchpost_proxy::store::postgres::watcher_holder;
 
 #[path = "support/proxy.rs"]
 mod proxy;
@@ -38,14 +39,9 @@ async fn main() -> Result<(), Error> {
     let a = Proxy::start_replica(&data.path().join("a"), &database, "a", &[])?;
     let b = Proxy::start_replica(&data.path().join("b"), &database, "b", &[])?;
     let client = a.admin(0).await?;
-    let project: Value = client
-        .post(format!("{}/api/projects", a.url))
-        .json(&json!({ "name": "Bench" }))
-        .send()
-        .await?
-        .json()
+    let project = a
+        .create_project(&client, &json!({ "name": "Bench" }))
         .await?;
-    let project = project["id"].as_i64().ok_or("no project id")?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = a.rss_kb()?;
     let (on_a, on_b) = sync_latency(&a, &b, &client, project).await?;
@@ -120,19 +116,18 @@ async fn sync_latency(
     ];
     let mut readers = Vec::new();
     for (side, replica) in [a, b].into_iter().enumerate() {
-        let sessions = replica
-            .sessions(SUBSCRIBERS / 2, STREAMS_PER_SESSION)
-            .await?;
-        for n in 0..SUBSCRIBERS / 2 {
-            let response = sessions[n / STREAMS_PER_SESSION]
-                .get(format!("{}/api/projects/{project}/stream", replica.url))
-                .send()
-                .await?;
-            let (sent, latencies) = (sent.clone(), latencies[side].clone());
-            readers.push(tokio::spawn(proxy::read_stream(
-                response, WRITES, sent, latencies,
-            )));
-        }
+        readers.extend(
+            replica
+                .timed_streams(
+                    project,
+                    SUBSCRIBERS / 2,
+                    STREAMS_PER_SESSION,
+                    WRITES,
+                    &sent,
+                    &latencies[side],
+                )
+                .await?,
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy::write_notes(client, &a.url, project, WRITES, &sent).await?;
@@ -167,21 +162,12 @@ async fn failover(server: &str, data: &std::path::Path, trial: usize) -> Result<
         Proxy::start_replica(&data.join("b"), &database, "b", &env)?,
     ];
     let client = replicas[0].admin(0).await?;
-    let project: Value = client
-        .post(format!("{}/api/projects", replicas[0].url))
-        .json(&json!({ "name": "Voxanne" }))
-        .send()
-        .await?
-        .json()
+    let id = replicas[0]
+        .create_project(
+            &client,
+            &json!({ "name": "Voxanne", "health_urls": [launch.service.health.to_string()] }),
+        )
         .await?;
-    let id = project["id"].as_i64().ok_or("no project id")?;
-    let settings = json!({ "health_urls": [launch.service.health.to_string()] });
-    client
-        .patch(format!("{}/api/projects/{id}", replicas[0].url))
-        .json(&settings)
-        .send()
-        .await?
-        .error_for_status()?;
     client
         .post(format!("{}/api/projects/{id}/watch", replicas[0].url))
         .json(&json!({}))
@@ -192,15 +178,10 @@ async fn failover(server: &str, data: &std::path::Path, trial: usize) -> Result<
     while newest(&mut store).await?.is_none() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let leader: String = sqlx::query_scalar(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-         WHERE l.locktype = 'advisory' AND l.granted
-           AND l.classid::bigint = $1 AND l.objid::bigint = hashtext('watcher')::oid::bigint",
-    )
-    .bind(0x5750_0002_i64)
-    .fetch_one(&mut store)
-    .await?;
-    let killed = usize::from(leader != "watchpost a");
+    let leader = watcher_holder(&mut store)
+        .await?
+        .ok_or("no replica holds the watcher's lock")?;
+    let killed = usize::from(leader != "a");
     // Trial n kills n fifths of an interval later: the kill falls at a
     // different point of the survivor's round each time (the replicas
     // start a fixed time apart, so a kill at once would always be one).

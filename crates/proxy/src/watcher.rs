@@ -95,7 +95,6 @@ impl Watcher {
         let mut ticks = tokio::time::interval(state.watcher.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut held: Option<HeldLock> = None;
-        state.metrics.watcher_held(!state.store.is_shared());
         loop {
             let tick = ticks.tick().await;
             if state.store.is_shared() && !state.watcher.lead(&state, &mut held).await {

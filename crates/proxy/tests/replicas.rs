@@ -18,6 +18,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
+use watchpost_proxy::store::postgres::watcher_holder;
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -304,16 +305,10 @@ async fn when_the_watching_replica_is_killed_the_other_takes_over_the_sampling()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The replicas' connections carry their names: which holds the lock?
-    let leader: String = sqlx::query_scalar(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-         WHERE l.locktype = 'advisory' AND l.granted
-           AND l.classid::bigint = $1 AND l.objid::bigint = hashtext('watcher')::oid::bigint",
-    )
-    .bind(0x5750_0002_i64)
-    .fetch_one(&mut store)
-    .await
-    .expect("a replica holds the watcher's lock");
-    let leader = leader.trim_start_matches("watchpost ").to_owned();
+    let leader = watcher_holder(&mut store)
+        .await
+        .expect("pg_locks")
+        .expect("a replica holds the watcher's lock");
     let (killed, survivor) = if leader == "a" { (a, b) } else { (b, a) };
     killed.signal("-KILL");
     let _ = killed.wait().await;

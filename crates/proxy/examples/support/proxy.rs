@@ -156,6 +156,53 @@ impl Proxy {
         Ok(Ok(client))
     }
 
+    /// Creates a project from `body` (its name, and settings if any); its id.
+    pub async fn create_project(
+        &self,
+        admin: &reqwest::Client,
+        body: &Value,
+    ) -> Result<i64, Error> {
+        let created: Value = admin
+            .post(format!("{}/api/projects", self.url))
+            .json(body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        created["id"]
+            .as_i64()
+            .ok_or_else(|| format!("no project: {created}").into())
+    }
+
+    /// Opens `count` live streams of `project`, `per_session` to a session,
+    /// each read by a task until `writes` entries arrived, noting their
+    /// latencies (see [`read_stream`]).
+    pub async fn timed_streams(
+        &self,
+        project: i64,
+        count: usize,
+        per_session: usize,
+        writes: usize,
+        sent: &Arc<Mutex<Vec<Option<Instant>>>>,
+        latencies: &Arc<Mutex<Vec<Duration>>>,
+    ) -> Result<Vec<tokio::task::JoinHandle<()>>, Error> {
+        let sessions = self.sessions(count, per_session).await?;
+        let mut readers = Vec::with_capacity(count);
+        for n in 0..count {
+            let response = sessions[n / per_session]
+                .get(format!("{}/api/projects/{project}/stream", self.url))
+                .send()
+                .await?;
+            readers.push(tokio::spawn(read_stream(
+                response,
+                writes,
+                sent.clone(),
+                latencies.clone(),
+            )));
+        }
+        Ok(readers)
+    }
+
     /// CPU time the proxy has used so far (user and system), from /proc.
     pub fn cpu_time(&self) -> Result<Duration, Error> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
@@ -196,7 +243,7 @@ impl Drop for Proxy {
 
 /// Reads a stream's entries until `writes` arrived, noting each one's
 /// latency from the moment its write started (`sent`, by its note's number).
-pub async fn read_stream(
+async fn read_stream(
     response: reqwest::Response,
     writes: usize,
     sent: Arc<Mutex<Vec<Option<Instant>>>>,

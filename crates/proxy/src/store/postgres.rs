@@ -30,6 +30,25 @@ const NAMED_LOCKS: i32 = 0x5750_0002;
 /// The watcher's lock: one replica at a time samples, snapshots and posts.
 pub const WATCHER: &str = "watcher";
 
+/// What a replica's connections are named (`application_name`), before its name.
+const APPLICATION: &str = "watchpost ";
+
+/// Which replica keeps the watch, as PostgreSQL sees it: the one whose
+/// connection holds the watcher's lock (`None` when none does). For
+/// operators' scripts, the tests and the benchmark.
+pub async fn watcher_holder(connection: &mut PgConnection) -> Result<Option<String>, sqlx::Error> {
+    let holder: Option<String> = sqlx::query_scalar(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.classid::bigint = $1 AND l.objid::bigint = hashtext($2)::oid::bigint",
+    )
+    .bind(i64::from(NAMED_LOCKS))
+    .bind(WATCHER)
+    .fetch_optional(connection)
+    .await?;
+    Ok(holder.map(|name| name.strip_prefix(APPLICATION).unwrap_or(&name).to_owned()))
+}
+
 /// Which store wrote a notification: random per store opened, so that two
 /// replicas in one process (the tests) tell each other too.
 pub(super) fn writer_id() -> String {
@@ -46,7 +65,7 @@ impl Store {
         let options = url
             .expose()
             .parse::<PgConnectOptions>()?
-            .application_name(&format!("watchpost {replica}"));
+            .application_name(&format!("{APPLICATION}{replica}"));
         // Two connections, as for SQLite, and one more for the listener.
         let pool = PgPoolOptions::new()
             .max_connections(4)

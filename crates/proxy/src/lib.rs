@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 mod extract;
 mod guard;
+pub mod live;
 pub mod metrics;
 pub mod net;
 pub mod notify;

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use domain::run::{Change, Entry, RunState};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::live::Published;
 use crate::lock;
 use crate::metrics::Metrics;
 use crate::store::postgres::Notice;
@@ -47,7 +48,7 @@ pub struct Runs {
 struct Log {
     store: Store,
     append_lock: Arc<tokio::sync::Mutex<()>>,
-    channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Entry>>>>>,
+    channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Published>>>>>,
     states: Arc<Mutex<HashMap<i64, RunState>>>,
     metrics: Option<Metrics>,
     /// Shared store only: per project this replica follows (a stream or a
@@ -172,7 +173,7 @@ impl Runs {
     pub async fn subscribe(
         &self,
         project: i64,
-    ) -> Result<broadcast::Receiver<Arc<Entry>>, sqlx::Error> {
+    ) -> Result<broadcast::Receiver<Arc<Published>>, sqlx::Error> {
         if self.log.store.is_shared() {
             let _one_at_a_time = self.log.append_lock.lock().await;
             self.log.follow(project).await?;
@@ -181,7 +182,7 @@ impl Runs {
         Ok(self.channel(project))
     }
 
-    fn channel(&self, project: i64) -> broadcast::Receiver<Arc<Entry>> {
+    fn channel(&self, project: i64) -> broadcast::Receiver<Arc<Published>> {
         let mut channels = lock(&self.log.channels);
         // Drop the channels of projects nobody watches any more.
         channels.retain(|_, sender| sender.receiver_count() > 0);
@@ -410,7 +411,7 @@ impl Log {
         }
         if let Some(sender) = lock(&self.channels).get(&project) {
             // No receiver is fine: nobody is watching this project right now.
-            let _ = sender.send(Arc::new(entry.clone()));
+            let _ = sender.send(Arc::new(Published::new(entry.clone())));
         }
     }
 }

@@ -1,20 +1,13 @@
 //! A project's run: its append-only log, the state folded from it, the live
 //! stream of new entries, and the timeline export.
 
-use std::convert::Infallible;
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::api::Role;
-use domain::binary::{encode, to_base64};
 use domain::run::{Entry, EntryFilter, KINDS, NewEntry, RunState, markdown, op_id_problem};
 use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
 
 use super::Routes;
 use super::projects::find;
@@ -22,7 +15,7 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Format, Json, Path, Query, Reply};
 use crate::guard::CurrentUser;
-use crate::store::READ_PAGE;
+use crate::live::{self, StreamFormat};
 
 /// Entries per `GET .../log` answer; page on with `after=<the last id>`.
 const LOG_LIMIT: u32 = 10_000;
@@ -127,17 +120,8 @@ async fn state(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Jso
 #[serde(deny_unknown_fields)]
 struct StreamQuery {
     after: Option<u64>,
-    /// `binary`: each event's data is the entry in the app's binary form, in base64.
     #[serde(default)]
     format: StreamFormat,
-}
-
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum StreamFormat {
-    #[default]
-    Json,
-    Binary,
 }
 
 /// Server-Sent Events: first the entries after the client's last one
@@ -164,29 +148,25 @@ async fn stream(
         .transpose()?;
     let after = entry_id(last_event_id.or(query.after).unwrap_or(0))?;
     let ticket = state.sessions.open_stream(&user.session)?;
-    // Subscribe before reading the backlog, so nothing falls between the two.
+    // Subscribed before the backlog is read, so nothing falls between the two.
     let live = state.runs.subscribe(project.id).await?;
-    let (sender, receiver) = mpsc::channel(64);
-    let events = Events {
-        sender,
-        format: query.format,
-    };
+    let ended = ticket.ended.clone();
     let session_left = user.session_left(state.clock());
-    tokio::spawn(async move {
-        let relay = relay(&state, project.id, after, live, &events);
+    let end = async move {
         tokio::select! {
-            result = relay => if let Err(err) = result {
-                tracing::warn!(project = project.id, error = %err, "a live stream stopped");
-            },
-            () = events.sender.closed() => {},
-            () = ticket.ended.cancelled() => {},
+            () = ended.cancelled() => {},
             () = tokio::time::sleep(session_left) => {},
         }
-        drop(ticket);
-    });
-    Ok(Sse::new(ReceiverStream::new(receiver))
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    };
+    Ok(live::response(
+        state.store.clone(),
+        project.id,
+        after,
+        live,
+        query.format,
+        ticket,
+        end,
+    ))
 }
 
 /// An entry id from a client: ids are SQLite rowids, so at most `i64::MAX`.
@@ -198,75 +178,6 @@ fn entry_id(after: u64) -> Result<u64> {
             "after must be an entry id from 0 to {}",
             i64::MAX
         )))
-    }
-}
-
-/// Where a stream's events go, and how their data is written.
-struct Events {
-    sender: mpsc::Sender<Result<Event, Infallible>>,
-    format: StreamFormat,
-}
-
-impl Events {
-    /// `Err` when the client has gone.
-    async fn send(&self, entry: &Entry) -> Result<(), ()> {
-        let data = match self.format {
-            StreamFormat::Json => serde_json::to_string(entry).map_err(|_| ())?,
-            StreamFormat::Binary => to_base64(&encode(entry)),
-        };
-        let event = Event::default()
-            .id(entry.id.to_string())
-            .event("entry")
-            .data(data);
-        self.sender.send(Ok(event)).await.map_err(|_| ())
-    }
-}
-
-/// Sends the backlog after `after`, then live entries, each once and in order.
-async fn relay(
-    state: &AppState,
-    project: i64,
-    mut after: u64,
-    mut live: broadcast::Receiver<Arc<Entry>>,
-    events: &Events,
-) -> Result<(), sqlx::Error> {
-    after = replay(state, project, after, events).await?;
-    loop {
-        match live.recv().await {
-            Ok(entry) if entry.id > after => {
-                if events.send(&entry).await.is_err() {
-                    return Ok(());
-                }
-                after = entry.id;
-            }
-            Ok(_) => {}
-            // Too slow to keep up: catch up from the store, then go on live.
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                after = replay(state, project, after, events).await?;
-            }
-            Err(broadcast::error::RecvError::Closed) => return Ok(()),
-        }
-    }
-}
-
-/// Sends the stored entries after `after`; returns the last id sent.
-async fn replay(
-    state: &AppState,
-    project: i64,
-    mut after: u64,
-    events: &Events,
-) -> Result<u64, sqlx::Error> {
-    loop {
-        let page = state.store.entries(project, after, READ_PAGE).await?;
-        for entry in &page {
-            if events.send(entry).await.is_err() {
-                return Ok(after);
-            }
-            after = entry.id;
-        }
-        if page.len() < READ_PAGE as usize {
-            return Ok(after);
-        }
     }
 }
 

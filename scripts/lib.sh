@@ -52,6 +52,11 @@ ensure_apt() {
 }
 
 # cargo install into the tools prefix unless `$bin --version` already reports $version.
+# Each in its own build directory (two may run at once) and never through
+# clippy-driver. Trunk's profile (fat LTO, one codegen unit) is kept: without
+# LTO and with 16 units it still took 7 min 38 s on an idle machine of this
+# kind, and at optimisation level 1 as well 7 min 24 s: compiling its ~400
+# crates is the wait, not optimising them.
 ensure_cargo_tool() {
   local crate="$1" bin="$2" version="$3"
   if [ -x "$TOOLS_DIR/bin/$bin" ] && "$TOOLS_DIR/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
@@ -59,16 +64,15 @@ ensure_cargo_tool() {
     return
   fi
   say "installing $crate $version (a few minutes, once)"
-  # --locked first for reproducibility; some lockfiles pin versions the registry lacks.
   local log="$TOOLS_DIR/install-$crate.log"
   mkdir -p "$TOOLS_DIR"
-  # Trunk's own profile is fat LTO on one codegen unit; overriding it
-  # (CARGO_PROFILE_RELEASE_LTO=false, _CODEGEN_UNITS=16) still took 7 min 38 s
-  # on this machine kind: compiling its ~400 crates is the wait, not LTO.
-  if ! cargo install --quiet --root "$TOOLS_DIR" "$crate" --version "$version" --locked 2>"$log"; then
+  local cargo=(env -u CARGO_TARGET_DIR -u RUSTC_WORKSPACE_WRAPPER cargo)
+  # --locked first for reproducibility; some lockfiles pin versions the registry lacks.
+  if ! "${cargo[@]}" install --quiet --root "$TOOLS_DIR" "$crate" --version "$version" --locked 2>"$log"; then
     say "$crate's lockfile does not resolve here (see $log); installing with fresh resolution"
-    cargo install --quiet --root "$TOOLS_DIR" "$crate" --version "$version"
+    "${cargo[@]}" install --quiet --root "$TOOLS_DIR" "$crate" --version "$version"
   fi
+  say "installed $crate $version"
 }
 
 # Installs an npm package's command into the tools cache unless the one there
@@ -271,8 +275,11 @@ ensure_app_tools() {
   [ "$bindgen" = "$pinned" ] || die "Trunk.toml pins wasm-bindgen $pinned but Cargo.lock has $bindgen: make them equal"
   grep -qx "wasm_opt = \"version_${BINARYEN_VERSION%%.*}\"" "$ROOT/Trunk.toml" \
     || die "Trunk.toml must pin wasm_opt = \"version_${BINARYEN_VERSION%%.*}\", the binaryen scripts/lib.sh installs"
-  ensure_cargo_tool trunk trunk "$TRUNK_VERSION"
-  ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$bindgen"
+  # Both at once: each build's last, single-threaded steps leave a core free.
+  ensure_cargo_tool trunk trunk "$TRUNK_VERSION" &
+  local trunk=$!
+  ensure_cargo_tool wasm-bindgen-cli wasm-bindgen "$bindgen" || die "could not install wasm-bindgen-cli"
+  wait "$trunk" || die "could not install trunk"
   ensure_wasm_opt
   ensure_terser
 }
@@ -325,11 +332,14 @@ stop_postgres() {
 }
 
 # Release build of the app into dist/ (or the directory given). Runs in a subshell
-# so the offline route's variables do not leak into the host builds that follow.
+# so the offline route's variables do not leak into the host builds that
+# follow; never through clippy-driver (scripts/test), which turns MIR
+# optimisations off.
 build_app() {
   local dist="${1:-$ROOT/dist}"
   ensure_app_tools
   (
+    unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
     ensure_wasm_target
     say "building the app (release) into ${dist#"$ROOT"/}/"
     cd "$ROOT"
@@ -343,10 +353,12 @@ build_app() {
 }
 
 # The proxy binary that serves dist/ (release, like a real deployment).
-# Without link-time optimisation and with 16 codegen units it built from
-# scratch in 6 min 10 s instead of 6 min 24 s on this machine kind (2 cores),
-# into a 24.9 MB binary instead of 14.6 MB: not worth a second profile.
+# Neither a profile without link-time optimisation and with 16 codegen units
+# (6 min 10 s from nothing, a 24.9 MB binary) nor one at optimisation level 1
+# as well (6 min 23 s) builds much faster than this one (6 min 24 s, 14.6 MB)
+# on this machine kind: the wait is the ~350 crates' compilation and build
+# scripts (jemalloc's and SQLite's C), not optimisation.
 build_proxy() {
   say "building the proxy (release)"
-  (cd "$ROOT" && cargo build --quiet --locked --release -p watchpost-proxy)
+  (cd "$ROOT" && env -u RUSTC_WORKSPACE_WRAPPER cargo build --quiet --locked --release -p watchpost-proxy)
 }

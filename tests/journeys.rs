@@ -1127,7 +1127,8 @@ async fn a_whole_watch_runs_on_a_test_clock_from_start_to_sign_off_between_two_p
         .await;
         let _ = ana_glanced.await;
         click(&c, &testid("sign-off")).await;
-        wait_for_text(&c, &testid("verdict"), "Approved for launch by Ben").await;
+        // The whole panel, so that a failure says which criteria blocked it.
+        wait_for_text(&c, &testid("sign-off-panel"), "Approved for launch by Ben").await;
         wait_for_text(&c, &criterion("success-websockets"), "waived by Ben").await;
         wait_for_text(&c, &criterion("success-database"), "waived by Ben").await;
         screenshots(&c, "watch-sign-off", &testid("sign-off-panel")).await;

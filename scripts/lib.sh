@@ -340,6 +340,9 @@ build_app() {
   ensure_app_tools
   (
     unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+    # A build directory of its own, so that the proxy can build at the same
+    # time (scripts/run): cargo locks a build directory while it builds.
+    export CARGO_TARGET_DIR="$ROOT/target/app"
     ensure_wasm_target
     say "building the app (release) into ${dist#"$ROOT"/}/"
     cd "$ROOT"
@@ -349,6 +352,7 @@ build_app() {
     optimize_wasm "$dist"
     minify_js "$dist"
     precompress "$dist"
+    say "built the app into ${dist#"$ROOT"/}/"
   )
 }
 
@@ -361,4 +365,5 @@ build_app() {
 build_proxy() {
   say "building the proxy (release)"
   (cd "$ROOT" && env -u RUSTC_WORKSPACE_WRAPPER cargo build --quiet --locked --release -p watchpost-proxy)
+  say "built the proxy (release)"
 }

@@ -78,8 +78,8 @@ fn frame(entry: &Entry, format: StreamFormat) -> Bytes {
 }
 
 /// The stream's response. `live` must be subscribed before this reads the
-/// backlog, so that nothing falls between the two. It ends when `end`
-/// completes (the session ends or is signed out), when the broadcast closes,
+/// backlog, so that nothing falls between the two. It ends when the
+/// ticket's session ends (signed out, or `session_left` passes), when the broadcast closes,
 /// or when the store cannot be read; a client that goes away drops it.
 pub fn response(
     store: Store,
@@ -88,8 +88,15 @@ pub fn response(
     live: broadcast::Receiver<Arc<Published>>,
     format: StreamFormat,
     ticket: StreamTicket,
-    end: impl Future<Output = ()> + Send + 'static,
+    session_left: Duration,
 ) -> Response {
+    let ended = ticket.ended.clone();
+    let end = async move {
+        tokio::select! {
+            () = ended.cancelled() => {},
+            () = tokio::time::sleep(session_left) => {},
+        }
+    };
     let relay = Relay {
         store,
         project,
@@ -233,12 +240,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(dir.path()).await.expect("store");
         let (sender, live) = broadcast::channel(4);
-        let (end, ended) = tokio::sync::oneshot::channel::<()>();
         tokio::time::pause();
         let started = Instant::now();
         let ticket = crate::sessions::Sessions::new(store.clone(), 1)
             .open_stream(b"session")
             .expect("a place");
+        let (ended, ticket_ended) = (ticket.ended.clone(), ticket.ended.clone());
         let mut relay = Relay {
             store,
             project: 1,
@@ -248,9 +255,7 @@ mod tests {
             backlog: VecDeque::new(),
             replaying: false,
             keep_alive: keep_alive(),
-            end: Box::pin(async move {
-                let _ = ended.await;
-            }),
+            end: Box::pin(async move { ended.cancelled().await }),
             _ticket: ticket,
         };
         for n in 1..=4 {
@@ -286,7 +291,7 @@ mod tests {
                 .expect("an entry")
                 .starts_with(b"id: 4\n")
         );
-        end.send(()).expect("the relay waits");
+        ticket_ended.cancel();
         assert_eq!(relay.next().await, None, "the session's end ends it");
     }
 }

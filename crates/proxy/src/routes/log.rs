@@ -150,14 +150,6 @@ async fn stream(
     let ticket = state.sessions.open_stream(&user.session)?;
     // Subscribed before the backlog is read, so nothing falls between the two.
     let live = state.runs.subscribe(project.id).await?;
-    let ended = ticket.ended.clone();
-    let session_left = user.session_left(state.clock());
-    let end = async move {
-        tokio::select! {
-            () = ended.cancelled() => {},
-            () = tokio::time::sleep(session_left) => {},
-        }
-    };
     Ok(live::response(
         state.store.clone(),
         project.id,
@@ -165,7 +157,7 @@ async fn stream(
         live,
         query.format,
         ticket,
-        end,
+        user.session_left(state.clock()),
     ))
 }
 
